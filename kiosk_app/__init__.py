@@ -1,0 +1,1 @@
+"""The Textual kiosk app: patron flows and technician diagnostics."""

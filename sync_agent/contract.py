@@ -1,0 +1,217 @@
+"""The wire contract of the central rental/payment API.
+
+One module of pydantic models for every request and response, shared by the kiosk's client
+(`sync_agent.client`) and the stand-in (`backend_stub`). Field names travel in camelCase, as in
+the seed's services; Python code uses snake_case. This module imports nothing of the project, so
+that the stand-in can depend on it without depending on the kiosk.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+"""Set to ``true`` on a response that repeats the first answer to an idempotency key."""
+
+SERVICES = ("rental", "payment", "book")
+
+
+class Wire(BaseModel):
+    """Base: camelCase on the wire, snake_case in code, unknown fields ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class ServiceState(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    WITHDRAWN = "withdrawn"
+
+
+class BookStatus(StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    RENTED = "rented"
+    WITHDRAWN = "withdrawn"
+
+
+class RentalStatus(StrEnum):
+    RESERVED = "reserved"
+    RENTED = "rented"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class ReqState(StrEnum):
+    """The seed's ``reqState`` values for ``PATCH /rentals/{id}``."""
+
+    CANCEL = "cancel"
+    RENTAL = "rental"
+    RETURN = "return"
+    KIOSK_RENTAL = "kioskrental"
+    KIOSK_RETURN = "kioskreturn"
+
+
+class PaymentStatus(StrEnum):
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+class ErrorCode(StrEnum):
+    """Machine codes of refusals (409), bad requests (4xx) and outages (503)."""
+
+    # 409 business refusals
+    RESERVED_FOR_OTHER = "reserved_for_other"
+    LIMIT_REACHED = "limit_reached"
+    MEMBER_BLOCKED = "member_blocked"
+    MEMBER_WITHDRAWN = "member_withdrawn"
+    BOOK_WITHDRAWN = "book_withdrawn"
+    BOOK_UNAVAILABLE = "book_unavailable"
+    NOT_RENTED = "not_rented"
+    NOT_RESERVED = "not_reserved"
+    RETURN_PENDING = "return_pending"
+    INVALID_STATE = "invalid_state"
+    PAYMENT_DECLINED = "payment_declined"
+    # other 4xx
+    NOT_FOUND = "not_found"
+    VALIDATION_ERROR = "validation_error"
+    IDEMPOTENCY_MISMATCH = "idempotency_mismatch"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNAUTHORIZED = "unauthorized"
+    # 5xx
+    SERVICE_DOWN = "service_down"
+    INTERNAL_ERROR = "internal_error"
+
+
+class ErrorBody(Wire):
+    """Every non-2xx answer carries this body."""
+
+    code: ErrorCode
+    message: str
+    service: str | None = None
+
+
+class Health(Wire):
+    status: Literal["ok", "degraded"]
+    services: dict[str, ServiceState]
+
+
+class Member(Wire):
+    id: int
+    card_number: str
+    name: str
+    status: MemberStatus
+    loan_limit: int
+    fines: int = Field(description="unpaid fines, KRW")
+    active_loans: int = 0
+
+
+class Book(Wire):
+    id: int
+    barcode: str
+    isbn: str
+    title: str
+    author: str
+    status: BookStatus
+    updated_at: AwareDatetime
+
+
+class BookPage(Wire):
+    """``GET /books?updatedSince=``: copies changed since then, and the time to ask from next."""
+
+    books: list[Book]
+    server_time: AwareDatetime
+
+
+class ReserveRequest(Wire):
+    """``POST /rentals``: reserve a copy; payment is taken synchronously."""
+
+    member_id: int
+    book_id: int
+
+
+class RentalPatch(Wire):
+    """``PATCH /rentals/{id}``: a state change named as in the seed."""
+
+    req_state: ReqState
+    kiosk_no: str | None = None
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when the patron acted; fines are computed from it"
+    )
+
+
+class KioskReturn(Wire):
+    """``POST /kiosk/returns``: a self-return keyed by the item barcode the kiosk scanned."""
+
+    barcode: str
+    kiosk_no: str
+    occurred_at: AwareDatetime
+
+
+class KioskRent(Wire):
+    """``POST /kiosk/rentals``: a self-rent of a copy reserved for this member, keyed by barcode."""
+
+    member_id: int
+    barcode: str
+    kiosk_no: str
+    occurred_at: AwareDatetime
+
+
+class Rental(Wire):
+    id: int
+    member_id: int
+    book_id: int
+    barcode: str
+    status: RentalStatus
+    reserved_at: AwareDatetime | None = None
+    hold_until: AwareDatetime | None = None
+    rented_at: AwareDatetime | None = None
+    due_at: AwareDatetime | None = None
+    returned_at: AwareDatetime | None = None
+    fine: int = 0
+    payment_id: int | None = None
+    kiosk_no: str | None = None
+
+
+class Payment(Wire):
+    id: int
+    rental_id: int
+    member_id: int
+    amount: int
+    status: PaymentStatus
+    paid_at: AwareDatetime
+    refunded_at: AwareDatetime | None = None
+
+
+class MyPageEntry(Wire):
+    rental_id: int
+    book_id: int
+    barcode: str
+    title: str
+    status: RentalStatus
+    hold_until: AwareDatetime | None = None
+    due_at: AwareDatetime | None = None
+    overdue: bool = False
+
+
+class MyPage(Wire):
+    """``GET /mypages/{memberId}``: the member's read model, eventually consistent."""
+
+    member_id: int
+    name: str
+    fines: int
+    reservations: list[MyPageEntry]
+    loans: list[MyPageEntry]
+    as_of: datetime

@@ -1,0 +1,129 @@
+"""Kiosk configuration: one TOML file, overridden by ``KIOSK_*`` environment variables.
+
+Both processes (the app and the agent) load the same settings. Keys in the TOML file are the field
+names below (``scanner_port = "/dev/kiosk-scanner"``); the environment variable of a key is
+``KIOSK_`` plus the key in capitals (``KIOSK_SCANNER_PORT``). The environment wins over the file,
+and the file over the defaults. A bad value raises :class:`ConfigError` naming the key and the form
+it expects, so a technician can fix it from the message alone.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
+ENV_PREFIX = "KIOSK_"
+STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and what form it wants."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the kiosk, with the embedded defaults that `kiosk demo` runs on."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    id: str = Field("kiosk-01", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+                    description="this kiosk's name, unique in the library's fleet")
+    data_dir: Path = Field(Path("/var/lib/kiosk"), description="folder of the SQLite store")
+    api_url: AnyHttpUrl = Field(AnyHttpUrl("http://127.0.0.1:8080"),
+                                description="base URL of the central API")
+    api_token: SecretStr = Field(SecretStr(""), description="bearer token for the central API")
+    call_timeout_ms: int = Field(610, ge=50, le=30_000,
+                                 description="timeout of one central call (the seed's 610 ms)")
+    breaker_failure_threshold: int = Field(5, ge=1, le=100,
+                                           description="consecutive failures that open a breaker")
+    breaker_reset_s: float = Field(30.0, gt=0, le=3600,
+                                   description="seconds an open breaker waits before a trial call")
+
+    scanner_port: str | None = Field(None, description="serial device of the barcode scanner")
+    scanner_baud: int = Field(9600, description="scanner baud rate")
+    scanner_terminator: Literal["CR", "LF", "CRLF"] = "CR"
+    card_reader_port: str | None = Field(
+        None, description="serial device of the card reader; unset: cards come via the scanner")
+    card_reader_baud: int = 9600
+    duplicate_window_s: float = Field(1.5, ge=0, le=60,
+                                      description="same code from the same device within this is one scan")
+    institution: str = Field("0042", pattern=r"^\d{4}$",
+                             description="4-digit institution code in member and item barcodes")
+
+    lang: Literal["ko", "en"] = Field("ko", description="the patron screen's first language")
+    offline_checkout: Literal["deny", "allow"] = Field(
+        "deny", description="whether borrowing is queued when the central API is unreachable")
+    offline_max_items: int = Field(3, ge=1, le=20, description="offline borrows per session")
+    offline_due_days: int = Field(14, ge=1, le=60, description="loan period shown for offline borrows")
+    session_timeout_s: int = Field(60, ge=10, le=600,
+                                   description="inactivity before a patron's session ends")
+    tech_pin_hash: SecretStr | None = Field(None, description="scrypt hash of the technician PIN")
+    receipt_printer: Path | None = Field(None, description="device or file receipts are written to")
+
+    relay_parallelism: int = Field(4, ge=1, le=64, description="books delivered in parallel")
+    delivered_retention_days: int = Field(30, ge=1, le=3650,
+                                          description="how long delivered entries are kept")
+
+    @field_validator("scanner_baud", "card_reader_baud")
+    @classmethod
+    def _standard_baud(cls, value: int) -> int:
+        if value not in STANDARD_BAUDS:
+            raise ValueError(f"must be one of {', '.join(map(str, STANDARD_BAUDS))}")
+        return value
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "kiosk.sqlite3"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs (see load_settings); the environment overrides it.
+        return (env_settings, init_settings)
+
+
+def load_settings(config_path: Path | None = None) -> Settings:
+    """Read the TOML file (the default path may be absent; an explicit one must exist) and the
+    environment, and validate them together."""
+    path = config_path or DEFAULT_CONFIG_PATH
+    file_values = _read_toml(path, required=config_path is not None)
+    try:
+        return Settings(**file_values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+
+
+def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(f"{path}: configuration file not found") from None
+        return {}
+    except PermissionError:
+        raise ConfigError(f"{path}: configuration file is not readable by this user") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _describe(exc: ValidationError, path: Path) -> str:
+    lines = [f"invalid configuration ({path} and {ENV_PREFIX}* environment):"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "?"
+        shown = "<hidden>" if "token" in key or "hash" in key else repr(error.get("input"))
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key")
+        else:
+            lines.append(f"  {key} ({ENV_PREFIX}{key.upper()}): {error['msg']} (got {shown})")
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""Configuration: TOML file, KIOSK_* overrides, and errors that name the key."""
+
+from pathlib import Path
+
+import pytest
+
+from sync_agent.settings import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("KIOSK_"):
+            monkeypatch.delenv(name)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_when_default_file_is_absent(monkeypatch, tmp_path):
+    monkeypatch.setattr("sync_agent.settings.DEFAULT_CONFIG_PATH", tmp_path / "missing.toml")
+    settings = load_settings()
+    assert settings.lang == "ko"
+    assert settings.offline_checkout == "deny"
+    assert settings.call_timeout_ms == 610
+
+
+def test_file_values_are_read(tmp_path):
+    settings = load_settings(write(tmp_path, 'id = "lobby-2"\nscanner_baud = 115200\nlang = "en"\n'))
+    assert (settings.id, settings.scanner_baud, settings.lang) == ("lobby-2", 115200, "en")
+
+
+def test_environment_overrides_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("KIOSK_LANG", "ko")
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "store"))
+    settings = load_settings(write(tmp_path, 'lang = "en"\n'))
+    assert settings.lang == "ko"
+    assert settings.db_path == tmp_path / "store" / "kiosk.sqlite3"
+
+
+def test_bad_value_names_key_and_form(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, "scanner_baud = 1234\n"))
+    message = str(error.value)
+    assert "scanner_baud (KIOSK_SCANNER_BAUD)" in message
+    assert "9600" in message
+
+
+def test_bad_env_value_names_env_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("KIOSK_OFFLINE_CHECKOUT", "sometimes")
+    with pytest.raises(ConfigError, match="KIOSK_OFFLINE_CHECKOUT"):
+        load_settings(write(tmp_path, ""))
+
+
+def test_unknown_key_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="scaner_port: unknown key"):
+        load_settings(write(tmp_path, 'scaner_port = "/dev/ttyUSB0"\n'))
+
+
+def test_explicit_missing_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_broken_toml_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(tmp_path, "lang = \n"))
+
+
+def test_secret_is_hidden_in_errors_and_repr(monkeypatch, tmp_path):
+    monkeypatch.setenv("KIOSK_API_TOKEN", "s3cr3t-token")
+    settings = load_settings(write(tmp_path, ""))
+    assert "s3cr3t-token" not in repr(settings)
+    assert settings.api_token.get_secret_value() == "s3cr3t-token"
