@@ -2,13 +2,15 @@
 
 Both processes (the app and the agent) load the same settings. Keys in the TOML file are the field
 names below (``scanner_port = "/dev/kiosk-scanner"``); the environment variable of a key is
-``KIOSK_`` plus the key in capitals (``KIOSK_SCANNER_PORT``). The environment wins over the file,
-and the file over the defaults. A bad value raises :class:`ConfigError` naming the key and the form
+``KIOSK_`` plus the key in capitals (``KIOSK_SCANNER_PORT``). The environment wins over systemd
+credentials (``LoadCredential=kiosk_api_token:...``, read from ``$CREDENTIALS_DIRECTORY``), those
+over the file, and the file over the defaults. A bad value raises :class:`ConfigError` naming the key and the form
 it expects, so a technician can fix it from the message alone.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -88,8 +90,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The TOML file arrives as init kwargs (see load_settings); the environment overrides it.
-        return (env_settings, init_settings)
+        # The TOML file arrives as init kwargs (see load_settings). The environment overrides it,
+        # then systemd credentials (files named like the variables, e.g. ``kiosk_api_token``).
+        return (env_settings, file_secret_settings, init_settings)
 
 
 def load_settings(config_path: Path | None = None) -> Settings:
@@ -97,8 +100,9 @@ def load_settings(config_path: Path | None = None) -> Settings:
     environment, and validate them together."""
     path = config_path or DEFAULT_CONFIG_PATH
     file_values = _read_toml(path, required=config_path is not None)
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
     try:
-        return Settings(**file_values)
+        return Settings(**file_values, _secrets_dir=credentials)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
 

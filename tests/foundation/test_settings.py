@@ -77,3 +77,12 @@ def test_secret_is_hidden_in_errors_and_repr(monkeypatch, tmp_path):
     settings = load_settings(write(tmp_path, ""))
     assert "s3cr3t-token" not in repr(settings)
     assert settings.api_token.get_secret_value() == "s3cr3t-token"
+
+
+def test_token_from_systemd_credential(monkeypatch, tmp_path):
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "kiosk_api_token").write_text("from-credential\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
+    settings = load_settings(write(tmp_path, 'api_token = "from-file"\n'))
+    assert settings.api_token.get_secret_value() == "from-credential"
