@@ -21,6 +21,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 SERVICES = ("rental", "payment", "book")
 
+FINE_PER_DAY = 100
+"""Late fine, KRW, for each day or part of a day a loan is returned after ``due_at`` (measured to
+``occurredAt``); the kiosk shows the same estimate the central side will charge."""
+
 
 class Wire(BaseModel):
     """Base: camelCase on the wire, snake_case in code, unknown fields ignored."""
