@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install the kiosk on a Debian-like box: user, groups, directories, packages, udev rule, PAM,
+# config, units. Run as root from a checkout:  sudo deploy/install.sh [SCANNER_VID:PID [CARD_VID:PID]]
+# Re-running is safe: existing config and token are kept.
+set -euo pipefail
+
+SRC="$(cd "$(dirname "$0")/.." && pwd)"
+PREFIX=/opt/kiosk
+SCANNER_ID="${1:-0000:0000}"
+CARD_ID="${2:-$SCANNER_ID}"
+
+[[ $EUID -eq 0 ]] || { echo "install.sh: run as root" >&2; exit 1; }
+[[ $SCANNER_ID =~ ^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$ ]] || { echo "install.sh: scanner id must be VID:PID (see lsusb)" >&2; exit 1; }
+
+apt-get update
+apt-get install -y --no-install-recommends python3 python3-venv cage foot fonts-noto-cjk dbus
+
+id kiosk >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/kiosk --no-create-home \
+    --shell /usr/sbin/nologin --comment "library self-service kiosk" kiosk
+usermod -a -G dialout,video,input,render kiosk
+
+install -d -o root -g kiosk -m 0750 /etc/kiosk
+install -d -o kiosk -g kiosk -m 0750 /var/lib/kiosk
+install -d -m 0755 "$PREFIX"
+rm -rf "$PREFIX/src" && cp -a "$SRC" "$PREFIX/src" && rm -rf "$PREFIX/src/.venv" "$PREFIX/src/.git"
+python3 -m venv "$PREFIX/venv"
+"$PREFIX/venv/bin/pip" install --quiet --upgrade pip
+"$PREFIX/venv/bin/pip" install --quiet "$PREFIX/src"
+
+[[ -e /etc/kiosk/kiosk.toml ]] || install -o root -g kiosk -m 0640 "$SRC/deploy/kiosk.toml.example" /etc/kiosk/kiosk.toml
+[[ -e /etc/kiosk/api-token ]] || install -o root -g root -m 0600 /dev/null /etc/kiosk/api-token
+install -o root -g kiosk -m 0644 "$SRC/deploy/foot.ini" /etc/kiosk/foot.ini
+install -o root -g root -m 0644 "$SRC/deploy/pam.d-kiosk" /etc/pam.d/kiosk
+
+sed -e "s/@SCANNER_VENDOR@/${SCANNER_ID%%:*}/" -e "s/@SCANNER_PRODUCT@/${SCANNER_ID##*:}/" \
+    -e "s/@CARD_VENDOR@/${CARD_ID%%:*}/" -e "s/@CARD_PRODUCT@/${CARD_ID##*:}/" \
+    "$SRC/deploy/99-kiosk-scanner.rules" > /etc/udev/rules.d/99-kiosk-scanner.rules
+udevadm control --reload && udevadm trigger --subsystem-match=tty
+
+install -m 0644 "$SRC/kiosk.service" "$SRC/kiosk-sync.service" /etc/systemd/system/
+systemctl daemon-reload
+systemctl set-default graphical.target
+systemctl enable kiosk-sync.service kiosk.service
+
+echo "Installed. Next: put the API token in /etc/kiosk/api-token, edit /etc/kiosk/kiosk.toml,"
+echo "check it with: sudo -u kiosk $PREFIX/venv/bin/kiosk config check --config /etc/kiosk/kiosk.toml"
+echo "then: systemctl start kiosk-sync.service kiosk.service"
