@@ -1,20 +1,23 @@
-"""The late-fine estimate shown at the moment of a return, by the central side's own rule."""
+"""The late-fine estimate shown at the moment of a return, by the central side's own rule.
+
+Days are library-local calendar days (Seoul), so a book due today and returned tonight is on time.
+"""
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sync_agent.contract import FINE_PER_DAY
 
-DAY_S = 86_400
+LIBRARY_TZ = timezone(timedelta(hours=9), "KST")
 
 
 def days_late(due_at: datetime | None, returned_at: datetime) -> int:
-    """Days, counting a started day as a whole one, between the due time and the return."""
-    if due_at is None or returned_at <= due_at:
+    """Calendar days (Seoul) from the due day to the day of the return; 0 when on time."""
+    if due_at is None:
         return 0
-    return math.ceil((returned_at - due_at).total_seconds() / DAY_S)
+    late = (returned_at.astimezone(LIBRARY_TZ).date() - due_at.astimezone(LIBRARY_TZ).date()).days
+    return max(late, 0)
 
 
 def fine_estimate(due_at: datetime | None, returned_at: datetime) -> int:

@@ -22,8 +22,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 SERVICES = ("rental", "payment", "book")
 
 FINE_PER_DAY = 100
-"""Late fine, KRW, for each day or part of a day a loan is returned after ``due_at`` (measured to
-``occurredAt``); the kiosk shows the same estimate the central side will charge."""
+"""Late fine, KRW, for each library-local (Seoul) calendar day between the day of ``due_at`` and the
+day of ``occurredAt``; the kiosk shows the same estimate the central side will charge."""
 
 
 class Wire(BaseModel):
