@@ -1,0 +1,185 @@
+"""Every patron-visible string, Korean first, then English; and date and money formats.
+
+One table so a missing translation is a failing test, not a blank on a patron's screen. Keys are
+looked up with :func:`t`; placeholders are ``str.format`` fields and must match in both languages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Literal
+
+Lang = Literal["ko", "en"]
+LANGS: tuple[Lang, ...] = ("ko", "en")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # frame
+    "app_title": ("도서관 무인 대출·반납기", "Library self-service kiosk"),
+    "lang_toggle": ("English", "한국어"),
+    "online": ("● 온라인", "● Online"),
+    "offline": ("○ 오프라인", "○ Offline"),
+    "done": ("완료", "Done"),
+    "ok": ("확인", "OK"),
+    "back": ("돌아가기", "Back"),
+    "none": ("없음", "None"),
+    # welcome
+    "welcome_heading": ("어서 오세요", "Welcome"),
+    "welcome_borrow": ("빌리기: 회원증을 스캔하세요", "Borrow: scan your library card"),
+    "welcome_return": ("반납하기: 책의 도서관 라벨을 스캔하세요 (회원증 필요 없음)",
+                       "Return: just scan the book's library label (no card needed)"),
+    # return
+    "returns_heading": ("반납", "Returns"),
+    "returned": ("반납되었습니다", "Returned"),
+    "returned_offline": ("반납이 저장되었습니다. 도서관 시스템에 자동으로 전송됩니다.",
+                         "Return saved; it will be sent to the library system automatically."),
+    "late_fine": ("{days}일 연체 · 예상 연체료 {amount}원",
+                  "{days} day(s) late · estimated fine {amount} won"),
+    "scan_next_return": ("다음 책을 스캔하거나 '완료'를 누르세요.",
+                         "Scan the next book, or tap Done."),
+    "unknown_title": ("(제목 정보 없음)", "(title not available)"),
+    # member
+    "member_heading": ("{name} 님", "Hello, {name}"),
+    "member_scan_book": ("빌릴 책의 도서관 라벨을 스캔하세요.", "Scan a book's library label to borrow it."),
+    "reservations_ready": ("찾아갈 예약 도서", "Reservations ready for pickup"),
+    "hold_until": ("{date}까지 보관", "held until {date}"),
+    "loans": ("대출 중인 도서", "Your loans"),
+    "due": ("반납 예정일 {date}", "due {date}"),
+    "overdue": ("연체", "OVERDUE"),
+    "pending": ("전송 대기", "pending"),
+    "fines": ("미납 연체료 {amount}원", "Unpaid fines: {amount} won"),
+    "as_of": ("오프라인: {time} 기준 정보입니다.", "Offline: information as of {time}."),
+    "cancel_reservation": ("예약 취소", "Cancel reservation"),
+    "cancel_saved": ("예약 취소가 접수되었습니다. 결제 금액은 환불됩니다.",
+                     "Cancellation received; your payment will be refunded."),
+    "this_visit": ("이번 이용", "This visit"),
+    "borrowed": ("대출되었습니다 · 반납 예정일 {date}", "Borrowed · due {date}"),
+    "borrowed_offline": ("대출이 저장되었습니다 · 반납 예정일 {date} · 시스템 연결 후 확정됩니다.",
+                         "Borrow saved · due {date} · confirmed when the library system is back."),
+    "cancelled": ("예약 취소됨", "reservation cancelled"),
+    "working": ("처리 중입니다…", "One moment…"),
+    # reserve and borrow
+    "reserve_offer_title": ("예약되지 않은 책입니다", "This book is not reserved for you"),
+    "reserve_offer_body": ("'{title}'은(는) 대출 가능합니다. 예약(결제 포함)과 대출을 한 번에 하시겠어요?",
+                           "'{title}' is available. Reserve it (with payment) and borrow it in one step?"),
+    "reserve_and_borrow": ("예약하고 빌리기", "Reserve and borrow"),
+    # refusals: what happened, and what to do next
+    "why_reserved_for_other": ("이 책은 다른 회원이 예약한 책입니다.", "This book is reserved for another member."),
+    "next_reserved_for_other": ("다른 책을 골라 주세요. 책은 안내데스크에 맡겨 주세요.",
+                                "Please choose another book and leave this one at the desk."),
+    "why_limit_reached": ("대출 가능한 권수를 모두 채웠습니다.", "You have reached your loan limit."),
+    "next_limit_reached": ("책을 반납한 뒤 다시 빌려 주세요.", "Return a book first, then borrow again."),
+    "why_member_blocked": ("연체료 미납으로 대출이 정지된 회원증입니다.",
+                           "Your card is blocked because of unpaid fines."),
+    "next_member_blocked": ("안내데스크에서 연체료를 정산해 주세요. 반납은 지금도 가능합니다.",
+                            "Please settle your fines at the desk. You can still return books here."),
+    "why_member_withdrawn": ("사용이 중지된 회원증입니다.", "This card has been withdrawn."),
+    "next_member_withdrawn": ("안내데스크에서 새 회원증을 발급받으세요.", "Please ask at the desk for a new card."),
+    "why_book_withdrawn": ("이 책은 분실 또는 제적 처리된 책입니다.", "This copy has been withdrawn from the collection."),
+    "next_book_withdrawn": ("책을 안내데스크에 가져다 주세요.", "Please bring it to the desk."),
+    "why_return_pending": ("이 책의 반납이 아직 처리되지 않았습니다.", "This book's return has not been processed yet."),
+    "next_return_pending": ("몇 분 후 다시 시도해 주세요.", "Please try again in a few minutes."),
+    "why_book_unavailable": ("이 책은 지금 대출할 수 없습니다.", "This book cannot be borrowed right now."),
+    "next_ask_desk": ("안내데스크에 문의해 주세요.", "Please ask at the desk."),
+    "why_payment_declined": ("예약 결제가 거절되었습니다.", "The reservation payment was declined."),
+    "why_refused": ("요청을 처리할 수 없습니다.", "This request cannot be completed."),
+    "why_member_unknown": ("등록되지 않은 회원증입니다.", "This card is not registered."),
+    "why_book_unknown": ("도서관 목록에 없는 책입니다.", "This book is not in the library's catalog."),
+    "why_busy": ("대출 서비스가 혼잡합니다. 1분 후 다시 시도해 주세요.",
+                 "Lending is busy, please try again in a minute."),
+    "next_busy": ("대출 기록은 남지 않았습니다. 반납은 지금도 가능합니다.",
+                  "Nothing has been borrowed. Returns still work now."),
+    "why_offline_limit": ("오프라인 대출은 한 번에 {max}권까지입니다.",
+                          "While offline, you can borrow up to {max} books per visit."),
+    "next_offline_limit": ("나머지 책은 시스템이 연결된 뒤 빌려 주세요.",
+                           "Please borrow the rest once the library system is back."),
+    "why_member_offline": ("도서관 시스템에 연결할 수 없어 회원증을 확인할 수 없습니다.",
+                           "The library system is unreachable, so your card cannot be checked."),
+    "next_member_offline": ("반납은 지금도 가능합니다. 대출은 잠시 후 다시 시도해 주세요.",
+                            "You can still return books. Please try borrowing again shortly."),
+    "why_save_failed": ("저장하지 못했습니다.", "This could not be saved."),
+    "next_save_failed": ("다시 스캔해 주세요. 계속되면 안내데스크에 문의해 주세요.",
+                         "Please scan again; if it keeps failing, ask at the desk."),
+    # wrong input
+    "why_isbn": ("책 뒷면의 ISBN 바코드를 스캔하셨습니다.", "That was the ISBN on the back cover."),
+    "next_isbn": ("앞표지 안쪽에 붙은 도서관 라벨(번호가 {prefix}(으)로 시작)을 스캔해 주세요.",
+                  "Please scan the library label inside the front cover (its number starts with {prefix})."),
+    "label_here": ("도서관 라벨", "library label"),
+    "isbn_here": ("ISBN (아님)", "ISBN (not this)"),
+    "why_invalid": ("읽을 수 없는 바코드입니다.", "This barcode could not be read."),
+    "next_invalid": ("책의 도서관 라벨이나 회원증을 다시 스캔해 주세요.",
+                     "Please scan the book's library label or your card again."),
+    "why_card_mid_return": ("반납 중에는 회원증을 사용할 수 없습니다.", "You are in the middle of returning books."),
+    "next_card_mid_return": ("'완료'를 누른 뒤 회원증을 다시 스캔해 주세요.",
+                             "Tap Done first, then scan your card to borrow."),
+    "why_second_card": ("이미 다른 회원증으로 이용 중입니다.", "Another card is already in use."),
+    "next_second_card": ("'완료'를 눌러 이용을 마친 뒤 새 회원증을 스캔해 주세요.",
+                         "Tap Done to finish this visit, then scan the new card."),
+    # inactivity
+    "still_here_title": ("계속 이용하시나요?", "Still here?"),
+    "still_here_body": ("{seconds}초 후 화면이 초기화됩니다.", "The screen will be cleared in {seconds} s."),
+    "still_here_yes": ("계속하기", "Continue"),
+    # receipt
+    "receipt_title": ("이용 내역", "Receipt"),
+    "receipt_returned": ("반납", "Returned"),
+    "receipt_borrowed": ("대출", "Borrowed"),
+    "receipt_cancelled": ("예약 취소", "Reservation cancelled"),
+    "receipt_total_fine": ("예상 연체료 합계 {amount}원", "Estimated fines in total: {amount} won"),
+    "receipt_nothing": ("이번 이용 내역이 없습니다.", "Nothing was borrowed or returned."),
+    "receipt_visit": ("이용 번호", "Visit no."),
+    "receipt_print": ("영수증 출력", "Print receipt"),
+    "receipt_printed": ("영수증을 출력했습니다.", "Receipt printed."),
+    "receipt_print_failed": ("영수증을 출력하지 못했습니다. 화면의 내역을 확인해 주세요.",
+                             "The receipt could not be printed; please check the summary on screen."),
+    "receipt_finish": ("마치기", "Finish"),
+    # technician
+    "pin_title": ("관리자 PIN", "Technician PIN"),
+    "pin_clear": ("지우기", "Clear"),
+    "pin_wrong": ("PIN이 틀렸습니다. 남은 시도 {left}회", "Wrong PIN. {left} tries left"),
+    "pin_locked": ("잠김: {minutes}분 {seconds}초 후 다시 시도하세요.", "Locked: try again in {minutes} min {seconds} s."),
+    "pin_unset": ("PIN이 설정되지 않았습니다 (KIOSK_TECH_PIN_HASH).",
+                  "No technician PIN is configured (KIOSK_TECH_PIN_HASH)."),
+    "tech_title": ("관리자 진단", "Technician diagnostics"),
+    "tech_devices": ("장치", "Devices"),
+    "tech_test_scan": ("시험 스캔: {code}", "Test scan: {code}"),
+    "tech_outbox": ("전송 대기열", "Outbox"),
+    "tech_dead": ("전송 실패 항목", "Dead letters"),
+    "tech_breakers": ("차단기", "Breakers"),
+    "tech_health": ("중앙 API 상태", "Central API health"),
+    "tech_system": ("시스템", "System"),
+    "tech_logs": ("최근 로그", "Recent log lines"),
+    "tech_sync_now": ("지금 동기화", "Sync now"),
+    "tech_retry": ("재시도", "Retry"),
+    "tech_resolve": ("해결됨", "Resolve"),
+    "tech_reset": ("초기화", "Reset"),
+    "tech_integrity": ("무결성 검사", "Integrity check"),
+    "tech_refresh": ("새로 고침", "Refresh"),
+    "tech_exit_kiosk": ("키오스크 종료", "Exit kiosk"),
+    "tech_close": ("닫기", "Close"),
+}
+
+
+def t(lang: Lang, key: str, **fields: object) -> str:
+    """The string ``key`` in ``lang``, with ``fields`` filled in."""
+    korean, english = STRINGS[key]
+    text = korean if lang == "ko" else english
+    return text.format(**fields) if fields else text
+
+
+def other(lang: Lang) -> Lang:
+    return "en" if lang == "ko" else "ko"
+
+
+def fmt_date(moment: datetime, lang: Lang, tz: tzinfo | None = None) -> str:
+    local = moment.astimezone(tz)
+    if lang == "ko":
+        return f"{local.year}년 {local.month}월 {local.day}일"
+    return f"{local.day} {local:%b %Y}"
+
+
+def fmt_time(moment: datetime, lang: Lang, tz: tzinfo | None = None) -> str:
+    local = moment.astimezone(tz)
+    return f"{fmt_date(local, lang, tz)} {local:%H:%M}"
+
+
+def fmt_won(amount: int) -> str:
+    return f"{amount:,}"

@@ -1,0 +1,79 @@
+"""The receipt of a visit: localized lines, a Code 128 of the visit number, and the printer hook.
+
+The barcode is drawn with python-barcode's module pattern as terminal half blocks (two modules per
+cell), so a staff scanner can read the visit number off the screen or the paper; where the bars do
+not fit, only the digits are shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+
+from barcode import Code128
+
+from kiosk_app.i18n import Lang, fmt_date, fmt_won, t
+from kiosk_app.session import Session
+
+log = logging.getLogger(__name__)
+
+_HALF_BLOCKS = {"11": "█", "10": "▌", "01": "▐", "00": " "}
+QUIET_MODULES = 10
+BAR_ROWS = 3
+
+
+def code128_bars(text: str) -> str:
+    """One row of half-block cells drawing ``text`` as Code 128, with quiet zones."""
+    modules = "0" * QUIET_MODULES + Code128(text, writer=None).build()[0] + "0" * QUIET_MODULES
+    if len(modules) % 2:
+        modules += "0"
+    return "".join(_HALF_BLOCKS[modules[i:i + 2]] for i in range(0, len(modules), 2))
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    session_id: str
+    lines: tuple[str, ...]
+    bars: str
+
+    def barcode_rows(self, width: int) -> tuple[str, ...]:
+        """The bars repeated to a readable height, or nothing when wider than ``width``."""
+        return (self.bars,) * BAR_ROWS if len(self.bars) <= width else ()
+
+    def as_text(self) -> str:
+        """The printed form: the lines, the bars, then the digits."""
+        return "\n".join((*self.lines, "", *(self.bars,) * BAR_ROWS, self.session_id, "")) + "\n"
+
+
+def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None) -> Receipt:
+    lines = [t(lang, "receipt_title"), fmt_date(session.started_at, lang, tz), ""]
+    for line in session.borrows:
+        title = line.title or line.barcode
+        status = "borrowed_offline" if line.queued else "borrowed"
+        lines.append(f"{t(lang, 'receipt_borrowed')}  {title}")
+        lines.append(f"    {t(lang, status, date=fmt_date(line.due_at, lang, tz))}")
+    for line in session.returns:
+        lines.append(f"{t(lang, 'receipt_returned')}  {line.title or line.barcode}")
+        if line.fine:
+            lines.append(f"    {t(lang, 'late_fine', days=line.days_late, amount=fmt_won(line.fine))}")
+    for line in session.cancels:
+        lines.append(f"{t(lang, 'receipt_cancelled')}  {line.title}")
+    if session.total_fine:
+        lines += ["", t(lang, "receipt_total_fine", amount=fmt_won(session.total_fine))]
+    if not (session.borrows or session.returns or session.cancels):
+        lines.append(t(lang, "receipt_nothing"))
+    lines += ["", f"{t(lang, 'receipt_visit')} {session.id}"]
+    return Receipt(session.id, tuple(lines), code128_bars(session.id))
+
+
+def print_receipt(receipt: Receipt, printer: Path) -> bool:
+    """Append the receipt to the configured printer device or file; False (logged) on failure."""
+    try:
+        with printer.open("a", encoding="utf-8") as out:
+            out.write(receipt.as_text())
+    except OSError as exc:
+        log.warning("receipt printer %s failed: %s", printer, exc.strerror or exc)
+        return False
+    return True
