@@ -94,6 +94,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_MISMATCH = "idempotency_mismatch"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
     # 5xx
     SERVICE_DOWN = "service_down"
     INTERNAL_ERROR = "internal_error"

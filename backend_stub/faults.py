@@ -1,0 +1,111 @@
+"""Faults on demand, per service: down, slow, failing, or dropping the connection.
+
+A request names the services it goes through (``POST /rentals``: rental, then payment
+synchronously) and passes each one's gate before any data is touched: a down service answers 503
+with ``Retry-After``, a slow one sleeps a latency drawn from its range (the seed's 400-620 ms), an
+error rate answers 500 instead of applying the request. A drop is decided at the gate too but
+carried out after the request has been applied and committed: the connection is cut while the
+answer is on its way, the worst case for a client, which must retry with the same idempotency
+key. Draws come from one seeded random generator, so a run with ``seed`` is reproducible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from collections.abc import MutableMapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from sync_agent.contract import SERVICES, ErrorCode
+
+from .errors import ApiError, service_down
+
+DROP_SCOPE_KEY = "backend_stub.drop"
+"""Set in the ASGI scope of a request whose connection is to be cut after it is applied."""
+
+
+@dataclass(frozen=True)
+class ServiceFaults:
+    down: bool = False
+    latency_ms: tuple[int, int] | None = None
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    retry_after: int = 1
+    """Seconds announced in ``Retry-After`` while the service is down."""
+
+    def __post_init__(self) -> None:
+        if self.latency_ms is not None and not 0 <= self.latency_ms[0] <= self.latency_ms[1]:
+            raise ValueError("latency range must be 0 <= LO <= HI")
+        for rate in (self.error_rate, self.drop_rate):
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError("rates must be between 0 and 1")
+        if self.retry_after < 0:
+            raise ValueError("retry_after must not be negative")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Faults:
+    """The current faults of each service; changed by the CLI at start and the admin API."""
+
+    def __init__(self, initial: dict[str, ServiceFaults] | None = None, seed: int | None = None):
+        self._initial = {name: (initial or {}).get(name, ServiceFaults()) for name in SERVICES}
+        self._current = dict(self._initial)
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def get(self, service: str) -> ServiceFaults:
+        return self._current[_known(service)]
+
+    def set(self, service: str, faults: ServiceFaults) -> None:
+        with self._lock:
+            self._current[_known(service)] = faults
+
+    def update(self, service: str, **changes: Any) -> ServiceFaults:
+        faults = replace(self.get(service), **changes)
+        self.set(service, faults)
+        return faults
+
+    def clear(self) -> None:
+        """Every service healthy (also clears faults given on the command line)."""
+        with self._lock:
+            self._current = {name: ServiceFaults() for name in SERVICES}
+
+    def is_down(self, service: str) -> bool:
+        return self.get(service).down
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        return {name: faults.as_dict() for name, faults in self._current.items()}
+
+    def _draw(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._random.random() < rate
+
+    def _latency(self, low: int, high: int) -> float:
+        with self._lock:
+            return self._random.uniform(low, high) / 1000
+
+    async def gate(self, scope: MutableMapping[str, Any], services: tuple[str, ...]) -> None:
+        """Pass the request through each service in turn, or raise its fault."""
+        for service in services:
+            faults = self.get(service)
+            if faults.down:
+                raise service_down(service, faults.retry_after)
+            if faults.latency_ms is not None:
+                await asyncio.sleep(self._latency(*faults.latency_ms))
+            if self._draw(faults.error_rate):
+                raise ApiError(500, ErrorCode.INTERNAL_ERROR,
+                               f"the {service} service failed (injected fault)", service)
+            if self._draw(faults.drop_rate):
+                scope[DROP_SCOPE_KEY] = True
+
+
+def _known(service: str) -> str:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+    return service

@@ -1,0 +1,46 @@
+"""The library's lending rules and their numbers, in one place.
+
+Pure functions of timestamps: the services call them, the tests check them, and
+``docs/architecture.md`` ("The stand-in") lists the same figures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+LOAN_DAYS = 14
+"""A loan is due at the end of the 14th day after it starts."""
+HOLD_DAYS = 3
+"""A reservation waits this long for pickup, then expires and is refunded."""
+FINE_PER_DAY = 100
+"""KRW per overdue day, counted in library-local calendar days."""
+RESERVATION_FEE = 1000
+"""KRW, paid synchronously through the payment service when reserving."""
+FINE_BLOCK_LIMIT = 10_000
+"""KRW: a member whose unpaid fines exceed this is blocked."""
+
+LIBRARY_TZ = timezone(timedelta(hours=9), "KST")
+"""Due dates are calendar days in Seoul (no daylight saving)."""
+
+
+def due_at(rented_at: datetime) -> datetime:
+    return rented_at + timedelta(days=LOAN_DAYS)
+
+
+def hold_until(reserved_at: datetime) -> datetime:
+    return reserved_at + timedelta(days=HOLD_DAYS)
+
+
+def overdue_days(due: datetime, at: datetime) -> int:
+    """Whole calendar days (Seoul) between the due day and the day of ``at``; 0 if on time."""
+    late = (at.astimezone(LIBRARY_TZ).date() - due.astimezone(LIBRARY_TZ).date()).days
+    return max(late, 0)
+
+
+def fine_for(due: datetime, returned: datetime) -> int:
+    """The fine of a return made at ``returned`` (the patron's act, not the delivery)."""
+    return overdue_days(due, returned) * FINE_PER_DAY
+
+
+def is_blocked_by_fines(fines: int) -> bool:
+    return fines > FINE_BLOCK_LIMIT

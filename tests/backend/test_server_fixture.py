@@ -1,0 +1,46 @@
+"""The ``central`` fixture: a real server whose helpers other rooms' tests rely on."""
+
+import httpx
+import pytest
+
+MEMBER = "20042000000016"
+
+
+def test_serves_the_demo_library_over_real_http(central):
+    assert central.url.startswith("http://127.0.0.1:")
+    response = httpx.get(f"{central.url}/members/{MEMBER}")
+    assert response.status_code == 200
+    assert response.json()["name"] == "김민지"
+
+
+def test_stop_makes_the_api_unreachable_and_start_brings_it_back_with_its_data(central):
+    key = "restart-1"
+    body = {"barcode": "30042000000022", "kioskNo": "k1", "occurredAt": "2026-01-01T00:00:00Z"}
+    # the loan started 7 days ago by the stand-in's clock; return it now
+    body["occurredAt"] = httpx.get(f"{central.url}/admin/clock").json()["now"]
+    assert httpx.post(f"{central.url}/kiosk/returns", json=body,
+                      headers={"Idempotency-Key": key}).status_code == 200
+    port = central.port
+    central.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{central.url}/health")
+    central.start()
+    assert central.port == port
+    assert central.key_counts() == {key: 1}
+    assert httpx.get(f"{central.url}/books/30042000000022").json()["status"] == "available"
+
+
+def test_set_fault_and_clear_faults(central):
+    central.set_fault("book", down=True, retry_after=7)
+    down = httpx.get(f"{central.url}/books/30042000000048")
+    assert down.status_code == 503 and down.headers["Retry-After"] == "7"
+    assert httpx.get(f"{central.url}/health").json()["services"]["book"] == "down"
+    central.clear_faults()
+    assert httpx.get(f"{central.url}/books/30042000000048").status_code == 200
+
+
+def test_advance_clock_moves_the_stand_in_forward(central):
+    before = httpx.get(f"{central.url}/admin/clock").json()["now"]
+    central.advance_clock(86400)
+    after = httpx.get(f"{central.url}/admin/clock").json()["now"]
+    assert after[:10] > before[:10]
