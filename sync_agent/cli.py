@@ -1,0 +1,123 @@
+"""``kiosk-sync``: the sync agent (``run``) and its technician commands.
+
+Exit codes: 0 done; 1 ``drain`` left entries pending or in flight; 2 configuration or store
+error; 3 ``drain`` delivered everything it could but dead letters await a technician.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sync_agent.client import CentralClient
+from sync_agent.logs import configure_logging
+from sync_agent.outbox import Outbox
+from sync_agent.relay import Relay
+from sync_agent.settings import ConfigError, Settings, load_settings
+from sync_agent.status import snapshot
+from sync_agent.store import Store, StoreError
+from sync_agent.systemd import notify, watchdog_interval_s
+
+log = logging.getLogger("sync_agent.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk-sync", description=(
+        "The kiosk's sync agent: delivers the outbox (returns, offline rents, cancels) to the "
+        "central API and keeps the local read model fresh."))
+    parser.add_argument("--config", type=Path, default=None,
+                        help="TOML configuration file (default /etc/kiosk/kiosk.toml, if present)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the agent until SIGTERM (systemd-ready)")
+    commands.add_parser("status", help="print the outbox and breaker status as JSON")
+    drain = commands.add_parser("drain", help="deliver everything now; exit 0 when nothing is left")
+    drain.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                       help="give up after S seconds (default 60)")
+    retry = commands.add_parser("retry-dead", help="re-queue dead letters after fixing their cause")
+    retry.add_argument("--id", type=int, default=None, help="only this entry (default: all)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        settings = load_settings(args.config)
+        store = Store.open(settings.db_path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"kiosk-sync: store {exc.reason}: {exc.message}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "status":
+            print(json.dumps(snapshot(store), indent=2, sort_keys=True))
+            return 0
+        if args.command == "retry-dead":
+            count = Outbox(store, settings.id).retry_dead(args.id)
+            print(json.dumps({"requeued": count}))
+            return 0
+        if args.command == "drain":
+            return asyncio.run(_drain(store, settings, args.timeout))
+        return asyncio.run(_run(store, settings))
+    except StoreError as exc:
+        print(f"kiosk-sync: store {exc.reason}: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+
+
+async def _drain(store: Store, settings: Settings, timeout_s: float) -> int:
+    async with CentralClient(settings, store, owner="agent") as client:
+        relay = Relay(store, client, settings, role="drain")
+        _stop_on_signals(relay)
+        result = await relay.drain(timeout_s)
+    dead = len(relay.outbox.dead_letters())
+    print(json.dumps({"delivered": result.delivered, "dead_lettered": result.dead,
+                      "pending": result.pending, "in_flight": result.in_flight,
+                      "dead_letters": dead, "elapsed_s": round(result.elapsed_s, 3)}))
+    if not result.empty:
+        return 1
+    return 3 if dead else 0
+
+
+async def _run(store: Store, settings: Settings) -> int:
+    async with CentralClient(settings, store, owner="agent") as client:
+        relay = Relay(store, client, settings, role="agent")
+        _stop_on_signals(relay)
+        watchdog = asyncio.create_task(_watchdog())
+        log.info("kiosk-sync running for %s against %s", settings.id, settings.api_url)
+        notify("READY=1")
+        try:
+            await relay.run()
+        finally:
+            notify("STOPPING=1")
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+    log.info("kiosk-sync stopped")
+    return 0
+
+
+def _stop_on_signals(relay: Relay) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, relay.stop)
+
+
+async def _watchdog() -> None:
+    interval = watchdog_interval_s()
+    if interval is None:
+        return
+    while True:
+        notify("WATCHDOG=1")
+        await asyncio.sleep(interval)

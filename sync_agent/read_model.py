@@ -1,0 +1,116 @@
+"""The kiosk's read side: what it knows of the central state, for when the central side is away.
+
+- The catalog (barcode to copy) gives receipts their titles offline; it is refreshed by deltas
+  (``GET /books?updatedSince=``) from the watermark the server last gave (its ``serverTime``).
+- Member views are the last ``MyPage`` the central side sent for each member who used the kiosk.
+- :meth:`ReadModel.member_view` lays the kiosk's own unsettled outbox entries on top, so an offline
+  screen shows "returned, syncing" for a book returned here a minute ago.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sync_agent.contract import Book, MyPage
+from sync_agent.outbox import Outbox, OutboxEntry
+from sync_agent.store import Store
+
+CATALOG_WATERMARK = "catalog_since"
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A member's cached central view, when it was fetched, and the local entries not yet synced."""
+
+    page: MyPage
+    as_of: datetime
+    fetched_at: float
+    pending: list[OutboxEntry]
+
+    def pending_barcodes(self) -> set[str]:
+        return {entry.barcode for entry in self.pending if entry.barcode}
+
+
+class ReadModel:
+    """Catalog, member views and sync watermarks over a :class:`Store`."""
+
+    def __init__(self, store: Store, outbox: Outbox) -> None:
+        self.store = store
+        self.outbox = outbox
+
+    def title_for(self, barcode: str) -> str | None:
+        rows = self.store.rows("SELECT title FROM catalog WHERE barcode = ?", (barcode,))
+        return rows[0]["title"] if rows else None
+
+    def book(self, barcode: str) -> Book | None:
+        """The cached copy, if the catalog has its full record (not only a title)."""
+        rows = self.store.rows("SELECT * FROM catalog WHERE barcode = ? AND book_id IS NOT NULL",
+                               (barcode,))
+        if not rows:
+            return None
+        row = rows[0]
+        return Book(id=row["book_id"], barcode=row["barcode"], isbn=row["isbn"], title=row["title"],
+                    author=row["author"], status=row["status"], updated_at=row["updated_at"])
+
+    def upsert_books(self, books: Iterable[Book], watermark: datetime | None = None) -> int:
+        """Store copies from the central side (and the next ``updatedSince``) in one transaction."""
+        rows = [{"barcode": b.barcode, "book_id": b.id, "isbn": b.isbn, "title": b.title,
+                 "author": b.author, "status": b.status.value, "updated_at": b.updated_at.isoformat()}
+                for b in books]
+        with self.store.write() as conn:
+            conn.executemany(
+                "INSERT INTO catalog (barcode, book_id, isbn, title, author, status, updated_at) "
+                "VALUES (:barcode, :book_id, :isbn, :title, :author, :status, :updated_at) "
+                "ON CONFLICT(barcode) DO UPDATE SET book_id = excluded.book_id, isbn = excluded.isbn, "
+                "title = excluded.title, author = excluded.author, status = excluded.status, "
+                "updated_at = excluded.updated_at", rows)
+            if watermark is not None:
+                _set_state(conn, CATALOG_WATERMARK, watermark.isoformat())
+        return len(rows)
+
+    def catalog_watermark(self) -> datetime | None:
+        value = get_state(self.store, CATALOG_WATERMARK)
+        return datetime.fromisoformat(value) if value else None
+
+    def cache_member_view(self, page: MyPage) -> None:
+        """Keep the member's latest central view (replacing the previous one)."""
+        with self.store.write() as conn:
+            conn.execute("INSERT INTO member_views (member_id, page, as_of, fetched_at) "
+                         "VALUES (?, ?, ?, ?) ON CONFLICT(member_id) DO UPDATE SET "
+                         "page = excluded.page, as_of = excluded.as_of, fetched_at = excluded.fetched_at",
+                         (page.member_id, page.model_dump_json(by_alias=True), page.as_of.isoformat(),
+                          time.time()))
+
+    def member_view(self, member_id: int) -> MemberView | None:
+        """The cached view plus this member's unsettled local entries, or None if never seen."""
+        rows = self.store.rows("SELECT * FROM member_views WHERE member_id = ?", (member_id,))
+        if not rows:
+            return None
+        page = MyPage.model_validate_json(rows[0]["page"])
+        pending = self.outbox.pending_for_member(member_id, (entry.barcode for entry in page.loans))
+        return MemberView(page=page, as_of=page.as_of, fetched_at=rows[0]["fetched_at"],
+                          pending=pending)
+
+    def cached_member_ids(self) -> list[int]:
+        """Members with a cached view, most recently fetched first."""
+        return [row["member_id"] for row in self.store.rows(
+            "SELECT member_id FROM member_views ORDER BY fetched_at DESC")]
+
+
+def get_state(store: Store, name: str) -> str | None:
+    rows = store.rows("SELECT value FROM sync_state WHERE name = ?", (name,))
+    return rows[0]["value"] if rows else None
+
+
+def set_state(store: Store, name: str, value: str) -> None:
+    with store.write() as conn:
+        _set_state(conn, name, value)
+
+
+def _set_state(conn: sqlite3.Connection, name: str, value: str) -> None:
+    conn.execute("INSERT INTO sync_state (name, value) VALUES (?, ?) "
+                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))

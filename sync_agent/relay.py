@@ -1,0 +1,314 @@
+"""The relay: claims outbox entries, delivers them, writes the outcome back.
+
+Order and parallelism: a claim takes only the head (oldest unsettled entry) of each book, so the
+entries of one book go out one after another while up to ``relay_parallelism`` books go out at once.
+A batch of heads is claimed in one transaction and its outcomes settled in one, so the fsyncs of
+``synchronous=FULL`` are paid per batch, not per entry.
+
+Retrying: within a claim, tenacity retries a retryable failure (timeout, connection error, 5xx,
+429, unreadable answer) a few times with exponential backoff and full jitter, never waiting less
+than the server's ``Retry-After``. A wait longer than a couple of seconds is not slept while holding
+the claim: the entry goes back to pending with its next attempt time, so the app's
+:meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
+the kinds behind it until its reset time.
+
+Outcomes: 2xx (or a repeat the server reports as already applied) → delivered, with the answer;
+409/422/other 4xx/404 → dead letter with the reason, kept for the technician.
+
+Shutdown: :meth:`Relay.stop` lets the batch in hand finish and settle, then gives back any claim
+still held, so no entry is left in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+from tenacity.stop import stop_base
+
+from sync_agent.client import DEPENDENCY_OF_KIND, Busy, CentralClient, NotFound, Ok, Refused
+from sync_agent.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, owner_id
+from sync_agent.read_model import ReadModel
+from sync_agent.settings import Settings
+from sync_agent.status import record_success
+from sync_agent.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+BACKOFF = wait_random_exponential(multiplier=0.25, max=60)
+"""Full-jitter exponential backoff: attempt n waits uniformly in [0, min(60, 0.25 * 2**(n-1))] s."""
+MAX_IN_CLAIM_WAIT_S = 2.0
+ATTEMPTS_PER_CLAIM = 3
+BATCH_PER_WORKER = 8
+REFRESH_EVERY_S = 60.0
+SESSION_VIEW_AGE_S = 900.0
+PRUNE_EVERY_S = 3600.0
+
+
+class _Retryable(Exception):
+    def __init__(self, busy: Busy) -> None:
+        super().__init__(busy.reason)
+        self.busy = busy
+
+
+def backoff_s(attempt: int, retry_after_s: float | None) -> float:
+    """Wait before attempt ``attempt + 1``: jittered exponential, at least ``Retry-After``."""
+    wait = BACKOFF(SimpleNamespace(attempt_number=max(1, attempt)))  # type: ignore[arg-type]
+    return max(wait, retry_after_s or 0.0)
+
+
+def _wait(retry_state: RetryCallState) -> float:
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    retry_after = exc.busy.retry_after_s if isinstance(exc, _Retryable) else None
+    return backoff_s(retry_state.attempt_number, retry_after)
+
+
+class _stop_if_long_wait(stop_base):
+    """Stop retrying in-claim when the next wait is too long to hold the claim through."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return retry_state.upcoming_sleep > MAX_IN_CLAIM_WAIT_S
+
+
+@dataclass
+class DrainResult:
+    delivered: int
+    dead: int
+    pending: int
+    in_flight: int
+    elapsed_s: float
+
+    @property
+    def empty(self) -> bool:
+        return self.pending == 0 and self.in_flight == 0
+
+
+class Relay:
+    """Delivers this kiosk's outbox; one per process (the agent runs it, the app uses deliver_book)."""
+
+    def __init__(self, store: Store, client: CentralClient, settings: Settings, *,
+                 role: str = "agent", poll_s: float = 0.25) -> None:
+        self.store = store
+        self.client = client
+        self.settings = settings
+        self.outbox = Outbox(store, settings.id)
+        self.read_model = ReadModel(store, self.outbox)
+        self.owner = owner_id(role)
+        self.poll_s = poll_s
+        self.parallelism = settings.relay_parallelism
+        call_s = settings.call_timeout_ms / 1000
+        self.lease_s = max(30.0, BATCH_PER_WORKER * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
+        self._stopping = asyncio.Event()
+        self._last_refresh = -math.inf
+        self._last_prune = -math.inf
+
+    # -- the agent loop ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Deliver due entries, refresh the read model and prune, until :meth:`stop`."""
+        recovered = await asyncio.to_thread(self.outbox.recover_orphans)
+        if recovered:
+            log.warning("returned %d entries left in flight by a stopped process to pending", recovered)
+        try:
+            while not self._stopping.is_set():
+                worked = await self._pump(due_only=True)
+                await self._housekeeping()
+                if not worked:
+                    await self._sleep(self.poll_s)
+        finally:
+            await self._release()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` / :meth:`drain` to finish the batch in hand and return."""
+        self._stopping.set()
+
+    async def drain(self, timeout_s: float) -> DrainResult:
+        """Deliver everything now, ignoring backoff schedules (not open breakers), until the
+        outbox has nothing pending or in flight, or ``timeout_s`` passes."""
+        started = time.monotonic()
+        deadline = started + timeout_s
+        await asyncio.to_thread(self.outbox.recover_orphans)
+        delivered = dead = 0
+        try:
+            while not self._stopping.is_set() and time.monotonic() < deadline:
+                settled = await self._pump(due_only=False)
+                delivered += sum(s.status is Status.DELIVERED for s in settled)
+                dead += sum(s.status is Status.DEAD for s in settled)
+                counts = await asyncio.to_thread(self.outbox.counts)
+                if counts["pending"] == 0 and counts["in_flight"] == 0:
+                    break
+                if not settled:
+                    await self._sleep(min(self._breaker_wait(), max(0.0, deadline - time.monotonic())))
+        finally:
+            await self._release()
+        counts = await asyncio.to_thread(self.outbox.counts)
+        return DrainResult(delivered, dead, int(counts["pending"] or 0), int(counts["in_flight"] or 0),
+                           time.monotonic() - started)
+
+    # -- before a rent (the app) -------------------------------------------------------------
+
+    async def deliver_book(self, barcode: str, deadline_s: float) -> bool:
+        """Deliver every unsettled entry of ``barcode``, in order, within ``deadline_s``.
+
+        True when none is left pending or in flight (dead letters do not block: the central side
+        has answered them). An entry another process is delivering is waited for, never re-sent.
+        False when the deadline passes or the dependency's breaker is open."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            unsettled = await asyncio.to_thread(self.outbox.pending_for, barcode)
+            if not unsettled:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            head = unsettled[0]
+            if head.status is Status.IN_FLIGHT:
+                await asyncio.sleep(min(0.05, remaining))
+                continue
+            if self.client.breakers.is_open(DEPENDENCY_OF_KIND[head.kind]):
+                return False
+            claimed = await asyncio.to_thread(self.outbox.claim, self.owner, limit=1,
+                                              lease_s=self.lease_s, barcode=barcode, due_only=False)
+            if not claimed:
+                continue
+            try:
+                settlement = await self._deliver(claimed[0], budget_s=remaining)
+            except BaseException:
+                # cancelled by the caller: give this claim back at once (our other claims stay)
+                self.outbox.settle(self.owner, [Settlement(claimed[0].id, Status.PENDING, 0,
+                                                           error="delivery interrupted")])
+                raise
+            await asyncio.to_thread(self.outbox.settle, self.owner, [settlement])
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    async def _pump(self, *, due_only: bool) -> list[Settlement]:
+        """Claim one batch of heads (skipping kinds behind an open breaker), deliver, settle."""
+        skip = [kind for kind in Kind if self.client.breakers.is_open(DEPENDENCY_OF_KIND[kind])]
+        if len(skip) == len(Kind):
+            return []
+        try:
+            batch = await asyncio.to_thread(self.outbox.claim, self.owner,
+                                            limit=self.parallelism * BATCH_PER_WORKER,
+                                            lease_s=self.lease_s, due_only=due_only, skip_kinds=skip)
+        except StoreError as exc:
+            log.error("cannot claim entries: %s", exc)
+            return []
+        if not batch:
+            return []
+        gate = asyncio.Semaphore(self.parallelism)
+
+        async def one(entry: OutboxEntry) -> Settlement:
+            async with gate:
+                return await self._deliver(entry, budget_s=self.lease_s / 2)
+
+        settlements = await asyncio.gather(*(one(entry) for entry in batch))
+        await asyncio.to_thread(self.outbox.settle, self.owner, settlements)
+        return settlements
+
+    async def _deliver(self, entry: OutboxEntry, *, budget_s: float) -> Settlement:
+        """Send one claimed entry, retrying in-claim while waits are short; never raises for the
+        central side's behaviour."""
+        sent = 0
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(ATTEMPTS_PER_CLAIM) | stop_after_delay(budget_s) | _stop_if_long_wait(),
+            wait=_wait, retry=retry_if_exception_type(_Retryable), reraise=True)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    result = await self.client.deliver(entry)
+                    if not (isinstance(result, Busy) and result.reason == "breaker_open"):
+                        sent += 1
+                    if isinstance(result, Busy):
+                        raise _Retryable(result)
+        except _Retryable as exc:
+            busy = exc.busy
+            wait = backoff_s(entry.attempts + max(sent, 1), busy.retry_after_s)
+            return Settlement(entry.id, Status.PENDING, sent, error=f"{busy.service}: {busy.reason}",
+                              next_attempt_at=time.time() + wait)
+        if isinstance(result, Ok):
+            response: dict[str, Any] = {"status": result.status, "replayed": result.replayed,
+                                        "body": result.value}
+            return Settlement(entry.id, Status.DELIVERED, sent, response=response)
+        if isinstance(result, Refused):
+            log.warning("entry %d (%s %s) refused: %s", entry.id, entry.kind, entry.barcode, result.code)
+            return Settlement(entry.id, Status.DEAD, sent, error=f"{result.code}: {result.message}",
+                              response={"status": result.status, "code": result.code,
+                                        "message": result.message})
+        assert isinstance(result, NotFound)
+        log.warning("entry %d (%s %s): not found", entry.id, entry.kind, entry.barcode)
+        return Settlement(entry.id, Status.DEAD, sent, error=f"not_found: {result.message}",
+                          response={"status": 404, "code": "not_found", "message": result.message})
+
+    def _breaker_wait(self) -> float:
+        waits = [self.client.breakers.retry_after(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
+        open_waits = [wait for wait in waits if wait > 0]
+        return min(open_waits) if open_waits else self.poll_s
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=max(0.01, seconds))
+        except TimeoutError:
+            pass
+
+    async def _release(self) -> None:
+        try:
+            released = await asyncio.to_thread(self.outbox.release_claims, self.owner)
+        except StoreError as exc:
+            log.error("cannot release claims (leases will expire): %s", exc)
+            return
+        if released:
+            log.info("gave back %d claimed entries", released)
+
+    async def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if now - self._last_refresh >= REFRESH_EVERY_S:
+            self._last_refresh = now
+            await self.refresh_read_model()
+        if now - self._last_prune >= PRUNE_EVERY_S:
+            self._last_prune = now
+            try:
+                pruned = await asyncio.to_thread(self.outbox.prune_delivered,
+                                                 self.settings.delivered_retention_days * 86400.0)
+            except StoreError as exc:
+                log.error("cannot prune delivered entries: %s", exc)
+            else:
+                if pruned:
+                    log.info("pruned %d delivered entries", pruned)
+
+    async def refresh_read_model(self) -> bool:
+        """Fetch the catalog delta and the views of members seen recently; False if unreachable."""
+        page = await self.client.books_since(await asyncio.to_thread(self.read_model.catalog_watermark))
+        if not isinstance(page, Ok):
+            return False
+        try:
+            await asyncio.to_thread(self.read_model.upsert_books, page.value.books, page.value.server_time)
+            cutoff = time.time() - SESSION_VIEW_AGE_S
+            for member_id, fetched_at in await asyncio.to_thread(self._recent_members):
+                if fetched_at < cutoff:
+                    break
+                view = await self.client.mypage(member_id)
+                if isinstance(view, Ok):
+                    await asyncio.to_thread(self.read_model.cache_member_view, view.value)
+            await asyncio.to_thread(record_success, self.store)
+        except StoreError as exc:
+            log.error("cannot refresh the read model: %s", exc)
+            return False
+        return True
+
+    def _recent_members(self) -> list[tuple[int, float]]:
+        return [(row["member_id"], row["fetched_at"]) for row in self.store.rows(
+            "SELECT member_id, fetched_at FROM member_views ORDER BY fetched_at DESC LIMIT 20")]

@@ -1,0 +1,218 @@
+"""The kiosk's one SQLite file: outbox, read model and status tables, shared by two processes.
+
+The app and the agent each open their own :class:`Store` on the same file. WAL lets readers go on
+while one writer commits; ``synchronous=FULL`` makes a commit durable when it returns (a return the
+patron was told about survives a power cut); the busy timeout makes a writer wait briefly for the
+other process instead of failing. Writes take the write lock up front (``BEGIN IMMEDIATE``) so two
+processes never deadlock upgrading a read into a write.
+
+Every SQLite failure leaves here as :class:`StoreError` with a ``reason`` the app can turn into a
+message for the patron ("please see staff"): a write that did not reach the disk never looks like
+success.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlite_utils
+
+log = logging.getLogger(__name__)
+
+Reason = Literal["disk_full", "locked", "corrupt", "readonly", "io"]
+
+BUSY_TIMEOUT_MS = 3000
+
+_REASON_BY_CODE: dict[int, Reason] = {
+    sqlite3.SQLITE_FULL: "disk_full",
+    sqlite3.SQLITE_BUSY: "locked",
+    sqlite3.SQLITE_LOCKED: "locked",
+    sqlite3.SQLITE_CORRUPT: "corrupt",
+    sqlite3.SQLITE_NOTADB: "corrupt",
+    sqlite3.SQLITE_READONLY: "readonly",
+    sqlite3.SQLITE_PERM: "readonly",
+    sqlite3.SQLITE_CANTOPEN: "io",
+    sqlite3.SQLITE_IOERR: "io",
+}
+
+
+class StoreError(Exception):
+    """The store could not do what was asked; ``reason`` says why in one word."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason: Reason = reason
+        self.message = message
+
+
+def classify(exc: sqlite3.Error) -> StoreError:
+    """Turn a sqlite3 exception into a StoreError, by SQLite's primary result code."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    reason = _REASON_BY_CODE.get(code & 0xFF) if code is not None else None
+    if reason is None:
+        text = str(exc).lower()
+        if "not a database" in text or "malformed" in text:
+            reason = "corrupt"
+        elif "locked" in text or "busy" in text:
+            reason = "locked"
+        elif "full" in text:
+            reason = "disk_full"
+        elif "readonly" in text or "read-only" in text:
+            reason = "readonly"
+        else:
+            reason = "io"
+    return StoreError(reason, str(exc))
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    db["outbox"].create(
+        {
+            "id": int, "key": str, "kind": str, "barcode": str, "member_id": int,
+            "rental_id": int, "payload": str, "occurred_at": str, "created_at": float,
+            "status": str, "attempts": int, "next_attempt_at": float, "last_error": str,
+            "response": str, "claimed_by": str, "lease_until": float, "settled_at": float,
+            "note": str,
+        },
+        pk="id",
+        not_null={"key", "kind", "payload", "occurred_at", "created_at", "status", "attempts",
+                  "next_attempt_at"},
+        defaults={"attempts": 0, "status": "pending", "next_attempt_at": 0.0},
+    )
+    db["outbox"].create_index(["key"], unique=True)
+    db["outbox"].create_index(["status", "next_attempt_at"])
+    db["outbox"].create_index(["barcode", "id"])
+    db["outbox"].create_index(["member_id"])
+    db["catalog"].create(
+        {"barcode": str, "book_id": int, "isbn": str, "title": str, "author": str,
+         "status": str, "updated_at": str},
+        pk="barcode",
+    )
+    db["member_views"].create(
+        {"member_id": int, "page": str, "as_of": str, "fetched_at": float},
+        pk="member_id", not_null={"page", "fetched_at"},
+    )
+    db["sync_state"].create({"name": str, "value": str}, pk="name")
+    db["breakers"].create(
+        {"name": str, "owner": str, "state": str, "failures": int, "opened_at": float,
+         "updated_at": float},
+        pk=("name", "owner"),
+    )
+    db["devices"].create({"name": str, "status": str, "updated_at": float}, pk="name")
+    db["counters"].create({"name": str, "value": int}, pk="name", not_null={"value"})
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_create_v1,)
+"""Forward migrations; migration ``i`` brings the file from version ``i`` to ``i + 1``."""
+
+
+class Store:
+    """One connection to the kiosk's SQLite file, safe to share between this process's threads."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
+        """Open (creating the folder and file if needed) and bring the schema up to date."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError("io", f"cannot create {path.parent}: {exc.strerror}") from exc
+        try:
+            conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise classify(exc) from exc
+        store = cls(path, conn)
+        try:
+            with store._guard():
+                conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise StoreError("io", f"{path}: WAL mode refused (journal_mode={mode})")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA foreign_keys=ON")
+            store._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @property
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            return conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        with self.write() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StoreError("corrupt", f"{self.path}: schema version {version} is newer than "
+                                 f"this software ({len(MIGRATIONS)})")
+            for number in range(version, len(MIGRATIONS)):
+                log.info("migrating %s to schema version %d", self.path, number + 1)
+                MIGRATIONS[number](self.db)
+            conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise classify(exc) from exc
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One durable transaction: committed (on disk) when the block ends, rolled back on error."""
+        with self._lock, self._guard():
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several queries (one read transaction)."""
+        with self._lock, self._guard():
+            conn = self.db.conn
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("COMMIT")
+
+    def rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Run one query and return its rows as dicts."""
+        with self._lock, self._guard():
+            cursor = self.db.conn.execute(sql, params)
+            names = [column[0] for column in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def integrity_check(self) -> str:
+        """SQLite's full integrity check: ``"ok"``, or the problems it found, one per line."""
+        try:
+            with self._lock, self._guard():
+                found = [row[0] for row in self.db.conn.execute("PRAGMA integrity_check")]
+        except StoreError as exc:
+            return str(exc)
+        return "\n".join(found) if found else "ok"
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()

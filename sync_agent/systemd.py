@@ -1,0 +1,43 @@
+"""systemd readiness and watchdog pings (``sd_notify``), harmless when not run under systemd.
+
+systemd passes a datagram socket in ``NOTIFY_SOCKET`` (a path, or ``@name`` for an abstract socket)
+and, with ``WatchdogSec=``, the ping interval in ``WATCHDOG_USEC``. The protocol is one datagram of
+``KEY=value`` lines, which a few lines of :mod:`socket` speak without a dependency.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+log = logging.getLogger(__name__)
+
+
+def notify(state: str) -> bool:
+    """Send ``state`` (e.g. ``"READY=1"``, ``"WATCHDOG=1"``, ``"STOPPING=1"``); False if there is
+    no systemd to tell or the socket refused it."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.sendto(state.encode(), address)
+    except OSError as exc:
+        log.warning("sd_notify %s failed: %s", state.split("=")[0], exc)
+        return False
+    return True
+
+
+def watchdog_interval_s() -> float | None:
+    """Half the watchdog timeout systemd set for this process (None when there is none)."""
+    usec = os.environ.get("WATCHDOG_USEC")
+    pid = os.environ.get("WATCHDOG_PID")
+    if not usec or (pid and pid != str(os.getpid())):
+        return None
+    try:
+        return int(usec) / 2_000_000
+    except ValueError:
+        return None

@@ -1,0 +1,137 @@
+"""Fixtures of the sync room: settings on a temp folder, the store, and a hostile HTTP server.
+
+``hostile`` is a tiny raw HTTP/1.1 server on 127.0.0.1 for answers the stand-in never gives
+(HTML error pages, truncated JSON, a slow reply): each test queues the replies it wants, and the
+server records every request (path, idempotency key, body, arrival and departure time).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync_agent.outbox import Outbox
+from sync_agent.settings import Settings
+from sync_agent.store import Store
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def rented_barcodes() -> list[str]:
+    """Barcodes of the demo copies on loan (returnable) in the stand-in's demo library."""
+    items = json.loads((DATA / "items.json").read_text())
+    return [item["barcode"] for item in items if item["status"] == "rented"]
+
+
+def make_settings(tmp_path: Path, api_url: str = "http://127.0.0.1:9", **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"id": "kiosk-07", "data_dir": tmp_path / "kiosk", "api_url": api_url,
+                              "breaker_failure_threshold": 3, "breaker_reset_s": 0.5,
+                              "call_timeout_ms": 610}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    opened = Store.open(tmp_path / "kiosk" / "kiosk.sqlite3")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def outbox(store: Store) -> Outbox:
+    return Outbox(store, "kiosk-07")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"{}"
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+    delay_s: float = 0.0
+    truncate_to: int | None = None
+    """Close the connection after this many body bytes although Content-Length says more."""
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    key: str | None
+    body: dict[str, Any] | None
+    arrived: float
+    left: float = 0.0
+
+
+class HostileServer:
+    """Answers queued :class:`Reply` objects in order (then ``default``), one thread per connection."""
+
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.default = Reply()
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def queue(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    def _accept(self) -> None:
+        while self._running:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            reader = conn.makefile("rb")
+            while True:
+                request_line = reader.readline()
+                if not request_line:
+                    return
+                method, path, _ = request_line.decode().split(" ", 2)
+                headers = {}
+                while (line := reader.readline()) not in (b"\r\n", b"\n", b""):
+                    name, _, value = line.decode().partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                raw = reader.read(int(headers.get("content-length", 0)))
+                seen = Seen(method, path, headers.get("idempotency-key"),
+                            json.loads(raw) if raw else None, time.monotonic())
+                with self._lock:
+                    self.seen.append(seen)
+                    reply = self.replies.popleft() if self.replies else self.default
+                time.sleep(reply.delay_s)
+                head = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(reply.body)}"]
+                head += [f"{name}: {value}" for name, value in reply.headers.items()]
+                body = reply.body if reply.truncate_to is None else reply.body[:reply.truncate_to]
+                seen.left = time.monotonic()
+                try:
+                    conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+                except OSError:
+                    return
+                if reply.truncate_to is not None:
+                    return
+
+    def close(self) -> None:
+        self._running = False
+        self._sock.close()
+
+
+@pytest.fixture
+def hostile():
+    server = HostileServer()
+    yield server
+    server.close()

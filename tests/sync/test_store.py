@@ -1,0 +1,119 @@
+"""The SQLite store: pragmas, migrations, integrity, and every failure surfacing as StoreError."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sync_agent.outbox import Outbox
+from sync_agent.store import MIGRATIONS, Store, StoreError, classify
+
+
+def test_open_creates_the_file_with_wal_full_sync_and_foreign_keys(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "deep" / "kiosk.sqlite3")
+    conn = store.db.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    assert store.schema_version == len(MIGRATIONS)
+    assert {"outbox", "catalog", "member_views", "sync_state", "breakers", "devices",
+            "counters"} <= set(store.db.table_names())
+    assert store.integrity_check() == "ok"
+
+
+def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    first = Store.open(path)
+    Outbox(first, "k").append_return("30042000000022", datetime.now(UTC))
+    first.close()
+    again = Store.open(path)
+    assert again.schema_version == len(MIGRATIONS)
+    assert Outbox(again, "k").counts()["pending"] == 1
+
+
+def test_an_old_schema_is_migrated_forward(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    sqlite3.connect(path).close()  # an empty file at version 0
+    assert Store.open(path).schema_version == len(MIGRATIONS)
+
+
+def test_a_file_from_newer_software_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 5}")
+    conn.close()
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    assert caught.value.reason == "corrupt"
+    assert "newer" in caught.value.message
+
+
+def test_a_file_that_is_not_a_database_is_reported_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    path.write_bytes(b"this is not sqlite at all" * 200)
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    assert caught.value.reason == "corrupt"
+
+
+def test_a_damaged_page_fails_the_integrity_check(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    store = Store.open(path)
+    outbox = Outbox(store, "k")
+    for index in range(300):
+        outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC), title="x" * 200)
+    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    raw = bytearray(path.read_bytes())
+    page = 4096
+    for start in range(page * 2, len(raw) - page, page * 3):  # scribble over b-tree pages
+        raw[start + 8: start + 1000] = b"\xff" * 992
+    path.write_bytes(bytes(raw))
+    try:
+        damaged = Store.open(path)
+    except StoreError as exc:
+        assert exc.reason == "corrupt"
+        return
+    assert damaged.integrity_check() != "ok"
+
+
+def test_a_full_disk_is_an_error_and_the_entry_is_not_recorded(store: Store) -> None:
+    outbox = Outbox(store, "k")
+    pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.db.conn.execute(f"PRAGMA max_page_count={pages}")  # no room to grow: SQLITE_FULL
+    with pytest.raises(StoreError) as caught:
+        for index in range(500):
+            outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC), title="t" * 500)
+    assert caught.value.reason == "disk_full"
+    appended = index
+    store.db.conn.execute("PRAGMA max_page_count=1073741823")
+    assert outbox.counts()["pending"] == appended  # the failed append left nothing behind
+
+
+def test_a_write_blocked_by_the_other_process_reports_locked(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    Store.open(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the other process holds the write lock
+    try:
+        store = Store.open(path, busy_timeout_ms=50)
+    except StoreError as exc:  # the migration check itself needs the lock
+        assert exc.reason == "locked"
+        return
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    pytest.fail(f"opened {store} while another connection held the write lock")
+
+
+def test_read_only_file_system_errors_are_classified() -> None:
+    error = sqlite3.OperationalError("attempt to write a readonly database")
+    error.sqlite_errorcode = sqlite3.SQLITE_READONLY
+    error.sqlite_errorname = "SQLITE_READONLY"
+    assert classify(error).reason == "readonly"
+    assert classify(sqlite3.OperationalError("disk I/O error")).reason == "io"
