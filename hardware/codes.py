@@ -92,7 +92,7 @@ def _thirteen_digits(code: str, institution: str) -> Classification:
 
 
 def _rejected(compact: str) -> Classification:
-    if not compact.isdigit():
+    if compact and not compact.isdigit():
         if len(compact) == 10 and compact[:9].isdigit() and compact[9] in "xX":
             return Classification(CodeKind.INVALID, compact, RejectReason.WRONG_CHECK_DIGIT)
         return Classification(CodeKind.INVALID, compact, RejectReason.NOT_LIBRARY_CODE)

@@ -32,7 +32,7 @@ class DuplicateFilter:
     def is_repeat(self, code: str, at: float) -> bool:
         horizon = at - self._window_s
         while self._last_seen and (
-            next(iter(self._last_seen.values())) < horizon or len(self._last_seen) >= self._capacity
+            next(iter(self._last_seen.values())) <= horizon or len(self._last_seen) >= self._capacity
         ):
             self._last_seen.popitem(last=False)
         repeat = code in self._last_seen

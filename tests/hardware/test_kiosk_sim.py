@@ -1,0 +1,93 @@
+"""The simulator: the virtual scanner, ``kiosk-sim pty`` and ``kiosk-sim scan`` end to end."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hardware.sim import VirtualScanner, encode_scan, main
+from hardware.status import DeviceState
+
+ITEM, CARD, ISBN = "30042000000014", "20042000000016", "9788936433598"
+KIOSK_SIM = Path(sys.executable).with_name("kiosk-sim")
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ({}, b"30042000000014\r"),
+    ({"terminator": "CRLF", "prefix": "\x02", "suffix": "\x03"}, b"\x0230042000000014\x03\r\n"),
+    ({"terminator": "LF", "aim": True}, b"]F030042000000014\n"),
+])
+def test_encode_scan_frames_like_a_scanner(options: dict, expected: bytes) -> None:
+    assert encode_scan(ITEM, **options) == expected
+
+
+def test_aim_identifier_follows_the_symbol_printed_on_the_label() -> None:
+    assert encode_scan(ISBN, aim=True) == b"]E09788936433598\r"
+    assert encode_scan("ABC-1", aim=True) == b"]C0ABC-1\r"
+
+
+def test_virtual_scanner_unplugs_and_replugs_at_the_same_path(tmp_path: Path) -> None:
+    link = tmp_path / "scanner"
+    with VirtualScanner(link=link) as scanner:
+        device_side = os.open(scanner.path, os.O_RDONLY | os.O_NOCTTY)
+        scanner.scan(ITEM)
+        assert os.read(device_side, 100) == ITEM.encode() + b"\r"
+        scanner.unplug()
+        assert not link.exists()
+        with pytest.raises(OSError):
+            scanner.scan(ITEM)
+        try:  # the reader's end is dead: end of file or EIO
+            assert os.read(device_side, 100) == b""
+        except OSError as exc:
+            assert exc.errno == errno.EIO
+        os.close(device_side)
+        scanner.replug()
+        assert link.is_symlink() and link.exists()
+    assert not link.exists()
+
+
+def test_own_temporary_folder_is_removed_on_close() -> None:
+    with VirtualScanner() as scanner:
+        folder = Path(scanner.path).parent
+        assert folder.is_dir()
+    assert not folder.exists()
+
+
+def test_pty_forwards_stdin_and_the_feed_port_to_the_driver(tmp_path, run_device, wait) -> None:
+    device_link, feed_link = tmp_path / "scanner", tmp_path / "feed"
+    sim = subprocess.Popen([str(KIOSK_SIM), "pty", "--link", str(device_link),
+                            "--feed-link", str(feed_link)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert f"scanner device: {device_link}" in sim.stdout.readline()
+        assert str(feed_link) in sim.stdout.readline()
+        device, seen = run_device(str(device_link), aim_ids=True)
+        sim.stdin.write(f"{ITEM}\n\n")
+        sim.stdin.flush()
+        wait(lambda: seen.codes == [ITEM])
+        scan = subprocess.run([str(KIOSK_SIM), "scan", "--port", str(feed_link), "--aim",
+                               CARD, ISBN, "30042000000015"], capture_output=True, timeout=30)
+        assert scan.returncode == 0, scan.stderr
+        wait(lambda: len(seen.codes) == 3 and device.status.rejected == 1)
+        assert [(e.code, e.symbology) for e in seen.scans] == [
+            (ITEM, None), (CARD, "codabar"), (ISBN, "ean13")]
+        sim.stdin.close()  # stdin closed: the feed port keeps working
+        assert subprocess.run([str(KIOSK_SIM), "scan", "--port", str(feed_link), "20042000000024"],
+                              timeout=30).returncode == 0
+        wait(lambda: seen.codes[-1:] == ["20042000000024"])
+    finally:
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(timeout=10) == 0
+    wait(lambda: device.status.state is DeviceState.RECONNECTING)
+    assert not device_link.exists() and not feed_link.exists()
+
+
+def test_scan_to_a_missing_port_fails_with_a_message(tmp_path, capsys) -> None:
+    assert main(["scan", "--port", str(tmp_path / "nothing"), ITEM]) == 1
+    assert "could not open port" in capsys.readouterr().err
