@@ -1,0 +1,157 @@
+"""Reserve (POST /rentals, paid synchronously) and the seed's reqState transitions (PATCH)."""
+
+import pytest
+
+from sync_agent.contract import Rental
+
+from .conftest import days, error_code
+
+AVAILABLE = 4          # Clean Code
+OTHERS_HOLD = 5        # reserved for member 2
+WITHDRAWN_COPY = 6
+ON_LOAN = 2            # to member 1
+
+
+def test_reserve_pays_the_fee_and_reserves_the_copy(api):
+    response = api.reserve(6, AVAILABLE)
+    assert response.status_code == 201
+    rental = Rental.model_validate(response.json())
+    assert (rental.member_id, rental.book_id, rental.status) == (6, AVAILABLE, "reserved")
+    assert (rental.hold_until - rental.reserved_at) == days(3)
+    (payment,) = api.payments(6)
+    assert (payment["id"], payment["rentalId"], payment["amount"], payment["status"]) == (
+        rental.payment_id, rental.id, 1000, "paid")
+    assert api.book("30042000000048")["status"] == "reserved"
+    assert [e["rentalId"] for e in api.get("/mypages/6").json()["reservations"]] == [rental.id]
+
+
+@pytest.mark.parametrize(("member_id", "book_id", "code"), [
+    (3, AVAILABLE, "member_blocked"),
+    (4, AVAILABLE, "member_withdrawn"),
+    (6, WITHDRAWN_COPY, "book_withdrawn"),
+    (6, ON_LOAN, "book_unavailable"),
+    (6, OTHERS_HOLD, "reserved_for_other"),
+    (1, 1, "invalid_state"),             # already reserved for this member
+    (5, AVAILABLE, "limit_reached"),     # 2 loans, limit 2
+    (7, AVAILABLE, "payment_declined"),
+])
+def test_reserve_refusals_are_409_and_leave_nothing_behind(api, member_id, book_id, code):
+    rentals_before = api.get("/rentals").json()
+    payments_before = api.get("/payments").json()
+    response = api.reserve(member_id, book_id)
+    assert response.status_code == 409
+    assert error_code(response) == code
+    assert api.get("/rentals").json() == rentals_before
+    assert api.get("/payments").json() == payments_before
+
+
+def test_reserve_of_unknown_member_or_book_is_404(api):
+    assert error_code(api.reserve(999, AVAILABLE)) == "not_found"
+    missing_book = api.reserve(6, 999)
+    assert missing_book.status_code == 404 and missing_book.json()["service"] == "book"
+
+
+def test_limit_counts_reservations_too(api):
+    for book_id in (4, 7, 8, 11, 12):
+        assert api.reserve(6, book_id).status_code == 201
+    assert error_code(api.reserve(6, 13)) == "limit_reached"
+
+
+def test_cancel_refunds_the_fee_and_frees_the_copy(api):
+    response = api.patch("/rentals/1", json={"reqState": "cancel"})
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    (payment,) = api.payments(1)
+    assert payment["status"] == "refunded" and payment["refundedAt"] is not None
+    assert api.book("30042000000014")["status"] == "available"
+    assert api.get("/mypages/1").json()["reservations"] == []
+
+
+def test_cancel_of_a_loan_is_refused(api):
+    response = api.patch("/rentals/2", json={"reqState": "cancel"})
+    assert response.status_code == 409 and error_code(response) == "not_reserved"
+
+
+@pytest.mark.parametrize("req_state", ["rental", "kioskrental"])
+def test_rental_turns_the_reservation_into_a_loan_due_in_14_days(api, req_state):
+    occurred = api.now() - days(1)
+    response = api.patch("/rentals/1", json={"reqState": req_state, "kioskNo": "kiosk-07",
+                                             "occurredAt": occurred.isoformat()})
+    assert response.status_code == 200
+    rental = Rental.model_validate(response.json())
+    assert (rental.status, rental.kiosk_no, rental.rented_at) == ("rented", "kiosk-07", occurred)
+    assert rental.due_at - rental.rented_at == days(14)
+    assert api.book("30042000000014")["status"] == "rented"
+    assert error_code(api.patch("/rentals/1", json={"reqState": req_state})) == "not_reserved"
+
+
+@pytest.mark.parametrize("req_state", ["return", "kioskreturn"])
+def test_return_closes_the_loan_with_the_fine_of_its_occurred_at(api, req_state):
+    # item 3 was due 5 days ago; the patron returned it 2 days ago: 3 days late
+    occurred = api.now() - days(2)
+    response = api.patch("/rentals/3", json={"reqState": req_state,
+                                             "occurredAt": occurred.isoformat()})
+    assert response.status_code == 200
+    rental = Rental.model_validate(response.json())
+    assert (rental.status, rental.returned_at, rental.fine) == ("returned", occurred, 300)
+    assert api.get("/members/20042000000016").json()["fines"] == 300
+    assert api.book("30042000000030")["status"] == "available"
+    assert error_code(api.patch("/rentals/3", json={"reqState": req_state})) == "not_rented"
+
+
+def test_return_without_occurred_at_uses_the_time_of_arrival(api):
+    response = api.patch("/rentals/3", json={"reqState": "return"})
+    assert response.json()["fine"] == 500
+
+
+def test_return_of_a_reservation_is_refused(api):
+    response = api.patch("/rentals/1", json={"reqState": "return"})
+    assert response.status_code == 409 and error_code(response) == "not_rented"
+
+
+def test_patch_of_unknown_rental_is_404(api):
+    response = api.patch("/rentals/999", json={"reqState": "cancel"})
+    assert response.status_code == 404 and error_code(response) == "not_found"
+
+
+@pytest.mark.parametrize("body", [
+    {"reqState": "steal"},
+    {"reqState": "return", "occurredAt": "yesterday"},
+    {"reqState": "return", "occurredAt": "2026-01-01T00:00:00"},  # no timezone
+    {},
+])
+def test_patch_with_bad_body_is_422_and_changes_nothing(api, body):
+    response = api.patch("/rentals/3", json=body)
+    assert response.status_code == 422 and error_code(response) == "validation_error"
+    assert api.rental(3)["status"] == "rented"
+
+
+def test_occurred_at_in_the_future_or_before_the_loan_is_refused(api):
+    future = api.patch("/rentals/3", json={"reqState": "return",
+                                           "occurredAt": (api.now() + days(1)).isoformat()})
+    early = api.patch("/rentals/3", json={"reqState": "return",
+                                          "occurredAt": (api.now() - days(30)).isoformat()})
+    assert [future.status_code, early.status_code] == [422, 422]
+    assert api.rental(3)["status"] == "rented"
+
+
+def test_rental_by_a_member_blocked_since_reserving_is_refused(api):
+    with api.stand_in.db.transaction() as conn:  # the library blocks the card at the desk
+        conn.execute("UPDATE members SET status = 'blocked' WHERE id = 1")
+    response = api.patch("/rentals/1", json={"reqState": "rental"})
+    assert response.status_code == 409 and error_code(response) == "member_blocked"
+    assert api.rental(1)["status"] == "reserved"
+
+
+def test_rental_over_a_lowered_loan_limit_is_refused(api):
+    with api.stand_in.db.transaction() as conn:  # the library lowers the member's limit
+        conn.execute("UPDATE members SET loan_limit = 2 WHERE id = 1")
+    response = api.patch("/rentals/1", json={"reqState": "rental"})
+    assert response.status_code == 409 and error_code(response) == "limit_reached"
+
+
+def test_fines_over_the_limit_block_the_member(api):
+    api.advance(100)  # item 3 is now 105 days late: 10,500 KRW
+    assert api.kiosk_return("30042000000030").json()["fine"] == 10_500
+    member = api.get("/members/20042000000016").json()
+    assert (member["status"], member["fines"]) == ("blocked", 10_500)
+    assert error_code(api.reserve(1, AVAILABLE)) == "member_blocked"
