@@ -47,7 +47,10 @@ class _StoreListener(pybreaker.CircuitBreakerListener):
         self.store = store
         self.owner = owner
 
-    def state_change(self, cb: pybreaker.CircuitBreaker, old_state, new_state) -> None:  # noqa: ANN001
+    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: pybreaker.CircuitBreakerState | None,
+                     new_state: pybreaker.CircuitBreakerState) -> None:
+        if old_state is not None and old_state.name == new_state.name:
+            return  # pybreaker re-enters "open" when late calls of the same burst fail
         log.warning("breaker %s: %s -> %s", cb.name, old_state.name if old_state else "-", new_state.name)
         self.write(cb, new_state.name)
 

@@ -130,9 +130,11 @@ class Relay:
                     await self._sleep(self.poll_s)
         finally:
             await self._release()
+            self._stopping.clear()
 
     def stop(self) -> None:
-        """Ask :meth:`run` / :meth:`drain` to finish the batch in hand and return."""
+        """Ask :meth:`run` / :meth:`drain` to finish the batch in hand and return (the request
+        is consumed by the call it ends)."""
         self._stopping.set()
 
     async def drain(self, timeout_s: float) -> DrainResult:
@@ -154,6 +156,7 @@ class Relay:
                     await self._sleep(min(self._breaker_wait(), max(0.0, deadline - time.monotonic())))
         finally:
             await self._release()
+            self._stopping.clear()
         counts = await asyncio.to_thread(self.outbox.counts)
         return DrainResult(delivered, dead, int(counts["pending"] or 0), int(counts["in_flight"] or 0),
                            time.monotonic() - started)

@@ -67,6 +67,7 @@ class Seen:
     path: str
     key: str | None
     body: dict[str, Any] | None
+    headers: dict[str, str]
     arrived: float
     left: float = 0.0
 
@@ -109,7 +110,7 @@ class HostileServer:
                     headers[name.strip().lower()] = value.strip()
                 raw = reader.read(int(headers.get("content-length", 0)))
                 seen = Seen(method, path, headers.get("idempotency-key"),
-                            json.loads(raw) if raw else None, time.monotonic())
+                            json.loads(raw) if raw else None, headers, time.monotonic())
                 with self._lock:
                     self.seen.append(seen)
                     reply = self.replies.popleft() if self.replies else self.default

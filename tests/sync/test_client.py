@@ -1,0 +1,149 @@
+"""The central client against the real stand-in (and a hostile server for what it never sends)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sync_agent.client import Busy, CentralClient, NotFound, Ok, Refused, parse_retry_after
+from sync_agent.contract import BookStatus, MemberStatus
+from sync_agent.status import breaker_states
+from sync_agent.store import Store
+
+from .conftest import Reply, make_settings
+
+KIM, BLOCKED = "20042000000016", "20042000000032"
+RESERVED_FOR_KIM, ON_LOAN = "30042000000014", "30042000000022"
+
+
+async def test_typed_answers_from_the_stand_in(central, tmp_path: Path) -> None:
+    async with CentralClient(make_settings(tmp_path, central.url)) as client:
+        health = await client.health()
+        assert isinstance(health, Ok) and health.value.services["book"] == "up"
+        member = await client.member_by_card(KIM)
+        assert isinstance(member, Ok) and member.value.id == 1
+        assert member.value.status is MemberStatus.ACTIVE
+        assert isinstance(await client.member_by_card("20042000009999"), NotFound)
+        page = await client.mypage(1)
+        assert isinstance(page, Ok) and {e.barcode for e in page.value.loans} >= {ON_LOAN}
+        book = await client.book(ON_LOAN)
+        assert isinstance(book, Ok) and book.value.status is BookStatus.RENTED
+        delta = await client.books_since(None)
+        assert isinstance(delta, Ok) and len(delta.value.books) >= 10
+
+
+async def test_rent_refusals_and_idempotent_repeat(central, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    async with CentralClient(make_settings(tmp_path, central.url)) as client:
+        refused = await client.kiosk_rent(2, RESERVED_FOR_KIM, "kiosk-07:r1", now)
+        assert isinstance(refused, Refused) and refused.code == "reserved_for_other"
+        rented = await client.kiosk_rent(1, RESERVED_FOR_KIM, "kiosk-07:r2", now)
+        assert isinstance(rented, Ok) and rented.value.due_at is not None and not rented.replayed
+        again = await client.kiosk_rent(1, RESERVED_FOR_KIM, "kiosk-07:r2", now)
+        assert isinstance(again, Ok) and again.replayed and again.value.id == rented.value.id
+        reserve = await client.reserve(3, 4, "kiosk-07:r3")  # a blocked member
+        assert isinstance(reserve, Refused) and reserve.code == "member_blocked"
+    assert central.key_counts()["kiosk-07:r2"] == 1
+
+
+async def test_a_down_service_is_busy_with_its_retry_after(central, tmp_path: Path) -> None:
+    central.set_fault("book", down=True, retry_after=9)
+    async with CentralClient(make_settings(tmp_path, central.url)) as client:
+        busy = await client.book(ON_LOAN)
+        assert isinstance(busy, Busy) and busy.service == "catalog" and busy.retry_after_s == 9
+        rent = await client.kiosk_rent(1, RESERVED_FOR_KIM, "kiosk-07:k", datetime.now(UTC))
+        assert isinstance(rent, Busy) and rent.service == "lending"
+
+
+async def test_a_slow_service_times_out_at_the_call_timeout(central, tmp_path: Path) -> None:
+    central.set_fault("rental", latency_ms=(900, 900))
+    async with CentralClient(make_settings(tmp_path, central.url, call_timeout_ms=200)) as client:
+        started = time.perf_counter()
+        busy = await client.member_by_card(KIM)
+        assert isinstance(busy, Busy) and busy.reason == "timeout"
+        assert time.perf_counter() - started < 0.85  # gave up before the answer came
+
+
+async def test_breaker_opens_fails_fast_then_half_opens_and_closes(central, tmp_path: Path,
+                                                                   store: Store) -> None:
+    settings = make_settings(tmp_path, central.url, breaker_failure_threshold=3, breaker_reset_s=0.3)
+    central.set_fault("rental", down=True)
+    async with CentralClient(settings, store, owner="app") as client:
+        for _ in range(3):
+            assert (await client.member_by_card(KIM)).reason == "service_down"
+        assert client.breakers.states()["lending"] == "open"
+        assert breaker_states(store)["app"]["lending"]["state"] == "open"
+        fast = await client.member_by_card(KIM)
+        assert isinstance(fast, Busy) and fast.reason == "breaker_open" and 0 < fast.retry_after_s <= 0.3
+        assert client.breakers.states()["views"] == "closed"  # other dependencies unaffected
+        time.sleep(0.35)
+        assert (await client.member_by_card(KIM)).reason == "service_down"  # trial failed
+        assert client.breakers.states()["lending"] == "open"
+        central.clear_faults()
+        time.sleep(0.35)
+        assert isinstance(await client.member_by_card(KIM), Ok)  # trial succeeded
+        assert client.breakers.states()["lending"] == "closed"
+        assert breaker_states(store)["app"]["lending"]["state"] == "closed"
+
+
+async def test_business_refusals_do_not_trip_the_breaker(central, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, central.url, breaker_failure_threshold=2)
+    async with CentralClient(settings) as client:
+        for _ in range(4):
+            assert isinstance(await client.member_by_card("20042000009999"), NotFound)
+        assert client.breakers.states()["lending"] == "closed"
+
+
+async def test_manual_reset_closes_an_open_breaker(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, "http://127.0.0.1:9", breaker_failure_threshold=1,
+                             breaker_reset_s=60)
+    async with CentralClient(settings) as client:
+        assert (await client.mypage(1)).reason.startswith("connection")
+        assert client.breakers.is_open("views")
+        client.breakers.reset("views")
+        assert client.breakers.states()["views"] == "closed"
+
+
+@pytest.mark.parametrize(("reply", "reason"), [
+    (Reply(502, b"<html><body>Bad Gateway</body></html>", {"Content-Type": "text/html"}), "http_502"),
+    (Reply(200, b'{"id": 1, "cardNum', {}), "malformed"),
+    (Reply(200, b'{"id": 1, "cardNumber": "x"}', {}), "malformed"),
+    (Reply(200, b'{"id": 1, "cardNumber": "20042000000016", "name": "a", "status": "active"}',
+           {}, truncate_to=20), "connection"),
+    (Reply(200, b"[1, 2, 3]", {}), "malformed"),
+])
+async def test_unreadable_answers_are_busy_never_a_crash(hostile, tmp_path: Path, reply: Reply,
+                                                         reason: str) -> None:
+    hostile.queue(reply)
+    async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
+        result = await client.member_by_card(KIM)
+    assert isinstance(result, Busy) and result.reason.startswith(reason)
+
+
+async def test_an_html_refusal_keeps_its_status_as_the_code(hostile, tmp_path: Path) -> None:
+    hostile.queue(Reply(409, b"<h1>Conflict</h1>", {"Content-Type": "text/html"}))
+    async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
+        result = await client.reserve(1, 4, "kiosk-07:x")
+    assert isinstance(result, Refused) and result.code == "http_409" and "Conflict" in result.message
+
+
+async def test_the_token_is_sent_and_the_key_travels(hostile, tmp_path: Path, caplog) -> None:
+    caplog.set_level("DEBUG")
+    settings = make_settings(tmp_path, hostile.url, api_token="s3cret-token")
+    hostile.queue(Reply(201, b'{"id": 9, "memberId": 1, "bookId": 4, "barcode": "30042000000048", '
+                             b'"status": "reserved"}', {}))
+    async with CentralClient(settings) as client:
+        assert isinstance(await client.reserve(1, 4, "kiosk-07:abc"), Ok)
+    assert hostile.seen[0].key == "kiosk-07:abc" and hostile.seen[0].body == {"memberId": 1, "bookId": 4}
+    assert hostile.seen[0].headers["authorization"] == "Bearer s3cret-token"
+    assert "s3cret-token" not in caplog.text
+
+
+def test_retry_after_forms() -> None:
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert 25 < parse_retry_after(
+        datetime.fromtimestamp(time.time() + 30, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")) <= 30

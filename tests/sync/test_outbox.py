@@ -1,0 +1,189 @@
+"""The outbox: durable appends, per-book order, atomic claims, leases, dead letters, pruning."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
+from sync_agent.outbox import Kind, Outbox, Settlement, Status, owner_alive, owner_id
+from sync_agent.read_model import ReadModel
+from sync_agent.store import Store
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+X, Y, Z = "30042000000022", "30042000000030", "30042000000097"
+
+
+def test_an_append_is_on_disk_when_it_returns(store: Store, outbox: Outbox, tmp_path: Path) -> None:
+    entry = outbox.append_return(X, NOW, title="The Pragmatic Programmer")
+    other = Store.open(store.path)  # another connection, as the agent process has
+    seen = Outbox(other, "kiosk-07").get(entry.id)
+    assert seen is not None and seen.status is Status.PENDING and seen.kind is Kind.RETURN
+    assert seen.key.startswith("kiosk-07:") and len(seen.key) > 40
+    assert seen.payload == {"barcode": X, "kioskNo": "kiosk-07", "occurredAt": "2026-03-02T10:00:00Z"}
+    assert seen.occurred_at == NOW
+    assert ReadModel(other, Outbox(other, "kiosk-07")).title_for(X) == "The Pragmatic Programmer"
+
+
+def test_keys_are_unique(outbox: Outbox) -> None:
+    keys = {outbox.append_return(X, NOW).key for _ in range(50)}
+    assert len(keys) == 50
+
+
+def test_a_naive_time_is_refused_and_nothing_is_written(outbox: Outbox) -> None:
+    with pytest.raises(ValueError):
+        outbox.append_return(X, datetime(2026, 3, 2, 10, 0))
+    assert outbox.counts()["pending"] == 0
+
+
+def test_cancel_and_rent_payloads_follow_the_contract(outbox: Outbox) -> None:
+    cancel = outbox.append_cancel(17, X, 1, NOW)
+    rent = outbox.append_rent(6, Y, NOW)
+    assert cancel.rental_id == 17 and cancel.member_id == 1
+    assert cancel.payload == {"reqState": "cancel", "kioskNo": "kiosk-07", "occurredAt": "2026-03-02T10:00:00Z"}
+    assert rent.payload == {"memberId": 6, "barcode": Y, "kioskNo": "kiosk-07",
+                            "occurredAt": "2026-03-02T10:00:00Z"}
+
+
+def test_only_the_head_of_each_book_is_claimed(outbox: Outbox) -> None:
+    x1 = outbox.append_return(X, NOW)
+    x2 = outbox.append_rent(1, X, NOW)
+    y1 = outbox.append_return(Y, NOW)
+    claimed = outbox.claim("agent:1:a", limit=10, lease_s=30)
+    assert [entry.id for entry in claimed] == [x1.id, y1.id]
+    assert outbox.claim("agent:1:a", limit=10, lease_s=30) == []  # x2 waits behind x1
+    outbox.settle("agent:1:a", [Settlement(x1.id, Status.DELIVERED, response={"id": 2})])
+    assert [entry.id for entry in outbox.claim("agent:1:a", limit=10, lease_s=30)] == [x2.id]
+
+
+def test_a_retry_keeps_later_entries_of_the_book_waiting(outbox: Outbox) -> None:
+    x1 = outbox.append_return(X, NOW)
+    outbox.append_rent(1, X, NOW)
+    outbox.claim("o:1:a", limit=5, lease_s=30)
+    outbox.settle("o:1:a", [Settlement(x1.id, Status.PENDING, error="rental: timeout",
+                                       next_attempt_at=time.time() + 60)])
+    assert outbox.claim("o:1:a", limit=5, lease_s=30) == []  # not due, and x2 is behind it
+    again = outbox.claim("o:1:a", limit=5, lease_s=30, due_only=False)
+    assert [entry.id for entry in again] == [x1.id]
+    assert again[0].attempts == 1 and again[0].last_error == "rental: timeout"
+
+
+def test_a_dead_letter_does_not_block_the_book(outbox: Outbox) -> None:
+    x1 = outbox.append_return(X, NOW)
+    x2 = outbox.append_return(X, NOW)
+    outbox.claim("o:1:a", limit=5, lease_s=30)
+    outbox.settle("o:1:a", [Settlement(x1.id, Status.DEAD, error="not_rented: not on loan",
+                                       response={"status": 409})])
+    assert [entry.id for entry in outbox.claim("o:1:a", limit=5, lease_s=30)] == [x2.id]
+    dead = outbox.dead_letters()
+    assert [entry.id for entry in dead] == [x1.id] and dead[0].last_error.startswith("not_rented")
+
+
+def test_concurrent_claimers_never_take_the_same_entry(store: Store) -> None:
+    writer = Outbox(store, "kiosk-07")
+    for index in range(200):
+        writer.append_return(f"300420000{index:05d}", NOW)
+    taken: list[list[int]] = [[] for _ in range(4)]
+
+    def claimer(slot: int) -> None:
+        own = Store.open(store.path)  # one connection each, as separate processes have
+        box = Outbox(own, "kiosk-07")
+        while batch := box.claim(f"o:{slot}:x", limit=7, lease_s=30):
+            taken[slot].extend(entry.id for entry in batch)
+        own.close()
+
+    threads = [threading.Thread(target=claimer, args=(slot,)) for slot in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [entry_id for ids in taken for entry_id in ids]
+    assert len(every) == 200 and len(set(every)) == 200
+
+
+def test_an_expired_lease_returns_the_entry_to_pending(outbox: Outbox) -> None:
+    entry = outbox.append_return(X, NOW)
+    outbox.claim("o:1:a", limit=1, lease_s=0.05)
+    assert outbox.claim("o:2:b", limit=1, lease_s=30) == []
+    time.sleep(0.1)
+    reclaimed = outbox.claim("o:2:b", limit=1, lease_s=30)
+    assert [e.id for e in reclaimed] == [entry.id] and reclaimed[0].claimed_by == "o:2:b"
+    # the first claimer's late retry must not undo the second claim ...
+    outbox.settle("o:1:a", [Settlement(entry.id, Status.PENDING, error="late")])
+    assert outbox.get(entry.id).status is Status.IN_FLIGHT
+    # ... but a delivery is a fact whoever reports it
+    outbox.settle("o:1:a", [Settlement(entry.id, Status.DELIVERED, response={"ok": True})])
+    assert outbox.get(entry.id).status is Status.DELIVERED
+
+
+def test_entries_of_a_dead_process_are_recovered(outbox: Outbox) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    entry = outbox.append_return(X, NOW)
+    mine = outbox.append_return(Y, NOW)
+    outbox.claim(f"agent:{gone.stdout.strip()}:dead", limit=1, lease_s=3600, barcode=X)
+    outbox.claim(owner_id("app"), limit=1, lease_s=3600, barcode=Y)
+    assert not owner_alive(f"agent:{gone.stdout.strip()}:dead") and owner_alive(f"app:{os.getpid()}:x")
+    assert outbox.recover_orphans() == 1
+    assert outbox.get(entry.id).status is Status.PENDING
+    assert outbox.get(mine.id).status is Status.IN_FLIGHT
+
+
+def test_retry_and_resolve_dead_letters(outbox: Outbox) -> None:
+    first, second = outbox.append_return(X, NOW), outbox.append_return(Y, NOW)
+    outbox.claim("o:1:a", limit=5, lease_s=30)
+    outbox.settle("o:1:a", [Settlement(first.id, Status.DEAD, error="a"),
+                            Settlement(second.id, Status.DEAD, error="b")])
+    assert outbox.resolve_dead(first.id, "returned by hand at the desk")
+    assert not outbox.resolve_dead(first.id, "twice")
+    assert outbox.get(first.id).status is Status.RESOLVED
+    assert outbox.get(first.id).note == "returned by hand at the desk"
+    assert outbox.retry_dead() == 1
+    assert outbox.get(second.id).status is Status.PENDING
+    assert outbox.counts()["dead"] == 0
+
+
+def test_counts_and_oldest_age(outbox: Outbox) -> None:
+    assert outbox.counts()["oldest_pending_age_s"] is None
+    entry = outbox.append_return(X, NOW)
+    outbox.append_return(Y, NOW)
+    time.sleep(0.05)
+    outbox.claim("o:1:a", limit=1, lease_s=30)
+    counts = outbox.counts()
+    assert counts["pending"] == 1 and counts["in_flight"] == 1
+    assert counts["oldest_pending_age_s"] >= 0.05
+    outbox.settle("o:1:a", [Settlement(entry.id, Status.DELIVERED)])
+    assert outbox.counts()["delivered"] == 1
+
+
+def test_prune_removes_only_old_settled_entries(store: Store, outbox: Outbox) -> None:
+    old, fresh = outbox.append_return(X, NOW), outbox.append_return(Y, NOW)
+    waiting = outbox.append_return(Z, NOW)
+    outbox.claim("o:1:a", limit=2, lease_s=30)
+    outbox.settle("o:1:a", [Settlement(old.id, Status.DELIVERED), Settlement(fresh.id, Status.DELIVERED)])
+    with store.write() as conn:
+        conn.execute("UPDATE outbox SET settled_at = settled_at - 90000 WHERE id = ?", (old.id,))
+    assert outbox.prune_delivered(86400) == 1
+    assert outbox.get(old.id) is None and outbox.get(fresh.id) is not None
+    assert outbox.get(waiting.id).status is Status.PENDING
+
+
+def test_a_return_is_attached_to_the_member_whose_loan_it_is(store: Store, outbox: Outbox) -> None:
+    model = ReadModel(store, outbox)
+    loan = MyPageEntry(rental_id=2, book_id=2, barcode=X, title="The Pragmatic Programmer",
+                       status=RentalStatus.RENTED, due_at=NOW)
+    model.cache_member_view(MyPage(member_id=1, name="김민지", fines=0, reservations=[],
+                                   loans=[loan], as_of=NOW))
+    entry = outbox.append_return(X, NOW)
+    assert entry.member_id == 1
+    view = model.member_view(1)
+    assert view is not None and [e.id for e in view.pending] == [entry.id]
+    assert view.pending_barcodes() == {X} and view.as_of == NOW
+    assert model.member_view(2) is None

@@ -1,0 +1,230 @@
+"""The relay against the real stand-in: delivery, order, repeats, dead letters, outages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from sync_agent.client import CentralClient
+from sync_agent.outbox import Outbox, Settlement, Status
+from sync_agent.relay import Relay
+from sync_agent.status import snapshot
+from sync_agent.store import Store
+
+from .conftest import Reply, make_settings, rented_barcodes
+
+AVAILABLE = "30042000000048"
+
+
+def relay_for(store: Store, url: str, tmp_path: Path, **overrides) -> Relay:
+    settings = make_settings(tmp_path, url, **overrides)
+    return Relay(store, CentralClient(settings, store, owner="agent"), settings)
+
+
+def rentals(central, status: str) -> list[dict]:
+    return httpx.get(f"{central.url}/rentals", params={"status": status}).json()
+
+
+async def test_returns_are_delivered_once_with_the_answer_kept(central, store, outbox, tmp_path) -> None:
+    barcodes = rented_barcodes()
+    entries = [outbox.append_return(code, datetime.now(UTC) - timedelta(minutes=1)) for code in barcodes]
+    relay = relay_for(store, central.url, tmp_path)
+    result = await relay.drain(10)
+    assert result.empty and result.delivered == len(barcodes) and result.dead == 0
+    for entry in entries:
+        stored = outbox.get(entry.id)
+        assert stored.status is Status.DELIVERED and stored.attempts == 1
+        assert stored.response["status"] == 200 and stored.response["body"]["status"] == "returned"
+        assert stored.response["body"]["barcode"] == entry.barcode
+    assert central.key_counts() == {entry.key: 1 for entry in entries}
+    assert {r["barcode"] for r in rentals(central, "returned")} == set(barcodes)
+    assert snapshot(store)["counters"]["delivered"] == len(barcodes)
+    assert snapshot(store)["last_success_at"] is not None
+
+
+async def test_entries_of_one_book_go_in_order_and_books_in_parallel(hostile, store, outbox, tmp_path):
+    hostile.default = Reply(200, b'{"ok": true}', delay_s=0.1)
+    now = datetime.now(UTC)
+    books = ["30042000000022", "30042000000030", "30042000000097"]
+    appended = []
+    for round_ in range(3):
+        for code in books:
+            appended.append(outbox.append_return(code, now) if round_ != 1
+                            else outbox.append_rent(6, code, now))
+    relay = relay_for(store, hostile.url, tmp_path, relay_parallelism=3)
+    assert (await relay.drain(20)).delivered == 9
+    by_key = {seen.key: seen for seen in hostile.seen}
+    assert len(hostile.seen) == 9
+    for code in books:
+        mine = [by_key[e.key] for e in appended if e.barcode == code]
+        assert all(a.left <= b.arrived for a, b in zip(mine, mine[1:], strict=False))  # one at a time
+        assert [s.path for s in mine] == ["/kiosk/returns", "/kiosk/rentals", "/kiosk/returns"]
+    starts = sorted(seen.arrived for seen in hostile.seen)
+    assert starts[2] - starts[0] < 0.1  # the three books started together
+
+
+async def test_an_answer_lost_on_the_way_is_resent_and_applied_once(central, store, outbox, tmp_path):
+    entry = outbox.append_return(rented_barcodes()[0], datetime.now(UTC))
+    central.set_fault("rental", drop_rate=1.0)  # applied, then the connection is cut
+    relay = relay_for(store, central.url, tmp_path, breaker_failure_threshold=50)
+    first = await relay.drain(0.6)
+    assert not first.empty
+    pending = outbox.get(entry.id)
+    assert pending.status is Status.PENDING and pending.attempts >= 1
+    assert pending.last_error.startswith("returns: connection")
+    central.clear_faults()
+    assert (await relay.drain(10)).empty
+    delivered = outbox.get(entry.id)
+    assert delivered.status is Status.DELIVERED and delivered.response["replayed"] is True
+    assert central.key_counts() == {entry.key: 1}
+
+
+async def test_a_refusal_becomes_a_dead_letter_with_its_reason(central, store, outbox, tmp_path):
+    entry = outbox.append_return(AVAILABLE, datetime.now(UTC))  # not on loan
+    relay = relay_for(store, central.url, tmp_path)
+    result = await relay.drain(10)
+    assert result.empty and result.dead == 1
+    dead = outbox.get(entry.id)
+    assert dead.status is Status.DEAD and dead.last_error.startswith("not_rented:")
+    assert dead.response == {"status": 409, "code": "not_rented", "message": dead.response["message"]}
+    assert outbox.retry_dead(entry.id) == 1 and outbox.get(entry.id).status is Status.PENDING
+    await relay.drain(10)
+    assert outbox.get(entry.id).status is Status.DEAD and outbox.get(entry.id).attempts == 2
+    assert central.key_counts() == {}  # nothing was applied
+
+
+async def test_retry_after_is_honoured(hostile, store, outbox, tmp_path) -> None:
+    hostile.default = Reply(503, b'{"code": "service_down", "message": "down"}',
+                            {"Content-Type": "application/json", "Retry-After": "7"})
+    entry = outbox.append_return(AVAILABLE, datetime.now(UTC))
+    relay = relay_for(store, hostile.url, tmp_path)
+    task = asyncio.create_task(relay.run())
+    await asyncio.sleep(0.8)
+    relay.stop()
+    await asyncio.wait_for(task, 5)
+    sends = [seen for seen in hostile.seen if seen.path == "/kiosk/returns"]
+    assert len(sends) == 1  # not re-sent before the server's 7 seconds
+    waiting = outbox.get(entry.id)
+    assert waiting.status is Status.PENDING and waiting.next_attempt_at - time.time() > 5.5
+    assert waiting.last_error == "returns: service_down"
+
+
+async def test_outage_piles_up_returns_then_every_one_arrives_once(central, store, outbox, tmp_path):
+    central.stop()  # the whole central API unreachable
+    barcodes = rented_barcodes()
+    entries = [outbox.append_return(code, datetime.now(UTC)) for code in barcodes]
+    relay = relay_for(store, central.url, tmp_path, breaker_failure_threshold=2, breaker_reset_s=0.4)
+    task = asyncio.create_task(relay.run())
+    await asyncio.sleep(1.0)
+    during = snapshot(store)
+    assert during["pending"] + during["in_flight"] == len(barcodes) and during["delivered"] == 0
+    assert during["breakers"]["agent"]["returns"]["state"] in ("open", "half-open")
+    assert during["oldest_pending_age_s"] >= 0.9
+    relay.stop()
+    await asyncio.wait_for(task, 5)
+    assert snapshot(store)["in_flight"] == 0  # a clean stop leaves nothing in flight
+    central.start()
+    result = await relay.drain(15)
+    assert result.empty and result.delivered == len(barcodes)
+    assert central.key_counts() == {entry.key: 1 for entry in entries}
+    assert {r["barcode"] for r in rentals(central, "returned")} == set(barcodes)
+    after = snapshot(store)
+    assert after["pending"] == 0 and after["breakers"]["agent"]["returns"]["state"] == "closed"
+
+
+async def test_returns_still_go_through_while_book_management_is_down(central, store, outbox, tmp_path):
+    central.set_fault("book", down=True)
+    code = rented_barcodes()[0]
+    entry = outbox.append_return(code, datetime.now(UTC))
+    relay = relay_for(store, central.url, tmp_path)
+    assert (await relay.drain(10)).delivered == 1
+    assert central.backlog()["book-status"] >= 1  # the book service catches up later
+    assert outbox.get(entry.id).status is Status.DELIVERED
+    central.clear_faults()
+    book = httpx.get(f"{central.url}/books/{code}").json()
+    assert book["status"] == "available"
+
+
+async def test_deliver_book_sends_the_pending_return_first(central, store, outbox, tmp_path) -> None:
+    code = rented_barcodes()[0]
+    entry = outbox.append_return(code, datetime.now(UTC))
+    relay = relay_for(store, central.url, tmp_path)
+    relay_app = Relay(store, relay.client, relay.settings, role="app")
+    assert await relay_app.deliver_book(code, 3.0)
+    assert outbox.get(entry.id).status is Status.DELIVERED
+    assert await relay_app.deliver_book("30042000000071", 1.0)  # nothing pending: at once
+
+
+async def test_deliver_book_waits_for_an_entry_in_flight_elsewhere(hostile, store, outbox, tmp_path):
+    code = "30042000000022"
+    entry = outbox.append_return(code, datetime.now(UTC))
+    other = Outbox(Store.open(store.path), "kiosk-07")
+    assert other.claim("agent:1:other", limit=1, lease_s=60)  # the agent process is sending it
+    relay = relay_for(store, hostile.url, tmp_path)
+    started = time.monotonic()
+    assert not await relay.deliver_book(code, 0.3)
+    assert 0.3 <= time.monotonic() - started < 1.5
+    assert not [s for s in hostile.seen if s.method == "POST"]  # waited, never re-sent
+    waiter = asyncio.create_task(relay.deliver_book(code, 5.0))
+    await asyncio.sleep(0.1)
+    other.settle("agent:1:other", [Settlement(entry.id, Status.DELIVERED, response={"ok": 1})])
+    assert await asyncio.wait_for(waiter, 5)
+    assert not [s for s in hostile.seen if s.method == "POST"]
+
+
+async def test_deliver_book_answers_false_at_once_when_the_breaker_is_open(store, outbox, tmp_path):
+    code = "30042000000022"
+    outbox.append_return(code, datetime.now(UTC))
+    relay = relay_for(store, "http://127.0.0.1:9", tmp_path, breaker_failure_threshold=1,
+                      breaker_reset_s=60)
+    assert not await relay.deliver_book(code, 5.0)  # connection refused opens the breaker
+    started = time.monotonic()
+    assert not await relay.deliver_book(code, 5.0)
+    assert time.monotonic() - started < 1.0
+    assert outbox.pending_for(code)[0].status is Status.PENDING
+
+
+async def test_stop_lets_the_delivery_in_hand_finish(hostile, store, outbox, tmp_path) -> None:
+    hostile.default = Reply(200, b"{}", delay_s=0.4)
+    entry = outbox.append_return("30042000000022", datetime.now(UTC))
+    relay = relay_for(store, hostile.url, tmp_path, call_timeout_ms=2000)
+    task = asyncio.create_task(relay.run())
+    while not hostile.seen:
+        await asyncio.sleep(0.01)
+    relay.stop()
+    await asyncio.wait_for(task, 5)
+    assert outbox.get(entry.id).status is Status.DELIVERED
+    assert snapshot(store)["in_flight"] == 0
+
+
+async def test_cancelling_the_agent_gives_its_claims_back(hostile, store, outbox, tmp_path) -> None:
+    hostile.default = Reply(200, b"{}", delay_s=2.0)
+    entry = outbox.append_return("30042000000022", datetime.now(UTC))
+    relay = relay_for(store, hostile.url, tmp_path, call_timeout_ms=5000)
+    task = asyncio.create_task(relay.run())
+    while not hostile.seen:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert outbox.get(entry.id).status is Status.PENDING
+
+
+async def test_refresh_fills_the_catalog_and_member_views(central, store, tmp_path) -> None:
+    relay = relay_for(store, central.url, tmp_path)
+    page = await relay.client.mypage(1)
+    relay.read_model.cache_member_view(page.value)
+    assert await relay.refresh_read_model()
+    assert relay.read_model.title_for("30042000000022") == "The Pragmatic Programmer"
+    assert relay.read_model.book("30042000000048").status == "available"
+    watermark = relay.read_model.catalog_watermark()
+    assert watermark is not None
+    central.withdraw("30042000000048")
+    assert await relay.refresh_read_model()
+    assert relay.read_model.book("30042000000048").status == "withdrawn"
+    assert relay.read_model.catalog_watermark() > watermark
+    assert json.loads(json.dumps(snapshot(store)))["last_success_at"]
