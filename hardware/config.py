@@ -26,7 +26,7 @@ class DeviceConfig:
     duplicate_window_s: float = 1.5
     institution: str = "0042"
     max_line: int = 256
-    reconnect_max_s: float = 1.0
+    reconnect_max_s: float = 0.5
 
     def __post_init__(self) -> None:
         if self.terminator not in TERMINATORS:

@@ -1,0 +1,180 @@
+"""Scanner driver throughput and reconnect time, through a real pty, against raw baselines.
+
+    .venv/bin/python -m bench.hardware_throughput [--scans N] [--reconnects N]
+
+Throughput: N distinct valid item codes written as fast as the pty takes them; the driver must
+deliver every one, in order (no loss), and the figure is scans/s from the first write to the last
+event. Baseline: the same bytes read raw from the same kind of pty with os.read, lines counted.
+Reconnect: the virtual scanner is unplugged, left away long enough for the backoff to reach its
+cap, then plugged back; the figure is the time from replug to the first scan delivered. Baseline:
+the time for a tight 1 ms polling loop to open the returning port with pyserial.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import statistics
+import threading
+import time
+import tty
+
+import serial
+from stdnum import luhn
+
+from hardware.config import DeviceConfig
+from hardware.decoder import StreamDecoder
+from hardware.serial_reader import SerialDevice
+from hardware.sim import VirtualScanner, encode_scan
+from hardware.status import DeviceState
+
+TARGET_SCANS_PER_S = 1_000
+TARGET_RECONNECT_S = 2.0
+
+
+def item_codes(count: int) -> list[str]:
+    bodies = [f"30042{n:08d}" for n in range(count)]
+    return [body + luhn.calc_check_digit(body) for body in bodies]
+
+
+def raw_pty_lines_per_s(stream: bytes, lines: int) -> float:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    writer = threading.Thread(target=_write_all, args=(master, stream))
+    started = time.perf_counter()
+    writer.start()
+    seen = 0
+    while seen < lines:
+        seen += os.read(slave, 65536).count(b"\r")
+    elapsed = time.perf_counter() - started
+    writer.join()
+    os.close(master)
+    os.close(slave)
+    return lines / elapsed
+
+
+def decoder_only_scans_per_s(stream: bytes, lines: int) -> float:
+    decoder = StreamDecoder(DeviceConfig("bench", "-"))
+    started = time.perf_counter()
+    decoded = [e for i in range(0, len(stream), 4096) for e in decoder.feed(stream[i:i + 4096], 0.0)]
+    elapsed = time.perf_counter() - started
+    assert len(decoded) == lines and decoder.screener.tally.good == lines
+    return lines / elapsed
+
+
+def driver_scans_per_s(stream: bytes, codes: list[str]) -> tuple[float, int]:
+    """Scans/s through pty + pyserial + the driver, and how many were lost."""
+    received: list[str] = []
+    done = threading.Event()
+
+    def on_scan(event) -> None:
+        received.append(event.code)
+        if len(received) == len(codes):
+            done.set()
+
+    with VirtualScanner() as scanner, SerialDevice(DeviceConfig("bench", scanner.path), on_scan) as device:
+        _wait(lambda: device.status.state is DeviceState.CONNECTED, 10)
+        started = time.perf_counter()
+        scanner.write_raw(stream)
+        done.wait(120)
+        elapsed = time.perf_counter() - started
+    lost = len(codes) - sum(1 for a, b in zip(received, codes) if a == b)
+    return len(received) / elapsed, lost
+
+
+def reconnect_times(rounds: int, away_s: float) -> tuple[list[float], list[float]]:
+    """(driver: replug to first scan delivered, baseline: replug to a raw pyserial open)."""
+    driver, raw = [], []
+    arrived = threading.Event()
+    with VirtualScanner() as scanner, SerialDevice(
+            DeviceConfig("bench", scanner.path), lambda event: arrived.set()) as device:
+        for _ in range(rounds):
+            _wait(lambda: device.status.state is DeviceState.CONNECTED, 10)
+            scanner.unplug()
+            time.sleep(random.uniform(away_s, away_s + 1.0))  # replug at any phase of the backoff
+            arrived.clear()
+            scanner.replug()
+            started = time.perf_counter()
+            while not arrived.is_set():
+                if device.status.state is DeviceState.CONNECTED:
+                    scanner.scan("30042000000014")
+                    arrived.wait(0.2)
+                else:
+                    time.sleep(0.001)
+            driver.append(time.perf_counter() - started)
+        device.stop()
+        for _ in range(rounds):
+            scanner.unplug()
+            time.sleep(0.05)
+            scanner.replug()
+            started = time.perf_counter()
+            while True:
+                try:
+                    serial.Serial(scanner.path, 9600).close()
+                    break
+                except serial.SerialException:
+                    time.sleep(0.001)
+            raw.append(time.perf_counter() - started)
+    return driver, raw
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scans", type=int, default=20_000)
+    parser.add_argument("--reconnects", type=int, default=5)
+    parser.add_argument("--away", type=float, default=3.0,
+                        help="seconds the scanner stays unplugged (enough for the backoff cap)")
+    args = parser.parse_args(argv)
+    logging.getLogger("hardware").setLevel(logging.ERROR)  # unplugging is the point here
+
+    codes = item_codes(args.scans)
+    stream = b"".join(encode_scan(code) for code in codes)
+    raw = raw_pty_lines_per_s(stream, len(codes))
+    decode = decoder_only_scans_per_s(stream, len(codes))
+    driver, lost = driver_scans_per_s(stream, codes)
+    back, raw_open = reconnect_times(args.reconnects, args.away)
+
+    rows = [
+        ("raw pty read (baseline)", f"{raw:,.0f} lines/s", "1.00", ""),
+        ("decoder only, no pty", f"{decode:,.0f} scans/s", f"{decode / raw:.2f}", ""),
+        ("driver through pty + pyserial", f"{driver:,.0f} scans/s", f"{driver / raw:.2f}",
+         f">= {TARGET_SCANS_PER_S:,}/s, lost {lost}: " + _verdict(driver >= TARGET_SCANS_PER_S and lost == 0)),
+        ("raw reopen of returning port (baseline)", f"{statistics.median(raw_open) * 1000:.1f} ms median", "1.00", ""),
+        ("driver: replug to first scan, median", f"{statistics.median(back) * 1000:.0f} ms",
+         f"{statistics.median(back) / statistics.median(raw_open):.0f}", ""),
+        ("driver: replug to first scan, worst", f"{max(back) * 1000:.0f} ms",
+         f"{max(back) / statistics.median(raw_open):.0f}",
+         f"< {TARGET_RECONNECT_S:.0f} s: " + _verdict(max(back) < TARGET_RECONNECT_S)),
+    ]
+    print(f"hardware throughput: {args.scans:,} scans, {args.reconnects} reconnects "
+          f"after {args.away:.1f}-{args.away + 1:.1f} s away\n")
+    widths = [max(len(row[i]) for row in rows + [_HEADER]) for i in range(4)]
+    for row in [_HEADER, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+_HEADER = ("measure", "figure", "ratio to baseline", "target")
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _wait(predicate, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("device did not connect")
+        time.sleep(0.005)
+
+
+if __name__ == "__main__":
+    main()
