@@ -55,7 +55,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "borrowed": ("대출되었습니다 · 반납 예정일 {date}", "Borrowed · due {date}"),
     "borrowed_offline": ("대출이 저장되었습니다 · 반납 예정일 {date} · 시스템 연결 후 확정됩니다.",
                          "Borrow saved · due {date} · confirmed when the library system is back."),
-    "cancelled": ("예약 취소됨", "reservation cancelled"),
     "working": ("처리 중입니다…", "One moment…"),
     # reserve and borrow
     "reserve_offer_title": ("예약되지 않은 책입니다", "This book is not reserved for you"),

@@ -64,6 +64,8 @@ class Patron:
     member: Member
     page: MyPage
     cached: bool
+    pending: frozenset[str] | set[str] = frozenset()
+    """Barcodes with local entries not yet synced (shown as "pending" on a cached view)."""
 
     def reservation(self, barcode: str) -> MyPageEntry | None:
         return next((entry for entry in self.page.reservations if entry.barcode == barcode), None)

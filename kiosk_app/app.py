@@ -1,0 +1,382 @@
+"""The kiosk's Textual app: routes each scan and touch of a patron visit to the use-cases and
+shows the outcome.
+
+Scans arrive as messages from the serial reader threads and, with the patron's button presses,
+go through one queue served by one worker: a visit's actions happen in the order the patron made
+them, and the event loop only ever awaits (SQLite runs in threads, HTTP is async). Patrons cannot
+quit: Ctrl+C and Ctrl+Q do nothing, and "exit kiosk" lives on the technician screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+
+from hardware.codes import CodeKind
+from kiosk_app.devices import Devices, device_configs
+from kiosk_app.fines import LIBRARY_TZ
+from kiosk_app.i18n import Lang, other, t
+from kiosk_app.idle import IdleClock, IdleState
+from kiosk_app.lending import Lending, Offer, Refusal
+from kiosk_app.messages import DeviceChanged, Scanned, ScanRejected
+from kiosk_app.receipt import Receipt, print_receipt
+from kiosk_app.screens.common import KioskScreen
+from kiosk_app.screens.member import MemberScreen
+from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
+from kiosk_app.screens.receipt import ReceiptScreen
+from kiosk_app.screens.returns import ReturnScreen
+from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_app.session import Action, BorrowLine, Mode, Session, new_session_id
+from kiosk_app.techpin import PinLock
+from sync_agent.settings import Settings
+from sync_agent.store import StoreError
+
+log = logging.getLogger(__name__)
+
+SAVE_FAILED = Refusal("why_save_failed", "next_save_failed")
+WRONG_INPUT = {
+    Action.INVALID: Refusal("why_invalid", "next_invalid"),
+    Action.CARD_MID_RETURN: Refusal("why_card_mid_return", "next_card_mid_return"),
+    Action.SECOND_CARD: Refusal("why_second_card", "next_second_card"),
+}
+LOGO_TAPS = 5
+LOGO_TAP_WINDOW_S = 3.0
+
+Job = Callable[[], Awaitable[None]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class KioskApp(App[None]):
+    CSS_PATH = "kiosk.tcss"
+    TITLE = "kiosk"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("ctrl+q", "stay", show=False, priority=True),
+        Binding("ctrl+c", "stay", show=False, priority=True),
+    ]
+
+    lang: reactive[Lang] = reactive("ko", init=False)
+    online: reactive[bool] = reactive(True)
+
+    def __init__(self, settings: Settings, lending: Lending, *, clock: Callable[[], datetime] = utc_now,
+                 tz: tzinfo = LIBRARY_TZ, session_ids: Callable[[datetime], str] = new_session_id,
+                 tick_s: float | None = 1.0, health_every_s: float | None = 10.0,
+                 with_devices: bool = True) -> None:
+        super().__init__()
+        self.settings = settings
+        self.lending = lending
+        self.clock = clock
+        self.tz = tz
+        self.session_ids = session_ids
+        self.tick_s = tick_s
+        self.health_every_s = health_every_s
+        self.idle = IdleClock(settings.session_timeout_s)
+        self.pin_lock = PinLock()
+        self.session = self._new_session()
+        self.working = False
+        self.receipt_note: str | None = None
+        self.scans_done = 0
+        self.allow_exit = False
+        self.devices = Devices(self, device_configs(settings) if with_devices else [], lending.store)
+        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self._logo_taps: list[float] = []
+        self.set_reactive(KioskApp.lang, settings.lang)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        await self.push_screen(WelcomeScreen())
+        self.run_worker(self._serve(), name="patron-queue", group="patron")
+        self.run_worker(self.devices.start, thread=True, name="devices-start")
+        if self.tick_s:
+            self.set_interval(self.tick_s, self.tick)
+        if self.health_every_s:
+            self.set_interval(self.health_every_s, self.check_health)
+            self.check_health()
+
+    async def on_unmount(self) -> None:
+        await asyncio.to_thread(self.devices.stop)
+
+    def action_stay(self) -> None:
+        """Ctrl+C / Ctrl+Q: a patron cannot leave the kiosk."""
+
+    async def action_quit(self) -> None:
+        if self.allow_exit:
+            self.exit()
+
+    def exit_kiosk(self) -> None:
+        """Maintenance exit, only reachable from the technician screen."""
+        self.allow_exit = True
+        self.exit()
+
+    # -- the queue of patron actions -------------------------------------------------------------
+
+    def enqueue(self, job: Job) -> None:
+        self._jobs.put_nowait(job)
+
+    async def _serve(self) -> None:
+        while True:
+            job = await self._jobs.get()
+            try:
+                await job()
+            except StoreError as exc:
+                log.error("store refused a patron action: %s", exc)
+                await self.show_notice(SAVE_FAILED)
+            except Exception:
+                log.exception("patron action failed")
+                await self.show_notice(Refusal("why_refused", "next_ask_desk"))
+            finally:
+                self.working = False
+
+    async def drain(self) -> None:
+        """Wait until every queued action is done (tests and benchmarks)."""
+        while not self._jobs.empty() or self.working:
+            await asyncio.sleep(0.005)
+
+    # -- scans -----------------------------------------------------------------------------------
+
+    def on_scanned(self, message: Scanned) -> None:
+        self.enqueue(lambda: self.handle_scan(message.kind, message.code))
+
+    def on_scan_rejected(self, message: ScanRejected) -> None:
+        self.enqueue(lambda: self.handle_scan(CodeKind.INVALID, message.rejection.text))
+
+    def on_device_changed(self, message: DeviceChanged) -> None:
+        technician = self._technician()
+        if technician is not None:
+            technician.device_changed(message.status)
+
+    async def handle_scan(self, kind: CodeKind, code: str) -> None:
+        technician = self._technician()
+        if technician is not None:
+            technician.test_scan(kind, code)
+            return
+        if self._pin_pad_open():
+            return
+        self.touch()
+        action = self.session.route(kind, code, self.settings.institution)
+        if action is Action.RETURN:
+            await self._return(code)
+        elif action is Action.OPEN_MEMBER:
+            await self._open_member(code)
+        elif action is Action.BORROW:
+            await self._borrow(code)
+        elif action is Action.ISBN_HELP:
+            drawing = label_drawing(self._t("label_here"), self._t("isbn_here"), "3" + self.settings.institution)
+            await self.show_notice(Refusal("why_isbn", "next_isbn", {"prefix": "3" + self.settings.institution}),
+                                   drawing)
+        elif action is Action.TECHNICIAN:
+            await self._reset_session()
+            await self.open_pin_pad()
+        elif action in WRONG_INPUT:
+            await self.show_notice(WRONG_INPUT[action])
+        else:
+            await self._close_overlays()
+        self.scans_done += 1
+
+    async def _return(self, code: str) -> None:
+        session = self.session
+        line = await self.lending.return_book(code, self.clock(), session.patron, self.online)
+        if session is not self.session:
+            return
+        session.returns.append(line)
+        await self.show_base(MemberScreen if session.mode is Mode.MEMBER else ReturnScreen)
+
+    async def _open_member(self, card: str) -> None:
+        session = self.session
+        self.working = True
+        found = await self.lending.open_member(card, self.clock())
+        if session is not self.session:
+            return
+        if isinstance(found, Refusal):
+            await self.show_notice(found)
+            return
+        session.card, session.patron = card, found
+        self.working = False
+        await self.show_base(MemberScreen)
+
+    async def _borrow(self, code: str) -> None:
+        session = self.session
+        await self._set_working(True)
+        outcome = await self.lending.borrow(session, code, self.clock())
+        await self._borrowed(session, outcome)
+
+    async def _borrowed(self, session: Session, outcome: BorrowLine | Offer | Refusal) -> None:
+        self.working = False
+        if session is not self.session:
+            return
+        if isinstance(outcome, BorrowLine):
+            session.borrows.append(outcome)
+            await self.show_base(MemberScreen)
+        elif isinstance(outcome, Offer):
+            await self.show_base(MemberScreen)
+            await self.push_screen(OfferScreen(outcome.book), self._offer_answered(session, outcome))
+        else:
+            await self.show_base(MemberScreen)
+            await self.show_notice(outcome)
+
+    def _offer_answered(self, session: Session, offer: Offer) -> Callable[[bool | None], None]:
+        def answered(accepted: bool | None) -> None:
+            if accepted and session is self.session:
+                self.enqueue(lambda: self._reserve_and_borrow(session, offer))
+        return answered
+
+    async def _reserve_and_borrow(self, session: Session, offer: Offer) -> None:
+        await self._set_working(True)
+        outcome = await self.lending.reserve_and_borrow(session, offer.book, self.clock())
+        await self._borrowed(session, outcome)
+
+    async def _set_working(self, working: bool) -> None:
+        self.working = working
+        if isinstance(self.screen, MemberScreen):
+            await self.screen.recompose()
+
+    def cancel_reservation(self, rental_id: int) -> None:
+        session = self.session
+        patron = session.patron
+        entry = next((e for e in patron.page.reservations if e.rental_id == rental_id), None) if patron else None
+        if entry is None:
+            return
+
+        async def cancel() -> None:
+            line = await self.lending.cancel(session, entry, self.clock())
+            if session is self.session:
+                session.cancels.append(line)
+                await self.show_base(MemberScreen)
+        self.enqueue(cancel)
+
+    # -- screens ---------------------------------------------------------------------------------
+
+    def _t(self, key: str) -> str:
+        return t(self.lang, key)
+
+    async def _close_overlays(self) -> None:
+        while isinstance(self.screen, ModalScreen) and not self._pin_pad_open():
+            await self.pop_screen()
+
+    async def show_base(self, screen_class: type[KioskScreen]) -> None:
+        """Show a patron screen (fresh, with the current visit), closing any notice over it."""
+        await self._close_overlays()
+        if type(self.screen) is screen_class:
+            await self.screen.recompose()
+        else:
+            await self.switch_screen(screen_class())
+
+    async def show_notice(self, refusal: Refusal, drawing: str | None = None) -> None:
+        await self._close_overlays()
+        await self.push_screen(NoticeScreen(refusal, drawing))
+
+    def toggle_lang(self) -> None:
+        self.touch()
+        self.lang = other(self.lang)
+
+    def watch_lang(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, KioskScreen | ModalScreen):
+                screen.refresh(recompose=True)
+
+    # -- end of a visit --------------------------------------------------------------------------
+
+    def finish_visit(self) -> None:
+        """"Done": the receipt if anything happened, else straight back to the welcome screen."""
+        async def finish() -> None:
+            if self.session.borrows or self.session.returns or self.session.cancels:
+                self.receipt_note = None
+                await self.show_base(ReceiptScreen)
+            else:
+                await self._reset_session()
+        self.enqueue(finish)
+
+    def print_receipt(self, receipt: Receipt) -> None:
+        printer = self.settings.receipt_printer
+        if printer is None:
+            return
+
+        async def print_it() -> None:
+            printed = await asyncio.to_thread(print_receipt, receipt, printer)
+            self.receipt_note = self._t("receipt_printed" if printed else "receipt_print_failed")
+            if isinstance(self.screen, ReceiptScreen):
+                await self.screen.recompose()
+        self.enqueue(print_it)
+
+    def end_session(self) -> None:
+        self.enqueue(self._reset_session)
+
+    async def _reset_session(self) -> None:
+        """Forget everything of the patron: the visit, the language they chose, the screens."""
+        self.session = self._new_session()
+        self.receipt_note = None
+        self.working = False
+        self.idle.touch()
+        if self.lang != self.settings.lang:
+            self.lang = self.settings.lang
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        if not isinstance(self.screen, WelcomeScreen):
+            await self.switch_screen(WelcomeScreen())
+
+    def _new_session(self) -> Session:
+        now = self.clock()
+        return Session(self.session_ids(now), now)
+
+    # -- inactivity ------------------------------------------------------------------------------
+
+    def touch(self) -> None:
+        self.idle.touch()
+
+    def tick(self) -> None:
+        """Once a second: nothing to clear on an untouched welcome screen; else count down."""
+        if self.session.is_empty and isinstance(self.screen, WelcomeScreen):
+            self.idle.touch()
+            return
+        state = self.idle.tick(self.tick_s or 1.0)
+        if state is IdleState.EXPIRED:
+            self.idle.touch()
+            self.end_session()
+        elif state is IdleState.WARN:
+            if isinstance(self.screen, StillHereScreen):
+                self.screen.count()
+            elif not self._pin_pad_open():
+                self.push_screen(StillHereScreen())
+
+    # -- online indicator ------------------------------------------------------------------------
+
+    def check_health(self) -> None:
+        self.run_worker(self._check_health(), group="health", exclusive=True)
+
+    async def _check_health(self) -> None:
+        self.online = await self.lending.online()
+
+    # -- technician ------------------------------------------------------------------------------
+
+    def logo_tapped(self) -> None:
+        now = time.monotonic()
+        self._logo_taps = [tap for tap in self._logo_taps if now - tap < LOGO_TAP_WINDOW_S] + [now]
+        if len(self._logo_taps) >= LOGO_TAPS:
+            self._logo_taps = []
+            self.enqueue(self._open_technician_from_tap)
+
+    async def _open_technician_from_tap(self) -> None:
+        await self._reset_session()
+        await self.open_pin_pad()
+
+    async def open_pin_pad(self) -> None:
+        """Filled in with the technician screens."""
+
+    def _pin_pad_open(self) -> bool:
+        return False
+
+    def _technician(self) -> Any:
+        return None

@@ -1,0 +1,107 @@
+"""The member's screen: name, fines, reservations ready for pickup (with cancel), loans with due
+dates (overdue highlighted), and what this visit has done so far."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Static
+
+from kiosk_app.i18n import fmt_date, fmt_time, fmt_won
+from kiosk_app.screens.common import KioskScreen, TopBar
+from kiosk_app.session import Session
+
+
+class MemberScreen(KioskScreen):
+    def compose(self) -> ComposeResult:
+        session = self.kiosk.session
+        patron = session.patron
+        assert patron is not None
+        yield TopBar()
+        with Horizontal(id="member-head"):
+            yield Static(self.tr("member_heading", name=escape(patron.member.name)), classes="heading")
+            if patron.page.fines:
+                yield Static(self.tr("fines", amount=fmt_won(patron.page.fines)), id="fines")
+        if patron.cached:
+            yield Static(self.tr("as_of", time=self._time(patron.page.as_of)), id="as-of")
+        with Horizontal(id="member-body"):
+            with VerticalScroll(classes="column"):
+                yield Static(self.tr("reservations_ready"), classes="subheading")
+                yield from self._reservations(session)
+            with VerticalScroll(classes="column"):
+                yield Static(self.tr("loans"), classes="subheading")
+                yield from self._loans(session)
+            with VerticalScroll(classes="column", id="visit"):
+                yield Static(self.tr("this_visit"), classes="subheading")
+                yield from self._visit(session)
+        yield Static(self.tr("working") if self.kiosk.working else self.tr("member_scan_book"),
+                     classes="hint", id="hint")
+        yield Button(self.tr("done"), id="done", classes="done", variant="primary")
+
+    def _time(self, moment: datetime) -> str:
+        return fmt_time(moment, self.kiosk.lang, self.kiosk.tz)
+
+    def _date(self, moment: datetime) -> str:
+        return fmt_date(moment, self.kiosk.lang, self.kiosk.tz)
+
+    def _reservations(self, session: Session) -> ComposeResult:
+        patron = session.patron
+        assert patron is not None
+        done = {line.barcode for line in session.borrows} | {line.barcode for line in session.cancels}
+        ready = [entry for entry in patron.page.reservations if entry.barcode not in done]
+        if not ready:
+            yield Static(self.tr("none"), classes="empty")
+        for entry in ready:
+            with Vertical(classes="row"):
+                yield Static(escape(entry.title), classes="row-title")
+                if entry.hold_until:
+                    yield Static(self.tr("hold_until", date=self._date(entry.hold_until)),
+                                 classes="row-status")
+                yield Button(self.tr("cancel_reservation"), id=f"cancel-{entry.rental_id}",
+                             classes="cancel")
+
+    def _loans(self, session: Session) -> ComposeResult:
+        patron = session.patron
+        assert patron is not None
+        returned = {line.barcode for line in session.returns}
+        loans = [entry for entry in patron.page.loans if entry.barcode not in returned]
+        if not loans:
+            yield Static(self.tr("none"), classes="empty")
+        for entry in loans:
+            tags = []
+            if entry.overdue:
+                tags.append(f"[b reverse] {self.tr('overdue')} [/]")
+            if entry.barcode in patron.pending:
+                tags.append(f"[i]{self.tr('pending')}[/]")
+            due = self.tr("due", date=self._date(entry.due_at)) if entry.due_at else ""
+            with Vertical(classes="row overdue" if entry.overdue else "row"):
+                yield Static(escape(entry.title), classes="row-title")
+                yield Static(" ".join([due, *tags]), classes="row-status")
+
+    def _visit(self, session: Session) -> ComposeResult:
+        for line in reversed(session.borrows):
+            status = "borrowed_offline" if line.queued else "borrowed"
+            with Vertical(classes="row borrowed"):
+                yield Static(escape(line.title or line.barcode), classes="row-title")
+                yield Static(self.tr(status, date=self._date(line.due_at)), classes="row-status")
+        for line in reversed(session.returns):
+            with Vertical(classes="row"):
+                yield Static(escape(line.title or line.barcode), classes="row-title")
+                status = self.tr("returned_offline" if line.saved_offline else "returned")
+                if line.fine:
+                    status += " · " + self.tr("late_fine", days=line.days_late, amount=fmt_won(line.fine))
+                yield Static(status, classes="row-status")
+        for line in session.cancels:
+            with Vertical(classes="row"):
+                yield Static(escape(line.title), classes="row-title")
+                yield Static(self.tr("cancel_saved"), classes="row-status")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        button_id = event.button.id or ""
+        if button_id == "done":
+            self.kiosk.finish_visit()
+        elif button_id.startswith("cancel-"):
+            self.kiosk.cancel_reservation(int(button_id.removeprefix("cancel-")))

@@ -1,0 +1,99 @@
+"""Modal prompts: a notice (refusal, busy, wrong input) with the next step, the reserve-and-borrow
+offer, and the inactivity "still here?" countdown."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
+
+from kiosk_app.lending import Refusal
+from kiosk_app.screens.common import KioskModal
+from sync_agent.contract import Book
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - cell_len(text))
+
+
+def label_drawing(label: str, isbn: str, prefix: str) -> str:
+    """The inside of the front cover with the library label (scan this) beside the back cover
+    with the ISBN (not this); ``label`` and ``isbn`` are the localized captions."""
+    rows = (
+        ("┌────────────────────┐", ""),
+        ("│ ▌▐█▌▐▌█▐▌▐█▌▐▌█▐▌▐ │", ""),
+        (f"│ {_pad(prefix + '…', 18)} │", "     ▌▐█▌▐▌█▐▌▐█"),
+        ("└────────────────────┘", "     978…"),
+        (f" ✓ {label}", f" ✗ {isbn}"),
+    )
+    width = 24
+    lines = [f"┌{'─' * width}┐    ┌{'─' * width}┐"]
+    lines += [f"│{_pad(' ' + left, width)}│    │{_pad(right, width)}│" for left, right in rows]
+    lines.append(f"└{'─' * width}┘    └{'─' * width}┘")
+    return "\n".join(lines)
+
+
+class NoticeScreen(KioskModal):
+    """Why nothing happened and what to do next; OK, or the next scan, closes it."""
+
+    def __init__(self, refusal: Refusal, drawing: str | None = None) -> None:
+        super().__init__(classes="notice")
+        self.refusal = refusal
+        self.drawing = drawing
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.tr(self.refusal.why, **self.refusal.fields), id="why")
+            yield Static(self.tr(self.refusal.next, **self.refusal.fields), id="next")
+            if self.drawing:
+                yield Static(self.drawing, id="drawing")
+            yield Button(self.tr("ok"), id="ok", variant="primary", classes="wide")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.kiosk.touch()
+        self.dismiss(True)
+
+
+class OfferScreen(KioskModal):
+    """An available book not reserved for the member: reserve (with payment) and borrow?"""
+
+    def __init__(self, book: Book) -> None:
+        super().__init__()
+        self.book = book
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.tr("reserve_offer_title"), id="why")
+            yield Static(self.tr("reserve_offer_body", title=escape(self.book.title)), id="next")
+            with Horizontal(classes="buttons"):
+                yield Button(self.tr("reserve_and_borrow"), id="accept", variant="success")
+                yield Button(self.tr("back"), id="decline")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.kiosk.touch()
+        self.dismiss(event.button.id == "accept")
+
+
+class StillHereScreen(KioskModal):
+    """The last seconds before the session is cleared, counted down on screen."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.tr("still_here_title"), id="why")
+            yield Static(self._body(), id="countdown")
+            yield Button(self.tr("still_here_yes"), id="continue", variant="primary", classes="wide")
+
+    def _body(self) -> str:
+        return self.tr("still_here_body", seconds=self.kiosk.idle.remaining_s)
+
+    def count(self) -> None:
+        self.query_one("#countdown", Static).update(self._body())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.kiosk.touch()
+        self.dismiss(True)

@@ -1,0 +1,45 @@
+"""Returns without a card: each scanned book joins the list with its outcome and fine estimate."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Button, Static
+
+from kiosk_app.i18n import fmt_won
+from kiosk_app.screens.common import KioskMixin, KioskScreen, TopBar
+from kiosk_app.session import ReturnLine
+
+
+class ReturnRow(KioskMixin, Vertical):
+    """One returned book: title, "returned" or "saved, will be sent", and the fine if late."""
+
+    def __init__(self, line: ReturnLine) -> None:
+        super().__init__(classes="row")
+        self.line = line
+
+    def compose(self) -> ComposeResult:
+        line = self.line
+        yield Static(f"✓ {escape(line.title or self.tr('unknown_title'))}  [dim]{line.barcode}[/]",
+                     classes="row-title")
+        yield Static(self.tr("returned_offline" if line.saved_offline else "returned"),
+                     classes="row-status offline" if line.saved_offline else "row-status")
+        if line.fine:
+            yield Static(self.tr("late_fine", days=line.days_late, amount=fmt_won(line.fine)),
+                         classes="row-fine")
+
+
+class ReturnScreen(KioskScreen):
+    def compose(self) -> ComposeResult:
+        yield TopBar()
+        yield Static(self.tr("returns_heading"), classes="heading")
+        with VerticalScroll(id="lines"):
+            for line in reversed(self.kiosk.session.returns):
+                yield ReturnRow(line)
+        yield Static(self.tr("scan_next_return"), classes="hint")
+        yield Button(self.tr("done"), id="done", classes="done", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "done":
+            self.kiosk.finish_visit()

@@ -1,0 +1,131 @@
+"""Fixtures of the app room: a kiosk app on a real store, client and relay.
+
+``kiosk`` builds a :class:`KioskApp` against the ``central`` stand-in (real HTTP on 127.0.0.1) and
+a store on disk, with the catalog fetched once as the agent would; the inactivity and health timers
+are off so tests drive them (``app.tick()``, ``app.check_health()``). ``offline_kiosk`` builds one
+whose central API address answers nothing (port 9), for snapshots and the central-down cases that
+need no server at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hardware.codes import classify
+from kiosk_app.app import KioskApp
+from kiosk_app.lending import Lending
+from kiosk_app.messages import Scanned
+from sync_agent.client import CentralClient
+from sync_agent.relay import Relay
+from sync_agent.settings import Settings
+from sync_agent.store import Store
+
+FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
+SESSION_ID = "26112114300042"
+SIZE = (100, 32)
+
+CARD = "20042000000016"          # 김민지: reservation ready (item 1), a loan (2), an overdue loan (3)
+PARK = "20042000000024"          # James Park: holds item 5
+BLOCKED = "20042000000032"
+WITHDRAWN = "20042000000040"
+AT_LIMIT = "20042000000057"
+CHOI = "20042000000065"          # clean record
+RESERVED_FOR_1 = "30042000000014"
+ON_LOAN = "30042000000022"
+OVERDUE = "30042000000030"
+AVAILABLE = "30042000000048"
+RESERVED_FOR_2 = "30042000000055"
+LOST = "30042000000063"
+ISBN = "9788936433598"
+
+
+def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"id": "kiosk-07", "data_dir": tmp_path / "kiosk", "api_url": api_url,
+                              "breaker_failure_threshold": 3, "breaker_reset_s": 30}
+    values.update(overrides)
+    return Settings(**values)
+
+
+class Kiosk:
+    """The pieces behind one app, closed together."""
+
+    def __init__(self, settings: Settings, **app_options: Any) -> None:
+        self.settings = settings
+        self.store = Store.open(settings.db_path)
+        self.client = CentralClient(settings, self.store, owner="app")
+        self.relay = Relay(self.store, self.client, settings, role="app")
+        self.lending = Lending(settings, self.store, self.client, self.relay)
+        options = {"tick_s": None, "health_every_s": None, "with_devices": False}
+        options.update(app_options)
+        self.app = KioskApp(settings, self.lending, **options)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        self.store.close()
+
+
+def scan(app: KioskApp, code: str) -> None:
+    """Deliver a scan as the drivers do (classified, posted as a message)."""
+    found = classify(code, app.settings.institution)
+    app.post_message(Scanned(found.kind, found.code))
+
+
+@pytest.fixture
+async def kiosk(tmp_path: Path, central) -> AsyncIterator[Callable[..., Kiosk]]:
+    built: list[Kiosk] = []
+
+    def build(app_options: dict[str, Any] | None = None, **overrides: Any) -> Kiosk:
+        made = Kiosk(make_settings(tmp_path, central.url, **overrides), **(app_options or {}))
+        built.append(made)
+        return made
+
+    yield build
+    for made in built:
+        await made.close()
+
+
+@pytest.fixture
+async def offline_kiosk(tmp_path: Path) -> AsyncIterator[Callable[..., Kiosk]]:
+    built: list[Kiosk] = []
+
+    def build(app_options: dict[str, Any] | None = None, **overrides: Any) -> Kiosk:
+        options = {"clock": lambda: FIXED_NOW, "session_ids": lambda now: SESSION_ID}
+        options.update(app_options or {})
+        made = Kiosk(make_settings(tmp_path, "http://127.0.0.1:9", **overrides), **options)
+        built.append(made)
+        return made
+
+    yield build
+    for made in built:
+        await made.close()
+
+
+def screen_text(app: KioskApp) -> str:
+    """Every text on the current screen (statics and button labels), as plain text."""
+    from textual.widgets import Button, Static
+    parts = []
+    for widget in app.screen.query("*"):
+        if isinstance(widget, Button):
+            parts.append(str(widget.label))
+        elif isinstance(widget, Static):
+            visual = widget.visual
+            parts.append(getattr(visual, "plain", str(widget.content)))
+    return "\n".join(parts)
+
+
+async def settle(pilot: Any) -> None:
+    """Let queued messages, the patron queue and the repaint all finish."""
+    await pilot.pause()
+    await pilot.app.drain()
+    await pilot.pause()
+
+
+async def scan_and_settle(pilot: Any, *codes: str) -> None:
+    for code in codes:
+        scan(pilot.app, code)
+        await settle(pilot)

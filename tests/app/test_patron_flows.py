@@ -1,0 +1,196 @@
+"""Patron flows against the real stand-in, store and relay: return, member, borrow, reserve,
+cancel, refusals, wrong input, receipt."""
+
+import httpx
+import pytest
+
+from kiosk_app.screens.member import MemberScreen
+from kiosk_app.screens.notice import NoticeScreen, OfferScreen
+from kiosk_app.screens.receipt import ReceiptScreen
+from kiosk_app.screens.returns import ReturnScreen
+from kiosk_app.screens.welcome import WelcomeScreen
+
+from .conftest import (AT_LIMIT, AVAILABLE, BLOCKED, CARD, CHOI, ISBN, LOST, ON_LOAN, OVERDUE, PARK,
+                       RESERVED_FOR_1, RESERVED_FOR_2, SIZE, WITHDRAWN, scan_and_settle, screen_text,
+                       settle)
+
+
+def rentals(central, **params):
+    return httpx.get(f"{central.url}/rentals", params=params).json()
+
+
+def outbox_counts(k):
+    return k.lending.outbox.counts()
+
+
+async def test_welcome_says_what_to_do_and_patrons_cannot_quit(kiosk):
+    k = kiosk()
+    async with k.app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(k.app)
+        assert "빌리기: 회원증을 스캔하세요" in text and "회원증 필요 없음" in text
+        await pilot.click("#lang")
+        await settle(pilot)
+        text = screen_text(k.app)
+        assert "Borrow: scan your library card" in text and "no card needed" in text
+        assert "한국어" in text
+        await pilot.press("ctrl+q")
+        await pilot.press("ctrl+c")
+        await settle(pilot)
+        assert k.app.is_running and isinstance(k.app.screen, WelcomeScreen)
+
+
+async def test_return_without_card_builds_a_list_then_receipt(kiosk, central, tmp_path):
+    printer = tmp_path / "receipt.txt"
+    k = kiosk(receipt_printer=printer, lang="en")
+    assert await k.relay.refresh_read_model()
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, ON_LOAN)
+        assert isinstance(k.app.screen, ReturnScreen)
+        text = screen_text(k.app)
+        assert "The Pragmatic Programmer" in text and "Returned" in text
+        await scan_and_settle(pilot, "30042000000097")
+        assert "불편한 편의점" in screen_text(k.app)
+        assert [line.barcode for line in k.app.session.returns] == [ON_LOAN, "30042000000097"]
+        assert outbox_counts(k)["pending"] == 2, "each return is committed before it is shown"
+        await pilot.click("#done")
+        await settle(pilot)
+        assert isinstance(k.app.screen, ReceiptScreen)
+        text = screen_text(k.app)
+        assert "Returned  The Pragmatic Programmer" in text and k.app.session.id in text
+        await pilot.click("#print")
+        await settle(pilot)
+        assert "Receipt printed." in screen_text(k.app)
+        assert "Returned  불편한 편의점" in printer.read_text(encoding="utf-8")
+        await pilot.click("#finish")
+        await settle(pilot)
+        assert isinstance(k.app.screen, WelcomeScreen) and k.app.session.is_empty
+    drained = await k.relay.drain(10)
+    assert drained.delivered == 2
+    assert {r["barcode"] for r in rentals(central, status="returned")} >= {ON_LOAN}
+
+
+async def test_late_return_shows_the_fine_estimate(kiosk):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)  # caches the member's view, as a visit would
+        await pilot.click("#done")
+        await settle(pilot)
+        await scan_and_settle(pilot, OVERDUE)
+        line = k.app.session.returns[0]
+        assert line.days_late == 5 and line.fine == 500
+        assert "5 day(s) late · estimated fine 500 won" in screen_text(k.app)
+
+
+async def test_member_screen_shows_reservations_loans_and_overdue(kiosk):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        assert isinstance(k.app.screen, MemberScreen)
+        text = screen_text(k.app)
+        assert "Hello, 김민지" in text
+        assert "채식주의자" in text and "Cancel reservation" in text
+        assert "The Pragmatic Programmer" in text and "소년이 온다" in text and "OVERDUE" in text
+        assert len(k.app.screen.query(".row.overdue")) == 1
+
+
+async def test_borrow_reserved_book_shows_due_date(kiosk, central):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD, RESERVED_FOR_1)
+        [line] = k.app.session.borrows
+        assert not line.queued and line.title == "채식주의자"
+        assert "Borrowed · due" in screen_text(k.app)
+    [rental] = rentals(central, memberId=1, status="rented", bookId=1)
+    assert rental["kioskNo"] == "kiosk-07"
+
+
+async def test_reserve_and_borrow_in_one_step_pays(kiosk, central):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CHOI, AVAILABLE)
+        assert isinstance(k.app.screen, OfferScreen)
+        assert "Clean Code" in screen_text(k.app)
+        await pilot.click("#accept")
+        await settle(pilot)
+        assert isinstance(k.app.screen, MemberScreen)
+        [line] = k.app.session.borrows
+        assert line.title == "Clean Code" and not line.queued
+    assert rentals(central, memberId=6, status="rented")
+    payments = httpx.get(f"{central.url}/payments", params={"memberId": 6}).json()
+    assert len(payments) == 1 and payments[0]["status"] == "paid"
+
+
+async def test_declining_the_offer_changes_nothing(kiosk, central):
+    k = kiosk()
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CHOI, AVAILABLE)
+        await pilot.click("#decline")
+        await settle(pilot)
+        assert isinstance(k.app.screen, MemberScreen) and not k.app.session.borrows
+    assert rentals(central, memberId=6) == []
+
+
+@pytest.mark.parametrize(("card", "item", "why"), [
+    (CARD, RESERVED_FOR_2, "This book is reserved for another member."),
+    (CARD, LOST, "This copy has been withdrawn from the collection."),
+    (AT_LIMIT, AVAILABLE, "You have reached your loan limit."),
+    (BLOCKED, None, "Your card is blocked because of unpaid fines."),
+    (WITHDRAWN, None, "This card has been withdrawn."),
+    ("20042000000990", None, "This card is not registered."),
+    (CHOI, ON_LOAN, "This book's return has not been processed yet."),
+])
+async def test_refusals_say_why_and_what_next(kiosk, central, card, item, why):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, card)
+        if item:
+            await scan_and_settle(pilot, item)
+            if isinstance(k.app.screen, OfferScreen):
+                await pilot.click("#accept")
+                await settle(pilot)
+        assert isinstance(k.app.screen, NoticeScreen), screen_text(k.app)
+        text = screen_text(k.app)
+        assert why in text
+        assert len(text.splitlines()) >= 3, "a next step and an OK button follow the reason"
+        assert not k.app.session.borrows
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert not isinstance(k.app.screen, NoticeScreen)
+    assert outbox_counts(k)["pending"] == 0
+
+
+async def test_cancel_reservation_goes_through_the_outbox_and_refunds(kiosk, central):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        await pilot.click("#cancel-1")
+        await settle(pilot)
+        assert [line.barcode for line in k.app.session.cancels] == [RESERVED_FOR_1]
+        text = screen_text(k.app)
+        assert "Cancellation received; your payment will be refunded." in text
+        assert "Cancel reservation" not in text
+    assert outbox_counts(k)["pending"] == 1
+    assert (await k.relay.drain(10)).delivered == 1
+    assert rentals(central, memberId=1, bookId=1)[0]["status"] == "cancelled"
+
+
+async def test_wrong_input_gets_a_message_and_writes_nothing(kiosk):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, ISBN)
+        text = screen_text(k.app)
+        assert "That was the ISBN on the back cover." in text and "starts with 30042" in text
+        assert "library label" in text and "ISBN (not this)" in text  # the drawing's captions
+        await scan_and_settle(pilot, ON_LOAN, CARD)
+        assert "You are in the middle of returning books." in screen_text(k.app)
+        assert k.app.session.card is None
+        await pilot.click("#ok")
+        await pilot.click("#done")
+        await settle(pilot)
+        await pilot.click("#finish")
+        await settle(pilot)
+        await scan_and_settle(pilot, CARD, PARK)
+        assert "Another card is already in use." in screen_text(k.app)
+        assert k.app.session.card == CARD
+    assert outbox_counts(k)["pending"] == 1  # only the one real return
