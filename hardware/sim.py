@@ -1,4 +1,5 @@
-"""``kiosk-sim``: a virtual scanner on a pseudo-terminal, scans written to a port, label sheets.
+"""``kiosk-sim``: a virtual scanner on a pseudo-terminal, scans written to a port, a port watcher
+(the driver printing what it makes of a port) and label sheets.
 
 :class:`VirtualScanner` is the device end of a pty pair behind a stable symlink (``.path``), so a
 driver configured with that path sees a real serial device that can be unplugged and plugged back
@@ -13,6 +14,7 @@ import select
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import tty
 from pathlib import Path
@@ -20,15 +22,19 @@ from pathlib import Path
 import serial
 
 from hardware.aim import aim_identifier
+from hardware.config import DeviceConfig
+from hardware.events import Rejection, ScanEvent
 from hardware.framing import TERMINATORS, Terminator
 from hardware.labels import DEFAULT_DATA_DIR, write_sheet
+from hardware.serial_reader import SerialDevice
+from hardware.status import DeviceStatus
 
 
 def encode_scan(code: str, terminator: Terminator = "CR", prefix: str = "", suffix: str = "",
                 aim: bool = False) -> bytes:
-    """The bytes a scanner sends for one read of ``code``."""
+    """The bytes a scanner sends for one read of ``code`` (UTF-8, so non-ASCII noise can be sent)."""
     identifier = aim_identifier(code) if aim else ""
-    return f"{prefix}{identifier}{code}{suffix}".encode("ascii") + TERMINATORS[terminator]
+    return f"{prefix}{identifier}{code}{suffix}".encode() + TERMINATORS[terminator]
 
 
 class PtyPort:
@@ -118,18 +124,20 @@ def _pty(args: argparse.Namespace) -> int:
         print(f"scanner device: {scanner.path}   (KIOSK_SCANNER_PORT={scanner.path})", flush=True)
         print(f"feed port:      {feed.link}   (kiosk-sim scan --port {feed.link} CODE...)", flush=True)
         print("type a code and Enter to scan it; Ctrl-C to stop", flush=True)
-        sources = [sys.stdin.fileno(), feed.master]
+        stdin = sys.stdin.fileno()
+        sources, typed = [stdin, feed.master], b""
         try:
             while True:
                 for fd in select.select(sources, [], [])[0]:
+                    chunk = os.read(fd, 4096)
                     if fd == feed.master:
-                        scanner.write_raw(os.read(fd, 4096))
+                        scanner.write_raw(chunk)
                         continue
-                    line = sys.stdin.readline()
-                    if not line:
+                    if not chunk:
                         sources.remove(fd)  # stdin closed: keep serving the feed port
-                    elif line.strip():
-                        scanner.scan(line.strip())
+                    *lines, typed = (typed + chunk).split(b"\n")
+                    for line in filter(None, (line.strip() for line in lines)):
+                        scanner.scan(line.decode(errors="replace"))
         except KeyboardInterrupt:
             return 0
         finally:
@@ -146,9 +154,44 @@ def _scan(args: argparse.Namespace) -> int:
                     time.sleep(args.interval)
                 port.write(encode_scan(code, **_framing(args)))
                 port.flush()
-    except (serial.SerialException, OSError, UnicodeEncodeError) as exc:
+    except (serial.SerialException, OSError) as exc:
         print(f"kiosk-sim scan: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """Print what the driver makes of a port: scans, plausible rejections, state changes."""
+    config = DeviceConfig("watch", args.port, baud=args.baud, terminator=args.terminator,
+                          prefix=args.prefix, suffix=args.suffix, aim_ids=args.aim,
+                          strip_sentinels=args.card_reader, institution=args.institution)
+    enough = threading.Event()
+    scans = 0
+    shown_state: list[tuple[str, str | None]] = []
+
+    def on_scan(event: ScanEvent) -> None:
+        nonlocal scans
+        print(f"scan {event.kind} {event.code} symbology={event.symbology}", flush=True)
+        scans += 1
+        if args.count and scans >= args.count:
+            enough.set()
+
+    def on_reject(rejection: Rejection) -> None:
+        print(f"rejected ({rejection.reason}): {rejection.text}", flush=True)
+
+    def on_status(status: DeviceStatus) -> None:
+        if shown_state[-1:] != [(status.state, status.reason)]:
+            shown_state.append((status.state, status.reason))
+            print(f"status {status.state}" + (f": {status.reason}" if status.reason else ""), flush=True)
+
+    with SerialDevice(config, on_scan, on_status, on_reject) as device:
+        try:
+            enough.wait()
+        except KeyboardInterrupt:
+            pass
+        status = device.status
+    print(f"good {status.good}, rejected {status.rejected} {status.rejected_by_reason}, "
+          f"duplicates {status.duplicates}", flush=True)
     return 0
 
 
@@ -169,7 +212,8 @@ def _framing(args: argparse.Namespace) -> dict:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="kiosk-sim", description="Virtual serial scanner, scan writer and barcode label sheets.")
+        prog="kiosk-sim",
+        description="Virtual serial scanner, scan writer, port watcher and barcode label sheets.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     framing = argparse.ArgumentParser(add_help=False)
     framing.add_argument("--terminator", choices=sorted(TERMINATORS), default="CR",
@@ -190,6 +234,14 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--interval", type=float, default=0.0, help="seconds between scans")
     scan.add_argument("codes", nargs="+", metavar="CODE")
     scan.set_defaults(command=_scan)
+
+    watch = commands.add_parser("watch", parents=[framing], help=_watch.__doc__)
+    watch.add_argument("--port", required=True, help="serial device to read")
+    watch.add_argument("--baud", type=int, default=9600)
+    watch.add_argument("--card-reader", action="store_true", help="strip magstripe track sentinels")
+    watch.add_argument("--institution", default="0042", help="4-digit institution code")
+    watch.add_argument("--count", type=int, default=0, help="exit after this many scans")
+    watch.set_defaults(command=_watch)
 
     labels = commands.add_parser("labels", help="write a printable SVG sheet of the demo barcodes")
     labels.add_argument("--out", required=True, help="SVG file to write")

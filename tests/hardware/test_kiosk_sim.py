@@ -88,6 +88,30 @@ def test_pty_forwards_stdin_and_the_feed_port_to_the_driver(tmp_path, run_device
     assert not device_link.exists() and not feed_link.exists()
 
 
+def test_watch_prints_what_the_driver_makes_of_typed_scans(tmp_path) -> None:
+    device_link = tmp_path / "scanner"
+    sim = subprocess.Popen([str(KIOSK_SIM), "pty", "--link", str(device_link)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        sim.stdout.readline()
+        watch = subprocess.Popen([str(KIOSK_SIM), "watch", "--port", str(device_link), "--count", "2"],
+                                 stdout=subprocess.PIPE, text=True)
+        assert watch.stdout.readline() == "status connected\n"
+        sim.stdin.write(f"30042000000015\n안녕\n{ITEM}\n{ITEM}\n{ISBN}\n")
+        sim.stdin.flush()
+        output, _ = watch.communicate(timeout=30)
+    finally:
+        sim.send_signal(signal.SIGINT)
+        sim.wait(timeout=10)
+    assert output.splitlines() == [
+        "rejected (wrong check digit): 30042000000015",
+        f"scan item {ITEM} symbology=None",
+        f"scan isbn {ISBN} symbology=None",
+        "status stopped",
+        "good 2, rejected 2 {'wrong check digit': 1, 'not text': 1}, duplicates 1",
+    ]
+
+
 def test_scan_to_a_missing_port_fails_with_a_message(tmp_path, capsys) -> None:
     assert main(["scan", "--port", str(tmp_path / "nothing"), ITEM]) == 1
     assert "could not open port" in capsys.readouterr().err
