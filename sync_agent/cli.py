@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging(args.log_level)
+    # the agent logs to stdout for journald; the one-shot commands keep stdout for their JSON
+    configure_logging(args.log_level, None if args.command == "run" else sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is too many
     try:
         settings = load_settings(args.config)
         store = Store.open(settings.db_path)

@@ -24,7 +24,10 @@ def notify(state: str) -> bool:
         address = "\0" + address[1:]
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.setblocking(False)  # a reader that lags must never stall the agent's loop
             sock.sendto(state.encode(), address)
+    except BlockingIOError:
+        return False
     except OSError as exc:
         log.warning("sd_notify %s failed: %s", state.split("=")[0], exc)
         return False

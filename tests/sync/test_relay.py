@@ -189,13 +189,18 @@ async def test_deliver_book_answers_false_at_once_when_the_breaker_is_open(store
     assert outbox.pending_for(code)[0].status is Status.PENDING
 
 
-async def test_stop_lets_the_delivery_in_hand_finish(hostile, store, outbox, tmp_path) -> None:
-    hostile.default = Reply(200, b"{}", delay_s=0.4)
+async def start_agent_on_a_slow_reply(hostile, store, outbox, tmp_path, delay_s: float):
+    hostile.default = Reply(200, b"{}", delay_s=delay_s)
     entry = outbox.append_return("30042000000022", datetime.now(UTC))
-    relay = relay_for(store, hostile.url, tmp_path, call_timeout_ms=2000)
+    relay = relay_for(store, hostile.url, tmp_path, call_timeout_ms=5000)
     task = asyncio.create_task(relay.run())
     while not hostile.seen:
         await asyncio.sleep(0.01)
+    return relay, task, entry
+
+
+async def test_stop_lets_the_delivery_in_hand_finish(hostile, store, outbox, tmp_path) -> None:
+    relay, task, entry = await start_agent_on_a_slow_reply(hostile, store, outbox, tmp_path, 0.4)
     relay.stop()
     await asyncio.wait_for(task, 5)
     assert outbox.get(entry.id).status is Status.DELIVERED
@@ -203,12 +208,7 @@ async def test_stop_lets_the_delivery_in_hand_finish(hostile, store, outbox, tmp
 
 
 async def test_cancelling_the_agent_gives_its_claims_back(hostile, store, outbox, tmp_path) -> None:
-    hostile.default = Reply(200, b"{}", delay_s=2.0)
-    entry = outbox.append_return("30042000000022", datetime.now(UTC))
-    relay = relay_for(store, hostile.url, tmp_path, call_timeout_ms=5000)
-    task = asyncio.create_task(relay.run())
-    while not hostile.seen:
-        await asyncio.sleep(0.01)
+    _, task, entry = await start_agent_on_a_slow_reply(hostile, store, outbox, tmp_path, 2.0)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert outbox.get(entry.id).status is Status.PENDING

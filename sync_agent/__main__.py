@@ -1,0 +1,7 @@
+"""``python -m sync_agent`` is ``kiosk-sync``."""
+
+import sys
+
+from sync_agent.cli import main
+
+sys.exit(main())
