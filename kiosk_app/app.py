@@ -316,16 +316,16 @@ class KioskApp(App[None]):
 
     async def _reset_session(self) -> None:
         """Forget everything of the patron: the visit, the language they chose, the screens."""
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        if not isinstance(self.screen, WelcomeScreen):
+            await self.switch_screen(WelcomeScreen())
         self.session = self._new_session()
         self.receipt_note = None
         self.working = False
         self.idle.touch()
         if self.lang != self.settings.lang:
             self.lang = self.settings.lang
-        while len(self.screen_stack) > 2:
-            await self.pop_screen()
-        if not isinstance(self.screen, WelcomeScreen):
-            await self.switch_screen(WelcomeScreen())
 
     def _new_session(self) -> Session:
         now = self.clock()

@@ -70,7 +70,7 @@ class Offer:
 
 
 class Deliverer(Protocol):
-    async def deliver_book(self, barcode: str, deadline_s: float) -> object: ...
+    async def deliver_book(self, barcode: str, deadline_s: float) -> bool: ...
 
 
 def _card_key(card: str) -> str:
@@ -157,7 +157,11 @@ class Lending:
     # -- borrow ----------------------------------------------------------------------------------
 
     async def borrow(self, session: Session, barcode: str, now: datetime) -> BorrowLine | Offer | Refusal:
-        """Borrow a copy reserved for the member; offer reserve-and-borrow for an available one."""
+        """Borrow a copy reserved for the member; offer reserve-and-borrow for an available one.
+        The book's pending outbox entries (a return made here minutes ago) go out first, so the
+        central side never judges the copy on a state the kiosk already changed."""
+        if not await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
+            return Refusal.for_code("return_pending")
         patron = session.patron
         assert patron is not None
         if patron.reservation(barcode) is None:
@@ -187,7 +191,6 @@ class Lending:
                     title: str | None = None) -> BorrowLine | Refusal:
         patron = session.patron
         assert patron is not None
-        await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S)
         rented = await self.client.kiosk_rent(patron.member.id, barcode, self.new_key(), now)
         if isinstance(rented, Ok):
             return BorrowLine(barcode, title or _title(patron, barcode) or await self._title(barcode),

@@ -91,7 +91,8 @@ class StillHereScreen(KioskModal):
         return self.tr("still_here_body", seconds=self.kiosk.idle.remaining_s)
 
     def count(self) -> None:
-        self.query_one("#countdown", Static).update(self._body())
+        for countdown in self.query("#countdown").results(Static):  # none until composed
+            countdown.update(self._body())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

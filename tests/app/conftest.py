@@ -129,3 +129,15 @@ async def scan_and_settle(pilot: Any, *codes: str) -> None:
     for code in codes:
         scan(pilot.app, code)
         await settle(pilot)
+
+
+async def wait_for(pilot: Any, predicate: Callable[[], bool], timeout_s: float = 15.0) -> None:
+    """Poll ``predicate`` while the app runs (scans through a pty arrive on their own time)."""
+    import asyncio
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time:\n" + screen_text(pilot.app))
+        await pilot.pause(0.02)
+        await pilot.app.drain()
