@@ -44,3 +44,21 @@ def test_advance_clock_moves_the_stand_in_forward(central):
     central.advance_clock(86400)
     after = httpx.get(f"{central.url}/admin/clock").json()["now"]
     assert after[:10] > before[:10]
+
+
+def test_an_existing_database_is_reopened_not_reseeded(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from backend_stub.app import create_app
+
+    path = tmp_path / "kept.db"
+    first = create_app(path)
+    with TestClient(first) as client:
+        assert client.patch("/rentals/1", json={"reqState": "cancel"}).status_code == 200
+    first.state.stand_in.db.close()
+    second = create_app(path)
+    with TestClient(second) as client:
+        assert [r["status"] for r in client.get("/rentals", params={"bookId": 1}).json()] == [
+            "cancelled"]
+        assert len(client.get("/books").json()["books"]) == 16
+    second.state.stand_in.db.close()
