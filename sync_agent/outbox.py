@@ -1,8 +1,11 @@
 """The outbox: what the kiosk promised a patron, kept on disk until the central side has it.
 
 An entry is appended in one durable transaction before the patron is told anything, with an
-idempotency key unique across the fleet (``<kiosk id>:<uuid>``), so the agent may send it as often
-as it must and the central API applies it once. Entries of one book are delivered in the order they
+idempotency key unique across the fleet, so the agent may send it as often as it must and the
+central API applies it once. The key is ``<kiosk id>:<store epoch>:<entry id>``: the epoch is a
+random UUID drawn when the store file is created (a replaced file never repeats an old key), and
+entry ids are never reused within a file because pruning always keeps the newest entry. A key built
+this way needs no unique index, which keeps appends one index page cheaper. Entries of one book are delivered in the order they
 were appended: only the oldest unsettled entry of a barcode (its head) can be claimed.
 
 Life of an entry::
@@ -119,6 +122,19 @@ def owner_alive(owner: str) -> bool:
     return True
 
 
+_APPEND = """
+    INSERT INTO outbox (id, key, kind, barcode, member_id, rental_id, payload, occurred_at,
+                        created_at, status, attempts, next_attempt_at)
+    SELECT next.id, :prefix || next.id, :kind, :barcode,
+           -- a return is attached to the cached member who has the book on loan
+           coalesce(:member_id, (SELECT v.member_id FROM member_views v, json_each(v.page, '$.loans') l
+                                 WHERE json_extract(l.value, '$.barcode') = :barcode
+                                 ORDER BY v.fetched_at DESC LIMIT 1)),
+           :rental_id, :payload, :occurred_at, :created_at, 'pending', 0, 0
+    FROM (SELECT coalesce(max(id), 0) + 1 AS id FROM outbox) AS next
+    RETURNING id, key, member_id
+"""
+
 _HEADS = """
     SELECT o.* FROM outbox o
     WHERE o.status = 'pending' {extra}
@@ -134,6 +150,15 @@ class Outbox:
     def __init__(self, store: Store, kiosk_id: str) -> None:
         self.store = store
         self.kiosk_id = kiosk_id
+        self._store_epoch: str | None = None
+
+    def _epoch(self) -> str:
+        if self._store_epoch is None:
+            rows = self.store.rows("SELECT value FROM sync_state WHERE name = 'store_epoch'")
+            if not rows:
+                raise StoreError("corrupt", "the store has no epoch (sync_state.store_epoch)")
+            self._store_epoch = rows[0]["value"]
+        return self._store_epoch
 
     # -- appending (the app) ---------------------------------------------------------------
 
@@ -163,27 +188,21 @@ class Outbox:
                 title: str | None = None) -> OutboxEntry:
         if occurred_at.tzinfo is None:
             raise ValueError("occurred_at must carry a time zone")
-        key = f"{self.kiosk_id}:{uuid.uuid4()}"
+        values = {"prefix": f"{self.kiosk_id}:{self._epoch()}:", "kind": kind.value,
+                  "barcode": barcode, "member_id": member_id, "rental_id": rental_id,
+                  "payload": json.dumps(payload), "occurred_at": occurred_at.isoformat(),
+                  "created_at": time.time(), "title": title}
         with self.store.write() as conn:
-            if member_id is None:
-                row = conn.execute(
-                    "SELECT v.member_id FROM member_views v, json_each(v.page, '$.loans') l "
-                    "WHERE json_extract(l.value, '$.barcode') = ? ORDER BY v.fetched_at DESC LIMIT 1",
-                    (barcode,)).fetchone()
-                member_id = row[0] if row else None
             if title:
-                conn.execute("INSERT INTO catalog (barcode, title) VALUES (?, ?) "
+                conn.execute("INSERT INTO catalog (barcode, title) VALUES (:barcode, :title) "
                              "ON CONFLICT(barcode) DO UPDATE SET title = coalesce(title, excluded.title)",
-                             (barcode, title))
-            cursor = conn.execute(
-                "INSERT INTO outbox (key, kind, barcode, member_id, rental_id, payload, occurred_at, "
-                "created_at, status, attempts, next_attempt_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0) RETURNING *",
-                (key, kind.value, barcode, member_id, rental_id, json.dumps(payload),
-                 occurred_at.isoformat(), time.time()))
-            names = [column[0] for column in cursor.description]
-            row = dict(zip(names, cursor.fetchone(), strict=True))
-        return OutboxEntry.from_row(row)
+                             values)
+            entry_id, key, member_id = conn.execute(_APPEND, values).fetchone()
+        return OutboxEntry(
+            id=entry_id, key=key, kind=kind, barcode=barcode, member_id=member_id,
+            rental_id=rental_id, payload=payload, occurred_at=occurred_at,
+            created_at=values["created_at"], status=Status.PENDING, attempts=0, next_attempt_at=0.0,
+            last_error=None, response=None, claimed_by=None, note=None)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -240,10 +259,12 @@ class Outbox:
                                 (note, time.time(), entry_id)).rowcount == 1
 
     def prune_delivered(self, older_than_s: float) -> int:
-        """Delete delivered and resolved entries settled longer ago than ``older_than_s``."""
+        """Delete delivered and resolved entries settled longer ago than ``older_than_s``, except
+        the newest entry of all, which keeps entry ids (and so keys) from being reused."""
         with self.store.write() as conn:
             return conn.execute("DELETE FROM outbox WHERE status IN ('delivered', 'resolved') "
-                                "AND settled_at < ?", (time.time() - older_than_s,)).rowcount
+                                "AND settled_at < ? AND id < (SELECT max(id) FROM outbox)",
+                                (time.time() - older_than_s,)).rowcount
 
     # -- delivering (the relay) --------------------------------------------------------------
 

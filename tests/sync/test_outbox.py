@@ -32,9 +32,18 @@ def test_an_append_is_on_disk_when_it_returns(store: Store, outbox: Outbox, tmp_
     assert ReadModel(other, Outbox(other, "kiosk-07")).title_for(X) == "The Pragmatic Programmer"
 
 
-def test_keys_are_unique(outbox: Outbox) -> None:
-    keys = {outbox.append_return(X, NOW).key for _ in range(50)}
-    assert len(keys) == 50
+def test_keys_are_unique_and_never_reused_after_pruning(store: Store, outbox: Outbox,
+                                                        tmp_path: Path) -> None:
+    entries = [outbox.append_return(X, NOW) for _ in range(5)]
+    assert len({entry.key for entry in entries}) == 5
+    kiosk, epoch, number = entries[-1].key.split(":")
+    assert kiosk == "kiosk-07" and len(epoch) == 32 and number == str(entries[-1].id)
+    with store.write() as conn:  # everything delivered long ago
+        conn.execute("UPDATE outbox SET status = 'delivered', settled_at = 0")
+    assert outbox.prune_delivered(60) == 4  # the newest entry stays ...
+    assert outbox.append_return(X, NOW).key not in {entry.key for entry in entries}  # ... so no reuse
+    other_file = Outbox(Store.open(tmp_path / "replaced.sqlite3"), "kiosk-07")
+    assert other_file.append_return(X, NOW).key.split(":")[1] != epoch  # a new file, a new epoch
 
 
 def test_a_naive_time_is_refused_and_nothing_is_written(outbox: Outbox) -> None:
