@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,26 @@ def test_watch_prints_what_the_driver_makes_of_typed_scans(tmp_path) -> None:
 def test_scan_to_a_missing_port_fails_with_a_message(tmp_path, capsys) -> None:
     assert main(["scan", "--port", str(tmp_path / "nothing"), ITEM]) == 1
     assert "could not open port" in capsys.readouterr().err
+
+
+def test_the_readme_example_consumer_receives_scans(scanner) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "hardware" / "README.md").read_text("utf-8")
+    example = readme.split("## Example consumer", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    example = example.replace("/tmp/kiosk-sim-k2x9/scanner", scanner.path)
+    consumer = subprocess.Popen([sys.executable, "-u", "-c", example], stdout=subprocess.PIPE,
+                                text=True, cwd=Path(__file__).resolve().parents[2])
+    watchdog = threading.Timer(30, consumer.kill)  # a hung example ends the read loop below
+    watchdog.start()
+    lines: list[str] = []
+    try:
+        assert consumer.stdout.readline() == "status connected  good=0 rejected=0\n"
+        scanner.scan("30042000000015")
+        scanner.scan(ITEM)
+        while (line := consumer.stdout.readline()) and line != f"scan item {ITEM}\n":
+            lines.append(line)
+    finally:
+        watchdog.cancel()
+        consumer.kill()
+        consumer.wait(timeout=10)
+    assert line == f"scan item {ITEM}\n"
+    assert lines[0] == "rejected wrong check digit 30042000000015\n"
