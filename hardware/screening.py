@@ -40,6 +40,9 @@ class DuplicateFilter:
         self._last_seen.move_to_end(code)
         return repeat
 
+    def __len__(self) -> int:
+        return len(self._last_seen)
+
 
 class Tally:
     """Counters of one device since it started."""

@@ -110,8 +110,8 @@ class SerialDevice:
                 self._lost("device disconnected")
             except Exception as exc:  # a bug must not end the reader; report it and reconnect
                 log.exception("%s: reader failed", self.config.name)
-                self._lost(f"reader failed: {exc!r}")
-                self._stop.wait(delay)
+                self._lost(f"reader failed: {exc!r}", DeviceState.ERROR)
+                self._stop.wait(self.config.reconnect_max_s)
             finally:
                 self._port = None
                 port.close()
@@ -131,12 +131,12 @@ class SerialDevice:
                     decoded = self._decoder.feed(data, time.monotonic())
                 self._deliver(decoded)
 
-    def _lost(self, reason: str) -> None:
+    def _lost(self, reason: str, state: DeviceState = DeviceState.RECONNECTING) -> None:
         with self._lock:
             partial = self._decoder.flush(time.monotonic())
         if partial is not None:
             self._deliver([partial])
-        self._set_state(DeviceState.RECONNECTING, reason)
+        self._set_state(state, reason)
 
     def _deliver(self, decoded: list[Decoded]) -> None:
         for item in decoded:

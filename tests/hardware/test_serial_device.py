@@ -196,3 +196,22 @@ def test_config_rejects_bad_values() -> None:
                 {"duplicate_window_s": -1}, {"prefix": "é"}, {"baud": 0}):
         with pytest.raises(ValueError):
             DeviceConfig("scanner", "/dev/null", **bad)
+
+
+def test_a_fault_inside_the_decoder_is_reported_and_the_reader_carries_on(run_device, scanner, wait,
+                                                                         monkeypatch) -> None:
+    device, seen = run_device(scanner.path)
+    decoder = device._decoder
+    real_feed = decoder.feed
+
+    def failing_once(data, at):
+        monkeypatch.setattr(decoder, "feed", real_feed)
+        raise RuntimeError("decoder bug")
+
+    monkeypatch.setattr(decoder, "feed", failing_once)
+    scanner.scan(ITEM)
+    wait(lambda: any(s.state is DeviceState.ERROR for s in seen.statuses))
+    assert "decoder bug" in next(s.reason for s in seen.statuses if s.state is DeviceState.ERROR)
+    wait(lambda: device.status.state is DeviceState.CONNECTED)
+    scanner.scan(CARD)
+    wait(lambda: seen.codes == [CARD])

@@ -10,6 +10,7 @@ from hardware.codes import CodeKind, RejectReason, classify
 from hardware.config import DeviceConfig, card_reader
 from hardware.decoder import StreamDecoder, strip_track_sentinels
 from hardware.events import Rejection, ScanEvent
+from hardware.screening import DuplicateFilter
 
 ITEM, CARD, ISBN = "30042000000014", "20042000000016", "9788936433598"
 
@@ -126,3 +127,11 @@ def test_any_byte_stream_yields_valid_scans_or_counted_rejections(
     assert tally.good == len(scans(out))
     assert tally.rejected == sum(isinstance(item, Rejection) for item in out)
     assert dec.buffered == 0
+
+
+def test_duplicate_memory_is_bounded() -> None:
+    window = DuplicateFilter(window_s=60.0, capacity=100)
+    assert not any(window.is_repeat(valid_code(n), at=0.0) for n in range(1000))
+    assert window.is_repeat(valid_code(999), at=1.0)       # recent codes are remembered
+    assert not window.is_repeat(valid_code(0), at=1.0)     # the oldest were let go
+    assert len(window) <= 100
