@@ -7,7 +7,9 @@ Fault options apply to every service, or to one with a ``SERVICE=`` prefix:
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from sync_agent.contract import SERVICES
 from .app import create_app
 from .demo_data import DATA_DIR
 from .faults import ServiceFaults
+from .middleware import ConnectionDropped
 
 TOKEN_ENV = "KIOSK_BACKEND_TOKEN"
 
@@ -93,8 +96,23 @@ def faults_from(args: argparse.Namespace) -> dict[str, ServiceFaults]:
     return faults
 
 
+class _DroppedOnPurpose(logging.Filter):
+    """A connection cut by the drop fault is logged in one line, not as a crash with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], ConnectionDropped):
+            record.msg, record.args = "connection cut on purpose (drop fault) after %s", (
+                record.exc_info[1],)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    app = create_app(args.db, data_dir=args.data, token=args.token, faults_enabled=args.faults,
-                     faults=faults_from(args), seed=args.seed)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    with tempfile.TemporaryDirectory(prefix="kiosk-backend-") as scratch:
+        app = create_app(args.db or Path(scratch) / "central.db", data_dir=args.data,
+                         token=args.token, faults_enabled=args.faults, faults=faults_from(args),
+                         seed=args.seed)
+        logging.getLogger("uvicorn.error").addFilter(_DroppedOnPurpose())
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

@@ -1,5 +1,7 @@
 """Faults on demand: down, slow, 5xx, dropped connections; from the CLI and the admin API."""
 
+import logging
+import sys
 import time
 
 import httpx
@@ -7,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend_stub.app import create_app
-from backend_stub.cli import faults_from, parser
+from backend_stub.cli import _DroppedOnPurpose, faults_from, parser
 from backend_stub.faults import ServiceFaults
+from backend_stub.middleware import ConnectionDropped
 
 from .conftest import error_code
 
@@ -123,3 +126,14 @@ def test_command_line_rejects_bad_faults(argv, capsys):
         parser().parse_args(argv)
     assert exit_.value.code == 2
     assert "kiosk-backend: error" in capsys.readouterr().err
+
+
+def test_a_dropped_connection_is_logged_in_one_line():
+    try:
+        raise ConnectionDropped("/kiosk/returns")
+    except ConnectionDropped:
+        record = logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1,
+                                   "Exception in ASGI application", None, sys.exc_info())
+    assert _DroppedOnPurpose().filter(record)
+    assert (record.levelname, record.exc_info) == ("WARNING", None)
+    assert record.getMessage() == "connection cut on purpose (drop fault) after /kiosk/returns"
