@@ -1,0 +1,103 @@
+"""Stand-in request cost over real HTTP, against a bare ASGI app on the same server in the same run.
+
+The baseline answers a fixed JSON body with no framework, database or fault gate, so each ratio
+shows what FastAPI, validation, the committed SQLite transaction, the event consumers and
+the idempotency store add to one round trip on 127.0.0.1. The kiosk's call timeout is 610 ms;
+the stand-in should stay far below it so that injected latency, not the stand-in, is what tests see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from backend_stub.app import create_app
+from backend_stub.server import CentralServer
+
+MEMBER, BOOK_ID, BARCODE = 6, 4, "30042000000048"
+
+
+async def bare_app(scope, receive, send) -> None:
+    """The raw baseline: one fixed JSON answer, no framework."""
+    if scope["type"] != "http":
+        return
+    body = b'{"status":"ok"}'
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def timed(call: Callable[[], httpx.Response], expect: int) -> float:
+    started = time.perf_counter()
+    response = call()
+    elapsed = time.perf_counter() - started
+    assert response.status_code == expect, response.text
+    return elapsed
+
+
+def measure(cycles: int, folder: Path) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {name: [] for name in (
+        "raw ASGI GET", "GET /health", "GET /members/{card}", "POST /rentals (reserve+pay)",
+        "POST /kiosk/rentals", "POST /kiosk/returns", "replayed POST (same key)")}
+    raw = CentralServer(bare_app).start()
+    stand_in = CentralServer(create_app(folder / "bench.db")).start()
+    try:
+        with httpx.Client(base_url=raw.url) as bare, httpx.Client(base_url=stand_in.url) as api:
+            for cycle in range(cycles):
+                at = stand_in.app.state.stand_in.clock.now().isoformat()
+                s = samples
+                s["raw ASGI GET"].append(timed(lambda: bare.get("/"), 200))
+                s["GET /health"].append(timed(lambda: api.get("/health"), 200))
+                s["GET /members/{card}"].append(
+                    timed(lambda: api.get("/members/20042000000065"), 200))
+                s["POST /rentals (reserve+pay)"].append(timed(lambda: api.post(
+                    "/rentals", json={"memberId": MEMBER, "bookId": BOOK_ID},
+                    headers={"Idempotency-Key": f"r{cycle}"}), 201))
+                s["POST /kiosk/rentals"].append(timed(lambda: api.post(
+                    "/kiosk/rentals", json={"memberId": MEMBER, "barcode": BARCODE,
+                                            "kioskNo": "bench", "occurredAt": at},
+                    headers={"Idempotency-Key": f"k{cycle}"}), 200))
+                ret = {"barcode": BARCODE, "kioskNo": "bench", "occurredAt": at}
+                s["POST /kiosk/returns"].append(timed(lambda: api.post(
+                    "/kiosk/returns", json=ret, headers={"Idempotency-Key": f"t{cycle}"}), 200))
+                s["replayed POST (same key)"].append(timed(lambda: api.post(
+                    "/kiosk/returns", json=ret, headers={"Idempotency-Key": f"t{cycle}"}), 200))
+    finally:
+        stand_in.stop()
+        raw.stop()
+    return samples
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=300,
+                        help="reserve, rent, return, replay cycles (one copy, round and round)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        samples = measure(args.cycles, Path(folder))
+    baseline = statistics.median(samples["raw ASGI GET"])
+    print(f"stand-in over HTTP on 127.0.0.1, {args.cycles} interleaved cycles")
+    print(f"{'':30} {'median ms':>10} {'p95 ms':>8} {'max ms':>8} {'x raw':>7}")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        print(f"{name:30} {median * 1e3:10.3f} {percentile(values, 0.95) * 1e3:8.3f} "
+              f"{max(values) * 1e3:8.3f} {median / baseline:7.1f}")
+    worst = max(percentile(v, 0.95) for v in samples.values())
+    print(f"slowest p95 {worst * 1e3:.1f} ms against the kiosk's 610 ms call timeout "
+          f"({worst / 0.610:.1%} of it)")
+
+
+if __name__ == "__main__":
+    main()
