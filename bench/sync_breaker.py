@@ -16,17 +16,13 @@ import time
 from pathlib import Path
 
 from backend_stub.app import create_app
+from bench.sync_append import percentile
 from backend_stub.server import CentralServer
 from sync_agent.client import Busy, CentralClient
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
 CARD = "20042000000016"
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def measure(url: str, folder: Path, count: int, threshold: int) -> tuple[list[float], list[float]]:

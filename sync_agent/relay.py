@@ -56,6 +56,7 @@ BATCH_PER_WORKER = 8
 REFRESH_EVERY_S = 60.0
 SESSION_VIEW_AGE_S = 900.0
 PRUNE_EVERY_S = 3600.0
+STORE_RETRY_S = 2.0
 
 
 class _Retryable(Exception):
@@ -124,8 +125,14 @@ class Relay:
             log.warning("returned %d entries left in flight by a stopped process to pending", recovered)
         try:
             while not self._stopping.is_set():
-                worked = await self._pump(due_only=True)
-                await self._housekeeping()
+                try:
+                    worked = await self._pump(due_only=True)
+                    await self._housekeeping()
+                except StoreError as exc:  # a full disk may clear (pruning, a technician)
+                    log.error("store unusable, retrying in %.0f s: %s", STORE_RETRY_S, exc)
+                    await self._release()
+                    await self._sleep(STORE_RETRY_S)
+                    continue
                 if not worked:
                     await self._sleep(self.poll_s)
         finally:
@@ -203,13 +210,9 @@ class Relay:
         skip = [kind for kind in Kind if self.client.breakers.is_open(DEPENDENCY_OF_KIND[kind])]
         if len(skip) == len(Kind):
             return []
-        try:
-            batch = await asyncio.to_thread(self.outbox.claim, self.owner,
-                                            limit=self.parallelism * BATCH_PER_WORKER,
-                                            lease_s=self.lease_s, due_only=due_only, skip_kinds=skip)
-        except StoreError as exc:
-            log.error("cannot claim entries: %s", exc)
-            return []
+        batch = await asyncio.to_thread(self.outbox.claim, self.owner,
+                                        limit=self.parallelism * BATCH_PER_WORKER,
+                                        lease_s=self.lease_s, due_only=due_only, skip_kinds=skip)
         if not batch:
             return []
         gate = asyncio.Semaphore(self.parallelism)
@@ -283,33 +286,25 @@ class Relay:
             await self.refresh_read_model()
         if now - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = now
-            try:
-                pruned = await asyncio.to_thread(self.outbox.prune_delivered,
-                                                 self.settings.delivered_retention_days * 86400.0)
-            except StoreError as exc:
-                log.error("cannot prune delivered entries: %s", exc)
-            else:
-                if pruned:
-                    log.info("pruned %d delivered entries", pruned)
+            pruned = await asyncio.to_thread(self.outbox.prune_delivered,
+                                             self.settings.delivered_retention_days * 86400.0)
+            if pruned:
+                log.info("pruned %d delivered entries", pruned)
 
     async def refresh_read_model(self) -> bool:
         """Fetch the catalog delta and the views of members seen recently; False if unreachable."""
         page = await self.client.books_since(await asyncio.to_thread(self.read_model.catalog_watermark))
         if not isinstance(page, Ok):
             return False
-        try:
-            await asyncio.to_thread(self.read_model.upsert_books, page.value.books, page.value.server_time)
-            cutoff = time.time() - SESSION_VIEW_AGE_S
-            for member_id, fetched_at in await asyncio.to_thread(self._recent_members):
-                if fetched_at < cutoff:
-                    break
-                view = await self.client.mypage(member_id)
-                if isinstance(view, Ok):
-                    await asyncio.to_thread(self.read_model.cache_member_view, view.value)
-            await asyncio.to_thread(record_success, self.store)
-        except StoreError as exc:
-            log.error("cannot refresh the read model: %s", exc)
-            return False
+        await asyncio.to_thread(self.read_model.upsert_books, page.value.books, page.value.server_time)
+        cutoff = time.time() - SESSION_VIEW_AGE_S
+        for member_id, fetched_at in await asyncio.to_thread(self._recent_members):
+            if fetched_at < cutoff:
+                break
+            view = await self.client.mypage(member_id)
+            if isinstance(view, Ok):
+                await asyncio.to_thread(self.read_model.cache_member_view, view.value)
+        await asyncio.to_thread(record_success, self.store)
         return True
 
     def _recent_members(self) -> list[tuple[int, float]]:

@@ -228,3 +228,27 @@ async def test_refresh_fills_the_catalog_and_member_views(central, store, tmp_pa
     assert relay.read_model.book("30042000000048").status == "withdrawn"
     assert relay.read_model.catalog_watermark() > watermark
     assert json.loads(json.dumps(snapshot(store)))["last_success_at"]
+
+
+async def test_a_full_disk_pauses_the_agent_without_losing_anything(hostile, store, outbox, tmp_path):
+    hostile.default = Reply(200, b'{"note": "' + b"x" * 3000 + b'"}')
+    entries = [outbox.append_return(f"300429{index:08d}", datetime.now(UTC)) for index in range(12)]
+    pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.db.conn.execute(f"PRAGMA max_page_count={pages}")  # answers cannot be written back
+    relay = relay_for(store, hostile.url, tmp_path)
+    task = asyncio.create_task(relay.run())
+    while len(hostile.seen) < 12:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)
+    assert not task.done()  # the agent waits for room, it does not die
+    assert outbox.counts()["delivered"] == 0 and outbox.counts()["in_flight"] == 0
+    store.db.conn.execute("PRAGMA max_page_count=1073741823")  # room again
+    for _ in range(300):
+        if outbox.counts()["delivered"] == 12:
+            break
+        await asyncio.sleep(0.05)
+    relay.stop()
+    await asyncio.wait_for(task, 5)
+    assert all(outbox.get(entry.id).status is Status.DELIVERED for entry in entries)
+    keys = {seen.key for seen in hostile.seen if seen.path == "/kiosk/returns"}
+    assert keys == {entry.key for entry in entries}  # re-sent with the same keys, none new
