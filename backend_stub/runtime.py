@@ -50,7 +50,7 @@ class StandIn:
         if stand_in.db.is_empty():
             with stand_in.db.transaction() as conn:
                 demo_data.load(conn, data_dir, stand_in.clock.now())
-            stand_in.pump()
+        stand_in.pump()  # a reopened database may hold events an outage left unapplied
         return stand_in
 
     def pump(self) -> int:

@@ -44,8 +44,11 @@ class _QuickServer(uvicorn.Server):
 
 
 class CentralServer:
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0,
+                 token: str | None = None) -> None:
         self.app = app
+        self.token = token
+        """The app's bearer token, sent by the admin helpers."""
         self.host = host
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -100,7 +103,9 @@ class CentralServer:
 
     def _admin(self, method: str, path: str, json: Any = None) -> Any:
         if self._client is None:  # one client: building one costs more than a request
-            self._client = httpx.Client(base_url=f"{self.url}/admin", timeout=10, trust_env=False)
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            self._client = httpx.Client(base_url=f"{self.url}/admin", headers=headers,
+                                        timeout=10, trust_env=False)
         response = self._client.request(method, path, json=json)
         response.raise_for_status()
         return response.json()

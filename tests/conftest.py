@@ -16,7 +16,7 @@ Usage::
 Each test gets a fresh SQLite database in ``tmp_path`` with the demo library (data/*.json),
 faults enabled (the /admin API), no bearer token, and fault randomness seeded with 0.
 ``central.app.state.stand_in`` is the running ``StandIn`` for direct inspection. Start-up takes
-a few tens of milliseconds.
+a few milliseconds. ``make_central`` starts further ones, with a token or faults at start.
 """
 
 from __future__ import annotations
@@ -28,9 +28,27 @@ from backend_stub.server import CentralServer
 
 
 @pytest.fixture
-def central(tmp_path):
-    server = CentralServer(create_app(tmp_path / "central.db", faults_enabled=True, seed=0))
-    server.start()
-    yield server
-    server.stop()
-    server.app.state.stand_in.db.close()
+def make_central(tmp_path):
+    """``make_central(token=None, faults=None, seed=0, db_name="central.db")``: more stand-ins.
+
+    ``token``: bearer token required on every call but /health. ``faults``: faults at start,
+    e.g. ``{"book": ServiceFaults(down=True)}`` (``backend_stub.faults.ServiceFaults``). Each is
+    started, has faults enabled, and is stopped at the end of the test.
+    """
+    servers = []
+
+    def make(*, token=None, faults=None, seed=0, db_name="central.db"):
+        app = create_app(tmp_path / db_name, token=token, faults_enabled=True, faults=faults,
+                         seed=seed)
+        servers.append(CentralServer(app, token=token).start())
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.stop()
+        server.app.state.stand_in.db.close()
+
+
+@pytest.fixture
+def central(make_central):
+    return make_central()

@@ -2,6 +2,10 @@
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+
+from backend_stub.app import create_app
+from backend_stub.faults import ServiceFaults
 
 MEMBER = "20042000000016"
 
@@ -47,10 +51,6 @@ def test_advance_clock_moves_the_stand_in_forward(central):
 
 
 def test_an_existing_database_is_reopened_not_reseeded(tmp_path):
-    from fastapi.testclient import TestClient
-
-    from backend_stub.app import create_app
-
     path = tmp_path / "kept.db"
     first = create_app(path)
     with TestClient(first) as client:
@@ -62,3 +62,33 @@ def test_an_existing_database_is_reopened_not_reseeded(tmp_path):
             "cancelled"]
         assert len(client.get("/books").json()["books"]) == 16
     second.state.stand_in.db.close()
+
+
+def test_a_reopened_database_applies_the_events_an_outage_left_behind(tmp_path):
+    path = tmp_path / "outage.db"
+    during = create_app(path, faults={"book": ServiceFaults(down=True)})
+    with TestClient(during) as client:
+        assert client.patch("/rentals/2", json={"reqState": "return"}).status_code == 200
+    during.state.stand_in.db.close()
+    after = create_app(path)
+    with TestClient(after) as client:
+        assert client.get("/books/30042000000022").json()["status"] == "available"
+    after.state.stand_in.db.close()
+
+
+def test_make_central_starts_a_guarded_stand_in_with_faults_at_start(make_central):
+    guarded = make_central(token="t0k", faults={"payment": ServiceFaults(down=True)},
+                           db_name="guarded.db")
+    assert httpx.get(f"{guarded.url}/members/{MEMBER}").status_code == 401
+    member = httpx.get(f"{guarded.url}/members/{MEMBER}", headers={"Authorization": "Bearer t0k"})
+    assert member.status_code == 200
+    assert httpx.get(f"{guarded.url}/health").json()["services"]["payment"] == "down"
+    guarded.clear_faults()  # the admin helpers carry the token
+    assert httpx.get(f"{guarded.url}/health").json()["status"] == "ok"
+
+
+def test_withdraw_helper_cancels_the_hold_on_the_copy(central):
+    assert central.withdraw("30042000000014")["status"] == "withdrawn"
+    rentals = httpx.get(f"{central.url}/rentals", params={"bookId": 1}).json()
+    assert [r["status"] for r in rentals] == ["cancelled"]
+    assert central.backlog() == {"book-status": 0, "payment-refunds": 0, "mypage": 0}
