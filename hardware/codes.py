@@ -29,7 +29,8 @@ class CodeKind(StrEnum):
 
 
 class RejectReason(StrEnum):
-    """Why a line is not a scan. The first five come from the classifier, the rest from framing."""
+    """Why a line is not a scan. ``LINE_TOO_LONG`` and ``INCOMPLETE_LINE`` come from framing;
+    ``NOT_TEXT`` from either (non-ASCII or control characters); the rest from the classifier."""
 
     WRONG_CHECK_DIGIT = "wrong check digit"
     OTHER_INSTITUTION = "other institution"

@@ -12,6 +12,7 @@ import argparse
 import os
 import select
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _pty(args: argparse.Namespace) -> int:
     """Serve a virtual scanner: stdin lines and bytes written to the feed port become scans."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # clean up the links when stopped
     folder = Path(tempfile.mkdtemp(prefix="kiosk-sim-"))
     feed = PtyPort(Path(args.feed_link) if args.feed_link else folder / "feed")
     with VirtualScanner(link=args.link or folder / "scanner", **_framing(args)) as scanner:
@@ -133,8 +135,9 @@ def _pty(args: argparse.Namespace) -> int:
                     if fd == feed.master:
                         scanner.write_raw(chunk)
                         continue
-                    if not chunk:
-                        sources.remove(fd)  # stdin closed: keep serving the feed port
+                    if not chunk:  # stdin closed: scan an unfinished last line, keep the feed port
+                        sources.remove(fd)
+                        chunk = b"\n"
                     *lines, typed = (typed + chunk).split(b"\n")
                     for line in filter(None, (line.strip() for line in lines)):
                         scanner.scan(line.decode(errors="replace"))

@@ -83,7 +83,7 @@ def test_pty_forwards_stdin_and_the_feed_port_to_the_driver(tmp_path, run_device
                               timeout=30).returncode == 0
         wait(lambda: seen.codes[-1:] == ["20042000000024"])
     finally:
-        sim.send_signal(signal.SIGINT)
+        sim.send_signal(signal.SIGTERM)
         assert sim.wait(timeout=10) == 0
     wait(lambda: device.status.state is DeviceState.RECONNECTING)
     assert not device_link.exists() and not feed_link.exists()
@@ -98,8 +98,8 @@ def test_watch_prints_what_the_driver_makes_of_typed_scans(tmp_path) -> None:
         watch = subprocess.Popen([str(KIOSK_SIM), "watch", "--port", str(device_link), "--count", "2"],
                                  stdout=subprocess.PIPE, text=True)
         assert watch.stdout.readline() == "status connected\n"
-        sim.stdin.write(f"30042000000015\n안녕\n{ITEM}\n{ITEM}\n{ISBN}\n")
-        sim.stdin.flush()
+        sim.stdin.write(f"30042000000015\n안녕\n{ITEM}\n{ITEM}\n{ISBN}")
+        sim.stdin.close()  # the last line has no newline: end of input finishes it
         output, _ = watch.communicate(timeout=30)
     finally:
         sim.send_signal(signal.SIGINT)
