@@ -252,3 +252,18 @@ async def test_a_full_disk_pauses_the_agent_without_losing_anything(hostile, sto
     assert all(outbox.get(entry.id).status is Status.DELIVERED for entry in entries)
     keys = {seen.key for seen in hostile.seen if seen.path == "/kiosk/returns"}
     assert keys == {entry.key for entry in entries}  # re-sent with the same keys, none new
+
+
+async def test_an_unreadable_answer_keeps_the_entry_and_resends_its_key(hostile, store, outbox, tmp_path):
+    hostile.queue(Reply(502, b"<html>proxy error</html>", {"Content-Type": "text/html"}),
+                  Reply(200, b'{"id": 3, "status": "retur', {}),
+                  Reply(200, b"<html>maintenance</html>", {"Content-Type": "text/html"}))
+    hostile.default = Reply(200, b'{"id": 3, "status": "returned"}', {"Idempotent-Replayed": "true"})
+    entry = outbox.append_return("30042000000022", datetime.now(UTC))
+    relay = relay_for(store, hostile.url, tmp_path, breaker_failure_threshold=10)
+    result = await relay.drain(10)  # three unreadable answers are retried, never lost nor dead
+    assert result.delivered == 1 and result.dead == 0
+    delivered = outbox.get(entry.id)
+    assert delivered.response == {"status": 200, "replayed": True, "body": {"id": 3, "status": "returned"}}
+    assert delivered.attempts == 4
+    assert {seen.key for seen in hostile.seen} == {entry.key} and len(hostile.seen) == 4

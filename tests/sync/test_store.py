@@ -117,3 +117,23 @@ def test_read_only_file_system_errors_are_classified() -> None:
     error.sqlite_errorname = "SQLITE_READONLY"
     assert classify(error).reason == "readonly"
     assert classify(sqlite3.OperationalError("disk I/O error")).reason == "io"
+
+
+def test_a_new_migration_upgrades_an_existing_file_in_place(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    first = Store.open(path)
+    entry = Outbox(first, "k").append_return("30042000000022", datetime.now(UTC))
+    first.close()
+
+    def add_receipts(db) -> None:  # what a next release would ship
+        db["receipts"].create({"id": int, "outbox_id": int}, pk="id",
+                              foreign_keys=[("outbox_id", "outbox", "id")])
+
+    monkeypatch.setattr("sync_agent.store.MIGRATIONS", (*MIGRATIONS, add_receipts))
+    upgraded = Store.open(path)
+    assert upgraded.schema_version == len(MIGRATIONS) + 1
+    assert "receipts" in upgraded.db.table_names()
+    assert Outbox(upgraded, "k").get(entry.id).key == entry.key
+    with pytest.raises(StoreError):  # foreign keys are enforced
+        with upgraded.write() as conn:
+            conn.execute("INSERT INTO receipts (outbox_id) VALUES (999)")
