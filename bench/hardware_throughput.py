@@ -5,6 +5,8 @@
 Throughput: N distinct valid item codes written as fast as the pty takes them; the driver must
 deliver every one, in order (no loss), and the figure is scans/s from the first write to the last
 event. Baseline: the same bytes read raw from the same kind of pty with os.read, lines counted.
+Sustained: scans paced at the 1,000/s target for a few seconds; the figure is the 99th percentile
+of the time from write to delivery, beside the same for raw reads of the pty.
 Reconnect: the virtual scanner is unplugged, left away long enough for the backoff to reach its
 cap, then plugged back; the figure is the time from replug to the first scan delivered. Baseline:
 the time for a tight 1 ms polling loop to open the returning port with pyserial.
@@ -84,6 +86,30 @@ def driver_scans_per_s(stream: bytes, codes: list[str]) -> tuple[float, int]:
     return len(received) / elapsed, lost
 
 
+def paced_latencies(codes: list[str], rate: float, raw: bool) -> tuple[list[float], int]:
+    """Write ``codes`` at ``rate`` scans/s (10 ms batches); per-scan latency from write to arrival
+    (raw: read off the pty slave with os.read; otherwise: delivered by the driver) and the loss."""
+    arrivals: dict[str, float] = {}
+    with VirtualScanner() as scanner:
+        if raw:
+            reader = threading.Thread(target=_read_lines, args=(scanner.path, arrivals, len(codes)))
+            reader.start()
+            device = None
+        else:
+            device = SerialDevice(DeviceConfig("bench", scanner.path),
+                                  lambda event: arrivals.setdefault(event.code, time.perf_counter()))
+            device.start()
+            _wait(lambda: device.status.state is DeviceState.CONNECTED, 10)
+        written = _write_paced(scanner, codes, rate)
+        _wait(lambda: len(arrivals) == len(codes), 30, quiet=True)
+        if device is not None:
+            device.stop()
+        else:
+            reader.join(5)
+    latencies = [arrivals[code] - written[code] for code in codes if code in arrivals]
+    return latencies, len(codes) - len(latencies)
+
+
 def reconnect_times(rounds: int, away_s: float) -> tuple[list[float], list[float]]:
     """(driver: replug to first scan delivered, baseline: replug to a raw pyserial open)."""
     driver, raw = [], []
@@ -124,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=20_000)
     parser.add_argument("--reconnects", type=int, default=5)
+    parser.add_argument("--paced-seconds", type=float, default=3.0,
+                        help="seconds of scans paced at the 1,000/s target")
     parser.add_argument("--away", type=float, default=3.0,
                         help="seconds the scanner stays unplugged (enough for the backoff cap)")
     args = parser.parse_args(argv)
@@ -134,6 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     raw = raw_pty_lines_per_s(stream, len(codes))
     decode = decoder_only_scans_per_s(stream, len(codes))
     driver, lost = driver_scans_per_s(stream, codes)
+    paced = item_codes(int(args.paced_seconds * TARGET_SCANS_PER_S))
+    raw_latency, _ = paced_latencies(paced, TARGET_SCANS_PER_S, raw=True)
+    driver_latency, paced_lost = paced_latencies(paced, TARGET_SCANS_PER_S, raw=False)
     back, raw_open = reconnect_times(args.reconnects, args.away)
 
     rows = [
@@ -141,6 +172,12 @@ def main(argv: list[str] | None = None) -> None:
         ("decoder only, no pty", f"{decode:,.0f} scans/s", f"{decode / raw:.2f}", ""),
         ("driver through pty + pyserial", f"{driver:,.0f} scans/s", f"{driver / raw:.2f}",
          f">= {TARGET_SCANS_PER_S:,}/s, lost {lost}: " + _verdict(driver >= TARGET_SCANS_PER_S and lost == 0)),
+        (f"raw pty at {TARGET_SCANS_PER_S:,}/s: latency p99 (baseline)",
+         f"{_percentile(raw_latency, 0.99) * 1000:.2f} ms", "1.00", ""),
+        (f"driver at {TARGET_SCANS_PER_S:,}/s for {args.paced_seconds:.0f} s: latency p99",
+         f"{_percentile(driver_latency, 0.99) * 1000:.2f} ms",
+         f"{_percentile(driver_latency, 0.99) / _percentile(raw_latency, 0.99):.1f}",
+         f"lost {paced_lost}: " + _verdict(paced_lost == 0)),
         ("raw reopen of returning port (baseline)", f"{statistics.median(raw_open) * 1000:.1f} ms median", "1.00", ""),
         ("driver: replug to first scan, median", f"{statistics.median(back) * 1000:.0f} ms",
          f"{statistics.median(back) / statistics.median(raw_open):.0f}", ""),
@@ -168,10 +205,44 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _wait(predicate, timeout: float) -> None:
+def _write_paced(scanner: VirtualScanner, codes: list[str], rate: float) -> dict[str, float]:
+    batch = max(1, int(rate / 100))
+    written: dict[str, float] = {}
+    started = time.perf_counter()
+    for index in range(0, len(codes), batch):
+        delay = started + index / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        chunk = codes[index:index + batch]
+        now = time.perf_counter()
+        written.update((code, now) for code in chunk)
+        scanner.write_raw(b"".join(encode_scan(code) for code in chunk))
+    return written
+
+
+def _read_lines(path: str, arrivals: dict[str, float], count: int) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOCTTY)
+    pending = b""
+    try:
+        while len(arrivals) < count:
+            *lines, pending = (pending + os.read(fd, 65536)).split(b"\r")
+            now = time.perf_counter()
+            arrivals.update((line.decode(), now) for line in lines)
+    finally:
+        os.close(fd)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _wait(predicate, timeout: float, quiet: bool = False) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
+            if quiet:
+                return
             raise TimeoutError("device did not connect")
         time.sleep(0.005)
 
