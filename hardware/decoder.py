@@ -17,13 +17,15 @@ from hardware.screening import Screener
 
 Decoded = ScanEvent | Rejection
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# Track 1 (%...?) or track 2 (;...?); track 2 puts the card number before "=".
-_TRACK = re.compile(r"^[%;]B?([^=^?]*)[=^]?[^?]*\?.?$")
+# Track 2 (";number=...?") is preferred where a reader sends both tracks; track 1 is "%Bnumber^...?".
+_TRACK2 = re.compile(r";([^;=?]*)[=?]")
+_TRACK1 = re.compile(r"^%B?([^^?]*)[\^?]")
 
 
 def strip_track_sentinels(text: str) -> str:
-    """``";20042000000016?"`` or ``";20042000000016=2512?"`` -> ``"20042000000016"``."""
-    match = _TRACK.match(text)
+    """``";20042000000016?"``, ``";20042000000016=2512?"`` or ``"%B20042000000016^KIM/MINJI^?"``
+    -> ``"20042000000016"``; text without sentinels is returned as it is."""
+    match = _TRACK2.search(text) or _TRACK1.match(text)
     return match.group(1) if match else text
 
 

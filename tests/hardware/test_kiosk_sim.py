@@ -118,10 +118,14 @@ def test_scan_to_a_missing_port_fails_with_a_message(tmp_path, capsys) -> None:
     assert "could not open port" in capsys.readouterr().err
 
 
-def test_the_readme_example_consumer_receives_scans(scanner) -> None:
+def test_scans_typed_into_kiosk_sim_pty_reach_the_readme_example_consumer(tmp_path) -> None:
     readme = (Path(__file__).resolve().parents[2] / "hardware" / "README.md").read_text("utf-8")
     example = readme.split("## Example consumer", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
-    example = example.replace("/tmp/kiosk-sim-k2x9/scanner", scanner.path)
+    device_link = tmp_path / "scanner"
+    example = example.replace("/tmp/kiosk-sim-k2x9/scanner", str(device_link))
+    sim = subprocess.Popen([str(KIOSK_SIM), "pty", "--link", str(device_link)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    sim.stdout.readline()
     consumer = subprocess.Popen([sys.executable, "-u", "-c", example], stdout=subprocess.PIPE,
                                 text=True, cwd=Path(__file__).resolve().parents[2])
     watchdog = threading.Timer(30, consumer.kill)  # a hung example ends the read loop below
@@ -129,13 +133,15 @@ def test_the_readme_example_consumer_receives_scans(scanner) -> None:
     lines: list[str] = []
     try:
         assert consumer.stdout.readline() == "status connected  good=0 rejected=0\n"
-        scanner.scan("30042000000015")
-        scanner.scan(ITEM)
+        sim.stdin.write(f"30042000000015\n{ITEM}\n")
+        sim.stdin.flush()
         while (line := consumer.stdout.readline()) and line != f"scan item {ITEM}\n":
             lines.append(line)
     finally:
         watchdog.cancel()
         consumer.kill()
         consumer.wait(timeout=10)
+        sim.terminate()
+        sim.wait(timeout=10)
     assert line == f"scan item {ITEM}\n"
     assert lines[0] == "rejected wrong check digit 30042000000015\n"

@@ -53,6 +53,8 @@ def test_card_reader_strips_track_sentinels() -> None:
     assert reader.screener.tally.duplicates == 1
     assert reader.screener.tally.by_reason == {RejectReason.WRONG_CHECK_DIGIT: 1}
     assert strip_track_sentinels("no sentinels") == "no sentinels"
+    both_tracks = f"%B{CARD}^KIM/MINJI^2512?;{CARD}=2512?"
+    assert strip_track_sentinels(both_tracks) == CARD
 
 
 def test_rejections_are_counted_and_only_plausible_ones_flagged() -> None:
