@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
@@ -80,6 +80,7 @@ def test_institution_is_configurable() -> None:
     assert classify(ours[:-1], institution="0077").reason is RejectReason.TOO_SHORT
 
 
+@settings(deadline=None)  # speed is measured in bench/, not here
 @given(st.text(max_size=40))
 def test_any_text_gets_a_consistent_answer(text: str) -> None:
     result = classify(text)
@@ -92,6 +93,7 @@ def test_any_text_gets_a_consistent_answer(text: str) -> None:
         assert len(result.code) == 13 and result.code.isascii() and result.code.isdigit()
 
 
+@settings(deadline=None)  # speed is measured in bench/, not here
 @given(st.sampled_from("23"), st.integers(0, 10**8 - 1), st.integers(1, 9))
 def test_any_single_digit_error_is_caught(kind_digit: str, sequence: int, delta: int) -> None:
     code = library_code(kind_digit, "0042", sequence)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hardware.framing import TERMINATORS, Frame, LineFramer
@@ -65,12 +65,14 @@ def test_max_line_must_be_positive() -> None:
 short_lines = st.lists(st.binary(max_size=MAX_LINE).map(lambda b: b.replace(b"\r", b"")), max_size=30)
 
 
+@settings(deadline=None)  # speed is measured in bench/, not here
 @given(short_lines, st.lists(st.integers(0, 10_000), max_size=20))
 def test_any_chunking_yields_the_same_lines(lines: list[bytes], cuts: list[int]) -> None:
     data = b"".join(line + b"\r" for line in lines)
     assert feed_in_chunks(LineFramer("CR", MAX_LINE), data, cuts) == [Frame(line) for line in lines]
 
 
+@settings(deadline=None)  # speed is measured in bench/, not here
 @given(st.binary(max_size=2000), st.lists(st.integers(0, 10_000), max_size=20),
        st.sampled_from(list(TERMINATORS)))
 def test_any_byte_stream_keeps_the_buffer_bounded_and_loses_no_line(

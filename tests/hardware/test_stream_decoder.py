@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
@@ -99,6 +99,7 @@ def valid_code(sequence: int) -> str:
 noise = st.binary(max_size=300).map(lambda b: b.replace(b"\r", b"") + b"\x80")
 
 
+@settings(deadline=None)  # speed is measured in bench/, not here
 @given(st.lists(st.one_of(st.integers(0, 10**8 - 1).map(valid_code), noise), max_size=40),
        st.lists(st.integers(1, 400), max_size=10))
 def test_valid_scans_survive_noise_and_noise_is_never_a_scan(segments: list, chunks: list[int]) -> None:
@@ -113,6 +114,7 @@ def test_valid_scans_survive_noise_and_noise_is_never_a_scan(segments: list, chu
     assert dec.screener.tally.rejected == len(segments) - len(planted)
 
 
+@settings(deadline=None)  # speed is measured in bench/, not here
 @given(st.binary(max_size=3000), st.sampled_from(["CR", "LF", "CRLF"]), st.booleans(), st.booleans())
 def test_any_byte_stream_yields_valid_scans_or_counted_rejections(
         data: bytes, terminator: str, aim: bool, sentinels: bool) -> None:

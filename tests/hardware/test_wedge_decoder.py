@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hardware.codes import CodeKind, RejectReason
@@ -72,6 +72,7 @@ def test_held_down_key_cannot_grow_memory() -> None:
     assert decoder.feed("enter", 10.0) == TypedText("9" * 64)
 
 
+@settings(deadline=None)  # speed is measured in bench/, not here
 @given(st.lists(st.tuples(st.sampled_from(["1", "3", "0", "a", "enter", "\n", "shift", "€"]),
                           st.floats(0, 0.3)), max_size=80))
 def test_any_key_sequence_yields_only_valid_scans(keys: list[tuple[str, float]]) -> None:
