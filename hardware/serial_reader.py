@@ -64,12 +64,13 @@ class SerialDevice:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop reading and close the port; returns once the thread has ended."""
+        """Stop reading and close the port; returns once the thread has ended (at most
+        ``JOIN_TIMEOUT_S`` if a callback is stuck). From a callback it only asks the thread to end."""
         self._stop.set()
         port = self._port
         if port is not None:
             port.cancel_read()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(JOIN_TIMEOUT_S)
             self._thread = None
 

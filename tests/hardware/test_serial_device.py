@@ -215,3 +215,15 @@ def test_a_fault_inside_the_decoder_is_reported_and_the_reader_carries_on(run_de
     wait(lambda: device.status.state is DeviceState.CONNECTED)
     scanner.scan(CARD)
     wait(lambda: seen.codes == [CARD])
+
+
+def test_stop_from_inside_a_callback_ends_the_reader(scanner, wait) -> None:
+    holder: list[SerialDevice] = []
+    device = SerialDevice(DeviceConfig("scanner", scanner.path), lambda event: holder[0].stop())
+    holder.append(device)
+    device.start()
+    wait(lambda: device.status.state is DeviceState.CONNECTED)
+    scanner.scan(ITEM)
+    wait(lambda: device.status.state is DeviceState.STOPPED)
+    device.stop()
+    assert device.status.good == 1
