@@ -327,12 +327,14 @@ class Outbox:
                              "DO UPDATE SET value = excluded.value",
                              (LAST_SUCCESS, datetime.now(UTC).isoformat()))
 
-    def release_claims(self, owner: str) -> int:
-        """Give back every claim of ``owner`` untouched (clean shutdown)."""
+    def release_claims(self, owner: str, ids: Iterable[int] | None = None) -> int:
+        """Give back claims of ``owner`` untouched: those in ``ids``, or all of them."""
+        where = "" if ids is None else " AND id IN (SELECT value FROM json_each(?))"
+        params = (owner,) if ids is None else (owner, json.dumps(list(ids)))
         with self.store.write() as conn:
             return conn.execute("UPDATE outbox SET status = 'pending', claimed_by = NULL, "
-                                "lease_until = NULL WHERE status = 'in_flight' AND claimed_by = ?",
-                                (owner,)).rowcount
+                                "lease_until = NULL WHERE status = 'in_flight' AND claimed_by = ?"
+                                + where, params).rowcount
 
     def recover_orphans(self) -> int:
         """Return to pending every in-flight entry whose claimer process is gone (after a crash)."""

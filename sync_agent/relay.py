@@ -130,13 +130,12 @@ class Relay:
                     await self._housekeeping()
                 except StoreError as exc:  # a full disk may clear (pruning, a technician)
                     log.error("store unusable, retrying in %.0f s: %s", STORE_RETRY_S, exc)
-                    await self._release()
                     await self._sleep(STORE_RETRY_S)
                     continue
                 if not worked:
                     await self._sleep(self.poll_s)
         finally:
-            await self._release()
+            self._release()  # the agent's claims, should any have escaped their batch
             self._stopping.clear()
 
     def stop(self) -> None:
@@ -162,7 +161,6 @@ class Relay:
                 if not settled:
                     await self._sleep(min(self._breaker_wait(), max(0.0, deadline - time.monotonic())))
         finally:
-            await self._release()
             self._stopping.clear()
         counts = await asyncio.to_thread(self.outbox.counts)
         return DrainResult(delivered, dead, int(counts["pending"] or 0), int(counts["in_flight"] or 0),
@@ -196,12 +194,10 @@ class Relay:
                 continue
             try:
                 settlement = await self._deliver(claimed[0], budget_s=remaining)
-            except BaseException:
-                # cancelled by the caller: give this claim back at once (our other claims stay)
-                self.outbox.settle(self.owner, [Settlement(claimed[0].id, Status.PENDING, 0,
-                                                           error="delivery interrupted")])
+                await asyncio.to_thread(self.outbox.settle, self.owner, [settlement])
+            except BaseException:  # cancelled by the caller, or the store failed
+                self._release([claimed[0].id])
                 raise
-            await asyncio.to_thread(self.outbox.settle, self.owner, [settlement])
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -221,8 +217,12 @@ class Relay:
             async with gate:
                 return await self._deliver(entry, budget_s=self.lease_s / 2)
 
-        settlements = await asyncio.gather(*(one(entry) for entry in batch))
-        await asyncio.to_thread(self.outbox.settle, self.owner, settlements)
+        try:
+            settlements = await asyncio.gather(*(one(entry) for entry in batch))
+            await asyncio.to_thread(self.outbox.settle, self.owner, settlements)
+        except BaseException:  # cancelled (shutdown) or the store failed: give this batch back
+            self._release([entry.id for entry in batch])
+            raise
         return settlements
 
     async def _deliver(self, entry: OutboxEntry, *, budget_s: float) -> Settlement:
@@ -270,11 +270,12 @@ class Relay:
         except TimeoutError:
             pass
 
-    async def _release(self) -> None:
+    def _release(self, ids: list[int] | None = None) -> None:
+        """Give claims back (synchronously: this also runs while a task is being cancelled)."""
         try:
-            released = await asyncio.to_thread(self.outbox.release_claims, self.owner)
+            released = self.outbox.release_claims(self.owner, ids)
         except StoreError as exc:
-            log.error("cannot release claims (leases will expire): %s", exc)
+            log.error("cannot give claims back (their leases will expire): %s", exc)
             return
         if released:
             log.info("gave back %d claimed entries", released)

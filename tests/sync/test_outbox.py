@@ -196,3 +196,13 @@ def test_a_return_is_attached_to_the_member_whose_loan_it_is(store: Store, outbo
     assert view is not None and [e.id for e in view.pending] == [entry.id]
     assert view.pending_barcodes() == {X} and view.as_of == NOW
     assert model.member_view(2) is None
+
+
+def test_releasing_some_claims_leaves_the_others_held(outbox: Outbox) -> None:
+    first, second = outbox.append_return(X, NOW), outbox.append_return(Y, NOW)
+    outbox.claim("app:1:a", limit=2, lease_s=30)
+    assert outbox.release_claims("app:1:a", [first.id]) == 1
+    assert outbox.get(first.id).status is Status.PENDING
+    assert outbox.get(second.id).status is Status.IN_FLIGHT
+    assert outbox.release_claims("someone:2:b") == 0  # only the owner's own claims
+    assert outbox.release_claims("app:1:a") == 1
