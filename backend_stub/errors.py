@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TypeVar
 
 from fastapi import Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -73,7 +72,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     problems = "; ".join(
         f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
     return error_response(422, ErrorBody(code=ErrorCode.VALIDATION_ERROR,
-                                         message=jsonable_encoder(problems) or "invalid request"))
+                                         message=problems or "invalid request"))
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

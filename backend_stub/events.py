@@ -41,11 +41,8 @@ def publish_rental(conn: sqlite3.Connection, rental: Rental, title: str, now: da
 
 def consume(conn: sqlite3.Connection, consumer: Consumer, now: datetime) -> int:
     """Apply every event past the consumer's offset, in order; return how many."""
-    row = conn.execute("SELECT last_event_id FROM consumer_offsets WHERE consumer = ?",
-                       (consumer.name,)).fetchone()
-    offset = row[0] if row else 0
-    events = conn.execute("SELECT id, payload FROM events WHERE id > ? AND kind = ? ORDER BY id",
-                          (offset, RENTAL_CHANGED)).fetchall()
+    events = conn.execute("SELECT id, payload FROM events WHERE id > ? ORDER BY id",
+                          (_offset(conn, consumer),)).fetchall()
     for event in events:
         consumer.handle(conn, json.loads(event["payload"]), now)
     if events:
@@ -58,7 +55,11 @@ def consume(conn: sqlite3.Connection, consumer: Consumer, now: datetime) -> int:
 
 def backlog(conn: sqlite3.Connection, consumer: Consumer) -> int:
     """Events the consumer has not applied yet."""
+    return conn.execute("SELECT COUNT(*) FROM events WHERE id > ?",
+                        (_offset(conn, consumer),)).fetchone()[0]
+
+
+def _offset(conn: sqlite3.Connection, consumer: Consumer) -> int:
     row = conn.execute("SELECT last_event_id FROM consumer_offsets WHERE consumer = ?",
                        (consumer.name,)).fetchone()
-    return conn.execute("SELECT COUNT(*) FROM events WHERE id > ?",
-                        (row[0] if row else 0,)).fetchone()[0]
+    return row[0] if row else 0

@@ -15,7 +15,7 @@ import asyncio
 import random
 import threading
 from collections.abc import MutableMapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sync_agent.contract import SERVICES, ErrorCode
@@ -52,8 +52,7 @@ class Faults:
     """The current faults of each service; changed by the CLI at start and the admin API."""
 
     def __init__(self, initial: dict[str, ServiceFaults] | None = None, seed: int | None = None):
-        self._initial = {name: (initial or {}).get(name, ServiceFaults()) for name in SERVICES}
-        self._current = dict(self._initial)
+        self._current = {name: (initial or {}).get(name, ServiceFaults()) for name in SERVICES}
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -63,11 +62,6 @@ class Faults:
     def set(self, service: str, faults: ServiceFaults) -> None:
         with self._lock:
             self._current[_known(service)] = faults
-
-    def update(self, service: str, **changes: Any) -> ServiceFaults:
-        faults = replace(self.get(service), **changes)
-        self.set(service, faults)
-        return faults
 
     def clear(self) -> None:
         """Every service healthy (also clears faults given on the command line)."""
