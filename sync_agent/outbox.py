@@ -5,8 +5,10 @@ idempotency key unique across the fleet, so the agent may send it as often as it
 central API applies it once. The key is ``<kiosk id>:<store epoch>:<entry id>``: the epoch is a
 random UUID drawn when the store file is created (a replaced file never repeats an old key), and
 entry ids are never reused within a file because pruning always keeps the newest entry. A key built
-this way needs no unique index, which keeps appends one index page cheaper. Entries of one book are delivered in the order they
-were appended: only the oldest unsettled entry of a barcode (its head) can be claimed.
+this way needs no unique index, which keeps appends one index page cheaper.
+
+Entries of one book are delivered in the order they were appended: only the oldest unsettled entry
+of a barcode (its head) can be claimed.
 
 Life of an entry::
 
@@ -26,9 +28,9 @@ import json
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from collections import Counter
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -127,9 +129,7 @@ _APPEND = """
                         created_at, status, attempts, next_attempt_at)
     SELECT next.id, :prefix || next.id, :kind, :barcode,
            -- a return is attached to the cached member who has the book on loan
-           coalesce(:member_id, (SELECT v.member_id FROM member_views v, json_each(v.page, '$.loans') l
-                                 WHERE json_extract(l.value, '$.barcode') = :barcode
-                                 ORDER BY v.fetched_at DESC LIMIT 1)),
+           coalesce(:member_id, (SELECT member_id FROM loan_index WHERE barcode = :barcode)),
            :rental_id, :payload, :occurred_at, :created_at, 'pending', 0, 0
     FROM (SELECT coalesce(max(id), 0) + 1 AS id FROM outbox) AS next
     RETURNING id, key, member_id

@@ -77,13 +77,18 @@ class ReadModel:
         return datetime.fromisoformat(value) if value else None
 
     def cache_member_view(self, page: MyPage) -> None:
-        """Keep the member's latest central view (replacing the previous one)."""
+        """Keep the member's latest central view (replacing the previous one) and index its loans
+        by barcode, so that a return scanned without a card finds its member."""
         with self.store.write() as conn:
             conn.execute("INSERT INTO member_views (member_id, page, as_of, fetched_at) "
                          "VALUES (?, ?, ?, ?) ON CONFLICT(member_id) DO UPDATE SET "
                          "page = excluded.page, as_of = excluded.as_of, fetched_at = excluded.fetched_at",
                          (page.member_id, page.model_dump_json(by_alias=True), page.as_of.isoformat(),
                           time.time()))
+            conn.execute("DELETE FROM loan_index WHERE member_id = ?", (page.member_id,))
+            conn.executemany("INSERT INTO loan_index (barcode, member_id) VALUES (?, ?) "
+                             "ON CONFLICT(barcode) DO UPDATE SET member_id = excluded.member_id",
+                             [(loan.barcode, page.member_id) for loan in page.loans])
 
     def member_view(self, member_id: int) -> MemberView | None:
         """The cached view plus this member's unsettled local entries, or None if never seen."""

@@ -98,6 +98,9 @@ def _create_v1(db: sqlite_utils.Database) -> None:
         {"member_id": int, "page": str, "as_of": str, "fetched_at": float},
         pk="member_id", not_null={"page", "fetched_at"},
     )
+    db["loan_index"].create(  # which cached member has a copy on loan: a return finds its member
+        {"barcode": str, "member_id": int}, pk="barcode", not_null={"member_id"},
+        foreign_keys=[("member_id", "member_views", "member_id")])
     db["sync_state"].create({"name": str, "value": str}, pk="name")
     db["sync_state"].insert({"name": "store_epoch", "value": uuid.uuid4().hex})
     db["breakers"].create(

@@ -206,3 +206,18 @@ def test_releasing_some_claims_leaves_the_others_held(outbox: Outbox) -> None:
     assert outbox.get(second.id).status is Status.IN_FLIGHT
     assert outbox.release_claims("someone:2:b") == 0  # only the owner's own claims
     assert outbox.release_claims("app:1:a") == 1
+
+
+def test_the_loan_index_follows_the_latest_views(store: Store, outbox: Outbox) -> None:
+    model = ReadModel(store, outbox)
+
+    def page(member_id: int, *barcodes: str) -> MyPage:
+        loans = [MyPageEntry(rental_id=i, book_id=i, barcode=code, title="t",
+                             status=RentalStatus.RENTED, due_at=NOW) for i, code in enumerate(barcodes)]
+        return MyPage(member_id=member_id, name="n", fines=0, reservations=[], loans=loans, as_of=NOW)
+
+    model.cache_member_view(page(1, X, Y))
+    model.cache_member_view(page(1, Y))  # X was returned at the desk
+    model.cache_member_view(page(2, Y))  # ... and Y lent to member 2 since
+    assert outbox.append_return(X, NOW).member_id is None
+    assert outbox.append_return(Y, NOW).member_id == 2
