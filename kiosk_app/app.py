@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, tzinfo
-from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -27,13 +26,16 @@ from kiosk_app.fines import LIBRARY_TZ
 from kiosk_app.i18n import Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
 from kiosk_app.lending import Lending, Offer, Refusal
+from kiosk_app.logbook import RecentLines
 from kiosk_app.messages import DeviceChanged, Scanned, ScanRejected
 from kiosk_app.receipt import Receipt, print_receipt
 from kiosk_app.screens.common import KioskScreen
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
+from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
+from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Action, BorrowLine, Mode, Session, new_session_id
 from kiosk_app.techpin import PinLock
@@ -73,7 +75,7 @@ class KioskApp(App[None]):
     def __init__(self, settings: Settings, lending: Lending, *, clock: Callable[[], datetime] = utc_now,
                  tz: tzinfo = LIBRARY_TZ, session_ids: Callable[[datetime], str] = new_session_id,
                  tick_s: float | None = 1.0, health_every_s: float | None = 10.0,
-                 with_devices: bool = True) -> None:
+                 with_devices: bool = True, log_lines: RecentLines | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.lending = lending
@@ -92,6 +94,7 @@ class KioskApp(App[None]):
         self.devices = Devices(self, device_configs(settings) if with_devices else [], lending.store)
         self._jobs: asyncio.Queue[Job] = asyncio.Queue()
         self._logo_taps: list[float] = []
+        self._log_lines = log_lines
         self.set_reactive(KioskApp.lang, settings.lang)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -373,10 +376,22 @@ class KioskApp(App[None]):
         await self.open_pin_pad()
 
     async def open_pin_pad(self) -> None:
-        """Filled in with the technician screens."""
+        await self.push_screen(PinScreen(), self._pin_answered)
+
+    def _pin_answered(self, accepted: bool | None) -> None:
+        if accepted:
+            log.warning("technician screen opened")
+            self.push_screen(TechScreen())
+
+    def close_technician(self) -> None:
+        log.info("technician screen closed")
+        self.end_session()
 
     def _pin_pad_open(self) -> bool:
-        return False
+        return isinstance(self.screen, PinScreen)
 
-    def _technician(self) -> Any:
-        return None
+    def _technician(self) -> TechScreen | None:
+        return self.screen if isinstance(self.screen, TechScreen) else None
+
+    def log_tail(self, count: int = 40) -> list[str]:
+        return self._log_lines.tail(count) if self._log_lines else []

@@ -14,7 +14,6 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from kiosk_app.fines import days_late, fine_estimate
 from kiosk_app.session import BorrowLine, CancelLine, Patron, ReturnLine, Session
@@ -22,6 +21,7 @@ from sync_agent.client import Busy, CentralClient, NotFound, Ok, Refused
 from sync_agent.contract import Book, BookStatus, Member, MemberStatus, MyPage, MyPageEntry
 from sync_agent.outbox import Outbox
 from sync_agent.read_model import ReadModel, get_state, set_state
+from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
@@ -69,10 +69,6 @@ class Offer:
     book: Book
 
 
-class Deliverer(Protocol):
-    async def deliver_book(self, barcode: str, deadline_s: float) -> bool: ...
-
-
 def _card_key(card: str) -> str:
     return "member_card:" + hashlib.sha256(card.encode()).hexdigest()
 
@@ -81,7 +77,7 @@ class Lending:
     """The use-cases of one kiosk; ``relay`` delivers a book's pending entries before a rent."""
 
     def __init__(self, settings: Settings, store: Store, client: CentralClient,
-                 relay: Deliverer) -> None:
+                 relay: Relay) -> None:
         self.settings = settings
         self.store = store
         self.client = client

@@ -1,0 +1,123 @@
+"""``kiosk``: the patron app and its maintenance commands.
+
+Subcommands are registered in :data:`COMMANDS` (name → (help, add_arguments, run)), so a new one
+is one function and one entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from sync_agent.settings import ConfigError, Settings, load_settings
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    """The full-screen kiosk on the configured scanner, store and central API."""
+    from kiosk_app import logbook
+    from kiosk_app.app import KioskApp
+    from kiosk_app.lending import Lending
+    from sync_agent.client import CentralClient
+    from sync_agent.relay import Relay
+    from sync_agent.store import Store, StoreError
+
+    recent = logbook.install(settings.data_dir)
+    try:
+        store = Store.open(settings.db_path)
+    except StoreError as exc:
+        print(f"kiosk: cannot open the store {settings.db_path}: {exc}", file=sys.stderr)
+        return 1
+
+    async def serve() -> None:
+        async with CentralClient(settings, store, owner="app") as client:
+            relay = Relay(store, client, settings, role="app")
+            app = KioskApp(settings, Lending(settings, store, client, relay), log_lines=recent)
+            await app.run_async()
+
+    try:
+        asyncio.run(serve())
+    finally:
+        store.close()
+    return 0
+
+
+def _tech_pin_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--raw", action="store_true",
+                        help="print only the hash (for KIOSK_TECH_PIN_HASH), not the TOML line")
+
+
+def _tech_pin(_settings: Settings | None, args: argparse.Namespace) -> int:
+    """Ask for a PIN twice (or read it from stdin) and print its salted scrypt hash."""
+    from kiosk_app.techpin import hash_pin
+
+    if sys.stdin.isatty():
+        pin = getpass.getpass("technician PIN (4-12 digits): ")
+        if getpass.getpass("again: ") != pin:
+            print("kiosk tech-pin: the two PINs differ", file=sys.stderr)
+            return 2
+    else:
+        pin = sys.stdin.readline().strip()
+    try:
+        encoded = hash_pin(pin)
+    except ValueError as exc:
+        print(f"kiosk tech-pin: {exc}", file=sys.stderr)
+        return 2
+    print(encoded if args.raw else f'tech_pin_hash = "{encoded}"')
+    return 0
+
+
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["check"], help="check: validate and print, secrets hidden")
+
+
+def _config_check(settings: Settings, _args: argparse.Namespace) -> int:
+    """Validate the configuration (a bad value exits 2 naming the key) and print it."""
+    from kiosk_app.diagnostics import config_summary
+
+    for key, value in config_summary(settings):
+        print(f"{key} = {value}")
+    return 0
+
+
+Command = Callable[[Settings, argparse.Namespace], int]
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None] | None, Command, bool]] = {
+    "run": ("run the full-screen kiosk app", None, _run, True),
+    "tech-pin": ("hash a technician PIN for tech_pin_hash / KIOSK_TECH_PIN_HASH",
+                 _tech_pin_arguments, _tech_pin, False),
+    "config": ("validate the configuration and print it, secrets hidden", _config_arguments,
+               _config_check, True),
+}
+"""name → (help, add_arguments, run, needs settings)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Library self-service kiosk.")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="TOML settings file (default /etc/kiosk/kiosk.toml); KIOSK_* overrides")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, _run_command, _needs) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if add_arguments:
+            add_arguments(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _help, _add, command, needs_settings = COMMANDS[args.command]
+    settings = None
+    if needs_settings:
+        try:
+            settings = load_settings(args.config)
+        except ConfigError as exc:
+            print(f"kiosk: {exc}", file=sys.stderr)
+            return 2
+    return command(settings, args)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The technician PIN pad: touch digits, checked against the configured scrypt hash off the event
+loop; five wrong tries lock it for five minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.widgets import Button, Static
+
+from kiosk_app.screens.common import KioskModal
+from kiosk_app.techpin import MAX_TRIES
+
+KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "enter")
+MAX_DIGITS = 12
+
+
+class PinScreen(KioskModal):
+    def __init__(self) -> None:
+        super().__init__()
+        self.digits = ""
+        self.message = ""
+        self.checked = 0
+        """How many PINs were judged (tests wait on it)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.tr("pin_title"), id="why")
+            yield Static("● " * len(self.digits) or " ", id="pin-dots")
+            yield Static(self.message, id="pin-message")
+            with Grid(id="keypad"):
+                for key in KEYS:
+                    label = {"clear": self.tr("pin_clear"), "enter": self.tr("ok")}.get(key, key)
+                    yield Button(label, id=f"key-{key}", classes="key")
+            yield Button(self.tr("back"), id="pin-cancel", classes="wide")
+
+    def on_mount(self) -> None:
+        self._show_lock()
+
+    def _show_lock(self) -> bool:
+        remaining = self.kiosk.pin_lock.remaining_lock_s()
+        if remaining > 0:
+            whole = math.ceil(remaining)
+            self._say(self.tr("pin_locked", minutes=whole // 60, seconds=whole % 60))
+            return True
+        return False
+
+    def _say(self, message: str) -> None:
+        self.message = message
+        self.query_one("#pin-message", Static).update(message)
+
+    def _dots(self) -> None:
+        self.query_one("#pin-dots", Static).update("● " * len(self.digits) or " ")
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.kiosk.touch()
+        key = (event.button.id or "").removeprefix("key-")
+        if event.button.id == "pin-cancel":
+            self.dismiss(False)
+        elif key == "clear":
+            self.digits = ""
+            self._dots()
+        elif key == "enter":
+            await self._check()
+        elif key.isdigit() and len(self.digits) < MAX_DIGITS:
+            self.digits += key
+            self._dots()
+
+    async def _check(self) -> None:
+        try:
+            await self._judge()
+        finally:
+            self.checked += 1
+
+    async def _judge(self) -> None:
+        pin, self.digits = self.digits, ""
+        self._dots()
+        if self._show_lock():
+            return
+        encoded = self.kiosk.settings.tech_pin_hash
+        if encoded is None:
+            self._say(self.tr("pin_unset"))
+            return
+        lock = self.kiosk.pin_lock
+        if await asyncio.to_thread(lock.attempt, pin, encoded.get_secret_value()):
+            self.dismiss(True)
+        elif not self._show_lock():
+            self._say(self.tr("pin_wrong", left=MAX_TRIES - lock.wrong))

@@ -1,0 +1,51 @@
+"""``kiosk`` command line: help, tech-pin hashing, config check."""
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk_app import cli
+from kiosk_app.techpin import verify_pin
+
+BIN = Path(sys.executable).parent
+
+
+def test_help_lists_the_subcommands():
+    out = subprocess.run([BIN / "kiosk", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "run" in out and "tech-pin" in out and "config" in out
+
+
+def test_tech_pin_prints_a_verifiable_toml_line(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("4821\n"))
+    assert cli.main(["tech-pin"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith('tech_pin_hash = "scrypt$') and line.endswith('"')
+    assert verify_pin("4821", line.split('"')[1])
+
+
+def test_tech_pin_raw_and_bad_pin(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("4821\n"))
+    assert cli.main(["tech-pin", "--raw"]) == 0
+    assert verify_pin("4821", capsys.readouterr().out.strip())
+    monkeypatch.setattr(sys, "stdin", io.StringIO("12\n"))
+    assert cli.main(["tech-pin"]) == 2
+    assert "4 to 12 digits" in capsys.readouterr().err
+
+
+def test_config_check_hides_secrets_and_names_bad_keys(tmp_path, monkeypatch, capsys):
+    config = tmp_path / "kiosk.toml"
+    config.write_text('id = "lobby-1"\napi_token = "t0ken"\n')
+    assert cli.main(["--config", str(config), "config", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "id = lobby-1" in out and "api_token = (set)" in out and "t0ken" not in out
+    monkeypatch.setenv("KIOSK_LANG", "fr")
+    assert cli.main(["--config", str(config), "config", "check"]) == 2
+    assert "KIOSK_LANG" in capsys.readouterr().err
+
+
+def test_unknown_subcommand_is_an_error():
+    with pytest.raises(SystemExit):
+        cli.main(["fly"])

@@ -1,0 +1,143 @@
+"""Plain rules of a visit: fines, scan routing, inactivity, receipts and the string table."""
+
+import ast
+import string
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from barcode import Code128
+
+from hardware.codes import CodeKind
+from kiosk_app import i18n
+from kiosk_app.fines import LIBRARY_TZ, days_late, fine_estimate
+from kiosk_app.idle import IdleClock, IdleState
+from kiosk_app.receipt import build_receipt, code128_bars, print_receipt
+from kiosk_app.session import (Action, BorrowLine, Patron, ReturnLine, Session, new_session_id,
+                               technician_card)
+from sync_agent.contract import Member, MyPage, MyPageEntry
+
+NOW = datetime(2026, 11, 21, 14, 30, tzinfo=timezone.utc)
+CARD = "20042000000016"
+OTHER_CARD = "20042000000024"
+ITEM = "30042000000014"
+
+
+def seoul(y, m, d, h=12):
+    return datetime(y, m, d, h, tzinfo=LIBRARY_TZ)
+
+
+@pytest.mark.parametrize(("due", "returned", "days"), [
+    (seoul(2026, 11, 20, 23), seoul(2026, 11, 20, 23) + timedelta(minutes=30), 0),  # same day
+    (seoul(2026, 11, 20, 23), seoul(2026, 11, 21, 0), 1),
+    (seoul(2026, 11, 10), seoul(2026, 11, 15, 9), 5),
+    (seoul(2026, 11, 25), seoul(2026, 11, 21), 0),
+    (None, seoul(2026, 11, 21), 0),
+])
+def test_fine_counts_seoul_calendar_days(due, returned, days):
+    assert days_late(due, returned) == days
+    assert fine_estimate(due, returned) == days * 100
+
+
+def test_technician_card_is_a_valid_member_code():
+    from hardware.codes import classify
+    code = technician_card("0042")
+    assert code == "20042999999996"
+    assert classify(code, "0042").kind is CodeKind.MEMBER_CARD
+
+
+def patron():
+    member = Member(id=1, card_number=CARD, name="김민지", status="active", loan_limit=5, fines=0)
+    loan = MyPageEntry(rental_id=2, book_id=2, barcode="30042000000022", title="The Pragmatic Programmer",
+                       status="rented", due_at=NOW)
+    page = MyPage(member_id=1, name="김민지", fines=0, reservations=[], loans=[loan], as_of=NOW)
+    return Patron(member, page, cached=False)
+
+
+def test_routing_on_the_welcome_screen():
+    s = Session("1", NOW)
+    assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.RETURN
+    assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.OPEN_MEMBER
+    assert s.route(CodeKind.ISBN, "9788936433598", "0042") is Action.ISBN_HELP
+    assert s.route(CodeKind.INVALID, "123", "0042") is Action.INVALID
+    assert s.route(CodeKind.MEMBER_CARD, "20042999999996", "0042") is Action.TECHNICIAN
+
+
+def test_routing_mid_return_and_mid_session():
+    s = Session("1", NOW, returns=[ReturnLine(ITEM, "t", 0, 0, False)])
+    assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.CARD_MID_RETURN
+    assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.RETURN
+    s = Session("1", NOW, patron=patron(), card=CARD)
+    assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.BORROW
+    assert s.route(CodeKind.ITEM, "30042000000022", "0042") is Action.RETURN  # own loan
+    assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.SAME_MEMBER
+    assert s.route(CodeKind.MEMBER_CARD, OTHER_CARD, "0042") is Action.SECOND_CARD
+
+
+def test_session_ids_are_14_digits():
+    sid = new_session_id(NOW)
+    assert len(sid) == 14 and sid.isdigit() and sid.startswith("261121143000")
+
+
+def test_idle_warns_then_expires_and_touch_resets():
+    idle = IdleClock(timeout_s=60, warn_s=15)
+    assert idle.tick(44) is IdleState.ACTIVE
+    assert idle.tick(1) is IdleState.WARN and idle.remaining_s == 15
+    idle.touch()
+    assert idle.state is IdleState.ACTIVE
+    assert idle.tick(60) is IdleState.EXPIRED and idle.remaining_s == 0
+    assert IdleClock(timeout_s=10, warn_s=15).warn_s == 5
+
+
+def test_code128_bars_encode_the_session_id():
+    bars = code128_bars("26112114300042")
+    modules = "".join({"█": "11", "▌": "10", "▐": "01", " ": "00"}[c] for c in bars)
+    assert Code128("26112114300042", writer=None).build()[0] in modules
+    assert set(bars) <= set("█▌▐ ")
+
+
+def test_receipt_lists_the_visit_in_the_patron_language(tmp_path):
+    s = Session("26112114300042", NOW, returns=[ReturnLine(ITEM, "채식주의자", 5, 500, True)],
+                borrows=[BorrowLine("30042000000048", "Clean Code", NOW + timedelta(days=14), False)])
+    ko = build_receipt(s, "ko", LIBRARY_TZ)
+    en = build_receipt(s, "en", LIBRARY_TZ)
+    assert "반납  채식주의자" in ko.lines and "Returned  채식주의자" in en.lines
+    assert any("2026년 12월 5일" in line for line in ko.lines)
+    assert any("5 Dec 2026" in line for line in en.lines)
+    assert "Estimated fines in total: 500 won" in en.lines
+    assert ko.barcode_rows(100) and not ko.barcode_rows(20)
+    printer = tmp_path / "printer"
+    assert print_receipt(en, printer) and print_receipt(en, printer)
+    text = printer.read_text(encoding="utf-8")
+    assert text.count("26112114300042\n") == 2 * 1 + 2  # visit line and digits, twice
+    assert not print_receipt(en, tmp_path / "missing" / "printer")
+
+
+def test_empty_visit_says_so():
+    assert "Nothing was borrowed or returned." in build_receipt(Session("1", NOW), "en").lines
+
+
+def _fields(text):
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_string_has_korean_and_english_with_the_same_fields():
+    for key, (korean, english) in i18n.STRINGS.items():
+        assert korean.strip() and english.strip(), key
+        assert _fields(korean) == _fields(english), key
+        assert korean != english or key in {"tech_test_scan"}, key
+
+
+def test_every_key_used_in_the_app_exists_and_every_key_is_used():
+    root = Path(i18n.__file__).parent
+    used = set()
+    for path in root.rglob("*.py"):
+        if path.name == "i18n.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in i18n.STRINGS:
+                used.add(node.value)
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "t"
+                    and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)):
+                assert node.args[1].value in i18n.STRINGS, f"{path.name}: {node.args[1].value}"
+    assert set(i18n.STRINGS) - used == set()

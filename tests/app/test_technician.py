@@ -1,0 +1,138 @@
+"""Technician diagnostics: reached by card or by five taps on the logo, PIN with lockout, and the
+screen's facts and actions against the real store, relay and stand-in."""
+
+import pytest
+from textual.widgets import TabbedContent
+
+from kiosk_app.screens.pin import PinScreen
+from kiosk_app.screens.technician import TechScreen
+from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_app.techpin import LOCKOUT_S, PinLock, hash_pin
+
+from .conftest import AVAILABLE, CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
+
+PIN = "2468"
+TECH_CARD = "20042999999996"
+
+
+@pytest.fixture(scope="module")
+def pin_hash():
+    return hash_pin(PIN)
+
+
+async def enter(pilot, pin):
+    pad = pilot.app.screen
+    checked = pad.checked
+    for digit in pin:
+        await pilot.click(f"#key-{digit}")
+    await pilot.click("#key-enter")
+    await wait_for(pilot, lambda: pad.checked > checked)
+    await settle(pilot)
+
+
+async def test_technician_card_then_pin_with_lockout(kiosk, pin_hash):
+    k = kiosk(tech_pin_hash=pin_hash, lang="en")
+    now = [1000.0]
+    k.app.pin_lock = PinLock(clock=lambda: now[0])
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, TECH_CARD)
+        assert isinstance(k.app.screen, PinScreen)
+        for left in (4, 3, 2, 1):
+            await enter(pilot, "1111")
+            assert f"Wrong PIN. {left} tries left" in screen_text(k.app)
+        await enter(pilot, "1111")
+        assert "Locked: try again in 5 min 0 s." in screen_text(k.app)
+        await enter(pilot, PIN)
+        assert isinstance(k.app.screen, PinScreen), "the right PIN is refused while locked"
+        now[0] += LOCKOUT_S
+        await enter(pilot, PIN)
+        assert isinstance(k.app.screen, TechScreen)
+
+
+async def test_five_logo_taps_open_the_pin_pad_and_cancel_returns(kiosk, pin_hash):
+    k = kiosk(tech_pin_hash=pin_hash)
+    async with k.app.run_test(size=SIZE) as pilot:
+        for _ in range(4):
+            await pilot.click("#logo")
+        await settle(pilot)
+        assert isinstance(k.app.screen, WelcomeScreen), "four taps are not enough"
+        await pilot.click("#logo")
+        await settle(pilot)
+        assert isinstance(k.app.screen, PinScreen)
+        await scan_and_settle(pilot, CARD)
+        assert isinstance(k.app.screen, PinScreen) and k.app.session.is_empty, "scans wait"
+        await pilot.click("#pin-cancel")
+        await settle(pilot)
+        assert isinstance(k.app.screen, WelcomeScreen)
+
+
+async def test_no_pin_configured_never_opens(kiosk):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, TECH_CARD)
+        await enter(pilot, "0000")
+        assert "No technician PIN is configured" in screen_text(k.app)
+        assert isinstance(k.app.screen, PinScreen)
+
+
+async def open_technician(pilot, k):
+    await scan_and_settle(pilot, TECH_CARD)
+    await enter(pilot, PIN)
+    assert isinstance(k.app.screen, TechScreen)
+    await wait_for(pilot, lambda: k.app.screen.report is not None)
+    await settle(pilot)
+
+
+async def show_tab(pilot, tab):
+    pilot.app.screen.query_one(TabbedContent).active = tab
+    await settle(pilot)
+
+
+async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
+    k = kiosk(tech_pin_hash=pin_hash, api_token="s3cret-token", lang="en")
+    k.lending.outbox.append_return(AVAILABLE, k.app.clock())   # not on loan: the central side refuses
+    assert (await k.relay.drain(10)).dead == 1
+    async with k.app.run_test(size=SIZE) as pilot:
+        await open_technician(pilot, k)
+        scan_text = screen_text(k.app)
+        await scan_and_settle(pilot, CARD)
+        assert "member_card **********0016" in screen_text(k.app), "test scans show masked cards"
+        assert "20042000000016" not in screen_text(k.app) and scan_text
+        assert k.app.session.is_empty, "a test scan is not a patron scan"
+
+        await show_tab(pilot, "tab-outbox")
+        text = screen_text(k.app)
+        assert "dead 1" in text and f"return {AVAILABLE}: not_rented" in text
+        [dead] = k.lending.outbox.dead_letters()
+        await pilot.click(f"#resolve-{dead.id}")
+        await wait_for(pilot, lambda: not k.lending.outbox.dead_letters())
+        assert k.lending.outbox.get(dead.id).status == "resolved"
+
+        await show_tab(pilot, "tab-central")
+        assert "rental: up  payment: up  book: up" in screen_text(k.app)
+        k.client.breakers["lending"].open()
+        k.app.screen.reload()
+        await wait_for(pilot, lambda: "app · lending: open" in screen_text(k.app))
+        await settle(pilot)
+        await pilot.click("#reset-lending")
+        await wait_for(pilot, lambda: "app · lending: closed" in screen_text(k.app))
+
+        await show_tab(pilot, "tab-system")
+        await pilot.click("#integrity")
+        await wait_for(pilot, lambda: k.app.screen.integrity == "ok")
+        text = screen_text(k.app)
+        assert "api_token = (set)" in text and "s3cret-token" not in text and "scrypt$" not in text
+        assert "version " in text and "disk free" in text
+
+        await pilot.click("#tech-close")
+        await settle(pilot)
+        assert isinstance(k.app.screen, WelcomeScreen)
+
+
+async def test_exit_kiosk_lives_on_the_technician_screen(kiosk, pin_hash):
+    k = kiosk(tech_pin_hash=pin_hash)
+    async with k.app.run_test(size=SIZE) as pilot:
+        await open_technician(pilot, k)
+        await pilot.click("#tech-exit")
+        await pilot.pause()
+    assert k.app.return_code == 0 and not k.app.is_running
