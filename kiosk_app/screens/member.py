@@ -83,21 +83,21 @@ class MemberScreen(KioskScreen):
 
     def _visit(self, session: Session) -> ComposeResult:
         for line in reversed(session.borrows):
-            status = "borrowed_offline" if line.queued else "borrowed"
+            status = "visit_borrowed_offline" if line.queued else "borrowed"
             with Vertical(classes="row borrowed"):
                 yield Static(escape(line.title or line.barcode), classes="row-title")
                 yield Static(self.tr(status, date=self._date(line.due_at)), classes="row-status")
         for line in reversed(session.returns):
             with Vertical(classes="row"):
                 yield Static(escape(line.title or line.barcode), classes="row-title")
-                status = self.tr("returned_offline" if line.saved_offline else "returned")
+                status = self.tr("visit_return_saved" if line.saved_offline else "returned")
                 if line.fine:
                     status += " · " + self.tr("late_fine", days=line.days_late, amount=fmt_won(line.fine))
                 yield Static(status, classes="row-status")
         for line in session.cancels:
             with Vertical(classes="row"):
                 yield Static(escape(line.title), classes="row-title")
-                yield Static(self.tr("cancel_saved"), classes="row-status")
+                yield Static(self.tr("visit_cancelled"), classes="row-status")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button_id = event.button.id or ""

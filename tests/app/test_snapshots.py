@@ -1,0 +1,180 @@
+"""Snapshots of every screen and every refusal, in Korean and English, at 100x32.
+
+Deterministic by construction: a fixed clock and visit number, no central server (the state is set
+directly), the online indicator set by hand, no timers. Update with ``--snapshot-update`` and look
+at the SVGs under ``__snapshots__`` before committing them.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from kiosk_app.lending import BUSY, BOOK_UNKNOWN, MEMBER_UNKNOWN, Refusal
+from kiosk_app.app import SAVE_FAILED, WRONG_INPUT
+from kiosk_app.screens.member import MemberScreen
+from kiosk_app.screens.notice import OfferScreen, StillHereScreen
+from kiosk_app.screens.pin import PinScreen
+from kiosk_app.screens.receipt import ReceiptScreen
+from kiosk_app.screens.returns import ReturnScreen
+from kiosk_app.screens.technician import TechScreen
+from kiosk_app.session import Action, BorrowLine, CancelLine, Patron, ReturnLine
+from sync_agent.contract import Book, Member, MyPage, MyPageEntry
+
+from .conftest import FIXED_NOW, SIZE
+
+LANGS = ["ko", "en"]
+DAY = timedelta(days=1)
+
+REFUSALS = {code: Refusal.for_code(code) for code in (
+    "reserved_for_other", "limit_reached", "member_blocked", "member_withdrawn", "book_withdrawn",
+    "return_pending", "book_unavailable", "payment_declined", "invalid_state")}
+REFUSALS |= {"member_unknown": MEMBER_UNKNOWN, "book_unknown": BOOK_UNKNOWN, "busy": BUSY,
+             "save_failed": SAVE_FAILED,
+             "offline_limit": Refusal("why_offline_limit", "next_offline_limit", {"max": 3}),
+             "member_offline": Refusal("why_member_offline", "next_member_offline")}
+REFUSALS |= {action.value: refusal for action, refusal in WRONG_INPUT.items()}
+assert isinstance(Action.INVALID.value, str)
+
+
+def patron(cached=False):
+    member = Member(id=1, card_number="20042000000016", name="김민지", status="active", loan_limit=5,
+                    fines=1500)
+    page = MyPage(member_id=1, name="김민지", fines=1500, as_of=FIXED_NOW - timedelta(hours=3), reservations=[
+        MyPageEntry(rental_id=1, book_id=1, barcode="30042000000014", title="채식주의자",
+                    status="reserved", hold_until=FIXED_NOW + 2 * DAY),
+    ], loans=[
+        MyPageEntry(rental_id=2, book_id=2, barcode="30042000000022", title="The Pragmatic Programmer",
+                    status="rented", due_at=FIXED_NOW + 7 * DAY),
+        MyPageEntry(rental_id=3, book_id=3, barcode="30042000000030", title="소년이 온다",
+                    status="rented", due_at=FIXED_NOW - 5 * DAY, overdue=True),
+    ])
+    return Patron(member, page, cached=cached, pending=frozenset({"30042000000022"}) if cached else frozenset())
+
+
+def visit(app, *, member=False, cached=False):
+    session = app.session
+    if member:
+        session.card, session.patron = "20042000000016", patron(cached)
+        session.borrows.append(BorrowLine("30042000000014", "채식주의자", FIXED_NOW + 14 * DAY, queued=cached))
+    session.returns.append(ReturnLine("30042000000030", "소년이 온다", 5, 500, saved_offline=cached))
+    session.returns.append(ReturnLine("30042000000105", "Dune", 0, 0, saved_offline=cached))
+
+
+@pytest.fixture
+def app_in(offline_kiosk):
+    def build(lang, **overrides):
+        app = offline_kiosk(lang=lang, **overrides).app
+        app.set_reactive(type(app).online, True)
+        return app
+    return build
+
+
+def snapshot(snap_compare, app, before):
+    async def run_before(pilot):
+        await pilot.pause()
+        await before(pilot.app)
+        await pilot.pause()
+        await pilot.app.drain()
+        await pilot.pause()
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def _nothing(app):
+    return None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_welcome(snap_compare, app_in, lang):
+    snapshot(snap_compare, app_in(lang), _nothing)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_welcome_offline(snap_compare, app_in, lang):
+    async def before(app):
+        app.online = False
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+def test_returns(snap_compare, app_in, lang, offline):
+    async def before(app):
+        app.online = not offline
+        visit(app, cached=offline)
+        await app.show_base(ReturnScreen)
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("cached", [False, True], ids=["central", "cached"])
+def test_member(snap_compare, app_in, lang, cached):
+    async def before(app):
+        app.online = not cached
+        visit(app, member=True, cached=cached)
+        app.session.cancels.append(CancelLine("30042000000071", "아몬드"))
+        await app.show_base(MemberScreen)
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_reserve_offer(snap_compare, app_in, lang):
+    async def before(app):
+        visit(app, member=True)
+        await app.show_base(MemberScreen)
+        await app.push_screen(OfferScreen(Book(id=4, barcode="30042000000048", isbn="9780132350884",
+                                               title="Clean Code", author="Robert C. Martin",
+                                               status="available", updated_at=FIXED_NOW)))
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_still_here(snap_compare, app_in, lang):
+    async def before(app):
+        visit(app)
+        await app.show_base(ReturnScreen)
+        app.idle.tick(50)
+        await app.push_screen(StillHereScreen())
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_receipt(snap_compare, app_in, lang, tmp_path):
+    async def before(app):
+        visit(app, member=True)
+        app.session.cancels.append(CancelLine("30042000000071", "아몬드"))
+        await app.show_base(ReceiptScreen)
+    snapshot(snap_compare, app_in(lang, receipt_printer=tmp_path / "printer"), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_isbn_help(snap_compare, app_in, lang):
+    async def before(app):
+        await app.handle_scan(*_isbn())
+    snapshot(snap_compare, app_in(lang), before)
+
+
+def _isbn():
+    from hardware.codes import CodeKind
+    return CodeKind.ISBN, "9788936433598"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", sorted(REFUSALS))
+def test_refusal(snap_compare, app_in, lang, name):
+    async def before(app):
+        await app.show_notice(REFUSALS[name])
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_pin_pad(snap_compare, app_in, lang):
+    async def before(app):
+        await app.open_pin_pad()
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_technician(snap_compare, app_in, lang):
+    async def before(app):
+        await app.push_screen(TechScreen())
+    snapshot(snap_compare, app_in(lang), before)
