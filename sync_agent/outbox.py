@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 import uuid
 from collections import Counter
@@ -269,10 +270,12 @@ class Outbox:
     # -- delivering (the relay) --------------------------------------------------------------
 
     def claim(self, owner: str, *, limit: int, lease_s: float, barcode: str | None = None,
-              due_only: bool = True, skip_kinds: Iterable[Kind] = ()) -> list[OutboxEntry]:
+              due_only: bool = True, skip_kinds: Iterable[Kind] = (),
+              settle: Iterable[Settlement] = ()) -> list[OutboxEntry]:
         """Atomically take up to ``limit`` heads (oldest unsettled entry of each book) that are
         pending, due (unless ``due_only`` is false) and not of ``skip_kinds``; expired leases are
-        returned to pending first."""
+        returned to pending first. ``settle``: outcomes to write in the same transaction first
+        (one fsync for both, and the books they free can be claimed at once)."""
         now = time.time()
         extra, params = "", {"limit": limit}
         if due_only:
@@ -286,6 +289,7 @@ class Outbox:
             params[f"skip{index}"] = kind
         params["now"] = now
         with self.store.write() as conn:
+            self._settle(conn, owner, settle)
             conn.execute("UPDATE outbox SET status = 'pending', claimed_by = NULL, lease_until = NULL "
                          "WHERE status = 'in_flight' AND lease_until < ?", (now,))
             cursor = conn.execute(_HEADS.format(extra=extra), params)
@@ -299,33 +303,48 @@ class Outbox:
     def settle(self, owner: str, settlements: Iterable[Settlement]) -> None:
         """Write back delivery outcomes in one transaction. Delivered and dead are facts about the
         central side and are recorded whoever holds the claim; a retry only releases our claim."""
+        with self.store.write() as conn:
+            self._settle(conn, owner, settlements)
+
+    @staticmethod
+    def _settle(conn: sqlite3.Connection, owner: str, settlements: Iterable[Settlement]) -> None:
         now = time.time()
         tally = Counter({Status.DELIVERED: 0, Status.DEAD: 0, Status.PENDING: 0})
+        for item in settlements:
+            response = json.dumps(item.response) if item.response is not None else None
+            if item.status is Status.PENDING:
+                conn.execute(
+                    "UPDATE outbox SET status = 'pending', attempts = attempts + ?, "
+                    "last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL "
+                    "WHERE id = ? AND status = 'in_flight' AND claimed_by = ?",
+                    (item.attempts, item.error, item.next_attempt_at, item.entry_id, owner))
+            elif item.status in (Status.DELIVERED, Status.DEAD):
+                conn.execute(
+                    "UPDATE outbox SET status = ?, attempts = attempts + ?, last_error = ?, "
+                    "response = ?, settled_at = ?, claimed_by = NULL, lease_until = NULL "
+                    "WHERE id = ? AND status IN ('pending', 'in_flight')",
+                    (item.status.value, item.attempts, item.error, response, now, item.entry_id))
+            else:
+                raise ValueError(f"cannot settle an entry as {item.status}")
+            tally[item.status] += 1
+        conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
+                         "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                         [(COUNTER_OF[status], n) for status, n in tally.items() if n])
+        if tally[Status.DELIVERED]:
+            conn.execute("INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT(name) "
+                         "DO UPDATE SET value = excluded.value",
+                         (LAST_SUCCESS, datetime.now(UTC).isoformat()))
+
+    def make_due(self) -> int:
+        """Make every pending entry due now (forget backoff schedules); returns how many waited."""
         with self.store.write() as conn:
-            for item in settlements:
-                response = json.dumps(item.response) if item.response is not None else None
-                if item.status is Status.PENDING:
-                    conn.execute(
-                        "UPDATE outbox SET status = 'pending', attempts = attempts + ?, "
-                        "last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL "
-                        "WHERE id = ? AND status = 'in_flight' AND claimed_by = ?",
-                        (item.attempts, item.error, item.next_attempt_at, item.entry_id, owner))
-                elif item.status in (Status.DELIVERED, Status.DEAD):
-                    conn.execute(
-                        "UPDATE outbox SET status = ?, attempts = attempts + ?, last_error = ?, "
-                        "response = ?, settled_at = ?, claimed_by = NULL, lease_until = NULL "
-                        "WHERE id = ? AND status IN ('pending', 'in_flight')",
-                        (item.status.value, item.attempts, item.error, response, now, item.entry_id))
-                else:
-                    raise ValueError(f"cannot settle an entry as {item.status}")
-                tally[item.status] += 1
-            conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
-                             "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                             [(COUNTER_OF[status], n) for status, n in tally.items() if n])
-            if tally[Status.DELIVERED]:
-                conn.execute("INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT(name) "
-                             "DO UPDATE SET value = excluded.value",
-                             (LAST_SUCCESS, datetime.now(UTC).isoformat()))
+            return conn.execute("UPDATE outbox SET next_attempt_at = 0 "
+                                "WHERE status = 'pending' AND next_attempt_at > 0").rowcount
+
+    def next_due_at(self) -> float | None:
+        """When the earliest pending entry is due (epoch seconds), None if none is pending."""
+        return self.store.rows("SELECT min(next_attempt_at) AS due FROM outbox "
+                               "WHERE status = 'pending'")[0]["due"]
 
     def release_claims(self, owner: str, ids: Iterable[int] | None = None) -> int:
         """Give back claims of ``owner`` untouched: those in ``ids``, or all of them."""

@@ -2,8 +2,8 @@
 
 Order and parallelism: a claim takes only the head (oldest unsettled entry) of each book, so the
 entries of one book go out one after another while up to ``relay_parallelism`` books go out at once.
-A batch of heads is claimed in one transaction and its outcomes settled in one, so the fsyncs of
-``synchronous=FULL`` are paid per batch, not per entry.
+Claims fill free slots only, and each outcome is settled as it arrives: an entry is claimed only
+while it is being sent.
 
 Retrying: within a claim, tenacity retries a retryable failure (timeout, connection error, 5xx,
 429, unreadable answer) a few times with exponential backoff and full jitter, never waiting less
@@ -52,7 +52,6 @@ BACKOFF = wait_random_exponential(multiplier=0.25, max=60)
 """Full-jitter exponential backoff: attempt n waits uniformly in [0, min(60, 0.25 * 2**(n-1))] s."""
 MAX_IN_CLAIM_WAIT_S = 2.0
 ATTEMPTS_PER_CLAIM = 3
-BATCH_PER_WORKER = 8
 REFRESH_EVERY_S = 60.0
 SESSION_VIEW_AGE_S = 900.0
 PRUNE_EVERY_S = 3600.0
@@ -111,7 +110,7 @@ class Relay:
         self.poll_s = poll_s
         self.parallelism = settings.relay_parallelism
         call_s = settings.call_timeout_ms / 1000
-        self.lease_s = max(30.0, BATCH_PER_WORKER * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
+        self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
         self._stopping = asyncio.Event()
         self._last_refresh = -math.inf
         self._last_prune = -math.inf
@@ -144,22 +143,23 @@ class Relay:
         self._stopping.set()
 
     async def drain(self, timeout_s: float) -> DrainResult:
-        """Deliver everything now, ignoring backoff schedules (not open breakers), until the
-        outbox has nothing pending or in flight, or ``timeout_s`` passes."""
+        """Make every entry due now, then deliver (with the usual backoff for what fails again)
+        until the outbox has nothing pending or in flight, or ``timeout_s`` passes."""
         started = time.monotonic()
         deadline = started + timeout_s
         await asyncio.to_thread(self.outbox.recover_orphans)
+        await asyncio.to_thread(self.outbox.make_due)
         delivered = dead = 0
         try:
             while not self._stopping.is_set() and time.monotonic() < deadline:
-                settled = await self._pump(due_only=False)
+                settled = await self._pump(due_only=True, deadline=deadline)
                 delivered += sum(s.status is Status.DELIVERED for s in settled)
                 dead += sum(s.status is Status.DEAD for s in settled)
                 counts = await asyncio.to_thread(self.outbox.counts)
                 if counts["pending"] == 0 and counts["in_flight"] == 0:
                     break
                 if not settled:
-                    await self._sleep(min(self._breaker_wait(), max(0.0, deadline - time.monotonic())))
+                    await self._sleep(min(await self._idle_wait(), deadline - time.monotonic()))
         finally:
             self._stopping.clear()
         counts = await asyncio.to_thread(self.outbox.counts)
@@ -201,29 +201,51 @@ class Relay:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    async def _pump(self, *, due_only: bool) -> list[Settlement]:
-        """Claim one batch of heads (skipping kinds behind an open breaker), deliver, settle."""
+    async def _pump(self, *, due_only: bool, deadline: float = math.inf) -> list[Settlement]:
+        """Keep up to ``relay_parallelism`` heads in flight until nothing more can be claimed.
+
+        No new claims after :meth:`stop` or past ``deadline`` (monotonic). A claim takes only as
+        many entries as there are free slots, so every claimed entry is being sent (the app's
+        deliver_book never waits behind a queue of the agent's). Outcomes
+        are written in the same transaction as the next claim, which frees their books' next
+        entries at once and pays one fsync for both."""
+        settled: list[Settlement] = []
+        unwritten: list[Settlement] = []
+        running: set[asyncio.Task[Settlement]] = set()
+        claimed: list[int] = []
+        try:
+            while True:
+                closing = self._stopping.is_set() or time.monotonic() >= deadline
+                free = 0 if closing else self.parallelism - len(running)
+                if free or unwritten:
+                    for entry in await self._claim(free, due_only, unwritten):
+                        claimed.append(entry.id)
+                        running.add(asyncio.create_task(
+                            self._deliver(entry, budget_s=self.lease_s / 2)))
+                    settled += unwritten
+                    unwritten = []
+                if not running:
+                    return settled
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                unwritten += [task.result() for task in done]
+        except BaseException:  # cancelled (shutdown) or the store failed: give our claims back;
+            for task in running:  # outcomes not yet written are simply sent again (same keys)
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            self._release(claimed)
+            raise
+
+    async def _claim(self, limit: int, due_only: bool, settle: list[Settlement]) -> list[OutboxEntry]:
+        """Write ``settle`` and claim up to ``limit`` heads (skipping kinds behind an open
+        breaker) in one transaction."""
         skip = [kind for kind in Kind if self.client.breakers.is_open(DEPENDENCY_OF_KIND[kind])]
         if len(skip) == len(Kind):
+            limit = 0
+        if not limit and not settle:
             return []
-        batch = await asyncio.to_thread(self.outbox.claim, self.owner,
-                                        limit=self.parallelism * BATCH_PER_WORKER,
-                                        lease_s=self.lease_s, due_only=due_only, skip_kinds=skip)
-        if not batch:
-            return []
-        gate = asyncio.Semaphore(self.parallelism)
-
-        async def one(entry: OutboxEntry) -> Settlement:
-            async with gate:
-                return await self._deliver(entry, budget_s=self.lease_s / 2)
-
-        try:
-            settlements = await asyncio.gather(*(one(entry) for entry in batch))
-            await asyncio.to_thread(self.outbox.settle, self.owner, settlements)
-        except BaseException:  # cancelled (shutdown) or the store failed: give this batch back
-            self._release([entry.id for entry in batch])
-            raise
-        return settlements
+        return await asyncio.to_thread(self.outbox.claim, self.owner, limit=limit,
+                                       lease_s=self.lease_s, due_only=due_only, skip_kinds=skip,
+                                       settle=settle)
 
     async def _deliver(self, entry: OutboxEntry, *, budget_s: float) -> Settlement:
         """Send one claimed entry, retrying in-claim while waits are short; never raises for the
@@ -259,10 +281,14 @@ class Relay:
         return Settlement(entry.id, Status.DEAD, sent, error=f"not_found: {result.message}",
                           response={"status": 404, "code": "not_found", "message": result.message})
 
-    def _breaker_wait(self) -> float:
+    async def _idle_wait(self) -> float:
+        """Nothing claimable: how long until an entry falls due or a breaker lets a trial through."""
+        due = await asyncio.to_thread(self.outbox.next_due_at)
         waits = [self.client.breakers.retry_after(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
-        open_waits = [wait for wait in waits if wait > 0]
-        return min(open_waits) if open_waits else self.poll_s
+        waits = [wait for wait in waits if wait > 0]
+        if due is not None:
+            waits.append(due - time.time())
+        return max(0.01, min(waits, default=self.poll_s))
 
     async def _sleep(self, seconds: float) -> None:
         try:

@@ -87,7 +87,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     )
     # Two indexes only: each index is one more page in every append's fsync. The key needs none:
     # it is unique by construction (see sync_agent.outbox).
-    db["outbox"].create_index(["status", "next_attempt_at"])
+    db["outbox"].create_index(["status", "id"])  # claims scan pending entries in order
     db["outbox"].create_index(["barcode", "id"])
     db["catalog"].create(
         {"barcode": str, "book_id": int, "isbn": str, "title": str, "author": str,

@@ -7,6 +7,7 @@ server records every request (path, idempotency key, body, arrival and departure
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -97,34 +98,34 @@ class HostileServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            reader = conn.makefile("rb")
-            while True:
-                request_line = reader.readline()
-                if not request_line:
-                    return
-                method, path, _ = request_line.decode().split(" ", 2)
-                headers = {}
-                while (line := reader.readline()) not in (b"\r\n", b"\n", b""):
-                    name, _, value = line.decode().partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                raw = reader.read(int(headers.get("content-length", 0)))
-                seen = Seen(method, path, headers.get("idempotency-key"),
-                            json.loads(raw) if raw else None, headers, time.monotonic())
-                with self._lock:
-                    self.seen.append(seen)
-                    reply = self.replies.popleft() if self.replies else self.default
-                time.sleep(reply.delay_s)
-                head = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(reply.body)}"]
-                head += [f"{name}: {value}" for name, value in reply.headers.items()]
-                body = reply.body if reply.truncate_to is None else reply.body[:reply.truncate_to]
-                seen.left = time.monotonic()
-                try:
-                    conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-                except OSError:
-                    return
-                if reply.truncate_to is not None:
-                    return
+        with conn, contextlib.suppress(OSError):  # a client that hangs up ends its connection
+            self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
+        reader = conn.makefile("rb")
+        while True:
+            request_line = reader.readline()
+            if not request_line:
+                return
+            method, path, _ = request_line.decode().split(" ", 2)
+            headers = {}
+            while (line := reader.readline()) not in (b"\r\n", b"\n", b""):
+                name, _, value = line.decode().partition(":")
+                headers[name.strip().lower()] = value.strip()
+            raw = reader.read(int(headers.get("content-length", 0)))
+            seen = Seen(method, path, headers.get("idempotency-key"),
+                        json.loads(raw) if raw else None, headers, time.monotonic())
+            with self._lock:
+                self.seen.append(seen)
+                reply = self.replies.popleft() if self.replies else self.default
+            time.sleep(reply.delay_s)
+            head = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(reply.body)}"]
+            head += [f"{name}: {value}" for name, value in reply.headers.items()]
+            body = reply.body if reply.truncate_to is None else reply.body[:reply.truncate_to]
+            seen.left = time.monotonic()
+            conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+            if reply.truncate_to is not None:
+                return
 
     def close(self) -> None:
         self._running = False
