@@ -195,7 +195,10 @@ class KioskApp(App[None]):
         if session is not self.session:
             return
         session.returns.append(line)
-        await self.show_base(MemberScreen if session.mode is Mode.MEMBER else ReturnScreen)
+        if isinstance(self.screen, ReturnScreen):
+            await self.screen.add_line(line)
+        else:
+            await self.show_base(MemberScreen if session.mode is Mode.MEMBER else ReturnScreen)
 
     async def _open_member(self, card: str) -> None:
         session = self.session

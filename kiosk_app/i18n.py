@@ -37,6 +37,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scan_next_return": ("다음 책을 스캔하거나 '완료'를 누르세요.",
                          "Scan the next book, or tap Done."),
     "unknown_title": ("(제목 정보 없음)", "(title not available)"),
+    "earlier_returns": ("이전 반납 {count}권은 영수증에 있습니다.", "{count} earlier return(s) are on the receipt."),
     # member
     "member_heading": ("{name} 님", "Hello, {name}"),
     "member_scan_book": ("빌릴 책의 도서관 라벨을 스캔하세요.", "Scan a book's library label to borrow it."),

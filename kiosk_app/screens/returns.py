@@ -31,14 +31,37 @@ class ReturnRow(KioskMixin, Vertical):
 
 
 class ReturnScreen(KioskScreen):
+    """The latest returns first; older ones of a long run are counted, and all are on the receipt."""
+
+    SHOWN = 8
+
     def compose(self) -> ComposeResult:
+        returns = self.kiosk.session.returns
         yield TopBar()
         yield Static(self.tr("returns_heading"), classes="heading")
         with VerticalScroll(id="lines"):
-            for line in reversed(self.kiosk.session.returns):
+            for line in reversed(returns[-self.SHOWN:]):
                 yield ReturnRow(line)
+        yield Static(self._earlier(), id="earlier", classes="hint")
         yield Static(self.tr("scan_next_return"), classes="hint")
         yield Button(self.tr("done"), id="done", classes="done", variant="primary")
+
+    def _earlier(self) -> str:
+        hidden = len(self.kiosk.session.returns) - self.SHOWN
+        return self.tr("earlier_returns", count=hidden) if hidden > 0 else ""
+
+    async def add_line(self, line: ReturnLine) -> None:
+        """Put a new return at the top without rebuilding the list, and drop the oldest shown, so
+        a long run of returns stays as quick to show as the first."""
+        found = self.query("#lines").results(VerticalScroll)
+        lines = next(found, None)
+        if lines is None:  # not composed yet: compose draws it from the session
+            return
+        await lines.mount(ReturnRow(line), before=0 if lines.children else None)
+        if len(lines.children) > self.SHOWN:
+            await lines.children[-1].remove()
+        for earlier in self.query("#earlier").results(Static):
+            earlier.update(self._earlier())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "done":

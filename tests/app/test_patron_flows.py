@@ -3,11 +3,12 @@ cancel, refusals, wrong input, receipt."""
 
 import httpx
 import pytest
+from stdnum import luhn
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen
 from kiosk_app.screens.receipt import ReceiptScreen
-from kiosk_app.screens.returns import ReturnScreen
+from kiosk_app.screens.returns import ReturnRow, ReturnScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 
 from .conftest import (AT_LIMIT, AVAILABLE, BLOCKED, CARD, CHOI, ISBN, LOST, ON_LOAN, OVERDUE, PARK,
@@ -194,3 +195,14 @@ async def test_wrong_input_gets_a_message_and_writes_nothing(kiosk):
         assert "Another card is already in use." in screen_text(k.app)
         assert k.app.session.card == CARD
     assert outbox_counts(k)["pending"] == 1  # only the one real return
+
+
+async def test_a_long_run_of_returns_shows_the_latest_and_counts_the_rest(offline_kiosk):
+    k = offline_kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        codes = [f"30042{n:08d}" + luhn.calc_check_digit(f"30042{n:08d}") for n in range(900, 911)]
+        await scan_and_settle(pilot, *codes)
+        shown = [row.line.barcode for row in k.app.screen.query(ReturnRow)]
+        assert shown == codes[::-1][:8], "newest first, eight at most"
+        assert "3 earlier return(s) are on the receipt." in screen_text(k.app)
+        assert len(k.app.session.returns) == 11

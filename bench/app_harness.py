@@ -1,0 +1,91 @@
+"""Shared set-up of the app benchmarks: a kiosk app on a fresh store, its central API down (a port
+nothing listens on), the demo catalog loaded as the agent would have, and a virtual scanner pty."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stdnum import luhn
+
+from hardware.sim import VirtualScanner
+from kiosk_app.app import KioskApp
+from kiosk_app.lending import Lending
+from sync_agent.client import CentralClient
+from sync_agent.contract import Book
+from sync_agent.relay import Relay
+from sync_agent.settings import Settings
+from sync_agent.store import Store
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+DEAD_API = "http://127.0.0.1:9"
+
+
+def item_codes(count: int, start: int = 500_000) -> list[str]:
+    """Distinct valid item labels (the driver merges a repeat of the same code within 1.5 s)."""
+    bodies = [f"30042{n:08d}" for n in range(start, start + count)]
+    return [body + luhn.calc_check_digit(body) for body in bodies]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load_catalog(store: Store, settings: Settings) -> None:
+    from sync_agent.outbox import Outbox
+    from sync_agent.read_model import ReadModel
+    now = datetime.now(UTC)
+    books = [Book(id=row["id"], barcode=row["barcode"], isbn=row["isbn"], title=row["title"],
+                  author=row["author"], status=row["status"], updated_at=now)
+             for row in json.loads((DATA / "items.json").read_text(encoding="utf-8"))]
+    ReadModel(store, Outbox(store, settings.id)).upsert_books(books, now)
+
+
+@asynccontextmanager
+async def kiosk_on_pty(**overrides: object) -> AsyncIterator[tuple[KioskApp, VirtualScanner, object]]:
+    """The app running headless at 100x32 with its scanner on a pty; yields (app, scanner, pilot)."""
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
+    with VirtualScanner() as scanner:
+        settings = Settings(id="bench-01", data_dir=folder, api_url=DEAD_API, scanner_port=scanner.path,
+                            lang="en", **overrides)
+        store = Store.open(settings.db_path)
+        load_catalog(store, settings)
+        client = CentralClient(settings, store, owner="app")
+        app = KioskApp(settings, Lending(settings, store, client, Relay(store, client, settings, role="app")),
+                       tick_s=None, health_every_s=None)
+        try:
+            async with app.run_test(size=(100, 32)) as pilot:
+                app.online = False
+                await until(lambda: all(d.status.state == "connected" for d in app.devices.devices))
+                yield app, scanner, pilot
+        finally:
+            await client.aclose()
+            store.close()
+
+
+async def until(predicate, timeout_s: float = 10.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.0002)
+
+
+def pid_note() -> str:
+    return f"pid {os.getpid()}, {os.cpu_count()} CPUs"
