@@ -1,7 +1,8 @@
 """``kiosk-sync``: the sync agent (``run``) and its technician commands.
 
 Exit codes: 0 done; 1 ``drain`` left entries pending or in flight; 2 configuration or store
-error; 3 ``drain`` delivered everything it could but dead letters await a technician.
+error (``check``: the integrity check found problems); 3 ``drain`` delivered everything it could
+but dead letters await a technician.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     drain = commands.add_parser("drain", help="deliver everything now; exit 0 when nothing is left")
     drain.add_argument("--timeout", type=float, default=60.0, metavar="S",
                        help="give up after S seconds (default 60)")
+    commands.add_parser("check", help="run SQLite's integrity check on the store; exit 0 if ok")
     retry = commands.add_parser("retry-dead", help="re-queue dead letters after fixing their cause")
     retry.add_argument("--id", type=int, default=None, help="only this entry (default: all)")
     return parser
@@ -64,6 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "status":
             print(json.dumps(snapshot(store), indent=2, sort_keys=True))
             return 0
+        if args.command == "check":
+            result = store.integrity_check()
+            print(json.dumps({"integrity": result}))
+            return 0 if result == "ok" else 2
         if args.command == "retry-dead":
             count = Outbox(store, settings.id).retry_dead(args.id)
             print(json.dumps({"requeued": count}))

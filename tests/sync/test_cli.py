@@ -178,3 +178,42 @@ def test_an_unusable_store_is_an_error_not_a_crash(tmp_path, command) -> None:
     assert code == 2 and "store corrupt" in err
     # the file is left for the technician, not replaced
     assert (data_dir / "kiosk.sqlite3").read_bytes().startswith(b"garbage")
+
+
+def test_the_outage_story_end_to_end(central, store, outbox, tmp_path) -> None:
+    """Returns appended while the central API is away survive an agent kill and arrive once when
+    it is back; `kiosk-sync status` tells the truth at every step."""
+    cfg = config(tmp_path, central.url, breaker_failure_threshold=2, breaker_reset_s=0.5)
+
+    def status() -> dict:
+        code, out, _ = finish(kiosk_sync(cfg, "status"))
+        assert code == 0
+        return json.loads(out)
+
+    central.stop()
+    agent = kiosk_sync(cfg, "run")
+    entries = [outbox.append_return(code, datetime.now(UTC)) for code in rented_barcodes()]
+    wait_for(lambda: status()["breakers"].get("agent", {}).get("returns", {}).get("state") == "open")
+    during = status()
+    assert during["pending"] + during["in_flight"] == len(entries) and during["delivered"] == 0
+    assert during["last_success_at"] is None and during["oldest_pending_age_s"] > 0
+    agent.kill()  # the agent dies during the outage
+    agent.wait(10)
+    central.start()
+    assert status()["pending"] + status()["in_flight"] == len(entries)  # nothing lost
+    agent = kiosk_sync(cfg, "run")
+    try:
+        wait_for(lambda: status()["delivered"] == len(entries), timeout=40)
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        assert finish(agent)[0] == 0
+    after = status()
+    assert after["pending"] == after["in_flight"] == after["dead"] == 0
+    assert after["last_success_at"] is not None and after["breakers"]["agent"]["returns"]["state"] == "closed"
+    assert central.key_counts() == {entry.key: 1 for entry in entries}
+
+
+def test_check_reports_integrity(tmp_path, store) -> None:
+    cfg = config(tmp_path, "http://127.0.0.1:9")
+    code, out, _ = finish(kiosk_sync(cfg, "check"))
+    assert code == 0 and json.loads(out) == {"integrity": "ok"}
