@@ -15,8 +15,8 @@ the kinds behind it until its reset time.
 Outcomes: 2xx (or a repeat the server reports as already applied) → delivered, with the answer;
 409/422/other 4xx/404 → dead letter with the reason, kept for the technician.
 
-Shutdown: :meth:`Relay.stop` lets the batch in hand finish and settle, then gives back any claim
-still held, so no entry is left in flight.
+Shutdown: :meth:`Relay.stop` stops new claims and lets the deliveries in hand finish and settle;
+cancellation gives their claims back. Either way no entry is left in flight.
 """
 
 from __future__ import annotations
@@ -65,7 +65,10 @@ class _Retryable(Exception):
 
 
 def backoff_s(attempt: int, retry_after_s: float | None) -> float:
-    """Wait before attempt ``attempt + 1``: jittered exponential, at least ``Retry-After``."""
+    """Wait before attempt ``attempt + 1``: jittered exponential, at least ``Retry-After``.
+
+    The same tenacity strategy schedules retries within a claim and, through ``next_attempt_at``,
+    across claims; it reads nothing of the retry state but the attempt number."""
     wait = BACKOFF(SimpleNamespace(attempt_number=max(1, attempt)))  # type: ignore[arg-type]
     return max(wait, retry_after_s or 0.0)
 
@@ -134,11 +137,11 @@ class Relay:
                 if not worked:
                     await self._sleep(self.poll_s)
         finally:
-            self._release()  # the agent's claims, should any have escaped their batch
+            self._release()  # the agent's claims, should any have escaped their _pump
             self._stopping.clear()
 
     def stop(self) -> None:
-        """Ask :meth:`run` / :meth:`drain` to finish the batch in hand and return (the request
+        """Ask :meth:`run` / :meth:`drain` to finish the deliveries in hand and return (the request
         is consumed by the call it ends)."""
         self._stopping.set()
 
