@@ -14,6 +14,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -102,7 +103,7 @@ async def _run(store: Store, settings: Settings) -> int:
     async with CentralClient(settings, store, owner="agent") as client:
         relay = Relay(store, client, settings, role="agent")
         _stop_on_signals(relay)
-        watchdog = asyncio.create_task(_watchdog())
+        watchdog = asyncio.create_task(watchdog_pings(relay))
         log.info("kiosk-sync running for %s against %s", settings.id, settings.api_url)
         notify("READY=1")
         try:
@@ -122,10 +123,16 @@ def _stop_on_signals(relay: Relay) -> None:
         loop.add_signal_handler(signum, relay.stop)
 
 
-async def _watchdog() -> None:
+async def watchdog_pings(relay: Relay) -> None:
+    """Ping systemd's watchdog while the relay loop makes progress: an idle loop goes round every
+    poll, and no delivery outlasts a claim's lease."""
     interval = watchdog_interval_s()
     if interval is None:
         return
+    stale_after = max(2 * interval, relay.lease_s)
     while True:
-        notify("WATCHDOG=1")
+        if time.monotonic() - relay.heartbeat < stale_after:
+            notify("WATCHDOG=1")
+        else:
+            log.error("the delivery loop made no progress for %.0f s: no watchdog ping", stale_after)
         await asyncio.sleep(interval)

@@ -115,6 +115,9 @@ class Relay:
         call_s = settings.call_timeout_ms / 1000
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
         self._stopping = asyncio.Event()
+        self.heartbeat = time.monotonic()
+        """When the loop last showed progress (monotonic): the systemd watchdog pings only while
+        this is fresh, so a loop stuck on an await is restarted, not just a blocked one."""
         self._last_refresh = -math.inf
         self._last_prune = -math.inf
 
@@ -127,6 +130,7 @@ class Relay:
             log.warning("returned %d entries left in flight by a stopped process to pending", recovered)
         try:
             while not self._stopping.is_set():
+                self.heartbeat = time.monotonic()
                 try:
                     worked = await self._pump(due_only=True)
                     await self._housekeeping()
@@ -231,6 +235,7 @@ class Relay:
                     return settled
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 unwritten += [task.result() for task in done]
+                self.heartbeat = time.monotonic()
         except BaseException:  # cancelled (shutdown) or the store failed: give our claims back;
             for task in running:  # outcomes not yet written are simply sent again (same keys)
                 task.cancel()
