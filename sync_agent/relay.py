@@ -111,6 +111,7 @@ class Relay:
         self.read_model = ReadModel(store, self.outbox)
         self.owner = owner_id(role)
         self.poll_s = poll_s
+        self.store_retry_s = STORE_RETRY_S
         self.parallelism = settings.relay_parallelism
         call_s = settings.call_timeout_ms / 1000
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
@@ -135,8 +136,8 @@ class Relay:
                     worked = await self._pump(due_only=True)
                     await self._housekeeping()
                 except StoreError as exc:  # a full disk may clear (pruning, a technician)
-                    log.error("store unusable, retrying in %.0f s: %s", STORE_RETRY_S, exc)
-                    await self._sleep(STORE_RETRY_S)
+                    log.error("store unusable, retrying in %.1f s: %s", self.store_retry_s, exc)
+                    await self._sleep(self.store_retry_s)
                     continue
                 if not worked:
                     await self._sleep(self.poll_s)

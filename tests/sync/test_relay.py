@@ -236,6 +236,7 @@ async def test_a_full_disk_pauses_the_agent_without_losing_anything(hostile, sto
     pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
     store.db.conn.execute(f"PRAGMA max_page_count={pages}")  # answers cannot be written back
     relay = relay_for(store, hostile.url, tmp_path)
+    relay.store_retry_s = 0.2
     task = asyncio.create_task(relay.run())
     while len(hostile.seen) < 12:
         await asyncio.sleep(0.02)
