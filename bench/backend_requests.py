@@ -19,6 +19,7 @@ import httpx
 
 from backend_stub.app import create_app
 from backend_stub.server import CentralServer
+from bench.report import Figure, table
 
 MEMBER, BOOK_ID, BARCODE = 6, 4, "30042000000048"
 
@@ -80,23 +81,21 @@ def measure(cycles: int, folder: Path) -> dict[str, list[float]]:
     return samples
 
 
-def main(argv: list[str] | None = None) -> None:
+def figures(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=300,
                         help="reserve, rent, return, replay cycles (one copy, round and round)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         samples = measure(args.cycles, Path(folder))
-    baseline = statistics.median(samples["raw ASGI GET"])
-    print(f"stand-in over HTTP on 127.0.0.1, {args.cycles} interleaved cycles")
-    print(f"{'':30} {'median ms':>10} {'p95 ms':>8} {'max ms':>8} {'x raw':>7}")
-    for name, values in samples.items():
-        median = statistics.median(values)
-        print(f"{name:30} {median * 1e3:10.3f} {percentile(values, 0.95) * 1e3:8.3f} "
-              f"{max(values) * 1e3:8.3f} {median / baseline:7.1f}")
-    worst = max(percentile(v, 0.95) for v in samples.values())
-    print(f"slowest p95 {worst * 1e3:.1f} ms against the kiosk's 610 ms call timeout "
-          f"({worst / 0.610:.1%} of it)")
+    raw = samples.pop("raw ASGI GET")
+    return [Figure(f"stand-in {name}, median", statistics.median(values) * 1e3, "ms",
+                   "bare ASGI GET, same server", statistics.median(raw) * 1e3)
+            for name, values in samples.items()]
+
+
+def main(argv: list[str] | None = None) -> None:
+    print(table("stand-in over HTTP on 127.0.0.1, interleaved cycles", figures(argv)))
 
 
 if __name__ == "__main__":

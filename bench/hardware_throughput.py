@@ -26,6 +26,7 @@ import tty
 import serial
 from stdnum import luhn
 
+from bench.report import Figure, table
 from hardware.config import DeviceConfig
 from hardware.decoder import StreamDecoder
 from hardware.serial_reader import SerialDevice
@@ -146,7 +147,7 @@ def reconnect_times(rounds: int, away_s: float) -> tuple[list[float], list[float
     return driver, raw
 
 
-def main(argv: list[str] | None = None) -> None:
+def figures(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=20_000)
     parser.add_argument("--reconnects", type=int, default=5)
@@ -166,37 +167,25 @@ def main(argv: list[str] | None = None) -> None:
     raw_latency, _ = paced_latencies(paced, TARGET_SCANS_PER_S, raw=True)
     driver_latency, paced_lost = paced_latencies(paced, TARGET_SCANS_PER_S, raw=False)
     back, raw_open = reconnect_times(args.reconnects, args.away)
-
-    rows = [
-        ("raw pty read (baseline)", f"{raw:,.0f} lines/s", "1.00", ""),
-        ("decoder only, no pty", f"{decode:,.0f} scans/s", f"{decode / raw:.2f}", ""),
-        ("driver through pty + pyserial", f"{driver:,.0f} scans/s", f"{driver / raw:.2f}",
-         f">= {TARGET_SCANS_PER_S:,}/s, lost {lost}: " + _verdict(driver >= TARGET_SCANS_PER_S and lost == 0)),
-        (f"raw pty at {TARGET_SCANS_PER_S:,}/s: latency p99 (baseline)",
-         f"{_percentile(raw_latency, 0.99) * 1000:.2f} ms", "1.00", ""),
-        (f"driver at {TARGET_SCANS_PER_S:,}/s for {args.paced_seconds:.0f} s: latency p99",
-         f"{_percentile(driver_latency, 0.99) * 1000:.2f} ms",
-         f"{_percentile(driver_latency, 0.99) / _percentile(raw_latency, 0.99):.1f}",
-         f"lost {paced_lost}: " + _verdict(paced_lost == 0)),
-        ("raw reopen of returning port (baseline)", f"{statistics.median(raw_open) * 1000:.1f} ms median", "1.00", ""),
-        ("driver: replug to first scan, median", f"{statistics.median(back) * 1000:.0f} ms",
-         f"{statistics.median(back) / statistics.median(raw_open):.0f}", ""),
-        ("driver: replug to first scan, worst", f"{max(back) * 1000:.0f} ms",
-         f"{max(back) / statistics.median(raw_open):.0f}",
-         f"< {TARGET_RECONNECT_S:.0f} s: " + _verdict(max(back) < TARGET_RECONNECT_S)),
+    raw_read, raw_reopen = "raw pty read", "raw pyserial reopen, 1 ms polling"
+    return [
+        Figure("scans/s, decoder only (no pty)", decode, "/s", raw_read, raw),
+        Figure(f"scans/s, driver through pty + pyserial ({args.scans:,} scans, lost {lost})", driver,
+               "/s", raw_read, raw, f">= {TARGET_SCANS_PER_S:,}/s, no loss",
+               driver >= TARGET_SCANS_PER_S and lost == 0),
+        Figure(f"latency p99 at {TARGET_SCANS_PER_S:,} scans/s for {args.paced_seconds:.0f} s "
+               f"(lost {paced_lost})", _percentile(driver_latency, 0.99) * 1000, "ms", raw_read,
+               _percentile(raw_latency, 0.99) * 1000, "no loss", paced_lost == 0),
+        Figure("replug to first scan, median", statistics.median(back) * 1000, "ms", raw_reopen,
+               statistics.median(raw_open) * 1000),
+        Figure(f"replug to first scan, worst of {args.reconnects}", max(back) * 1000, "ms", raw_reopen,
+               statistics.median(raw_open) * 1000, f"< {TARGET_RECONNECT_S:.0f} s",
+               max(back) < TARGET_RECONNECT_S),
     ]
-    print(f"hardware throughput: {args.scans:,} scans, {args.reconnects} reconnects "
-          f"after {args.away:.1f}-{args.away + 1:.1f} s away\n")
-    widths = [max(len(row[i]) for row in rows + [_HEADER]) for i in range(4)]
-    for row in [_HEADER, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
-_HEADER = ("measure", "figure", "ratio to baseline", "target")
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "MISSED"
+def main(argv: list[str] | None = None) -> None:
+    print(table("hardware throughput and reconnect, through real ptys", figures(argv)))
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -18,6 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.report import Figure, table
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store
 
@@ -65,11 +66,11 @@ class RawInserts:
         return samples
 
 
-def main() -> None:
+def figures(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=20)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     raw: list[float] = []
     ours: list[float] = []
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
@@ -80,16 +81,20 @@ def main() -> None:
             ours += outbox_loop.run(chunk)
         outbox_loop.outbox.store.close()
         raw_loop.conn.close()
-    rows = [("raw sqlite3 insert+commit", raw), ("Outbox.append_return", ours)]
-    print(f"durable append, {len(ours)} each in {args.rounds} interleaved rounds, "
-          "WAL + synchronous=FULL, same disk")
-    print(f"{'':28} {'median ms':>10} {'p99 ms':>8} {'max ms':>8} {'per s':>8}")
-    for name, samples in rows:
-        print(f"{name:28} {statistics.median(samples) * 1e3:10.3f} {percentile(samples, 0.99) * 1e3:8.3f} "
-              f"{max(samples) * 1e3:8.3f} {len(samples) / sum(samples):8.0f}")
-    ratio = (len(ours) / sum(ours)) / (len(raw) / sum(raw))
-    print(f"throughput ratio outbox/raw: {ratio:.2f}  (target >= 0.8)   "
-          f"outbox p99: {percentile(ours, 0.99) * 1e3:.2f} ms (target < 5)")
+    raw_rate, our_rate = len(raw) / sum(raw), len(ours) / sum(ours)
+    p99 = percentile(ours, 0.99) * 1e3
+    base = "raw sqlite3 insert+commit"
+    return [
+        Figure("outbox append, median", statistics.median(ours) * 1e3, "ms", base,
+               statistics.median(raw) * 1e3),
+        Figure("outbox append, p99", p99, "ms", base, percentile(raw, 0.99) * 1e3, "< 5 ms", p99 < 5),
+        Figure("outbox appends per second", our_rate, "/s", base, raw_rate, "ratio >= 0.8",
+               our_rate / raw_rate >= 0.8),
+    ]
+
+
+def main() -> None:
+    print(table("durable append (WAL + synchronous=FULL, same disk, interleaved rounds)", figures()))
 
 
 if __name__ == "__main__":

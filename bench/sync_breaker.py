@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from backend_stub.app import create_app
+from bench.report import Figure, table
 from bench.sync_append import percentile
 from backend_stub.server import CentralServer
 from sync_agent.client import Busy, CentralClient
@@ -45,11 +46,11 @@ async def measure(url: str, folder: Path, count: int, threshold: int) -> tuple[l
     return timeouts, fast
 
 
-def main() -> None:
+def figures(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--threshold", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         central = CentralServer(create_app(Path(tmp) / "central.db", faults_enabled=True)).start()
         central.set_fault("rental", latency_ms=(2000, 2000))
@@ -58,13 +59,18 @@ def main() -> None:
                                                  args.threshold))
         finally:
             central.stop()
-    print("member lookup with the rental service slower than the 610 ms call timeout")
-    print(f"{'':34} {'calls':>6} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}")
-    for name, samples in (("timed out (breaker closed)", timeouts), ("breaker open: Busy at once", fast)):
-        print(f"{name:34} {len(samples):6d} {statistics.median(samples) * 1e3:10.3f} "
-              f"{percentile(samples, 0.99) * 1e3:8.3f} {max(samples) * 1e3:8.3f}")
-    print(f"ratio open/timeout (median): {statistics.median(fast) / statistics.median(timeouts):.5f}; "
-          f"open p99 {percentile(fast, 0.99) * 1e3:.3f} ms (target < 5 ms)")
+    p99 = percentile(fast, 0.99) * 1e3
+    base = "the same call timing out (610 ms)"
+    return [
+        Figure("open breaker answers Busy, median", statistics.median(fast) * 1e3, "ms", base,
+               statistics.median(timeouts) * 1e3),
+        Figure("open breaker answers Busy, p99", p99, "ms", base, percentile(timeouts, 0.99) * 1e3,
+               "< 5 ms", p99 < 5),
+    ]
+
+
+def main() -> None:
+    print(table("member lookup with the rental service slower than the 610 ms call timeout", figures()))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import httpx
 from backend_stub.app import create_app
 from backend_stub.db import stamp
 from backend_stub.server import CentralServer
+from bench.report import Figure, table
 from sync_agent.client import CentralClient
 from sync_agent.outbox import Outbox
 from sync_agent.relay import Relay
@@ -121,55 +122,63 @@ async def relay_drain(folder: Path, central_db: Path, count: int, parallelism: i
         store.close()
 
 
+async def send_returns(url: str, count: int, parallelism: int) -> tuple[float, int]:
+    """The baseline: the same returns (fresh keys) from a plain httpx loop, ``parallelism`` at a
+    time; (wall seconds, answers 200)."""
+    now = datetime.now(UTC).isoformat()
+    async with httpx.AsyncClient(base_url=url, timeout=30,
+                                 limits=httpx.Limits(max_connections=parallelism)) as http:
+        async def worker(indices: range) -> int:
+            ok = 0
+            for index in indices:
+                response = await http.post("/kiosk/returns", json={
+                    "barcode": barcode(index), "kioskNo": "kiosk-bench", "occurredAt": now},
+                    headers={"Idempotency-Key": f"plain:{uuid.uuid4()}"})
+                ok += response.status_code == 200
+            return ok
+
+        started = time.perf_counter()
+        oks = await asyncio.gather(*(worker(range(w, count, parallelism)) for w in range(parallelism)))
+        return time.perf_counter() - started, sum(oks)
+
+
 async def plain_loop(central_db: Path, count: int, parallelism: int) -> dict:
     central = Central(central_db)
-    now = datetime.now(UTC).isoformat()
     try:
-        async with httpx.AsyncClient(base_url=central.url, timeout=5) as http:
-            async def worker(indices: range) -> int:
-                ok = 0
-                for index in indices:
-                    response = await http.post("/kiosk/returns", json={
-                        "barcode": barcode(index), "kioskNo": "kiosk-bench", "occurredAt": now},
-                        headers={"Idempotency-Key": f"plain:{uuid.uuid4()}"})
-                    ok += response.status_code == 200
-                return ok
-
-            started = time.perf_counter()
-            oks = await asyncio.gather(*(worker(range(w, count, parallelism)) for w in range(parallelism)))
-            wall = time.perf_counter() - started
-        return {"wall": wall, "delivered": sum(oks), "left": count - sum(oks), "dead": 0,
+        wall, delivered = await send_returns(central.url, count, parallelism)
+        return {"wall": wall, "delivered": delivered, "left": count - delivered, "dead": 0,
                 "duplicates": central.duplicates(), "returned": central.returned()}
     finally:
         central.stop()
 
 
-def main() -> None:
+def figures(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--parallelism", type=int, default=4)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         folder = Path(tmp)
-        for name in ("relay", "plain1", "plainN"):
+        for name in ("relay", "plainN"):
             prepare_central(folder / f"{name}.db", args.count)
-        rows = [
-            ("plain httpx loop, 1 at a time", asyncio.run(plain_loop(folder / "plain1.db", args.count, 1))),
-            (f"plain httpx loop, {args.parallelism} at a time",
-             asyncio.run(plain_loop(folder / "plainN.db", args.count, args.parallelism))),
-            (f"relay drain (parallelism {args.parallelism})",
-             asyncio.run(relay_drain(folder, folder / "relay.db", args.count, args.parallelism))),
-        ]
-    print(f"drain of {args.count} returns to the local stand-in (own process), after an outage")
-    print(f"{'':36} {'wall s':>8} {'events/s':>9} {'delivered':>10} {'left':>6} {'dups':>5} {'returned':>9}")
-    for name, row in rows:
-        print(f"{name:36} {row['wall']:8.2f} {row['delivered'] / row['wall']:9.0f} {row['delivered']:10d} "
-              f"{row['left']:6d} {row['duplicates']:5d} {row['returned']:9d}")
-    relay, sequential, parallel = rows[2][1], rows[0][1], rows[1][1]
-    rate = relay["delivered"] / relay["wall"]
-    print(f"ratio relay/plain loop: {rate / (sequential['delivered'] / sequential['wall']):.2f} (1 at a time), "
-          f"{rate / (parallel['delivered'] / parallel['wall']):.2f} ({args.parallelism} at a time); "
-          f"target: wall < 30 s, duplicates 0")
+        plain = asyncio.run(plain_loop(folder / "plainN.db", args.count, args.parallelism))
+        relay = asyncio.run(relay_drain(folder, folder / "relay.db", args.count, args.parallelism))
+    base = f"plain httpx loop, {args.parallelism} at a time"
+    ok = relay["left"] == 0 and relay["duplicates"] == 0 and relay["returned"] == args.count
+    return [
+        Figure(f"drain {args.count:,} returns, wall", relay["wall"], "s", base, plain["wall"],
+               "< 30 s", relay["wall"] < 30 and ok),
+        Figure("drain throughput", relay["delivered"] / relay["wall"], "events/s", base,
+               plain["delivered"] / plain["wall"]),
+        Figure("drain duplicates (keys or copies applied twice)", relay["duplicates"], "",
+               target="0", met=relay["duplicates"] == 0),
+        Figure("drain left undelivered", relay["left"] + relay["dead"], "", target="0",
+               met=relay["left"] + relay["dead"] == 0),
+    ]
+
+
+def main() -> None:
+    print(table("drain after an outage, to the local stand-in in its own process", figures()))
 
 
 if __name__ == "__main__":
