@@ -43,5 +43,5 @@ systemctl set-default graphical.target
 systemctl enable kiosk-sync.service kiosk.service
 
 echo "Installed. Next: put the API token in /etc/kiosk/api-token, edit /etc/kiosk/kiosk.toml,"
-echo "check it with: sudo -u kiosk $PREFIX/venv/bin/kiosk config check --config /etc/kiosk/kiosk.toml"
+echo "check it with: sudo -u kiosk $PREFIX/venv/bin/kiosk --config /etc/kiosk/kiosk.toml config check"
 echo "then: systemctl start kiosk-sync.service kiosk.service"
