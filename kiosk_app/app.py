@@ -29,7 +29,7 @@ from kiosk_app.lending import Lending, Offer, Refusal
 from kiosk_app.logbook import RecentLines
 from kiosk_app.messages import DeviceChanged, Scanned, ScanRejected
 from kiosk_app.receipt import Receipt, print_receipt
-from kiosk_app.screens.common import KioskScreen
+from kiosk_app.screens.common import KioskScreen, OnlineIndicator
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
 from kiosk_app.screens.pin import PinScreen
@@ -287,6 +287,11 @@ class KioskApp(App[None]):
     def toggle_lang(self) -> None:
         self.touch()
         self.lang = other(self.lang)
+
+    def watch_online(self, online: bool) -> None:
+        for screen in self.screen_stack:
+            for indicator in screen.query(OnlineIndicator):
+                indicator.show(online)
 
     def watch_lang(self) -> None:
         for screen in self.screen_stack:

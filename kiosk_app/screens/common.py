@@ -38,10 +38,13 @@ class Logo(Static):
 
 
 class OnlineIndicator(KioskMixin, Static):
-    def on_mount(self) -> None:
-        self.watch(self.app, "online", self._show)
+    """Updated by the app when its ``online`` changes (a per-widget watch on the app would keep
+    every screen that ever showed an indicator alive until the next change)."""
 
-    def _show(self, online: bool) -> None:
+    def on_mount(self) -> None:
+        self.show(self.kiosk.online)
+
+    def show(self, online: bool) -> None:
         self.update(self.tr("online" if online else "offline"))
         self.set_class(online, "online")
         self.set_class(not online, "offline")

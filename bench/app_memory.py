@@ -1,0 +1,61 @@
+"""Resident memory of the app across scans (target: < 120 MB after 1,000 scans, and not growing
+across a second 1,000).
+
+    .venv/bin/python -m bench.app_memory [--scans 1000] [--visit 20]
+
+Scans go through the real pty with the central API down (every one a durable return); a visit ends
+every ``--visit`` returns, as patrons' visits do. Baselines, in the same run: the interpreter with
+the app's modules imported, and the app started and idle before the first scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+
+from bench.app_harness import item_codes, kiosk_on_pty, pid_note, rss_mb, until
+from kiosk_app.screens.welcome import WelcomeScreen
+
+TARGET_MB = 120.0
+
+
+async def measure(scans: int, visit: int, batches: int) -> list[tuple[str, float]]:
+    figures = [("baseline: interpreter with the app imported", rss_mb())]
+    codes = item_codes(batches * scans)
+    async with kiosk_on_pty() as (app, scanner, _pilot):
+        figures.append(("baseline: app started, idle", rss_mb()))
+        for number in range(1, batches + 1):
+            for index, code in enumerate(codes[(number - 1) * scans:number * scans], 1):
+                done = len(app.session.returns)
+                scanner.scan(code)
+                await until(lambda d=done: len(app.session.returns) > d)
+                if index % visit == 0:
+                    app.end_session()
+                    await until(lambda: app.session.is_empty and isinstance(app.screen, WelcomeScreen))
+            await app.drain()
+            gc.collect()
+            figures.append((f"app after {number * scans:,} scans", rss_mb()))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scans", type=int, default=1000)
+    parser.add_argument("--visit", type=int, default=20)
+    parser.add_argument("--batches", type=int, default=2, help="rounds of --scans scans (2 or more)")
+    args = parser.parse_args()
+    figures = asyncio.run(measure(args.scans, args.visit, max(2, args.batches)))
+    idle = figures[1][1]
+    print(f"resident memory, central API down ({pid_note()})")
+    print(f"{'':<46} {'RSS MB':>8} {'vs idle':>8}")
+    for name, value in figures:
+        print(f"{name:<46} {value:8.1f} {value / idle:7.2f}x")
+    first, last = figures[2][1], figures[-1][1]
+    print(f"growth after the first {args.scans:,} scans: {last - first:+.1f} MB")
+    verdict = "met" if first < TARGET_MB and last - first < 0.05 * first else "MISSED"
+    print(f"target < {TARGET_MB:.0f} MB and flat: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
