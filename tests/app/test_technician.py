@@ -90,8 +90,9 @@ async def show_tab(pilot, tab):
 
 async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
     k = kiosk(tech_pin_hash=pin_hash, api_token="s3cret-token", lang="en")
-    k.lending.outbox.append_return(AVAILABLE, k.app.clock())   # not on loan: the central side refuses
-    assert (await k.relay.drain(10)).dead == 1
+    for _ in range(2):   # not on loan: the central side refuses both
+        k.lending.outbox.append_return(AVAILABLE, k.app.clock())
+    assert (await k.relay.drain(10)).dead == 2
     async with k.app.run_test(size=SIZE) as pilot:
         await open_technician(pilot, k)
         scan_text = screen_text(k.app)
@@ -102,11 +103,16 @@ async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
 
         await show_tab(pilot, "tab-outbox")
         text = screen_text(k.app)
-        assert "dead 1" in text and f"return {AVAILABLE}: not_rented" in text
-        [dead] = k.lending.outbox.dead_letters()
-        await pilot.click(f"#resolve-{dead.id}")
+        assert "dead 2" in text and f"return {AVAILABLE}: not_rented" in text
+        first, second = k.lending.outbox.dead_letters()
+        await pilot.click(f"#resolve-{first.id}")
+        await wait_for(pilot, lambda: len(k.lending.outbox.dead_letters()) == 1)
+        assert k.lending.outbox.get(first.id).status == "resolved"
+        await wait_for(pilot, lambda: "dead 1" in screen_text(k.app))
+        await settle(pilot)
+        await pilot.click(f"#retry-{second.id}")
         await wait_for(pilot, lambda: not k.lending.outbox.dead_letters())
-        assert k.lending.outbox.get(dead.id).status == "resolved"
+        assert k.lending.outbox.get(second.id).status == "pending"
 
         await show_tab(pilot, "tab-central")
         assert "rental: up  payment: up  book: up" in screen_text(k.app)
