@@ -83,6 +83,19 @@ def _config_check(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="folder of the demo's databases and logs (default ./var/demo-<time>, "
+                             "or a temporary folder if ./var is not writable)")
+
+
+def _demo(_settings: Settings | None, args: argparse.Namespace) -> int:
+    """Stand-in, agent and app with a simulated scanner, on embedded defaults (or --config)."""
+    from kiosk_app.demo import run
+
+    return run(args.config, args)
+
+
 Command = Callable[[Settings, argparse.Namespace], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None] | None, Command, bool]] = {
     "run": ("run the full-screen kiosk app", None, _run, True),
@@ -90,6 +103,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None] | None,
                  _tech_pin_arguments, _tech_pin, False),
     "config": ("validate the configuration and print it, secrets hidden", _config_arguments,
                _config_check, True),
+    "demo": ("the whole kiosk in one terminal: stand-in, agent, app, a simulated scanner and a "
+             "panel to scan by tap and switch faults", _demo_arguments, _demo, False),
 }
 """name → (help, add_arguments, run, needs settings)."""
 

@@ -1,0 +1,269 @@
+"""``kiosk demo``: the whole kiosk in one terminal, with a side panel to tell its story.
+
+The stand-in and the sync agent run as subprocesses (:mod:`kiosk_app.demo_stack`), the app in the
+foreground on a virtual scanner: a tap on a card or label in the panel writes the code into the
+scanner's pty, so it travels the same serial path as a real scan. The panel's switches set the
+story's faults, and a live line shows the outbox filling and draining.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, SecretStr
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, OptionList, Static
+from textual.widgets.option_list import Option
+
+from hardware.sim import VirtualScanner
+from kiosk_app.app import KioskApp
+from kiosk_app import logbook
+from kiosk_app.demo_stack import DemoStack, Faults, free_port
+from kiosk_app.lending import Lending
+from kiosk_app.logbook import RecentLines
+from kiosk_app.session import technician_card
+from kiosk_app.techpin import hash_pin
+from sync_agent.client import CentralClient
+from sync_agent.relay import Relay
+from sync_agent.settings import ConfigError, Settings, load_settings
+from sync_agent.store import Store
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEMO_PIN = "1234"
+OUTBOX_EVERY_S = 0.5
+SWITCHES = {
+    "book_down": "book management down",
+    "payment_slow": "payment slow (400-620 ms)",
+    "central_unreachable": "central API unreachable",
+}
+
+
+@dataclass(frozen=True)
+class Code:
+    """One thing to scan by tap: its code, its name, what it shows."""
+
+    code: str
+    name: str
+    shows: str
+
+
+def demo_codes(data_dir: Path = DATA_DIR, institution: str = "0042") -> tuple[list[Code], list[Code]]:
+    """The member cards and item labels of the demo library (``data/*.json``), plus the
+    technician card and an ISBN from a back cover."""
+    members = json.loads((data_dir / "members.json").read_text(encoding="utf-8"))
+    items = json.loads((data_dir / "items.json").read_text(encoding="utf-8"))
+    cards = [Code(m["cardNumber"], m["name"], m.get("note", m["status"])) for m in members]
+    cards.append(Code(technician_card(institution), "technician card", f"diagnostics, PIN {DEMO_PIN}"))
+    labels = [Code(i["barcode"], i["title"], i.get("note", i["status"])) for i in items]
+    labels.append(Code(items[2]["isbn"], f"ISBN of {items[2]['title']}",
+                       "the back cover, not the label: the kiosk shows where the label is"))
+    return cards, labels
+
+
+def _option(code: Code) -> Option:
+    return Option(f"[b]{code.name}[/b] [dim]{code.code[-4:]}[/dim]\n  [dim]{code.shows}[/dim]", id=code.code)
+
+
+class DemoPanel(Vertical):
+    """Scan by tap, the fault switches, the outbox line and "quit demo".
+
+    Mounted on every screen the app shows. It carries the ``-textual-system`` class, which keeps
+    it in place when a screen recomposes itself (a patron screen redraws on every change).
+    """
+
+    DEFAULT_CSS = """
+    DemoPanel { dock: right; width: 40; height: 100%; background: $boost; border-left: tall $accent;
+                padding: 0 1; }
+    DemoPanel .demo-title { text-style: bold; color: $accent; height: 1; }
+    DemoPanel OptionList { height: 1fr; border: none; padding: 0; background: $boost; }
+    DemoPanel Checkbox { border: none; height: 1; padding: 0; background: $boost; }
+    DemoPanel #demo-outbox { height: 2; color: $text; }
+    DemoPanel #demo-note { height: 1; color: $warning; }
+    DemoPanel Button { width: 100%; height: 1; min-width: 10; border: none; border-top: none;
+                       border-bottom: none; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(classes="-textual-system")
+
+    @property
+    def demo(self) -> DemoApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        cards, labels = self.demo.codes
+        yield Static("DEMO · tap to scan a card", classes="demo-title")
+        yield OptionList(*map(_option, cards), id="demo-cards")
+        yield Static("tap to scan an item label", classes="demo-title")
+        yield OptionList(*map(_option, labels), id="demo-labels")
+        yield Static("faults", classes="demo-title")
+        for name, label in SWITCHES.items():
+            yield Checkbox(label, getattr(self.demo.faults, name), id=f"demo-{name}")
+        yield Static(self.demo.outbox_line, id="demo-outbox")
+        yield Static(self.demo.note, id="demo-note")
+        yield Button("quit demo", id="demo-quit", variant="error")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.demo.scan(event.option.id)
+        event.option_list.highlighted = None
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        name = (event.checkbox.id or "").removeprefix("demo-")
+        if name in SWITCHES and getattr(self.demo.faults, name) != event.value:
+            self.demo.switch_fault(name, event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "demo-quit":
+            event.stop()
+            self.demo.exit_kiosk()
+
+    def show(self, outbox_line: str, note: str, faults: Faults) -> None:
+        self.query_one("#demo-outbox", Static).update(outbox_line)
+        self.query_one("#demo-note", Static).update(note)
+        for name in SWITCHES:
+            box = self.query_one(f"#demo-{name}", Checkbox)
+            with box.prevent(Checkbox.Changed):
+                box.value = getattr(faults, name)
+
+
+class DemoApp(KioskApp):
+    """The kiosk app with the demo panel beside every screen."""
+
+    def __init__(self, *args: object, stack: DemoStack, scanner: VirtualScanner,
+                 codes: tuple[list[Code], list[Code]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.stack = stack
+        self.scanner = scanner
+        self.codes = codes
+        self.outbox_line = "outbox: …"
+        self.note = ""
+
+    @property
+    def faults(self) -> Faults:
+        return self.stack.faults
+
+    def on_mount(self) -> None:
+        # Textual runs this before KioskApp.on_mount (handlers run down the MRO), so the panel
+        # is there from the first screen on.
+        self.screen_change_signal.subscribe(self, self._add_panel)
+        self.set_interval(OUTBOX_EVERY_S, self.count_outbox)
+
+    def _add_panel(self, screen: Screen[object]) -> None:
+        if not screen.query(DemoPanel):
+            screen.mount(DemoPanel())
+
+    def scan(self, code: str) -> None:
+        """Through the virtual scanner's pty, like a real scan."""
+        self.scanner.scan(code)
+
+    def switch_fault(self, name: str, on: bool) -> None:
+        wanted = replace(self.stack.faults, **{name: on})
+        self.note = "applying…"
+        self._show_panels()
+        self.run_worker(self._apply(wanted), group="demo-faults", exclusive=False)
+
+    async def _apply(self, wanted: Faults) -> None:
+        try:
+            await asyncio.to_thread(self.stack.set_faults, wanted)
+            self.note = ""
+        except Exception as exc:  # a stand-in that will not start must not end the demo
+            log.exception("demo: faults not applied")
+            self.note = f"not applied: {exc}"[:38]
+        self._show_panels()
+        self.check_health()
+
+    def count_outbox(self) -> None:
+        self.run_worker(self._count_outbox(), group="demo-outbox", exclusive=True)
+
+    async def _count_outbox(self) -> None:
+        counts = await asyncio.to_thread(self.lending.outbox.counts)
+        self.outbox_line = (f"outbox: {counts['pending']} pending · {counts['in_flight']} in flight\n"
+                            f"        {counts['delivered']} delivered · {counts['dead']} dead")
+        self._show_panels()
+
+    def _show_panels(self) -> None:
+        for screen in self.screen_stack:
+            for panel in screen.query(DemoPanel):
+                panel.show(self.outbox_line, self.note, self.stack.faults)
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def demo_folder(chosen: Path | None) -> Path:
+    if chosen is not None:
+        chosen.mkdir(parents=True, exist_ok=True)
+        return chosen
+    try:
+        folder = Path("var") / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
+        folder.mkdir(parents=True, exist_ok=False)
+        return folder.resolve()
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+
+
+def demo_settings(config: Path | None, folder: Path, api_url: str, scanner_port: str) -> Settings:
+    """Embedded defaults (or ``--config``), pointed at the demo's folder, stand-in and scanner."""
+    base = load_settings(config) if config is not None else Settings()
+    return base.model_copy(update={
+        "data_dir": folder / "kiosk", "api_url": AnyHttpUrl(api_url), "scanner_port": scanner_port,
+        "card_reader_port": None, "breaker_reset_s": min(base.breaker_reset_s, 5.0),
+        "tech_pin_hash": base.tech_pin_hash or SecretStr(hash_pin(DEMO_PIN)),
+    })
+
+
+def run(config: Path | None, args: argparse.Namespace) -> int:
+    """Start everything, run the app until "quit demo" (or the technician's exit), stop it all."""
+    folder = demo_folder(args.dir)
+    recent = logbook.install(folder / "kiosk")
+    port = free_port()
+    with VirtualScanner() as scanner:
+        try:
+            settings = demo_settings(config, folder, f"http://127.0.0.1:{port}", scanner.path)
+        except ConfigError as exc:
+            print(f"kiosk: {exc}", file=sys.stderr)
+            return 2
+        stack = DemoStack(folder, settings, port)
+        print(f"kiosk demo: starting in {folder} …", flush=True)
+        try:
+            stack.start()
+            store = Store.open(settings.db_path)
+            try:
+                asyncio.run(_serve(settings, store, stack, scanner, recent))
+            finally:
+                store.close()
+        except RuntimeError as exc:
+            print(f"kiosk demo: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            stack.close()
+    print(f"kiosk demo: stopped; databases and logs are in {folder}")
+    return 0
+
+
+async def _serve(settings: Settings, store: Store, stack: DemoStack, scanner: VirtualScanner,
+                 recent: RecentLines) -> None:
+    async with CentralClient(settings, store, owner="app") as client:
+        relay = Relay(store, client, settings, role="app")
+        app = DemoApp(settings, Lending(settings, store, client, relay), log_lines=recent,
+                      stack=stack, scanner=scanner, codes=demo_codes(institution=settings.institution))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, app.exit_kiosk)
+        await app.run_async()

@@ -1,0 +1,163 @@
+"""The processes behind ``kiosk demo``: the central API stand-in and the sync agent.
+
+Both run as real subprocesses, as on a kiosk, so the demo shows the real paths: the agent delivers
+over HTTP, and "central API unreachable" is the stand-in's process stopped (connection refused),
+not a flag. Their output goes to log files in the demo folder, never to the terminal, which is
+the patron's screen.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from sync_agent.settings import ENV_PREFIX, Settings
+
+SLOW_MS = (400, 620)
+"""The seed's injected delay of a slow service."""
+STOP_WAIT_S = 10.0
+START_WAIT_S = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process exactly ``settings`` (other ``KIOSK_*``
+    variables of the caller removed)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIX)}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[ENV_PREFIX + name.upper()] = str(value)
+    return env
+
+
+def _script(name: str) -> str:
+    """A console script of this installation (beside the running interpreter), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed (pip install -e .)")
+    return found
+
+
+@dataclass
+class Faults:
+    """The story's three switches."""
+
+    book_down: bool = False
+    payment_slow: bool = False
+    central_unreachable: bool = False
+
+
+class DemoStack:
+    """Starts, reconfigures and stops the stand-in and the agent of one demo folder."""
+
+    def __init__(self, folder: Path, settings: Settings, port: int) -> None:
+        self.folder = folder
+        self.settings = settings
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.faults = Faults()
+        self.central: subprocess.Popen[bytes] | None = None
+        self.agent: subprocess.Popen[bytes] | None = None
+        self._logs: list[IO[bytes]] = []
+
+    # -- processes -------------------------------------------------------------------------------
+
+    def _spawn(self, argv: list[str], log_name: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log = (self.folder / log_name).open("ab")
+        self._logs.append(log)
+        # A session of its own: keys typed at the demo never reach the children as signals.
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                env=env, start_new_session=True)
+
+    def start(self) -> None:
+        self.start_central()
+        config = self.folder / "agent.toml"
+        config.write_text("# kiosk demo: the agent's settings come from KIOSK_* variables\n")
+        self.agent = self._spawn([sys.executable, "-m", "sync_agent", "--config", str(config), "run"],
+                                 "kiosk-sync.log", settings_env(self.settings))
+
+    def start_central(self) -> None:
+        """Start (or restart, same port and database) the stand-in and wait until it answers."""
+        self.central = self._spawn([
+            _script("kiosk-backend"), "--host", "127.0.0.1", "--port", str(self.port),
+            "--db", str(self.folder / "central.sqlite3"), "--faults", "--seed", "0",
+            "--log-level", "warning"], "central.log")
+        deadline = time.monotonic() + START_WAIT_S
+        while True:
+            if self.central.poll() is not None:
+                raise RuntimeError(f"the stand-in exited with {self.central.returncode}; "
+                                   f"see {self.folder / 'central.log'}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the stand-in did not answer in {START_WAIT_S:.0f} s")
+            time.sleep(0.05)
+        self._apply_service_faults()
+
+    def stop_central(self) -> None:
+        _stop(self.central)
+
+    def close(self) -> None:
+        """Stop the agent first (it settles what it holds), then the stand-in; wait for both."""
+        _stop(self.agent)
+        _stop(self.central)
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+    def children(self) -> list[int]:
+        return [p.pid for p in (self.central, self.agent) if p is not None and p.poll() is None]
+
+    # -- faults ----------------------------------------------------------------------------------
+
+    def set_faults(self, faults: Faults) -> None:
+        """Make the stand-in match ``faults``: its process for reachability, the admin API for the
+        rest."""
+        was_unreachable = self.faults.central_unreachable
+        self.faults = faults
+        if faults.central_unreachable and not was_unreachable:
+            self.stop_central()
+        elif was_unreachable and not faults.central_unreachable:
+            self.start_central()
+        elif not faults.central_unreachable:
+            self._apply_service_faults()
+
+    def _apply_service_faults(self) -> None:
+        bodies = {"book": {"down": self.faults.book_down},
+                  "payment": {"latencyMs": list(SLOW_MS) if self.faults.payment_slow else None}}
+        for service, body in bodies.items():
+            httpx.put(f"{self.url}/admin/faults/{service}", json=body, timeout=5.0).raise_for_status()
+
+
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
