@@ -89,7 +89,6 @@ class KioskApp(App[None]):
         self.session = self._new_session()
         self.working = False
         self.receipt_note: str | None = None
-        self.scans_done = 0
         self.allow_exit = False
         self.devices = Devices(self, device_configs(settings) if with_devices else [], lending.store)
         self._jobs: asyncio.Queue[Job] = asyncio.Queue()
@@ -187,7 +186,6 @@ class KioskApp(App[None]):
             await self.show_notice(WRONG_INPUT[action])
         else:
             await self._close_overlays()
-        self.scans_done += 1
 
     async def _return(self, code: str) -> None:
         session = self.session
