@@ -173,13 +173,14 @@ class CentralClient:
         return await self._call("catalog", "GET", "/books", _model(BookPage), params=params)
 
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
-        """Send one outbox entry with its idempotency key; the body answered is kept as is."""
+        """Send one outbox entry with its idempotency key; the body answered is kept as is, once it
+        reads as the contract's ``Rental`` (every outbox kind is answered with one)."""
         dependency = DEPENDENCY_OF_KIND[entry.kind]
         if entry.kind is Kind.CANCEL:
             method, path = "PATCH", f"/rentals/{entry.rental_id}"
         else:
             method, path = "POST", "/kiosk/returns" if entry.kind is Kind.RETURN else "/kiosk/rentals"
-        return await self._call(dependency, method, path, _json_object, json=entry.payload, key=entry.key)
+        return await self._call(dependency, method, path, _rental_object, json=entry.payload, key=entry.key)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -244,7 +245,8 @@ def _model(model: type[M]) -> Callable[[Any], M]:
     return model.model_validate
 
 
-def _json_object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValueError("answer is not a JSON object")
+def _rental_object(data: Any) -> dict[str, Any]:
+    """A delivery's answer as sent, if it is a ``Rental``: a 2xx with anything else did not say
+    the change was made, so it is retried, never taken for delivered."""
+    Rental.model_validate(data)
     return data

@@ -52,10 +52,15 @@ def outbox(store: Store) -> Outbox:
     return Outbox(store, "kiosk-07")
 
 
+RENTAL = (b'{"id": 2, "memberId": 1, "bookId": 2, "barcode": "30042000000022", "status": "returned", '
+          b'"fine": 0}')
+"""A readable delivery answer (a ``Rental``): what a 2xx must carry for an entry to count as delivered."""
+
+
 @dataclass
 class Reply:
     status: int = 200
-    body: bytes = b"{}"
+    body: bytes = RENTAL
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     delay_s: float = 0.0
     truncate_to: int | None = None

@@ -86,7 +86,7 @@ def test_a_bad_configuration_is_explained(tmp_path) -> None:
 
 
 def test_sigterm_after_ready_and_watchdog_pings_stops_cleanly(hostile, store, outbox, tmp_path):
-    hostile.default = Reply(200, b"{}", delay_s=0.3)
+    hostile.default = Reply(delay_s=0.3)
     sock_path = tmp_path / "notify.sock"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(str(sock_path))
@@ -151,7 +151,7 @@ for index in range(int(sys.argv[2])):
 
 
 def test_app_and_agent_write_the_same_file_at_once(hostile, store, tmp_path) -> None:
-    hostile.default = Reply(200, b'{"ok": true}')
+    hostile.default = Reply()
     agent = kiosk_sync(config(tmp_path, hostile.url), "run")
     try:
         apps = [subprocess.Popen([sys.executable, "-c", APPENDER, str(store.path), "150"])

@@ -16,7 +16,7 @@ from sync_agent.relay import Relay
 from sync_agent.status import snapshot
 from sync_agent.store import Store
 
-from .conftest import Reply, make_settings, rented_barcodes
+from .conftest import RENTAL, Reply, make_settings, rented_barcodes
 
 AVAILABLE = "30042000000048"
 
@@ -48,7 +48,7 @@ async def test_returns_are_delivered_once_with_the_answer_kept(central, store, o
 
 
 async def test_entries_of_one_book_go_in_order_and_books_in_parallel(hostile, store, outbox, tmp_path):
-    hostile.default = Reply(200, b'{"ok": true}', delay_s=0.1)
+    hostile.default = Reply(delay_s=0.1)
     now = datetime.now(UTC)
     books = ["30042000000022", "30042000000030", "30042000000097"]
     appended = []
@@ -190,7 +190,7 @@ async def test_deliver_book_answers_false_at_once_when_the_breaker_is_open(store
 
 
 async def start_agent_on_a_slow_reply(hostile, store, outbox, tmp_path, delay_s: float):
-    hostile.default = Reply(200, b"{}", delay_s=delay_s)
+    hostile.default = Reply(delay_s=delay_s)
     entry = outbox.append_return("30042000000022", datetime.now(UTC))
     relay = relay_for(store, hostile.url, tmp_path, call_timeout_ms=5000)
     task = asyncio.create_task(relay.run())
@@ -231,7 +231,7 @@ async def test_refresh_fills_the_catalog_and_member_views(central, store, tmp_pa
 
 
 async def test_a_full_disk_pauses_the_agent_without_losing_anything(hostile, store, outbox, tmp_path):
-    hostile.default = Reply(200, b'{"note": "' + b"x" * 3000 + b'"}')
+    hostile.default = Reply(200, RENTAL[:-1] + b', "note": "' + b"x" * 3000 + b'"}')
     entries = [outbox.append_return(f"300429{index:08d}", datetime.now(UTC)) for index in range(12)]
     pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
     store.db.conn.execute(f"PRAGMA max_page_count={pages}")  # answers cannot be written back
@@ -259,12 +259,12 @@ async def test_an_unreadable_answer_keeps_the_entry_and_resends_its_key(hostile,
     hostile.queue(Reply(502, b"<html>proxy error</html>", {"Content-Type": "text/html"}),
                   Reply(200, b'{"id": 3, "status": "retur', {}),
                   Reply(200, b"<html>maintenance</html>", {"Content-Type": "text/html"}))
-    hostile.default = Reply(200, b'{"id": 3, "status": "returned"}', {"Idempotent-Replayed": "true"})
+    hostile.default = Reply(200, RENTAL, {"Idempotent-Replayed": "true"})
     entry = outbox.append_return("30042000000022", datetime.now(UTC))
     relay = relay_for(store, hostile.url, tmp_path, breaker_failure_threshold=10)
     result = await relay.drain(10)  # three unreadable answers are retried, never lost nor dead
     assert result.delivered == 1 and result.dead == 0
     delivered = outbox.get(entry.id)
-    assert delivered.response == {"status": 200, "replayed": True, "body": {"id": 3, "status": "returned"}}
+    assert delivered.response == {"status": 200, "replayed": True, "body": json.loads(RENTAL)}
     assert delivered.attempts == 4
     assert {seen.key for seen in hostile.seen} == {entry.key} and len(hostile.seen) == 4
