@@ -15,9 +15,12 @@ import logging
 import signal
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import AnyHttpUrl, SecretStr
 from textual.app import ComposeResult
@@ -92,8 +95,7 @@ class DemoPanel(Vertical):
     DemoPanel Checkbox { border: none; height: 1; padding: 0; background: $boost; }
     DemoPanel #demo-outbox { height: 2; color: $text; }
     DemoPanel #demo-note { height: 1; color: $warning; }
-    DemoPanel Button { width: 100%; height: 1; min-width: 10; border: none; border-top: none;
-                       border-bottom: none; }
+    DemoPanel Button { width: 100%; }
     """
 
     def __init__(self) -> None:
@@ -114,7 +116,7 @@ class DemoPanel(Vertical):
             yield Checkbox(label, getattr(self.demo.faults, name), id=f"demo-{name}")
         yield Static(self.demo.outbox_line, id="demo-outbox")
         yield Static(self.demo.note, id="demo-note")
-        yield Button("quit demo", id="demo-quit", variant="error")
+        yield Button("quit demo", id="demo-quit", variant="error", compact=True)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -228,31 +230,46 @@ def demo_settings(config: Path | None, folder: Path, api_url: str, scanner_port:
     })
 
 
-def run(config: Path | None, args: argparse.Namespace) -> int:
-    """Start everything, run the app until "quit demo" (or the technician's exit), stop it all."""
-    folder = demo_folder(args.dir)
-    recent = logbook.install(folder / "kiosk")
+@contextmanager
+def demo_parts(config: Path | None, folder: Path) -> Iterator[tuple[Settings, DemoStack, VirtualScanner, Store]]:
+    """The scanner, the stand-in and the agent running, and the app's store open; all stopped
+    and closed on the way out (agent and stand-in terminated and waited for)."""
     port = free_port()
     with VirtualScanner() as scanner:
-        try:
-            settings = demo_settings(config, folder, f"http://127.0.0.1:{port}", scanner.path)
-        except ConfigError as exc:
-            print(f"kiosk: {exc}", file=sys.stderr)
-            return 2
+        settings = demo_settings(config, folder, f"http://127.0.0.1:{port}", scanner.path)
         stack = DemoStack(folder, settings, port)
-        print(f"kiosk demo: starting in {folder} …", flush=True)
         try:
             stack.start()
             store = Store.open(settings.db_path)
             try:
-                asyncio.run(_serve(settings, store, stack, scanner, recent))
+                yield settings, stack, scanner, store
             finally:
                 store.close()
-        except RuntimeError as exc:
-            print(f"kiosk demo: {exc}", file=sys.stderr)
-            return 1
         finally:
             stack.close()
+
+
+def demo_app(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
+             scanner: VirtualScanner, recent: RecentLines | None = None, **options: Any) -> DemoApp:
+    relay = Relay(store, client, settings, role="app")
+    return DemoApp(settings, Lending(settings, store, client, relay), log_lines=recent, stack=stack,
+                   scanner=scanner, codes=demo_codes(institution=settings.institution), **options)
+
+
+def run(config: Path | None, args: argparse.Namespace) -> int:
+    """Start everything, run the app until "quit demo" (or the technician's exit), stop it all."""
+    folder = demo_folder(args.dir)
+    recent = logbook.install(folder / "kiosk")
+    print(f"kiosk demo: starting in {folder} …", flush=True)
+    try:
+        with demo_parts(config, folder) as (settings, stack, scanner, store):
+            asyncio.run(_serve(settings, store, stack, scanner, recent))
+    except ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"kiosk demo: {exc}", file=sys.stderr)
+        return 1
     print(f"kiosk demo: stopped; databases and logs are in {folder}")
     return 0
 
@@ -260,9 +277,7 @@ def run(config: Path | None, args: argparse.Namespace) -> int:
 async def _serve(settings: Settings, store: Store, stack: DemoStack, scanner: VirtualScanner,
                  recent: RecentLines) -> None:
     async with CentralClient(settings, store, owner="app") as client:
-        relay = Relay(store, client, settings, role="app")
-        app = DemoApp(settings, Lending(settings, store, client, relay), log_lines=recent,
-                      stack=stack, scanner=scanner, codes=demo_codes(institution=settings.institution))
+        app = demo_app(settings, store, client, stack, scanner, recent)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, app.exit_kiosk)

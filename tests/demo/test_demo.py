@@ -1,0 +1,121 @@
+"""``kiosk demo`` end to end: the real stand-in and agent processes, the app headless (Pilot),
+scans through the virtual scanner's pty, faults through the stand-in's admin API and process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kiosk_app.demo import DemoApp, DemoPanel, demo_app, demo_codes, demo_parts
+from kiosk_app.i18n import t
+from kiosk_app.screens.member import MemberScreen
+from kiosk_app.screens.notice import NoticeScreen
+from kiosk_app.screens.returns import ReturnScreen
+from sync_agent.client import CentralClient
+
+SIZE = (140, 40)
+CARD = "20042000000016"        # 김민지: item 1 is reserved for her, item 2 on loan to her
+RESERVED_FOR_HER = "30042000000014"
+ON_LOAN = "30042000000022"
+OVERDUE = "30042000000030"
+
+
+async def wait_for(pilot, predicate: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        assert loop.time() < deadline, f"not reached in {timeout_s} s: {what}"
+        await pilot.pause(0.05)
+
+
+async def tap(pilot, list_id: str, code: str) -> None:
+    """Select a code in the panel's list, as a tap (or Enter) on it does."""
+    options = pilot.app.screen.query_one(f"DemoPanel #{list_id}")
+    options.focus()
+    options.highlighted = options.get_option_index(code)
+    await pilot.press("enter")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose only once reaped; Popen.wait reaps it.
+    return Path(f"/proc/{pid}").exists()
+
+
+def test_panel_lists_every_demo_card_and_label() -> None:
+    cards, labels = demo_codes()
+    assert [c.code for c in cards][:3] == ["20042000000016", "20042000000024", "20042000000032"]
+    assert cards[-1].code == "20042999999996"          # the technician card
+    assert len(labels) == 17 and labels[-1].code.startswith("978")
+    assert all(code.shows for code in cards + labels)
+
+
+async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_stops_all(tmp_path: Path) -> None:
+    with demo_parts(None, tmp_path) as (settings, stack, scanner, store):
+        children = stack.children()
+        assert len(children) == 2 and all(alive(pid) for pid in children)
+        async with CentralClient(settings, store, owner="app") as client:
+            app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
+            async with app.run_test(size=SIZE) as pilot:
+                assert pilot.app.screen.query(DemoPanel), "the panel is on the first screen"
+
+                # A return by tap: through the pty to the app, the outbox, the agent, the stand-in.
+                await tap(pilot, "demo-labels", ON_LOAN)
+                await wait_for(pilot, lambda: isinstance(app.screen, ReturnScreen), "return screen")
+                assert app.screen.query(DemoPanel), "the panel follows the patron screens"
+                await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "return delivered")
+                keys = httpx.get(stack.url + "/admin/idempotency").json()
+                assert list(keys.values()) == [1]
+                rented = httpx.get(stack.url + "/rentals", params={"bookId": 2, "status": "rented"}).json()
+                assert rented == []
+
+                # Book management down: a borrow answers with the busy fallback, nothing borrowed.
+                app.end_session()
+                await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
+                await pilot.click("#demo-book_down")
+                await wait_for(pilot, lambda: stack.faults.book_down and app.note == "", "fault applied")
+                assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True
+                await tap(pilot, "demo-cards", CARD)
+                await wait_for(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
+                await tap(pilot, "demo-labels", RESERVED_FOR_HER)
+                await wait_for(pilot, lambda: isinstance(app.screen, NoticeScreen), "busy notice")
+                assert t(app.lang, "why_busy") in _text(app)
+                assert app.session.borrows == []
+
+                await pilot.click("#demo-quit")
+                await wait_for(pilot, lambda: not app.is_running, "app exit", timeout_s=10)
+        assert app.allow_exit
+    assert not any(alive(pid) for pid in children), "stand-in and agent stopped and reaped"
+
+
+async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp_path: Path) -> None:
+    with demo_parts(None, tmp_path) as (settings, stack, scanner, store):
+        async with CentralClient(settings, store, owner="app") as client:
+            app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.click("#demo-central_unreachable")
+                await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "",
+                               "stand-in stopped")
+                with pytest.raises(httpx.ConnectError):
+                    httpx.get(stack.url + "/health")
+                await tap(pilot, "demo-labels", OVERDUE)
+                await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "return waits in the outbox")
+                await wait_for(pilot, lambda: not app.online, "offline indicator")
+
+                await pilot.click("#demo-central_unreachable")
+                await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "drained after recovery",
+                               timeout_s=30)
+                assert httpx.get(stack.url + "/health").status_code == 200
+
+
+def _text(app: DemoApp) -> str:
+    from textual.widgets import Static
+    return "\n".join(str(getattr(w.visual, "plain", w.content)) for w in app.screen.query(Static))

@@ -1,0 +1,62 @@
+"""The real ``kiosk demo`` command in a terminal (tmux): it comes up with its panel, a typed
+Enter on a label scans it, and closing the terminal stops the stand-in and the agent."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+KIOSK = str(Path(sys.executable).parent / "kiosk")
+
+
+def screen(session: str) -> str:
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def wait_screen(session: str, text: str, timeout_s: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while text not in (shown := screen(session)):
+        assert time.monotonic() < deadline, f"{text!r} not on screen:\n{shown}"
+        time.sleep(0.2)
+    return shown
+
+
+def processes_of(folder: Path) -> list[str]:
+    found = subprocess.run(["pgrep", "-f", str(folder)], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_kiosk_demo_in_a_terminal(tmp_path: Path) -> None:
+    session = f"kiosk-demo-{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "demo"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40",
+                    f"{KIOSK} demo --dir {folder}"], check=True)
+    # A detached session can follow another client's size; the panel needs its 140 columns.
+    subprocess.run(["tmux", "resize-window", "-t", session, "-x", "140", "-y", "40"], check=False)
+    try:
+        wait_screen(session, "outbox: 0 pending")
+        assert "DEMO" in screen(session) and "book management down" in screen(session)
+        assert subprocess.run(["pgrep", "-f", f"kiosk-backend .*{folder}"]).returncode == 0
+        assert subprocess.run(["pgrep", "-f", f"sync_agent --config {folder}"]).returncode == 0
+        # Keyboard path to the panel: Tab to the card list, Tab to the labels, the second label.
+        for key in ("Tab", "Tab", "Down", "Enter"):
+            subprocess.run(["tmux", "send-keys", "-t", session, key], check=True)
+            time.sleep(0.3)
+        wait_screen(session, "✓ The Pragmatic Programmer")
+        wait_screen(session, "1 delivered")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+    deadline = time.monotonic() + 15
+    while processes_of(folder):
+        assert time.monotonic() < deadline, f"left running: {processes_of(folder)}"
+        time.sleep(0.2)
+    assert (folder / "kiosk-sync.log").exists() and (folder / "central.log").exists()
