@@ -255,6 +255,8 @@ class KioskApp(App[None]):
             return
 
         async def cancel() -> None:
+            if any(line.barcode == entry.barcode for line in session.cancels):
+                return  # a second tap before the screen caught up
             line = await self.lending.cancel(session, entry, self.clock())
             if session is self.session:
                 session.cancels.append(line)
