@@ -86,6 +86,7 @@ class Action(Enum):
     RETURN = "return"
     OPEN_MEMBER = "open_member"
     SAME_MEMBER = "same_member"
+    SAME_ITEM = "same_item"
     BORROW = "borrow"
     ISBN_HELP = "isbn_help"
     INVALID = "invalid"
@@ -135,9 +136,12 @@ class Session:
                 return Action.OPEN_MEMBER
             return Action.SAME_MEMBER if code == self.card else Action.SECOND_CARD
         if kind is CodeKind.ITEM:
-            # A signed-in member's own loan scanned again is a return, anything else a borrow.
+            # A signed-in member's own loan scanned again is a return, a book borrowed in this
+            # visit scanned again is nothing, anything else a borrow.
+            if self.mode is not Mode.MEMBER:
+                return Action.RETURN
+            if any(line.barcode == code for line in self.borrows):
+                return Action.SAME_ITEM
             on_loan = self.patron is not None and self.patron.loan(code) is not None
-            if self.mode is Mode.MEMBER and not on_loan:
-                return Action.BORROW
-            return Action.RETURN
+            return Action.RETURN if on_loan else Action.BORROW
         return Action.INVALID

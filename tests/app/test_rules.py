@@ -72,6 +72,8 @@ def test_routing_mid_return_and_mid_session():
     assert s.route(CodeKind.ITEM, "30042000000022", "0042") is Action.RETURN  # own loan
     assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.SAME_MEMBER
     assert s.route(CodeKind.MEMBER_CARD, OTHER_CARD, "0042") is Action.SECOND_CARD
+    s.borrows.append(BorrowLine(ITEM, "t", NOW, queued=False))
+    assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.SAME_ITEM, "borrowed a moment ago"
 
 
 def test_session_ids_are_14_digits():
