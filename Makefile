@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/kiosk-backend --host 127.0.0.1 --port 8080
+	$(BIN)/kiosk demo
 
 test: $(STAMP)
 	$(BIN)/lint-imports

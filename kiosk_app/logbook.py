@@ -2,20 +2,25 @@
 
 The terminal is the patron's screen, so the app cannot log to stdout: lines go, masked and in the
 journal format, to a rotating file beside the store and to a short in-memory list the technician
-screen shows ("recent log lines").
+screen shows ("recent log lines"). Under systemd they also go to journald through its syslog
+socket, so ``journalctl -u kiosk`` shows them beside the agent's.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections import deque
-from logging.handlers import RotatingFileHandler
+from collections.abc import Mapping
+from logging.handlers import RotatingFileHandler, SysLogHandler
 from pathlib import Path
 
 from sync_agent.logs import JournalFormatter, MaskingFilter
 
 RECENT_LINES = 200
 LOG_FILE = "kiosk-app.log"
+SYSLOG_SOCKET = "/dev/log"
+SYSLOG_IDENT = "kiosk: "
 
 
 class RecentLines(logging.Handler):
@@ -34,11 +39,36 @@ class RecentLines(logging.Handler):
         return list(self.lines)[-count:]
 
 
-def install(data_dir: Path | None, level: str = "INFO") -> RecentLines:
-    """Route the root logger to the file (if ``data_dir`` is writable) and to memory."""
+def under_systemd(env: Mapping[str, str] = os.environ) -> bool:
+    """systemd sets ``INVOCATION_ID`` for every unit it starts (``JOURNAL_STREAM`` when a stream
+    goes to the journal)."""
+    return bool(env.get("INVOCATION_ID") or env.get("JOURNAL_STREAM"))
+
+
+class JournalHandler(SysLogHandler):
+    """Masked lines to the local syslog socket, which journald serves. The socket is (re)opened
+    as needed; while journald is away a line is dropped here, never reported on stderr (the
+    patron's screen): the file and the technician screen still have it."""
+
+    def __init__(self, address: str = SYSLOG_SOCKET) -> None:
+        super().__init__(address=address, facility=SysLogHandler.LOG_DAEMON)
+        self.ident = SYSLOG_IDENT
+        self.addFilter(MaskingFilter())
+        self.setFormatter(JournalFormatter())
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Drop the line (see the class docstring)."""
+
+
+def install(data_dir: Path | None, level: str = "INFO", *, env: Mapping[str, str] = os.environ,
+            syslog_address: str = SYSLOG_SOCKET) -> RecentLines:
+    """Route the root logger to memory, to the file (if ``data_dir`` is writable) and, under
+    systemd, to the journal."""
     root = logging.getLogger()
     recent = RecentLines()
     root.addHandler(recent)
+    if under_systemd(env):
+        root.addHandler(JournalHandler(syslog_address))
     if data_dir is not None:
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
