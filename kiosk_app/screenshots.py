@@ -1,0 +1,140 @@
+"""SVG screenshots of the kiosk for the README: ``python -m kiosk_app.screenshots [FOLDER]``
+(``make screenshots``; default ``docs/screenshots``).
+
+Taken from a real run of the demo stack: the stand-in with the demo library, the agent, scans
+through the virtual scanner's pty. The data is always the demo library; dates on the screens
+(due dates, the visit number) follow the day the pictures are taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.pilot import Pilot
+
+from kiosk_app.app import KioskApp
+from kiosk_app.demo import demo_app, demo_parts
+from kiosk_app.demo_stack import DemoStack, Faults
+from kiosk_app.lending import Lending
+from kiosk_app.screens.member import MemberScreen
+from kiosk_app.screens.notice import NoticeScreen
+from kiosk_app.screens.returns import ReturnScreen
+from kiosk_app.screens.technician import TechScreen
+from kiosk_app.screens.welcome import WelcomeScreen
+from sync_agent.client import CentralClient
+from sync_agent.relay import Relay
+from sync_agent.settings import Settings
+from sync_agent.store import Store
+
+PATRON_SIZE = (100, 32)
+DEMO_SIZE = (140, 40)
+CARD = "20042000000016"          # 김민지: a reservation ready, a loan, an overdue loan
+RESERVED_FOR_HER = "30042000000014"
+ON_LOAN = "30042000000022"
+OVERDUE = "30042000000030"
+AVAILABLE = "30042000000048"
+WAIT_S = 20.0
+
+
+async def until(pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    """Let the app run until ``done()`` (scans arrive through the pty on their own time)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while not done():
+        if loop.time() > deadline:
+            raise RuntimeError(f"screenshots: the kiosk did not get there in {WAIT_S:.0f} s")
+        await pilot.pause(0.05)
+
+
+async def settled(pilot: Pilot[Any], screen: type) -> None:
+    await until(pilot, lambda: isinstance(pilot.app.screen, screen) and not pilot.app.working)
+    await pilot.app.drain()  # type: ignore[attr-defined]
+    await pilot.pause(0.3)
+
+
+def save(app: App[Any], folder: Path, name: str) -> None:
+    app.save_screenshot(f"{name}.svg", str(folder))
+    print(f"  {folder / name}.svg")
+
+
+async def patron_screens(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
+                         scan: Callable[[str], None], folder: Path) -> None:
+    app = KioskApp(settings, Lending(settings, store, client, Relay(store, client, settings, role="app")))
+    async with app.run_test(size=PATRON_SIZE) as pilot:
+        await until(pilot, lambda: app.online)
+        await settled(pilot, WelcomeScreen)
+        save(app, folder, "welcome")
+        app.toggle_lang()
+        await settled(pilot, WelcomeScreen)
+        save(app, folder, "welcome-en")
+
+        app.end_session()
+        await settled(pilot, WelcomeScreen)
+        scan(CARD)
+        await settled(pilot, MemberScreen)
+        save(app, folder, "member")
+
+        await asyncio.to_thread(stack.set_faults, Faults(book_down=True))
+        scan(RESERVED_FOR_HER)
+        await settled(pilot, NoticeScreen)
+        save(app, folder, "busy")
+        await asyncio.to_thread(stack.set_faults, Faults())
+
+        app.end_session()
+        await settled(pilot, WelcomeScreen)
+        scan(OVERDUE)
+        await settled(pilot, ReturnScreen)
+        scan(ON_LOAN)
+        await until(pilot, lambda: len(app.session.returns) == 2)
+        await settled(pilot, ReturnScreen)
+        save(app, folder, "return")
+
+        app.end_session()
+        await settled(pilot, WelcomeScreen)
+        await app.push_screen(TechScreen())
+        scan(AVAILABLE)
+        await until(pilot, lambda: bool(app.screen.test_scans))  # type: ignore[attr-defined]
+        await settled(pilot, TechScreen)
+        save(app, folder, "technician")
+        app.exit_kiosk()
+
+
+async def demo_screen(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
+                      scanner: Any, folder: Path) -> None:
+    app = demo_app(settings, store, client, stack, scanner)
+    async with app.run_test(size=DEMO_SIZE) as pilot:
+        await until(pilot, lambda: app.online)
+        await pilot.click("#demo-book_down")
+        await until(pilot, lambda: stack.faults.book_down and app.note == "")
+        scanner.scan("30042000000105")      # Dune, on loan to member 5
+        await until(pilot, lambda: "delivered" in app.outbox_line and isinstance(app.screen, ReturnScreen))
+        await settled(pilot, ReturnScreen)
+        save(app, folder, "demo")
+        app.exit_kiosk()
+
+
+async def take(folder: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="kiosk-screenshots-") as scratch:
+        with demo_parts(None, Path(scratch)) as (settings, stack, scanner, store):
+            async with CentralClient(settings, store, owner="app") as client:
+                await patron_screens(settings, store, client, stack, scanner.scan, folder)
+                await demo_screen(settings, store, client, stack, scanner, folder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0] if args else "docs/screenshots").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots into {folder}:")
+    asyncio.run(take(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
