@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from sync_agent.contract import FINE_PER_DAY  # KRW per overdue day, in library-local calendar days
+
 LOAN_DAYS = 14
 """A loan is due at the end of the 14th day after it starts."""
 HOLD_DAYS = 3
 """A reservation waits this long for pickup, then expires and is refunded."""
-FINE_PER_DAY = 100
-"""KRW per overdue day, counted in library-local calendar days."""
 RESERVATION_FEE = 1000
 """KRW, paid synchronously through the payment service when reserving."""
 FINE_BLOCK_LIMIT = 10_000

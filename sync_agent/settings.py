@@ -47,10 +47,11 @@ class Settings(BaseSettings):
 
     scanner_port: str | None = Field(None, description="serial device of the barcode scanner")
     scanner_baud: int = Field(9600, description="scanner baud rate")
-    scanner_terminator: Literal["CR", "LF", "CRLF"] = "CR"
+    scanner_terminator: Literal["CR", "LF", "CRLF"] = Field(
+        "CR", description="what the scanner sends after each code")
     card_reader_port: str | None = Field(
         None, description="serial device of the card reader; unset: cards come via the scanner")
-    card_reader_baud: int = 9600
+    card_reader_baud: int = Field(9600, description="card reader baud rate")
     duplicate_window_s: float = Field(1.5, ge=0, le=60,
                                       description="same code from the same device within this is one scan")
     institution: str = Field("0042", pattern=r"^\d{4}$",
