@@ -11,6 +11,7 @@ it expects, so a technician can fix it from the message alone.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -78,6 +79,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(map(str, STANDARD_BAUDS))}")
         return value
 
+    @field_validator("api_url")
+    @classmethod
+    def _no_credentials_in_url(cls, value: AnyHttpUrl) -> AnyHttpUrl:
+        # A URL is shown on the technician screen and in logs; secrets belong in api_token.
+        if value.username or value.password:
+            raise ValueError("must not contain a user name or password; put the token in api_token")
+        return value
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "kiosk.sqlite3"
@@ -122,11 +131,15 @@ def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
+_USERINFO = re.compile(r"//[^/@\s]*@")
+
+
 def _describe(exc: ValidationError, path: Path) -> str:
     lines = [f"invalid configuration ({path} and {ENV_PREFIX}* environment):"]
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "?"
         shown = "<hidden>" if "token" in key or "hash" in key else repr(error.get("input"))
+        shown = _USERINFO.sub("//***@", shown)
         if error["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key")
         else:

@@ -86,3 +86,9 @@ def test_token_from_systemd_credential(monkeypatch, tmp_path):
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credentials))
     settings = load_settings(write(tmp_path, 'api_token = "from-file"\n'))
     assert settings.api_token.get_secret_value() == "from-credential"
+
+
+def test_credentials_in_the_api_url_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="api_url") as error:
+        load_settings(write(tmp_path, 'api_url = "https://kiosk:hunter2@central.example/api"\n'))
+    assert "hunter2" not in str(error.value)
