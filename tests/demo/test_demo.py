@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from kiosk_app.cli import main
 from kiosk_app.demo import DemoApp, DemoPanel, demo_app, demo_codes, demo_parts
+from kiosk_app.demo_stack import DemoStack
 from kiosk_app.i18n import t
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.returns import ReturnScreen
 from sync_agent.client import CentralClient
+from sync_agent.settings import Settings
 
 SIZE = (140, 40)
 CARD = "20042000000016"        # 김민지: item 1 is reserved for her, item 2 on loan to her
@@ -90,6 +94,12 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
                 assert t(app.lang, "why_busy") in _text(app)
                 assert app.session.borrows == []
 
+                await pilot.click("#demo-payment_slow")
+                await wait_for(pilot, lambda: stack.faults.payment_slow and app.note == "", "slow payment")
+                faults = httpx.get(stack.url + "/admin/faults").json()
+                assert faults["payment"]["latency_ms"] == [400, 620]
+                assert faults["book"]["down"] is True and faults["rental"]["down"] is False
+
                 await pilot.click("#demo-quit")
                 await wait_for(pilot, lambda: not app.is_running, "app exit", timeout_s=10)
         assert app.allow_exit
@@ -101,6 +111,8 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
         async with CentralClient(settings, store, owner="app") as client:
             app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
             async with app.run_test(size=SIZE) as pilot:
+                await pilot.click("#demo-book_down")
+                await wait_for(pilot, lambda: stack.faults.book_down and app.note == "", "book down")
                 await pilot.click("#demo-central_unreachable")
                 await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "",
                                "stand-in stopped")
@@ -114,6 +126,28 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
                 await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "drained after recovery",
                                timeout_s=30)
                 assert httpx.get(stack.url + "/health").status_code == 200
+                assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True, \
+                    "the restarted stand-in gets the switches back"
+
+
+def test_a_stand_in_that_cannot_start_is_reported_and_leaves_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        stack = DemoStack(tmp_path, Settings(data_dir=tmp_path / "kiosk"), port)
+        with pytest.raises(RuntimeError, match="the stand-in exited"):
+            stack.start_central()
+        stack.close()
+    assert stack.children() == []
+    assert "address already in use" in (tmp_path / "central.log").read_text().lower()
+
+
+def test_a_bad_config_file_exits_2_naming_it(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nowhere.toml"
+    assert main(["--config", str(missing), "demo", "--dir", str(tmp_path / "demo")]) == 2
+    assert f"{missing}: configuration file not found" in capsys.readouterr().err
+    assert not list((tmp_path / "demo").glob("*.sqlite3"))
 
 
 def _text(app: DemoApp) -> str:

@@ -1,5 +1,6 @@
 """The real ``kiosk demo`` command in a terminal (tmux): it comes up with its panel, a typed
-Enter on a label scans it, and closing the terminal stops the stand-in and the agent."""
+Enter on a label scans it, Ctrl+C does not end it, and closing the terminal stops the stand-in
+and the agent."""
 
 from __future__ import annotations
 
@@ -53,6 +54,11 @@ def test_kiosk_demo_in_a_terminal(tmp_path: Path) -> None:
             time.sleep(0.3)
         wait_screen(session, "✓ The Pragmatic Programmer")
         wait_screen(session, "1 delivered")
+        # Ctrl+C is a key like any other in the patron app: the demo keeps running.
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-c"], check=True)
+        time.sleep(1.0)
+        assert "DEMO" in screen(session)
+        assert subprocess.run(["pgrep", "-f", f"sync_agent --config {folder}"]).returncode == 0
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
     deadline = time.monotonic() + 15

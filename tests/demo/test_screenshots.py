@@ -1,0 +1,20 @@
+"""``python -m kiosk_app.screenshots`` writes every README picture as an SVG that Textual made."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+NAMES = {"welcome", "welcome-en", "member", "return", "busy", "technician", "demo"}
+
+
+def test_screenshots_are_written(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "kiosk_app.screenshots", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert {p.stem for p in tmp_path.glob("*.svg")} == NAMES
+    welcome = (tmp_path / "welcome.svg").read_text()
+    assert welcome.startswith('<svg class="rich-terminal"') and "textualize" in welcome
+    assert "DEMO" in (tmp_path / "demo.svg").read_text()
+    assert "혼잡" in (tmp_path / "busy.svg").read_text()             # "lending is busy"
