@@ -77,7 +77,7 @@ def demo_codes(data_dir: Path = DATA_DIR, institution: str = "0042") -> tuple[li
 
 
 def _option(code: Code) -> Option:
-    return Option(f"[b]{code.name}[/b] [dim]{code.code[-4:]}[/dim]\n  [dim]{code.shows}[/dim]", id=code.code)
+    return Option(f"[b]{code.name}[/b] [dim]{code.code[-4:]}[/dim]\n[dim]{code.shows}[/dim]", id=code.code)
 
 
 class DemoPanel(Vertical):
@@ -117,6 +117,10 @@ class DemoPanel(Vertical):
         yield Static(self.demo.outbox_line, id="demo-outbox")
         yield Static(self.demo.note, id="demo-note")
         yield Button("quit demo", id="demo-quit", variant="error", compact=True)
+
+    def on_mount(self) -> None:
+        for options in self.query(OptionList):
+            options.highlighted = None          # nothing looks chosen before a tap
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -49,7 +49,7 @@ def test_kiosk_demo_in_a_terminal(tmp_path: Path) -> None:
         assert subprocess.run(["pgrep", "-f", f"kiosk-backend .*{folder}"]).returncode == 0
         assert subprocess.run(["pgrep", "-f", f"sync_agent --config {folder}"]).returncode == 0
         # Keyboard path to the panel: Tab to the card list, Tab to the labels, the second label.
-        for key in ("Tab", "Tab", "Down", "Enter"):
+        for key in ("Tab", "Tab", "Down", "Down", "Enter"):
             subprocess.run(["tmux", "send-keys", "-t", session, key], check=True)
             time.sleep(0.3)
         wait_screen(session, "✓ The Pragmatic Programmer")
