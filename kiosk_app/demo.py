@@ -274,6 +274,9 @@ def run(config: Path | None, args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         print(f"kiosk demo: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:          # Ctrl+C while starting, before the app owns the keys
+        print("kiosk demo: interrupted; stopped", file=sys.stderr)
+        return 130
     print(f"kiosk demo: stopped; databases and logs are in {folder}")
     return 0
 
