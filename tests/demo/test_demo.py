@@ -94,11 +94,20 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
                 assert t(app.lang, "why_busy") in _text(app)
                 assert app.session.borrows == []
 
+                # Back up, from the panel over the notice: the same label borrows the book.
+                assert app.screen.query(DemoPanel), "the panel is on the notice too"
+                await pilot.click("#demo-book_down")
+                await wait_for(pilot, lambda: not stack.faults.book_down and app.note == "", "book up")
+                await asyncio.sleep(app.settings.duplicate_window_s)   # a new scan, not a repeat
+                await tap(pilot, "demo-labels", RESERVED_FOR_HER)
+                await wait_for(pilot, lambda: len(app.session.borrows) == 1, "borrowed")
+                assert isinstance(app.screen, MemberScreen)
+
                 await pilot.click("#demo-payment_slow")
                 await wait_for(pilot, lambda: stack.faults.payment_slow and app.note == "", "slow payment")
                 faults = httpx.get(stack.url + "/admin/faults").json()
                 assert faults["payment"]["latency_ms"] == [400, 620]
-                assert faults["book"]["down"] is True and faults["rental"]["down"] is False
+                assert faults["book"]["down"] is False and faults["rental"]["down"] is False
 
                 await pilot.click("#demo-quit")
                 await wait_for(pilot, lambda: not app.is_running, "app exit", timeout_s=10)
