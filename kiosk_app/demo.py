@@ -36,7 +36,7 @@ from kiosk_app.demo_stack import DemoStack, Faults, free_port
 from kiosk_app.lending import Lending
 from kiosk_app.logbook import RecentLines
 from kiosk_app.session import technician_card
-from kiosk_app.techpin import hash_pin
+from kiosk_app.techpin import hash_pin, verify_pin
 from sync_agent.client import CentralClient
 from sync_agent.relay import Relay
 from sync_agent.settings import ConfigError, Settings, load_settings
@@ -94,6 +94,7 @@ class DemoPanel(Vertical):
     DemoPanel OptionList { height: 1fr; border: none; padding: 0; background: $boost; }
     DemoPanel Checkbox { border: none; height: 1; padding: 0; background: $boost; }
     DemoPanel #demo-outbox { height: 2; color: $text; }
+    DemoPanel #demo-technician { height: 2; color: $text-muted; }
     DemoPanel #demo-note { height: 1; color: $warning; }
     DemoPanel Button { width: 100%; }
     """
@@ -115,6 +116,7 @@ class DemoPanel(Vertical):
         for name, label in SWITCHES.items():
             yield Checkbox(label, getattr(self.demo.faults, name), id=f"demo-{name}")
         yield Static(self.demo.outbox_line, id="demo-outbox")
+        yield Static(self.demo.technician_hint, id="demo-technician")
         yield Static(self.demo.note, id="demo-note")
         yield Button("quit demo", id="demo-quit", variant="error", compact=True)
 
@@ -159,6 +161,9 @@ class DemoApp(KioskApp):
         self.codes = codes
         self.outbox_line = "outbox: …"
         self.note = ""
+        hashed = self.settings.tech_pin_hash
+        pin = DEMO_PIN if hashed and verify_pin(DEMO_PIN, hashed.get_secret_value()) else "as configured"
+        self.technician_hint = f"technician: 5 taps on ▤▤ or the\ntechnician card · PIN {pin}"
 
     @property
     def faults(self) -> Faults:

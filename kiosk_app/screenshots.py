@@ -19,7 +19,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from kiosk_app.app import KioskApp
-from kiosk_app.demo import demo_app, demo_parts
+from kiosk_app.demo import OUTBOX_EVERY_S, demo_app, demo_parts
 from kiosk_app.demo_stack import DemoStack, Faults
 from kiosk_app.lending import Lending
 from kiosk_app.screens.member import MemberScreen
@@ -56,6 +56,10 @@ async def settled(pilot: Pilot[Any], screen: type) -> None:
     await until(pilot, lambda: isinstance(pilot.app.screen, screen) and not pilot.app.working)
     await pilot.app.drain()  # type: ignore[attr-defined]
     await pilot.pause(0.3)
+
+
+def delivered(counts: dict[str, Any]) -> bool:
+    return counts["pending"] == 0 and counts["in_flight"] == 0
 
 
 def save(app: App[Any], folder: Path, name: str) -> None:
@@ -113,8 +117,10 @@ async def demo_screen(settings: Settings, store: Store, client: CentralClient, s
         await pilot.click("#demo-book_down")
         await until(pilot, lambda: stack.faults.book_down and app.note == "")
         scanner.scan("30042000000105")      # Dune, on loan to member 5
-        await until(pilot, lambda: "delivered" in app.outbox_line and isinstance(app.screen, ReturnScreen))
+        await until(pilot, lambda: len(app.session.returns) == 1)
+        await until(pilot, lambda: delivered(app.lending.outbox.counts()))
         await settled(pilot, ReturnScreen)
+        await pilot.pause(2 * OUTBOX_EVERY_S)       # the panel's outbox line counts again
         save(app, folder, "demo")
         app.exit_kiosk()
 

@@ -18,7 +18,9 @@ from kiosk_app.demo_stack import DemoStack
 from kiosk_app.i18n import t
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
+from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.returns import ReturnScreen
+from kiosk_app.screens.technician import TechScreen
 from sync_agent.client import CentralClient
 from sync_agent.settings import Settings
 
@@ -137,6 +139,21 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
                 assert httpx.get(stack.url + "/health").status_code == 200
                 assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True, \
                     "the restarted stand-in gets the switches back"
+
+
+async def test_the_technician_card_and_the_pin_the_panel_shows_open_diagnostics(tmp_path: Path) -> None:
+    with demo_parts(None, tmp_path) as (settings, stack, scanner, store):
+        async with CentralClient(settings, store, owner="app") as client:
+            app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
+            async with app.run_test(size=SIZE) as pilot:
+                hint = str(app.screen.query_one("#demo-technician").content)
+                assert "PIN 1234" in hint
+                await tap(pilot, "demo-cards", "20042999999996")
+                await wait_for(pilot, lambda: isinstance(app.screen, PinScreen), "PIN pad")
+                assert app.screen.query(DemoPanel)
+                for key in ("1", "2", "3", "4", "enter"):
+                    await pilot.click(f"#key-{key}")
+                await wait_for(pilot, lambda: isinstance(app.screen, TechScreen), "diagnostics")
 
 
 def test_a_stand_in_that_cannot_start_is_reported_and_leaves_nothing(tmp_path: Path) -> None:
