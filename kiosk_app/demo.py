@@ -92,7 +92,7 @@ class DemoPanel(Vertical):
                 padding: 0 1; }
     DemoPanel .demo-title { text-style: bold; color: $accent; height: 1; }
     DemoPanel OptionList { height: 1fr; border: none; padding: 0; background: $boost; }
-    DemoPanel Checkbox { border: none; height: 1; padding: 0; background: $boost; }
+    DemoPanel Checkbox, DemoPanel Checkbox:focus { background: $boost; border: none; }
     DemoPanel #demo-outbox { height: 2; color: $text; }
     DemoPanel #demo-technician { height: 2; color: $text-muted; }
     DemoPanel #demo-note { height: 1; color: $warning; }
@@ -114,7 +114,7 @@ class DemoPanel(Vertical):
         yield OptionList(*map(_option, labels), id="demo-labels")
         yield Static("faults", classes="demo-title")
         for name, label in SWITCHES.items():
-            yield Checkbox(label, getattr(self.demo.faults, name), id=f"demo-{name}")
+            yield Checkbox(label, getattr(self.demo.faults, name), id=f"demo-{name}", compact=True)
         yield Static(self.demo.outbox_line, id="demo-outbox")
         yield Static(self.demo.technician_hint, id="demo-technician")
         yield Static(self.demo.note, id="demo-note")
