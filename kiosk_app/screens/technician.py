@@ -70,7 +70,8 @@ class TechScreen(KioskScreen):
         lines = []
         for d in self.devices.values():
             reasons = ", ".join(f"{k}: {v}" for k, v in d.rejected_by_reason.items()) or "-"
-            lines.append(f"[b]{d.name}[/b] {d.port}  {d.state}{' (' + escape(d.reason) + ')' if d.reason else ''}\n"
+            lines.append(f"[b]{escape(d.name)}[/b] · {escape(str(d.port))} · {d.state}"
+                         f"{' (' + escape(d.reason) + ')' if d.reason else ''}\n"
                          f"  last scan {_ago(d.last_scan_at)} · good {d.good} · rejected {d.rejected} "
                          f"({escape(reasons)})")
         return "\n".join(lines)
