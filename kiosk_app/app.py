@@ -25,7 +25,7 @@ from kiosk_app.devices import Devices, device_configs
 from kiosk_app.fines import LIBRARY_TZ
 from kiosk_app.i18n import Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
-from kiosk_app.lending import Lending, Offer, Refusal
+from kiosk_app.lending import BUSY, Lending, Offer, Refusal
 from kiosk_app.logbook import RecentLines
 from kiosk_app.messages import DeviceChanged, Scanned, ScanRejected
 from kiosk_app.receipt import Receipt, print_receipt
@@ -58,6 +58,15 @@ Job = Callable[[], Awaitable[None]]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _outcome_name(outcome: BorrowLine | Offer | Refusal) -> str:
+    """One word for the log: borrowed, queued, offer, busy (the fallback) or the refusal's key."""
+    if isinstance(outcome, BorrowLine):
+        return "queued" if outcome.queued else "borrowed"
+    if isinstance(outcome, Offer):
+        return "offer"
+    return "busy" if outcome == BUSY else outcome.why
 
 
 class KioskApp(App[None]):
@@ -193,6 +202,7 @@ class KioskApp(App[None]):
         if session is not self.session:
             return
         session.returns.append(line)
+        log.info("return acknowledged: item %s", code)
         if isinstance(self.screen, ReturnScreen):
             await self.screen.add_line(line)
         else:
@@ -209,12 +219,17 @@ class KioskApp(App[None]):
             return
         session.card, session.patron = card, found
         self.working = False
+        log.info("member screen: member %d (%s view)", found.member.id, "cached" if found.cached else "central")
         await self.show_base(MemberScreen)
 
     async def _borrow(self, code: str) -> None:
         session = self.session
         await self._set_working(True)
+        breaker = self.lending.client.breakers.states()["lending"]
+        started = time.perf_counter()
         outcome = await self.lending.borrow(session, code, self.clock())
+        log.info("borrow of item %s answered in %.1f ms: %s (lending breaker %s)", code,
+                 (time.perf_counter() - started) * 1000, _outcome_name(outcome), breaker)
         await self._borrowed(session, outcome)
 
     async def _borrowed(self, session: Session, outcome: BorrowLine | Offer | Refusal) -> None:
@@ -223,6 +238,9 @@ class KioskApp(App[None]):
             return
         if isinstance(outcome, BorrowLine):
             session.borrows.append(outcome)
+            assert session.patron is not None
+            log.info("borrow shown: item %s member %d due %s%s", outcome.barcode, session.patron.member.id,
+                     outcome.due_at.isoformat(), " (queued offline)" if outcome.queued else "")
             await self.show_base(MemberScreen)
         elif isinstance(outcome, Offer):
             await self.show_base(MemberScreen)
@@ -281,6 +299,7 @@ class KioskApp(App[None]):
             await self.switch_screen(screen_class())
 
     async def show_notice(self, refusal: Refusal, drawing: str | None = None) -> None:
+        log.info("notice: %s", refusal.why)
         await self._close_overlays()
         await self.push_screen(NoticeScreen(refusal, drawing))
 
