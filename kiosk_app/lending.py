@@ -187,7 +187,12 @@ class Lending:
                     title: str | None = None) -> BorrowLine | Refusal:
         patron = session.patron
         assert patron is not None
-        rented = await self.client.kiosk_rent(patron.member.id, barcode, self.new_key(), now)
+        key = self.new_key()
+        rented = await self.client.kiosk_rent(patron.member.id, barcode, key, now)
+        if isinstance(rented, Busy) and _in_doubt(rented):
+            # The loan may have been made with its answer lost on the way: ask once more under the
+            # same key, which replays the first answer rather than renting again.
+            rented = await self.client.kiosk_rent(patron.member.id, barcode, key, now)
         if isinstance(rented, Ok):
             return BorrowLine(barcode, title or _title(patron, barcode) or await self._title(barcode),
                               rented.value.due_at or self._offline_due(now), queued=False)
@@ -240,6 +245,14 @@ def _status_refusal(member: Member) -> Refusal | None:
     if member.status is MemberStatus.WITHDRAWN:
         return Refusal.for_code("member_withdrawn")
     return None
+
+
+def _in_doubt(busy: Busy) -> bool:
+    """Sent but not answered, or answered unreadably: the central side may have acted on it. (A
+    refused connection, a 5xx or an open breaker say it did not.)"""
+    if busy.reason.startswith("connection"):
+        return "Connect" not in busy.reason
+    return busy.reason == "timeout" or busy.reason.startswith("malformed")
 
 
 def _title(patron: Patron, barcode: str) -> str | None:
