@@ -15,6 +15,7 @@ import asyncio
 import gc
 
 from bench.app_harness import item_codes, kiosk_on_pty, pid_note, rss_mb, until
+from bench.report import Figure, table
 from kiosk_app.screens.welcome import WelcomeScreen
 
 TARGET_MB = 120.0
@@ -39,22 +40,25 @@ async def measure(scans: int, visit: int, batches: int) -> list[tuple[str, float
     return figures
 
 
-def main() -> None:
+def figures(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scans", type=int, default=1000)
     parser.add_argument("--visit", type=int, default=20)
     parser.add_argument("--batches", type=int, default=2, help="rounds of --scans scans (2 or more)")
-    args = parser.parse_args()
-    figures = asyncio.run(measure(args.scans, args.visit, max(2, args.batches)))
-    idle = figures[1][1]
-    print(f"resident memory, central API down ({pid_note()})")
-    print(f"{'':<46} {'RSS MB':>8} {'vs idle':>8}")
-    for name, value in figures:
-        print(f"{name:<46} {value:8.1f} {value / idle:7.2f}x")
-    first, last = figures[2][1], figures[-1][1]
-    print(f"growth after the first {args.scans:,} scans: {last - first:+.1f} MB")
-    verdict = "met" if first < TARGET_MB and last - first < 0.05 * first else "MISSED"
-    print(f"target < {TARGET_MB:.0f} MB and flat: {verdict}")
+    args = parser.parse_args(argv)
+    rows = asyncio.run(measure(args.scans, args.visit, max(2, args.batches)))
+    idle_name, idle = rows[1]
+    first, last = rows[2][1], rows[-1][1]
+    result = [Figure(name, value, "MB RSS", idle_name, idle) for name, value in rows[2:]]
+    result[0] = Figure(rows[2][0], first, "MB RSS", idle_name, idle, f"< {TARGET_MB:.0f} MB",
+                       first < TARGET_MB)
+    result.append(Figure(f"growth after the first {args.scans:,} scans", last - first, "MB",
+                         target="flat (< 5%)", met=last - first < 0.05 * first))
+    return result
+
+
+def main() -> None:
+    print(table(f"resident memory, central API down ({pid_note()})", figures()))
 
 
 if __name__ == "__main__":

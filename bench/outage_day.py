@@ -57,6 +57,7 @@ import httpx
 from stdnum import luhn
 
 from bench.processes import BIN, Process, free_port, wait_healthy
+from bench.report import Figure
 from hardware.sim import VirtualScanner
 from sync_agent.contract import FINE_PER_DAY
 
@@ -452,6 +453,7 @@ class Verdict:
     delivered_a_day_later: int
     fines_that_delivery_time_changes: int
     fallbacks_open: list[float]
+    fallbacks_closed: list[float]
     fallbacks_busy: int
     problems: list[str]
 
@@ -521,6 +523,7 @@ def verify(kiosk: Kiosk) -> Verdict:
         borrows_shown=len(shown), borrows_unconfirmed=len(unconfirmed), borrows_not_shown=len(not_shown), fines_checked=fines_checked,
         fines_wrong=fines_wrong, delivered_a_day_later=later, fines_that_delivery_time_changes=changed,
         fallbacks_open=[float(t[0]) for t in timed if t[1] == "busy" and t[2] == "open"],
+        fallbacks_closed=[float(t[0]) for t in timed if t[1] == "busy" and t[2] != "open"],
         fallbacks_busy=sum(1 for t in timed if t[1] == "busy"), problems=problems)
 
 
@@ -578,8 +581,7 @@ class DayReport:
 def _latency(values: list[float]) -> str:
     if not values:
         return "none measured"
-    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-    return (f"p50 {statistics.median(values):.1f} ms, p99 {p99:.1f} ms, max {values[-1]:.1f} ms "
+    return (f"p50 {statistics.median(values):.1f} ms, p99 {_p99(values):.1f} ms, max {values[-1]:.1f} ms "
             f"(n={len(values)})")
 
 
@@ -616,7 +618,35 @@ def run_day(day: Day, workdir: Path | None = None) -> DayReport:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def figures(argv: list[str] | None = None) -> list[Figure]:
+    """The long day for ``python -m bench``."""
+    report = run_day(_day_from(argv)[0])
+    v = report.verdict
+    open_ms, closed_ms = sorted(v.fallbacks_open), sorted(v.fallbacks_closed)
+    return [
+        Figure(f"outage day {report.day.seconds:.0f} s: returns acknowledged on screen", v.acknowledged, "",
+               target="all delivered", met=v.delivered == v.acknowledged),
+        Figure("returns applied twice (duplicates)", v.duplicates, "", target="0", met=v.duplicates == 0),
+        Figure("returns lost", v.lost, "", target="0", met=v.lost == 0),
+        Figure("dead letters", v.dead_letters, ""),
+        Figure(f"borrows shown ({v.borrows_shown}) not recorded centrally", v.borrows_unconfirmed, "",
+               target="0", met=v.borrows_unconfirmed == 0),
+        Figure("loans made centrally while the screen said busy", v.borrows_not_shown, ""),
+        Figure(f"fines checked ({v.fines_checked}) not from the patron's time", v.fines_wrong, "",
+               target="0", met=v.fines_wrong == 0),
+        Figure(f"borrow fallback with the lending breaker open, p99 (n={len(open_ms)})",
+               _p99(open_ms), "ms", "busy with the breaker closed, p99" if closed_ms else "",
+               _p99(closed_ms) or None, "< 50 ms (screen path)", (_p99(open_ms) < 50) if open_ms else None),
+        Figure(f"kills: app {report.tally.app_kills}, agent {report.tally.agent_kills}; drain after the day",
+               report.drain_s, "s"),
+    ]
+
+
+def _p99(values: list[float]) -> float:
+    return values[min(len(values) - 1, int(len(values) * 0.99))] if values else 0.0
+
+
+def _day_from(argv: list[str] | None) -> tuple[Day, Path | None]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="the short day of the system test")
     parser.add_argument("--seconds", type=float)
@@ -626,10 +656,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base = SHORT if args.short else LONG
     given = {name: getattr(args, name) for name in ("seconds", "members", "seed") if getattr(args, name)}
-    day = Day(**{**base.__dict__, **given})
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-    report = run_day(day, args.keep)
+    return Day(**{**base.__dict__, **given}), args.keep
+
+
+def main(argv: list[str] | None = None) -> int:
+    day, keep = _day_from(argv)
+    report = run_day(day, keep)
     print(report.table())
     for problem in report.verdict.problems[:20]:
         print("problem:", problem)
