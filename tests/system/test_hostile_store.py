@@ -1,0 +1,88 @@
+"""The kiosk's SQLite file at its worst: locked by another process for longer than the busy
+timeout, a full disk, a corrupt file at start. The patron is told the return could not be saved
+(and the log says why); nothing is acknowledged on screen that is not in the outbox, and the
+kiosk takes returns again once the file can be written.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.app_harness import item_codes, kiosk_on_pty, until
+from kiosk_app.screens.notice import NoticeScreen
+from sync_agent.outbox import Outbox
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("ROLLBACK")
+"""
+
+
+def stored(app) -> list[str]:  # noqa: ANN001
+    outbox = Outbox(app.lending.store, app.settings.id)
+    return [row["barcode"] for row in outbox.store.rows("SELECT barcode FROM outbox WHERE kind = 'return'")]
+
+
+def shown(app) -> list[str]:  # noqa: ANN001
+    return [line.barcode for line in app.session.returns]
+
+
+def save_failed(app) -> bool:  # noqa: ANN001
+    return isinstance(app.screen, NoticeScreen) and app.screen.refusal.why == "why_save_failed"
+
+
+async def test_a_store_locked_by_another_process_for_seconds_acknowledges_nothing() -> None:
+    first, blocked, after = item_codes(3, start=900_000)
+    async with kiosk_on_pty() as (app, scanner, _pilot):
+        scanner.scan(first)
+        await until(lambda: shown(app) == [first])
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app.settings.db_path), "10"],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            scanner.scan(blocked)  # waits out the 3 s busy timeout (twice at most), then gives up
+            await until(lambda: save_failed(app), timeout_s=15)
+            assert shown(app) == [first] and stored(app) == [first]
+        finally:
+            holder.wait(15)
+        scanner.scan(after)
+        await until(lambda: shown(app) == [first, after])
+        assert stored(app) == [first, after]
+
+
+async def test_a_full_disk_acknowledges_exactly_what_was_stored() -> None:
+    codes = item_codes(400, start=910_000)
+    async with kiosk_on_pty() as (app, scanner, _pilot):
+        conn = app.lending.store.db.conn
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count={pages + 2}")  # a few pages of room, then SQLITE_FULL
+        for code in codes:
+            scanner.scan(code)
+            await until(lambda c=code: c in shown(app) or save_failed(app))
+            if save_failed(app):
+                break
+        assert save_failed(app), "the disk never filled"
+        assert shown(app) == stored(app) and 0 < len(stored(app)) < len(codes)
+        conn.execute("PRAGMA max_page_count=1073741823")  # room again
+        scanner.scan(codes[-1])
+        await until(lambda: codes[-1] in shown(app))
+        assert shown(app) == stored(app)
+
+
+def test_a_corrupt_store_at_start_is_refused_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.sqlite3").write_bytes(b"this is not a database" * 200)
+    env = dict(os.environ, KIOSK_DATA_DIR=str(tmp_path), KIOSK_API_URL="http://127.0.0.1:9",
+               TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver")
+    env.pop("KIOSK_SCANNER_PORT", None)
+    done = subprocess.run([str(Path(sys.executable).parent / "kiosk"), "run"], env=env, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 1
+    assert "cannot open the store" in done.stderr and "corrupt" in done.stderr
+    assert (tmp_path / "kiosk.sqlite3").read_bytes() == b"this is not a database" * 200
