@@ -123,6 +123,7 @@ class DemoPanel(Vertical):
     def on_mount(self) -> None:
         for options in self.query(OptionList):
             options.highlighted = None          # nothing looks chosen before a tap
+        self.show(self.demo.outbox_line, self.demo.note, self.demo.faults)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -142,6 +143,8 @@ class DemoPanel(Vertical):
             self.demo.exit_kiosk()
 
     def show(self, outbox_line: str, note: str, faults: Faults) -> None:
+        if not self.query("#demo-outbox"):
+            return  # mounted on a new screen but not composed yet: on_mount shows the state then
         self.query_one("#demo-outbox", Static).update(outbox_line)
         self.query_one("#demo-note", Static).update(note)
         for name in SWITCHES:
