@@ -3,15 +3,18 @@
 Each module runs in a child process of its own (so one benchmark's threads, event loop and memory
 never colour the next one's figures) and hands back its ``figures()``; the report puts each figure
 beside the raw baseline the module measured in the same run, with the ratio, the target from the
-issues and whether it was met. ``--only NAME`` runs a subset; ``--out`` writes elsewhere.
+issues and whether it was met. ``--only NAME`` re-runs some modules and keeps the other figures of
+the last run (kept beside the report in ``benchmarks.json``; each section names when it ran).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from bench.report import Figure, machine, markdown, parse
@@ -45,12 +48,11 @@ def run_module(name: str, args: list[str]) -> tuple[list[Figure], float, str]:
     return figures, time.monotonic() - started, error
 
 
-def render(results: list[tuple[str, str, list[Figure], float, str]], host: dict[str, str],
-           total_s: float) -> str:
+def render(results: list[tuple[str, str, list[Figure], float, str, str]], host: dict[str, str]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `python -m bench` (`make bench`); every figure below comes from that one run.",
+        "Written by `python -m bench` (`make bench`); each section says when its module ran.",
         "Each is shown beside a raw baseline measured in the same run on the same machine (a bare",
         "sqlite3 commit loop, a plain httpx request loop, raw pty reads, a bare Textual app, ...) and",
         "the ratio figure / baseline. Targets are the issues'; a missed one is marked MISSED.",
@@ -61,19 +63,18 @@ def render(results: list[tuple[str, str, list[Figure], float, str]], host: dict[
         "| | |",
         "| --- | --- |",
         *(f"| {key} | {value} |" for key, value in host.items()),
-        f"| whole run | {total_s / 60:.1f} min |",
         "",
         "## Targets",
         "",
         "| target | figure | verdict |",
         "| --- | --- | --- |",
     ]
-    for _name, _title, figures, _s, _error in results:
+    for _name, _title, figures, _s, _error, _when in results:
         for figure in figures:
             if figure.met is not None:
                 lines.append(f"| {figure.measure}: {figure.target} | {figure.cells()[1]} | {figure.verdict} |")
-    for name, title, figures, seconds, error in results:
-        lines += ["", f"## {title}", "", f"`python -m bench.{name}` ({seconds:.0f} s)", ""]
+    for name, title, figures, seconds, error, when in results:
+        lines += ["", f"## {title}", "", f"`python -m bench.{name}`: ran {when}, took {seconds:.0f} s", ""]
         if figures:
             lines.append(markdown(figures))
         else:
@@ -86,22 +87,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=[m[0] for m in MODULES])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
-    started = time.monotonic()
-    results = []
-    for name, title, module_args in MODULES:
+    kept_path = args.out.with_suffix(".json")
+    kept = json.loads(kept_path.read_text(encoding="utf-8")) if args.only and kept_path.exists() else {}
+    host = machine()
+    for name, _title, module_args in MODULES:
         if args.only and name not in args.only:
             continue
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         figures, seconds, error = run_module(name, module_args)
-        results.append((name, title, figures, seconds, error))
+        kept[name] = {"figures": [asdict(f) for f in figures], "seconds": seconds, "error": error,
+                      "when": host["date"]}
         for figure in figures:
             print("  " + "  ".join(cell for cell in figure.cells() if cell), file=sys.stderr)
         if error:
             print(f"  no figures: {error.strip().splitlines()[-1] if error.strip() else '?'}", file=sys.stderr)
-    args.out.write_text(render(results, machine(), time.monotonic() - started), encoding="utf-8")
+    results = [(name, title, [Figure(**f) for f in kept[name]["figures"]], kept[name]["seconds"],
+                kept[name]["error"], kept[name]["when"]) for name, title, _args in MODULES if name in kept]
+    args.out.write_text(render(results, host), encoding="utf-8")
+    kept_path.write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"bench: wrote {args.out}", file=sys.stderr)
-    missed = [f for _n, _t, figures, _s, _e in results for f in figures if f.met is False]
-    return 1 if missed or any(error for *_rest, error in results) else 0
+    missed = [f for _n, _t, figures, *_rest in results for f in figures if f.met is False]
+    return 1 if missed or any(error for _n, _t, _f, _s, error, _w in results) else 0
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def fleet_drain(envs: list[dict[str, str]], url: str, timeout_s: float) -> tuple
 def figures(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kiosks", type=int, default=50)
-    parser.add_argument("--per-kiosk", type=int, default=200)
+    parser.add_argument("--per-kiosk", type=int, default=40)
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args(argv)
     total = args.kiosks * args.per_kiosk
