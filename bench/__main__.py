@@ -52,7 +52,7 @@ def render(results: list[tuple[str, str, list[Figure], float, str, str]], host: 
     lines = [
         "# Benchmarks",
         "",
-        "Written by `python -m bench` (`make bench`); each section says when its module ran.",
+        "Written by `python -m bench` (`make bench`); each section says when its module finished.",
         "Each is shown beside a raw baseline measured in the same run on the same machine (a bare",
         "sqlite3 commit loop, a plain httpx request loop, raw pty reads, a bare Textual app, ...) and",
         "the ratio figure / baseline. Targets are the issues'; a missed one is marked MISSED.",
@@ -66,15 +66,16 @@ def render(results: list[tuple[str, str, list[Figure], float, str, str]], host: 
         "",
         "## Targets",
         "",
-        "| target | figure | verdict |",
-        "| --- | --- | --- |",
+        "| target | figure | ratio to baseline | verdict |",
+        "| --- | --- | --- | --- |",
     ]
     for _name, _title, figures, _s, _error, _when in results:
         for figure in figures:
             if figure.met is not None:
-                lines.append(f"| {figure.measure}: {figure.target} | {figure.cells()[1]} | {figure.verdict} |")
+                lines.append(f"| {figure.measure}: {figure.target} | {figure.cells()[1]} | {figure.ratio} "
+                             f"| {figure.verdict} |")
     for name, title, figures, seconds, error, when in results:
-        lines += ["", f"## {title}", "", f"`python -m bench.{name}`: ran {when}, took {seconds:.0f} s", ""]
+        lines += ["", f"## {title}", "", f"`python -m bench.{name}`: finished {when}, took {seconds:.0f} s", ""]
         if figures:
             lines.append(markdown(figures))
         else:
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         figures, seconds, error = run_module(name, module_args)
         kept[name] = {"figures": [asdict(f) for f in figures], "seconds": seconds, "error": error,
-                      "when": host["date"]}
+                      "when": machine()["date"]}
         for figure in figures:
             print("  " + "  ".join(cell for cell in figure.cells() if cell), file=sys.stderr)
         if error:
