@@ -45,6 +45,14 @@ from sync_agent.store import StoreError
 log = logging.getLogger(__name__)
 
 SAVE_FAILED = Refusal("why_save_failed", "next_save_failed")
+"""The store was busy (locked past its timeout): trying again may well work."""
+STORE_OUT_OF_ORDER = {
+    "disk_full": Refusal("why_store_disk_full", "next_store_staff"),
+    "corrupt": Refusal("why_store_corrupt", "next_store_staff"),
+    "readonly": Refusal("why_store_unwritable", "next_store_staff"),
+    "io": Refusal("why_store_unwritable", "next_store_staff"),
+}
+"""The store cannot take anything until a technician acts: the patron is told why, and to see staff."""
 WRONG_INPUT = {
     Action.INVALID: Refusal("why_invalid", "next_invalid"),
     Action.CARD_MID_RETURN: Refusal("why_card_mid_return", "next_card_mid_return"),
@@ -143,8 +151,8 @@ class KioskApp(App[None]):
             try:
                 await job()
             except StoreError as exc:
-                log.error("store refused a patron action: %s", exc)
-                await self.show_notice(SAVE_FAILED)
+                log.error("store refused a patron action (%s): %s", exc.reason, exc)
+                await self.show_notice(STORE_OUT_OF_ORDER.get(exc.reason, SAVE_FAILED))
             except Exception:
                 log.exception("patron action failed")
                 await self.show_notice(Refusal("why_refused", "next_ask_desk"))

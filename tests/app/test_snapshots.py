@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from kiosk_app.lending import BUSY, BOOK_UNKNOWN, MEMBER_UNKNOWN, Refusal
-from kiosk_app.app import SAVE_FAILED, WRONG_INPUT
+from kiosk_app.app import SAVE_FAILED, STORE_OUT_OF_ORDER, WRONG_INPUT
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import OfferScreen, StillHereScreen
 from kiosk_app.screens.pin import PinScreen
@@ -33,6 +33,8 @@ REFUSALS |= {"member_unknown": MEMBER_UNKNOWN, "book_unknown": BOOK_UNKNOWN, "bu
              "offline_limit": Refusal("why_offline_limit", "next_offline_limit", {"max": 3}),
              "member_offline": Refusal("why_member_offline", "next_member_offline")}
 REFUSALS |= {action.value: refusal for action, refusal in WRONG_INPUT.items()}
+REFUSALS |= {f"store_{reason}": refusal for reason, refusal in STORE_OUT_OF_ORDER.items()
+             if reason != "io"}  # io shows the same words as readonly
 assert isinstance(Action.INVALID.value, str)
 
 

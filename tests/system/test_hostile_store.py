@@ -1,6 +1,6 @@
 """The kiosk's SQLite file at its worst: locked by another process for longer than the busy
 timeout, a full disk, a corrupt file at start. The patron is told the return could not be saved
-(and the log says why); nothing is acknowledged on screen that is not in the outbox, and the
+and why (busy: scan again; full or damaged: see staff); nothing is acknowledged on screen that is not in the outbox, and the
 kiosk takes returns again once the file can be written.
 """
 
@@ -34,8 +34,16 @@ def shown(app) -> list[str]:  # noqa: ANN001
     return [line.barcode for line in app.session.returns]
 
 
+def told(app, why: str) -> bool:  # noqa: ANN001
+    return isinstance(app.screen, NoticeScreen) and app.screen.refusal.why == why
+
+
 def save_failed(app) -> bool:  # noqa: ANN001
-    return isinstance(app.screen, NoticeScreen) and app.screen.refusal.why == "why_save_failed"
+    return told(app, "why_save_failed")
+
+
+def disk_full(app) -> bool:  # noqa: ANN001
+    return told(app, "why_store_disk_full")
 
 
 async def test_a_store_locked_by_another_process_for_seconds_acknowledges_nothing() -> None:
@@ -65,10 +73,11 @@ async def test_a_full_disk_acknowledges_exactly_what_was_stored() -> None:
         conn.execute(f"PRAGMA max_page_count={pages + 2}")  # a few pages of room, then SQLITE_FULL
         for code in codes:
             scanner.scan(code)
-            await until(lambda c=code: c in shown(app) or save_failed(app))
-            if save_failed(app):
+            await until(lambda c=code: c in shown(app) or disk_full(app))
+            if disk_full(app):
                 break
-        assert save_failed(app), "the disk never filled"
+        assert disk_full(app), "the disk never filled, or the patron was not told it is full"
+        assert app.screen.refusal.next == "next_store_staff"
         assert shown(app) == stored(app) and 0 < len(stored(app)) < len(codes)
         conn.execute("PRAGMA max_page_count=1073741823")  # room again
         scanner.scan(codes[-1])
