@@ -25,12 +25,17 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     from sync_agent.relay import Relay
     from sync_agent.store import Store, StoreError
 
+    from kiosk_app.out_of_service import OutOfServiceApp
+
     recent = logbook.install(settings.data_dir)
     try:
         store = Store.open(settings.db_path)
     except StoreError as exc:
         print(f"kiosk: cannot open the store {settings.db_path}: {exc}", file=sys.stderr)
-        return 1
+        opened = OutOfServiceApp(settings.db_path, exc).run()
+        if opened is None:
+            return 1
+        store = opened
 
     async def serve() -> None:
         async with CentralClient(settings, store, owner="app") as client:

@@ -106,6 +106,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "The kiosk's records are damaged, so it cannot accept returns or loans right now."),
     "why_store_unwritable": ("키오스크가 기록을 저장할 수 없어 지금은 반납과 대출을 받을 수 없습니다.",
                              "The kiosk cannot write its records, so it cannot accept returns or loans right now."),
+    "out_of_service": ("이 키오스크는 지금 사용할 수 없습니다.", "This kiosk is out of service."),
+    "next_out_of_service": ("직원에게 문의해 주세요. 반납은 안내데스크에서 받습니다.",
+                            "Please see staff; returns are taken at the desk."),
     "next_store_staff": ("방금 스캔한 것은 기록되지 않았습니다. 직원에게 문의해 주세요.",
                          "What you just scanned was not recorded. Please see staff."),
     # wrong input

@@ -180,3 +180,15 @@ def test_technician(snap_compare, app_in, lang):
     async def before(app):
         await app.push_screen(TechScreen())
     snapshot(snap_compare, app_in(lang), before)
+
+
+def test_out_of_service(snap_compare):
+    """Shown at start when the store cannot be opened: both languages at once, no toggle."""
+    from pathlib import Path
+
+    from kiosk_app.out_of_service import OutOfServiceApp
+    from sync_agent.store import StoreError
+
+    app = OutOfServiceApp(Path("/var/lib/kiosk/kiosk.sqlite3"), StoreError("corrupt", "file is not a database"),
+                          retry_s=3600)
+    assert snap_compare(app, terminal_size=SIZE)

@@ -1,7 +1,8 @@
 """The kiosk's SQLite file at its worst: locked by another process for longer than the busy
 timeout, a full disk, a corrupt file at start. The patron is told the return could not be saved
-and why (busy: scan again; full or damaged: see staff); nothing is acknowledged on screen that is not in the outbox, and the
-kiosk takes returns again once the file can be written.
+and why (busy: scan again; full or damaged: see staff), or at start that the kiosk is out of
+service; nothing is acknowledged on screen that is not in the outbox, and the kiosk takes returns
+again once the file can be written.
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from textual.widgets import Static
+
 from bench.app_harness import item_codes, kiosk_on_pty, until
+from kiosk_app.i18n import t
+from kiosk_app.out_of_service import OutOfServiceApp
 from kiosk_app.screens.notice import NoticeScreen
 from sync_agent.outbox import Outbox
+from sync_agent.store import Store, StoreError
 
 HOLD_LOCK = """
 import sqlite3, sys, time
@@ -85,13 +92,44 @@ async def test_a_full_disk_acknowledges_exactly_what_was_stored() -> None:
         assert shown(app) == stored(app)
 
 
-def test_a_corrupt_store_at_start_is_refused_with_the_reason(tmp_path: Path) -> None:
+def test_a_corrupt_store_at_start_shows_out_of_service_with_the_reason(tmp_path: Path) -> None:
+    """`kiosk run` on a damaged file says why on stderr (for journald) and keeps the patron's
+    screen up with the out-of-service notice, instead of exiting into a restart loop."""
     (tmp_path / "kiosk.sqlite3").write_bytes(b"this is not a database" * 200)
     env = dict(os.environ, KIOSK_DATA_DIR=str(tmp_path), KIOSK_API_URL="http://127.0.0.1:9",
                TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver")
     env.pop("KIOSK_SCANNER_PORT", None)
-    done = subprocess.run([str(Path(sys.executable).parent / "kiosk"), "run"], env=env, capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
-    assert done.returncode == 1
-    assert "cannot open the store" in done.stderr and "corrupt" in done.stderr
+    kiosk = subprocess.Popen([str(Path(sys.executable).parent / "kiosk"), "run"], env=env, text=True,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert kiosk.stderr is not None
+        line = kiosk.stderr.readline()
+        assert "cannot open the store" in line and "corrupt" in line
+        with pytest.raises(subprocess.TimeoutExpired):
+            kiosk.wait(2)  # still showing the notice, not exited
+    finally:
+        kiosk.kill()
+        kiosk.wait(10)
     assert (tmp_path / "kiosk.sqlite3").read_bytes() == b"this is not a database" * 200
+
+
+async def test_the_out_of_service_screen_tells_why_and_hands_over_a_repaired_store(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    path.write_bytes(b"this is not a database" * 200)
+    with pytest.raises(StoreError) as error:
+        Store.open(path)
+    app = OutOfServiceApp(path, error.value, retry_s=0.1)
+    async with app.run_test(size=(100, 32)) as pilot:
+        text = " ".join(str(widget.render()) for widget in app.query(Static))
+        assert t("ko", "out_of_service") in text and t("en", "out_of_service") in text
+        assert t("ko", "why_store_corrupt") in text and t("en", "why_store_corrupt") in text
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.3)
+        assert app.is_running, "a patron must not be able to close it"
+        path.unlink()  # the technician moved the damaged file away
+        for _ in range(50):
+            if not app.is_running:
+                break
+            await pilot.pause(0.1)
+    assert isinstance(app.return_value, Store)
+    app.return_value.close()
