@@ -39,9 +39,18 @@ async def wait_for(pilot, predicate: Callable[[], bool], what: str, timeout_s: f
         await pilot.pause(0.05)
 
 
+async def click(pilot, selector: str) -> None:
+    """Click a panel control once the current screen's panel has composed it: each new screen
+    gets its panel asynchronously, and a click before that lands on nothing."""
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query(selector)), f"{selector} on screen")
+    await pilot.click(selector)
+
+
 async def tap(pilot, list_id: str, code: str) -> None:
     """Select a code in the panel's list, as a tap (or Enter) on it does."""
-    options = pilot.app.screen.query_one(f"DemoPanel #{list_id}")
+    selector = f"DemoPanel #{list_id}"
+    await wait_for(pilot, lambda: bool(pilot.app.screen.query(selector)), f"{selector} on screen")
+    options = pilot.app.screen.query_one(selector)
     options.focus()
     options.highlighted = options.get_option_index(code)
     await pilot.press("enter")
@@ -86,7 +95,7 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
                 # Book management down: a borrow answers with the busy fallback, nothing borrowed.
                 app.end_session()
                 await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
-                await pilot.click("#demo-book_down")
+                await click(pilot, "#demo-book_down")
                 await wait_for(pilot, lambda: stack.faults.book_down and app.note == "", "fault applied")
                 assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True
                 await tap(pilot, "demo-cards", CARD)
@@ -98,20 +107,20 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
 
                 # Back up, from the panel over the notice: the same label borrows the book.
                 assert app.screen.query(DemoPanel), "the panel is on the notice too"
-                await pilot.click("#demo-book_down")
+                await click(pilot, "#demo-book_down")
                 await wait_for(pilot, lambda: not stack.faults.book_down and app.note == "", "book up")
                 await asyncio.sleep(app.settings.duplicate_window_s)   # a new scan, not a repeat
                 await tap(pilot, "demo-labels", RESERVED_FOR_HER)
                 await wait_for(pilot, lambda: len(app.session.borrows) == 1, "borrowed")
                 assert isinstance(app.screen, MemberScreen)
 
-                await pilot.click("#demo-payment_slow")
+                await click(pilot, "#demo-payment_slow")
                 await wait_for(pilot, lambda: stack.faults.payment_slow and app.note == "", "slow payment")
                 faults = httpx.get(stack.url + "/admin/faults").json()
                 assert faults["payment"]["latency_ms"] == [400, 620]
                 assert faults["book"]["down"] is False and faults["rental"]["down"] is False
 
-                await pilot.click("#demo-quit")
+                await click(pilot, "#demo-quit")
                 await wait_for(pilot, lambda: not app.is_running, "app exit", timeout_s=10)
         assert app.allow_exit
     assert not any(alive(pid) for pid in children), "stand-in and agent stopped and reaped"
@@ -122,9 +131,9 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
         async with CentralClient(settings, store, owner="app") as client:
             app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
             async with app.run_test(size=SIZE) as pilot:
-                await pilot.click("#demo-book_down")
+                await click(pilot, "#demo-book_down")
                 await wait_for(pilot, lambda: stack.faults.book_down and app.note == "", "book down")
-                await pilot.click("#demo-central_unreachable")
+                await click(pilot, "#demo-central_unreachable")
                 await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "",
                                "stand-in stopped")
                 with pytest.raises(httpx.ConnectError):
@@ -133,7 +142,7 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
                 await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "return waits in the outbox")
                 await wait_for(pilot, lambda: not app.online, "offline indicator")
 
-                await pilot.click("#demo-central_unreachable")
+                await click(pilot, "#demo-central_unreachable")
                 await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "drained after recovery",
                                timeout_s=30)
                 assert httpx.get(stack.url + "/health").status_code == 200
