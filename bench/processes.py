@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+from kiosk_app.demo_stack import free_port, wait_healthy
+
+__all__ = ["BIN", "Process", "free_port", "wait_healthy"]
 
 BIN = Path(sys.executable).parent
 """Where the console scripts of this environment live (kiosk, kiosk-sync, kiosk-backend)."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
-    """Until the stand-in at ``url`` answers ``/health``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the stand-in at {url} did not start")
-        time.sleep(0.05)
 
 
 class Process:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import socket
 import tempfile
 import time
 import uuid
@@ -25,6 +24,7 @@ import httpx
 from backend_stub.app import create_app
 from backend_stub.db import stamp
 from backend_stub.server import CentralServer
+from bench.processes import free_port
 from bench.report import Figure, table
 from sync_agent.client import CentralClient
 from sync_agent.outbox import Outbox
@@ -60,12 +60,6 @@ def _serve(db_path: Path, port: int, ready) -> None:  # noqa: ANN001 - a multipr
     ready.set()
     while True:
         time.sleep(3600)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Central:

@@ -35,6 +35,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_healthy(url: str, timeout_s: float = 30.0, process: subprocess.Popen | None = None,
+                 log: Path | None = None) -> None:
+    """Until the stand-in at ``url`` answers ``/health``; fails at once if ``process`` exits."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the stand-in exited with {process.returncode}; see {log}")
+        try:
+            if httpx.get(url + "/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the stand-in at {url} did not answer in {timeout_s:.0f} s")
+        time.sleep(0.05)
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process exactly ``settings`` (other ``KIOSK_*``
     variables of the caller removed)."""
@@ -102,19 +119,7 @@ class DemoStack:
             _script("kiosk-backend"), "--host", "127.0.0.1", "--port", str(self.port),
             "--db", str(self.folder / "central.sqlite3"), "--faults", "--seed", "0",
             "--log-level", "warning"], "central.log")
-        deadline = time.monotonic() + START_WAIT_S
-        while True:
-            if self.central.poll() is not None:
-                raise RuntimeError(f"the stand-in exited with {self.central.returncode}; "
-                                   f"see {self.folder / 'central.log'}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the stand-in did not answer in {START_WAIT_S:.0f} s")
-            time.sleep(0.05)
+        wait_healthy(self.url, START_WAIT_S, self.central, self.folder / "central.log")
         self._apply_service_faults()
 
     def stop_central(self) -> None:
