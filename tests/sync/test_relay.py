@@ -26,6 +26,14 @@ def relay_for(store: Store, url: str, tmp_path: Path, **overrides) -> Relay:
     return Relay(store, CentralClient(settings, store, owner="agent"), settings)
 
 
+async def until(predicate, timeout_s: float = 10.0) -> None:
+    """Wait for a state the relay reaches, not for a guessed time."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "state not reached"
+        await asyncio.sleep(0.02)
+
+
 def rentals(central, status: str) -> list[dict]:
     return httpx.get(f"{central.url}/rentals", params={"status": status}).json()
 
@@ -104,7 +112,9 @@ async def test_retry_after_is_honoured(hostile, store, outbox, tmp_path) -> None
     entry = outbox.append_return(AVAILABLE, datetime.now(UTC))
     relay = relay_for(store, hostile.url, tmp_path)
     task = asyncio.create_task(relay.run())
-    await asyncio.sleep(0.8)
+    await until(lambda: outbox.get(entry.id).attempts == 1
+                and outbox.get(entry.id).status is Status.PENDING)
+    await asyncio.sleep(0.5)  # a relay that ignored Retry-After would send again within this
     relay.stop()
     await asyncio.wait_for(task, 5)
     sends = [seen for seen in hostile.seen if seen.path == "/kiosk/returns"]
@@ -120,7 +130,8 @@ async def test_outage_piles_up_returns_then_every_one_arrives_once(central, stor
     entries = [outbox.append_return(code, datetime.now(UTC)) for code in barcodes]
     relay = relay_for(store, central.url, tmp_path, breaker_failure_threshold=2, breaker_reset_s=0.4)
     task = asyncio.create_task(relay.run())
-    await asyncio.sleep(1.0)
+    await until(lambda: snapshot(store)["breakers"].get("agent", {}).get("returns", {}).get("state")
+                in ("open", "half-open") and (snapshot(store)["oldest_pending_age_s"] or 0) >= 0.9)
     during = snapshot(store)
     assert during["pending"] + during["in_flight"] == len(barcodes) and during["delivered"] == 0
     assert during["breakers"]["agent"]["returns"]["state"] in ("open", "half-open")
