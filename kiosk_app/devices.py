@@ -1,11 +1,16 @@
 """The serial scanner and card reader, wired to the app: configs from settings, callbacks that
 post messages (the reader threads never touch the screen), and status written to the store so that
-``kiosk-sync status`` and the technician screen see the devices too."""
+``kiosk-sync status`` and the technician screen see the devices too.
+
+A driver reports status after every read (its counters change), but the store copy is for other
+processes: a state change is written at once, counter changes at most once a second, so a burst of
+scans does not put an fsync'd write per scan beside the returns competing for the same file."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 
 from textual.app import App
 
@@ -19,6 +24,9 @@ from sync_agent.status import record_device_status
 from sync_agent.store import Store, StoreError
 
 log = logging.getLogger(__name__)
+
+RECORD_EVERY_S = 1.0
+"""Counter-only status changes are written to the store at most this often per device."""
 
 
 def device_configs(settings: Settings) -> list[DeviceConfig]:
@@ -42,6 +50,10 @@ class Devices:
         self.store = store
         self.devices = [SerialDevice(config, self._scan, self._status, self._reject)
                         for config in configs]
+        self._lock = threading.Lock()
+        self._latest: dict[str, DeviceStatus] = {}
+        self._recorded_state: dict[str, tuple[str, str | None]] = {}
+        self._timers: dict[str, threading.Timer] = {}
 
     def start(self) -> None:
         for device in self.devices:
@@ -50,6 +62,12 @@ class Devices:
     def stop(self) -> None:
         for device in self.devices:
             device.stop()
+        with self._lock:
+            timers, self._timers = list(self._timers.values()), {}
+        for timer in timers:
+            timer.cancel()
+        for status in list(self._latest.values()):
+            self._record(status)
 
     def statuses(self) -> list[DeviceStatus]:
         return [device.status for device in self.devices]
@@ -65,7 +83,29 @@ class Devices:
         self.app.post_message(DeviceChanged(status))
         if self.store is None:
             return
+        with self._lock:
+            self._latest[status.name] = status
+            if (status.state, status.reason) == self._recorded_state.get(status.name):
+                if status.name not in self._timers:  # counters only: one write a second at most
+                    timer = threading.Timer(RECORD_EVERY_S, self._flush, (status.name,))
+                    timer.daemon = True
+                    self._timers[status.name] = timer
+                    timer.start()
+                return
+        self._record(status)
+
+    def _flush(self, name: str) -> None:
+        with self._lock:
+            self._timers.pop(name, None)
+            status = self._latest[name]
+        self._record(status)
+
+    def _record(self, status: DeviceStatus) -> None:
+        assert self.store is not None
         try:
             record_device_status(self.store, status.name, dataclasses.asdict(status))
         except StoreError as exc:
             log.warning("device %s: status not recorded: %s", status.name, exc)
+            return
+        with self._lock:
+            self._recorded_state[status.name] = (status.state, status.reason)

@@ -1,0 +1,27 @@
+"""Device status reaches the store for other processes (kiosk-sync status): a state change at
+once, a burst of scans as a few counter writes, and the last counts never left behind."""
+
+from __future__ import annotations
+
+import asyncio
+from unittest import mock
+
+from bench.app_harness import item_codes, kiosk_on_pty, until
+from kiosk_app import devices
+from sync_agent.status import device_statuses
+
+
+async def test_a_burst_of_scans_is_recorded_in_few_writes_and_ends_exact() -> None:
+    codes = item_codes(40, start=950_000)
+    with mock.patch.object(devices, "record_device_status", wraps=devices.record_device_status) as record:
+        async with kiosk_on_pty() as (app, scanner, _pilot):
+            store = app.lending.store
+            await until(lambda: device_statuses(store).get("scanner", {}).get("state") == "connected")
+            for code in codes:  # one read each, as a patron scanning a stack of books
+                scanner.scan(code)
+                await asyncio.sleep(0.02)
+            await until(lambda: device_statuses(store)["scanner"]["good"] == len(codes), timeout_s=15)
+            writes_for_burst = record.call_count
+            scanner.unplug()
+            await until(lambda: device_statuses(store)["scanner"]["state"] == "reconnecting", timeout_s=5)
+    assert writes_for_burst < len(codes) // 4, writes_for_burst
