@@ -25,7 +25,7 @@ from kiosk_app.devices import Devices, device_configs
 from kiosk_app.fines import LIBRARY_TZ
 from kiosk_app.i18n import Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
-from kiosk_app.lending import BUSY, Lending, Offer, Refusal
+from kiosk_app.lending import BUSY, Lending, Offer, Outcome, Refusal
 from kiosk_app.logbook import RecentLines
 from kiosk_app.messages import DeviceChanged, Scanned, ScanRejected
 from kiosk_app.receipt import Receipt, print_receipt
@@ -68,7 +68,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _outcome_name(outcome: BorrowLine | Offer | Refusal) -> str:
+def _outcome_name(outcome: Outcome) -> str:
     """One word for the log: borrowed, queued, offer, busy (the fallback) or the refusal's key."""
     if isinstance(outcome, BorrowLine):
         return "queued" if outcome.queued else "borrowed"
@@ -206,11 +206,10 @@ class KioskApp(App[None]):
 
     async def _return(self, code: str) -> None:
         session = self.session
-        line = await self.lending.return_book(code, self.clock(), session.patron, self.online)
+        line = await self.lending.return_book(session, code, self.clock(), self.online)
         if session is not self.session:
             return
-        session.returns.append(line)
-        log.info("return acknowledged: item %s", code)
+        log.info("return %s: item %s", line.outcome.value, code)
         if isinstance(self.screen, ReturnScreen):
             await self.screen.add_line(line)
         else:
@@ -219,7 +218,7 @@ class KioskApp(App[None]):
     async def _open_member(self, card: str) -> None:
         session = self.session
         self.working = True
-        found = await self.lending.open_member(card, self.clock())
+        found = await self.lending.open_member(card, self.clock(), session.id)
         if session is not self.session:
             return
         if isinstance(found, Refusal):
@@ -240,19 +239,18 @@ class KioskApp(App[None]):
                  (time.perf_counter() - started) * 1000, _outcome_name(outcome), breaker)
         await self._borrowed(session, outcome)
 
-    async def _borrowed(self, session: Session, outcome: BorrowLine | Offer | Refusal) -> None:
+    async def _borrowed(self, session: Session, outcome: Outcome) -> None:
         self.working = False
         if session is not self.session:
             return
         if isinstance(outcome, BorrowLine):
-            session.borrows.append(outcome)
             assert session.patron is not None
             log.info("borrow shown: item %s member %d due %s%s", outcome.barcode, session.patron.member.id,
                      outcome.due_at.isoformat(), " (queued offline)" if outcome.queued else "")
             await self.show_base(MemberScreen)
         elif isinstance(outcome, Offer):
             await self.show_base(MemberScreen)
-            await self.push_screen(OfferScreen(outcome.book), self._offer_answered(session, outcome))
+            await self.push_screen(OfferScreen(outcome), self._offer_answered(session, outcome))
         else:
             await self.show_base(MemberScreen)
             await self.show_notice(outcome)
@@ -265,7 +263,7 @@ class KioskApp(App[None]):
 
     async def _reserve_and_borrow(self, session: Session, offer: Offer) -> None:
         await self._set_working(True)
-        outcome = await self.lending.reserve_and_borrow(session, offer.book, self.clock())
+        outcome = await self.lending.reserve_and_borrow(session, offer, self.clock())
         await self._borrowed(session, outcome)
 
     async def _set_working(self, working: bool) -> None:
@@ -283,9 +281,8 @@ class KioskApp(App[None]):
         async def cancel() -> None:
             if any(line.barcode == entry.barcode for line in session.cancels):
                 return  # a second tap before the screen caught up
-            line = await self.lending.cancel(session, entry, self.clock())
+            await self.lending.cancel(session, entry, self.clock())
             if session is self.session:
-                session.cancels.append(line)
                 await self.show_base(MemberScreen)
         self.enqueue(cancel)
 
@@ -330,7 +327,7 @@ class KioskApp(App[None]):
     def finish_visit(self) -> None:
         """"Done": the receipt if anything happened, else straight back to the welcome screen."""
         async def finish() -> None:
-            if self.session.borrows or self.session.returns or self.session.cancels:
+            if self.session.has_lines:
                 self.receipt_note = None
                 await self.show_base(ReceiptScreen)
             else:
@@ -358,6 +355,7 @@ class KioskApp(App[None]):
             await self.pop_screen()
         if not isinstance(self.screen, WelcomeScreen):
             await self.switch_screen(WelcomeScreen())
+        await self.lending.end_visit(self.session)
         self.session = self._new_session()
         self.receipt_note = None
         self.working = False

@@ -36,6 +36,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "{days} day(s) late · estimated fine {amount} won"),
     "scan_next_return": ("다음 책을 스캔하거나 '완료'를 누르세요.",
                          "Scan the next book, or tap Done."),
+    "return_unchecked": ("반납이 저장되었습니다. 도서관 시스템에서 확인한 뒤 처리됩니다.",
+                         "Return saved; the library system will check it."),
+    "return_already": ("이미 반납된 책입니다. 다시 처리하지 않았습니다.",
+                       "Already returned; nothing more to do."),
+    "return_not_on_loan": ("대출 중인 책이 아닙니다. 안내데스크에 맡겨 주세요.",
+                           "This book is not on loan. Please leave it at the desk."),
+    "return_on_hold": ("예약 보관 중인 책입니다. 본인 예약이면 회원증을 먼저 스캔해 대출하고, 아니면 예약 서가에 놓아 주세요.",
+                       "This book is on hold. If it is yours, scan your card first to borrow it; "
+                       "otherwise please put it on the hold shelf."),
     "unknown_title": ("(제목 정보 없음)", "(title not available)"),
     "earlier_returns": ("이전 반납 {count}권은 영수증에 있습니다.", "{count} earlier return(s) are on the receipt."),
     # member
@@ -56,12 +65,46 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "Borrow saved · due {date} · confirmed when the library system is back."),
     "working": ("처리 중입니다…", "One moment…"),
     "visit_borrowed_offline": ("대출 저장됨 · 반납 예정일 {date}", "Borrow saved · due {date}"),
-    "visit_return_saved": ("반납 저장됨 · 자동 전송", "Return saved · sent automatically"),
-    "visit_cancelled": ("예약 취소 접수 · 환불 예정", "Cancelled · refund on its way"),
+    "visit_cancelled": ("예약 취소 접수 · {fee}원 환불 예정", "Cancelled · {fee} won refund on its way"),
+    "visit_reserved": ("예약됨 · 수수료 {fee}원 결제", "Reserved · fee {fee} won paid"),
+    "visit_rent_unconfirmed": ("대출 확인 안 됨 · 인정되지 않음", "Loan not confirmed · does not count"),
+    "visit_reserve_unconfirmed": ("예약 확인 안 됨 · 인정되지 않음",
+                                  "Reservation not confirmed · does not count"),
+    # what became of earlier visits' unconfirmed borrows and reservations
+    "earlier_heading": ("지난 이용 결과", "From your earlier visits"),
+    "earlier_reserve_undone": ("{time} 예약 '{title}'은(는) 확인되지 않아 취소되었고 {fee}원이 환불되었습니다.",
+                               "The reservation of '{title}' from your visit at {time} could not be "
+                               "confirmed: it was cancelled and {fee} won refunded."),
+    "earlier_reserve_undoing": ("{time} 예약 '{title}'은(는) 확인되지 않아 취소 중이며 {fee}원이 환불됩니다.",
+                                "The reservation of '{title}' from your visit at {time} could not be "
+                                "confirmed: it is being cancelled and {fee} won will be refunded."),
+    "earlier_reserve_not_made": ("{time} 예약 '{title}'은(는) 기록되지 않았습니다. 결제된 금액은 없습니다.",
+                                 "The reservation of '{title}' from your visit at {time} was never "
+                                 "made; nothing was charged."),
+    "earlier_rent_undone": ("{time} 대출 '{title}'은(는) 확인되지 않아 반납 처리되었습니다. 연체료는 없습니다.",
+                            "The loan of '{title}' from your visit at {time} could not be confirmed: "
+                            "it was returned for you, with no fine."),
+    "earlier_rent_undoing": ("{time} 대출 '{title}'은(는) 확인되지 않아 반납 처리 중입니다. 연체료는 없습니다.",
+                             "The loan of '{title}' from your visit at {time} could not be confirmed: "
+                             "it is being returned for you, with no fine."),
+    "earlier_rent_not_made": ("{time} 대출 '{title}'은(는) 기록되지 않았습니다.",
+                              "The loan of '{title}' from your visit at {time} was never recorded."),
+    "earlier_rent_checking": ("{time} 대출 '{title}'의 결과를 아직 확인하고 있습니다.",
+                              "The loan of '{title}' from your visit at {time} is still being checked."),
+    "earlier_reserve_checking": ("{time} 예약 '{title}'의 결과를 아직 확인하고 있습니다.",
+                                 "The reservation of '{title}' from your visit at {time} is still being "
+                                 "checked."),
+    "earlier_rent_see_desk": ("{time} 대출 '{title}'을(를) 자동으로 처리하지 못했습니다. 안내데스크에 문의해 주세요.",
+                              "The loan of '{title}' from your visit at {time} could not be settled "
+                              "automatically: please ask at the desk."),
+    "earlier_reserve_see_desk": ("{time} 예약 '{title}'을(를) 자동으로 처리하지 못했습니다. 안내데스크에 문의해 주세요.",
+                                 "The reservation of '{title}' from your visit at {time} could not be "
+                                 "settled automatically: please ask at the desk."),
     # reserve and borrow
     "reserve_offer_title": ("예약되지 않은 책입니다", "This book is not reserved for you"),
-    "reserve_offer_body": ("'{title}'은(는) 대출 가능합니다. 예약(결제 포함)과 대출을 한 번에 하시겠어요?",
-                           "'{title}' is available. Reserve it (with payment) and borrow it in one step?"),
+    "reserve_offer_body": ("'{title}'은(는) 대출 가능합니다. 예약 수수료 {fee}원을 결제하고 예약과 대출을 한 번에 하시겠어요?",
+                           "'{title}' is available. Reserve it for a fee of {fee} won and borrow it "
+                           "in one step?"),
     "reserve_and_borrow": ("예약하고 빌리기", "Reserve and borrow"),
     # refusals: what happened, and what to do next
     "why_reserved_for_other": ("이 책은 다른 회원이 예약한 책입니다.", "This book is reserved for another member."),
@@ -89,6 +132,28 @@ STRINGS: dict[str, tuple[str, str]] = {
                  "Lending is busy, please try again in a minute."),
     "next_busy": ("대출 기록은 남지 않았습니다. 반납은 지금도 가능합니다.",
                   "Nothing has been borrowed. Returns still work now."),
+    "why_payment_busy": ("결제 서비스가 혼잡합니다. 1분 후 다시 시도해 주세요.",
+                         "Payment is busy, please try again in a minute."),
+    "next_payment_busy": ("예약되지 않았고 결제된 금액도 없습니다. 반납은 지금도 가능합니다.",
+                          "Nothing was reserved and nothing was charged. Returns still work now."),
+    "why_rent_unconfirmed": ("도서관 시스템의 응답이 없어 대출을 확인하지 못했습니다.",
+                             "The library system did not answer, so this loan could not be confirmed."),
+    "next_rent_unconfirmed": ("이 대출은 인정되지 않습니다. 1분 후 책을 다시 스캔하거나 안내데스크에 맡겨 주세요. "
+                              "기록되었더라도 자동으로 취소되며 연체료는 없습니다.",
+                              "This loan does not count. Scan the book again in a minute, or leave it "
+                              "at the desk. If it was recorded after all, it is undone automatically, "
+                              "with no fine."),
+    "why_reserve_unconfirmed": ("결제 서비스의 응답이 없어 예약을 확인하지 못했습니다.",
+                                "The payment service did not answer, so the reservation could not be "
+                                "confirmed."),
+    "next_reserve_unconfirmed": ("예약되지 않은 것으로 처리됩니다. 수수료가 결제되었다면 자동으로 환불되며, "
+                                 "다음 이용 때 결과를 알려 드립니다.",
+                                 "It does not count as reserved. If the fee was taken, it is refunded "
+                                 "automatically; your next visit will show what happened."),
+    "next_reserved_kept": ("예약은 완료되었습니다(수수료 {fee}원). 책은 보관됩니다: 잠시 후 다시 스캔해 대출하거나 "
+                           "예약을 취소해 환불받을 수 있습니다.",
+                           "Your reservation is made (fee {fee} won) and the book is held for you: "
+                           "scan it again shortly to borrow it, or cancel the reservation for a refund."),
     "why_offline_limit": ("오프라인 대출은 한 번에 {max}권까지입니다.",
                           "While offline, you can borrow up to {max} books per visit."),
     "next_offline_limit": ("나머지 책은 시스템이 연결된 뒤 빌려 주세요.",
@@ -135,6 +200,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "receipt_returned": ("반납", "Returned"),
     "receipt_borrowed": ("대출", "Borrowed"),
     "receipt_cancelled": ("예약 취소", "Reservation cancelled"),
+    "receipt_reserved": ("예약", "Reserved"),
+    "receipt_unconfirmed": ("확인 안 됨 (인정되지 않음)", "Not confirmed (does not count)"),
+    "receipt_fee": ("수수료 {amount}원 결제", "fee {amount} won paid"),
+    "receipt_refund": ("{amount}원 환불 예정", "{amount} won to be refunded"),
+    "receipt_total_fees": ("결제한 수수료 합계 {amount}원", "Fees paid in total: {amount} won"),
+    "receipt_total_refunds": ("환불 예정 합계 {amount}원", "Refunds due in total: {amount} won"),
     "receipt_total_fine": ("예상 연체료 합계 {amount}원", "Estimated fines in total: {amount} won"),
     "receipt_nothing": ("이번 이용 내역이 없습니다.", "Nothing was borrowed or returned."),
     "receipt_visit": ("이용 번호", "Visit no."),

@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sync_agent.contract import Book, MyPage
+from sync_agent.contract import Book, BookStatus, Circulation, MyPage
 from sync_agent.outbox import Outbox, OutboxEntry
 from sync_agent.store import Store
 
 CATALOG_WATERMARK = "catalog_since"
+_CIRCULATION_OF = {BookStatus.RENTED: Circulation.ON_LOAN, BookStatus.RESERVED: Circulation.ON_HOLD,
+                   BookStatus.AVAILABLE: Circulation.ON_SHELF, BookStatus.WITHDRAWN: Circulation.WITHDRAWN}
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,20 @@ class ReadModel:
         row = rows[0]
         return Book(id=row["book_id"], barcode=row["barcode"], isbn=row["isbn"], title=row["title"],
                     author=row["author"], status=row["status"], updated_at=row["updated_at"])
+
+    def local_circulation(self, barcode: str) -> Circulation | None:
+        """Whether a copy is on loan as far as this kiosk knows without the central side: a borrow
+        made or saved here, a cached member's loan, or the catalog's last status; None if the kiosk
+        knows nothing of the copy."""
+        rows = self.store.rows(
+            "SELECT (SELECT 1 FROM outbox WHERE barcode = :b AND kind = 'rent' AND status IN "
+            "('pending', 'in_flight') AND told = 'queued') AS queued, "
+            "(SELECT 1 FROM loan_index WHERE barcode = :b) AS cached_loan, "
+            "(SELECT status FROM catalog WHERE barcode = :b AND book_id IS NOT NULL) AS status",
+            {"b": barcode})[0]
+        if rows["queued"] or rows["cached_loan"]:
+            return Circulation.ON_LOAN
+        return _CIRCULATION_OF.get(rows["status"]) if rows["status"] else None
 
     def upsert_books(self, books: Iterable[Book], watermark: datetime | None = None) -> int:
         """Store copies from the central side (and the next ``updatedSince``) in one transaction."""

@@ -13,7 +13,10 @@ the claim: the entry goes back to pending with its next attempt time, so the app
 the kinds behind it until its reset time.
 
 Outcomes: 2xx (or a repeat the server reports as already applied) → delivered, with the answer;
-409/422/other 4xx/404 → dead letter with the reason, kept for the technician.
+409/422/other 4xx/404 → dead letter with the reason, kept for the technician. An *intent* the
+patron was not told of (``Told.ASKING`` / ``Told.UNDO``, see :mod:`sync_agent.outbox`) is settled
+the other way round: applied → delivered *and* its compensation appended in the same transaction
+(cancel with refund, or return); refused → declined, nothing to undo and nothing for a technician.
 
 Shutdown: :meth:`Relay.stop` stops new claims and lets the deliveries in hand finish and settle;
 cancellation gives their claims back. Either way no entry is left in flight.
@@ -39,9 +42,19 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from sync_agent.client import DEPENDENCY_OF_KIND, Busy, CentralClient, NotFound, Ok, Refused
-from sync_agent.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, owner_id
+from sync_agent.client import DEPENDENCY_OF_KIND, CentralClient
+from sync_agent.outbox import (
+    UNDONE_IF_APPLIED,
+    Kind,
+    Outbox,
+    OutboxEntry,
+    Settlement,
+    Status,
+    compensation_for,
+    owner_id,
+)
 from sync_agent.read_model import ReadModel
+from sync_agent.results import Busy, BusyReason, InDoubt, NotFound, Ok, Refused, Unanswered, describe
 from sync_agent.settings import Settings
 from sync_agent.status import record_success
 from sync_agent.store import Store, StoreError
@@ -56,12 +69,15 @@ REFRESH_EVERY_S = 60.0
 SESSION_VIEW_AGE_S = 900.0
 PRUNE_EVERY_S = 3600.0
 STORE_RETRY_S = 2.0
+ALREADY_UNDONE = ("not_reserved", "not_rented")
+"""A compensation refused with these finds nothing left to undo: the hold expired (and was
+refunded), or the loan was returned some other way."""
 
 
 class _Retryable(Exception):
-    def __init__(self, busy: Busy) -> None:
-        super().__init__(busy.reason)
-        self.busy = busy
+    def __init__(self, result: Unanswered) -> None:
+        super().__init__(result.reason.value)
+        self.result = result
 
 
 def backoff_s(attempt: int, retry_after_s: float | None) -> float:
@@ -75,7 +91,7 @@ def backoff_s(attempt: int, retry_after_s: float | None) -> float:
 
 def _wait(retry_state: RetryCallState) -> float:
     exc = retry_state.outcome.exception() if retry_state.outcome else None
-    retry_after = exc.busy.retry_after_s if isinstance(exc, _Retryable) else None
+    retry_after = exc.result.retry_after_s if isinstance(exc, _Retryable) else None
     return backoff_s(retry_state.attempt_number, retry_after)
 
 
@@ -84,6 +100,20 @@ class _stop_if_long_wait(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         return retry_state.upcoming_sleep > MAX_IN_CLAIM_WAIT_S
+
+
+@dataclass(frozen=True)
+class Asked:
+    """How asking an intent while the patron waited ended: the last answer, and whether any
+    attempt may have been applied (then a later Busy does not make it "not done")."""
+
+    result: Ok[Any] | Refused | NotFound | Busy | InDoubt
+    doubted: bool
+    attempts: int
+
+    @property
+    def in_doubt(self) -> bool:
+        return isinstance(self.result, InDoubt) or (isinstance(self.result, Busy) and self.doubted)
 
 
 @dataclass
@@ -207,6 +237,34 @@ class Relay:
                 self._release([claimed[0].id])
                 raise
 
+    # -- asking while the patron waits (the app) ---------------------------------------------
+
+    async def ask(self, entry: OutboxEntry, budget_s: float, *, doubted: bool = False) -> Asked:
+        """Send an intent the app holds the claim of, asking again under the same key while the
+        answer is in doubt and ``budget_s`` allows another whole call; the caller settles it.
+
+        A Busy before any doubt returns at once (the seed's "come back shortly" within
+        milliseconds: nothing was applied), unless an earlier try was already in doubt
+        (``doubted``: an intent asked again). The key makes every repeat safe: the central side
+        replays its first answer instead of acting twice."""
+        deadline = time.monotonic() + budget_s
+        attempts = 0
+        while True:
+            result = await self.client.deliver(entry)
+            attempts += 1
+            doubted = doubted or isinstance(result, InDoubt)
+            if not isinstance(result, Busy | InDoubt) or not doubted:
+                return Asked(result, doubted, attempts)
+            wait = backoff_s(attempts, result.retry_after_s)
+            if time.monotonic() + wait + self.client.timeout_s > deadline:
+                return Asked(result, doubted, attempts)
+            await asyncio.sleep(wait)
+
+    async def reclaim(self, entry: OutboxEntry) -> OutboxEntry | None:
+        """Take back an unsettled intent to ask it again (the patron tries once more), or None if
+        another process holds it or it was settled meanwhile."""
+        return await asyncio.to_thread(self.outbox.claim_entry, entry.id, self.owner, self.lease_s)
+
     # -- plumbing ----------------------------------------------------------------------------
 
     async def _pump(self, *, due_only: bool, deadline: float = math.inf) -> list[Settlement]:
@@ -267,28 +325,39 @@ class Relay:
             async for attempt in retrying:
                 with attempt:
                     result = await self.client.deliver(entry)
-                    if not (isinstance(result, Busy) and result.reason == "breaker_open"):
+                    if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
                         sent += 1
-                    if isinstance(result, Busy):
+                    if isinstance(result, Busy | InDoubt):
                         raise _Retryable(result)
         except _Retryable as exc:
-            busy = exc.busy
-            wait = backoff_s(entry.attempts + max(sent, 1), busy.retry_after_s)
-            return Settlement(entry.id, Status.PENDING, sent, error=f"{busy.service}: {busy.reason}",
+            wait = backoff_s(entry.attempts + max(sent, 1), exc.result.retry_after_s)
+            return Settlement(entry.id, Status.PENDING, sent, error=describe(exc.result),
                               next_attempt_at=time.time() + wait)
+        return self.settlement(entry, result, sent)
+
+    def settlement(self, entry: OutboxEntry, result: Ok[Any] | Refused | NotFound,
+                   sent: int = 1) -> Settlement:
+        """What a final answer means for ``entry``, given what the patron was told of it."""
+        undo = entry.told in UNDONE_IF_APPLIED
         if isinstance(result, Ok):
             response: dict[str, Any] = {"status": result.status, "replayed": result.replayed,
                                         "body": result.value}
-            return Settlement(entry.id, Status.DELIVERED, sent, response=response)
+            compensation = compensation_for(entry, result.value, self.settings.id) if undo else None
+            if compensation is not None:
+                log.warning("entry %d (%s %s) was applied although the patron was not told so: "
+                            "undoing it with a %s", entry.id, entry.kind, entry.barcode, compensation.kind)
+            return Settlement(entry.id, Status.DELIVERED, sent, response=response,
+                              compensation=compensation)
         if isinstance(result, Refused):
-            log.warning("entry %d (%s %s) refused: %s", entry.id, entry.kind, entry.barcode, result.code)
-            return Settlement(entry.id, Status.DEAD, sent, error=f"{result.code}: {result.message}",
-                              response={"status": result.status, "code": result.code,
-                                        "message": result.message})
-        assert isinstance(result, NotFound)
-        log.warning("entry %d (%s %s): not found", entry.id, entry.kind, entry.barcode)
-        return Settlement(entry.id, Status.DEAD, sent, error=f"not_found: {result.message}",
-                          response={"status": 404, "code": "not_found", "message": result.message})
+            code, message, status = result.code, result.message, result.status
+        else:
+            code, message, status = "not_found", result.message, 404
+        settled_already = entry.compensates is not None and code in ALREADY_UNDONE
+        outcome = Status.DECLINED if undo or settled_already else Status.DEAD
+        log.warning("entry %d (%s %s) %s: %s", entry.id, entry.kind, entry.barcode,
+                    "refused" if outcome is Status.DEAD else "declined, nothing to undo", code)
+        return Settlement(entry.id, outcome, sent, error=f"{code}: {message}",
+                          response={"status": status, "code": code, "message": message})
 
     async def _idle_wait(self) -> float:
         """Nothing claimable: how long until an entry falls due or a breaker lets a trial through."""

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         "deny", description="whether borrowing is queued when the central API is unreachable")
     offline_max_items: int = Field(3, ge=1, le=20, description="offline borrows per session")
     offline_due_days: int = Field(14, ge=1, le=60, description="loan period shown for offline borrows")
+    borrow_wait_s: float = Field(
+        3.0, ge=0.5, le=30,
+        description="how long a patron waits for a borrow or reservation whose answer was lost "
+                    "to be asked again before the screen says it could not be confirmed")
     session_timeout_s: int = Field(60, ge=10, le=600,
                                    description="inactivity before a patron's session ends")
     tech_pin_hash: SecretStr | None = Field(None, description="scrypt hash of the technician PIN")

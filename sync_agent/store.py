@@ -112,7 +112,18 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db["counters"].create({"name": str, "value": int}, pk="name", not_null={"value"})
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_create_v1,)
+def _intents_v2(db: sqlite_utils.Database) -> None:
+    """Borrowing as a saga (see sync_agent/outbox.py): what the patron was told of each intent
+    (``told``), the intent a compensation undoes (``compensates``), the visit that made it, when
+    its outcome was shown on a later visit (``reported_at``) and, for a reservation, the copy."""
+    db["outbox"].add_column("told", str)
+    db["outbox"].add_column("compensates", int)
+    db["outbox"].add_column("visit", str)
+    db["outbox"].add_column("reported_at", float)
+    db["outbox"].add_column("book_id", int)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_create_v1, _intents_v2)
 """Forward migrations; migration ``i`` brings the file from version ``i`` to ``i + 1``."""
 
 
