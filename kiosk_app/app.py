@@ -50,7 +50,7 @@ STORE_OUT_OF_ORDER = {
     "disk_full": Refusal("why_store_disk_full", "next_store_staff"),
     "corrupt": Refusal("why_store_corrupt", "next_store_staff"),
     "readonly": Refusal("why_store_unwritable", "next_store_staff"),
-    "io": Refusal("why_store_unwritable", "next_store_staff"),
+    "io": Refusal("why_store_unwritable", "next_store_unsure"),
 }
 """The store cannot take anything until a technician acts: the patron is told why, and to see staff."""
 WRONG_INPUT = {
@@ -234,12 +234,14 @@ class KioskApp(App[None]):
         await self._set_working(True)
         breaker = self.lending.client.breakers.states()["lending"]
         started = time.perf_counter()
+        shown_before = session.shows(code)
         outcome = await self.lending.borrow(session, code, self.clock())
         log.info("borrow of item %s answered in %.1f ms: %s (lending breaker %s)", code,
                  (time.perf_counter() - started) * 1000, _outcome_name(outcome), breaker)
-        await self._borrowed(session, outcome)
+        await self._borrowed(session, outcome, redraw=shown_before)
 
-    async def _borrowed(self, session: Session, outcome: Outcome) -> None:
+    async def _borrowed(self, session: Session, outcome: Outcome, *, redraw: bool = True) -> None:
+        """Show a borrow's outcome; ``redraw`` false lets a plain new loan be added in place."""
         self.working = False
         if session is not self.session:
             return
@@ -247,7 +249,10 @@ class KioskApp(App[None]):
             assert session.patron is not None
             log.info("borrow shown: item %s member %d due %s%s", outcome.barcode, session.patron.member.id,
                      outcome.due_at.isoformat(), " (queued offline)" if outcome.queued else "")
-            await self.show_base(MemberScreen)
+            if isinstance(self.screen, MemberScreen) and not redraw:
+                await self.screen.add_borrow(outcome)  # the common case, without a full redraw
+            else:
+                await self.show_base(MemberScreen)
         elif isinstance(outcome, Offer):
             await self.show_base(MemberScreen)
             await self.push_screen(OfferScreen(outcome), self._offer_answered(session, outcome))
@@ -269,7 +274,7 @@ class KioskApp(App[None]):
     async def _set_working(self, working: bool) -> None:
         self.working = working
         if isinstance(self.screen, MemberScreen):
-            await self.screen.recompose()
+            self.screen.show_working(working)
 
     def cancel_reservation(self, rental_id: int) -> None:
         session = self.session

@@ -174,6 +174,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "out_of_service": ("이 키오스크는 지금 사용할 수 없습니다.", "This kiosk is out of service."),
     "next_out_of_service": ("직원에게 문의해 주세요. 반납은 안내데스크에서 받습니다.",
                             "Please see staff; returns are taken at the desk."),
+    "next_store_unsure": ("방금 스캔한 것이 저장되었는지 확실하지 않습니다. 직원에게 문의해 주세요. 다시 스캔해도 두 번 처리되지 않습니다.",
+                          "The kiosk cannot be sure what you just scanned was saved. Please see staff; "
+                          "scanning it again will not count it twice."),
     "next_store_staff": ("방금 스캔한 것은 기록되지 않았습니다. 직원에게 문의해 주세요.",
                          "What you just scanned was not recorded. Please see staff."),
     # wrong input

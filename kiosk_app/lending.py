@@ -266,7 +266,7 @@ class Lending:
         already changed."""
         patron = session.patron
         assert patron is not None
-        again = await self._reclaim(Kind.RENT, patron.member.id, barcode, session.id)
+        again = await self._reclaim(session, "rent", barcode)
         if again is not None:
             return await self._ask_rent(session, again, _title(patron, barcode))
         if not await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
@@ -298,7 +298,7 @@ class Lending:
         patron = session.patron
         assert patron is not None
         book = offer.book
-        entry = await self._reclaim(Kind.RESERVE, patron.member.id, book.barcode, session.id)
+        entry = await self._reclaim(session, "reserve", book.barcode)
         if entry is None:
             entry = await asyncio.to_thread(
                 self.outbox.begin_reserve, patron.member.id, book.id, book.barcode, now,
@@ -309,6 +309,7 @@ class Lending:
         if isinstance(result, Ok):
             rental = Rental.model_validate(result.value)
             await self._settle(entry, asked, Status.DELIVERED, Told.CONFIRMED)
+            session.settled(book.barcode)
             reserved = ReserveLine(book.barcode, book.title, rental.fee, rental.hold_until)
             session.reservations.append(reserved)
             rented = await self._rent(session, book.barcode, now, title=book.title)
@@ -351,6 +352,7 @@ class Lending:
             await self._settle(entry, asked, Status.DELIVERED, Told.CONFIRMED)
             line = BorrowLine(barcode, title, rental.due_at or self._offline_due(entry.occurred_at),
                               queued=False)
+            session.settled(barcode)
             session.borrows.append(line)
             return line
         if isinstance(result, NotFound | Refused):
@@ -376,9 +378,14 @@ class Lending:
             return Refusal("why_offline_limit", "next_offline_limit", {"max": limit})
         return BUSY
 
-    async def _reclaim(self, kind: Kind, member_id: int, barcode: str,
-                       visit: str) -> OutboxEntry | None:
-        entry = await asyncio.to_thread(self.outbox.open_intent, kind, member_id, barcode, visit)
+    async def _reclaim(self, session: Session, kind: str, barcode: str) -> OutboxEntry | None:
+        """This visit's unconfirmed intent for the copy, taken back to ask again; the store is
+        read only when the visit shows one (the patron was told of every such intent)."""
+        if not any(doubt.kind == kind and doubt.barcode == barcode for doubt in session.doubts):
+            return None
+        assert session.patron is not None
+        entry = await asyncio.to_thread(self.outbox.open_intent, Kind(kind), session.patron.member.id,
+                                        barcode, session.id)
         return await self.relay.reclaim(entry) if entry is not None else None
 
     async def _settle(self, entry: OutboxEntry, asked: Asked, status: Status, told: Told, *,

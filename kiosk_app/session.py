@@ -172,7 +172,12 @@ class Session:
     def mode(self) -> Mode:
         if self.card is not None:
             return Mode.MEMBER
-        return Mode.RETURNING if self.returns else Mode.IDLE
+        return Mode.RETURNING if self.recorded_returns else Mode.IDLE
+
+    @property
+    def recorded_returns(self) -> list[ReturnLine]:
+        """Returns that went into the outbox (the rest only told the patron what to do)."""
+        return [line for line in self.returns if line.outcome.recorded]
 
     @property
     def is_empty(self) -> bool:
@@ -180,7 +185,16 @@ class Session:
 
     @property
     def has_lines(self) -> bool:
-        return bool(self.returns or self.borrows or self.cancels or self.reservations or self.doubts)
+        return bool(self.recorded_returns or self.borrows or self.cancels or self.reservations
+                    or self.doubts)
+
+    def shows(self, barcode: str) -> bool:
+        """Whether this visit already lists the copy as reserved or unconfirmed."""
+        return self.reserved(barcode) or any(doubt.barcode == barcode for doubt in self.doubts)
+
+    def settled(self, barcode: str) -> None:
+        """A try of this copy was confirmed: it is no longer "could not be confirmed"."""
+        self.doubts = [doubt for doubt in self.doubts if doubt.barcode != barcode]
 
     def reserved(self, barcode: str) -> bool:
         return any(line.barcode == barcode for line in self.reservations)

@@ -71,7 +71,9 @@ PRUNE_EVERY_S = 3600.0
 STORE_RETRY_S = 2.0
 ALREADY_UNDONE = ("not_reserved", "not_rented")
 """A compensation refused with these finds nothing left to undo: the hold expired (and was
-refunded), or the loan was returned some other way."""
+refunded), or the loan was returned some other way. Likewise a return answered ``not_rented``:
+the copy is not on loan (returned at the desk, or never lent), so there is nothing to return and
+nothing for a technician; the book itself is on the kiosk's shelf."""
 
 
 class _Retryable(Exception):
@@ -352,7 +354,8 @@ class Relay:
             code, message, status = result.code, result.message, result.status
         else:
             code, message, status = "not_found", result.message, 404
-        settled_already = entry.compensates is not None and code in ALREADY_UNDONE
+        settled_already = (entry.compensates is not None and code in ALREADY_UNDONE) or (
+            entry.kind is Kind.RETURN and code == "not_rented")
         outcome = Status.DECLINED if undo or settled_already else Status.DEAD
         log.warning("entry %d (%s %s) %s: %s", entry.id, entry.kind, entry.barcode,
                     "refused" if outcome is Status.DEAD else "declined, nothing to undo", code)

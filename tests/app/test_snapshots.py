@@ -56,8 +56,7 @@ REFUSALS |= {"member_unknown": MEMBER_UNKNOWN, "book_unknown": BOOK_UNKNOWN, "bu
              "reserve_unconfirmed": RESERVE_UNCONFIRMED,
              "reserved_kept": Refusal("why_busy", "next_reserved_kept", {"fee": "1,000"})}
 REFUSALS |= {action.value: refusal for action, refusal in WRONG_INPUT.items()}
-REFUSALS |= {f"store_{reason}": refusal for reason, refusal in STORE_OUT_OF_ORDER.items()
-             if reason != "io"}  # io shows the same words as readonly
+REFUSALS |= {f"store_{reason}": refusal for reason, refusal in STORE_OUT_OF_ORDER.items()}
 assert isinstance(Action.INVALID.value, str)
 
 

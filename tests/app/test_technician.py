@@ -88,10 +88,13 @@ async def show_tab(pilot, tab):
     await settle(pilot)
 
 
+UNKNOWN_COPY = "30042000009999"
+
+
 async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
     k = kiosk(tech_pin_hash=pin_hash, api_token="s3cret-token", lang="en")
-    for _ in range(2):   # not on loan: the central side refuses both
-        k.lending.outbox.append_return(AVAILABLE, k.app.clock())
+    for _ in range(2):   # a copy the library does not know: the central side refuses both
+        k.lending.outbox.append_return(UNKNOWN_COPY, k.app.clock())
     assert (await k.relay.drain(10)).dead == 2
     async with k.app.run_test(size=SIZE) as pilot:
         await open_technician(pilot, k)
@@ -103,7 +106,7 @@ async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
 
         await show_tab(pilot, "tab-outbox")
         text = screen_text(k.app)
-        assert "dead 2" in text and f"return {AVAILABLE}: not_rented" in text
+        assert "dead 2" in text and f"return {UNKNOWN_COPY}: not_found" in text
         first, second = k.lending.outbox.dead_letters()
         await pilot.click(f"#resolve-{first.id}")
         await wait_for(pilot, lambda: len(k.lending.outbox.dead_letters()) == 1)

@@ -93,17 +93,28 @@ async def test_an_answer_lost_on_the_way_is_resent_and_applied_once(central, sto
 
 
 async def test_a_refusal_becomes_a_dead_letter_with_its_reason(central, store, outbox, tmp_path):
-    entry = outbox.append_return(AVAILABLE, datetime.now(UTC))  # not on loan
+    entry = outbox.append_cancel(2, "30042000000022", 1, datetime.now(UTC))  # a loan, not a reservation
     relay = relay_for(store, central.url, tmp_path)
     result = await relay.drain(10)
     assert result.empty and result.dead == 1
     dead = outbox.get(entry.id)
-    assert dead.status is Status.DEAD and dead.last_error.startswith("not_rented:")
-    assert dead.response == {"status": 409, "code": "not_rented", "message": dead.response["message"]}
+    assert dead.status is Status.DEAD and dead.last_error.startswith("not_reserved:")
+    assert dead.response == {"status": 409, "code": "not_reserved", "message": dead.response["message"]}
     assert outbox.retry_dead(entry.id) == 1 and outbox.get(entry.id).status is Status.PENDING
     await relay.drain(10)
     assert outbox.get(entry.id).status is Status.DEAD and outbox.get(entry.id).attempts == 2
     assert central.key_counts() == {}  # nothing was applied
+
+
+async def test_a_return_of_a_copy_not_on_loan_is_declined_not_a_dead_letter(central, store, outbox,
+                                                                           tmp_path):
+    """Nothing to return (it was returned at the desk, or never lent): nothing for a technician."""
+    entry = outbox.append_return(AVAILABLE, datetime.now(UTC))
+    result = await relay_for(store, central.url, tmp_path).drain(10)
+    assert result.empty and result.dead == 0
+    declined = outbox.get(entry.id)
+    assert declined.status is Status.DECLINED and declined.last_error.startswith("not_rented:")
+    assert central.key_counts() == {}
 
 
 async def test_retry_after_is_honoured(hostile, store, outbox, tmp_path) -> None:
