@@ -13,7 +13,7 @@ from textual.widgets import Button, Static
 from kiosk_app.i18n import fmt_date, fmt_time, fmt_won
 from kiosk_app.screens.common import KioskScreen, TopBar
 from kiosk_app.screens.returns import STATUS_OF
-from kiosk_app.session import Became, Earlier, Session
+from kiosk_app.session import Became, BorrowLine, Earlier, Session
 
 
 EARLIER_TEXT = {
@@ -82,7 +82,7 @@ class MemberScreen(KioskScreen):
         if not ready:
             yield Static(self.tr("none"), classes="empty")
         for entry in ready:
-            with Vertical(classes="row"):
+            with Vertical(classes="row", id=f"hold-{entry.barcode}"):
                 yield Static(escape(entry.title), classes="row-title")
                 if entry.hold_until:
                     yield Static(self.tr("hold_until", date=self._date(entry.hold_until)),
@@ -118,10 +118,7 @@ class MemberScreen(KioskScreen):
                 yield Static(escape(reserved.title or reserved.barcode), classes="row-title")
                 yield Static(self.tr("visit_reserved", fee=fmt_won(reserved.fee)), classes="row-status")
         for line in reversed(session.borrows):
-            status = "visit_borrowed_offline" if line.queued else "borrowed"
-            with Vertical(classes="row borrowed"):
-                yield Static(escape(line.title or line.barcode), classes="row-title")
-                yield Static(self.tr(status, date=self._date(line.due_at)), classes="row-status")
+            yield self._borrow_row(line)
         for line in reversed(session.returns):
             with Vertical(classes="row" if line.outcome.recorded else "row not-returned"):
                 yield Static(escape(line.title or line.barcode), classes="row-title")
@@ -133,6 +130,28 @@ class MemberScreen(KioskScreen):
             with Vertical(classes="row"):
                 yield Static(escape(line.title), classes="row-title")
                 yield Static(self.tr("visit_cancelled", fee=fmt_won(line.fee)), classes="row-status")
+
+    def _borrow_row(self, line: BorrowLine) -> Vertical:
+        status = "visit_borrowed_offline" if line.queued else "borrowed"
+        return Vertical(Static(escape(line.title or line.barcode), classes="row-title"),
+                        Static(self.tr(status, date=self._date(line.due_at)), classes="row-status"),
+                        classes="row borrowed")
+
+    def show_working(self, working: bool) -> None:
+        """"One moment…" while a borrow is asked, without redrawing the screen."""
+        for hint in self.query("#hint").results(Static):
+            hint.update(self.tr("working") if working else self.tr("member_scan_book"))
+
+    async def add_borrow(self, line: BorrowLine) -> None:
+        """Show a new loan at the top of this visit and take its hold off the list, without
+        rebuilding the screen (a redraw of a long member page costs tens of milliseconds)."""
+        visit = next(self.query("#visit").results(VerticalScroll), None)
+        if visit is None:  # not composed yet: compose draws it from the session
+            return
+        for hold in self.query(f"#hold-{line.barcode}"):
+            await hold.remove()
+        await visit.mount(self._borrow_row(line), after=visit.children[0])
+        self.show_working(False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button_id = event.button.id or ""
