@@ -7,11 +7,12 @@ from textual.widgets import TabbedContent
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from kiosk_app.techpin import LOCKOUT_S, PinLock, hash_pin
+from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
+from kiosk_app.techpin import hash_pin
 
 from .conftest import AVAILABLE, CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
 
-PIN = "2468"
+PIN = "246813"
 TECH_CARD = "20042999999996"
 
 
@@ -32,21 +33,57 @@ async def enter(pilot, pin):
 
 async def test_technician_card_then_pin_with_lockout(kiosk, pin_hash):
     k = kiosk(tech_pin_hash=pin_hash, lang="en")
-    now = [1000.0]
-    k.app.pin_lock = PinLock(clock=lambda: now[0])
+    now = [1_800_000_000.0]
+    k.app.pin_lock = PinGuard(k.store, clock=lambda: now[0])
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, TECH_CARD)
         assert isinstance(k.app.screen, PinScreen)
         for left in (4, 3, 2, 1):
-            await enter(pilot, "1111")
+            await enter(pilot, "111111")
             assert f"Wrong PIN. {left} tries left" in screen_text(k.app)
-        await enter(pilot, "1111")
+        await enter(pilot, "111111")
         assert "Locked: try again in 5 min 0 s." in screen_text(k.app)
         await enter(pilot, PIN)
         assert isinstance(k.app.screen, PinScreen), "the right PIN is refused while locked"
-        now[0] += LOCKOUT_S
+        now[0] += FIRST_LOCK_S
         await enter(pilot, PIN)
         assert isinstance(k.app.screen, TechScreen)
+
+
+async def test_the_lock_counts_down_on_screen(kiosk, pin_hash):
+    k = kiosk(tech_pin_hash=pin_hash, lang="en")
+    now = [1_800_000_000.0]
+    k.app.pin_lock = PinGuard(k.store, clock=lambda: now[0])
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, TECH_CARD)
+        for _ in range(5):
+            await enter(pilot, "111111")
+        assert "Locked: try again in 5 min 0 s." in screen_text(k.app)
+        now[0] += 10
+        await wait_for(pilot, lambda: "Locked: try again in 4 min 50 s." in screen_text(k.app))
+        now[0] += 4 * 60 + 49
+        await wait_for(pilot, lambda: "Locked: try again in 0 min 1 s." in screen_text(k.app))
+        now[0] += 1
+        await wait_for(pilot, lambda: "Locked" not in screen_text(k.app))
+
+
+async def test_a_restart_during_a_lock_keeps_it(kiosk, pin_hash):
+    """The app is stopped while the pad is locked, and a new one starts on the same store file."""
+    first = kiosk(tech_pin_hash=pin_hash, lang="en")
+    async with first.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, TECH_CARD)
+        for _ in range(5):
+            await enter(pilot, "111111")
+        assert "Locked: try again in 5 min" in screen_text(first.app)
+    await first.close()
+
+    second = kiosk(tech_pin_hash=pin_hash, lang="en")
+    assert second.store.path == first.store.path
+    async with second.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, TECH_CARD)
+        assert "Locked: try again in " in screen_text(second.app)
+        await enter(pilot, PIN)
+        assert isinstance(second.app.screen, PinScreen), "the right PIN is still refused"
 
 
 async def test_five_logo_taps_open_the_pin_pad_and_cancel_returns(kiosk, pin_hash):
@@ -70,7 +107,7 @@ async def test_no_pin_configured_never_opens(kiosk):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, TECH_CARD)
-        await enter(pilot, "0000")
+        await enter(pilot, "000000")
         assert "No technician PIN is configured" in screen_text(k.app)
         assert isinstance(k.app.screen, PinScreen)
 
