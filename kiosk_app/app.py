@@ -358,12 +358,13 @@ class KioskApp(App[None]):
             await self.pop_screen()
         if not isinstance(self.screen, WelcomeScreen):
             await self.switch_screen(WelcomeScreen())
-        self.session = self._new_session()
+        ended, self.session = self.session, self._new_session()
         self.receipt_note = None
         self.working = False
         self.idle.touch()
         if self.lang != self.settings.lang:
             self.lang = self.settings.lang
+        await self.lending.end_visit(ended)
 
     def _new_session(self) -> Session:
         now = self.clock()

@@ -9,21 +9,23 @@ and what to do next. Nothing here knows about Textual.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.fines import days_late, fine_estimate
 from kiosk_app.session import BorrowLine, CancelLine, Patron, ReturnLine, Session
 from sync_agent.client import Busy, CentralClient, NotFound, Ok, Refused
 from sync_agent.contract import Book, BookStatus, Member, MemberStatus, MyPage, MyPageEntry
 from sync_agent.outbox import Outbox
-from sync_agent.read_model import ReadModel, get_state, set_state
+from sync_agent.read_model import ReadModel
 from sync_agent.relay import Relay
+from sync_agent.retention import Retention
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +71,6 @@ class Offer:
     book: Book
 
 
-def _card_key(card: str) -> str:
-    return "member_card:" + hashlib.sha256(card.encode()).hexdigest()
-
-
 class Lending:
     """The use-cases of one kiosk; ``relay`` delivers a book's pending entries before a rent."""
 
@@ -84,6 +82,8 @@ class Lending:
         self.relay = relay
         self.outbox = Outbox(store, settings.id)
         self.read_model = ReadModel(store, self.outbox)
+        self.cards = CardLookup(store, card_secret(settings))
+        self.retention = Retention(store, settings)
 
     def new_key(self) -> str:
         return f"{self.settings.id}:{uuid.uuid4()}"
@@ -100,7 +100,7 @@ class Lending:
                      online: bool) -> ReturnLine:
         title = self.read_model.title_for(barcode)
         loan = patron.loan(barcode) if patron else None
-        entry = self.outbox.append_return(barcode, now, title or (loan.title if loan else None))
+        entry = self.outbox.append_return(barcode, now)  # no title: nothing of who read what
         if loan is None and entry.member_id is not None:
             view = self.read_model.member_view(entry.member_id)
             loan = next((e for e in view.page.loans if e.barcode == barcode), None) if view else None
@@ -137,18 +137,26 @@ class Lending:
         return Patron(member, page.value, cached=False)
 
     def _remember(self, card: str, member: Member, page: MyPage | None = None) -> None:
-        set_state(self.store, _card_key(card), member.model_dump_json())
         if page is not None:
-            self.read_model.cache_member_view(page)
+            self.read_model.cache_member_view(page, self.retention.expiry_of_new_view(time.time()))
+        self.cards.remember(card, member)
 
     def _cached_patron(self, card: str) -> Patron | Refusal:
-        known = get_state(self.store, _card_key(card))
-        view = self.read_model.member_view(Member.model_validate_json(known).id) if known else None
-        if view is None:
+        member = self.cards.find(card)
+        view = self.read_model.member_view(member.id) if member else None
+        if member is None or view is None:
             return Refusal("why_member_offline", "next_member_offline")
-        member = Member.model_validate_json(known)
         return _status_refusal(member) or Patron(member, view.page, cached=True,
                                                  pending=view.pending_barcodes())
+
+    async def end_visit(self, session: Session) -> None:
+        """The visit is over: the member's cached view is kept only a grace longer."""
+        if session.patron is None:
+            return
+        try:
+            await asyncio.to_thread(self.retention.end_visit, session.patron.member.id, time.time())
+        except StoreError as exc:  # the view keeps the expiry it was cached with
+            log.error("could not shorten member %d's view to the grace: %s", session.patron.member.id, exc)
 
     # -- borrow ----------------------------------------------------------------------------------
 
