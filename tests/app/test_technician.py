@@ -1,9 +1,13 @@
 """Technician diagnostics: reached by card or by five taps on the logo, PIN with lockout, and the
 screen's facts and actions against the real store, relay and stand-in."""
 
+import re
+import time
+
 import pytest
 from textual.widgets import TabbedContent
 
+from hardware.status import DeviceState, DeviceStatus
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
@@ -134,7 +138,7 @@ async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
         await open_technician(pilot, k)
         scan_text = screen_text(k.app)
         await scan_and_settle(pilot, CARD)
-        assert "member_card **********0016" in screen_text(k.app), "test scans show masked cards"
+        assert "member card **********0016" in screen_text(k.app), "test scans show masked cards"
         assert "20042000000016" not in screen_text(k.app) and scan_text
         assert k.app.session.is_empty, "a test scan is not a patron scan"
 
@@ -179,3 +183,42 @@ async def test_exit_kiosk_lives_on_the_technician_screen(kiosk, pin_hash):
         await pilot.click("#tech-exit")
         await pilot.pause()
     assert k.app.return_code == 0 and not k.app.is_running
+
+
+ENGLISH = ("pending", "in flight", "dead", "delivered", "oldest", "last scan", "good", "rejected",
+           "s ago", "last successful sync", "app ·", "agent ·", "closed", "open", "up", "down",
+           "unreachable", "version", "schema", "disk", "member", "return",
+           "connected", "unknown")
+"""Words of the English screen. Left as they are: setting names, breaker names (one is
+"payment"), the central side's refusals and the log lines."""
+
+
+def detail_text(screen) -> str:
+    from textual.widgets import Button, Static
+    kept = []
+    for widget in screen.query("#devices, #test-scans, #outbox-body *, #central-body *, #system-body *"):
+        if widget.id in ("config", "integrity-result") or not isinstance(widget, Static | Button):
+            continue
+        kept.append(str(widget.label) if isinstance(widget, Button) else widget.visual.plain)
+    return "\n".join(kept)
+
+
+async def test_the_technician_screen_speaks_korean(kiosk, central, pin_hash):
+    k = kiosk(tech_pin_hash=pin_hash, lang="ko")
+    k.lending.outbox.append_return(AVAILABLE, k.app.clock())
+    assert (await k.relay.drain(10)).dead == 1
+    async with k.app.run_test(size=SIZE) as pilot:
+        await open_technician(pilot, k)
+        await scan_and_settle(pilot, CARD)
+        k.app.screen.device_changed(DeviceStatus(
+            "scanner", "/dev/kiosk-scanner", DeviceState.RECONNECTING, reason="device disconnected",
+            last_scan_at=time.time() - 5, good=3, rejected=1,
+            rejected_by_reason={"wrong check digit": 1}))
+        await settle(pilot)
+        text = detail_text(k.app.screen)
+    assert "다시 연결 중 (장치 연결 끊김)" in text and "정상 3 · 거부 1 (검증 숫자 틀림: 1)" in text
+    assert "대기 0 · 전송 중 0 · 실패 1" in text and "회원증 **********0016" in text
+    assert "대출: 정상  결제: 정상  도서: 정상" in text and "앱 · lending: 닫힘" in text
+    assert "버전 " in text and "디스크 여유" in text
+    english = [word for word in ENGLISH if re.search(rf"\b{re.escape(word)}\b", text)]
+    assert english == [], text
