@@ -11,7 +11,8 @@ view (``ON DELETE CASCADE``), so it expires with it (sync_agent.retention).
 The secret: the systemd credential ``kiosk_card_key`` (``/etc/kiosk/card-key``, root-only, made by
 deploy/install.sh, read through the ``card_key`` setting); without one (the demo, tests, a
 development checkout) a random key in ``<data_dir>/card-key``, readable by the kiosk user alone,
-made on first use. A lost or replaced key only makes the kiosk forget who its recent patrons were.
+made on first use (or, if that folder cannot be written, one for this run only). A lost or
+replaced key only makes the kiosk forget who its recent patrons were.
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ def card_secret(settings: Settings) -> bytes:
         return configured.encode()
     path = settings.data_dir / KEY_FILE
     log.warning("no card_key configured (systemd credential kiosk_card_key): using %s", path)
-    return _key_file(path)
+    try:
+        return _key_file(path)
+    except OSError as exc:  # e.g. a read-only folder: lookups then last as long as this process
+        log.error("cannot keep a card-lookup key in %s (%s): using one for this run only", path, exc)
+        return secrets.token_hex(32).encode()
 
 
 def _key_file(path: Path) -> bytes:

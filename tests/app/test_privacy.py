@@ -90,3 +90,15 @@ def test_card_lookups_are_keyed_by_the_kiosk_secret(kiosk, tmp_path):
     assert k.lending.cards.find(CARD) == member
     assert CardLookup(k.store, b"another kiosk").find(CARD) is None
     assert card_secret(k.settings) == key_file.read_bytes().strip(), "made once, then reused"
+
+
+def test_a_folder_that_cannot_hold_the_key_still_lets_the_kiosk_start(tmp_path):
+    """Outage twin of the key file: no credential, and a data path the key cannot be written to
+    (here a file where the folder should be: it stops root too, which a mode would not)."""
+    from sync_agent.settings import Settings
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    first = card_secret(Settings(data_dir=blocked))
+    assert len(first) == 64
+    assert card_secret(Settings(data_dir=blocked)) != first, "one for each run, never written"

@@ -35,10 +35,24 @@ async def enter(pilot, pin):
     await settle(pilot)
 
 
-async def test_technician_card_then_pin_with_lockout(kiosk, pin_hash):
+def clocked(kiosk, pin_hash):
+    """An English kiosk whose PIN guard runs on a clock the test moves (``now[0]``)."""
     k = kiosk(tech_pin_hash=pin_hash, lang="en")
     now = [1_800_000_000.0]
     k.app.pin_lock = PinGuard(k.store, clock=lambda: now[0])
+    return k, now
+
+
+async def lock_out(pilot):
+    """The technician card, then five wrong PINs."""
+    await scan_and_settle(pilot, TECH_CARD)
+    for _ in range(5):
+        await enter(pilot, "111111")
+    assert "Locked: try again in 5 min" in screen_text(pilot.app)
+
+
+async def test_technician_card_then_pin_with_lockout(kiosk, pin_hash):
+    k, now = clocked(kiosk, pin_hash)
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, TECH_CARD)
         assert isinstance(k.app.screen, PinScreen)
@@ -55,13 +69,9 @@ async def test_technician_card_then_pin_with_lockout(kiosk, pin_hash):
 
 
 async def test_the_lock_counts_down_on_screen(kiosk, pin_hash):
-    k = kiosk(tech_pin_hash=pin_hash, lang="en")
-    now = [1_800_000_000.0]
-    k.app.pin_lock = PinGuard(k.store, clock=lambda: now[0])
+    k, now = clocked(kiosk, pin_hash)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, TECH_CARD)
-        for _ in range(5):
-            await enter(pilot, "111111")
+        await lock_out(pilot)
         assert "Locked: try again in 5 min 0 s." in screen_text(k.app)
         now[0] += 10
         await wait_for(pilot, lambda: "Locked: try again in 4 min 50 s." in screen_text(k.app))
@@ -75,10 +85,7 @@ async def test_a_restart_during_a_lock_keeps_it(kiosk, pin_hash):
     """The app is stopped while the pad is locked, and a new one starts on the same store file."""
     first = kiosk(tech_pin_hash=pin_hash, lang="en")
     async with first.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, TECH_CARD)
-        for _ in range(5):
-            await enter(pilot, "111111")
-        assert "Locked: try again in 5 min" in screen_text(first.app)
+        await lock_out(pilot)
     await first.close()
 
     second = kiosk(tech_pin_hash=pin_hash, lang="en")
