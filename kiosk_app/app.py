@@ -38,7 +38,7 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Action, BorrowLine, Mode, Session, new_session_id
-from kiosk_app.techpin import PinLock
+from kiosk_app.pin_guard import PinGuard
 from sync_agent.settings import Settings
 from sync_agent.store import StoreError
 
@@ -102,7 +102,7 @@ class KioskApp(App[None]):
         self.tick_s = tick_s
         self.health_every_s = health_every_s
         self.idle = IdleClock(settings.session_timeout_s)
-        self.pin_lock = PinLock()
+        self.pin_lock = PinGuard(lending.store)
         self.session = self._new_session()
         self.working = False
         self.receipt_note: str | None = None
@@ -360,13 +360,13 @@ class KioskApp(App[None]):
             await self.pop_screen()
         if not isinstance(self.screen, WelcomeScreen):
             await self.switch_screen(WelcomeScreen())
-        await self.lending.end_visit(self.session)
-        self.session = self._new_session()
+        ended, self.session = self.session, self._new_session()
         self.receipt_note = None
         self.working = False
         self.idle.touch()
         if self.lang != self.settings.lang:
             self.lang = self.settings.lang
+        await self.lending.end_visit(ended)
 
     def _new_session(self) -> Session:
         now = self.clock()

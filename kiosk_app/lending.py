@@ -17,13 +17,13 @@ did apply it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.fines import days_late, fine_estimate
 from kiosk_app.i18n import fmt_won
 from kiosk_app.session import (
@@ -50,11 +50,12 @@ from sync_agent.contract import (
     Rental,
 )
 from sync_agent.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
-from sync_agent.read_model import ReadModel, get_state, set_state
+from sync_agent.read_model import ReadModel
 from sync_agent.relay import Asked, Relay
 from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused
+from sync_agent.retention import Retention
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,6 @@ class Offer:
 Outcome = BorrowLine | Offer | Refusal
 
 
-def _card_key(card: str) -> str:
-    return "member_card:" + hashlib.sha256(card.encode()).hexdigest()
-
-
 class Lending:
     """The use-cases of one kiosk; ``relay`` asks intents and delivers a book's earlier entries."""
 
@@ -123,6 +120,8 @@ class Lending:
         self.relay = relay
         self.outbox = Outbox(store, settings.id)
         self.read_model = ReadModel(store, self.outbox)
+        self.cards = CardLookup(store, card_secret(settings))
+        self.retention = Retention(store, settings)
 
     @property
     def doubt_hold_s(self) -> float:
@@ -169,7 +168,7 @@ class Lending:
             shown = Returned.ALREADY if earlier is not None else Returned.NOT_ON_LOAN
             return ReturnLine(barcode, title, 0, 0, shown)
         loan = patron.loan(barcode) if patron else None
-        entry = self.outbox.append_return(barcode, now, title or (loan.title if loan else None))
+        entry = self.outbox.append_return(barcode, now)  # no title: nothing of who read what
         if loan is None and entry.member_id is not None:
             view = self.read_model.member_view(entry.member_id)
             loan = next((e for e in view.page.loans if e.barcode == barcode), None) if view else None
@@ -213,16 +212,15 @@ class Lending:
         return Patron(member, page.value, cached=False)
 
     def _remember(self, card: str, member: Member, page: MyPage | None = None) -> None:
-        set_state(self.store, _card_key(card), member.model_dump_json())
         if page is not None:
-            self.read_model.cache_member_view(page)
+            self.read_model.cache_member_view(page, self.retention.expiry_of_new_view(time.time()))
+        self.cards.remember(card, member)
 
     def _cached_patron(self, card: str) -> Patron | Refusal:
-        known = get_state(self.store, _card_key(card))
-        view = self.read_model.member_view(Member.model_validate_json(known).id) if known else None
-        if view is None:
+        member = self.cards.find(card)
+        view = self.read_model.member_view(member.id) if member else None
+        if member is None or view is None:
             return Refusal("why_member_offline", "next_member_offline")
-        member = Member.model_validate_json(known)
         return _status_refusal(member) or Patron(member, view.page, cached=True,
                                                  pending=view.pending_barcodes())
 
@@ -302,7 +300,7 @@ class Lending:
         if entry is None:
             entry = await asyncio.to_thread(
                 self.outbox.begin_reserve, patron.member.id, book.id, book.barcode, now,
-                visit=session.id, owner=self.relay.owner, lease_s=self.relay.lease_s, title=book.title)
+                visit=session.id, owner=self.relay.owner, lease_s=self.relay.lease_s)
         asked = await self.relay.ask(entry, self.settings.borrow_wait_s,
                                      doubted=entry.told is Told.UNDO)
         result = asked.result
@@ -332,10 +330,9 @@ class Lending:
                     title: str | None = None) -> Outcome:
         patron = session.patron
         assert patron is not None
-        title = title or _title(patron, barcode)
         entry = await asyncio.to_thread(self.outbox.begin_rent, patron.member.id, barcode, now,
                                         visit=session.id, owner=self.relay.owner,
-                                        lease_s=self.relay.lease_s, title=title)
+                                        lease_s=self.relay.lease_s)
         return await self._ask_rent(session, entry, title)
 
     async def _ask_rent(self, session: Session, entry: OutboxEntry, title: str | None) -> Outcome:
@@ -426,9 +423,16 @@ class Lending:
     # -- end of a visit --------------------------------------------------------------------------
 
     async def end_visit(self, session: Session) -> None:
-        """Hand the visit's unconfirmed intents to the agent now rather than after the hold."""
+        """The visit is over: its unconfirmed intents are the agent's to settle now rather than
+        after the hold, and the member's cached view is kept only a grace longer."""
         if session.doubts:
             await asyncio.to_thread(self.outbox.release_visit, session.id)
+        if session.patron is None:
+            return
+        try:
+            await asyncio.to_thread(self.retention.end_visit, session.patron.member.id, time.time())
+        except StoreError as exc:  # the view keeps the expiry it was cached with
+            log.error("could not shorten member %d's view to the grace: %s", session.patron.member.id, exc)
 
     # -- health ----------------------------------------------------------------------------------
 

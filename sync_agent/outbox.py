@@ -230,11 +230,11 @@ class Outbox:
 
     # -- appending (the app) ---------------------------------------------------------------
 
-    def append_return(self, barcode: str, occurred_at: datetime, title: str | None = None) -> OutboxEntry:
-        """Record a self-return; durable when this returns. ``title`` (if known) is kept for
-        receipts; the return is attached to the cached member who has the book on loan."""
+    def append_return(self, barcode: str, occurred_at: datetime) -> OutboxEntry:
+        """Record a self-return; durable when this returns. The return is attached to the cached
+        member who has the book on loan (no title is kept: nothing of who read what)."""
         return self._append(NewEntry(Kind.RETURN, _return_body(barcode, self.kiosk_id, occurred_at),
-                                     occurred_at, barcode), title=title)
+                                     occurred_at, barcode))
 
     def append_cancel(self, rental_id: int, barcode: str, member_id: int,
                       occurred_at: datetime) -> OutboxEntry:
@@ -243,31 +243,26 @@ class Outbox:
                                      occurred_at, barcode, member_id, rental_id))
 
     def begin_rent(self, member_id: int, barcode: str, occurred_at: datetime, *, visit: str,
-                   owner: str, lease_s: float, title: str | None = None) -> OutboxEntry:
+                   owner: str, lease_s: float) -> OutboxEntry:
         """Record a self-rent intent before its first call, already claimed by ``owner`` (the app
-        asking while the patron waits); durable when this returns. ``title`` as for returns."""
+        asking while the patron waits); durable when this returns."""
         body = KioskRent(member_id=member_id, barcode=barcode, kiosk_no=self.kiosk_id,
                          occurred_at=occurred_at).model_dump(mode="json", by_alias=True)
         return self._append(NewEntry(Kind.RENT, body, occurred_at, barcode, member_id),
-                            told=Told.ASKING, visit=visit, claim=(owner, lease_s), title=title)
+                            told=Told.ASKING, visit=visit, claim=(owner, lease_s))
 
     def begin_reserve(self, member_id: int, book_id: int, barcode: str, occurred_at: datetime, *,
-                      visit: str, owner: str, lease_s: float, title: str | None = None) -> OutboxEntry:
+                      visit: str, owner: str, lease_s: float) -> OutboxEntry:
         """Record a reserve-and-pay intent before its first call, claimed by ``owner``."""
         body = ReserveRequest(member_id=member_id, book_id=book_id).model_dump(mode="json", by_alias=True)
         return self._append(NewEntry(Kind.RESERVE, body, occurred_at, barcode, member_id),
-                            told=Told.ASKING, visit=visit, book_id=book_id, claim=(owner, lease_s),
-                            title=title)
+                            told=Told.ASKING, visit=visit, book_id=book_id, claim=(owner, lease_s))
 
-    def _append(self, new: NewEntry, *, title: str | None = None, told: Told | None = None,
-                visit: str | None = None, book_id: int | None = None,
-                claim: tuple[str, float] | None = None) -> OutboxEntry:
+    def _append(self, new: NewEntry, *, told: Told | None = None, visit: str | None = None,
+                book_id: int | None = None, claim: tuple[str, float] | None = None) -> OutboxEntry:
         if new.occurred_at.tzinfo is None:
             raise ValueError("occurred_at must carry a time zone")
         with self.store.write() as conn:
-            if title:
-                conn.execute("INSERT INTO catalog (barcode, title) VALUES (?, ?) ON CONFLICT(barcode) "
-                             "DO UPDATE SET title = coalesce(title, excluded.title)", (new.barcode, title))
             values = self._insert(conn, new, told=told, visit=visit, book_id=book_id, claim=claim)
         return OutboxEntry.from_row(values)
 

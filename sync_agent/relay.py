@@ -55,6 +55,7 @@ from sync_agent.outbox import (
 )
 from sync_agent.read_model import ReadModel
 from sync_agent.results import Busy, BusyReason, InDoubt, NotFound, Ok, Refused, Unanswered, describe
+from sync_agent.retention import Retention
 from sync_agent.settings import Settings
 from sync_agent.status import record_success
 from sync_agent.store import Store, StoreError
@@ -66,7 +67,6 @@ BACKOFF = wait_random_exponential(multiplier=0.25, max=60)
 MAX_IN_CLAIM_WAIT_S = 2.0
 ATTEMPTS_PER_CLAIM = 3
 REFRESH_EVERY_S = 60.0
-SESSION_VIEW_AGE_S = 900.0
 PRUNE_EVERY_S = 3600.0
 STORE_RETRY_S = 2.0
 ALREADY_UNDONE = ("not_reserved", "not_rented")
@@ -141,6 +141,7 @@ class Relay:
         self.settings = settings
         self.outbox = Outbox(store, settings.id)
         self.read_model = ReadModel(store, self.outbox)
+        self.retention = Retention(store, settings)
         self.owner = owner_id(role)
         self.poll_s = poll_s
         self.store_retry_s = STORE_RETRY_S
@@ -157,7 +158,8 @@ class Relay:
     # -- the agent loop ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Deliver due entries, refresh the read model and prune, until :meth:`stop`."""
+        """Deliver due entries, refresh the catalog, forget expired member views and prune, until
+        :meth:`stop`."""
         recovered = await asyncio.to_thread(self.outbox.recover_orphans)
         if recovered:
             log.warning("returned %d entries left in flight by a stopped process to pending", recovered)
@@ -392,6 +394,7 @@ class Relay:
         if now - self._last_refresh >= REFRESH_EVERY_S:
             self._last_refresh = now
             await self.refresh_read_model()
+            await asyncio.to_thread(self.retention.purge)
         if now - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = now
             pruned = await asyncio.to_thread(self.outbox.prune_delivered,
@@ -400,21 +403,12 @@ class Relay:
                 log.info("pruned %d delivered entries", pruned)
 
     async def refresh_read_model(self) -> bool:
-        """Fetch the catalog delta and the views of members seen recently; False if unreachable."""
+        """Fetch the catalog delta; False if unreachable. Member pages are not fetched here: the
+        app fetches a patron's page while they are at the kiosk, and nobody else's is refreshed
+        (docs/privacy.md)."""
         page = await self.client.books_since(await asyncio.to_thread(self.read_model.catalog_watermark))
         if not isinstance(page, Ok):
             return False
         await asyncio.to_thread(self.read_model.upsert_books, page.value.books, page.value.server_time)
-        cutoff = time.time() - SESSION_VIEW_AGE_S
-        for member_id, fetched_at in await asyncio.to_thread(self._recent_members):
-            if fetched_at < cutoff:
-                break
-            view = await self.client.mypage(member_id)
-            if isinstance(view, Ok):
-                await asyncio.to_thread(self.read_model.cache_member_view, view.value)
         await asyncio.to_thread(record_success, self.store)
         return True
-
-    def _recent_members(self) -> list[tuple[int, float]]:
-        return [(row["member_id"], row["fetched_at"]) for row in self.store.rows(
-            "SELECT member_id, fetched_at FROM member_views ORDER BY fetched_at DESC LIMIT 20")]

@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
 ENV_PREFIX = "KIOSK_"
+SECRET_KEYS = ("api_token", "tech_pin_hash", "card_key")
+"""Settings never shown: not in errors, not on the technician screen, not by ``config check``."""
 STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
 
@@ -75,6 +77,12 @@ class Settings(BaseSettings):
     relay_parallelism: int = Field(4, ge=1, le=64, description="books delivered in parallel")
     delivered_retention_days: int = Field(30, ge=1, le=3650,
                                           description="how long delivered entries are kept")
+    member_view_grace_s: float = Field(
+        900.0, ge=0, le=86400,
+        description="how long a patron's cached view outlives their visit (docs/privacy.md)")
+    card_key: SecretStr = Field(
+        SecretStr(""), description="per-kiosk key of the card lookups, best as the systemd "
+                                   "credential kiosk_card_key; unset: <data_dir>/card-key")
 
     @field_validator("scanner_baud", "card_reader_baud")
     @classmethod
@@ -142,7 +150,7 @@ def _describe(exc: ValidationError, path: Path) -> str:
     lines = [f"invalid configuration ({path} and {ENV_PREFIX}* environment):"]
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "?"
-        shown = "<hidden>" if "token" in key or "hash" in key else repr(error.get("input"))
+        shown = "<hidden>" if key in SECRET_KEYS else repr(error.get("input"))
         shown = _USERINFO.sub("//***@", shown)
         if error["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key")

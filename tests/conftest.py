@@ -21,6 +21,9 @@ a few milliseconds. ``make_central`` starts further ones, with a token or faults
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 
 from backend_stub.app import create_app
@@ -52,3 +55,17 @@ def make_central(tmp_path):
 @pytest.fixture
 def central(make_central):
     return make_central()
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """The root logger, given back as it was: handlers a test installs (``logbook.install``) are
+    closed and removed, the level restored."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield root
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -99,6 +99,7 @@ async def test_a_reservation_whose_answer_was_lost_is_refunded_and_told_next_vis
     assert (await agent.relay.drain(5)).empty and len(compensations(k)) == 1, "undone exactly once"
 
     later = kiosk(**FAST)  # the kiosk restarted since: the next visit says what became of it
+    assert await later.relay.refresh_read_model()  # the agent's catalog sync: titles
     async with later.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, CHOI)
         text = screen_text(later.app)

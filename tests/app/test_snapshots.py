@@ -231,8 +231,14 @@ def test_pin_pad(snap_compare, app_in, lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_technician(snap_compare, app_in, lang):
+    """The devices tab with its detail lines: a scanner that lost its cable, a rejected read."""
+    from hardware.status import DeviceState, DeviceStatus
+
     async def before(app):
         await app.push_screen(TechScreen())
+        app.screen.device_changed(DeviceStatus(
+            "scanner", "/dev/kiosk-scanner", DeviceState.RECONNECTING, reason="device disconnected",
+            good=12, rejected=2, rejected_by_reason={"wrong check digit": 1, "other institution": 1}))
     snapshot(snap_compare, app_in(lang), before)
 
 
