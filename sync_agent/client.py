@@ -83,12 +83,9 @@ class Busy:
 Result = Ok[T] | Refused | NotFound | Busy
 
 
-class _Unanswered(Exception):
-    """Carries a Busy out of the breaker's block so that it counts as a failure."""
-
-    def __init__(self, busy: Busy) -> None:
-        super().__init__(busy.reason)
-        self.busy = busy
+UNREACHABLE = "connection: ConnectError"
+"""The ``Busy.reason`` of a refused or unroutable connection: nothing answers (an outage, not a
+load), which the breaker counts at once."""
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -188,16 +185,14 @@ class CentralClient:
                     body: BaseModel | None = None, json: dict[str, Any] | None = None,
                     key: str | None = None, params: dict[str, str] | None = None) -> Result[T]:
         try:
-            with self.breakers.guard(dependency):
+            with self.breakers.guard(dependency) as call:
                 result = await self._exchange(dependency, method, path, parse, body=body, json=json,
                                               key=key, params=params)
                 if isinstance(result, Busy):
-                    raise _Unanswered(result)
+                    call.failed(refused=result.reason == UNREACHABLE)
                 return result
         except BreakerOpen as exc:
             return Busy(dependency, exc.retry_after_s, "breaker_open")
-        except _Unanswered as exc:
-            return exc.busy
 
     async def _exchange(self, dependency: str, method: str, path: str, parse: Callable[[Any], T], *,
                         body: BaseModel | None = None, json: dict[str, Any] | None = None,
