@@ -49,7 +49,6 @@ from sync_agent.results import (
     Ok,
     Refused,
     Result,
-    Unanswered,
 )
 from sync_agent.settings import Settings
 from sync_agent.store import Store
@@ -63,12 +62,6 @@ DEPENDENCY_OF_KIND = {Kind.RETURN: "returns", Kind.RENT: "lending", Kind.CANCEL:
                       Kind.RESERVE: "payment"}
 
 
-class _Unanswered(Exception):
-    """Carries a Busy or InDoubt out of the breaker's block so that it counts as a failure."""
-
-    def __init__(self, result: Unanswered) -> None:
-        super().__init__(result.reason.value)
-        self.result = result
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -174,16 +167,14 @@ class CentralClient:
                     body: BaseModel | None = None, json: dict[str, Any] | None = None,
                     key: str | None = None, params: dict[str, str] | None = None) -> Result[T]:
         try:
-            with self.breakers.guard(dependency):
+            with self.breakers.guard(dependency) as call:
                 result = await self._exchange(dependency, method, path, parse, body=body, json=json,
                                               key=key, params=params)
                 if isinstance(result, Busy | InDoubt):
-                    raise _Unanswered(result)
+                    call.failed(refused=isinstance(result, Busy) and result.reason is BusyReason.UNREACHABLE)
                 return result
         except BreakerOpen as exc:
             return Busy(dependency, exc.retry_after_s, BusyReason.BREAKER_OPEN)
-        except _Unanswered as exc:
-            return exc.result
 
     async def _exchange(self, dependency: str, method: str, path: str, parse: Callable[[Any], T], *,
                         body: BaseModel | None = None, json: dict[str, Any] | None = None,

@@ -1,13 +1,15 @@
 """The relay: claims outbox entries, delivers them, writes the outcome back.
 
 Order and parallelism: a claim takes only the head (oldest unsettled entry) of each book, so the
-entries of one book go out one after another while up to ``relay_parallelism`` books go out at once.
-Claims fill free slots only, and each outcome is settled as it arrives: an entry is claimed only
-while it is being sent.
+entries of one book go out one after another while several books go out at once: as many as the
+pacer's window (:mod:`sync_agent.pacing`: it grows with successes up to ``relay_parallelism`` and
+halves on timeouts, 5xx and 429). Claims fill free slots only, and each outcome is settled as it
+arrives: an entry is claimed only while it is being sent.
 
 Retrying: within a claim, tenacity retries a retryable failure (timeout, connection error, 5xx,
 429, unreadable answer) a few times with exponential backoff and full jitter, never waiting less
-than the server's ``Retry-After``. A wait longer than a couple of seconds is not slept while holding
+than the server's ``Retry-After``; a ``Retry-After`` also pauses new claims of the kinds behind
+that dependency. A wait longer than a couple of seconds is not slept while holding
 the claim: the entry goes back to pending with its next attempt time, so the app's
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
@@ -53,6 +55,7 @@ from sync_agent.outbox import (
     compensation_for,
     owner_id,
 )
+from sync_agent.pacing import Pacer
 from sync_agent.read_model import ReadModel
 from sync_agent.results import Busy, BusyReason, InDoubt, NotFound, Ok, Refused, Unanswered, describe
 from sync_agent.retention import Retention
@@ -145,7 +148,7 @@ class Relay:
         self.owner = owner_id(role)
         self.poll_s = poll_s
         self.store_retry_s = STORE_RETRY_S
-        self.parallelism = settings.relay_parallelism
+        self.pacer = Pacer(settings.relay_parallelism)
         call_s = settings.call_timeout_ms / 1000
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
         self._stopping = asyncio.Event()
@@ -286,7 +289,7 @@ class Relay:
         try:
             while True:
                 closing = self._stopping.is_set() or time.monotonic() >= deadline
-                free = 0 if closing else self.parallelism - len(running)
+                free = 0 if closing else max(0, self.pacer.window() - len(running))
                 if free or unwritten:
                     for entry in await self._claim(free, due_only, unwritten):
                         claimed.append(entry.id)
@@ -308,8 +311,8 @@ class Relay:
 
     async def _claim(self, limit: int, due_only: bool, settle: list[Settlement]) -> list[OutboxEntry]:
         """Write ``settle`` and claim up to ``limit`` heads (skipping kinds behind an open
-        breaker) in one transaction."""
-        skip = [kind for kind in Kind if self.client.breakers.is_open(DEPENDENCY_OF_KIND[kind])]
+        breaker or a ``Retry-After``) in one transaction."""
+        skip = [kind for kind in Kind if self._held(DEPENDENCY_OF_KIND[kind])]
         if len(skip) == len(Kind):
             limit = 0
         if not limit and not settle:
@@ -328,7 +331,9 @@ class Relay:
         try:
             async for attempt in retrying:
                 with attempt:
+                    sent_at = time.monotonic()
                     result = await self.client.deliver(entry)
+                    self.pacer.observe(DEPENDENCY_OF_KIND[entry.kind], result, sent_at)
                     if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
                         sent += 1
                     if isinstance(result, Busy | InDoubt):
@@ -365,13 +370,21 @@ class Relay:
                           response={"status": status, "code": code, "message": message})
 
     async def _idle_wait(self) -> float:
-        """Nothing claimable: how long until an entry falls due or a breaker lets a trial through."""
+        """Nothing claimable: how long until an entry falls due, a breaker lets a trial through or
+        a ``Retry-After`` has passed."""
         due = await asyncio.to_thread(self.outbox.next_due_at)
-        waits = [self.client.breakers.retry_after(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
+        waits = [self._hold_s(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
         waits = [wait for wait in waits if wait > 0]
         if due is not None:
             waits.append(due - time.time())
         return max(0.01, min(waits, default=self.poll_s))
+
+    def _hold_s(self, dependency: str) -> float:
+        return max(self.client.breakers.retry_after(dependency), self.pacer.paused_for(dependency))
+
+    def _held(self, dependency: str) -> bool:
+        """No new deliveries to ``dependency`` now: its breaker is open or it asked for a pause."""
+        return self._hold_s(dependency) > 0
 
     async def _sleep(self, seconds: float) -> None:
         try:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
                                            description="consecutive failures that open a breaker")
     breaker_reset_s: float = Field(30.0, gt=0, le=3600,
                                    description="seconds an open breaker waits before a trial call")
+    breaker_sustained_s: float = Field(
+        10.0, ge=0, le=3600, description="seconds timeouts, 5xx or 429 must go on without a success "
+        "before they open a breaker (refused connections open it at once)")
+    metrics_listen: str = Field("127.0.0.1:9464", description="HOST:PORT where `kiosk-sync run` serves "
+                                "Prometheus /metrics; empty to turn off")
 
     scanner_port: str | None = Field(None, description="serial device of the barcode scanner")
     scanner_baud: int = Field(9600, description="scanner baud rate")
@@ -91,6 +96,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(map(str, STANDARD_BAUDS))}")
         return value
 
+    @field_validator("metrics_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        if value:
+            listen_address(value)
+        return value
+
     @field_validator("api_url")
     @classmethod
     def _no_credentials_in_url(cls, value: AnyHttpUrl) -> AnyHttpUrl:
@@ -102,6 +114,11 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "kiosk.sqlite3"
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """``metrics_listen`` as (host, port), None when metrics are off."""
+        return listen_address(self.metrics_listen) if self.metrics_listen else None
 
     @classmethod
     def settings_customise_sources(
@@ -115,6 +132,15 @@ class Settings(BaseSettings):
         # The TOML file arrives as init kwargs (see load_settings). The environment overrides it,
         # then systemd credentials (files named like the variables, e.g. ``kiosk_api_token``).
         return (env_settings, file_secret_settings, init_settings)
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:9464`` for IPv6) as (host, port); ValueError naming the form."""
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464 (empty turns metrics off)")
+    return host, int(port)
 
 
 def load_settings(config_path: Path | None = None) -> Settings:
