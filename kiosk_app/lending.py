@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -267,9 +268,9 @@ class Lending:
         again = await self._reclaim(session, "rent", barcode)
         if again is not None:
             return await self._ask_rent(session, again, _title(patron, barcode))
-        if not await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
-            return Refusal.for_code("return_pending")
         if patron.reservation(barcode) is None and not session.reserved(barcode):
+            if not await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
+                return Refusal.for_code("return_pending")
             found = await self.client.book(barcode)
             if isinstance(found, NotFound):
                 return BOOK_UNKNOWN
@@ -298,9 +299,10 @@ class Lending:
         book = offer.book
         entry = await self._reclaim(session, "reserve", book.barcode)
         if entry is None:
-            entry = await asyncio.to_thread(
-                self.outbox.begin_reserve, patron.member.id, book.id, book.barcode, now,
-                visit=session.id, owner=self.relay.owner, lease_s=self.relay.lease_s)
+            entry = await self._begin(self.outbox.begin_reserve, book.barcode, patron.member.id,
+                                      book.id, book.barcode, now, visit=session.id)
+        if entry is None:
+            return Refusal.for_code("return_pending")
         asked = await self.relay.ask(entry, self.settings.borrow_wait_s,
                                      doubted=entry.told is Told.UNDO)
         result = asked.result
@@ -330,10 +332,22 @@ class Lending:
                     title: str | None = None) -> Outcome:
         patron = session.patron
         assert patron is not None
-        entry = await asyncio.to_thread(self.outbox.begin_rent, patron.member.id, barcode, now,
-                                        visit=session.id, owner=self.relay.owner,
-                                        lease_s=self.relay.lease_s)
+        entry = await self._begin(self.outbox.begin_rent, barcode, patron.member.id, barcode, now,
+                                  visit=session.id)
+        if entry is None:
+            return Refusal.for_code("return_pending")
         return await self._ask_rent(session, entry, title)
+
+    async def _begin(self, begin: Callable[..., OutboxEntry | None], barcode: str, *args: Any,
+                     visit: str) -> OutboxEntry | None:
+        """Write an intent, claimed by this process. If the copy still has unsettled entries (a
+        return made here minutes ago), they go to the central side first, so it never judges the
+        copy on a state the kiosk already changed; None if they cannot go within the wait."""
+        claim = {"visit": visit, "owner": self.relay.owner, "lease_s": self.relay.lease_s}
+        entry = await asyncio.to_thread(begin, *args, **claim)
+        if entry is None and await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
+            entry = await asyncio.to_thread(begin, *args, **claim)
+        return entry
 
     async def _ask_rent(self, session: Session, entry: OutboxEntry, title: str | None) -> Outcome:
         """Ask the self-rent intent and tell the patron only what is true of its answer."""

@@ -233,36 +233,50 @@ class Outbox:
     def append_return(self, barcode: str, occurred_at: datetime) -> OutboxEntry:
         """Record a self-return; durable when this returns. The return is attached to the cached
         member who has the book on loan (no title is kept: nothing of who read what)."""
-        return self._append(NewEntry(Kind.RETURN, _return_body(barcode, self.kiosk_id, occurred_at),
-                                     occurred_at, barcode))
+        entry = self._append(NewEntry(Kind.RETURN, _return_body(barcode, self.kiosk_id, occurred_at),
+                                      occurred_at, barcode))
+        assert entry is not None
+        return entry
 
     def append_cancel(self, rental_id: int, barcode: str, member_id: int,
                       occurred_at: datetime) -> OutboxEntry:
         """Record a reservation cancel (the central side refunds); durable when this returns."""
-        return self._append(NewEntry(Kind.CANCEL, _cancel_body(self.kiosk_id, occurred_at),
-                                     occurred_at, barcode, member_id, rental_id))
+        entry = self._append(NewEntry(Kind.CANCEL, _cancel_body(self.kiosk_id, occurred_at),
+                                      occurred_at, barcode, member_id, rental_id))
+        assert entry is not None
+        return entry
 
     def begin_rent(self, member_id: int, barcode: str, occurred_at: datetime, *, visit: str,
-                   owner: str, lease_s: float) -> OutboxEntry:
+                   owner: str, lease_s: float) -> OutboxEntry | None:
         """Record a self-rent intent before its first call, already claimed by ``owner`` (the app
-        asking while the patron waits); durable when this returns."""
+        asking while the patron waits); durable when this returns. None, and nothing written, if
+        the book still has unsettled entries: they go to the central side first."""
         body = KioskRent(member_id=member_id, barcode=barcode, kiosk_no=self.kiosk_id,
                          occurred_at=occurred_at).model_dump(mode="json", by_alias=True)
         return self._append(NewEntry(Kind.RENT, body, occurred_at, barcode, member_id),
-                            told=Told.ASKING, visit=visit, claim=(owner, lease_s))
+                            told=Told.ASKING, visit=visit, claim=(owner, lease_s), behind=False)
 
     def begin_reserve(self, member_id: int, book_id: int, barcode: str, occurred_at: datetime, *,
-                      visit: str, owner: str, lease_s: float) -> OutboxEntry:
-        """Record a reserve-and-pay intent before its first call, claimed by ``owner``."""
+                      visit: str, owner: str, lease_s: float) -> OutboxEntry | None:
+        """Record a reserve-and-pay intent before its first call, claimed by ``owner``; None as
+        for :meth:`begin_rent`."""
         body = ReserveRequest(member_id=member_id, book_id=book_id).model_dump(mode="json", by_alias=True)
         return self._append(NewEntry(Kind.RESERVE, body, occurred_at, barcode, member_id),
-                            told=Told.ASKING, visit=visit, book_id=book_id, claim=(owner, lease_s))
+                            told=Told.ASKING, visit=visit, book_id=book_id, claim=(owner, lease_s),
+                            behind=False)
 
     def _append(self, new: NewEntry, *, told: Told | None = None, visit: str | None = None,
-                book_id: int | None = None, claim: tuple[str, float] | None = None) -> OutboxEntry:
+                book_id: int | None = None, claim: tuple[str, float] | None = None,
+                behind: bool = True) -> OutboxEntry | None:
+        """Append ``new`` in one durable transaction; with ``behind`` false, only if the book has
+        no unsettled entry (checked in the same transaction: one fsync, no race)."""
         if new.occurred_at.tzinfo is None:
             raise ValueError("occurred_at must carry a time zone")
         with self.store.write() as conn:
+            if not behind and conn.execute(
+                    "SELECT 1 FROM outbox WHERE barcode = ? AND status IN ('pending', 'in_flight')",
+                    (new.barcode,)).fetchone():
+                return None
             values = self._insert(conn, new, told=told, visit=visit, book_id=book_id, claim=claim)
         return OutboxEntry.from_row(values)
 

@@ -47,6 +47,14 @@ def test_keys_are_random_so_pruning_never_reuses_one(store: Store, outbox: Outbo
     assert again.key not in {entry.key for entry in entries}, "... keys never do"
 
 
+def test_an_intent_is_not_written_behind_an_unsettled_entry_of_its_book(outbox: Outbox) -> None:
+    outbox.append_return(X, NOW)
+    assert outbox.begin_rent(1, X, NOW, visit="v", owner="app:1:a", lease_s=30) is None
+    assert outbox.begin_reserve(1, 2, X, NOW, visit="v", owner="app:1:a", lease_s=30) is None
+    assert [entry.kind for entry in outbox.recent()] == [Kind.RETURN], "nothing was written"
+    assert outbox.begin_rent(1, Y, NOW, visit="v", owner="app:1:a", lease_s=30) is not None
+
+
 def test_a_naive_time_is_refused_and_nothing_is_written(outbox: Outbox) -> None:
     with pytest.raises(ValueError):
         outbox.append_return(X, datetime(2026, 3, 2, 10, 0))
@@ -64,7 +72,7 @@ def test_cancel_and_rent_payloads_follow_the_contract(outbox: Outbox) -> None:
 
 def test_only_the_head_of_each_book_is_claimed(outbox: Outbox) -> None:
     x1 = outbox.append_return(X, NOW)
-    x2 = queued_rent(outbox, 1, X, NOW)
+    x2 = outbox.append_cancel(7, X, 1, NOW)  # any later entry of the same book
     y1 = outbox.append_return(Y, NOW)
     claimed = outbox.claim("agent:1:a", limit=10, lease_s=30)
     assert [entry.id for entry in claimed] == [x1.id, y1.id]
@@ -75,7 +83,7 @@ def test_only_the_head_of_each_book_is_claimed(outbox: Outbox) -> None:
 
 def test_a_retry_keeps_later_entries_of_the_book_waiting(outbox: Outbox) -> None:
     x1 = outbox.append_return(X, NOW)
-    queued_rent(outbox, 1, X, NOW)
+    outbox.append_cancel(7, X, 1, NOW)
     outbox.claim("o:1:a", limit=5, lease_s=30)
     outbox.settle("o:1:a", [Settlement(x1.id, Status.PENDING, error="rental: timeout",
                                        next_attempt_at=time.time() + 60)])

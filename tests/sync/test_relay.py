@@ -16,7 +16,7 @@ from sync_agent.relay import Relay
 from sync_agent.status import snapshot
 from sync_agent.store import Store
 
-from .conftest import RENTAL, Reply, make_settings, queued_rent, rented_barcodes
+from .conftest import RENTAL, Reply, make_settings, rented_barcodes
 
 AVAILABLE = "30042000000048"
 
@@ -63,7 +63,7 @@ async def test_entries_of_one_book_go_in_order_and_books_in_parallel(hostile, st
     for round_ in range(3):
         for code in books:
             appended.append(outbox.append_return(code, now) if round_ != 1
-                            else queued_rent(outbox, 6, code, now))
+                            else outbox.append_cancel(9, code, 6, now))
     relay = relay_for(store, hostile.url, tmp_path, relay_parallelism=3)
     assert (await relay.drain(20)).delivered == 9
     by_key = {seen.key: seen for seen in hostile.seen}
@@ -71,7 +71,7 @@ async def test_entries_of_one_book_go_in_order_and_books_in_parallel(hostile, st
     for code in books:
         mine = [by_key[e.key] for e in appended if e.barcode == code]
         assert all(a.left <= b.arrived for a, b in zip(mine, mine[1:], strict=False))  # one at a time
-        assert [s.path for s in mine] == ["/kiosk/returns", "/kiosk/rentals", "/kiosk/returns"]
+        assert [s.path for s in mine] == ["/kiosk/returns", "/rentals/9", "/kiosk/returns"]
     in_flight = [sum(other.arrived <= seen.arrived < other.left for other in hostile.seen)
                  for seen in hostile.seen]
     assert max(in_flight) == 3  # the three books went out together once the window had grown
