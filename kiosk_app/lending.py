@@ -44,6 +44,7 @@ from sync_agent.contract import (
     Book,
     BookStatus,
     Circulation,
+    ItemState,
     Member,
     MemberStatus,
     MyPage,
@@ -53,7 +54,7 @@ from sync_agent.contract import (
 from sync_agent.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
 from sync_agent.read_model import ReadModel
 from sync_agent.relay import Asked, Relay
-from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused
+from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result
 from sync_agent.retention import Retention
 from sync_agent.settings import Settings
 from sync_agent.store import Store, StoreError
@@ -147,35 +148,45 @@ class Lending:
         return line
 
     def _return_book(self, barcode: str, now: datetime, patron: Patron | None,
-                     state: Any) -> ReturnLine:
-        earlier = self.outbox.last_return(barcode)
-        if earlier is not None and earlier.status in OPEN:
-            return ReturnLine(barcode, self.read_model.title_for(barcode), 0, 0, Returned.ALREADY)
-        if isinstance(state, Ok):
-            item = state.value
-            circulation = item.circulation
-            outcome = Returned.RETURNED
-        elif isinstance(state, NotFound):
-            circulation, outcome = None, Returned.UNCHECKED
-        elif earlier is not None:  # offline: the kiosk's own delivered return is the latest news
-            return ReturnLine(barcode, self.read_model.title_for(barcode), 0, 0, Returned.ALREADY)
-        else:  # offline or no usable answer: what the kiosk itself knows
-            circulation = self.read_model.local_circulation(barcode)
-            outcome = Returned.SAVED if circulation is Circulation.ON_LOAN else Returned.UNCHECKED
-        title = self.read_model.title_for(barcode) or (item.title if isinstance(state, Ok) else None)
-        if circulation is Circulation.ON_HOLD:
-            return ReturnLine(barcode, title, 0, 0, Returned.ON_HOLD)
-        if circulation in (Circulation.ON_SHELF, Circulation.WITHDRAWN):
-            shown = Returned.ALREADY if earlier is not None else Returned.NOT_ON_LOAN
-            return ReturnLine(barcode, title, 0, 0, shown)
-        loan = patron.loan(barcode) if patron else None
+                     state: Result[ItemState] | None) -> ReturnLine:
+        title = self.read_model.title_for(barcode)
+        item = state.value if isinstance(state, Ok) else None
+        title = title or (item.title if item else None)
+        outcome = self._judge(barcode, item, unknown=isinstance(state, NotFound))
+        if not outcome.recorded:
+            return ReturnLine(barcode, title, 0, 0, outcome)
         entry = self.outbox.append_return(barcode, now)  # no title: nothing of who read what
-        if loan is None and entry.member_id is not None:
-            view = self.read_model.member_view(entry.member_id)
-            loan = next((e for e in view.page.loans if e.barcode == barcode), None) if view else None
-        due = item.due_at if isinstance(state, Ok) else (loan.due_at if loan else None)
+        loan = (patron.loan(barcode) if patron else None) or self._cached_loan(entry)
+        due = item.due_at if item else (loan.due_at if loan else None)
         return ReturnLine(barcode, title or (loan.title if loan else None), days_late(due, now),
                           fine_estimate(due, now), outcome)
+
+    def _judge(self, barcode: str, item: ItemState | None, *, unknown: bool) -> Returned:
+        """What a scanned return comes to. Only a copy on loan, or one the kiosk cannot know
+        about, is accepted; the central side's answer (``item``) decides when there is one, else
+        what the kiosk itself knows."""
+        earlier = self.outbox.last_return(barcode)
+        if earlier is not None and earlier.status in OPEN:
+            return Returned.ALREADY
+        if unknown:
+            return Returned.UNCHECKED
+        if item is not None:
+            circulation, accepted = item.circulation, Returned.RETURNED
+        elif earlier is not None:  # offline: the kiosk's own delivered return is the latest news
+            return Returned.ALREADY
+        else:
+            circulation = self.read_model.local_circulation(barcode)
+            accepted = Returned.SAVED if circulation is Circulation.ON_LOAN else Returned.UNCHECKED
+        if circulation is Circulation.ON_HOLD:
+            return Returned.ON_HOLD
+        if circulation in (Circulation.ON_SHELF, Circulation.WITHDRAWN):
+            return Returned.ALREADY if earlier is not None else Returned.NOT_ON_LOAN
+        return accepted
+
+    def _cached_loan(self, entry: OutboxEntry) -> MyPageEntry | None:
+        """The loan in the cached view of the member the outbox attached the return to."""
+        view = self.read_model.member_view(entry.member_id) if entry.member_id is not None else None
+        return next((e for e in view.page.loans if e.barcode == entry.barcode), None) if view else None
 
     # -- member ----------------------------------------------------------------------------------
 
