@@ -10,7 +10,7 @@ import pytest
 
 from sync_agent.client import Busy, CentralClient, InDoubt, NotFound, Ok, Refused, parse_retry_after
 from sync_agent.contract import BookStatus, Circulation, MemberStatus
-from sync_agent.outbox import Outbox
+from sync_agent.outbox import Outbox, Settlement, Status, Told
 from sync_agent.results import BusyReason, DoubtReason
 from sync_agent.status import breaker_states
 from sync_agent.store import Store
@@ -51,9 +51,11 @@ def rent(outbox: Outbox, member_id: int, barcode: str):
 
 async def test_rent_refusals_and_idempotent_repeat(central, tmp_path: Path, outbox: Outbox) -> None:
     async with CentralClient(make_settings(tmp_path, central.url)) as client:
-        refused = await client.deliver(rent(outbox, 2, RESERVED_FOR_KIM))
+        other = rent(outbox, 2, RESERVED_FOR_KIM)
+        refused = await client.deliver(other)
         assert isinstance(refused, Refused) and refused.code == "reserved_for_other"
-        intent = rent(outbox, 1, RESERVED_FOR_KIM)
+        outbox.settle("test", [Settlement(other.id, Status.DECLINED, told=Told.DECLINED)])
+        intent = rent(outbox, 1, RESERVED_FOR_KIM)  # the copy's earlier intent is settled
         rented = await client.deliver(intent)
         assert isinstance(rented, Ok) and rented.value["dueAt"] is not None and not rented.replayed
         again = await client.deliver(intent)

@@ -20,6 +20,6 @@ def test_a_bad_day_loses_nothing_and_applies_nothing_twice(tmp_path) -> None:
     # The day really was bad, and the checks had something to bite on:
     assert {"down", "slow", "flaky", "book_down"} <= set(tally.phases)
     assert tally.app_kills > 0 and tally.agent_kills > 0
-    assert verdict.acknowledged >= 10 and verdict.delivered == verdict.acknowledged
+    assert verdict.acknowledged >= 5 and verdict.delivered == verdict.acknowledged
     assert verdict.borrows_shown > 0
     assert verdict.delivered_a_day_later > 0, "no return crossed a day between patron and delivery"
