@@ -38,7 +38,7 @@ from kiosk_app.session import (
     ReturnLine,
     Session,
 )
-from sync_agent.client import CentralClient
+from sync_agent.central import Central
 from sync_agent.contract import (
     Book,
     BookStatus,
@@ -112,7 +112,7 @@ Outcome = BorrowLine | Offer | Refusal
 class Lending:
     """The use-cases of one kiosk; ``relay`` asks intents and delivers a book's earlier entries."""
 
-    def __init__(self, settings: Settings, store: Store, client: CentralClient,
+    def __init__(self, settings: Settings, store: Store, client: Central,
                  relay: Relay) -> None:
         self.settings = settings
         self.store = store
@@ -269,7 +269,8 @@ class Lending:
             return await self._ask_rent(session, again, _title(patron, barcode))
         if not await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
             return Refusal.for_code("return_pending")
-        if patron.reservation(barcode) is None and not session.reserved(barcode):
+        if (patron.reservation(barcode) is None and not session.reserved(barcode)
+                and not self.client.lends_from_shelf):
             found = await self.client.book(barcode)
             if isinstance(found, NotFound):
                 return BOOK_UNKNOWN
