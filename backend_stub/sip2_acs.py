@@ -125,6 +125,7 @@ class FakeAcs:
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._sessions: set[asyncio.Task[None]] = set()
 
     @property
     def address(self) -> str:
@@ -165,8 +166,9 @@ class FakeAcs:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
-                self._server.close_clients()
-                await self._server.wait_closed()
+            for task in list(self._sessions):
+                task.cancel()
+            await asyncio.gather(*self._sessions, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
@@ -179,6 +181,9 @@ class FakeAcs:
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self._sessions.add(task)
         last_answer = b""
         try:
             while True:
@@ -196,8 +201,8 @@ class FakeAcs:
                 with self._lock:
                     self.received.append(frame)
                 if frame.command == "97":
-                    writer.write(last_answer)
-                    await writer.drain()
+                    if not await self._send(writer, last_answer):
+                        return
                     continue
                 answer = self.dialect.encode(self.answer(frame), frame.sequence)
                 last_answer = answer
@@ -206,6 +211,7 @@ class FakeAcs:
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
+            self._sessions.discard(task)
             writer.close()
 
     async def _read(self, reader: asyncio.StreamReader) -> bytes | None:
