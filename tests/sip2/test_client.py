@@ -14,20 +14,21 @@ from sync_agent.contract import BookStatus, Circulation, MemberStatus
 from sync_agent.outbox import Kind, Outbox
 from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
 from sync_agent.sip2_client import Sip2Client, member_id_of
+from sync_agent.sip2_wire import Frame
 from sync_agent.store import Store
+from tests.app.conftest import (
+    AVAILABLE,
+    BLOCKED,
+    CARD,
+    LOST,
+    ON_LOAN,
+    OVERDUE,
+    RESERVED_FOR_1,
+    RESERVED_FOR_2,
+    WITHDRAWN,
+)
 from tests.sip2.conftest import sip2_settings
 
-CARD = "20042000000016"
-PARK = "20042000000024"
-BLOCKED = "20042000000032"
-WITHDRAWN = "20042000000040"
-CHOI = "20042000000065"
-RESERVED_FOR_1 = "30042000000014"
-ON_LOAN = "30042000000022"
-OVERDUE = "30042000000030"
-AVAILABLE = "30042000000048"
-RESERVED_FOR_2 = "30042000000055"
-LOST = "30042000000063"
 
 
 def _entry(tmp_path: Path, kind: Kind, barcode: str, member: str | None = None,
@@ -135,7 +136,6 @@ async def test_a_replayed_checkin_is_answered_by_family(tmp_path, acs) -> None:
         async with Sip2Client(sip2_settings(tmp_path, server)) as client:
             await client.deliver(_entry(tmp_path, Kind.RETURN, ON_LOAN))
             await client.connection.ask(client.connection.sc_status())
-            from sync_agent.sip2_wire import Frame
             second = await client.connection.ask(Frame("09", "N" + "20261121    143000" * 2, (("AB", ON_LOAN),)))
             assert isinstance(second, Frame) and second.flag(0) == ok, family
 
