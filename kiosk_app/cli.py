@@ -21,7 +21,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     from kiosk_app import logbook
     from kiosk_app.app import KioskApp
     from kiosk_app.lending import Lending
-    from sync_agent.client import CentralClient
+    from sync_agent.adapters import open_central
     from sync_agent.relay import Relay
     from sync_agent.store import Store, StoreError
 
@@ -38,7 +38,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         store = opened
 
     async def serve() -> None:
-        async with CentralClient(settings, store, owner="app") as client:
+        async with open_central(settings, store, owner="app") as client:
             relay = Relay(store, client, settings, role="app")
             app = KioskApp(settings, Lending(settings, store, client, relay), log_lines=recent)
             await app.run_async()

@@ -39,7 +39,7 @@ from kiosk_app.session import (
     ReturnLine,
     Session,
 )
-from sync_agent.client import CentralClient
+from sync_agent.central import Central
 from sync_agent.contract import (
     Book,
     BookStatus,
@@ -114,7 +114,7 @@ Outcome = BorrowLine | Offer | Refusal
 class Lending:
     """The use-cases of one kiosk; ``relay`` asks intents and delivers a book's earlier entries."""
 
-    def __init__(self, settings: Settings, store: Store, client: CentralClient,
+    def __init__(self, settings: Settings, store: Store, client: Central,
                  relay: Relay) -> None:
         self.settings = settings
         self.store = store
@@ -279,7 +279,8 @@ class Lending:
         again = await self._reclaim(session, "rent", barcode)
         if again is not None:
             return await self._ask_rent(session, again, _title(patron, barcode))
-        if patron.reservation(barcode) is None and not session.reserved(barcode):
+        if (patron.reservation(barcode) is None and not session.reserved(barcode)
+                and not self.client.lends_from_shelf):
             if not await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
                 return Refusal.for_code("return_pending")
             found = await self.client.book(barcode)

@@ -34,8 +34,10 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
+from sync_agent.results import Busy, BusyReason, InDoubt, Result
 from sync_agent.settings import Settings
 from sync_agent.status import record_breaker
 from sync_agent.store import Store, StoreError
@@ -208,3 +210,19 @@ class Breakers:
                            breaker.fail_counter, opened)
         except StoreError as exc:
             log.error("breaker %s: state not recorded: %s", breaker.name, exc)
+
+
+T = TypeVar("T")
+
+
+async def through(breakers: Breakers, dependency: str, ask: Callable[[], Awaitable[Result[T]]]) -> Result[T]:
+    """One call of any adapter through ``dependency``'s breaker: an open breaker is Busy at once;
+    Busy and InDoubt answers count as failures (a refused connection opens it at once)."""
+    try:
+        with breakers.guard(dependency) as call:
+            result = await ask()
+            if isinstance(result, Busy | InDoubt):
+                call.failed(refused=isinstance(result, Busy) and result.reason is BusyReason.UNREACHABLE)
+            return result
+    except BreakerOpen as exc:
+        return Busy(dependency, exc.retry_after_s, BusyReason.BREAKER_OPEN)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sync_agent.client import CentralClient
+from sync_agent.adapters import open_central
 from sync_agent.logs import configure_logging
 from sync_agent.metrics import serve as serve_metrics
 from sync_agent.outbox import Outbox
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _drain(store: Store, settings: Settings, timeout_s: float) -> int:
-    async with CentralClient(settings, store, owner="agent") as client:
+    async with open_central(settings, store, owner="agent") as client:
         relay = Relay(store, client, settings, role="drain")
         _stop_on_signals(relay)
         result = await relay.drain(timeout_s)
@@ -101,12 +101,13 @@ async def _drain(store: Store, settings: Settings, timeout_s: float) -> int:
 
 
 async def _run(store: Store, settings: Settings) -> int:
-    async with CentralClient(settings, store, owner="agent") as client:
+    async with open_central(settings, store, owner="agent") as client:
         relay = Relay(store, client, settings, role="agent")
         _stop_on_signals(relay)
         watchdog = asyncio.create_task(watchdog_pings(relay))
         metrics = serve_metrics(store, settings, relay.pacer)
-        log.info("kiosk-sync running for %s against %s", settings.id, settings.api_url)
+        log.info("kiosk-sync running for %s against %s", settings.id,
+                 f"SIP2 {settings.sip2_host}:{settings.sip2_port}" if settings.central == "sip2" else settings.api_url)
         notify("READY=1")
         try:
             await relay.run()

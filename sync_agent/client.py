@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from sync_agent.breakers import Breakers, BreakerOpen
+from sync_agent.breakers import Breakers, through
 from sync_agent.contract import (
     IDEMPOTENCY_KEY_HEADER,
     REPLAYED_HEADER,
@@ -39,6 +39,7 @@ from sync_agent.contract import (
     Rental,
     ReservationQuote,
 )
+from sync_agent.central import DEPENDENCY_OF_KIND
 from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import (
     Busy,
@@ -58,8 +59,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-DEPENDENCY_OF_KIND = {Kind.RETURN: "returns", Kind.RENT: "lending", Kind.CANCEL: "lending",
-                      Kind.RESERVE: "payment"}
 
 
 
@@ -98,6 +97,8 @@ def _error_text(response: httpx.Response) -> tuple[str, str]:
 
 class CentralClient:
     """Async client of the central API with one breaker per dependency."""
+
+    lends_from_shelf = False  # a self-rent needs a reservation (paid) first
 
     def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -166,15 +167,8 @@ class CentralClient:
     async def _call(self, dependency: str, method: str, path: str, parse: Callable[[Any], T], *,
                     body: BaseModel | None = None, json: dict[str, Any] | None = None,
                     key: str | None = None, params: dict[str, str] | None = None) -> Result[T]:
-        try:
-            with self.breakers.guard(dependency) as call:
-                result = await self._exchange(dependency, method, path, parse, body=body, json=json,
-                                              key=key, params=params)
-                if isinstance(result, Busy | InDoubt):
-                    call.failed(refused=isinstance(result, Busy) and result.reason is BusyReason.UNREACHABLE)
-                return result
-        except BreakerOpen as exc:
-            return Busy(dependency, exc.retry_after_s, BusyReason.BREAKER_OPEN)
+        return await through(self.breakers, dependency, lambda: self._exchange(
+            dependency, method, path, parse, body=body, json=json, key=key, params=params))
 
     async def _exchange(self, dependency: str, method: str, path: str, parse: Callable[[Any], T], *,
                         body: BaseModel | None = None, json: dict[str, Any] | None = None,

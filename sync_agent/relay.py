@@ -44,7 +44,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from sync_agent.client import DEPENDENCY_OF_KIND, CentralClient
+from sync_agent.central import DEPENDENCY_OF_KIND, Central
 from sync_agent.outbox import (
     UNDONE_IF_APPLIED,
     Kind,
@@ -137,7 +137,7 @@ class DrainResult:
 class Relay:
     """Delivers this kiosk's outbox; one per process (the agent runs it, the app uses deliver_book)."""
 
-    def __init__(self, store: Store, client: CentralClient, settings: Settings, *,
+    def __init__(self, store: Store, client: Central, settings: Settings, *,
                  role: str = "agent", poll_s: float = 0.25) -> None:
         self.store = store
         self.client = client

@@ -10,18 +10,20 @@ it expects, so a technician can fix it from the message alone.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
 ENV_PREFIX = "KIOSK_"
-SECRET_KEYS = ("api_token", "tech_pin_hash", "card_key")
+SECRET_KEYS = ("api_token", "tech_pin_hash", "card_key", "sip2_password", "sip2_terminal_password")
 """Settings never shown: not in errors, not on the technician screen, not by ``config check``."""
 STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
@@ -41,6 +43,22 @@ class Settings(BaseSettings):
     api_url: AnyHttpUrl = Field(AnyHttpUrl("http://127.0.0.1:8080"),
                                 description="base URL of the central API")
     api_token: SecretStr = Field(SecretStr(""), description="bearer token for the central API")
+    central: Literal["rest", "sip2"] = Field(
+        "rest", description="which adapter speaks to the library system: rest (the central API) or sip2")
+    sip2_host: str = Field("127.0.0.1", min_length=1, description="the SIP2 ACS's host")
+    sip2_port: int = Field(6001, ge=1, le=65535, description="the SIP2 ACS's port")
+    sip2_user: str = Field("", description="SIP2 login (93) user")
+    sip2_password: SecretStr = Field(SecretStr(""), description="SIP2 login (93) password, best as "
+                                     "the systemd credential kiosk_sip2_password")
+    sip2_terminal_password: SecretStr = Field(SecretStr(""), description="SIP2 terminal password (AC)")
+    sip2_institution: str = Field("", description="SIP2 institution id (AO)")
+    sip2_location: str = Field("", description="SIP2 location code (CP)")
+    sip2_terminator: Literal["CR", "CRLF"] = Field("CR", description="SIP2 line terminator")
+    sip2_encoding: str = Field("utf-8", description="SIP2 character encoding (utf-8, or the legacy "
+                               "code page the ACS uses, e.g. cp850, cp949)")
+    sip2_checksums: bool = Field(True, description="SIP2 error detection (AY sequence, AZ checksum)")
+    sip2_tls: bool = Field(False, description="SIP2 over TLS (the ACS's certificate is verified)")
+    sip2_timezone: str = Field("Asia/Seoul", description="time zone of SIP2 dates without a zone")
     call_timeout_ms: int = Field(610, ge=50, le=30_000,
                                  description="timeout of one central call (the seed's 610 ms)")
     breaker_failure_threshold: int = Field(5, ge=1, le=100,
@@ -94,6 +112,24 @@ class Settings(BaseSettings):
     def _standard_baud(cls, value: int) -> int:
         if value not in STANDARD_BAUDS:
             raise ValueError(f"must be one of {', '.join(map(str, STANDARD_BAUDS))}")
+        return value
+
+    @field_validator("sip2_encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError("must be a character encoding Python knows, e.g. utf-8, cp850, cp949") from None
+        return value
+
+    @field_validator("sip2_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone, e.g. Asia/Seoul") from None
         return value
 
     @field_validator("metrics_listen")

@@ -20,7 +20,7 @@ from hardware.codes import classify
 from kiosk_app.app import KioskApp
 from kiosk_app.lending import Lending
 from kiosk_app.messages import Scanned
-from sync_agent.client import CentralClient
+from sync_agent.adapters import make_central
 from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
@@ -57,7 +57,7 @@ class Kiosk:
     def __init__(self, settings: Settings, **app_options: Any) -> None:
         self.settings = settings
         self.store = Store.open(settings.db_path)
-        self.client = CentralClient(settings, self.store, owner="app")
+        self.client = make_central(settings, self.store, owner="app")
         self.relay = Relay(self.store, self.client, settings, role="app")
         self.lending = Lending(settings, self.store, self.client, self.relay)
         options = {"tick_s": None, "health_every_s": None, "with_devices": False}
@@ -150,7 +150,7 @@ class Agent:
 
     def __init__(self, settings: Settings) -> None:
         self.store = Store.open(settings.db_path)
-        self.client = CentralClient(settings, self.store, owner="agent")
+        self.client = make_central(settings, self.store, owner="agent")
         self.relay = Relay(self.store, self.client, settings, role="agent")
 
     async def close(self) -> None:

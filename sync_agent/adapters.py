@@ -1,0 +1,29 @@
+"""The one place that builds the central side's adapter from the settings (``central``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sync_agent.central import Central
+from sync_agent.settings import Settings
+from sync_agent.store import Store
+
+
+def make_central(settings: Settings, store: Store | None = None, *, owner: str = "app") -> Central:
+    """The REST client or the SIP2 client, as configured; close it with ``aclose``."""
+    if settings.central == "sip2":
+        from sync_agent.sip2_client import Sip2Client
+        return Sip2Client(settings, store, owner=owner)
+    from sync_agent.client import CentralClient
+    return CentralClient(settings, store, owner=owner)
+
+
+@asynccontextmanager
+async def open_central(settings: Settings, store: Store | None = None, *,
+                       owner: str = "app") -> AsyncIterator[Central]:
+    central = make_central(settings, store, owner=owner)
+    try:
+        yield central
+    finally:
+        await central.aclose()

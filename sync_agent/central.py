@@ -1,0 +1,57 @@
+"""The central side as a port: what the use-cases and the relay need of the library system.
+
+Two adapters implement it: :class:`sync_agent.client.CentralClient` (the REST central API) and
+:class:`sync_agent.sip2_client.Sip2Client` (a SIP 2.00 ACS such as Koha or Evergreen);
+:func:`sync_agent.adapters.open_central` picks one from ``Settings.central``. Every operation
+answers one of the typed results of :mod:`sync_agent.results` and never raises for the central
+side's behaviour, so the saga, the relay and the breakers above the port are the same for both.
+The use-cases (``kiosk_app.lending``, ``kiosk_app.session``) import this module, never an adapter
+(an import-linter contract in ``pyproject.toml``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from sync_agent.breakers import Breakers
+from sync_agent.contract import Book, BookPage, Health, ItemState, Member, MyPage, ReservationQuote
+from sync_agent.outbox import Kind, OutboxEntry
+from sync_agent.results import Result
+
+DEPENDENCY_OF_KIND = {Kind.RETURN: "returns", Kind.RENT: "lending", Kind.CANCEL: "lending",
+                      Kind.RESERVE: "payment"}
+"""The breaker an outbox entry's delivery goes through, whichever adapter sends it."""
+
+
+class Central(Protocol):
+    """The library system as the kiosk sees it."""
+
+    breakers: Breakers
+    """One breaker per dependency (lending, returns, payment, views, catalog)."""
+    timeout_s: float
+    """The deadline of one call; the saga plans its repeats with it."""
+    lends_from_shelf: bool
+    """True when any copy on the shelf may be checked out at once (a SIP2 ACS); False when a
+    self-rent needs a reservation first, offered with its fee (the REST central API)."""
+
+    async def health(self) -> Result[Health]: ...
+
+    async def member_by_card(self, card_number: str) -> Result[Member]: ...
+
+    async def mypage(self, member_id: int) -> Result[MyPage]: ...
+
+    async def book(self, barcode: str) -> Result[Book]: ...
+
+    async def books_since(self, since: datetime | None) -> Result[BookPage]: ...
+
+    async def item_state(self, barcode: str) -> Result[ItemState]: ...
+
+    async def reservation_quote(self, member_id: int, book_id: int) -> Result[ReservationQuote]: ...
+
+    async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
+        """Apply one outbox entry (return, rent, reserve, cancel); the answer reads as a
+        ``contract.Rental``. Sent again after an in-doubt answer, it must not act twice."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,323 @@
+"""The SIP2 adapter of the central port (:class:`sync_agent.central.Central`): a SIP 2.00 ACS.
+
+Each operation is one or a few SIP2 messages on the process's one connection
+(:mod:`sync_agent.sip2_connection`), through the same breakers as the REST client, and its answer
+is translated into the wire contract's models, so nothing above the port can tell the adapters
+apart:
+
+- ``member_by_card``: patron information 63/64 (name AE, blocks from the first four patron-status
+  flags, loan limit CB, fees BV); ``mypage``: 63 for holds (AS) and for loans (AU), then item
+  information 17/18 of each (title AJ, due date AH, hold pickup date CM);
+- ``book`` and ``item_state``: item information 17/18 (circulation status);
+- ``deliver``: a return is checkin 09/10 (return date = when the patron dropped the book,
+  no-block Y once it was stored offline); a rent is checkout 11/12 with renewal policy N, so a
+  repeated checkout can never become a renewal; reservations and cancels are not SIP2 self-check
+  messages and are refused (``not_supported``);
+- ``health``: SC status 99/98.
+
+SIP2 has no idempotency key. A checkout or checkin whose answer was lost is not simply sent again:
+the item's state (17) is asked first and settles it (charged after a checkout, not charged after a
+checkin: it was applied; else it is sent again). Refusals (ok=0) carry the library's own words
+(AF screen message, AG print line) in ``Refused.message``; the code is read from them
+(:func:`refusal_code`).
+
+Ids: SIP2 knows patrons and copies by barcode only; the contract's integer ids are the barcode
+behind a leading 1 (``20042000000016`` → ``120042000000016``), so the agent can send a stored
+checkout without a lookup. Patron barcodes must therefore be digits.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sync_agent.breakers import Breakers, through
+from sync_agent.contract import (
+    Book,
+    BookPage,
+    BookStatus,
+    Circulation,
+    Health,
+    ItemState,
+    Member,
+    MemberStatus,
+    MyPage,
+    MyPageEntry,
+    Rental,
+    RentalStatus,
+    ReservationQuote,
+    ServiceState,
+)
+from sync_agent.central import DEPENDENCY_OF_KIND
+from sync_agent.outbox import Kind, OutboxEntry
+from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result
+from sync_agent.settings import Settings
+from sync_agent.sip2_connection import Login, Sip2Connection
+from sync_agent.sip2_wire import Dialect, Frame, terminator_bytes
+from sync_agent.store import Store
+
+log = logging.getLogger(__name__)
+
+OFFLINE_AFTER_S = 60.0
+"""A return delivered this long after the patron dropped the book was stored offline: it goes
+with no-block Y (the ACS must accept it, as the kiosk already did)."""
+
+CIRCULATION = {"04": Circulation.ON_LOAN, "05": Circulation.ON_LOAN, "06": Circulation.ON_LOAN,
+               "08": Circulation.ON_HOLD, "12": Circulation.WITHDRAWN, "13": Circulation.WITHDRAWN,
+               "11": Circulation.WITHDRAWN}
+BOOK_STATUS = {Circulation.ON_LOAN: BookStatus.RENTED, Circulation.ON_HOLD: BookStatus.RESERVED,
+               Circulation.WITHDRAWN: BookStatus.WITHDRAWN, Circulation.ON_SHELF: BookStatus.AVAILABLE}
+_WORDS = (
+    (("hold", "reserved", "recall"), "reserved_for_other"),
+    (("renewal limit", "renewals", "max renew", "too many renew"), "renewal_limit"),
+    (("overdue",), "overdue"),
+    (("limit", "too many", "maximum"), "limit_reached"),
+    (("block", "fine", "debt", "owe", "fee", "barred", "expired"), "member_blocked"),
+    (("not checked out", "not on loan", "not charged"), "not_rented"),
+    (("lost", "missing", "withdrawn", "damaged"), "book_withdrawn"),
+    (("not available", "in transit", "unavailable"), "book_unavailable"),
+)
+
+
+def refusal_code(words: str) -> str:
+    """The kiosk's refusal code for an ACS's AF/AG text (``refused`` when nothing matches)."""
+    lowered = words.lower()
+    return next((code for keys, code in _WORDS if any(key in lowered for key in keys)), "refused")
+
+
+def member_id_of(card: str) -> int:
+    return int("1" + card)
+
+
+def card_of(member_id: int) -> str:
+    return str(member_id)[1:]
+
+
+def book_id_of(barcode: str) -> int:
+    return int("1" + barcode) if barcode.isdigit() else zlib.crc32(barcode.encode())
+
+
+def _words(frame: Frame) -> str:
+    return " / ".join(part for part in frame.all("AF") + frame.all("AG") if part)
+
+
+class Sip2Client:
+    """Async SIP2 client with one breaker per dependency, as :class:`CentralClient` has."""
+
+    lends_from_shelf = True  # a self-check ACS checks out any copy the patron may borrow
+
+    def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app") -> None:
+        self.settings = settings
+        self.timeout_s = settings.call_timeout_ms / 1000
+        self.breakers = Breakers(settings, store, owner)
+        self.dialect = Dialect(settings.sip2_encoding, terminator_bytes(settings.sip2_terminator),
+                               settings.sip2_checksums, ZoneInfo(settings.sip2_timezone))
+        login = Login(settings.sip2_host, settings.sip2_port, settings.sip2_user,
+                      settings.sip2_password.get_secret_value(), settings.sip2_location,
+                      settings.sip2_tls)
+        self.connection = Sip2Connection(login, self.dialect, self.timeout_s)
+        self._doubted: set[str] = set()
+        """Keys of entries whose last answer was lost in this process: settled by 17 first."""
+
+    async def __aenter__(self) -> Sip2Client:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.connection.aclose()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def health(self) -> Result[Health]:
+        answer = await self.connection.ask(Sip2Connection.sc_status())
+        if not isinstance(answer, Frame):
+            return answer
+        online = answer.flag(0) == "Y"
+        state = {True: ServiceState.UP, False: ServiceState.DOWN}
+        services = {"rental": state[online and answer.flag(2) == "Y"],
+                    "book": state[online], "payment": state[online]}
+        return Ok(Health(status="ok" if all(s is ServiceState.UP for s in services.values())
+                         else "degraded", services=services))
+
+    async def member_by_card(self, card_number: str) -> Result[Member]:
+        if not card_number.isdigit():
+            return NotFound("SIP2 patron barcodes must be digits here")
+        return await through(self.breakers, "lending", lambda: self._member(card_number))
+
+    async def _member(self, card: str) -> Result[Member]:
+        answer = await self._patron(card, " " * 10)
+        if not isinstance(answer, Frame):
+            return answer
+        blocked = "Y" in answer.fixed[:4]
+        return Ok(Member(id=member_id_of(card), card_number=card, name=answer.get("AE"),
+                         status=MemberStatus.BLOCKED if blocked else MemberStatus.ACTIVE,
+                         loan_limit=_int(answer.get("CB"), 99), fines=_int(answer.get("BV"), 0),
+                         active_loans=_int(answer.fixed[43:47], 0)))
+
+    async def mypage(self, member_id: int) -> Result[MyPage]:
+        return await through(self.breakers, "views", lambda: self._mypage(card_of(member_id)))
+
+    async def _mypage(self, card: str) -> Result[MyPage]:
+        holds = await self._patron(card, "Y" + " " * 9)
+        if not isinstance(holds, Frame):
+            return holds
+        loans = await self._patron(card, "  Y" + " " * 7)
+        if not isinstance(loans, Frame):
+            return loans
+        reservations, lent = [], []
+        for barcode in holds.all("AS"):
+            item = await self._item(barcode)
+            if not isinstance(item, Frame):
+                return item
+            reservations.append(self._entry(item, barcode, RentalStatus.RESERVED))
+        for barcode in loans.all("AU"):
+            item = await self._item(barcode)
+            if not isinstance(item, Frame):
+                return item
+            lent.append(self._entry(item, barcode, RentalStatus.RENTED))
+        return Ok(MyPage(member_id=member_id_of(card), name=loans.get("AE"),
+                         fines=_int(loans.get("BV"), 0), reservations=reservations, loans=lent,
+                         as_of=datetime.now(UTC)))
+
+    def _entry(self, item: Frame, barcode: str, status: RentalStatus) -> MyPageEntry:
+        due = self.dialect.parse_date(item.get("AH")) if status is RentalStatus.RENTED else None
+        hold_until = self.dialect.parse_date(item.get("CM")) if status is RentalStatus.RESERVED else None
+        return MyPageEntry(rental_id=book_id_of(barcode), book_id=book_id_of(barcode), barcode=barcode,
+                           title=item.get("AJ") or barcode, status=status, due_at=due,
+                           hold_until=hold_until, overdue=bool(due and due < datetime.now(UTC)))
+
+    async def book(self, barcode: str) -> Result[Book]:
+        state = await self.item_state(barcode)
+        if not isinstance(state, Ok):
+            return state
+        item = state.value
+        return Ok(Book(id=book_id_of(barcode), barcode=barcode, isbn="", title=item.title, author="",
+                       status=BOOK_STATUS[item.circulation], updated_at=datetime.now(UTC)))
+
+    async def books_since(self, since: datetime | None) -> Result[BookPage]:
+        """SIP2 has no catalog feed: the kiosk learns titles from the items it is shown."""
+        return Ok(BookPage(books=[], server_time=datetime.now(UTC)))
+
+    async def item_state(self, barcode: str) -> Result[ItemState]:
+        return await through(self.breakers, "returns", lambda: self._item_state(barcode))
+
+    async def _item_state(self, barcode: str) -> Result[ItemState]:
+        answer = await self._item(barcode)
+        if not isinstance(answer, Frame):
+            return answer
+        if not answer.get("AJ") and answer.flag(0, 2) == "01":
+            return NotFound(_words(answer) or "item not found")
+        circulation = CIRCULATION.get(answer.flag(0, 2), Circulation.ON_SHELF)
+        due = self.dialect.parse_date(answer.get("AH")) if circulation is Circulation.ON_LOAN else None
+        return Ok(ItemState(barcode=barcode, title=answer.get("AJ") or barcode,
+                            circulation=circulation, due_at=due))
+
+    async def reservation_quote(self, member_id: int, book_id: int) -> Result[ReservationQuote]:
+        return Refused("not_supported", "reservations are made at the desk or in the catalogue")
+
+    # -- commands ----------------------------------------------------------------------------
+
+    async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
+        dependency = DEPENDENCY_OF_KIND[entry.kind]
+        if entry.kind not in (Kind.RETURN, Kind.RENT):
+            return Refused("not_supported", f"a {entry.kind} is not a SIP2 self-check message")
+        result = await through(self.breakers, dependency, lambda: self._deliver(entry))
+        if isinstance(result, InDoubt):
+            self._doubted.add(entry.key)
+        elif not isinstance(result, Busy):
+            self._doubted.discard(entry.key)
+        return result
+
+    async def _deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
+        barcode = entry.barcode or ""
+        if entry.key in self._doubted or entry.attempts > 0:
+            settled = await self._settled(entry, barcode)
+            if settled is not None:
+                return settled
+        if entry.kind is Kind.RETURN:
+            return await self._checkin(entry, barcode)
+        return await self._checkout(entry, barcode)
+
+    async def _settled(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]] | None:
+        """Before sending again: the item's state says whether the lost message was applied."""
+        answer = await self._item(barcode)
+        if not isinstance(answer, Frame):
+            return answer
+        charged = answer.flag(0, 2) in ("04", "05", "06")
+        if entry.kind is Kind.RETURN and not charged:
+            log.info("return of item %s: not on loan any more; taken as applied", barcode)
+            return Ok(self._rental(entry, RentalStatus.RETURNED, returned_at=entry.occurred_at),
+                      replayed=True)
+        if entry.kind is Kind.RENT and charged:
+            log.info("loan of item %s: charged already; taken as applied", barcode)
+            return Ok(self._rental(entry, RentalStatus.RENTED,
+                                   due_at=self.dialect.parse_date(answer.get("AH"))), replayed=True)
+        return None
+
+    async def _checkin(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]]:
+        now = datetime.now(UTC)
+        stored_offline = entry.attempts > 0 or (now - entry.occurred_at).total_seconds() > OFFLINE_AFTER_S
+        fixed = ("Y" if stored_offline else "N") + self.dialect.date(now) + self.dialect.date(entry.occurred_at)
+        answer = await self.connection.ask(Frame("09", fixed, (
+            ("AP", self.settings.sip2_location), ("AO", self.settings.sip2_institution),
+            ("AB", barcode), ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
+        if not isinstance(answer, Frame):
+            return answer
+        if answer.flag(0) != "1":
+            return self._refused(answer)
+        return Ok(self._rental(entry, RentalStatus.RETURNED, returned_at=entry.occurred_at,
+                               fine=_int(answer.get("BV"), 0)))
+
+    async def _checkout(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]]:
+        now = datetime.now(UTC)
+        fixed = "N" + "N" + self.dialect.date(now) + " " * 18  # renewal policy N, no-block N
+        answer = await self.connection.ask(Frame("11", fixed, (
+            ("AO", self.settings.sip2_institution), ("AA", card_of(entry.member_id or 0)),
+            ("AB", barcode), ("AC", self.settings.sip2_terminal_password.get_secret_value()),
+            ("BO", "N"), ("BI", "N"))))
+        if not isinstance(answer, Frame):
+            return answer
+        if answer.flag(0) != "1":
+            return self._refused(answer)
+        return Ok(self._rental(entry, RentalStatus.RENTED, rented_at=entry.occurred_at,
+                               due_at=self.dialect.parse_date(answer.get("AH"))))
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    async def _patron(self, card: str, summary: str) -> Frame | NotFound | Busy | InDoubt:
+        answer = await self.connection.ask(Frame("63", "000" + self.dialect.date(datetime.now(UTC)) + summary, (
+            ("AO", self.settings.sip2_institution), ("AA", card),
+            ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
+        if isinstance(answer, Frame) and (answer.get("BL") == "N" or not answer.get("AE")):
+            return NotFound(_words(answer) or "patron not known to the library system")
+        return answer
+
+    async def _item(self, barcode: str) -> Frame | Busy | InDoubt:
+        return await self.connection.ask(Frame("17", self.dialect.date(datetime.now(UTC)), (
+            ("AO", self.settings.sip2_institution), ("AB", barcode),
+            ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
+
+    def _refused(self, answer: Frame) -> Refused | NotFound:
+        words = _words(answer)
+        if "not found" in words.lower() or "invalid item" in words.lower() or "invalid patron" in words.lower():
+            return NotFound(words)
+        return Refused(refusal_code(words), words)
+
+    def _rental(self, entry: OutboxEntry, status: RentalStatus, **when: Any) -> dict[str, Any]:
+        barcode = entry.barcode or ""
+        rental = Rental(id=book_id_of(barcode), member_id=entry.member_id or 0,
+                        book_id=book_id_of(barcode), barcode=barcode, status=status,
+                        kiosk_no=self.settings.id, **when)
+        return rental.model_dump(mode="json", by_alias=True)
+
+
+def _int(text: str, default: int) -> int:
+    try:
+        return int(float(text.strip()))
+    except ValueError:
+        return default

@@ -1,0 +1,40 @@
+"""Fixtures of the SIP2 room: a fake ACS on a real socket, settings and a client pointed at it.
+
+``acs(family="koha", **options)`` starts a :class:`backend_stub.sip2_acs.FakeAcs` on 127.0.0.1
+with the demo library; ``sip2_settings(tmp_path, acs)`` are kiosk settings with ``central =
+"sip2"`` pointed at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend_stub.sip2_acs import FakeAcs
+from sync_agent.settings import Settings
+
+
+def sip2_settings(tmp_path: Path, acs: FakeAcs, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "id": "kiosk-07", "data_dir": tmp_path / "kiosk", "central": "sip2",
+        "sip2_host": "127.0.0.1", "sip2_port": acs.port, "sip2_user": "kiosk",
+        "sip2_password": "secret", "sip2_institution": "0042", "sip2_location": "kiosk-07",
+        "breaker_failure_threshold": 3, "breaker_reset_s": 30}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def acs() -> Iterator[Callable[..., FakeAcs]]:
+    started: list[FakeAcs] = []
+
+    def start(family: str = "koha", **options: Any) -> FakeAcs:
+        started.append(FakeAcs(family=family, **options).start())
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,86 @@
+"""The whole patron story over SIP2 through the real app: the same screens, store, relay and saga
+as over REST, with the fake ACS (real TCP on 127.0.0.1) as the library system."""
+
+from __future__ import annotations
+
+from kiosk_app.screens.member import MemberScreen
+from kiosk_app.screens.returns import ReturnScreen
+from tests.app.conftest import (
+    AVAILABLE,
+    BLOCKED,
+    CARD,
+    CHOI,
+    OVERDUE,
+    ON_LOAN,
+    RESERVED_FOR_1,
+    RESERVED_FOR_2,
+    SIZE,
+    Agent,
+    Kiosk,
+    scan_and_settle,
+    screen_text,
+)
+from tests.sip2.conftest import sip2_settings
+
+
+async def test_member_view_checkout_of_a_held_copy_and_from_the_shelf(tmp_path, acs) -> None:
+    server = acs()
+    k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
+              with_devices=False)
+    try:
+        async with k.app.run_test(size=SIZE) as pilot:
+            await scan_and_settle(pilot, CARD)
+            assert isinstance(k.app.screen, MemberScreen)
+            text = screen_text(k.app)
+            assert "Hello, 김민지" in text and "채식주의자" in text
+            assert "The Pragmatic Programmer" in text and "OVERDUE" in text
+            await scan_and_settle(pilot, RESERVED_FOR_1)
+            [line] = k.app.session.borrows
+            assert line.title == "채식주의자" and not line.queued
+            assert "Borrowed · due" in screen_text(k.app)
+            await scan_and_settle(pilot, AVAILABLE)  # any copy on the shelf: no reservation first
+            assert [b.barcode for b in k.app.session.borrows] == [RESERVED_FOR_1, AVAILABLE]
+        assert server.library.items[RESERVED_FOR_1].patron == CARD
+        assert server.library.applied == {f"checkout:{RESERVED_FOR_1}": 1, f"checkout:{AVAILABLE}": 1}
+    finally:
+        await k.close()
+
+
+async def test_refusals_in_the_kiosks_words(tmp_path, acs) -> None:
+    server = acs()
+    for card, code, words in ((CHOI, RESERVED_FOR_2, "reserved for another"), (BLOCKED, None, "blocked")):
+        k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
+                  with_devices=False)
+        try:
+            async with k.app.run_test(size=SIZE) as pilot:
+                await scan_and_settle(pilot, card, *([code] if code else []))
+                assert words in screen_text(k.app).lower()
+                assert not k.app.session.borrows
+        finally:
+            await k.close()
+    assert not server.library.applied
+
+
+async def test_returns_online_and_offline_then_drain(tmp_path, acs) -> None:
+    server = acs()
+    settings = sip2_settings(tmp_path, server, lang="en")
+    k = Kiosk(settings, tick_s=None, health_every_s=None, with_devices=False)
+    agent = Agent(settings)
+    try:
+        async with k.app.run_test(size=SIZE) as pilot:
+            await scan_and_settle(pilot, ON_LOAN)
+            assert isinstance(k.app.screen, ReturnScreen)
+            assert "Returned" in screen_text(k.app)
+            server.stop()  # the library system goes away
+            k.app.online = False
+            await scan_and_settle(pilot, OVERDUE)
+            assert [line.barcode for line in k.app.session.returns] == [ON_LOAN, OVERDUE]
+            assert k.lending.outbox.counts()["pending"] == 2
+        server.start()  # back on the same port, records kept
+        drained = await agent.relay.drain(15)
+        assert drained.empty and drained.delivered == 2
+        assert server.library.applied == {f"checkin:{ON_LOAN}": 1, f"checkin:{OVERDUE}": 1}
+        assert server.library.items[OVERDUE].status == "03"
+    finally:
+        await agent.close()
+        await k.close()

@@ -1,0 +1,218 @@
+"""The SIP2 adapter against the fake ACS over real TCP: reads, commands, refusals in the
+library's words, settling in doubt with 17, both families' replays, and hostile peers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync_agent.contract import BookStatus, Circulation, MemberStatus
+from sync_agent.outbox import Kind, Outbox
+from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
+from sync_agent.sip2_client import Sip2Client, member_id_of
+from sync_agent.sip2_wire import Frame
+from sync_agent.store import Store
+from tests.app.conftest import (
+    AVAILABLE,
+    BLOCKED,
+    CARD,
+    LOST,
+    ON_LOAN,
+    OVERDUE,
+    RESERVED_FOR_1,
+    RESERVED_FOR_2,
+    WITHDRAWN,
+)
+from tests.sip2.conftest import sip2_settings
+
+
+
+def _entry(tmp_path: Path, kind: Kind, barcode: str, member: str | None = None,
+           occurred: datetime | None = None) -> Any:
+    """A real outbox entry in a store on disk, as the app writes it (a store of its own: an
+    intent is not written behind an unsettled entry of its copy)."""
+    store = Store.open(tmp_path / f"entries-{uuid.uuid4().hex}.sqlite3")
+    outbox = Outbox(store, "kiosk-07")
+    when = occurred or datetime.now(UTC)
+    if kind is Kind.RETURN:
+        entry = outbox.append_return(barcode, when)
+    else:
+        entry = outbox.begin_rent(member_id_of(member or CARD), barcode, when, visit="v1",
+                                  owner="test", lease_s=30)
+    store.close()
+    return entry
+
+
+async def test_member_view_holds_loans_due_dates_fines_and_blocks(tmp_path, acs) -> None:
+    server = acs()
+    async with Sip2Client(sip2_settings(tmp_path, server)) as client:
+        member = await client.member_by_card(CARD)
+        assert isinstance(member, Ok) and member.value.name == "김민지"
+        assert member.value.status is MemberStatus.ACTIVE and member.value.loan_limit == 5
+        page = await client.mypage(member.value.id)
+        assert isinstance(page, Ok)
+        assert [r.barcode for r in page.value.reservations] == [RESERVED_FOR_1]
+        loans = {loan.barcode: loan for loan in page.value.loans}
+        assert set(loans) == {ON_LOAN, OVERDUE}
+        assert loans[OVERDUE].overdue and not loans[ON_LOAN].overdue
+        assert loans[ON_LOAN].title == "The Pragmatic Programmer" and loans[ON_LOAN].due_at is not None
+        blocked = await client.member_by_card(BLOCKED)
+        assert isinstance(blocked, Ok) and blocked.value.status is MemberStatus.BLOCKED
+        assert blocked.value.fines == 12000
+        assert isinstance(await client.member_by_card(WITHDRAWN), NotFound)
+    assert server.commands()[:2] == ["93", "99"]  # login, then the ACS status
+
+
+async def test_items_as_the_acs_sees_them(tmp_path, acs) -> None:
+    async with Sip2Client(sip2_settings(tmp_path, acs())) as client:
+        state = await client.item_state(OVERDUE)
+        assert isinstance(state, Ok) and state.value.circulation is Circulation.ON_LOAN
+        assert state.value.title == "소년이 온다" and state.value.due_at is not None
+        book = await client.book(AVAILABLE)
+        assert isinstance(book, Ok) and book.value.status is BookStatus.AVAILABLE
+        held = await client.item_state(RESERVED_FOR_2)
+        assert isinstance(held, Ok) and held.value.circulation is Circulation.ON_HOLD
+        lost = await client.item_state(LOST)
+        assert isinstance(lost, Ok) and lost.value.circulation is Circulation.WITHDRAWN
+        assert isinstance(await client.item_state("30042999999999"), NotFound)
+        health = await client.health()
+        assert isinstance(health, Ok) and health.value.status == "ok"
+
+
+async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(tmp_path, acs) -> None:
+    server = acs()
+    dropped = datetime.now(UTC) - timedelta(hours=3)
+    async with Sip2Client(sip2_settings(tmp_path, server)) as client:
+        rented = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1))
+        assert isinstance(rented, Ok) and rented.value["status"] == "rented" and rented.value["dueAt"]
+        checkout = next(f for f in server.received if f.command == "11")
+        assert checkout.flag(0) == "N"  # renewal policy N: a repeated checkout is never a renewal
+        again = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1))
+        assert isinstance(again, Refused)  # not silently renewed
+        returned = await client.deliver(_entry(tmp_path, Kind.RETURN, OVERDUE, occurred=dropped))
+        assert isinstance(returned, Ok) and returned.value["status"] == "returned"
+    checkin = next(f for f in server.received if f.command == "09")
+    assert checkin.flag(0) == "Y"  # stored offline (three hours ago): no-block
+    assert server.library.items[OVERDUE].returned_at == dropped.replace(microsecond=0)
+    assert server.library.applied == {f"checkout:{RESERVED_FOR_1}": 1, f"checkin:{OVERDUE}": 1}
+
+
+async def test_refusals_carry_the_librarys_own_words(tmp_path, acs) -> None:
+    async with Sip2Client(sip2_settings(tmp_path, acs())) as client:
+        other = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_2))
+        assert isinstance(other, Refused) and other.code == "reserved_for_other"
+        assert "hold for another patron" in other.message
+        blocked = await client.deliver(_entry(tmp_path, Kind.RENT, AVAILABLE, member=BLOCKED))
+        assert isinstance(blocked, Refused) and blocked.code == "member_blocked"
+        lost = await client.deliver(_entry(tmp_path, Kind.RENT, LOST))
+        assert isinstance(lost, Refused) and lost.code == "book_withdrawn"
+        not_lent = await client.deliver(_entry(tmp_path, Kind.RETURN, AVAILABLE))
+        assert isinstance(not_lent, Refused) and not_lent.code == "not_rented"
+
+
+@pytest.mark.parametrize("family, checked_in_ok", [("koha", False), ("koha", True), ("evergreen", False)])
+async def test_a_lost_checkin_answer_is_settled_by_the_items_state(tmp_path, acs, family,
+                                                                   checked_in_ok) -> None:
+    server = acs(family, checked_in_ok=checked_in_ok)
+    entry = _entry(tmp_path, Kind.RETURN, ON_LOAN)
+    async with Sip2Client(sip2_settings(tmp_path, server)) as client:
+        assert isinstance(await client.health(), Ok)
+        server.hostile.append("close_mid")  # applied, then the answer is cut
+        lost = await client.deliver(entry)
+        assert isinstance(lost, InDoubt) and lost.reason is DoubtReason.CONNECTION_LOST
+        again = await client.deliver(entry)
+        assert isinstance(again, Ok) and again.replayed
+    assert server.library.applied == {f"checkin:{ON_LOAN}": 1}
+    assert server.commands().count("09") == 1  # settled by 17, never sent again
+
+
+async def test_a_replayed_checkin_is_answered_by_family(tmp_path, acs) -> None:
+    """Without the 17 first, what a second checkin answers differs: Koha ok=0, Evergreen ok=1."""
+    for family, ok in (("koha", "0"), ("evergreen", "1")):
+        server = acs(family)
+        async with Sip2Client(sip2_settings(tmp_path, server)) as client:
+            await client.deliver(_entry(tmp_path, Kind.RETURN, ON_LOAN))
+            await client.connection.ask(client.connection.sc_status())
+            second = await client.connection.ask(Frame("09", "N" + "20261121    143000" * 2, (("AB", ON_LOAN),)))
+            assert isinstance(second, Frame) and second.flag(0) == ok, family
+
+
+async def test_a_lost_checkout_answer_is_settled_without_a_second_checkout(tmp_path, acs) -> None:
+    server = acs()
+    entry = _entry(tmp_path, Kind.RENT, RESERVED_FOR_1)
+    async with Sip2Client(sip2_settings(tmp_path, server)) as client:
+        assert isinstance(await client.health(), Ok)
+        server.hostile.append("close_mid")
+        assert isinstance(await client.deliver(entry), InDoubt)
+        again = await client.deliver(entry)
+        assert isinstance(again, Ok) and again.replayed and again.value["dueAt"]
+    assert server.library.applied == {f"checkout:{RESERVED_FOR_1}": 1}
+
+
+async def test_evergreen_drops_an_idle_connection_and_the_client_reconnects(tmp_path, acs) -> None:
+    server = acs("evergreen", idle_timeout_s=0.2)
+    async with Sip2Client(sip2_settings(tmp_path, server)) as client:
+        assert isinstance(await client.health(), Ok)
+        while server.connections == 1 and not client.connection._reader.at_eof():  # noqa: SLF001
+            await asyncio.sleep(0.05)
+        state = await client.item_state(ON_LOAN)
+        assert isinstance(state, Ok)
+    assert server.connections == 2
+
+
+async def test_evergreen_honours_the_supported_messages(tmp_path, acs) -> None:
+    no_checkout = "Y" + "N" + "Y" * 14
+    async with Sip2Client(sip2_settings(tmp_path, acs("evergreen", supported=no_checkout))) as client:
+        refused = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1))
+        assert isinstance(refused, Refused) and "not supported" in refused.message
+
+
+@pytest.mark.parametrize("behaviour, reason", [
+    ("garbage", DoubtReason.MALFORMED),
+    ("bad_checksum", DoubtReason.MALFORMED),
+    ("half", DoubtReason.TIMEOUT),
+    ("silence", DoubtReason.TIMEOUT),
+    ("huge", DoubtReason.MALFORMED),
+    ("close_mid", DoubtReason.CONNECTION_LOST),
+])
+async def test_hostile_peers_are_in_doubt_and_the_next_call_works(tmp_path, acs, behaviour, reason) -> None:
+    server = acs()
+    async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:
+        assert isinstance(await client.health(), Ok)
+        server.hostile.extend([behaviour] * 3)  # a bad checksum is asked for again (97) twice
+        answer = await client.item_state(ON_LOAN)
+        assert isinstance(answer, InDoubt) and answer.reason is reason
+        server.hostile.clear()
+        assert isinstance(await client.item_state(ON_LOAN), Ok)
+
+
+async def test_one_bad_checksum_is_asked_again_and_read(tmp_path, acs) -> None:
+    server = acs()
+    async with Sip2Client(sip2_settings(tmp_path, server)) as client:
+        assert isinstance(await client.health(), Ok)
+        server.hostile.append("bad_checksum")
+        assert isinstance(await client.item_state(ON_LOAN), Ok)
+    assert "97" in server.commands()
+
+
+async def test_a_refused_connection_is_busy_and_backs_off(tmp_path, acs) -> None:
+    server = acs()
+    settings = sip2_settings(tmp_path, server)
+    server.stop()
+    async with Sip2Client(settings) as client:
+        first = await client.item_state(ON_LOAN)
+        assert isinstance(first, Busy) and first.reason is BusyReason.UNREACHABLE
+        second = await client.connection.ask(client.connection.sc_status())
+        assert isinstance(second, Busy) and second.detail == "reconnect backoff"
+
+
+async def test_a_wrong_password_is_busy_never_in_doubt(tmp_path, acs) -> None:
+    server = acs()
+    async with Sip2Client(sip2_settings(tmp_path, server, sip2_password="wrong")) as client:
+        answer = await client.member_by_card(CARD)
+        assert isinstance(answer, Busy) and "login refused" in answer.detail
