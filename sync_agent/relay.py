@@ -40,7 +40,8 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from sync_agent.client import DEPENDENCY_OF_KIND, Busy, CentralClient, NotFound, Ok, Refused
-from sync_agent.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, owner_id
+from sync_agent.claimer import owner_id
+from sync_agent.outbox import Kind, Outbox, OutboxEntry, Settlement, Status
 from sync_agent.read_model import ReadModel
 from sync_agent.settings import Settings
 from sync_agent.status import record_success
