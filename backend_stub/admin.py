@@ -27,7 +27,8 @@ class FaultSettings(Wire):
     latency_ms: tuple[int, int] | None = Field(None, description="[LO, HI] milliseconds")
     error_rate: float = Field(0.0, ge=0, le=1)
     drop_rate: float = Field(0.0, ge=0, le=1)
-    retry_after: int = Field(1, ge=0, le=3600, description="seconds, sent while down")
+    retry_after: int = Field(1, ge=0, le=3600, description="seconds, sent while down or over capacity")
+    capacity: int | None = Field(None, ge=1, description="requests worked on at once; more get 503")
 
 
 class ClockAdvance(Wire):
@@ -80,6 +81,12 @@ def clear_faults(central: Admin) -> dict[str, dict[str, Any]]:
 def key_counts(central: Admin) -> dict[str, int]:
     """Each idempotency key seen with the number of times its request was applied."""
     return central.key_counts()
+
+
+@router.get("/requests")
+def request_counts(central: Admin) -> dict[str, int]:
+    """Requests that reached each service since start (under the first service they pass)."""
+    return dict(central.faults.arrivals)
 
 
 @router.get("/events")

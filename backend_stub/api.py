@@ -14,6 +14,7 @@ from sync_agent.contract import (
     BookPage,
     ErrorBody,
     Health,
+    ItemState,
     KioskRent,
     KioskReturn,
     Member,
@@ -23,6 +24,7 @@ from sync_agent.contract import (
     RentalPatch,
     RentalStatus,
     ReqState,
+    ReservationQuote,
     ReserveRequest,
     ServiceState,
 )
@@ -100,6 +102,24 @@ async def kiosk_rent(request: Request, central: Central, body: KioskRent) -> JSO
     """Self-rent of a copy reserved for the member, checked synchronously with book management."""
     return await central.command(request, ("rental", "book"), body,
                                  lambda conn, now: rental_service.kiosk_rent(conn, body, now))
+
+
+@router.get("/kiosk/items/{barcode}", response_model=ItemState, tags=["kiosk"])
+async def kiosk_item(request: Request, central: Central,
+                     barcode: Annotated[str, Path(max_length=64)]) -> ItemState:
+    """Whether a copy is on loan, asked before a return is accepted; the rental service answers,
+    so it works while book management is down."""
+    return await central.query(request, ("rental",),
+                               lambda conn, now: rental_service.item_state(conn, barcode))
+
+
+@router.get("/payments/quote", response_model=ReservationQuote, tags=["payment"])
+async def reservation_quote(request: Request, central: Central,
+                            member_id: Annotated[int, Query(alias="memberId")],
+                            book_id: Annotated[int, Query(alias="bookId")]) -> ReservationQuote:
+    """The fee of reserving this copy, shown to the patron before they confirm."""
+    return await central.query(request, ("payment",),
+                               lambda conn, now: payment_service.quote(conn, member_id, book_id))
 
 
 @router.get("/rentals", response_model=list[Rental], tags=["rental"])

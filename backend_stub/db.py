@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS mypage_entries (
     title TEXT NOT NULL,
     status TEXT NOT NULL,
     hold_until TEXT,
-    due_at TEXT
+    due_at TEXT,
+    fee INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS mypage_by_member ON mypage_entries(member_id);
 CREATE TABLE IF NOT EXISTS idempotency (

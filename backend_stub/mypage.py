@@ -21,10 +21,11 @@ def on_rental_changed(conn: sqlite3.Connection, rental: dict[str, Any], _now: da
         return
     conn.execute(
         "INSERT OR REPLACE INTO mypage_entries "
-        "(rental_id, member_id, book_id, barcode, title, status, hold_until, due_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "(rental_id, member_id, book_id, barcode, title, status, hold_until, due_at, fee) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (rental["id"], rental["member_id"], rental["book_id"], rental["barcode"], rental["title"],
-         rental["status"], _restamp(rental["hold_until"]), _restamp(rental["due_at"])))
+         rental["status"], _restamp(rental["hold_until"]), _restamp(rental["due_at"]),
+         rental.get("fee", 0)))
 
 
 def _restamp(iso: str | None) -> str | None:
@@ -37,7 +38,7 @@ def my_page(conn: sqlite3.Connection, member: sqlite3.Row, now: datetime) -> MyP
     entries = [
         MyPageEntry(rental_id=row["rental_id"], book_id=row["book_id"], barcode=row["barcode"],
                     title=row["title"], status=row["status"], hold_until=unstamp(row["hold_until"]),
-                    due_at=unstamp(row["due_at"]),
+                    due_at=unstamp(row["due_at"]), fee=row["fee"],
                     overdue=row["due_at"] is not None and overdue_days(unstamp(row["due_at"]), now) > 0)
         for row in rows
     ]

@@ -11,10 +11,10 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from sync_agent.contract import ErrorCode, Payment, PaymentStatus, RentalStatus
+from sync_agent.contract import ErrorCode, Payment, PaymentStatus, RentalStatus, ReservationQuote
 
 from .db import stamp, unstamp
-from .errors import refusal
+from .errors import not_found, refusal
 from .rules import RESERVATION_FEE
 
 SERVICE = "payment"
@@ -37,6 +37,14 @@ def pay(conn: sqlite3.Connection, member: sqlite3.Row, rental_id: int, now: date
         "INSERT INTO payments (rental_id, member_id, amount, status, paid_at) VALUES (?, ?, ?, ?, ?)",
         (rental_id, member["id"], RESERVATION_FEE, PaymentStatus.PAID, stamp(now)))
     return cursor.lastrowid
+
+
+def quote(conn: sqlite3.Connection, member_id: int, book_id: int) -> ReservationQuote:
+    """``GET /payments/quote``: what reserving this copy would cost this member."""
+    for table, key in (("members", member_id), ("books", book_id)):
+        if conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (key,)).fetchone() is None:
+            raise not_found(f"{table[:-1]} {key}", SERVICE)
+    return ReservationQuote(member_id=member_id, book_id=book_id, fee=RESERVATION_FEE)
 
 
 def payments(conn: sqlite3.Connection, member_id: int | None) -> list[Payment]:

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from sync_agent.contract import (
     BookStatus,
+    Circulation,
+    ItemState,
     ErrorCode,
     KioskRent,
     KioskReturn,
@@ -32,7 +34,8 @@ SERVICE = "rental"
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a kiosk's ``occurredAt`` may be before it is refused as wrong."""
 
-_SELECT = "SELECT r.*, b.barcode, b.title FROM rentals r JOIN books b ON b.id = r.book_id"
+_SELECT = ("SELECT r.*, b.barcode, b.title, coalesce(p.amount, 0) AS fee FROM rentals r "
+           "JOIN books b ON b.id = r.book_id LEFT JOIN payments p ON p.id = r.payment_id")
 _ACTIVE = (RentalStatus.RESERVED, RentalStatus.RENTED)
 
 
@@ -78,7 +81,7 @@ def to_rental(row: sqlite3.Row) -> Rental:
                   reserved_at=unstamp(row["reserved_at"]), hold_until=unstamp(row["hold_until"]),
                   rented_at=unstamp(row["rented_at"]), due_at=unstamp(row["due_at"]),
                   returned_at=unstamp(row["returned_at"]), fine=row["fine"],
-                  payment_id=row["payment_id"], kiosk_no=row["kiosk_no"])
+                  payment_id=row["payment_id"], fee=row["fee"], kiosk_no=row["kiosk_no"])
 
 
 def _rental_row(conn: sqlite3.Connection, rental_id: int) -> sqlite3.Row:
@@ -114,6 +117,23 @@ def rentals(conn: sqlite3.Connection, member_id: int | None, book_id: int | None
         "AND (:s IS NULL OR r.status = :s) ORDER BY r.id",
         {"m": member_id, "b": book_id, "s": status}).fetchall()
     return [to_rental(row) for row in rows]
+
+
+def item_state(conn: sqlite3.Connection, barcode: str) -> ItemState:
+    """``GET /kiosk/items/{barcode}``: whether the copy is on loan, on hold or on the shelf, from
+    the rentals themselves (the book status follows them only through events)."""
+    book = book_service.book_row(conn, barcode=barcode)
+    active = _active_rental(conn, book["id"])
+    if active is not None and active["status"] == RentalStatus.RENTED:
+        return ItemState(barcode=barcode, title=book["title"], circulation=Circulation.ON_LOAN,
+                         due_at=unstamp(active["due_at"]))
+    if active is not None:
+        circulation = Circulation.ON_HOLD
+    elif book["status"] == BookStatus.WITHDRAWN:
+        circulation = Circulation.WITHDRAWN
+    else:
+        circulation = Circulation.ON_SHELF
+    return ItemState(barcode=barcode, title=book["title"], circulation=circulation)
 
 
 def reserve(conn: sqlite3.Connection, member_id: int, book_id: int, now: datetime) -> Rental:

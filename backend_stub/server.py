@@ -112,11 +112,16 @@ class CentralServer:
 
     def set_fault(self, service: str, *, down: bool = False,
                   latency_ms: tuple[int, int] | None = None, error_rate: float = 0.0,
-                  drop_rate: float = 0.0, retry_after: int = 1) -> None:
+                  drop_rate: float = 0.0, retry_after: int = 1, capacity: int | None = None) -> None:
         """Replace one service's faults (what is not given is healthy)."""
         self._admin("PUT", f"/faults/{service}",
                     {"down": down, "latencyMs": list(latency_ms) if latency_ms else None,
-                     "errorRate": error_rate, "dropRate": drop_rate, "retryAfter": retry_after})
+                     "errorRate": error_rate, "dropRate": drop_rate, "retryAfter": retry_after,
+                     "capacity": capacity})
+
+    def requests(self) -> dict[str, int]:
+        """Requests that reached each service (rental, payment, book) since start."""
+        return self._admin("GET", "/requests")
 
     def clear_faults(self) -> None:
         self._admin("DELETE", "/faults")

@@ -28,11 +28,12 @@ MODULES: list[tuple[str, str, list[str]]] = [
     ("sync_breaker", "Breaker fast-fail (issue 4)", []),
     ("sync_drain", "Drain after an outage (issue 4)", []),
     ("store_open", "Store open with its check (issue 11)", []),
-    ("app_return_latency", "Return on screen with the central API down (issue 5)", []),
+    ("app_return_latency", "Return on screen with the central API down (issues 5, 10)", []),
+    ("app_borrow_latency", "Borrow on screen with the central API healthy (issue 10)", []),
     ("app_cold_start", "App cold start (issue 5)", []),
     ("app_memory", "App memory (issue 5)", []),
     ("fleet", "Fleet: 50 kiosks draining into one stand-in (issue 7)", []),
-    ("outage_day", "The outage day, long form (issue 7)", []),
+    ("outage_day", "The outage day, long form (issues 7, 10)", []),
 ]
 """(module, section title, arguments): the order of the report."""
 

@@ -58,11 +58,13 @@ def load_catalog(store: Store, settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def kiosk_on_pty(**overrides: object) -> AsyncIterator[tuple[KioskApp, VirtualScanner, object]]:
-    """The app running headless at 100x32 with its scanner on a pty; yields (app, scanner, pilot)."""
+async def kiosk_on_pty(api_url: str = DEAD_API,
+                       **overrides: object) -> AsyncIterator[tuple[KioskApp, VirtualScanner, object]]:
+    """The app running headless at 100x32 with its scanner on a pty; yields (app, scanner, pilot).
+    By default its central API is down (a port nothing listens on) and it knows it is offline."""
     folder = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     with VirtualScanner() as scanner:
-        settings = Settings(id="bench-01", data_dir=folder, api_url=DEAD_API, scanner_port=scanner.path,
+        settings = Settings(id="bench-01", data_dir=folder, api_url=api_url, scanner_port=scanner.path,
                             lang="en", **overrides)
         store = Store.open(settings.db_path)
         load_catalog(store, settings)
@@ -71,7 +73,7 @@ async def kiosk_on_pty(**overrides: object) -> AsyncIterator[tuple[KioskApp, Vir
                        tick_s=None, health_every_s=None)
         try:
             async with app.run_test(size=(100, 32)) as pilot:
-                app.online = False
+                app.online = api_url != DEAD_API
                 await until(lambda: all(d.status.state == "connected" for d in app.devices.devices))
                 yield app, scanner, pilot
         finally:

@@ -24,7 +24,11 @@ time and breaker state of each borrow, for the fallback latency.
 **The checks.** Each return entry: applied once by key (``/admin/idempotency``), matched by one
 central loan returned at exactly the entry's ``occurredAt``, fined from that time and not from
 the (stand-in) time it arrived; no kiosk return at the central side without an entry; each borrow
-shown is a central loan of that member and copy with the due date shown. Fallbacks while the
+shown is a central loan of that member and copy with the due date shown. Every borrow or
+reservation the patron was *not* told happened (the kiosk's intents told ``undo``, ``asking`` or
+``declined``) is, once the agent has settled them, either not applied at the central side or undone
+there (the loan returned, the reservation cancelled and its fee refunded), by exactly one
+compensation applied exactly once. Fallbacks while the
 lending breaker was open: count and latency (the targets: 5 ms for an open breaker's answer, 50 ms
 for the screen path; measured here, asserted only by the benchmark report).
 
@@ -319,7 +323,7 @@ MEMBER = re.compile(r'member screen: member (\d+)|notice: (why_\w+)')
 
 
 def _answer_for(code: str) -> re.Pattern[str]:
-    return re.compile(rf'return acknowledged: item {code}|borrow of item {code} answered in [\d.]+ ms: (\w+)'
+    return re.compile(rf'return \w+: item {code}|borrow of item {code} answered in [\d.]+ ms: (\w+)'
                       rf'|notice: (why_\w+)')
 
 
@@ -396,7 +400,7 @@ class Patrons:
             self.scan(code)
             answer = self.answer(_answer_for(code))
             for _ in range(2):  # "please try again": the patron does, twice at most
-                if answer is None or answer.group(1) != "busy":
+                if answer is None or answer.group(1) not in ("busy", "why_rent_unconfirmed"):
                     break
                 time.sleep(self.day.duplicate_window_s + 0.1)
                 self.scan(code)
@@ -452,6 +456,10 @@ class Verdict:
     fines_wrong: int
     delivered_a_day_later: int
     fines_that_delivery_time_changes: int
+    intents_untold: int
+    left_centrally: int
+    compensations: int
+    compensated_twice: int
     fallbacks_open: list[float]
     fallbacks_closed: list[float]
     fallbacks_busy: int
@@ -469,7 +477,7 @@ BORROW_TIMED = re.compile(r'borrow of item \d{14} answered in ([\d.]+) ms: (\w+)
 def verify(kiosk: Kiosk) -> Verdict:
     problems: list[str] = []
     entries = _query(kiosk.store_path, "SELECT key, barcode, occurred_at, status FROM outbox "
-                                       "WHERE kind = 'return' ORDER BY id")
+                                       "WHERE kind = 'return' AND compensates IS NULL ORDER BY id")
     counts = kiosk.admin.get("/admin/idempotency").json()
     stamps = dict(_query(kiosk.central_db, "SELECT key, created_at FROM idempotency"))
     central = _query(kiosk.central_db,
@@ -501,7 +509,11 @@ def verify(kiosk: Kiosk) -> Verdict:
         if seoul_days(arrived, occurred_at) > 0:
             later += 1
             changed += fine_for(due, arrived) != fine_for(due, occurred_at)
-    strays = [row for row in central if row[8] == KIOSK_ID and row[6] is not None and row[0] not in matched]
+    undone = {json.loads(response)["body"]["id"] for (response,) in _query(
+        kiosk.store_path, "SELECT response FROM outbox WHERE compensates IS NOT NULL AND kind = 'return' "
+                          "AND status = 'delivered'")}
+    strays = [row for row in central if row[8] == KIOSK_ID and row[6] is not None
+              and row[0] not in matched | undone]
     for row in strays:
         problems.append(f"rental {row[0]} ({row[1]}) returned at the kiosk without an outbox entry")
     if duplicates and not any("two entries" in p for p in problems):
@@ -517,14 +529,65 @@ def verify(kiosk: Kiosk) -> Verdict:
                  for code, member, due in unconfirmed]
     if statuses.get("dead"):
         problems.append(f"{statuses['dead']} returns became dead letters")
+    saga = _saga_ledger(kiosk, counts)
+    problems += saga.problems
     return Verdict(
         acknowledged=len(entries), delivered=statuses.get("delivered", 0), duplicates=duplicates,
         lost=lost, dead_letters=statuses.get("dead", 0), unacknowledged_central_returns=len(strays),
         borrows_shown=len(shown), borrows_unconfirmed=len(unconfirmed), borrows_not_shown=len(not_shown), fines_checked=fines_checked,
         fines_wrong=fines_wrong, delivered_a_day_later=later, fines_that_delivery_time_changes=changed,
+        intents_untold=saga.untold, left_centrally=saga.left, compensations=saga.compensations,
+        compensated_twice=saga.twice,
         fallbacks_open=[float(t[0]) for t in timed if t[1] == "busy" and t[2] == "open"],
         fallbacks_closed=[float(t[0]) for t in timed if t[1] == "busy" and t[2] != "open"],
         fallbacks_busy=sum(1 for t in timed if t[1] == "busy"), problems=problems)
+
+
+@dataclass
+class SagaLedger:
+    untold: int = 0
+    """Borrows and reservations the patron was not told happened."""
+    left: int = 0
+    """Of those, applied centrally and still in force (a loan, a reservation, a fee kept)."""
+    compensations: int = 0
+    twice: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _saga_ledger(kiosk: Kiosk, counts: dict[str, int]) -> SagaLedger:
+    """Compare what the patron was told of each intent with what the central side holds."""
+    ledger = SagaLedger()
+    intents = _query(kiosk.store_path, "SELECT id, key, kind, told, status FROM outbox "
+                                       "WHERE kind IN ('rent', 'reserve')")
+    undoes = Counter(row[0] for row in _query(kiosk.store_path, "SELECT compensates FROM outbox "
+                                                                "WHERE compensates IS NOT NULL"))
+    compensation_keys = [row[0] for row in _query(kiosk.store_path, "SELECT key FROM outbox "
+                                                                   "WHERE compensates IS NOT NULL")]
+    answers = {key: json.loads(body) for key, body in _query(kiosk.central_db,
+                                                             "SELECT key, body FROM idempotency")}
+    rentals = {row[0]: row for row in _query(kiosk.central_db,
+                                             "SELECT r.id, r.status, r.fine, p.status FROM rentals r "
+                                             "LEFT JOIN payments p ON p.id = r.payment_id")}
+    ledger.compensations = len(compensation_keys)
+    ledger.twice = sum(1 for n in undoes.values() if n > 1)
+    ledger.twice += sum(1 for key in compensation_keys if counts.get(key, 0) > 1)
+    for entry_id, key, kind, told, status in intents:
+        if told not in ("undo", "asking", "declined"):
+            continue
+        ledger.untold += 1
+        if counts.get(key, 0) == 0:
+            continue  # never applied: nothing to undo
+        rental = rentals.get(answers[key]["id"])
+        undone = rental is not None and (
+            (kind == "rent" and rental[1] == "returned" and rental[2] == 0)
+            or (kind == "reserve" and rental[1] in ("cancelled", "expired") and rental[3] == "refunded"))
+        if not undone:
+            ledger.left += 1
+            ledger.problems.append(f"{kind} {key} (told {told}, {status}) applied centrally and left "
+                                   f"in force: rental {rental}")
+    if ledger.twice:
+        ledger.problems.append(f"{ledger.twice} compensations applied or appended twice")
+    return ledger
 
 
 def _app_log_lines(kiosk: Kiosk) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
@@ -563,7 +626,10 @@ class DayReport:
             ("dead letters", str(v.dead_letters)),
             ("kiosk returns without entry", str(v.unacknowledged_central_returns)),
             ("borrows shown / unconfirmed", f"{v.borrows_shown} / {v.borrows_unconfirmed}"),
-            ("loans made here but shown as busy", str(v.borrows_not_shown)),
+            ("loans made here but not shown", str(v.borrows_not_shown)),
+            ("intents the patron was not told happened", str(v.intents_untold)),
+            ("  of which left in force centrally", str(v.left_centrally)),
+            ("compensations / applied twice", f"{v.compensations} / {v.compensated_twice}"),
             ("fines checked / wrong", f"{v.fines_checked} / {v.fines_wrong}"),
             ("delivered a Seoul day later", f"{v.delivered_a_day_later} "
                                             f"({v.fines_that_delivery_time_changes} would change the fine)"),
@@ -631,7 +697,12 @@ def figures(argv: list[str] | None = None) -> list[Figure]:
         Figure("dead letters", v.dead_letters, ""),
         Figure(f"borrows shown ({v.borrows_shown}) not recorded centrally", v.borrows_unconfirmed, "",
                target="0", met=v.borrows_unconfirmed == 0),
-        Figure("loans made centrally while the screen said busy", v.borrows_not_shown, ""),
+        Figure("loans made centrally but not shown (before reconciliation)", v.borrows_not_shown, ""),
+        Figure(f"money or loans left centrally that the patron was told did not happen "
+               f"({v.intents_untold} such intents)", v.left_centrally, "", target="0",
+               met=v.left_centrally == 0),
+        Figure(f"compensations applied twice (of {v.compensations})", v.compensated_twice, "",
+               target="0", met=v.compensated_twice == 0),
         Figure(f"fines checked ({v.fines_checked}) not from the patron's time", v.fines_wrong, "",
                target="0", met=v.fines_wrong == 0),
         Figure(f"borrow fallback with the lending breaker open, p99 (n={len(open_ms)})",

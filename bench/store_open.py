@@ -31,7 +31,7 @@ def build(path: Path, entries: int, delivered: int) -> None:
     store = Store.open(path)
     outbox = Outbox(store, "kiosk-01")
     for index in range(entries):
-        outbox.append_return(f"30042{index:09d}", datetime.now(UTC), title=f"Title {index}")
+        outbox.append_return(f"30042{index:09d}", datetime.now(UTC))
     while True:
         claimed = outbox.claim("bench", limit=500, lease_s=60)
         todo = [entry for entry in claimed if entry.id <= delivered]

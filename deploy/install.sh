@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the kiosk on a Debian-like box: user, groups, directories, packages, udev rule, PAM,
-# config, units. Run as root from a checkout:  sudo deploy/install.sh [SCANNER_VID:PID [CARD_VID:PID]]
-# Re-running is safe: existing config and token are kept.
+# config, card-lookup key, lockdown (deploy/lockdown.sh), units. Run as root from a checkout:
+#   sudo deploy/install.sh [SCANNER_VID:PID [CARD_VID:PID]]
+# Re-running is safe: existing config, token and card-lookup key are kept.
 set -euo pipefail
 
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,6 +30,9 @@ python3 -m venv "$PREFIX/venv"
 
 [[ -e /etc/kiosk/kiosk.toml ]] || install -o root -g kiosk -m 0640 "$SRC/deploy/kiosk.toml.example" /etc/kiosk/kiosk.toml
 [[ -e /etc/kiosk/api-token ]] || install -o root -g root -m 0600 /dev/null /etc/kiosk/api-token
+# The per-kiosk key of the card lookups (docs/privacy.md): root-only, outside /var/lib/kiosk, handed
+# to kiosk.service with LoadCredential=.
+[[ -e /etc/kiosk/card-key ]] || (umask 077 && python3 -c 'import secrets; print(secrets.token_hex(32))' > /etc/kiosk/card-key)
 install -o root -g kiosk -m 0644 "$SRC/deploy/foot.ini" /etc/kiosk/foot.ini
 install -o root -g root -m 0644 "$SRC/deploy/pam.d-kiosk" /etc/pam.d/kiosk
 
@@ -37,6 +41,8 @@ sed -e "s/@SCANNER_VENDOR@/${SCANNER_ID%%:*}/" -e "s/@SCANNER_PRODUCT@/${SCANNER
     "$SRC/deploy/99-kiosk-scanner.rules" > /etc/udev/rules.d/99-kiosk-scanner.rules
 udevadm control --reload && udevadm trigger --subsystem-match=tty
 
+"$SRC/deploy/lockdown.sh" /
+
 install -m 0644 "$SRC/kiosk.service" "$SRC/kiosk-sync.service" /etc/systemd/system/
 systemctl daemon-reload
 systemctl set-default graphical.target
@@ -44,4 +50,4 @@ systemctl enable kiosk-sync.service kiosk.service
 
 echo "Installed. Next: put the API token in /etc/kiosk/api-token, edit /etc/kiosk/kiosk.toml,"
 echo "check it with: sudo -u kiosk $PREFIX/venv/bin/kiosk --config /etc/kiosk/kiosk.toml config check"
-echo "then: systemctl start kiosk-sync.service kiosk.service"
+echo "then: systemctl start kiosk-sync.service kiosk.service (the logind lockdown applies from the next boot)"

@@ -25,7 +25,7 @@ from kiosk_app.devices import Devices, device_configs
 from kiosk_app.fines import LIBRARY_TZ
 from kiosk_app.i18n import Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
-from kiosk_app.lending import BUSY, Lending, Offer, Refusal
+from kiosk_app.lending import BUSY, Lending, Offer, Outcome, Refusal
 from kiosk_app.logbook import RecentLines
 from kiosk_app.messages import DeviceChanged, Scanned, ScanRejected
 from kiosk_app.receipt import Receipt, print_receipt
@@ -38,7 +38,7 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Action, BorrowLine, Mode, Session, new_session_id
-from kiosk_app.techpin import PinLock
+from kiosk_app.pin_guard import PinGuard
 from sync_agent.settings import Settings
 from sync_agent.store import StoreError
 
@@ -50,7 +50,7 @@ STORE_OUT_OF_ORDER = {
     "disk_full": Refusal("why_store_disk_full", "next_store_staff"),
     "corrupt": Refusal("why_store_corrupt", "next_store_staff"),
     "readonly": Refusal("why_store_unwritable", "next_store_staff"),
-    "io": Refusal("why_store_unwritable", "next_store_staff"),
+    "io": Refusal("why_store_unwritable", "next_store_unsure"),
 }
 """The store cannot take anything until a technician acts: the patron is told why, and to see staff."""
 WRONG_INPUT = {
@@ -68,7 +68,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _outcome_name(outcome: BorrowLine | Offer | Refusal) -> str:
+def _outcome_name(outcome: Outcome) -> str:
     """One word for the log: borrowed, queued, offer, busy (the fallback) or the refusal's key."""
     if isinstance(outcome, BorrowLine):
         return "queued" if outcome.queued else "borrowed"
@@ -102,7 +102,7 @@ class KioskApp(App[None]):
         self.tick_s = tick_s
         self.health_every_s = health_every_s
         self.idle = IdleClock(settings.session_timeout_s)
-        self.pin_lock = PinLock()
+        self.pin_lock = PinGuard(lending.store)
         self.session = self._new_session()
         self.working = False
         self.receipt_note: str | None = None
@@ -206,11 +206,10 @@ class KioskApp(App[None]):
 
     async def _return(self, code: str) -> None:
         session = self.session
-        line = await self.lending.return_book(code, self.clock(), session.patron, self.online)
+        line = await self.lending.return_book(session, code, self.clock(), self.online)
         if session is not self.session:
             return
-        session.returns.append(line)
-        log.info("return acknowledged: item %s", code)
+        log.info("return %s: item %s", line.outcome.value, code)
         if isinstance(self.screen, ReturnScreen):
             await self.screen.add_line(line)
         else:
@@ -219,7 +218,7 @@ class KioskApp(App[None]):
     async def _open_member(self, card: str) -> None:
         session = self.session
         self.working = True
-        found = await self.lending.open_member(card, self.clock())
+        found = await self.lending.open_member(card, self.clock(), session.id)
         if session is not self.session:
             return
         if isinstance(found, Refusal):
@@ -235,24 +234,28 @@ class KioskApp(App[None]):
         await self._set_working(True)
         breaker = self.lending.client.breakers.states()["lending"]
         started = time.perf_counter()
+        shown_before = session.shows(code)
         outcome = await self.lending.borrow(session, code, self.clock())
         log.info("borrow of item %s answered in %.1f ms: %s (lending breaker %s)", code,
                  (time.perf_counter() - started) * 1000, _outcome_name(outcome), breaker)
-        await self._borrowed(session, outcome)
+        await self._borrowed(session, outcome, redraw=shown_before)
 
-    async def _borrowed(self, session: Session, outcome: BorrowLine | Offer | Refusal) -> None:
+    async def _borrowed(self, session: Session, outcome: Outcome, *, redraw: bool = True) -> None:
+        """Show a borrow's outcome; ``redraw`` false lets a plain new loan be added in place."""
         self.working = False
         if session is not self.session:
             return
         if isinstance(outcome, BorrowLine):
-            session.borrows.append(outcome)
             assert session.patron is not None
             log.info("borrow shown: item %s member %d due %s%s", outcome.barcode, session.patron.member.id,
                      outcome.due_at.isoformat(), " (queued offline)" if outcome.queued else "")
-            await self.show_base(MemberScreen)
+            if isinstance(self.screen, MemberScreen) and not redraw:
+                await self.screen.add_borrow(outcome)  # the common case, without a full redraw
+            else:
+                await self.show_base(MemberScreen)
         elif isinstance(outcome, Offer):
             await self.show_base(MemberScreen)
-            await self.push_screen(OfferScreen(outcome.book), self._offer_answered(session, outcome))
+            await self.push_screen(OfferScreen(outcome), self._offer_answered(session, outcome))
         else:
             await self.show_base(MemberScreen)
             await self.show_notice(outcome)
@@ -265,13 +268,13 @@ class KioskApp(App[None]):
 
     async def _reserve_and_borrow(self, session: Session, offer: Offer) -> None:
         await self._set_working(True)
-        outcome = await self.lending.reserve_and_borrow(session, offer.book, self.clock())
+        outcome = await self.lending.reserve_and_borrow(session, offer, self.clock())
         await self._borrowed(session, outcome)
 
     async def _set_working(self, working: bool) -> None:
         self.working = working
         if isinstance(self.screen, MemberScreen):
-            await self.screen.recompose()
+            self.screen.show_working(working)
 
     def cancel_reservation(self, rental_id: int) -> None:
         session = self.session
@@ -283,9 +286,8 @@ class KioskApp(App[None]):
         async def cancel() -> None:
             if any(line.barcode == entry.barcode for line in session.cancels):
                 return  # a second tap before the screen caught up
-            line = await self.lending.cancel(session, entry, self.clock())
+            await self.lending.cancel(session, entry, self.clock())
             if session is self.session:
-                session.cancels.append(line)
                 await self.show_base(MemberScreen)
         self.enqueue(cancel)
 
@@ -330,7 +332,7 @@ class KioskApp(App[None]):
     def finish_visit(self) -> None:
         """"Done": the receipt if anything happened, else straight back to the welcome screen."""
         async def finish() -> None:
-            if self.session.borrows or self.session.returns or self.session.cancels:
+            if self.session.has_lines:
                 self.receipt_note = None
                 await self.show_base(ReceiptScreen)
             else:
@@ -358,12 +360,13 @@ class KioskApp(App[None]):
             await self.pop_screen()
         if not isinstance(self.screen, WelcomeScreen):
             await self.switch_screen(WelcomeScreen())
-        self.session = self._new_session()
+        ended, self.session = self.session, self._new_session()
         self.receipt_note = None
         self.working = False
         self.idle.touch()
         if self.lang != self.settings.lang:
             self.lang = self.settings.lang
+        await self.lending.end_visit(ended)
 
     def _new_session(self) -> Session:
         now = self.clock()

@@ -74,10 +74,10 @@ def _tech_pin_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _tech_pin(_settings: Settings | None, args: argparse.Namespace) -> int:
     """Ask for a PIN twice (or read it from stdin) and print its salted scrypt hash."""
-    from kiosk_app.techpin import hash_pin
+    from kiosk_app.techpin import MAX_DIGITS, MIN_DIGITS, hash_pin
 
     if sys.stdin.isatty():
-        pin = getpass.getpass("technician PIN (4-12 digits): ")
+        pin = getpass.getpass(f"technician PIN ({MIN_DIGITS}-{MAX_DIGITS} digits): ")
         if getpass.getpass("again: ") != pin:
             print("kiosk tech-pin: the two PINs differ", file=sys.stderr)
             return 2

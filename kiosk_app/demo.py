@@ -45,7 +45,7 @@ from sync_agent.store import Store
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-DEMO_PIN = "1234"
+DEMO_PIN = "246810"
 OUTBOX_EVERY_S = 0.5
 SWITCHES = {
     "book_down": "book management down",

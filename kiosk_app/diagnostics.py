@@ -18,10 +18,9 @@ from sync_agent.client import Ok
 from sync_agent.contract import SERVICES
 from sync_agent.logs import mask_card
 from sync_agent.outbox import OutboxEntry
-from sync_agent.settings import Settings
+from sync_agent.settings import SECRET_KEYS, Settings
 from sync_agent.status import snapshot
 
-SECRET_KEYS = ("api_token", "tech_pin_hash")
 PACKAGE = "library-kiosk"
 
 
@@ -90,6 +89,7 @@ def _disk(settings: Settings) -> DiskSpace | None:
     return DiskSpace(usage.free, usage.total)
 
 
-def describe_entry(entry: OutboxEntry) -> str:
-    """One dead letter in a line: id, kind, book, reason (masked)."""
-    return mask_card(f"#{entry.id} {entry.kind.value} {entry.barcode or '-'}: {entry.last_error or '?'}")
+def describe_entry(entry: OutboxEntry, kind: str) -> str:
+    """One dead letter in a line: id, ``kind`` (the entry's kind in the screen's language), book,
+    reason (masked)."""
+    return mask_card(f"#{entry.id} {kind} {entry.barcode or '-'}: {entry.last_error or '?'}")

@@ -36,6 +36,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "{days} day(s) late · estimated fine {amount} won"),
     "scan_next_return": ("다음 책을 스캔하거나 '완료'를 누르세요.",
                          "Scan the next book, or tap Done."),
+    "return_unchecked": ("반납이 저장되었습니다. 도서관 시스템에서 확인한 뒤 처리됩니다.",
+                         "Return saved; the library system will check it."),
+    "return_already": ("이미 반납된 책입니다. 다시 처리하지 않았습니다.",
+                       "Already returned; nothing more to do."),
+    "return_not_on_loan": ("대출 중인 책이 아닙니다. 안내데스크에 맡겨 주세요.",
+                           "This book is not on loan. Please leave it at the desk."),
+    "return_on_hold": ("예약 보관 중인 책입니다. 본인 예약이면 회원증을 먼저 스캔해 대출하고, 아니면 예약 서가에 놓아 주세요.",
+                       "This book is on hold. If it is yours, scan your card first to borrow it; "
+                       "otherwise please put it on the hold shelf."),
     "unknown_title": ("(제목 정보 없음)", "(title not available)"),
     "earlier_returns": ("이전 반납 {count}권은 영수증에 있습니다.", "{count} earlier return(s) are on the receipt."),
     # member
@@ -56,12 +65,46 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "Borrow saved · due {date} · confirmed when the library system is back."),
     "working": ("처리 중입니다…", "One moment…"),
     "visit_borrowed_offline": ("대출 저장됨 · 반납 예정일 {date}", "Borrow saved · due {date}"),
-    "visit_return_saved": ("반납 저장됨 · 자동 전송", "Return saved · sent automatically"),
-    "visit_cancelled": ("예약 취소 접수 · 환불 예정", "Cancelled · refund on its way"),
+    "visit_cancelled": ("예약 취소 접수 · {fee}원 환불 예정", "Cancelled · {fee} won refund on its way"),
+    "visit_reserved": ("예약됨 · 수수료 {fee}원 결제", "Reserved · fee {fee} won paid"),
+    "visit_rent_unconfirmed": ("대출 확인 안 됨 · 인정되지 않음", "Loan not confirmed · does not count"),
+    "visit_reserve_unconfirmed": ("예약 확인 안 됨 · 인정되지 않음",
+                                  "Reservation not confirmed · does not count"),
+    # what became of earlier visits' unconfirmed borrows and reservations
+    "earlier_heading": ("지난 이용 결과", "From your earlier visits"),
+    "earlier_reserve_undone": ("{time} 예약 '{title}'은(는) 확인되지 않아 취소되었고 {fee}원이 환불되었습니다.",
+                               "The reservation of '{title}' from your visit at {time} could not be "
+                               "confirmed: it was cancelled and {fee} won refunded."),
+    "earlier_reserve_undoing": ("{time} 예약 '{title}'은(는) 확인되지 않아 취소 중이며 {fee}원이 환불됩니다.",
+                                "The reservation of '{title}' from your visit at {time} could not be "
+                                "confirmed: it is being cancelled and {fee} won will be refunded."),
+    "earlier_reserve_not_made": ("{time} 예약 '{title}'은(는) 기록되지 않았습니다. 결제된 금액은 없습니다.",
+                                 "The reservation of '{title}' from your visit at {time} was never "
+                                 "made; nothing was charged."),
+    "earlier_rent_undone": ("{time} 대출 '{title}'은(는) 확인되지 않아 반납 처리되었습니다. 연체료는 없습니다.",
+                            "The loan of '{title}' from your visit at {time} could not be confirmed: "
+                            "it was returned for you, with no fine."),
+    "earlier_rent_undoing": ("{time} 대출 '{title}'은(는) 확인되지 않아 반납 처리 중입니다. 연체료는 없습니다.",
+                             "The loan of '{title}' from your visit at {time} could not be confirmed: "
+                             "it is being returned for you, with no fine."),
+    "earlier_rent_not_made": ("{time} 대출 '{title}'은(는) 기록되지 않았습니다.",
+                              "The loan of '{title}' from your visit at {time} was never recorded."),
+    "earlier_rent_checking": ("{time} 대출 '{title}'의 결과를 아직 확인하고 있습니다.",
+                              "The loan of '{title}' from your visit at {time} is still being checked."),
+    "earlier_reserve_checking": ("{time} 예약 '{title}'의 결과를 아직 확인하고 있습니다.",
+                                 "The reservation of '{title}' from your visit at {time} is still being "
+                                 "checked."),
+    "earlier_rent_see_desk": ("{time} 대출 '{title}'을(를) 자동으로 처리하지 못했습니다. 안내데스크에 문의해 주세요.",
+                              "The loan of '{title}' from your visit at {time} could not be settled "
+                              "automatically: please ask at the desk."),
+    "earlier_reserve_see_desk": ("{time} 예약 '{title}'을(를) 자동으로 처리하지 못했습니다. 안내데스크에 문의해 주세요.",
+                                 "The reservation of '{title}' from your visit at {time} could not be "
+                                 "settled automatically: please ask at the desk."),
     # reserve and borrow
     "reserve_offer_title": ("예약되지 않은 책입니다", "This book is not reserved for you"),
-    "reserve_offer_body": ("'{title}'은(는) 대출 가능합니다. 예약(결제 포함)과 대출을 한 번에 하시겠어요?",
-                           "'{title}' is available. Reserve it (with payment) and borrow it in one step?"),
+    "reserve_offer_body": ("'{title}'은(는) 대출 가능합니다. 예약 수수료 {fee}원을 결제하고 예약과 대출을 한 번에 하시겠어요?",
+                           "'{title}' is available. Reserve it for a fee of {fee} won and borrow it "
+                           "in one step?"),
     "reserve_and_borrow": ("예약하고 빌리기", "Reserve and borrow"),
     # refusals: what happened, and what to do next
     "why_reserved_for_other": ("이 책은 다른 회원이 예약한 책입니다.", "This book is reserved for another member."),
@@ -89,6 +132,28 @@ STRINGS: dict[str, tuple[str, str]] = {
                  "Lending is busy, please try again in a minute."),
     "next_busy": ("대출 기록은 남지 않았습니다. 반납은 지금도 가능합니다.",
                   "Nothing has been borrowed. Returns still work now."),
+    "why_payment_busy": ("결제 서비스가 혼잡합니다. 1분 후 다시 시도해 주세요.",
+                         "Payment is busy, please try again in a minute."),
+    "next_payment_busy": ("예약되지 않았고 결제된 금액도 없습니다. 반납은 지금도 가능합니다.",
+                          "Nothing was reserved and nothing was charged. Returns still work now."),
+    "why_rent_unconfirmed": ("도서관 시스템의 응답이 없어 대출을 확인하지 못했습니다.",
+                             "The library system did not answer, so this loan could not be confirmed."),
+    "next_rent_unconfirmed": ("이 대출은 인정되지 않습니다. 1분 후 책을 다시 스캔하거나 안내데스크에 맡겨 주세요. "
+                              "기록되었더라도 자동으로 취소되며 연체료는 없습니다.",
+                              "This loan does not count. Scan the book again in a minute, or leave it "
+                              "at the desk. If it was recorded after all, it is undone automatically, "
+                              "with no fine."),
+    "why_reserve_unconfirmed": ("결제 서비스의 응답이 없어 예약을 확인하지 못했습니다.",
+                                "The payment service did not answer, so the reservation could not be "
+                                "confirmed."),
+    "next_reserve_unconfirmed": ("예약되지 않은 것으로 처리됩니다. 수수료가 결제되었다면 자동으로 환불되며, "
+                                 "다음 이용 때 결과를 알려 드립니다.",
+                                 "It does not count as reserved. If the fee was taken, it is refunded "
+                                 "automatically; your next visit will show what happened."),
+    "next_reserved_kept": ("예약은 완료되었습니다(수수료 {fee}원). 책은 보관됩니다: 잠시 후 다시 스캔해 대출하거나 "
+                           "예약을 취소해 환불받을 수 있습니다.",
+                           "Your reservation is made (fee {fee} won) and the book is held for you: "
+                           "scan it again shortly to borrow it, or cancel the reservation for a refund."),
     "why_offline_limit": ("오프라인 대출은 한 번에 {max}권까지입니다.",
                           "While offline, you can borrow up to {max} books per visit."),
     "next_offline_limit": ("나머지 책은 시스템이 연결된 뒤 빌려 주세요.",
@@ -109,6 +174,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "out_of_service": ("이 키오스크는 지금 사용할 수 없습니다.", "This kiosk is out of service."),
     "next_out_of_service": ("직원에게 문의해 주세요. 반납은 안내데스크에서 받습니다.",
                             "Please see staff; returns are taken at the desk."),
+    "next_store_unsure": ("방금 스캔한 것이 저장되었는지 확실하지 않습니다. 직원에게 문의해 주세요. 다시 스캔해도 두 번 처리되지 않습니다.",
+                          "The kiosk cannot be sure what you just scanned was saved. Please see staff; "
+                          "scanning it again will not count it twice."),
     "next_store_staff": ("방금 스캔한 것은 기록되지 않았습니다. 직원에게 문의해 주세요.",
                          "What you just scanned was not recorded. Please see staff."),
     # wrong input
@@ -135,6 +203,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "receipt_returned": ("반납", "Returned"),
     "receipt_borrowed": ("대출", "Borrowed"),
     "receipt_cancelled": ("예약 취소", "Reservation cancelled"),
+    "receipt_reserved": ("예약", "Reserved"),
+    "receipt_unconfirmed": ("확인 안 됨 (인정되지 않음)", "Not confirmed (does not count)"),
+    "receipt_fee": ("수수료 {amount}원 결제", "fee {amount} won paid"),
+    "receipt_refund": ("{amount}원 환불 예정", "{amount} won to be refunded"),
+    "receipt_total_fees": ("결제한 수수료 합계 {amount}원", "Fees paid in total: {amount} won"),
+    "receipt_total_refunds": ("환불 예정 합계 {amount}원", "Refunds due in total: {amount} won"),
     "receipt_total_fine": ("예상 연체료 합계 {amount}원", "Estimated fines in total: {amount} won"),
     "receipt_nothing": ("이번 이용 내역이 없습니다.", "Nothing was borrowed or returned."),
     "receipt_visit": ("이용 번호", "Visit no."),
@@ -167,6 +241,56 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tech_refresh": ("새로 고침", "Refresh"),
     "tech_exit_kiosk": ("키오스크 종료", "Exit kiosk"),
     "tech_close": ("닫기", "Close"),
+    # technician: the detail lines
+    "tech_ago": ("{seconds}초 전", "{seconds} s ago"),
+    "tech_device_line": ("마지막 스캔 {ago} · 정상 {good} · 거부 {rejected} ({reasons})",
+                         "last scan {ago} · good {good} · rejected {rejected} ({reasons})"),
+    "tech_state_connected": ("연결됨", "connected"),
+    "tech_state_reconnecting": ("다시 연결 중", "reconnecting"),
+    "tech_state_error": ("오류", "error"),
+    "tech_state_stopped": ("멈춤", "stopped"),
+    "tech_reason_not_found": ("포트 없음 (케이블이 빠졌나요?)", "port not found (unplugged?)"),
+    "tech_reason_permission": ("권한 없음 (kiosk 사용자가 dialout 그룹에 있나요?)",
+                               "permission denied (is the kiosk user in the dialout group?)"),
+    "tech_reason_in_use": ("다른 프로그램이 포트를 쓰는 중", "port in use by another program"),
+    "tech_reason_not_serial": ("시리얼 장치가 아님", "not a serial device"),
+    "tech_reason_disconnected": ("장치 연결 끊김", "device disconnected"),
+    "tech_reject_wrong check digit": ("검증 숫자 틀림", "wrong check digit"),
+    "tech_reject_other institution": ("다른 기관 코드", "other institution"),
+    "tech_reject_too short": ("너무 짧음", "too short"),
+    "tech_reject_too long": ("너무 김", "too long"),
+    "tech_reject_not a library code": ("도서관 코드 아님", "not a library code"),
+    "tech_reject_not text": ("문자가 아님", "not text"),
+    "tech_reject_line too long": ("줄이 너무 김", "line too long"),
+    "tech_reject_incomplete line": ("끊긴 줄", "incomplete line"),
+    "tech_kind_member_card": ("회원증", "member card"),
+    "tech_kind_item": ("도서 라벨", "item label"),
+    "tech_kind_isbn": ("ISBN 바코드", "ISBN"),
+    "tech_kind_invalid": ("읽을 수 없음", "unreadable"),
+    "tech_entry_return": ("반납", "return"),
+    "tech_entry_rent": ("대출", "borrow"),
+    "tech_entry_cancel": ("예약 취소", "cancel"),
+    "tech_outbox_counts": ("대기 {pending} · 전송 중 {in_flight} · 실패 {dead} · 전송 완료 {delivered} · "
+                           "가장 오래된 대기 {oldest}",
+                           "pending {pending} · in flight {in_flight} · dead {dead} · delivered {delivered} · "
+                           "oldest pending {oldest}"),
+    "tech_seconds": ("{seconds}초", "{seconds} s"),
+    "tech_service_up": ("정상", "up"),
+    "tech_service_down": ("중단", "down"),
+    "tech_service_unreachable": ("연결 안 됨", "unreachable"),
+    "tech_service_rental": ("대출", "rental"),
+    "tech_service_payment": ("결제", "payment"),
+    "tech_service_book": ("도서", "book"),
+    "tech_last_sync": ("마지막 동기화 성공: {when}", "last successful sync: {when}"),
+    "tech_breaker_app": ("앱 · {name}: {state}", "app · {name}: {state}"),
+    "tech_breaker_agent": ("에이전트 · {name}: {state}", "agent · {name}: {state}"),
+    "tech_breaker_closed": ("닫힘", "closed"),
+    "tech_breaker_open": ("열림", "open"),
+    "tech_breaker_half-open": ("반열림", "half-open"),
+    "tech_system_line": ("버전 {version} · 스키마 {schema} · 디스크 여유 {disk}",
+                         "version {version} · schema {schema} · disk free {disk}"),
+    "tech_disk": ("{free} / {total} ({ratio})", "{free} of {total} ({ratio})"),
+    "tech_disk_unknown": ("알 수 없음", "unknown"),
 }
 
 

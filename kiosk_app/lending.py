@@ -1,29 +1,63 @@
 """The patron use-cases: return, open a member, borrow, reserve-and-borrow, cancel.
 
 Plain asyncio over the store (each SQLite call in a thread, so the event loop never waits on the
-disk) and the central client (async httpx behind breakers). Every outcome is a value the screens
-render: a line for the visit, an :class:`Offer`, or a :class:`Refusal` naming the i18n keys of why
-and what to do next. Nothing here knows about Textual.
+disk) and the central client (async httpx behind breakers). Each use-case writes what happened into
+the visit (:class:`~kiosk_app.session.Session`) and answers what the screen must say: nothing more
+than the visit shows, an :class:`Offer`, or a :class:`Refusal` naming the i18n keys of why and what
+to do next. Nothing here knows about Textual.
+
+Borrowing is a saga (``docs/architecture.md``, "The lending saga"): a self-rent or a reservation is
+committed to the outbox as an *intent* before its first call, asked under its idempotency key while
+the patron waits (:attr:`Settings.borrow_wait_s`), and settled by what the patron is then told.
+An answer that may have been applied but was lost is *in doubt*, never "no": the patron is told the
+kiosk could not confirm it and that it will not count, and the agent undoes it if the central side
+did apply it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import uuid
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.fines import days_late, fine_estimate
-from kiosk_app.session import BorrowLine, CancelLine, Patron, ReturnLine, Session
-from sync_agent.client import Busy, CentralClient, NotFound, Ok, Refused
-from sync_agent.contract import Book, BookStatus, Member, MemberStatus, MyPage, MyPageEntry
-from sync_agent.outbox import Outbox
-from sync_agent.read_model import ReadModel, get_state, set_state
-from sync_agent.relay import Relay
+from kiosk_app.i18n import fmt_won
+from kiosk_app.session import (
+    Became,
+    BorrowLine,
+    CancelLine,
+    DoubtLine,
+    Earlier,
+    Patron,
+    ReserveLine,
+    Returned,
+    ReturnLine,
+    Session,
+)
+from sync_agent.client import CentralClient
+from sync_agent.contract import (
+    Book,
+    BookStatus,
+    Circulation,
+    ItemState,
+    Member,
+    MemberStatus,
+    MyPage,
+    MyPageEntry,
+    Rental,
+)
+from sync_agent.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
+from sync_agent.read_model import ReadModel
+from sync_agent.relay import Asked, Relay
+from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result
+from sync_agent.retention import Retention
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +92,27 @@ class Refusal:
 
 
 BUSY = Refusal("why_busy", "next_busy")
+PAYMENT_BUSY = Refusal("why_payment_busy", "next_payment_busy")
+RENT_UNCONFIRMED = Refusal("why_rent_unconfirmed", "next_rent_unconfirmed")
+RESERVE_UNCONFIRMED = Refusal("why_reserve_unconfirmed", "next_reserve_unconfirmed")
 MEMBER_UNKNOWN = Refusal("why_member_unknown", "next_ask_desk")
 BOOK_UNKNOWN = Refusal("why_book_unknown", "next_ask_desk")
 
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """An available copy not reserved for the member: it can be reserved and borrowed in one step."""
+    """An available copy not reserved for the member: it can be reserved and borrowed in one step
+    for ``fee`` (KRW, as the central side quoted it)."""
 
     book: Book
+    fee: int
 
 
-def _card_key(card: str) -> str:
-    return "member_card:" + hashlib.sha256(card.encode()).hexdigest()
+Outcome = BorrowLine | Offer | Refusal
 
 
 class Lending:
-    """The use-cases of one kiosk; ``relay`` delivers a book's pending entries before a rent."""
+    """The use-cases of one kiosk; ``relay`` asks intents and delivers a book's earlier entries."""
 
     def __init__(self, settings: Settings, store: Store, client: CentralClient,
                  relay: Relay) -> None:
@@ -84,43 +122,92 @@ class Lending:
         self.relay = relay
         self.outbox = Outbox(store, settings.id)
         self.read_model = ReadModel(store, self.outbox)
+        self.cards = CardLookup(store, card_secret(settings))
+        self.retention = Retention(store, settings)
 
-    def new_key(self) -> str:
-        return f"{self.settings.id}:{uuid.uuid4()}"
+    @property
+    def doubt_hold_s(self) -> float:
+        """How long an unconfirmed intent waits for the patron to try again in the same visit
+        before the agent settles it (the visit's end hands it over sooner)."""
+        return 2.0 * self.settings.session_timeout_s
 
     # -- return (works with the central side down) ---------------------------------------------
 
-    async def return_book(self, barcode: str, now: datetime, patron: Patron | None,
+    async def return_book(self, session: Session, barcode: str, now: datetime,
                           online: bool) -> ReturnLine:
-        """Commit the return to the outbox (raises StoreError if it did not reach the disk), then
-        estimate the fine from the loan's due date as far as the kiosk knows it."""
-        return await asyncio.to_thread(self._return_book, barcode, now, patron, online)
+        """Accept a return if the book is on loan as far as the kiosk can know: asked of the
+        central side when online, else from the local catalog and loans. Only an accepted return
+        is committed to the outbox (raises StoreError if it did not reach the disk), and a book
+        whose return is already saved adds nothing. The line joins the visit."""
+        if session.returned(barcode):
+            line = ReturnLine(barcode, await self._title(barcode), 0, 0, Returned.ALREADY)
+        else:
+            state = await self.client.item_state(barcode) if online else None
+            line = await asyncio.to_thread(self._return_book, barcode, now, session.patron, state)
+        session.returns.append(line)
+        return line
 
     def _return_book(self, barcode: str, now: datetime, patron: Patron | None,
-                     online: bool) -> ReturnLine:
+                     state: Result[ItemState] | None) -> ReturnLine:
         title = self.read_model.title_for(barcode)
-        loan = patron.loan(barcode) if patron else None
-        entry = self.outbox.append_return(barcode, now, title or (loan.title if loan else None))
-        if loan is None and entry.member_id is not None:
-            view = self.read_model.member_view(entry.member_id)
-            loan = next((e for e in view.page.loans if e.barcode == barcode), None) if view else None
-        due = loan.due_at if loan else None
+        item = state.value if isinstance(state, Ok) else None
+        title = title or (item.title if item else None)
+        outcome = self._judge(barcode, item, unknown=isinstance(state, NotFound))
+        if not outcome.recorded:
+            return ReturnLine(barcode, title, 0, 0, outcome)
+        entry = self.outbox.append_return(barcode, now)  # no title: nothing of who read what
+        loan = (patron.loan(barcode) if patron else None) or self._cached_loan(entry)
+        due = item.due_at if item else (loan.due_at if loan else None)
         return ReturnLine(barcode, title or (loan.title if loan else None), days_late(due, now),
-                          fine_estimate(due, now), saved_offline=not online)
+                          fine_estimate(due, now), outcome)
+
+    def _judge(self, barcode: str, item: ItemState | None, *, unknown: bool) -> Returned:
+        """What a scanned return comes to. Only a copy on loan, or one the kiosk cannot know
+        about, is accepted; the central side's answer (``item``) decides when there is one, else
+        what the kiosk itself knows."""
+        earlier = self.outbox.last_return(barcode)
+        if earlier is not None and earlier.status in OPEN:
+            return Returned.ALREADY
+        if unknown:
+            return Returned.UNCHECKED
+        if item is not None:
+            circulation, accepted = item.circulation, Returned.RETURNED
+        elif earlier is not None:  # offline: the kiosk's own delivered return is the latest news
+            return Returned.ALREADY
+        else:
+            circulation = self.read_model.local_circulation(barcode)
+            accepted = Returned.SAVED if circulation is Circulation.ON_LOAN else Returned.UNCHECKED
+        if circulation is Circulation.ON_HOLD:
+            return Returned.ON_HOLD
+        if circulation in (Circulation.ON_SHELF, Circulation.WITHDRAWN):
+            return Returned.ALREADY if earlier is not None else Returned.NOT_ON_LOAN
+        return accepted
+
+    def _cached_loan(self, entry: OutboxEntry) -> MyPageEntry | None:
+        """The loan in the cached view of the member the outbox attached the return to."""
+        view = self.read_model.member_view(entry.member_id) if entry.member_id is not None else None
+        return next((e for e in view.page.loans if e.barcode == entry.barcode), None) if view else None
 
     # -- member ----------------------------------------------------------------------------------
 
-    async def open_member(self, card: str, now: datetime) -> Patron | Refusal:
+    async def open_member(self, card: str, now: datetime, visit: str) -> Patron | Refusal:
         """The member behind ``card`` with their page: central when it answers, else the cached
-        view plus pending local entries; a blocked or withdrawn card is refused."""
+        view plus pending local entries; a blocked or withdrawn card is refused. The patron also
+        learns what became of intents earlier visits left unconfirmed."""
         found = await self.client.member_by_card(card)
         if isinstance(found, NotFound):
             return MEMBER_UNKNOWN
         if isinstance(found, Refused):
             return Refusal.for_code(found.code)
-        if isinstance(found, Busy):
-            return await asyncio.to_thread(self._cached_patron, card)
-        member = found.value
+        if isinstance(found, Busy | InDoubt):
+            patron = await asyncio.to_thread(self._cached_patron, card)
+        else:
+            patron = await self._central_patron(card, found.value, now)
+        if isinstance(patron, Patron):
+            patron.earlier = await asyncio.to_thread(self._earlier, patron.member.id, visit)
+        return patron
+
+    async def _central_patron(self, card: str, member: Member, now: datetime) -> Patron | Refusal:
         refusal = _status_refusal(member)
         if refusal:
             return refusal
@@ -137,88 +224,211 @@ class Lending:
         return Patron(member, page.value, cached=False)
 
     def _remember(self, card: str, member: Member, page: MyPage | None = None) -> None:
-        set_state(self.store, _card_key(card), member.model_dump_json())
         if page is not None:
-            self.read_model.cache_member_view(page)
+            self.read_model.cache_member_view(page, self.retention.expiry_of_new_view(time.time()))
+        self.cards.remember(card, member)
 
     def _cached_patron(self, card: str) -> Patron | Refusal:
-        known = get_state(self.store, _card_key(card))
-        view = self.read_model.member_view(Member.model_validate_json(known).id) if known else None
-        if view is None:
+        member = self.cards.find(card)
+        view = self.read_model.member_view(member.id) if member else None
+        if member is None or view is None:
             return Refusal("why_member_offline", "next_member_offline")
-        member = Member.model_validate_json(known)
         return _status_refusal(member) or Patron(member, view.page, cached=True,
                                                  pending=view.pending_barcodes())
 
+    def _earlier(self, member_id: int, visit: str) -> list[Earlier]:
+        """Outcomes of this member's unconfirmed intents from earlier visits; the final ones are
+        marked shown so each is told once."""
+        shown: list[Earlier] = []
+        final: list[int] = []
+        for entry in self.outbox.unreported_intents(member_id):
+            if entry.visit == visit:
+                continue
+            became = self._became(entry)
+            shown.append(Earlier(entry.kind.value, entry.barcode or "",
+                                 self.read_model.title_for(entry.barcode or ""),
+                                 entry.occurred_at, became, _fee(entry)))
+            if became is not Became.CHECKING and became is not Became.UNDOING:
+                final.append(entry.id)
+        if final:
+            self.outbox.mark_reported(final)
+        return shown
+
+    def _became(self, entry: OutboxEntry) -> Became:
+        if entry.told is Told.QUEUED or entry.status is Status.DEAD:
+            return Became.SEE_DESK  # a borrow saved offline that the central side refused
+        if entry.status in OPEN:
+            return Became.CHECKING
+        if entry.status is Status.DECLINED:
+            return Became.NOT_MADE
+        undo = self.outbox.compensation_of(entry.id)
+        if undo is None or undo.status in OPEN:
+            return Became.UNDOING
+        return Became.UNDONE if undo.status is Status.DELIVERED else Became.SEE_DESK
+
     # -- borrow ----------------------------------------------------------------------------------
 
-    async def borrow(self, session: Session, barcode: str, now: datetime) -> BorrowLine | Offer | Refusal:
+    async def borrow(self, session: Session, barcode: str, now: datetime) -> Outcome:
         """Borrow a copy reserved for the member; offer reserve-and-borrow for an available one.
-        The book's pending outbox entries (a return made here minutes ago) go out first, so the
-        central side never judges the copy on a state the kiosk already changed."""
-        if not await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
-            return Refusal.for_code("return_pending")
+        A borrow of this copy the kiosk could not confirm earlier in the visit is asked again
+        under its own key. Otherwise the book's unsettled outbox entries (a return made here
+        minutes ago) go out first, so the central side never judges the copy on a state the kiosk
+        already changed."""
         patron = session.patron
         assert patron is not None
-        if patron.reservation(barcode) is None:
+        again = await self._reclaim(session, "rent", barcode)
+        if again is not None:
+            return await self._ask_rent(session, again, _title(patron, barcode))
+        if patron.reservation(barcode) is None and not session.reserved(barcode):
+            if not await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
+                return Refusal.for_code("return_pending")
             found = await self.client.book(barcode)
             if isinstance(found, NotFound):
                 return BOOK_UNKNOWN
             if isinstance(found, Ok) and found.value.status is BookStatus.AVAILABLE:
-                return Offer(found.value)
+                return await self._offer(patron.member.id, found.value)
             if isinstance(found, Ok) and found.value.status is BookStatus.WITHDRAWN:
                 return Refusal.for_code("book_withdrawn")
         return await self._rent(session, barcode, now)
 
-    async def reserve_and_borrow(self, session: Session, book: Book, now: datetime) -> BorrowLine | Refusal:
-        """Reserve (paying through the payment service), then rent at once."""
+    async def _offer(self, member_id: int, book: Book) -> Offer | Refusal:
+        """Quote the reservation fee before the patron confirms: the central side's figure."""
+        quote = await self.client.reservation_quote(member_id, book.id)
+        if isinstance(quote, Ok):
+            return Offer(book, quote.value.fee)
+        if isinstance(quote, NotFound):
+            return BOOK_UNKNOWN
+        if isinstance(quote, Refused):
+            return Refusal.for_code(quote.code)
+        return PAYMENT_BUSY
+
+    async def reserve_and_borrow(self, session: Session, offer: Offer, now: datetime) -> Outcome:
+        """Reserve (the central side takes the fee), then rent at once. A confirmed reservation is
+        kept whatever the loan's fate, and the patron is told so."""
         patron = session.patron
         assert patron is not None
-        reserved = await self.client.reserve(patron.member.id, book.id, self.new_key())
-        if isinstance(reserved, Busy):
-            return BUSY
-        if isinstance(reserved, NotFound):
-            return BOOK_UNKNOWN
-        if isinstance(reserved, Refused):
-            return Refusal.for_code(reserved.code)
-        return await self._rent(session, book.barcode, now, title=book.title)
+        book = offer.book
+        entry = await self._reclaim(session, "reserve", book.barcode)
+        if entry is None:
+            entry = await self._begin(self.outbox.begin_reserve, book.barcode, patron.member.id,
+                                      book.id, book.barcode, now, visit=session.id)
+        if entry is None:
+            return Refusal.for_code("return_pending")
+        asked = await self.relay.ask(entry, self.settings.borrow_wait_s,
+                                     doubted=entry.told is Told.UNDO)
+        result = asked.result
+        if isinstance(result, Ok):
+            rental = Rental.model_validate(result.value)
+            await self._settle(entry, asked, Status.DELIVERED, Told.CONFIRMED)
+            session.settled(book.barcode)
+            reserved = ReserveLine(book.barcode, book.title, rental.fee, rental.hold_until)
+            session.reservations.append(reserved)
+            rented = await self._rent(session, book.barcode, now, title=book.title)
+            if isinstance(rented, Refusal) and rented is not RENT_UNCONFIRMED:
+                return Refusal(rented.why, "next_reserved_kept", {"fee": fmt_won(reserved.fee)})
+            return rented
+        if isinstance(result, NotFound | Refused):
+            await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
+            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.for_code(result.code)
+        if not asked.in_doubt:
+            await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
+            return PAYMENT_BUSY
+        await self._settle(entry, asked, Status.PENDING, Told.UNDO, hold=True)
+        session.doubts.append(DoubtLine("reserve", book.barcode, book.title))
+        log.warning("reservation of item %s could not be confirmed (%d tries): the patron was told "
+                    "it does not count", book.barcode, asked.attempts)
+        return RESERVE_UNCONFIRMED
 
     async def _rent(self, session: Session, barcode: str, now: datetime,
-                    title: str | None = None) -> BorrowLine | Refusal:
+                    title: str | None = None) -> Outcome:
         patron = session.patron
         assert patron is not None
-        key = self.new_key()
-        rented = await self.client.kiosk_rent(patron.member.id, barcode, key, now)
-        if isinstance(rented, Busy) and _in_doubt(rented):
-            # The loan may have been made with its answer lost on the way: ask once more under the
-            # same key, which replays the first answer rather than renting again.
-            rented = await self.client.kiosk_rent(patron.member.id, barcode, key, now)
-        if isinstance(rented, Ok):
-            return BorrowLine(barcode, title or _title(patron, barcode) or await self._title(barcode),
-                              rented.value.due_at or self._offline_due(now), queued=False)
-        if isinstance(rented, NotFound):
-            return BOOK_UNKNOWN
-        if isinstance(rented, Refused):
-            return Refusal.for_code(rented.code)
-        return await self._offline_or_busy(session, barcode, now, title)
+        entry = await self._begin(self.outbox.begin_rent, barcode, patron.member.id, barcode, now,
+                                  visit=session.id)
+        if entry is None:
+            return Refusal.for_code("return_pending")
+        return await self._ask_rent(session, entry, title)
 
-    async def _offline_or_busy(self, session: Session, barcode: str, now: datetime,
-                               title: str | None) -> BorrowLine | Refusal:
-        """The central side did not answer: queue the borrow if the kiosk allows it, else the
-        seed's fallback. Nothing is recorded as borrowed in the second case."""
-        if self.settings.offline_checkout != "allow":
-            return BUSY
+    async def _begin(self, begin: Callable[..., OutboxEntry | None], barcode: str, *args: Any,
+                     visit: str) -> OutboxEntry | None:
+        """Write an intent, claimed by this process. If the copy still has unsettled entries (a
+        return made here minutes ago), they go to the central side first, so it never judges the
+        copy on a state the kiosk already changed; None if they cannot go within the wait."""
+        claim = {"visit": visit, "owner": self.relay.owner, "lease_s": self.relay.lease_s}
+        entry = await asyncio.to_thread(begin, *args, **claim)
+        if entry is None and await self.relay.deliver_book(barcode, DELIVER_BEFORE_RENT_S):
+            entry = await asyncio.to_thread(begin, *args, **claim)
+        return entry
+
+    async def _ask_rent(self, session: Session, entry: OutboxEntry, title: str | None) -> Outcome:
+        """Ask the self-rent intent and tell the patron only what is true of its answer."""
+        patron = session.patron
+        assert patron is not None
+        barcode = entry.barcode or ""
+        asked = await self.relay.ask(entry, self.settings.borrow_wait_s,
+                                     doubted=entry.told is Told.UNDO)
+        result = asked.result
+        title = title or _title(patron, barcode) or await self._title(barcode)
+        if isinstance(result, Ok):
+            rental = Rental.model_validate(result.value)
+            await self._settle(entry, asked, Status.DELIVERED, Told.CONFIRMED)
+            line = BorrowLine(barcode, title, rental.due_at or self._offline_due(entry.occurred_at),
+                              queued=False)
+            session.settled(barcode)
+            session.borrows.append(line)
+            return line
+        if isinstance(result, NotFound | Refused):
+            await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
+            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.for_code(result.code)
+        queue = self.settings.offline_checkout == "allow"
         limit = self.settings.offline_max_items
-        if session.queued_borrows >= limit:
+        if queue and session.queued_borrows < limit:
+            # The library lets a borrow wait for the central side: saved, sent by the agent under
+            # the same key (applied exactly once, whether or not a lost answer had applied it).
+            await self._settle(entry, asked, Status.PENDING, Told.QUEUED)
+            line = BorrowLine(barcode, title, self._offline_due(entry.occurred_at), queued=True)
+            session.borrows.append(line)
+            return line
+        if asked.in_doubt:
+            await self._settle(entry, asked, Status.PENDING, Told.UNDO, hold=True)
+            session.doubts.append(DoubtLine("rent", barcode, title))
+            log.warning("loan of item %s could not be confirmed (%d tries): the patron was told it "
+                        "does not count", barcode, asked.attempts)
+            return RENT_UNCONFIRMED
+        await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
+        if queue:
             return Refusal("why_offline_limit", "next_offline_limit", {"max": limit})
-        patron = session.patron
-        assert patron is not None
-        await asyncio.to_thread(self.outbox.append_rent, patron.member.id, barcode, now)
-        return BorrowLine(barcode, title or _title(patron, barcode) or await self._title(barcode),
-                          self._offline_due(now), queued=True)
+        return BUSY
 
-    def _offline_due(self, now: datetime) -> datetime:
-        return now + timedelta(days=self.settings.offline_due_days)
+    async def _reclaim(self, session: Session, kind: str, barcode: str) -> OutboxEntry | None:
+        """This visit's unconfirmed intent for the copy, taken back to ask again; the store is
+        read only when the visit shows one (the patron was told of every such intent)."""
+        if not any(doubt.kind == kind and doubt.barcode == barcode for doubt in session.doubts):
+            return None
+        assert session.patron is not None
+        entry = await asyncio.to_thread(self.outbox.open_intent, Kind(kind), session.patron.member.id,
+                                        barcode, session.id)
+        return await self.relay.reclaim(entry) if entry is not None else None
+
+    async def _settle(self, entry: OutboxEntry, asked: Asked, status: Status, told: Told, *,
+                      hold: bool = False) -> None:
+        """Write what the patron is about to be told, before the screen shows it."""
+        result = asked.result
+        response = None
+        error = None
+        if isinstance(result, Ok):
+            response = {"status": result.status, "replayed": result.replayed, "body": result.value}
+        elif isinstance(result, Refused):
+            error = f"{result.code}: {result.message}"
+        elif isinstance(result, Busy | InDoubt):
+            error = f"{result.service}: {result.reason.value}"
+        due = time.time() + self.doubt_hold_s if hold else 0.0
+        settlement = Settlement(entry.id, status, asked.attempts, error=error, response=response,
+                                next_attempt_at=due, told=told)
+        await asyncio.to_thread(self.outbox.settle, self.relay.owner, [settlement])
+
+    def _offline_due(self, start: datetime) -> datetime:
+        return start + timedelta(days=self.settings.offline_due_days)
 
     async def _title(self, barcode: str) -> str | None:
         return await asyncio.to_thread(self.read_model.title_for, barcode)
@@ -226,12 +436,28 @@ class Lending:
     # -- cancel ----------------------------------------------------------------------------------
 
     async def cancel(self, session: Session, reservation: MyPageEntry, now: datetime) -> CancelLine:
-        """Queue the cancel in the outbox; the central side refunds the reservation's payment."""
+        """Queue the cancel in the outbox; the central side refunds the reservation's fee."""
         patron = session.patron
         assert patron is not None
         await asyncio.to_thread(self.outbox.append_cancel, reservation.rental_id, reservation.barcode,
                                 patron.member.id, now)
-        return CancelLine(reservation.barcode, reservation.title)
+        line = CancelLine(reservation.barcode, reservation.title, reservation.fee)
+        session.cancels.append(line)
+        return line
+
+    # -- end of a visit --------------------------------------------------------------------------
+
+    async def end_visit(self, session: Session) -> None:
+        """The visit is over: its unconfirmed intents are the agent's to settle now rather than
+        after the hold, and the member's cached view is kept only a grace longer."""
+        if session.doubts:
+            await asyncio.to_thread(self.outbox.release_visit, session.id)
+        if session.patron is None:
+            return
+        try:
+            await asyncio.to_thread(self.retention.end_visit, session.patron.member.id, time.time())
+        except StoreError as exc:  # the view keeps the expiry it was cached with
+            log.error("could not shorten member %d's view to the grace: %s", session.patron.member.id, exc)
 
     # -- health ----------------------------------------------------------------------------------
 
@@ -247,14 +473,12 @@ def _status_refusal(member: Member) -> Refusal | None:
     return None
 
 
-def _in_doubt(busy: Busy) -> bool:
-    """Sent but not answered, or answered unreadably: the central side may have acted on it. (A
-    refused connection, a 5xx or an open breaker say it did not.)"""
-    if busy.reason.startswith("connection"):
-        return "Connect" not in busy.reason
-    return busy.reason == "timeout" or busy.reason.startswith("malformed")
-
-
 def _title(patron: Patron, barcode: str) -> str | None:
     entry = patron.reservation(barcode) or patron.loan(barcode)
     return entry.title if entry else None
+
+
+def _fee(entry: OutboxEntry) -> int:
+    """The reservation fee an intent's answer carried (what its undo refunds)."""
+    answer = entry.answer or {}
+    return int(answer.get("fee", 0)) if entry.kind is Kind.RESERVE else 0

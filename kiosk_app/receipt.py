@@ -48,21 +48,36 @@ class Receipt:
 
 
 def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None) -> Receipt:
+    """The visit in print: what was borrowed, reserved (with the fee paid), returned (each accepted
+    return once, with its fine estimate), cancelled (with the refund due), and what could not be
+    confirmed and so does not count."""
     lines = [t(lang, "receipt_title"), fmt_date(session.started_at, lang, tz), ""]
+    for reserved in session.reservations:
+        lines.append(f"{t(lang, 'receipt_reserved')}  {reserved.title or reserved.barcode}")
+        lines.append(f"    {t(lang, 'receipt_fee', amount=fmt_won(reserved.fee))}")
     for line in session.borrows:
         title = line.title or line.barcode
         status = "borrowed_offline" if line.queued else "borrowed"
         lines.append(f"{t(lang, 'receipt_borrowed')}  {title}")
         lines.append(f"    {t(lang, status, date=fmt_date(line.due_at, lang, tz))}")
+    for doubt in session.doubts:
+        lines.append(f"{t(lang, 'receipt_unconfirmed')}  {doubt.title or doubt.barcode}")
     for line in session.returns:
+        if not line.outcome.recorded:
+            continue
         lines.append(f"{t(lang, 'receipt_returned')}  {line.title or line.barcode}")
         if line.fine:
             lines.append(f"    {t(lang, 'late_fine', days=line.days_late, amount=fmt_won(line.fine))}")
-    for line in session.cancels:
-        lines.append(f"{t(lang, 'receipt_cancelled')}  {line.title}")
-    if session.total_fine:
-        lines += ["", t(lang, "receipt_total_fine", amount=fmt_won(session.total_fine))]
-    if not (session.borrows or session.returns or session.cancels):
+    for cancel in session.cancels:
+        lines.append(f"{t(lang, 'receipt_cancelled')}  {cancel.title}")
+        if cancel.fee:
+            lines.append(f"    {t(lang, 'receipt_refund', amount=fmt_won(cancel.fee))}")
+    totals = [("receipt_total_fine", session.total_fine), ("receipt_total_fees", session.fees_charged),
+              ("receipt_total_refunds", session.refunds_due)]
+    if any(amount for _, amount in totals):
+        lines.append("")
+        lines += [t(lang, key, amount=fmt_won(amount)) for key, amount in totals if amount]
+    if len(lines) == 3:
         lines.append(t(lang, "receipt_nothing"))
     lines += ["", f"{t(lang, 'receipt_visit')} {session.id}"]
     return Receipt(session.id, tuple(lines), code128_bars(session.id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 
 from stdnum import luhn
 
@@ -33,13 +33,28 @@ def new_session_id(now: datetime) -> str:
     return f"{now:%y%m%d%H%M%S}{secrets.randbelow(100):02d}"
 
 
+class Returned(StrEnum):
+    """What a scanned return came to; only the first three put anything in the outbox."""
+
+    RETURNED = "returned"  # the central side says it is on loan: accepted
+    SAVED = "saved"  # offline, on loan as far as the kiosk knows: saved, sent automatically
+    UNCHECKED = "unchecked"  # the kiosk cannot know (offline, unknown copy): accepted, checked later
+    ALREADY = "already"  # its return is already saved (this visit or an earlier one)
+    NOT_ON_LOAN = "not_on_loan"  # on the shelf or withdrawn: to the desk
+    ON_HOLD = "on_hold"  # waiting for a member: to the hold shelf, or card first to borrow it
+
+    @property
+    def recorded(self) -> bool:
+        return self in (Returned.RETURNED, Returned.SAVED, Returned.UNCHECKED)
+
+
 @dataclass(frozen=True, slots=True)
 class ReturnLine:
     barcode: str
     title: str | None
     days_late: int
     fine: int
-    saved_offline: bool
+    outcome: Returned = Returned.RETURNED
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +63,57 @@ class BorrowLine:
     title: str | None
     due_at: datetime
     queued: bool
-    """True when borrowed offline: saved to the outbox, confirmed later."""
+    """True when saved to be confirmed later (offline, or its answer was lost): the agent sends it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveLine:
+    """A reservation made and paid in this visit (the fee is on the receipt)."""
+
+    barcode: str
+    title: str | None
+    fee: int
+    hold_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DoubtLine:
+    """A borrow or reservation the kiosk could not confirm: the patron was told it does not count,
+    and it is undone automatically if the central side did record it."""
+
+    kind: str  # "rent" or "reserve"
+    barcode: str
+    title: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class CancelLine:
     barcode: str
     title: str
+    fee: int = 0
+    """The reservation fee the central side refunds."""
+
+
+class Became(StrEnum):
+    """What became of an intent an earlier visit left unconfirmed, as the member screen says it."""
+
+    UNDONE = "undone"  # it had been recorded; the compensation went through (refund / return)
+    UNDOING = "undoing"  # it had been recorded; the compensation is on its way
+    NOT_MADE = "not_made"  # it was never recorded: nothing was charged or lent
+    CHECKING = "checking"  # still not known
+    SEE_DESK = "see_desk"  # a borrow saved offline was refused, or an undo failed: staff must act
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """One outcome from an earlier visit, shown on the member screen once it is final."""
+
+    kind: str  # "rent" or "reserve"
+    barcode: str
+    title: str | None
+    at: datetime
+    became: Became
+    fee: int = 0
 
 
 @dataclass
@@ -66,6 +125,8 @@ class Patron:
     cached: bool
     pending: frozenset[str] | set[str] = frozenset()
     """Barcodes with local entries not yet synced (shown as "pending" on a cached view)."""
+    earlier: list[Earlier] = field(default_factory=list)
+    """What became of intents earlier visits left unconfirmed."""
 
     def reservation(self, barcode: str) -> MyPageEntry | None:
         return next((entry for entry in self.page.reservations if entry.barcode == barcode), None)
@@ -104,16 +165,42 @@ class Session:
     returns: list[ReturnLine] = field(default_factory=list)
     borrows: list[BorrowLine] = field(default_factory=list)
     cancels: list[CancelLine] = field(default_factory=list)
+    reservations: list[ReserveLine] = field(default_factory=list)
+    doubts: list[DoubtLine] = field(default_factory=list)
 
     @property
     def mode(self) -> Mode:
         if self.card is not None:
             return Mode.MEMBER
-        return Mode.RETURNING if self.returns else Mode.IDLE
+        return Mode.RETURNING if self.recorded_returns else Mode.IDLE
+
+    @property
+    def recorded_returns(self) -> list[ReturnLine]:
+        """Returns that went into the outbox (the rest only told the patron what to do)."""
+        return [line for line in self.returns if line.outcome.recorded]
 
     @property
     def is_empty(self) -> bool:
-        return self.card is None and not (self.returns or self.borrows or self.cancels)
+        return self.card is None and not self.has_lines
+
+    @property
+    def has_lines(self) -> bool:
+        return bool(self.recorded_returns or self.borrows or self.cancels or self.reservations
+                    or self.doubts)
+
+    def shows(self, barcode: str) -> bool:
+        """Whether this visit already lists the copy as reserved or unconfirmed."""
+        return self.reserved(barcode) or any(doubt.barcode == barcode for doubt in self.doubts)
+
+    def settled(self, barcode: str) -> None:
+        """A try of this copy was confirmed: it is no longer "could not be confirmed"."""
+        self.doubts = [doubt for doubt in self.doubts if doubt.barcode != barcode]
+
+    def reserved(self, barcode: str) -> bool:
+        return any(line.barcode == barcode for line in self.reservations)
+
+    def returned(self, barcode: str) -> bool:
+        return any(line.barcode == barcode and line.outcome.recorded for line in self.returns)
 
     @property
     def queued_borrows(self) -> int:
@@ -122,6 +209,14 @@ class Session:
     @property
     def total_fine(self) -> int:
         return sum(line.fine for line in self.returns)
+
+    @property
+    def fees_charged(self) -> int:
+        return sum(line.fee for line in self.reservations)
+
+    @property
+    def refunds_due(self) -> int:
+        return sum(line.fee for line in self.cancels)
 
     def route(self, kind: CodeKind, code: str, institution: str) -> Action:
         """Decide what a scan of ``kind`` means now; nothing is written for the refusing ones."""

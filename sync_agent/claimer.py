@@ -16,10 +16,16 @@ process from every other, on this machine and across its boots::
 - a random **token**, so two relays of one process never share a name.
 
 :func:`owner_alive` is true only when all of them match a process running now (a zombie, ended but
-not yet reaped by its parent, does not count). Where something
-cannot be read (no ``/proc``, or a process of another user hidden by ``hidepid``), it answers
-"alive" for what it cannot disprove: the lease still ends such a claim, as before. A name in the
-older ``<role>:<pid>:<token>`` form (claims written before an upgrade) is judged by its pid alone.
+not yet reaped by its parent, does not count). Where something cannot be read (no ``/proc``, or a
+process of another user hidden by ``hidepid``), it answers "alive" for what it cannot disprove:
+the lease still ends such a claim, as before. A name in the older ``<role>:<pid>:<token>`` form
+(claims written before an upgrade) is judged by its pid alone.
+
+The boot id itself may be hidden: ``kiosk-sync.service`` mounts ``/proc`` with ``ProcSubset=pid``,
+which leaves only the process directories. The agent then writes ``-`` for it and judges by pid
+and start time alone. Those still tell a reused pid apart within a boot; across a reboot a claim
+is missed only if a new process has the same pid and started in the same clock tick (10 ms) after
+boot as the claimer did, and then the lease ends it, as before.
 """
 
 from __future__ import annotations

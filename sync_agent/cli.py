@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sync_agent.client import CentralClient
 from sync_agent.logs import configure_logging
+from sync_agent.metrics import serve as serve_metrics
 from sync_agent.outbox import Outbox
 from sync_agent.relay import Relay
 from sync_agent.settings import ConfigError, Settings, load_settings
@@ -113,6 +114,7 @@ async def _run(store: Store, settings: Settings) -> int:
         relay = Relay(store, client, settings, role="agent")
         _stop_on_signals(relay)
         watchdog = asyncio.create_task(watchdog_pings(relay))
+        metrics = serve_metrics(store, settings, relay.pacer)
         log.info("kiosk-sync running for %s against %s", settings.id, settings.api_url)
         notify("READY=1")
         try:
@@ -122,6 +124,9 @@ async def _run(store: Store, settings: Settings) -> int:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
+            if metrics is not None:
+                metrics.shutdown()
+                metrics.server_close()
     log.info("kiosk-sync stopped")
     return 0
 

@@ -1,14 +1,11 @@
 """The one client of the central API, used by the app (synchronous calls) and the agent (replay).
 
-Every call goes through its dependency's breaker and answers a typed result instead of raising:
-
-- :class:`Ok` — 2xx, with the parsed body (``replayed`` when the server says it is a repeat of an
-  idempotency key it already applied);
-- :class:`Refused` — the central side said no for a business reason (409) or to the request (other
-  4xx): sending it again will not help;
-- :class:`NotFound` — 404;
-- :class:`Busy` — not answered: breaker open, timeout, connection error, 429, 5xx, or an answer that
-  cannot be read (HTML from a proxy, truncated JSON). Worth trying again later.
+Every call goes through its dependency's breaker and answers one of the typed results of
+:mod:`sync_agent.results` instead of raising. The line between :class:`Busy` (certainly not acted
+upon) and :class:`InDoubt` (sent, answer lost or unreadable: it may have been applied) is drawn
+here, once: a refused connection, an open breaker, the central side's own 503 ``service_down`` and
+429 are Busy; a timeout, a connection dropped after sending, any other 5xx (a proxy's 502/504, a
+crash) and an unreadable 2xx are InDoubt.
 
 Each call has one deadline (``call_timeout_ms``, the seed's 610 ms) over the whole exchange, TLS is
 verified, and the bearer token travels in a header that is never logged.
@@ -21,9 +18,8 @@ import email.utils
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -35,14 +31,25 @@ from sync_agent.contract import (
     Book,
     BookPage,
     ErrorBody,
+    ErrorCode,
     Health,
-    KioskRent,
+    ItemState,
     Member,
     MyPage,
     Rental,
-    ReserveRequest,
+    ReservationQuote,
 )
 from sync_agent.outbox import Kind, OutboxEntry
+from sync_agent.results import (
+    Busy,
+    BusyReason,
+    DoubtReason,
+    InDoubt,
+    NotFound,
+    Ok,
+    Refused,
+    Result,
+)
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
@@ -51,44 +58,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-DEPENDENCY_OF_KIND = {Kind.RETURN: "returns", Kind.RENT: "lending", Kind.CANCEL: "lending"}
+DEPENDENCY_OF_KIND = {Kind.RETURN: "returns", Kind.RENT: "lending", Kind.CANCEL: "lending",
+                      Kind.RESERVE: "payment"}
 
 
-@dataclass(frozen=True)
-class Ok(Generic[T]):
-    value: T
-    status: int = 200
-    replayed: bool = False
-
-
-@dataclass(frozen=True)
-class Refused:
-    code: str
-    message: str
-    status: int = 409
-
-
-@dataclass(frozen=True)
-class NotFound:
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class Busy:
-    service: str
-    retry_after_s: float | None
-    reason: str
-
-
-Result = Ok[T] | Refused | NotFound | Busy
-
-
-class _Unanswered(Exception):
-    """Carries a Busy out of the breaker's block so that it counts as a failure."""
-
-    def __init__(self, busy: Busy) -> None:
-        super().__init__(busy.reason)
-        self.busy = busy
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -107,14 +80,20 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _error_body(response: httpx.Response) -> tuple[str, str]:
-    """The machine code and message of an error answer, or a stand-in for an unreadable body."""
+def _error_body(response: httpx.Response) -> ErrorBody | None:
     try:
-        body = ErrorBody.model_validate_json(response.content)
-        return body.code.value, body.message
+        return ErrorBody.model_validate_json(response.content)
     except ValidationError:
-        snippet = response.text[:80].replace("\n", " ") if response.content else "empty body"
-        return f"http_{response.status_code}", f"unreadable error body: {snippet}"
+        return None
+
+
+def _error_text(response: httpx.Response) -> tuple[str, str]:
+    """The machine code and message of an error answer, or a stand-in for an unreadable body."""
+    body = _error_body(response)
+    if body is not None:
+        return body.code.value, body.message
+    snippet = response.text[:80].replace("\n", " ") if response.content else "empty body"
+    return f"http_{response.status_code}", f"unreadable error body: {snippet}"
 
 
 class CentralClient:
@@ -155,16 +134,6 @@ class CentralClient:
     async def mypage(self, member_id: int) -> Result[MyPage]:
         return await self._call("views", "GET", f"/mypages/{member_id}", _model(MyPage))
 
-    async def reserve(self, member_id: int, book_id: int, key: str) -> Result[Rental]:
-        body = ReserveRequest(member_id=member_id, book_id=book_id)
-        return await self._call("payment", "POST", "/rentals", _model(Rental), body=body, key=key)
-
-    async def kiosk_rent(self, member_id: int, barcode: str, key: str,
-                         occurred_at: datetime) -> Result[Rental]:
-        body = KioskRent(member_id=member_id, barcode=barcode, kiosk_no=self.settings.id,
-                         occurred_at=occurred_at)
-        return await self._call("lending", "POST", "/kiosk/rentals", _model(Rental), body=body, key=key)
-
     async def book(self, barcode: str) -> Result[Book]:
         return await self._call("catalog", "GET", f"/books/{barcode}", _model(Book))
 
@@ -172,12 +141,22 @@ class CentralClient:
         params = {"updatedSince": since.isoformat()} if since else None
         return await self._call("catalog", "GET", "/books", _model(BookPage), params=params)
 
+    async def item_state(self, barcode: str) -> Result[ItemState]:
+        """Whether a copy is on loan (asked before a return is accepted; the returns breaker)."""
+        return await self._call("returns", "GET", f"/kiosk/items/{barcode}", _model(ItemState))
+
+    async def reservation_quote(self, member_id: int, book_id: int) -> Result[ReservationQuote]:
+        return await self._call("payment", "GET", "/payments/quote", _model(ReservationQuote),
+                                params={"memberId": str(member_id), "bookId": str(book_id)})
+
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
         """Send one outbox entry with its idempotency key; the body answered is kept as is, once it
         reads as the contract's ``Rental`` (every outbox kind is answered with one)."""
         dependency = DEPENDENCY_OF_KIND[entry.kind]
         if entry.kind is Kind.CANCEL:
             method, path = "PATCH", f"/rentals/{entry.rental_id}"
+        elif entry.kind is Kind.RESERVE:
+            method, path = "POST", "/rentals"
         else:
             method, path = "POST", "/kiosk/returns" if entry.kind is Kind.RETURN else "/kiosk/rentals"
         return await self._call(dependency, method, path, _rental_object, json=entry.payload, key=entry.key)
@@ -188,16 +167,14 @@ class CentralClient:
                     body: BaseModel | None = None, json: dict[str, Any] | None = None,
                     key: str | None = None, params: dict[str, str] | None = None) -> Result[T]:
         try:
-            with self.breakers.guard(dependency):
+            with self.breakers.guard(dependency) as call:
                 result = await self._exchange(dependency, method, path, parse, body=body, json=json,
                                               key=key, params=params)
-                if isinstance(result, Busy):
-                    raise _Unanswered(result)
+                if isinstance(result, Busy | InDoubt):
+                    call.failed(refused=isinstance(result, Busy) and result.reason is BusyReason.UNREACHABLE)
                 return result
         except BreakerOpen as exc:
-            return Busy(dependency, exc.retry_after_s, "breaker_open")
-        except _Unanswered as exc:
-            return exc.busy
+            return Busy(dependency, exc.retry_after_s, BusyReason.BREAKER_OPEN)
 
     async def _exchange(self, dependency: str, method: str, path: str, parse: Callable[[Any], T], *,
                         body: BaseModel | None = None, json: dict[str, Any] | None = None,
@@ -210,12 +187,16 @@ class CentralClient:
             async with asyncio.timeout(self.timeout_s):
                 response = await self._http.request(method, path, json=json, headers=headers,
                                                     params=params)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Nothing left the kiosk: no connection was made.
+            log.info("%s %s: %s", method, path, type(exc).__name__)
+            return Busy(dependency, None, BusyReason.UNREACHABLE, type(exc).__name__)
         except (TimeoutError, httpx.TimeoutException):
             log.info("%s %s: timeout after %d ms", method, path, self.settings.call_timeout_ms)
-            return Busy(dependency, None, "timeout")
+            return InDoubt(dependency, DoubtReason.TIMEOUT)
         except httpx.TransportError as exc:
             log.info("%s %s: %s", method, path, type(exc).__name__)
-            return Busy(dependency, None, f"connection: {type(exc).__name__}")
+            return InDoubt(dependency, DoubtReason.CONNECTION_LOST, type(exc).__name__)
         elapsed_ms = (time.perf_counter() - started) * 1000
         log.debug("%s %s: %d in %.0f ms", method, path, response.status_code, elapsed_ms)
         return _classify(dependency, response, parse)
@@ -223,22 +204,32 @@ class CentralClient:
 
 def _classify(dependency: str, response: httpx.Response, parse: Callable[[Any], T]) -> Result[T]:
     status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if 200 <= status < 300:
         try:
             value = parse(response.json())
         except (ValueError, ValidationError) as exc:
-            return Busy(dependency, None, f"malformed answer ({status}): {type(exc).__name__}")
+            return InDoubt(dependency, DoubtReason.MALFORMED, f"{status}: {type(exc).__name__}")
         replayed = response.headers.get(REPLAYED_HEADER, "").lower() == "true"
         return Ok(value, status, replayed)
     if status == 404:
-        return NotFound(_error_body(response)[1])
-    if status in (408, 429) or status >= 500:
-        code, _ = _error_body(response)
-        return Busy(dependency, parse_retry_after(response.headers.get("Retry-After")), code)
+        return NotFound(_error_text(response)[1])
+    if status == 429:
+        return Busy(dependency, retry_after, BusyReason.RATE_LIMITED)
+    if status == 408:
+        return Busy(dependency, retry_after, BusyReason.NOT_READ)
+    if status == 503:
+        body = _error_body(response)
+        if body is not None and body.code is ErrorCode.SERVICE_DOWN:
+            # The central side's own answer: its fault gate runs before any data is touched.
+            return Busy(dependency, retry_after, BusyReason.SERVICE_DOWN, body.service or "")
+    if status >= 500:
+        code, _ = _error_text(response)
+        return InDoubt(dependency, DoubtReason.SERVER_ERROR, code, retry_after)
     if 400 <= status < 500:
-        code, message = _error_body(response)
+        code, message = _error_text(response)
         return Refused(code, message, status)
-    return Busy(dependency, None, f"unexpected status {status}")
+    return InDoubt(dependency, DoubtReason.SERVER_ERROR, f"unexpected status {status}")
 
 
 def _model(model: type[M]) -> Callable[[Any], M]:
@@ -250,3 +241,7 @@ def _rental_object(data: Any) -> dict[str, Any]:
     the change was made, so it is retried, never taken for delivered."""
     Rental.model_validate(data)
     return data
+
+
+__all__ = ["DEPENDENCY_OF_KIND", "Busy", "CentralClient", "InDoubt", "NotFound", "Ok", "Refused",
+           "Result", "parse_retry_after"]

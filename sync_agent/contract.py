@@ -174,6 +174,35 @@ class KioskRent(Wire):
     occurred_at: AwareDatetime
 
 
+class Circulation(StrEnum):
+    """Where a copy is, as the rental service knows it (authoritative, unlike the book status that
+    follows it through events)."""
+
+    ON_LOAN = "on_loan"
+    ON_HOLD = "on_hold"  # reserved: waiting on the hold shelf for a member
+    ON_SHELF = "on_shelf"
+    WITHDRAWN = "withdrawn"
+
+
+class ItemState(Wire):
+    """``GET /kiosk/items/{barcode}``: is this copy on loan? Asked before a return is accepted, so
+    the kiosk never says "returned" for a copy that was not on loan."""
+
+    barcode: str
+    title: str
+    circulation: Circulation
+    due_at: AwareDatetime | None = None
+
+
+class ReservationQuote(Wire):
+    """``GET /payments/quote?memberId=&bookId=``: the fee a reservation would cost, shown to the
+    patron before they confirm (the kiosk keeps no fee table of its own)."""
+
+    member_id: int
+    book_id: int
+    fee: int = Field(description="KRW")
+
+
 class Rental(Wire):
     id: int
     member_id: int
@@ -187,6 +216,7 @@ class Rental(Wire):
     returned_at: AwareDatetime | None = None
     fine: int = 0
     payment_id: int | None = None
+    fee: int = Field(0, description="the reservation fee paid for it, KRW (refunded on cancel)")
     kiosk_no: str | None = None
 
 
@@ -209,6 +239,7 @@ class MyPageEntry(Wire):
     hold_until: AwareDatetime | None = None
     due_at: AwareDatetime | None = None
     overdue: bool = False
+    fee: int = Field(0, description="reservation fee paid, KRW; refunded if it is cancelled")
 
 
 class MyPage(Wire):

@@ -1,26 +1,36 @@
-"""The outbox: what the kiosk promised a patron, kept on disk until the central side has it.
+"""The outbox: what the kiosk promised a patron, or is asking on a patron's behalf, kept on disk
+until the central side has answered it.
 
 An entry is appended in one durable transaction before the patron is told anything, with an
-idempotency key unique across the fleet, so the agent may send it as often as it must and the
-central API applies it once. The key is ``<kiosk id>:<store epoch>:<entry id>``: the epoch is a
-random UUID drawn when the store file is created (a replaced file never repeats an old key), and
-entry ids are never reused within a file because pruning always keeps the newest entry. A key built
-this way needs no unique index, which keeps appends one index page cheaper.
+idempotency key unique across the fleet and across time (``<kiosk id>:<random UUID>``: a store
+rolled back to a copy, a restored backup or a lost WAL tail never reuses a key the central side
+already applied), so the agent may send it as often as it must and the central API applies it
+once.
 
 Entries of one book are delivered in the order they were appended: only the oldest unsettled entry
 of a barcode (its head) can be claimed.
+
+Two families of entries:
+
+- **Promises** (``told`` is ``queued`` or empty): a return, a cancel, an offline borrow, a
+  compensation. The patron was told "saved, it will be sent"; they go forward until the central
+  side accepts them, and a refusal becomes a dead letter for the technician.
+- **Intents** (kinds ``rent`` and ``reserve`` asked while the patron waits): committed *before*
+  the first call, claimed by the app in the same transaction, and settled by what the patron is
+  then told (``told``). See :class:`Told` and ``docs/architecture.md`` ("The lending saga").
 
 Life of an entry::
 
     pending --claim--> in_flight --2xx / replayed--> delivered --(retention)--> pruned
        ^                  |   \\--409/422/404--> dead --retry_dead--> pending
-       |                  |                          \\--resolve_dead--> resolved
+       |                  |   \\                   \\--resolve_dead--> resolved
+       |                  |    \\--refused or never sent, and the patron was told so--> declined
        \\---retryable / lease expired / owner gone---/
 
-A claim is an atomic update in SQLite, so the app (delivering a book before a rent) and the agent
-never send the same entry at the same time; a claim carries a lease and the claimer's identity
-(:mod:`sync_agent.claimer`: boot id, pid, start time), so an entry left in flight by a crash returns
-to pending.
+A claim is an atomic update in SQLite, so the app (delivering a book before a rent, or asking an
+intent) and the agent never send the same entry at the same time; a claim carries a lease and the
+claimer's identity (:mod:`sync_agent.claimer`: boot id, pid, start time), so an entry left in
+flight by a crash returns to pending.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,7 +47,7 @@ from enum import StrEnum
 from typing import Any
 
 from sync_agent.claimer import owner_alive, owner_id
-from sync_agent.contract import KioskRent, KioskReturn, ReqState, RentalPatch
+from sync_agent.contract import KioskRent, KioskReturn, ReqState, RentalPatch, ReserveRequest
 from sync_agent.store import Store, StoreError
 
 
@@ -44,6 +55,7 @@ class Kind(StrEnum):
     RETURN = "return"
     RENT = "rent"
     CANCEL = "cancel"
+    RESERVE = "reserve"
 
 
 class Status(StrEnum):
@@ -52,11 +64,36 @@ class Status(StrEnum):
     DELIVERED = "delivered"
     DEAD = "dead"
     RESOLVED = "resolved"
+    DECLINED = "declined"
+    """Not applied, and the patron was told so: refused by the central side, or never sent."""
 
+
+class Told(StrEnum):
+    """What the patron was told of an entry; it decides what an answer from the central side means.
+
+    ``asking``: the app is asking now and has told nothing yet; an ``asking`` entry found pending
+    means the app died mid-call, so the patron left without a "yes": treated as ``undo``.
+    ``confirmed``: shown as done; never undone. ``undo``: shown as "could not be confirmed, it will
+    not count": if the central side did apply it, it is undone by a compensation. ``queued``: shown
+    as "saved, it will be sent": delivered forward. ``declined``: shown as "no" or "busy, nothing
+    happened", and nothing did.
+    """
+
+    ASKING = "asking"
+    CONFIRMED = "confirmed"
+    UNDO = "undo"
+    QUEUED = "queued"
+    DECLINED = "declined"
+
+
+UNDONE_IF_APPLIED = (Told.ASKING, Told.UNDO)
+"""Intents whose application the patron was not told of: an applied one is compensated."""
 
 LAST_SUCCESS = "last_success_at"
 """``sync_state`` row: when the central side last accepted something from this kiosk."""
-COUNTER_OF = {Status.DELIVERED: "delivered", Status.DEAD: "dead_lettered", Status.PENDING: "retried"}
+COUNTER_OF = {Status.DELIVERED: "delivered", Status.DEAD: "dead_lettered", Status.PENDING: "retried",
+              Status.DECLINED: "declined"}
+OPEN = (Status.PENDING, Status.IN_FLIGHT)
 
 
 @dataclass(frozen=True)
@@ -77,6 +114,11 @@ class OutboxEntry:
     response: dict[str, Any] | None
     claimed_by: str | None
     note: str | None
+    told: Told | None = None
+    compensates: int | None = None
+    visit: str | None = None
+    book_id: int | None = None
+    settled_at: float | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxEntry:
@@ -89,7 +131,32 @@ class OutboxEntry:
             next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
             response=json.loads(row["response"]) if row["response"] else None,
             claimed_by=row["claimed_by"], note=row["note"],
+            told=Told(row["told"]) if row.get("told") else None,
+            compensates=row.get("compensates"), visit=row.get("visit"), book_id=row.get("book_id"),
+            settled_at=row.get("settled_at"),
         )
+
+    @property
+    def is_intent(self) -> bool:
+        return self.told not in (None, Told.QUEUED)
+
+    @property
+    def answer(self) -> dict[str, Any] | None:
+        """The central side's answer body (a ``Rental``) once delivered."""
+        return (self.response or {}).get("body")
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to append inside another transaction (a compensation, written with the settlement
+    of the intent it undoes, so it exists exactly once)."""
+
+    kind: Kind
+    payload: dict[str, Any]
+    occurred_at: datetime
+    barcode: str
+    member_id: int | None = None
+    rental_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,22 +165,28 @@ class Settlement:
     it in ``counters`` and stamps the last success)."""
 
     entry_id: int
-    status: Status  # DELIVERED, DEAD or PENDING (retry later)
+    status: Status  # DELIVERED, DEAD, DECLINED or PENDING (retry later)
     attempts: int = 1
     error: str | None = None
     response: dict[str, Any] | None = None
     next_attempt_at: float = 0.0
+    told: Told | None = None
+    """Written with the outcome when the app settles an intent it asked (what the patron saw)."""
+    compensation: NewEntry | None = None
+    """Appended in the same transaction when the settlement takes effect."""
 
 
 _APPEND = """
     INSERT INTO outbox (id, key, kind, barcode, member_id, rental_id, payload, occurred_at,
-                        created_at, status, attempts, next_attempt_at)
-    SELECT next.id, :prefix || next.id, :kind, :barcode,
+                        created_at, status, attempts, next_attempt_at, told, visit, book_id,
+                        compensates, claimed_by, lease_until)
+    SELECT next.id, :key, :kind, :barcode,
            -- a return is attached to the cached member who has the book on loan
            coalesce(:member_id, (SELECT member_id FROM loan_index WHERE barcode = :barcode)),
-           :rental_id, :payload, :occurred_at, :created_at, 'pending', 0, 0
+           :rental_id, :payload, :occurred_at, :created_at, :status, 0, 0, :told, :visit,
+           :book_id, :compensates, :claimed_by, :lease_until
     FROM (SELECT coalesce(max(id), 0) + 1 AS id FROM outbox) AS next
-    RETURNING id, key, member_id
+    RETURNING id, member_id
 """
 
 _HEADS = """
@@ -131,59 +204,79 @@ class Outbox:
     def __init__(self, store: Store, kiosk_id: str) -> None:
         self.store = store
         self.kiosk_id = kiosk_id
-        self._store_epoch: str | None = None
 
-    def _epoch(self) -> str:
-        if self._store_epoch is None:
-            rows = self.store.rows("SELECT value FROM sync_state WHERE name = 'store_epoch'")
-            if not rows:
-                raise StoreError("corrupt", "the store has no epoch (sync_state.store_epoch)")
-            self._store_epoch = rows[0]["value"]
-        return self._store_epoch
+    def new_key(self) -> str:
+        """A fresh idempotency key: random, so no rollback of this file can ever repeat one."""
+        return f"{self.kiosk_id}:{uuid.uuid4().hex}"
 
     # -- appending (the app) ---------------------------------------------------------------
 
-    def append_return(self, barcode: str, occurred_at: datetime, title: str | None = None) -> OutboxEntry:
-        """Record a self-return; durable when this returns. ``title`` (if known) is kept for
-        receipts; the return is attached to the cached member who has the book on loan."""
-        body = KioskReturn(barcode=barcode, kiosk_no=self.kiosk_id, occurred_at=occurred_at)
-        return self._append(Kind.RETURN, body.model_dump(mode="json", by_alias=True), occurred_at,
-                            barcode=barcode, title=title)
+    def append_return(self, barcode: str, occurred_at: datetime) -> OutboxEntry:
+        """Record a self-return; durable when this returns. The return is attached to the cached
+        member who has the book on loan (no title is kept: nothing of who read what)."""
+        entry = self._append(NewEntry(Kind.RETURN, _return_body(barcode, self.kiosk_id, occurred_at),
+                                      occurred_at, barcode))
+        assert entry is not None
+        return entry
 
     def append_cancel(self, rental_id: int, barcode: str, member_id: int,
                       occurred_at: datetime) -> OutboxEntry:
         """Record a reservation cancel (the central side refunds); durable when this returns."""
-        body = RentalPatch(req_state=ReqState.CANCEL, kiosk_no=self.kiosk_id, occurred_at=occurred_at)
-        return self._append(Kind.CANCEL, body.model_dump(mode="json", by_alias=True), occurred_at,
-                            barcode=barcode, member_id=member_id, rental_id=rental_id)
+        entry = self._append(NewEntry(Kind.CANCEL, _cancel_body(self.kiosk_id, occurred_at),
+                                      occurred_at, barcode, member_id, rental_id))
+        assert entry is not None
+        return entry
 
-    def append_rent(self, member_id: int, barcode: str, occurred_at: datetime) -> OutboxEntry:
-        """Record an offline borrow, confirmed later; durable when this returns."""
+    def begin_rent(self, member_id: int, barcode: str, occurred_at: datetime, *, visit: str,
+                   owner: str, lease_s: float) -> OutboxEntry | None:
+        """Record a self-rent intent before its first call, already claimed by ``owner`` (the app
+        asking while the patron waits); durable when this returns. None, and nothing written, if
+        the book still has unsettled entries: they go to the central side first."""
         body = KioskRent(member_id=member_id, barcode=barcode, kiosk_no=self.kiosk_id,
-                         occurred_at=occurred_at)
-        return self._append(Kind.RENT, body.model_dump(mode="json", by_alias=True), occurred_at,
-                            barcode=barcode, member_id=member_id)
+                         occurred_at=occurred_at).model_dump(mode="json", by_alias=True)
+        return self._append(NewEntry(Kind.RENT, body, occurred_at, barcode, member_id),
+                            told=Told.ASKING, visit=visit, claim=(owner, lease_s), behind=False)
 
-    def _append(self, kind: Kind, payload: dict[str, Any], occurred_at: datetime, *,
-                barcode: str, member_id: int | None = None, rental_id: int | None = None,
-                title: str | None = None) -> OutboxEntry:
-        if occurred_at.tzinfo is None:
+    def begin_reserve(self, member_id: int, book_id: int, barcode: str, occurred_at: datetime, *,
+                      visit: str, owner: str, lease_s: float) -> OutboxEntry | None:
+        """Record a reserve-and-pay intent before its first call, claimed by ``owner``; None as
+        for :meth:`begin_rent`."""
+        body = ReserveRequest(member_id=member_id, book_id=book_id).model_dump(mode="json", by_alias=True)
+        return self._append(NewEntry(Kind.RESERVE, body, occurred_at, barcode, member_id),
+                            told=Told.ASKING, visit=visit, book_id=book_id, claim=(owner, lease_s),
+                            behind=False)
+
+    def _append(self, new: NewEntry, *, told: Told | None = None, visit: str | None = None,
+                book_id: int | None = None, claim: tuple[str, float] | None = None,
+                behind: bool = True) -> OutboxEntry | None:
+        """Append ``new`` in one durable transaction; with ``behind`` false, only if the book has
+        no unsettled entry (checked in the same transaction: one fsync, no race)."""
+        if new.occurred_at.tzinfo is None:
             raise ValueError("occurred_at must carry a time zone")
-        values = {"prefix": f"{self.kiosk_id}:{self._epoch()}:", "kind": kind.value,
-                  "barcode": barcode, "member_id": member_id, "rental_id": rental_id,
-                  "payload": json.dumps(payload), "occurred_at": occurred_at.isoformat(),
-                  "created_at": time.time(), "title": title}
         with self.store.write() as conn:
-            if title:
-                conn.execute("INSERT INTO catalog (barcode, title) VALUES (:barcode, :title) "
-                             "ON CONFLICT(barcode) DO UPDATE SET title = coalesce(title, excluded.title)",
-                             values)
-            entry_id, key, member_id = conn.execute(_APPEND, values).fetchone()
-        return OutboxEntry(
-            id=entry_id, key=key, kind=kind, barcode=barcode, member_id=member_id,
-            rental_id=rental_id, payload=payload, occurred_at=occurred_at,
-            created_at=values["created_at"], status=Status.PENDING, attempts=0, next_attempt_at=0.0,
-            last_error=None, response=None, claimed_by=None, note=None)
+            if not behind and conn.execute(
+                    "SELECT 1 FROM outbox WHERE barcode = ? AND status IN ('pending', 'in_flight')",
+                    (new.barcode,)).fetchone():
+                return None
+            values = self._insert(conn, new, told=told, visit=visit, book_id=book_id, claim=claim)
+        return OutboxEntry.from_row(values)
+
+    def _insert(self, conn: sqlite3.Connection, new: NewEntry, *, told: Told | None = None,
+                visit: str | None = None, book_id: int | None = None, compensates: int | None = None,
+                claim: tuple[str, float] | None = None) -> dict[str, Any]:
+        owner, lease_s = claim or (None, 0.0)
+        created_at = time.time()
+        values: dict[str, Any] = {
+            "key": self.new_key(), "kind": new.kind.value, "barcode": new.barcode,
+            "member_id": new.member_id, "rental_id": new.rental_id, "payload": json.dumps(new.payload),
+            "occurred_at": new.occurred_at.isoformat(), "created_at": created_at,
+            "status": Status.IN_FLIGHT.value if owner else Status.PENDING.value,
+            "told": told.value if told else None, "visit": visit, "book_id": book_id,
+            "compensates": compensates, "claimed_by": owner,
+            "lease_until": created_at + lease_s if owner else None}
+        values["id"], values["member_id"] = conn.execute(_APPEND, values).fetchone()
+        return values | {"attempts": 0, "next_attempt_at": 0.0, "last_error": None, "response": None,
+                         "note": None}
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -203,6 +296,47 @@ class Outbox:
 
     def dead_letters(self) -> list[OutboxEntry]:
         return self._select("status = 'dead'", ())
+
+    def last_return(self, barcode: str) -> OutboxEntry | None:
+        """The book's latest entry if it is a return that is unsettled or was accepted: a scan of
+        that book again adds nothing (the patron sees "already returned")."""
+        rows = self.store.rows("SELECT * FROM outbox WHERE barcode = ? AND compensates IS NULL "
+                               "ORDER BY id DESC LIMIT 1", (barcode,))
+        entry = OutboxEntry.from_row(rows[0]) if rows else None
+        if entry and entry.kind is Kind.RETURN and entry.status in (*OPEN, Status.DELIVERED):
+            return entry
+        return None
+
+    def open_intent(self, kind: Kind, member_id: int, barcode: str, visit: str) -> OutboxEntry | None:
+        """This visit's intent for the same copy that the patron was told could not be confirmed
+        and that nobody has settled yet: a new try asks it again under its own key."""
+        found = self._select("kind = ? AND member_id = ? AND barcode = ? AND visit = ? AND told = ? "
+                             "AND status = 'pending'", (kind.value, member_id, barcode, visit, Told.UNDO.value))
+        return found[-1] if found else None
+
+    def unreported_intents(self, member_id: int) -> list[OutboxEntry]:
+        """Intents of this member that a visit left unconfirmed, or borrows saved offline that were
+        refused, whose outcome has not been shown to the patron yet, oldest first."""
+        return self._select(
+            "member_id = ? AND reported_at IS NULL AND ((kind IN ('rent', 'reserve') AND told IN "
+            "('asking', 'undo')) OR (kind = 'rent' AND told = 'queued' AND status = 'dead'))",
+            (member_id,))
+
+    def compensation_of(self, entry_id: int) -> OutboxEntry | None:
+        found = self._select("compensates = ?", (entry_id,))
+        return found[0] if found else None
+
+    def mark_reported(self, ids: Iterable[int]) -> None:
+        """The patron has seen these outcomes on the member screen: not shown again."""
+        with self.store.write() as conn:
+            conn.executemany("UPDATE outbox SET reported_at = ? WHERE id = ?",
+                             [(time.time(), entry_id) for entry_id in ids])
+
+    def release_visit(self, visit: str) -> int:
+        """The visit ended: its intents left unconfirmed are the agent's to settle now."""
+        with self.store.write() as conn:
+            return conn.execute("UPDATE outbox SET next_attempt_at = 0 WHERE visit = ? AND told = ? "
+                                "AND status = 'pending'", (visit, Told.UNDO.value)).rowcount
 
     def recent(self, limit: int = 50) -> list[OutboxEntry]:
         rows = self.store.rows("SELECT * FROM outbox ORDER BY id DESC LIMIT ?", (limit,))
@@ -240,12 +374,11 @@ class Outbox:
                                 (note, time.time(), entry_id)).rowcount == 1
 
     def prune_delivered(self, older_than_s: float) -> int:
-        """Delete delivered and resolved entries settled longer ago than ``older_than_s``, except
-        the newest entry of all, which keeps entry ids (and so keys) from being reused."""
+        """Delete settled entries (delivered, declined, resolved) settled longer ago than
+        ``older_than_s``. Keys are random, so a reused entry id never reuses a key."""
         with self.store.write() as conn:
-            return conn.execute("DELETE FROM outbox WHERE status IN ('delivered', 'resolved') "
-                                "AND settled_at < ? AND id < (SELECT max(id) FROM outbox)",
-                                (time.time() - older_than_s,)).rowcount
+            return conn.execute("DELETE FROM outbox WHERE status IN ('delivered', 'declined', "
+                                "'resolved') AND settled_at < ?", (time.time() - older_than_s,)).rowcount
 
     # -- delivering (the relay) --------------------------------------------------------------
 
@@ -280,37 +413,52 @@ class Outbox:
         return [OutboxEntry.from_row({**row, "status": "in_flight", "claimed_by": owner})
                 for row in rows]
 
+    def claim_entry(self, entry_id: int, owner: str, lease_s: float) -> OutboxEntry | None:
+        """Claim one pending entry by id (the app asking a patron's intent again)."""
+        now = time.time()
+        with self.store.write() as conn:
+            changed = conn.execute("UPDATE outbox SET status = 'in_flight', claimed_by = ?, "
+                                   "lease_until = ? WHERE id = ? AND status = 'pending'",
+                                   (owner, now + lease_s, entry_id)).rowcount
+        return self.get(entry_id) if changed else None
+
     def settle(self, owner: str, settlements: Iterable[Settlement]) -> None:
-        """Write back delivery outcomes in one transaction. Delivered and dead are facts about the
-        central side and are recorded whoever holds the claim; a retry only releases our claim."""
+        """Write back delivery outcomes in one transaction. Delivered, dead and declined are facts
+        about the central side and are recorded whoever holds the claim; a retry only releases our
+        claim. A settlement's compensation is appended only if the settlement took effect, so an
+        intent is compensated exactly once however many processes answer it."""
         with self.store.write() as conn:
             self._settle(conn, owner, settlements)
 
-    @staticmethod
-    def _settle(conn: sqlite3.Connection, owner: str, settlements: Iterable[Settlement]) -> None:
+    def _settle(self, conn: sqlite3.Connection, owner: str, settlements: Iterable[Settlement]) -> None:
         now = time.time()
-        tally = Counter({Status.DELIVERED: 0, Status.DEAD: 0, Status.PENDING: 0})
+        tally: Counter[str] = Counter()
         for item in settlements:
             response = json.dumps(item.response) if item.response is not None else None
+            told = item.told.value if item.told else None
             if item.status is Status.PENDING:
                 conn.execute(
                     "UPDATE outbox SET status = 'pending', attempts = attempts + ?, "
-                    "last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL "
-                    "WHERE id = ? AND status = 'in_flight' AND claimed_by = ?",
-                    (item.attempts, item.error, item.next_attempt_at, item.entry_id, owner))
-            elif item.status in (Status.DELIVERED, Status.DEAD):
-                conn.execute(
+                    "last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL, "
+                    "told = coalesce(?, told) WHERE id = ? AND status = 'in_flight' AND claimed_by = ?",
+                    (item.attempts, item.error, item.next_attempt_at, told, item.entry_id, owner))
+            elif item.status in (Status.DELIVERED, Status.DEAD, Status.DECLINED):
+                changed = conn.execute(
                     "UPDATE outbox SET status = ?, attempts = attempts + ?, last_error = ?, "
-                    "response = ?, settled_at = ?, claimed_by = NULL, lease_until = NULL "
-                    "WHERE id = ? AND status IN ('pending', 'in_flight')",
-                    (item.status.value, item.attempts, item.error, response, now, item.entry_id))
+                    "response = ?, settled_at = ?, claimed_by = NULL, lease_until = NULL, "
+                    "told = coalesce(?, told) WHERE id = ? AND status IN ('pending', 'in_flight')",
+                    (item.status.value, item.attempts, item.error, response, now, told,
+                     item.entry_id)).rowcount
+                if changed and item.compensation is not None:
+                    self._insert(conn, item.compensation, told=Told.QUEUED, compensates=item.entry_id)
+                    tally["compensations"] += 1
             else:
                 raise ValueError(f"cannot settle an entry as {item.status}")
-            tally[item.status] += 1
+            tally[COUNTER_OF[item.status]] += 1
         conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
                          "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                         [(COUNTER_OF[status], n) for status, n in tally.items() if n])
-        if tally[Status.DELIVERED]:
+                         list(tally.items()))
+        if tally[COUNTER_OF[Status.DELIVERED]]:
             conn.execute("INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT(name) "
                          "DO UPDATE SET value = excluded.value",
                          (LAST_SUCCESS, datetime.now(UTC).isoformat()))
@@ -348,5 +496,29 @@ class Outbox:
                                     "AND claimed_by IS ?", (owner,)).rowcount for owner in dead)
 
 
-__all__ = ["Kind", "Outbox", "OutboxEntry", "Settlement", "Status", "StoreError", "owner_alive",
-           "owner_id"]
+def _return_body(barcode: str, kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
+    return KioskReturn(barcode=barcode, kiosk_no=kiosk_id, occurred_at=occurred_at).model_dump(
+        mode="json", by_alias=True)
+
+
+def _cancel_body(kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
+    return RentalPatch(req_state=ReqState.CANCEL, kiosk_no=kiosk_id, occurred_at=occurred_at).model_dump(
+        mode="json", by_alias=True)
+
+
+def compensation_for(entry: OutboxEntry, answer: dict[str, Any], kiosk_id: str) -> NewEntry:
+    """What undoes an intent the central side applied although the patron was not told so: a
+    reservation is cancelled (the central side refunds its fee); a loan is returned as of the
+    moment it was made (so no fine can ever come of it)."""
+    if entry.kind is Kind.RESERVE:
+        now = datetime.now(UTC)
+        return NewEntry(Kind.CANCEL, _cancel_body(kiosk_id, now), now, entry.barcode or "",
+                        entry.member_id, int(answer["id"]))
+    if entry.kind is Kind.RENT:
+        return NewEntry(Kind.RETURN, _return_body(entry.barcode or "", kiosk_id, entry.occurred_at),
+                        entry.occurred_at, entry.barcode or "", entry.member_id)
+    raise ValueError(f"a {entry.kind} entry is not an intent")
+
+
+__all__ = ["Kind", "NewEntry", "Outbox", "OutboxEntry", "Settlement", "Status", "StoreError", "Told",
+           "compensation_for", "owner_alive", "owner_id"]

@@ -2,7 +2,8 @@
 
 - The catalog (barcode to copy) gives receipts their titles offline; it is refreshed by deltas
   (``GET /books?updatedSince=``) from the watermark the server last gave (its ``serverTime``).
-- Member views are the last ``MyPage`` the central side sent for each member who used the kiosk.
+- Member views are the last ``MyPage`` the central side sent for each member who used the kiosk
+  recently: kept for the visit and a grace after it (sync_agent.retention).
 - :meth:`ReadModel.member_view` lays the kiosk's own unsettled outbox entries on top, so an offline
   screen shows "returned, syncing" for a book returned here a minute ago.
 """
@@ -15,11 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sync_agent.contract import Book, MyPage
+from sync_agent.contract import Book, BookStatus, Circulation, MyPage
 from sync_agent.outbox import Outbox, OutboxEntry
 from sync_agent.store import Store
 
 CATALOG_WATERMARK = "catalog_since"
+_CIRCULATION_OF = {BookStatus.RENTED: Circulation.ON_LOAN, BookStatus.RESERVED: Circulation.ON_HOLD,
+                   BookStatus.AVAILABLE: Circulation.ON_SHELF, BookStatus.WITHDRAWN: Circulation.WITHDRAWN}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,20 @@ class ReadModel:
         return Book(id=row["book_id"], barcode=row["barcode"], isbn=row["isbn"], title=row["title"],
                     author=row["author"], status=row["status"], updated_at=row["updated_at"])
 
+    def local_circulation(self, barcode: str) -> Circulation | None:
+        """Whether a copy is on loan as far as this kiosk knows without the central side: a borrow
+        made or saved here, a cached member's loan, or the catalog's last status; None if the kiosk
+        knows nothing of the copy."""
+        rows = self.store.rows(
+            "SELECT (SELECT 1 FROM outbox WHERE barcode = :b AND kind = 'rent' AND status IN "
+            "('pending', 'in_flight') AND told = 'queued') AS queued, "
+            "(SELECT 1 FROM loan_index WHERE barcode = :b) AS cached_loan, "
+            "(SELECT status FROM catalog WHERE barcode = :b AND book_id IS NOT NULL) AS status",
+            {"b": barcode})[0]
+        if rows["queued"] or rows["cached_loan"]:
+            return Circulation.ON_LOAN
+        return _CIRCULATION_OF.get(rows["status"]) if rows["status"] else None
+
     def upsert_books(self, books: Iterable[Book], watermark: datetime | None = None) -> int:
         """Store copies from the central side (and the next ``updatedSince``) in one transaction."""
         rows = [{"barcode": b.barcode, "book_id": b.id, "isbn": b.isbn, "title": b.title,
@@ -76,15 +93,18 @@ class ReadModel:
         value = get_state(self.store, CATALOG_WATERMARK)
         return datetime.fromisoformat(value) if value else None
 
-    def cache_member_view(self, page: MyPage) -> None:
+    def cache_member_view(self, page: MyPage, expires_at: float = 0.0) -> None:
         """Keep the member's latest central view (replacing the previous one) and index its loans
-        by barcode, so that a return scanned without a card finds its member."""
+        by barcode, so that a return scanned without a card finds its member. The view is deleted
+        after ``expires_at`` (epoch seconds; by default at the next purge) once no unsettled entry
+        of the member needs it (sync_agent.retention)."""
         with self.store.write() as conn:
-            conn.execute("INSERT INTO member_views (member_id, page, as_of, fetched_at) "
-                         "VALUES (?, ?, ?, ?) ON CONFLICT(member_id) DO UPDATE SET "
-                         "page = excluded.page, as_of = excluded.as_of, fetched_at = excluded.fetched_at",
+            conn.execute("INSERT INTO member_views (member_id, page, as_of, fetched_at, expires_at) "
+                         "VALUES (?, ?, ?, ?, ?) ON CONFLICT(member_id) DO UPDATE SET "
+                         "page = excluded.page, as_of = excluded.as_of, fetched_at = excluded.fetched_at, "
+                         "expires_at = excluded.expires_at",
                          (page.member_id, page.model_dump_json(by_alias=True), page.as_of.isoformat(),
-                          time.time()))
+                          time.time(), expires_at))
             conn.execute("DELETE FROM loan_index WHERE member_id = ?", (page.member_id,))
             conn.executemany("INSERT INTO loan_index (barcode, member_id) VALUES (?, ?) "
                              "ON CONFLICT(barcode) DO UPDATE SET member_id = excluded.member_id",
@@ -99,11 +119,6 @@ class ReadModel:
         pending = self.outbox.pending_for_member(member_id, (entry.barcode for entry in page.loans))
         return MemberView(page=page, as_of=page.as_of, fetched_at=rows[0]["fetched_at"],
                           pending=pending)
-
-    def cached_member_ids(self) -> list[int]:
-        """Members with a cached view, most recently fetched first."""
-        return [row["member_id"] for row in self.store.rows(
-            "SELECT member_id FROM member_views ORDER BY fetched_at DESC")]
 
 
 def get_state(store: Store, name: str) -> str | None:

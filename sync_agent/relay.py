@@ -1,19 +1,24 @@
 """The relay: claims outbox entries, delivers them, writes the outcome back.
 
 Order and parallelism: a claim takes only the head (oldest unsettled entry) of each book, so the
-entries of one book go out one after another while up to ``relay_parallelism`` books go out at once.
-Claims fill free slots only, and each outcome is settled as it arrives: an entry is claimed only
-while it is being sent.
+entries of one book go out one after another while several books go out at once: as many as the
+pacer's window (:mod:`sync_agent.pacing`: it grows with successes up to ``relay_parallelism`` and
+halves on timeouts, 5xx and 429). Claims fill free slots only, and each outcome is settled as it
+arrives: an entry is claimed only while it is being sent.
 
 Retrying: within a claim, tenacity retries a retryable failure (timeout, connection error, 5xx,
 429, unreadable answer) a few times with exponential backoff and full jitter, never waiting less
-than the server's ``Retry-After``. A wait longer than a couple of seconds is not slept while holding
+than the server's ``Retry-After``; a ``Retry-After`` also pauses new claims of the kinds behind
+that dependency. A wait longer than a couple of seconds is not slept while holding
 the claim: the entry goes back to pending with its next attempt time, so the app's
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
 
 Outcomes: 2xx (or a repeat the server reports as already applied) → delivered, with the answer;
-409/422/other 4xx/404 → dead letter with the reason, kept for the technician.
+409/422/other 4xx/404 → dead letter with the reason, kept for the technician. An *intent* the
+patron was not told of (``Told.ASKING`` / ``Told.UNDO``, see :mod:`sync_agent.outbox`) is settled
+the other way round: applied → delivered *and* its compensation appended in the same transaction
+(cancel with refund, or return); refused → declined, nothing to undo and nothing for a technician.
 
 Shutdown: :meth:`Relay.stop` stops new claims and lets the deliveries in hand finish and settle;
 cancellation gives their claims back. Either way no entry is left in flight.
@@ -39,10 +44,21 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from sync_agent.client import DEPENDENCY_OF_KIND, Busy, CentralClient, NotFound, Ok, Refused
 from sync_agent.claimer import owner_id
-from sync_agent.outbox import Kind, Outbox, OutboxEntry, Settlement, Status
+from sync_agent.client import DEPENDENCY_OF_KIND, CentralClient
+from sync_agent.outbox import (
+    UNDONE_IF_APPLIED,
+    Kind,
+    Outbox,
+    OutboxEntry,
+    Settlement,
+    Status,
+    compensation_for,
+)
+from sync_agent.pacing import Pacer
 from sync_agent.read_model import ReadModel
+from sync_agent.results import Busy, BusyReason, InDoubt, NotFound, Ok, Refused, Unanswered, describe
+from sync_agent.retention import Retention
 from sync_agent.settings import Settings
 from sync_agent.status import record_success
 from sync_agent.store import Store, StoreError
@@ -54,15 +70,19 @@ BACKOFF = wait_random_exponential(multiplier=0.25, max=60)
 MAX_IN_CLAIM_WAIT_S = 2.0
 ATTEMPTS_PER_CLAIM = 3
 REFRESH_EVERY_S = 60.0
-SESSION_VIEW_AGE_S = 900.0
 PRUNE_EVERY_S = 3600.0
 STORE_RETRY_S = 2.0
+ALREADY_UNDONE = ("not_reserved", "not_rented")
+"""A compensation refused with these finds nothing left to undo: the hold expired (and was
+refunded), or the loan was returned some other way. Likewise a return answered ``not_rented``:
+the copy is not on loan (returned at the desk, or never lent), so there is nothing to return and
+nothing for a technician; the book itself is on the kiosk's shelf."""
 
 
 class _Retryable(Exception):
-    def __init__(self, busy: Busy) -> None:
-        super().__init__(busy.reason)
-        self.busy = busy
+    def __init__(self, result: Unanswered) -> None:
+        super().__init__(result.reason.value)
+        self.result = result
 
 
 def backoff_s(attempt: int, retry_after_s: float | None) -> float:
@@ -76,7 +96,7 @@ def backoff_s(attempt: int, retry_after_s: float | None) -> float:
 
 def _wait(retry_state: RetryCallState) -> float:
     exc = retry_state.outcome.exception() if retry_state.outcome else None
-    retry_after = exc.busy.retry_after_s if isinstance(exc, _Retryable) else None
+    retry_after = exc.result.retry_after_s if isinstance(exc, _Retryable) else None
     return backoff_s(retry_state.attempt_number, retry_after)
 
 
@@ -85,6 +105,20 @@ class _stop_if_long_wait(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         return retry_state.upcoming_sleep > MAX_IN_CLAIM_WAIT_S
+
+
+@dataclass(frozen=True)
+class Asked:
+    """How asking an intent while the patron waited ended: the last answer, and whether any
+    attempt may have been applied (then a later Busy does not make it "not done")."""
+
+    result: Ok[Any] | Refused | NotFound | Busy | InDoubt
+    doubted: bool
+    attempts: int
+
+    @property
+    def in_doubt(self) -> bool:
+        return isinstance(self.result, InDoubt) or (isinstance(self.result, Busy) and self.doubted)
 
 
 @dataclass
@@ -110,10 +144,11 @@ class Relay:
         self.settings = settings
         self.outbox = Outbox(store, settings.id)
         self.read_model = ReadModel(store, self.outbox)
+        self.retention = Retention(store, settings)
         self.owner = owner_id(role)
         self.poll_s = poll_s
         self.store_retry_s = STORE_RETRY_S
-        self.parallelism = settings.relay_parallelism
+        self.pacer = Pacer(settings.relay_parallelism)
         call_s = settings.call_timeout_ms / 1000
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
         self._stopping = asyncio.Event()
@@ -126,7 +161,8 @@ class Relay:
     # -- the agent loop ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Deliver due entries, refresh the read model and prune, until :meth:`stop`."""
+        """Deliver due entries, refresh the catalog, forget expired member views and prune, until
+        :meth:`stop`."""
         recovered = await asyncio.to_thread(self.outbox.recover_orphans)
         if recovered:
             log.warning("returned %d entries left in flight by a stopped process to pending", recovered)
@@ -208,6 +244,34 @@ class Relay:
                 self._release([claimed[0].id])
                 raise
 
+    # -- asking while the patron waits (the app) ---------------------------------------------
+
+    async def ask(self, entry: OutboxEntry, budget_s: float, *, doubted: bool = False) -> Asked:
+        """Send an intent the app holds the claim of, asking again under the same key while the
+        answer is in doubt and ``budget_s`` allows another whole call; the caller settles it.
+
+        A Busy before any doubt returns at once (the seed's "come back shortly" within
+        milliseconds: nothing was applied), unless an earlier try was already in doubt
+        (``doubted``: an intent asked again). The key makes every repeat safe: the central side
+        replays its first answer instead of acting twice."""
+        deadline = time.monotonic() + budget_s
+        attempts = 0
+        while True:
+            result = await self.client.deliver(entry)
+            attempts += 1
+            doubted = doubted or isinstance(result, InDoubt)
+            if not isinstance(result, Busy | InDoubt) or not doubted:
+                return Asked(result, doubted, attempts)
+            wait = backoff_s(attempts, result.retry_after_s)
+            if time.monotonic() + wait + self.client.timeout_s > deadline:
+                return Asked(result, doubted, attempts)
+            await asyncio.sleep(wait)
+
+    async def reclaim(self, entry: OutboxEntry) -> OutboxEntry | None:
+        """Take back an unsettled intent to ask it again (the patron tries once more), or None if
+        another process holds it or it was settled meanwhile."""
+        return await asyncio.to_thread(self.outbox.claim_entry, entry.id, self.owner, self.lease_s)
+
     # -- plumbing ----------------------------------------------------------------------------
 
     async def _pump(self, *, due_only: bool, deadline: float = math.inf) -> list[Settlement]:
@@ -225,7 +289,7 @@ class Relay:
         try:
             while True:
                 closing = self._stopping.is_set() or time.monotonic() >= deadline
-                free = 0 if closing else self.parallelism - len(running)
+                free = 0 if closing else max(0, self.pacer.window() - len(running))
                 if free or unwritten:
                     for entry in await self._claim(free, due_only, unwritten):
                         claimed.append(entry.id)
@@ -247,8 +311,8 @@ class Relay:
 
     async def _claim(self, limit: int, due_only: bool, settle: list[Settlement]) -> list[OutboxEntry]:
         """Write ``settle`` and claim up to ``limit`` heads (skipping kinds behind an open
-        breaker) in one transaction."""
-        skip = [kind for kind in Kind if self.client.breakers.is_open(DEPENDENCY_OF_KIND[kind])]
+        breaker or a ``Retry-After``) in one transaction."""
+        skip = [kind for kind in Kind if self._held(DEPENDENCY_OF_KIND[kind])]
         if len(skip) == len(Kind):
             limit = 0
         if not limit and not settle:
@@ -267,38 +331,60 @@ class Relay:
         try:
             async for attempt in retrying:
                 with attempt:
+                    sent_at = time.monotonic()
                     result = await self.client.deliver(entry)
-                    if not (isinstance(result, Busy) and result.reason == "breaker_open"):
+                    self.pacer.observe(DEPENDENCY_OF_KIND[entry.kind], result, sent_at)
+                    if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
                         sent += 1
-                    if isinstance(result, Busy):
+                    if isinstance(result, Busy | InDoubt):
                         raise _Retryable(result)
         except _Retryable as exc:
-            busy = exc.busy
-            wait = backoff_s(entry.attempts + max(sent, 1), busy.retry_after_s)
-            return Settlement(entry.id, Status.PENDING, sent, error=f"{busy.service}: {busy.reason}",
+            wait = backoff_s(entry.attempts + max(sent, 1), exc.result.retry_after_s)
+            return Settlement(entry.id, Status.PENDING, sent, error=describe(exc.result),
                               next_attempt_at=time.time() + wait)
+        return self.settlement(entry, result, sent)
+
+    def settlement(self, entry: OutboxEntry, result: Ok[Any] | Refused | NotFound,
+                   sent: int = 1) -> Settlement:
+        """What a final answer means for ``entry``, given what the patron was told of it."""
+        undo = entry.told in UNDONE_IF_APPLIED
         if isinstance(result, Ok):
             response: dict[str, Any] = {"status": result.status, "replayed": result.replayed,
                                         "body": result.value}
-            return Settlement(entry.id, Status.DELIVERED, sent, response=response)
+            compensation = compensation_for(entry, result.value, self.settings.id) if undo else None
+            if compensation is not None:
+                log.warning("entry %d (%s %s) was applied although the patron was not told so: "
+                            "undoing it with a %s", entry.id, entry.kind, entry.barcode, compensation.kind)
+            return Settlement(entry.id, Status.DELIVERED, sent, response=response,
+                              compensation=compensation)
         if isinstance(result, Refused):
-            log.warning("entry %d (%s %s) refused: %s", entry.id, entry.kind, entry.barcode, result.code)
-            return Settlement(entry.id, Status.DEAD, sent, error=f"{result.code}: {result.message}",
-                              response={"status": result.status, "code": result.code,
-                                        "message": result.message})
-        assert isinstance(result, NotFound)
-        log.warning("entry %d (%s %s): not found", entry.id, entry.kind, entry.barcode)
-        return Settlement(entry.id, Status.DEAD, sent, error=f"not_found: {result.message}",
-                          response={"status": 404, "code": "not_found", "message": result.message})
+            code, message, status = result.code, result.message, result.status
+        else:
+            code, message, status = "not_found", result.message, 404
+        settled_already = (entry.compensates is not None and code in ALREADY_UNDONE) or (
+            entry.kind is Kind.RETURN and code == "not_rented")
+        outcome = Status.DECLINED if undo or settled_already else Status.DEAD
+        log.warning("entry %d (%s %s) %s: %s", entry.id, entry.kind, entry.barcode,
+                    "refused" if outcome is Status.DEAD else "declined, nothing to undo", code)
+        return Settlement(entry.id, outcome, sent, error=f"{code}: {message}",
+                          response={"status": status, "code": code, "message": message})
 
     async def _idle_wait(self) -> float:
-        """Nothing claimable: how long until an entry falls due or a breaker lets a trial through."""
+        """Nothing claimable: how long until an entry falls due, a breaker lets a trial through or
+        a ``Retry-After`` has passed."""
         due = await asyncio.to_thread(self.outbox.next_due_at)
-        waits = [self.client.breakers.retry_after(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
+        waits = [self._hold_s(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
         waits = [wait for wait in waits if wait > 0]
         if due is not None:
             waits.append(due - time.time())
         return max(0.01, min(waits, default=self.poll_s))
+
+    def _hold_s(self, dependency: str) -> float:
+        return max(self.client.breakers.retry_after(dependency), self.pacer.paused_for(dependency))
+
+    def _held(self, dependency: str) -> bool:
+        """No new deliveries to ``dependency`` now: its breaker is open or it asked for a pause."""
+        return self._hold_s(dependency) > 0
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -321,6 +407,7 @@ class Relay:
         if now - self._last_refresh >= REFRESH_EVERY_S:
             self._last_refresh = now
             await self.refresh_read_model()
+            await asyncio.to_thread(self.retention.purge)
         if now - self._last_prune >= PRUNE_EVERY_S:
             self._last_prune = now
             pruned = await asyncio.to_thread(self.outbox.prune_delivered,
@@ -329,21 +416,12 @@ class Relay:
                 log.info("pruned %d delivered entries", pruned)
 
     async def refresh_read_model(self) -> bool:
-        """Fetch the catalog delta and the views of members seen recently; False if unreachable."""
+        """Fetch the catalog delta; False if unreachable. Member pages are not fetched here: the
+        app fetches a patron's page while they are at the kiosk, and nobody else's is refreshed
+        (docs/privacy.md)."""
         page = await self.client.books_since(await asyncio.to_thread(self.read_model.catalog_watermark))
         if not isinstance(page, Ok):
             return False
         await asyncio.to_thread(self.read_model.upsert_books, page.value.books, page.value.server_time)
-        cutoff = time.time() - SESSION_VIEW_AGE_S
-        for member_id, fetched_at in await asyncio.to_thread(self._recent_members):
-            if fetched_at < cutoff:
-                break
-            view = await self.client.mypage(member_id)
-            if isinstance(view, Ok):
-                await asyncio.to_thread(self.read_model.cache_member_view, view.value)
         await asyncio.to_thread(record_success, self.store)
         return True
-
-    def _recent_members(self) -> list[tuple[int, float]]:
-        return [(row["member_id"], row["fetched_at"]) for row in self.store.rows(
-            "SELECT member_id, fetched_at FROM member_views ORDER BY fetched_at DESC LIMIT 20")]

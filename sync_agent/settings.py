@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
 ENV_PREFIX = "KIOSK_"
+SECRET_KEYS = ("api_token", "tech_pin_hash", "card_key")
+"""Settings never shown: not in errors, not on the technician screen, not by ``config check``."""
 STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
 
@@ -45,6 +47,11 @@ class Settings(BaseSettings):
                                            description="consecutive failures that open a breaker")
     breaker_reset_s: float = Field(30.0, gt=0, le=3600,
                                    description="seconds an open breaker waits before a trial call")
+    breaker_sustained_s: float = Field(
+        10.0, ge=0, le=3600, description="seconds timeouts, 5xx or 429 must go on without a success "
+        "before they open a breaker (refused connections open it at once)")
+    metrics_listen: str = Field("127.0.0.1:9464", description="HOST:PORT where `kiosk-sync run` serves "
+                                "Prometheus /metrics; empty to turn off")
 
     scanner_port: str | None = Field(None, description="serial device of the barcode scanner")
     scanner_baud: int = Field(9600, description="scanner baud rate")
@@ -63,6 +70,10 @@ class Settings(BaseSettings):
         "deny", description="whether borrowing is queued when the central API is unreachable")
     offline_max_items: int = Field(3, ge=1, le=20, description="offline borrows per session")
     offline_due_days: int = Field(14, ge=1, le=60, description="loan period shown for offline borrows")
+    borrow_wait_s: float = Field(
+        3.0, ge=0.5, le=30,
+        description="how long a patron waits for a borrow or reservation whose answer was lost "
+                    "to be asked again before the screen says it could not be confirmed")
     session_timeout_s: int = Field(60, ge=10, le=600,
                                    description="inactivity before a patron's session ends")
     tech_pin_hash: SecretStr | None = Field(None, description="scrypt hash of the technician PIN")
@@ -71,12 +82,25 @@ class Settings(BaseSettings):
     relay_parallelism: int = Field(4, ge=1, le=64, description="books delivered in parallel")
     delivered_retention_days: int = Field(30, ge=1, le=3650,
                                           description="how long delivered entries are kept")
+    member_view_grace_s: float = Field(
+        900.0, ge=0, le=86400,
+        description="how long a patron's cached view outlives their visit (docs/privacy.md)")
+    card_key: SecretStr = Field(
+        SecretStr(""), description="per-kiosk key of the card lookups, best as the systemd "
+                                   "credential kiosk_card_key; unset: <data_dir>/card-key")
 
     @field_validator("scanner_baud", "card_reader_baud")
     @classmethod
     def _standard_baud(cls, value: int) -> int:
         if value not in STANDARD_BAUDS:
             raise ValueError(f"must be one of {', '.join(map(str, STANDARD_BAUDS))}")
+        return value
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        if value:
+            listen_address(value)
         return value
 
     @field_validator("api_url")
@@ -91,6 +115,11 @@ class Settings(BaseSettings):
     def db_path(self) -> Path:
         return self.data_dir / "kiosk.sqlite3"
 
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """``metrics_listen`` as (host, port), None when metrics are off."""
+        return listen_address(self.metrics_listen) if self.metrics_listen else None
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -103,6 +132,15 @@ class Settings(BaseSettings):
         # The TOML file arrives as init kwargs (see load_settings). The environment overrides it,
         # then systemd credentials (files named like the variables, e.g. ``kiosk_api_token``).
         return (env_settings, file_secret_settings, init_settings)
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:9464`` for IPv6) as (host, port); ValueError naming the form."""
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464 (empty turns metrics off)")
+    return host, int(port)
 
 
 def load_settings(config_path: Path | None = None) -> Settings:
@@ -138,7 +176,7 @@ def _describe(exc: ValidationError, path: Path) -> str:
     lines = [f"invalid configuration ({path} and {ENV_PREFIX}* environment):"]
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "?"
-        shown = "<hidden>" if "token" in key or "hash" in key else repr(error.get("input"))
+        shown = "<hidden>" if key in SECRET_KEYS else repr(error.get("input"))
         shown = _USERINFO.sub("//***@", shown)
         if error["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key")

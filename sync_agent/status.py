@@ -56,6 +56,22 @@ def counters(store: Store) -> dict[str, int]:
     return {row["name"]: row["value"] for row in store.rows("SELECT * FROM counters ORDER BY name")}
 
 
+KIOSK_STATE = "kiosk_state"
+"""``sync_state`` row of the kiosk-wide state: JSON ``{"state", "reason", "since"}``; absent is ok."""
+
+
+def record_kiosk_state(store: Store, state: str, reason: str = "") -> None:
+    """Set the kiosk-wide state (``ok``, or a cause that stops delivery of every entry, such as a
+    rejected token) for the technician, ``kiosk-sync status`` and the metrics."""
+    set_state(store, KIOSK_STATE, json.dumps({"state": state, "reason": reason, "since": time.time()}))
+
+
+def kiosk_state(store: Store) -> dict[str, Any]:
+    """The kiosk-wide state; ``{"state": "ok", ...}`` when none was recorded."""
+    recorded = get_state(store, KIOSK_STATE)
+    return json.loads(recorded) if recorded else {"state": "ok", "reason": "", "since": None}
+
+
 def record_success(store: Store, when: datetime | None = None) -> None:
     """Note that a central call succeeded (for "last successful sync")."""
     set_state(store, LAST_SUCCESS, (when or datetime.now(UTC)).isoformat())
@@ -75,5 +91,6 @@ def snapshot(store: Store) -> dict[str, Any]:
         "breakers": breaker_states(store),
         "counters": counters(store),
         "devices": device_statuses(store),
+        "kiosk_state": kiosk_state(store),
         "schema_version": store.schema_version,
     }

@@ -138,7 +138,35 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db["counters"].create({"name": str, "value": int}, pk="name", not_null={"value"})
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_create_v1,)
+def _intents_v2(db: sqlite_utils.Database) -> None:
+    """Borrowing as a saga (see sync_agent/outbox.py): what the patron was told of each intent
+    (``told``), the intent a compensation undoes (``compensates``), the visit that made it, when
+    its outcome was shown on a later visit (``reported_at``) and, for a reservation, the copy."""
+    db["outbox"].add_column("told", str)
+    db["outbox"].add_column("compensates", int)
+    db["outbox"].add_column("visit", str)
+    db["outbox"].add_column("reported_at", float)
+    db["outbox"].add_column("book_id", int)
+
+
+def _keep_patron_data_short(db: sqlite_utils.Database) -> None:
+    """Privacy and lockdown (docs/privacy.md): technician PIN tries and locks that survive a
+    restart (owned by kiosk_app.pin_guard); card lookups by keyed hash, without the card number,
+    deleted with their member's view (kiosk_app.card_lookup); views that expire
+    (sync_agent.retention). The old lookups, whose keys were plain SHA-256 of the card number and
+    whose values held it in clear, are deleted; views kept so far expire at once."""
+    conn = db.conn
+    conn.execute("CREATE TABLE tech_pin_lock (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                 "wrong INTEGER NOT NULL, lockouts INTEGER NOT NULL, locked_at REAL, "
+                 "lock_s REAL NOT NULL)")
+    conn.execute("CREATE TABLE member_cards (card_key TEXT PRIMARY KEY, member_id INTEGER NOT NULL "
+                 "REFERENCES member_views(member_id) ON DELETE CASCADE, member TEXT NOT NULL)")
+    conn.execute("ALTER TABLE member_views ADD COLUMN expires_at REAL NOT NULL DEFAULT 0")
+    conn.execute("DELETE FROM sync_state WHERE name LIKE 'member_card:%'")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _create_v1, _intents_v2, _keep_patron_data_short)
 """Forward migrations; migration ``i`` brings the file from version ``i`` to ``i + 1``."""
 
 
@@ -191,6 +219,8 @@ class Store:
                     raise StoreError("io", f"{path}: WAL mode refused (journal_mode={mode})")
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("PRAGMA foreign_keys=ON")
+                # Deleted rows (a patron's expired view) are overwritten, not left in free pages.
+                conn.execute("PRAGMA secure_delete=ON")
             if verify:
                 store.verify()
             store._migrate()

@@ -21,10 +21,41 @@ a few milliseconds. ``make_central`` starts further ones, with a token or faults
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+
 import pytest
 
 from backend_stub.app import create_app
 from backend_stub.server import CentralServer
+
+
+def _install_prometheus() -> str:
+    """Install Debian's ``prometheus`` (server and promtool) if it is missing and we may; the
+    reason it is still missing otherwise ("" when present)."""
+    if shutil.which("prometheus") and shutil.which("promtool"):
+        return ""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return "prometheus/promtool not installed, and not root with apt-get to install them"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "prometheus"]):
+        done = subprocess.run(argv, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            return f"{' '.join(argv)} failed: {done.stderr.strip()[-300:]}"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def prometheus_tools() -> dict[str, str]:
+    """``{"prometheus": path, "promtool": path}``, installing Debian's package where it can;
+    skips with the reason where it cannot (never passes without them)."""
+    missing = _install_prometheus()
+    if missing:
+        pytest.skip(missing)
+    return {name: shutil.which(name) or name for name in ("prometheus", "promtool")}
 
 
 @pytest.fixture
@@ -52,3 +83,17 @@ def make_central(tmp_path):
 @pytest.fixture
 def central(make_central):
     return make_central()
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """The root logger, given back as it was: handlers a test installs (``logbook.install``) are
+    closed and removed, the level restored."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield root
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -12,7 +12,24 @@ from textual.widgets import Button, Static
 
 from kiosk_app.i18n import fmt_date, fmt_time, fmt_won
 from kiosk_app.screens.common import KioskScreen, TopBar
-from kiosk_app.session import Session
+from kiosk_app.screens.returns import STATUS_OF
+from kiosk_app.session import Became, BorrowLine, Earlier, Session
+
+
+EARLIER_TEXT = {
+    ("rent", Became.UNDONE): "earlier_rent_undone",
+    ("rent", Became.UNDOING): "earlier_rent_undoing",
+    ("rent", Became.NOT_MADE): "earlier_rent_not_made",
+    ("rent", Became.CHECKING): "earlier_rent_checking",
+    ("rent", Became.SEE_DESK): "earlier_rent_see_desk",
+    ("reserve", Became.UNDONE): "earlier_reserve_undone",
+    ("reserve", Became.UNDOING): "earlier_reserve_undoing",
+    ("reserve", Became.NOT_MADE): "earlier_reserve_not_made",
+    ("reserve", Became.CHECKING): "earlier_reserve_checking",
+    ("reserve", Became.SEE_DESK): "earlier_reserve_see_desk",
+}
+"""What the patron reads about an intent an earlier visit left unconfirmed."""
+UNCONFIRMED_TEXT = {"rent": "visit_rent_unconfirmed", "reserve": "visit_reserve_unconfirmed"}
 
 
 class MemberScreen(KioskScreen):
@@ -27,6 +44,11 @@ class MemberScreen(KioskScreen):
                 yield Static(self.tr("fines", amount=fmt_won(patron.page.fines)), id="fines")
         if patron.cached:
             yield Static(self.tr("as_of", time=self._time(patron.page.as_of)), id="as-of")
+        if patron.earlier:
+            with Vertical(id="earlier"):
+                yield Static(self.tr("earlier_heading"), classes="subheading")
+                for earlier in patron.earlier:
+                    yield Static(self._earlier(earlier), classes="row-status")
         with Horizontal(id="member-body"):
             with VerticalScroll(classes="column"):
                 yield Static(self.tr("reservations_ready"), classes="subheading")
@@ -47,6 +69,11 @@ class MemberScreen(KioskScreen):
     def _date(self, moment: datetime) -> str:
         return fmt_date(moment, self.kiosk.lang, self.kiosk.tz)
 
+    def _earlier(self, earlier: Earlier) -> str:
+        title = escape(earlier.title or earlier.barcode)
+        return self.tr(EARLIER_TEXT[earlier.kind, earlier.became], time=self._time(earlier.at),
+                       title=title, fee=fmt_won(earlier.fee))
+
     def _reservations(self, session: Session) -> ComposeResult:
         patron = session.patron
         assert patron is not None
@@ -55,7 +82,7 @@ class MemberScreen(KioskScreen):
         if not ready:
             yield Static(self.tr("none"), classes="empty")
         for entry in ready:
-            with Vertical(classes="row"):
+            with Vertical(classes="row", id=f"hold-{entry.barcode}"):
                 yield Static(escape(entry.title), classes="row-title")
                 if entry.hold_until:
                     yield Static(self.tr("hold_until", date=self._date(entry.hold_until)),
@@ -82,22 +109,49 @@ class MemberScreen(KioskScreen):
                 yield Static(" ".join([due, *tags]), classes="row-status")
 
     def _visit(self, session: Session) -> ComposeResult:
-        for line in reversed(session.borrows):
-            status = "visit_borrowed_offline" if line.queued else "borrowed"
-            with Vertical(classes="row borrowed"):
-                yield Static(escape(line.title or line.barcode), classes="row-title")
-                yield Static(self.tr(status, date=self._date(line.due_at)), classes="row-status")
-        for line in reversed(session.returns):
+        for doubt in reversed(session.doubts):
+            with Vertical(classes="row not-returned"):
+                yield Static(escape(doubt.title or doubt.barcode), classes="row-title")
+                yield Static(self.tr(UNCONFIRMED_TEXT[doubt.kind]), classes="row-status")
+        for reserved in reversed(session.reservations):
             with Vertical(classes="row"):
+                yield Static(escape(reserved.title or reserved.barcode), classes="row-title")
+                yield Static(self.tr("visit_reserved", fee=fmt_won(reserved.fee)), classes="row-status")
+        for line in reversed(session.borrows):
+            yield self._borrow_row(line)
+        for line in reversed(session.returns):
+            with Vertical(classes="row" if line.outcome.recorded else "row not-returned"):
                 yield Static(escape(line.title or line.barcode), classes="row-title")
-                status = self.tr("visit_return_saved" if line.saved_offline else "returned")
+                status = self.tr(STATUS_OF[line.outcome])
                 if line.fine:
                     status += " · " + self.tr("late_fine", days=line.days_late, amount=fmt_won(line.fine))
                 yield Static(status, classes="row-status")
         for line in session.cancels:
             with Vertical(classes="row"):
                 yield Static(escape(line.title), classes="row-title")
-                yield Static(self.tr("visit_cancelled"), classes="row-status")
+                yield Static(self.tr("visit_cancelled", fee=fmt_won(line.fee)), classes="row-status")
+
+    def _borrow_row(self, line: BorrowLine) -> Vertical:
+        status = "visit_borrowed_offline" if line.queued else "borrowed"
+        return Vertical(Static(escape(line.title or line.barcode), classes="row-title"),
+                        Static(self.tr(status, date=self._date(line.due_at)), classes="row-status"),
+                        classes="row borrowed")
+
+    def show_working(self, working: bool) -> None:
+        """"One moment…" while a borrow is asked, without redrawing the screen."""
+        for hint in self.query("#hint").results(Static):
+            hint.update(self.tr("working") if working else self.tr("member_scan_book"))
+
+    async def add_borrow(self, line: BorrowLine) -> None:
+        """Show a new loan at the top of this visit and take its hold off the list, without
+        rebuilding the screen (a redraw of a long member page costs tens of milliseconds)."""
+        visit = next(self.query("#visit").results(VerticalScroll), None)
+        if visit is None:  # not composed yet: compose draws it from the session
+            return
+        for hold in self.query(f"#hold-{line.barcode}"):
+            await hold.remove()
+        await visit.mount(self._borrow_row(line), after=visit.children[0])
+        self.show_working(False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button_id = event.button.id or ""

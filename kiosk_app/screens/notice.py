@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from kiosk_app.lending import Refusal
+from kiosk_app.i18n import fmt_won
+from kiosk_app.lending import Offer, Refusal
 from kiosk_app.screens.common import KioskModal
-from sync_agent.contract import Book
 
 
 def _pad(text: str, width: int) -> str:
@@ -58,16 +58,18 @@ class NoticeScreen(KioskModal):
 
 
 class OfferScreen(KioskModal):
-    """An available book not reserved for the member: reserve (with payment) and borrow?"""
+    """An available book not reserved for the member: reserve (paying the fee the central side
+    quoted, shown before the patron confirms) and borrow?"""
 
-    def __init__(self, book: Book) -> None:
+    def __init__(self, offer: Offer) -> None:
         super().__init__()
-        self.book = book
+        self.offer = offer
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.tr("reserve_offer_title"), id="why")
-            yield Static(self.tr("reserve_offer_body", title=escape(self.book.title)), id="next")
+            yield Static(self.tr("reserve_offer_body", title=escape(self.offer.book.title),
+                                 fee=fmt_won(self.offer.fee)), id="next")
             with Horizontal(classes="buttons"):
                 yield Button(self.tr("reserve_and_borrow"), id="accept", variant="success")
                 yield Button(self.tr("back"), id="decline")

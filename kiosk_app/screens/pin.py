@@ -1,5 +1,5 @@
 """The technician PIN pad: touch digits, checked against the configured scrypt hash off the event
-loop; five wrong tries lock it for five minutes."""
+loop; five wrong tries lock it (kiosk_app.pin_guard), and the time left ticks down on screen."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Button, Static
 
 from kiosk_app.screens.common import KioskModal
-from kiosk_app.techpin import MAX_TRIES
+from kiosk_app.techpin import MAX_DIGITS
 
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "enter")
-MAX_DIGITS = 12
+COUNTDOWN_TICK_S = 1.0
 
 
 class PinScreen(KioskModal):
@@ -24,6 +24,7 @@ class PinScreen(KioskModal):
         self.message = ""
         self.checked = 0
         """How many PINs were judged (tests wait on it)."""
+        self.locked = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -36,16 +37,22 @@ class PinScreen(KioskModal):
                     yield Button(label, id=f"key-{key}", classes="key")
             yield Button(self.tr("back"), id="pin-cancel", classes="wide")
 
-    def on_mount(self) -> None:
-        self._show_lock()
+    async def on_mount(self) -> None:
+        await self._show_lock()
+        self.set_interval(COUNTDOWN_TICK_S, self._tick)
 
-    def _show_lock(self) -> bool:
-        remaining = self.kiosk.pin_lock.remaining_lock_s()
-        if remaining > 0:
+    async def _tick(self) -> None:
+        """Count a lock down; when it ends, take the message away."""
+        if self.locked and not await self._show_lock():
+            self._say("")
+
+    async def _show_lock(self) -> bool:
+        remaining = await asyncio.to_thread(self.kiosk.pin_lock.remaining_lock_s)
+        self.locked = remaining > 0
+        if self.locked:
             whole = math.ceil(remaining)
             self._say(self.tr("pin_locked", minutes=whole // 60, seconds=whole % 60))
-            return True
-        return False
+        return self.locked
 
     def _say(self, message: str) -> None:
         self.message = message
@@ -78,7 +85,7 @@ class PinScreen(KioskModal):
     async def _judge(self) -> None:
         pin, self.digits = self.digits, ""
         self._dots()
-        if self._show_lock():
+        if await self._show_lock():
             return
         encoded = self.kiosk.settings.tech_pin_hash
         if encoded is None:
@@ -87,5 +94,5 @@ class PinScreen(KioskModal):
         lock = self.kiosk.pin_lock
         if await asyncio.to_thread(lock.attempt, pin, encoded.get_secret_value()):
             self.dismiss(True)
-        elif not self._show_lock():
-            self._say(self.tr("pin_wrong", left=MAX_TRIES - lock.wrong))
+        elif not await self._show_lock():
+            self._say(self.tr("pin_wrong", left=await asyncio.to_thread(lock.tries_left)))

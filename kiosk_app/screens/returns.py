@@ -9,22 +9,37 @@ from textual.widgets import Button, Static
 
 from kiosk_app.i18n import fmt_won
 from kiosk_app.screens.common import KioskMixin, KioskScreen, TopBar
-from kiosk_app.session import ReturnLine
+from kiosk_app.session import Returned, ReturnLine
+
+
+STATUS_OF = {
+    Returned.RETURNED: "returned",
+    Returned.SAVED: "returned_offline",
+    Returned.UNCHECKED: "return_unchecked",
+    Returned.ALREADY: "return_already",
+    Returned.NOT_ON_LOAN: "return_not_on_loan",
+    Returned.ON_HOLD: "return_on_hold",
+}
+"""The words of each outcome; only a return the central side confirmed is "returned"."""
 
 
 class ReturnRow(KioskMixin, Vertical):
-    """One returned book: title, "returned" or "saved, will be sent", and the fine if late."""
+    """One scanned book: title, what became of it (✓ only for an accepted return; "not on loan",
+    "on hold" and "already returned" add nothing), and the fine if late."""
 
     def __init__(self, line: ReturnLine) -> None:
-        super().__init__(classes="row")
+        outcome = line.outcome
+        classes = "row" if outcome.recorded else "row not-returned"
+        super().__init__(classes=classes)
         self.line = line
 
     def compose(self) -> ComposeResult:
         line = self.line
-        yield Static(f"✓ {escape(line.title or self.tr('unknown_title'))}  [dim]{line.barcode}[/]",
+        mark = "✓" if line.outcome.recorded else "•"
+        yield Static(f"{mark} {escape(line.title or self.tr('unknown_title'))}  [dim]{line.barcode}[/]",
                      classes="row-title")
-        yield Static(self.tr("returned_offline" if line.saved_offline else "returned"),
-                     classes="row-status offline" if line.saved_offline else "row-status")
+        yield Static(self.tr(STATUS_OF[line.outcome]),
+                     classes="row-status" if line.outcome is Returned.RETURNED else "row-status offline")
         if line.fine:
             yield Static(self.tr("late_fine", days=line.days_late, amount=fmt_won(line.fine)),
                          classes="row-fine")

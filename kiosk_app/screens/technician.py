@@ -1,6 +1,11 @@
 """Technician diagnostics: devices with a live test-scan area, outbox and dead letters (sync now,
 retry, resolve), breakers (reset), central health per service, last sync, database integrity,
-disk, version, configuration with secrets hidden, recent log lines, and the maintenance exit."""
+disk, version, configuration with secrets hidden, recent log lines, and the maintenance exit.
+
+Every label and state word is in Korean and English (kiosk_app.i18n). Left as they are: setting
+names and values, breaker names, the central side's refusal codes, SQLite's integrity messages,
+a device error the driver does not name, and the log lines, which are what a technician
+searches the journal for."""
 
 from __future__ import annotations
 
@@ -22,9 +27,26 @@ from sync_agent.logs import mask_card
 SYNC_NOW_TIMEOUT_S = 10.0
 RESOLVED_NOTE = "resolved by a technician at the kiosk"
 
-
-def _ago(epoch: float | None) -> str:
-    return "-" if epoch is None else f"{max(0, time.time() - epoch):.0f} s ago"
+WORDS = {
+    "connected": "tech_state_connected", "reconnecting": "tech_state_reconnecting",
+    "error": "tech_state_error", "stopped": "tech_state_stopped",
+    "port not found (unplugged?)": "tech_reason_not_found",
+    "permission denied (is the kiosk user in the dialout group?)": "tech_reason_permission",
+    "port in use by another program": "tech_reason_in_use",
+    "not a serial device": "tech_reason_not_serial", "device disconnected": "tech_reason_disconnected",
+    "wrong check digit": "tech_reject_wrong check digit",
+    "other institution": "tech_reject_other institution", "too short": "tech_reject_too short",
+    "too long": "tech_reject_too long", "not a library code": "tech_reject_not a library code",
+    "not text": "tech_reject_not text", "line too long": "tech_reject_line too long",
+    "incomplete line": "tech_reject_incomplete line",
+    "up": "tech_service_up", "down": "tech_service_down", "unreachable": "tech_service_unreachable",
+    "rental": "tech_service_rental", "payment": "tech_service_payment", "book": "tech_service_book",
+    "closed": "tech_breaker_closed", "open": "tech_breaker_open", "half-open": "tech_breaker_half-open",
+}
+"""Device states and reasons, rejection reasons, service and breaker states: the key of each word."""
+KINDS = {"member_card": "tech_kind_member_card", "item": "tech_kind_item", "isbn": "tech_kind_isbn",
+         "invalid": "tech_kind_invalid"}
+ENTRY_KINDS = {"return": "tech_entry_return", "rent": "tech_entry_rent", "cancel": "tech_entry_cancel"}
 
 
 def _mib(size: int) -> str:
@@ -64,16 +86,23 @@ class TechScreen(KioskScreen):
 
     # -- sections --------------------------------------------------------------------------
 
+    def _word(self, word: str) -> str:
+        """A state or reason in the screen's language; one the table does not know, as it is."""
+        return self.tr(WORDS[word]) if word in WORDS else word
+
+    def _ago(self, epoch: float | None) -> str:
+        return "-" if epoch is None else self.tr("tech_ago", seconds=f"{max(0, time.time() - epoch):.0f}")
+
     def _devices(self) -> str:
         if not self.devices:
             return "-"
         lines = []
         for d in self.devices.values():
-            reasons = ", ".join(f"{k}: {v}" for k, v in d.rejected_by_reason.items()) or "-"
-            lines.append(f"[b]{escape(d.name)}[/b] · {escape(str(d.port))} · {d.state}"
-                         f"{' (' + escape(d.reason) + ')' if d.reason else ''}\n"
-                         f"  last scan {_ago(d.last_scan_at)} · good {d.good} · rejected {d.rejected} "
-                         f"({escape(reasons)})")
+            reasons = ", ".join(f"{self._word(k)}: {v}" for k, v in d.rejected_by_reason.items()) or "-"
+            reason = f" ({escape(self._word(d.reason))})" if d.reason else ""
+            lines.append(f"[b]{escape(d.name)}[/b] · {escape(str(d.port))} · {self._word(d.state)}{reason}\n  "
+                         + escape(self.tr("tech_device_line", ago=self._ago(d.last_scan_at), good=d.good,
+                                          rejected=d.rejected, reasons=reasons)))
         return "\n".join(lines)
 
     def _test_scans(self) -> str:
@@ -83,31 +112,36 @@ class TechScreen(KioskScreen):
     def _outbox(self, report: Report) -> ComposeResult:
         s = report.status
         age = s["oldest_pending_age_s"]
-        yield Static(f"pending {s['pending']} · in flight {s['in_flight']} · dead {s['dead']} · "
-                     f"delivered {s['delivered']} · oldest pending {'-' if age is None else f'{age:.0f} s'}")
+        oldest = "-" if age is None else self.tr("tech_seconds", seconds=f"{age:.0f}")
+        yield Static(self.tr("tech_outbox_counts", pending=s["pending"], in_flight=s["in_flight"],
+                             dead=s["dead"], delivered=s["delivered"], oldest=oldest))
         yield Button(self.tr("tech_sync_now"), id="sync-now")
         yield Static(self.tr("tech_dead"), classes="subheading")
         for entry in report.dead:
-            yield Horizontal(Static(escape(describe_entry(entry)), classes="dead-text"),
+            yield Horizontal(Static(escape(describe_entry(entry, self.tr(ENTRY_KINDS[entry.kind]))),
+                                    classes="dead-text"),
                              Button(self.tr("tech_retry"), id=f"retry-{entry.id}"),
                              Button(self.tr("tech_resolve"), id=f"resolve-{entry.id}"),
                              classes="dead-row")
 
     def _central(self, report: Report) -> ComposeResult:
-        yield Static("  ".join(f"{name}: {state}" for name, state in report.health.items()), id="health")
-        yield Static(f"last successful sync: {report.status['last_success_at'] or '-'}")
+        yield Static("  ".join(f"{self._word(name)}: {self._word(state)}"
+                               for name, state in report.health.items()), id="health")
+        yield Static(self.tr("tech_last_sync", when=report.status["last_success_at"] or "-"))
         yield Static(self.tr("tech_breakers"), classes="subheading")
         for name, state in report.app_breakers.items():
-            yield Horizontal(Static(f"app · {name}: {state}", classes="dead-text"),
+            yield Horizontal(Static(self.tr("tech_breaker_app", name=name, state=self._word(state)),
+                                    classes="dead-text"),
                              Button(self.tr("tech_reset"), id=f"reset-{name}"), classes="dead-row")
         for name, breaker in report.status["breakers"].get("agent", {}).items():
-            yield Static(f"agent · {name}: {breaker['state']}")
+            yield Static(self.tr("tech_breaker_agent", name=name, state=self._word(breaker["state"])))
 
     def _system(self, report: Report) -> ComposeResult:
         disk = report.disk
-        yield Static(f"version {report.version} · schema {report.status['schema_version']} · disk free "
-                     + (f"{_mib(disk.free_bytes)} of {_mib(disk.total_bytes)} ({disk.free_ratio:.0%})"
-                        if disk else "unknown"))
+        free = self.tr("tech_disk", free=_mib(disk.free_bytes), total=_mib(disk.total_bytes),
+                       ratio=f"{disk.free_ratio:.0%}") if disk else self.tr("tech_disk_unknown")
+        yield Static(self.tr("tech_system_line", version=report.version,
+                             schema=report.status["schema_version"], disk=free))
         yield Button(self.tr("tech_integrity"), id="integrity")
         yield Static(escape(self.integrity), id="integrity-result")
         yield Static("\n".join(f"{key} = {escape(value)}" for key, value in report.config), id="config")
@@ -118,7 +152,7 @@ class TechScreen(KioskScreen):
     # -- live updates ----------------------------------------------------------------------
 
     def test_scan(self, kind: CodeKind, code: str) -> None:
-        self.test_scans.append(f"{kind.value} {mask_card(code)} @ {datetime.now():%H:%M:%S}")
+        self.test_scans.append(f"{self.tr(KINDS[kind.value])} {mask_card(code)} @ {datetime.now():%H:%M:%S}")
         for widget in self.query("#test-scans").results(Static):
             widget.update(self._test_scans())
 

@@ -80,7 +80,8 @@ async def kiosk(tmp_path: Path, central) -> AsyncIterator[Callable[..., Kiosk]]:
     built: list[Kiosk] = []
 
     def build(app_options: dict[str, Any] | None = None, **overrides: Any) -> Kiosk:
-        made = Kiosk(make_settings(tmp_path, central.url, **overrides), **(app_options or {}))
+        api_url = overrides.pop("api_url", central.url)
+        made = Kiosk(make_settings(tmp_path, api_url, **overrides), **(app_options or {}))
         built.append(made)
         return made
 
@@ -141,3 +142,37 @@ async def wait_for(pilot: Any, predicate: Callable[[], bool], timeout_s: float =
             raise AssertionError("condition not reached in time:\n" + screen_text(pilot.app))
         await pilot.pause(0.02)
         await pilot.app.drain()
+
+
+class Agent:
+    """The agent's side of the kiosk, in this process: its own store connection, client (breakers
+    of owner ``agent``) and relay, as ``kiosk-sync run`` builds them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = Store.open(settings.db_path)
+        self.client = CentralClient(settings, self.store, owner="agent")
+        self.relay = Relay(self.store, self.client, settings, role="agent")
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        self.store.close()
+
+
+@pytest.fixture
+async def agent_for() -> AsyncIterator[Callable[[Kiosk], Agent]]:
+    """``agent_for(kiosk)``: the agent of that kiosk (same settings, same store file)."""
+    made: list[Agent] = []
+
+    def build(k: Kiosk) -> Agent:
+        made.append(Agent(k.settings))
+        return made[-1]
+
+    yield build
+    for agent in made:
+        await agent.close()
+
+
+def central_get(central: Any, path: str, **params: Any) -> Any:
+    """The stand-in's own records (``/rentals``, ``/payments``), for checks after the fact."""
+    import httpx
+    return httpx.get(f"{central.url}{path}", params=params).json()

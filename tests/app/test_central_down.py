@@ -54,7 +54,7 @@ async def test_member_sees_cached_view_and_borrowing_answers_busy(kiosk, central
 
 
 async def test_open_breaker_answers_the_fallback_without_calling(kiosk, central):
-    k = kiosk(lang="en", breaker_failure_threshold=1)
+    k = kiosk(lang="en", breaker_failure_threshold=1, breaker_sustained_s=0)  # the first 503 opens it
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, CARD)
         central.set_fault("rental", down=True)

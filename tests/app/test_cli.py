@@ -19,20 +19,29 @@ def test_help_lists_the_subcommands():
 
 
 def test_tech_pin_prints_a_verifiable_toml_line(monkeypatch, capsys):
-    monkeypatch.setattr(sys, "stdin", io.StringIO("4821\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("482193\n"))
     assert cli.main(["tech-pin"]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith('tech_pin_hash = "scrypt$') and line.endswith('"')
-    assert verify_pin("4821", line.split('"')[1])
+    assert verify_pin("482193", line.split('"')[1])
 
 
 def test_tech_pin_raw_and_bad_pin(monkeypatch, capsys):
-    monkeypatch.setattr(sys, "stdin", io.StringIO("4821\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("482193\n"))
     assert cli.main(["tech-pin", "--raw"]) == 0
-    assert verify_pin("4821", capsys.readouterr().out.strip())
+    assert verify_pin("482193", capsys.readouterr().out.strip())
     monkeypatch.setattr(sys, "stdin", io.StringIO("12\n"))
     assert cli.main(["tech-pin"]) == 2
-    assert "4 to 12 digits" in capsys.readouterr().err
+    assert "6 to 12 digits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pin", ["1234", "12345"])
+def test_tech_pin_refuses_fewer_than_six_digits(pin):
+    """The real command, as a technician runs it: nothing printed to paste, exit 2."""
+    result = subprocess.run([BIN / "kiosk", "tech-pin"], input=pin + "\n", capture_output=True,
+                            text=True)
+    assert result.returncode == 2
+    assert result.stdout == "" and "6 to 12 digits" in result.stderr
 
 
 def test_config_check_hides_secrets_and_names_bad_keys(tmp_path, monkeypatch, capsys):

@@ -170,7 +170,7 @@ async def test_cancel_reservation_goes_through_the_outbox_and_refunds(kiosk, cen
         await settle(pilot)
         assert [line.barcode for line in k.app.session.cancels] == [RESERVED_FOR_1]
         text = screen_text(k.app)
-        assert "Cancelled · refund on its way" in text
+        assert "Cancelled · 1,000 won refund on its way" in text
         assert "Cancel reservation" not in text
     assert outbox_counts(k)["pending"] == 1
     assert (await k.relay.drain(10)).delivered == 1

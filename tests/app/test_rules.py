@@ -13,7 +13,8 @@ from kiosk_app import i18n
 from kiosk_app.fines import LIBRARY_TZ, days_late, fine_estimate
 from kiosk_app.idle import IdleClock, IdleState
 from kiosk_app.receipt import build_receipt, code128_bars, print_receipt
-from kiosk_app.session import (Action, BorrowLine, Patron, ReturnLine, Session, new_session_id,
+from kiosk_app.session import (Action, BorrowLine, CancelLine, DoubtLine, Patron, ReserveLine, Returned,
+                               ReturnLine, Session, new_session_id,
                                technician_card)
 from sync_agent.contract import Member, MyPage, MyPageEntry
 
@@ -64,7 +65,7 @@ def test_routing_on_the_welcome_screen():
 
 
 def test_routing_mid_return_and_mid_session():
-    s = Session("1", NOW, returns=[ReturnLine(ITEM, "t", 0, 0, False)])
+    s = Session("1", NOW, returns=[ReturnLine(ITEM, "t", 0, 0)])
     assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.CARD_MID_RETURN
     assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.RETURN
     s = Session("1", NOW, patron=patron(), card=CARD)
@@ -99,11 +100,23 @@ def test_code128_bars_encode_the_session_id():
 
 
 def test_receipt_lists_the_visit_in_the_patron_language(tmp_path):
-    s = Session("26112114300042", NOW, returns=[ReturnLine(ITEM, "채식주의자", 5, 500, True)],
-                borrows=[BorrowLine("30042000000048", "Clean Code", NOW + timedelta(days=14), False)])
+    s = Session("26112114300042", NOW,
+                returns=[ReturnLine(ITEM, "채식주의자", 5, 500, Returned.SAVED),
+                         ReturnLine(ITEM, "채식주의자", 0, 0, Returned.ALREADY),
+                         ReturnLine("30042000000055", "Sapiens", 0, 0, Returned.ON_HOLD)],
+                borrows=[BorrowLine("30042000000048", "Clean Code", NOW + timedelta(days=14), False)],
+                reservations=[ReserveLine("30042000000048", "Clean Code", 1000, None)],
+                cancels=[CancelLine("30042000000071", "아몬드", 1000)],
+                doubts=[DoubtLine("rent", "30042000000089", "Dune")])
     ko = build_receipt(s, "ko", LIBRARY_TZ)
     en = build_receipt(s, "en", LIBRARY_TZ)
     assert "반납  채식주의자" in ko.lines and "Returned  채식주의자" in en.lines
+    assert sum("채식주의자" in line for line in en.lines) == 1, "a re-scan is not printed twice"
+    assert not any("Sapiens" in line for line in en.lines), "a book not returned is not on it"
+    assert "Reserved  Clean Code" in en.lines and "    fee 1,000 won paid" in en.lines
+    assert "    1,000 won to be refunded" in en.lines and "Refunds due in total: 1,000 won" in en.lines
+    assert "Fees paid in total: 1,000 won" in en.lines
+    assert "Not confirmed (does not count)  Dune" in en.lines
     assert any("2026년 12월 5일" in line for line in ko.lines)
     assert any("5 Dec 2026" in line for line in en.lines)
     assert "Estimated fines in total: 500 won" in en.lines

@@ -9,7 +9,16 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk_app.lending import BUSY, BOOK_UNKNOWN, MEMBER_UNKNOWN, Refusal
+from kiosk_app.lending import (
+    BOOK_UNKNOWN,
+    BUSY,
+    MEMBER_UNKNOWN,
+    PAYMENT_BUSY,
+    RENT_UNCONFIRMED,
+    RESERVE_UNCONFIRMED,
+    Offer,
+    Refusal,
+)
 from kiosk_app.app import SAVE_FAILED, STORE_OUT_OF_ORDER, WRONG_INPUT
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import OfferScreen, StillHereScreen
@@ -17,7 +26,18 @@ from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
-from kiosk_app.session import Action, BorrowLine, CancelLine, Patron, ReturnLine
+from kiosk_app.session import (
+    Action,
+    Became,
+    BorrowLine,
+    CancelLine,
+    DoubtLine,
+    Earlier,
+    Patron,
+    ReserveLine,
+    Returned,
+    ReturnLine,
+)
 from sync_agent.contract import Book, Member, MyPage, MyPageEntry
 
 from .conftest import FIXED_NOW, SIZE
@@ -31,10 +51,12 @@ REFUSALS = {code: Refusal.for_code(code) for code in (
 REFUSALS |= {"member_unknown": MEMBER_UNKNOWN, "book_unknown": BOOK_UNKNOWN, "busy": BUSY,
              "save_failed": SAVE_FAILED,
              "offline_limit": Refusal("why_offline_limit", "next_offline_limit", {"max": 3}),
-             "member_offline": Refusal("why_member_offline", "next_member_offline")}
+             "member_offline": Refusal("why_member_offline", "next_member_offline"),
+             "payment_busy": PAYMENT_BUSY, "rent_unconfirmed": RENT_UNCONFIRMED,
+             "reserve_unconfirmed": RESERVE_UNCONFIRMED,
+             "reserved_kept": Refusal("why_busy", "next_reserved_kept", {"fee": "1,000"})}
 REFUSALS |= {action.value: refusal for action, refusal in WRONG_INPUT.items()}
-REFUSALS |= {f"store_{reason}": refusal for reason, refusal in STORE_OUT_OF_ORDER.items()
-             if reason != "io"}  # io shows the same words as readonly
+REFUSALS |= {f"store_{reason}": refusal for reason, refusal in STORE_OUT_OF_ORDER.items()}
 assert isinstance(Action.INVALID.value, str)
 
 
@@ -58,8 +80,9 @@ def visit(app, *, member=False, cached=False):
     if member:
         session.card, session.patron = "20042000000016", patron(cached)
         session.borrows.append(BorrowLine("30042000000014", "채식주의자", FIXED_NOW + 14 * DAY, queued=cached))
-    session.returns.append(ReturnLine("30042000000030", "소년이 온다", 5, 500, saved_offline=cached))
-    session.returns.append(ReturnLine("30042000000105", "Dune", 0, 0, saved_offline=cached))
+    outcome = Returned.SAVED if cached else Returned.RETURNED
+    session.returns.append(ReturnLine("30042000000030", "소년이 온다", 5, 500, outcome))
+    session.returns.append(ReturnLine("30042000000105", "Dune", 0, 0, outcome))
 
 
 @pytest.fixture
@@ -108,12 +131,41 @@ def test_returns(snap_compare, app_in, lang, offline):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_returns_that_add_nothing(snap_compare, app_in, lang):
+    """Only a return the central side confirmed is "returned ✓"; the rest say what to do."""
+    async def before(app):
+        returns = app.session.returns
+        returns.append(ReturnLine("30042000000097", "불편한 편의점", 0, 0, Returned.UNCHECKED))
+        returns.append(ReturnLine("30042000000048", "Clean Code", 0, 0, Returned.NOT_ON_LOAN))
+        returns.append(ReturnLine("30042000000055", "Sapiens", 0, 0, Returned.ON_HOLD))
+        returns.append(ReturnLine("30042000000097", "불편한 편의점", 0, 0, Returned.ALREADY))
+        await app.show_base(ReturnScreen)
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("cached", [False, True], ids=["central", "cached"])
 def test_member(snap_compare, app_in, lang, cached):
     async def before(app):
         app.online = not cached
         visit(app, member=True, cached=cached)
-        app.session.cancels.append(CancelLine("30042000000071", "아몬드"))
+        app.session.cancels.append(CancelLine("30042000000071", "아몬드", 1000))
+        await app.show_base(MemberScreen)
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_member_with_earlier_visits_and_unconfirmed(snap_compare, app_in, lang):
+    """What became of an earlier visit's unconfirmed reservation and loan, and this visit's
+    reservation (fee paid) and loan that could not be confirmed."""
+    async def before(app):
+        visit(app, member=True)
+        session = app.session
+        session.patron.earlier = [
+            Earlier("reserve", "30042000000048", "Clean Code", FIXED_NOW - 2 * DAY, Became.UNDONE, 1000),
+            Earlier("rent", "30042000000105", "Dune", FIXED_NOW - DAY, Became.NOT_MADE)]
+        session.reservations.append(ReserveLine("30042000000089", "아몬드", 1000, FIXED_NOW + 3 * DAY))
+        session.doubts.append(DoubtLine("rent", "30042000000089", "아몬드"))
         await app.show_base(MemberScreen)
     snapshot(snap_compare, app_in(lang), before)
 
@@ -123,9 +175,9 @@ def test_reserve_offer(snap_compare, app_in, lang):
     async def before(app):
         visit(app, member=True)
         await app.show_base(MemberScreen)
-        await app.push_screen(OfferScreen(Book(id=4, barcode="30042000000048", isbn="9780132350884",
-                                               title="Clean Code", author="Robert C. Martin",
-                                               status="available", updated_at=FIXED_NOW)))
+        await app.push_screen(OfferScreen(Offer(Book(
+            id=4, barcode="30042000000048", isbn="9780132350884", title="Clean Code",
+            author="Robert C. Martin", status="available", updated_at=FIXED_NOW), 1000)))
     snapshot(snap_compare, app_in(lang), before)
 
 
@@ -143,7 +195,9 @@ def test_still_here(snap_compare, app_in, lang):
 def test_receipt(snap_compare, app_in, lang, tmp_path):
     async def before(app):
         visit(app, member=True)
-        app.session.cancels.append(CancelLine("30042000000071", "아몬드"))
+        app.session.cancels.append(CancelLine("30042000000071", "아몬드", 1000))
+        app.session.reservations.append(ReserveLine("30042000000048", "Clean Code", 1000, None))
+        app.session.doubts.append(DoubtLine("rent", "30042000000089", "아몬드"))
         await app.show_base(ReceiptScreen)
     snapshot(snap_compare, app_in(lang, receipt_printer=tmp_path / "printer"), before)
 
@@ -177,8 +231,14 @@ def test_pin_pad(snap_compare, app_in, lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_technician(snap_compare, app_in, lang):
+    """The devices tab with its detail lines: a scanner that lost its cable, a rejected read."""
+    from hardware.status import DeviceState, DeviceStatus
+
     async def before(app):
         await app.push_screen(TechScreen())
+        app.screen.device_changed(DeviceStatus(
+            "scanner", "/dev/kiosk-scanner", DeviceState.RECONNECTING, reason="device disconnected",
+            good=12, rejected=2, rejected_by_reason={"wrong check digit": 1, "other institution": 1}))
     snapshot(snap_compare, app_in(lang), before)
 
 

@@ -1,17 +1,22 @@
 """Technician diagnostics: reached by card or by five taps on the logo, PIN with lockout, and the
 screen's facts and actions against the real store, relay and stand-in."""
 
+import re
+import time
+
 import pytest
 from textual.widgets import TabbedContent
 
+from hardware.status import DeviceState, DeviceStatus
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from kiosk_app.techpin import LOCKOUT_S, PinLock, hash_pin
+from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
+from kiosk_app.techpin import hash_pin
 
 from .conftest import AVAILABLE, CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
 
-PIN = "2468"
+PIN = "246813"
 TECH_CARD = "20042999999996"
 
 
@@ -30,23 +35,66 @@ async def enter(pilot, pin):
     await settle(pilot)
 
 
-async def test_technician_card_then_pin_with_lockout(kiosk, pin_hash):
+def clocked(kiosk, pin_hash):
+    """An English kiosk whose PIN guard runs on a clock the test moves (``now[0]``)."""
     k = kiosk(tech_pin_hash=pin_hash, lang="en")
-    now = [1000.0]
-    k.app.pin_lock = PinLock(clock=lambda: now[0])
+    now = [1_800_000_000.0]
+    k.app.pin_lock = PinGuard(k.store, clock=lambda: now[0])
+    return k, now
+
+
+async def lock_out(pilot):
+    """The technician card, then five wrong PINs."""
+    await scan_and_settle(pilot, TECH_CARD)
+    for _ in range(5):
+        await enter(pilot, "111111")
+    assert "Locked: try again in 5 min" in screen_text(pilot.app)
+
+
+async def test_technician_card_then_pin_with_lockout(kiosk, pin_hash):
+    k, now = clocked(kiosk, pin_hash)
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, TECH_CARD)
         assert isinstance(k.app.screen, PinScreen)
         for left in (4, 3, 2, 1):
-            await enter(pilot, "1111")
+            await enter(pilot, "111111")
             assert f"Wrong PIN. {left} tries left" in screen_text(k.app)
-        await enter(pilot, "1111")
+        await enter(pilot, "111111")
         assert "Locked: try again in 5 min 0 s." in screen_text(k.app)
         await enter(pilot, PIN)
         assert isinstance(k.app.screen, PinScreen), "the right PIN is refused while locked"
-        now[0] += LOCKOUT_S
+        now[0] += FIRST_LOCK_S
         await enter(pilot, PIN)
         assert isinstance(k.app.screen, TechScreen)
+
+
+async def test_the_lock_counts_down_on_screen(kiosk, pin_hash):
+    k, now = clocked(kiosk, pin_hash)
+    async with k.app.run_test(size=SIZE) as pilot:
+        await lock_out(pilot)
+        assert "Locked: try again in 5 min 0 s." in screen_text(k.app)
+        now[0] += 10
+        await wait_for(pilot, lambda: "Locked: try again in 4 min 50 s." in screen_text(k.app))
+        now[0] += 4 * 60 + 49
+        await wait_for(pilot, lambda: "Locked: try again in 0 min 1 s." in screen_text(k.app))
+        now[0] += 1
+        await wait_for(pilot, lambda: "Locked" not in screen_text(k.app))
+
+
+async def test_a_restart_during_a_lock_keeps_it(kiosk, pin_hash):
+    """The app is stopped while the pad is locked, and a new one starts on the same store file."""
+    first = kiosk(tech_pin_hash=pin_hash, lang="en")
+    async with first.app.run_test(size=SIZE) as pilot:
+        await lock_out(pilot)
+    await first.close()
+
+    second = kiosk(tech_pin_hash=pin_hash, lang="en")
+    assert second.store.path == first.store.path
+    async with second.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, TECH_CARD)
+        assert "Locked: try again in " in screen_text(second.app)
+        await enter(pilot, PIN)
+        assert isinstance(second.app.screen, PinScreen), "the right PIN is still refused"
 
 
 async def test_five_logo_taps_open_the_pin_pad_and_cancel_returns(kiosk, pin_hash):
@@ -70,7 +118,7 @@ async def test_no_pin_configured_never_opens(kiosk):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, TECH_CARD)
-        await enter(pilot, "0000")
+        await enter(pilot, "000000")
         assert "No technician PIN is configured" in screen_text(k.app)
         assert isinstance(k.app.screen, PinScreen)
 
@@ -88,22 +136,25 @@ async def show_tab(pilot, tab):
     await settle(pilot)
 
 
+UNKNOWN_COPY = "30042000009999"
+
+
 async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
     k = kiosk(tech_pin_hash=pin_hash, api_token="s3cret-token", lang="en")
-    for _ in range(2):   # not on loan: the central side refuses both
-        k.lending.outbox.append_return(AVAILABLE, k.app.clock())
+    for _ in range(2):   # a copy the library does not know: the central side refuses both
+        k.lending.outbox.append_return(UNKNOWN_COPY, k.app.clock())
     assert (await k.relay.drain(10)).dead == 2
     async with k.app.run_test(size=SIZE) as pilot:
         await open_technician(pilot, k)
         scan_text = screen_text(k.app)
         await scan_and_settle(pilot, CARD)
-        assert "member_card **********0016" in screen_text(k.app), "test scans show masked cards"
+        assert "member card **********0016" in screen_text(k.app), "test scans show masked cards"
         assert "20042000000016" not in screen_text(k.app) and scan_text
         assert k.app.session.is_empty, "a test scan is not a patron scan"
 
         await show_tab(pilot, "tab-outbox")
         text = screen_text(k.app)
-        assert "dead 2" in text and f"return {AVAILABLE}: not_rented" in text
+        assert "dead 2" in text and f"return {UNKNOWN_COPY}: not_found" in text
         first, second = k.lending.outbox.dead_letters()
         await pilot.click(f"#resolve-{first.id}")
         await wait_for(pilot, lambda: len(k.lending.outbox.dead_letters()) == 1)
@@ -142,3 +193,42 @@ async def test_exit_kiosk_lives_on_the_technician_screen(kiosk, pin_hash):
         await pilot.click("#tech-exit")
         await pilot.pause()
     assert k.app.return_code == 0 and not k.app.is_running
+
+
+ENGLISH = ("pending", "in flight", "dead", "delivered", "oldest", "last scan", "good", "rejected",
+           "s ago", "last successful sync", "app ·", "agent ·", "closed", "open", "up", "down",
+           "unreachable", "version", "schema", "disk", "member", "return",
+           "connected", "unknown")
+"""Words of the English screen. Left as they are: setting names, breaker names (one is
+"payment"), the central side's refusals and the log lines."""
+
+
+def detail_text(screen) -> str:
+    from textual.widgets import Button, Static
+    kept = []
+    for widget in screen.query("#devices, #test-scans, #outbox-body *, #central-body *, #system-body *"):
+        if widget.id in ("config", "integrity-result") or not isinstance(widget, Static | Button):
+            continue
+        kept.append(str(widget.label) if isinstance(widget, Button) else widget.visual.plain)
+    return "\n".join(kept)
+
+
+async def test_the_technician_screen_speaks_korean(kiosk, central, pin_hash):
+    k = kiosk(tech_pin_hash=pin_hash, lang="ko")
+    k.lending.outbox.append_return(UNKNOWN_COPY, k.app.clock())  # refused: a dead letter
+    assert (await k.relay.drain(10)).dead == 1
+    async with k.app.run_test(size=SIZE) as pilot:
+        await open_technician(pilot, k)
+        await scan_and_settle(pilot, CARD)
+        k.app.screen.device_changed(DeviceStatus(
+            "scanner", "/dev/kiosk-scanner", DeviceState.RECONNECTING, reason="device disconnected",
+            last_scan_at=time.time() - 5, good=3, rejected=1,
+            rejected_by_reason={"wrong check digit": 1}))
+        await settle(pilot)
+        text = detail_text(k.app.screen)
+    assert "다시 연결 중 (장치 연결 끊김)" in text and "정상 3 · 거부 1 (검증 숫자 틀림: 1)" in text
+    assert "대기 0 · 전송 중 0 · 실패 1" in text and "회원증 **********0016" in text
+    assert "대출: 정상  결제: 정상  도서: 정상" in text and "앱 · lending: 닫힘" in text
+    assert "버전 " in text and "디스크 여유" in text
+    english = [word for word in ENGLISH if re.search(rf"\b{re.escape(word)}\b", text)]
+    assert english == [], text

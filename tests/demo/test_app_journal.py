@@ -16,18 +16,6 @@ CARD = "20042000000016"
 
 
 @pytest.fixture
-def root_logger() -> Iterator[logging.Logger]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield root
-    for handler in root.handlers:
-        if handler not in handlers:
-            handler.close()
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-@pytest.fixture
 def dev_log(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
     address = str(tmp_path / "dev-log")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -35,8 +35,14 @@ def test_unit_is_hardened(unit):
     found = directives(unit)
     for key, value in HARDENING.items():
         assert found.get(key) == [value], f"{unit}: {key}"
-    assert found["LoadCredential"] == ["kiosk_api_token:/etc/kiosk/api-token"]
+    assert "kiosk_api_token:/etc/kiosk/api-token" in found["LoadCredential"]
     assert "KIOSK_API_TOKEN" not in (ROOT / unit).read_text()
+
+
+def test_only_the_app_gets_the_card_lookup_key():
+    """The agent never looks a card up, so it never holds the key (docs/privacy.md)."""
+    assert "kiosk_card_key:/etc/kiosk/card-key" in directives("kiosk.service")["LoadCredential"]
+    assert "card" not in " ".join(directives("kiosk-sync.service")["LoadCredential"])
 
 
 def test_agent_is_a_notify_service_with_watchdog():
@@ -60,20 +66,28 @@ def test_app_owns_tty1_under_the_kiosk_compositor():
     assert "kiosk --config /etc/kiosk/kiosk.toml run" in found["ExecStart"][0]
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
-def test_units_verify(tmp_path):
-    """systemd-analyze checks every key and that each ExecStart binary exists. The installed paths
-    (/opt/kiosk/venv) are mapped to this checkout's environment; cage and foot are not installed
-    on test machines, so they are mapped to /usr/bin/env, which keeps the command line's shape."""
+def installed_units(folder: Path) -> dict[str, Path]:
+    """The units as systemd would see them on a kiosk, written to ``folder``: the installed paths
+    (/opt/kiosk/venv) mapped to this checkout's environment; cage and foot, absent on test
+    machines, mapped to /usr/bin/env, which keeps the command line's shape."""
     bin_dir = Path(sys.executable).parent
+    written = {}
     for unit in UNITS:
         text = (ROOT / unit).read_text().replace("/opt/kiosk/venv/bin", str(bin_dir))
         for absent in ("/usr/bin/cage", "/usr/bin/foot"):
             if not Path(absent).exists():
                 text = text.replace(absent, "/usr/bin/env")
-        (tmp_path / unit).write_text(text)
+        written[unit] = folder / unit
+        written[unit].write_text(text)
+    return written
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_units_verify(tmp_path):
+    """systemd-analyze checks every key and that each ExecStart binary exists."""
+    units = installed_units(tmp_path)
     result = subprocess.run(
-        ["systemd-analyze", "verify", *(str(tmp_path / unit) for unit in UNITS)],
+        ["systemd-analyze", "verify", *map(str, units.values())],
         capture_output=True, text=True, timeout=60,
     )
     ours = [line for line in result.stderr.splitlines() if "kiosk" in line]

@@ -14,12 +14,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sync_agent.outbox import Outbox
+from sync_agent.outbox import Outbox, OutboxEntry, Settlement, Status, Told
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
@@ -142,3 +143,11 @@ def hostile():
     server = HostileServer()
     yield server
     server.close()
+
+
+def queued_rent(outbox: Outbox, member_id: int, barcode: str, now: datetime) -> OutboxEntry:
+    """A borrow the patron was told is saved and confirmed later (offline checkout): asked once,
+    unanswered, and left pending for the agent, as the app leaves it."""
+    entry = outbox.begin_rent(member_id, barcode, now, visit="test", owner="app:0:t", lease_s=30)
+    outbox.settle("app:0:t", [Settlement(entry.id, Status.PENDING, attempts=0, told=Told.QUEUED)])
+    return outbox.get(entry.id)

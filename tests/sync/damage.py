@@ -14,7 +14,7 @@ def fill(path: Path, count: int = 300) -> Store:
     store = Store.open(path)
     outbox = Outbox(store, "k")
     for index in range(count):
-        outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC), title="x" * 100)
+        outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC))
     return store
 
 

@@ -160,3 +160,18 @@ async def test_the_agent_delivers_a_reused_pid_s_entries_at_start_not_after_the_
             relay.stop()
             await running
     assert [seen.key for seen in hostile.seen if seen.path == "/kiosk/returns"] == [entry.key]
+
+
+def test_where_the_boot_id_is_hidden_pid_and_start_time_still_tell_a_reused_pid(monkeypatch, tmp_path) -> None:
+    """kiosk-sync.service has ProcSubset=pid, which hides /proc/sys and with it the boot id."""
+    monkeypatch.setattr(claimer, "BOOT_ID_PATH", tmp_path / "hidden")
+    boot_id.cache_clear()
+    try:
+        mine = Claimer.parse(owner_id("agent"))
+        assert mine is not None and mine.boot == "-"
+        assert owner_alive(str(mine))
+        assert not owner_alive(str(replace(mine, started=str(int(mine.started) - 1))))
+        # a name written where the boot id could be read (the app's) is judged the same way
+        assert owner_alive(str(replace(mine, boot="a" * 32)))
+    finally:
+        boot_id.cache_clear()

@@ -70,7 +70,7 @@ def test_drain_exit_codes(central, store, outbox, tmp_path) -> None:
     code, out, _ = finish(kiosk_sync(cfg, "drain", "--timeout", "20"))
     assert code == 0 and json.loads(out)["delivered"] == 1
     assert outbox.get(ok.id).status is Status.DELIVERED
-    refused = outbox.append_return(AVAILABLE, datetime.now(UTC))
+    refused = outbox.append_return("30042000009999", datetime.now(UTC))  # a copy nobody knows
     code, out, _ = finish(kiosk_sync(cfg, "drain", "--timeout", "20"))
     assert code == 3 and json.loads(out)["dead_letters"] == 1  # delivered all it could
     code, out, _ = finish(kiosk_sync(cfg, "retry-dead"))

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sync_agent.client import Busy, CentralClient, NotFound, Ok, Refused, parse_retry_after
-from sync_agent.contract import BookStatus, MemberStatus
+from sync_agent.client import Busy, CentralClient, InDoubt, NotFound, Ok, Refused, parse_retry_after
+from sync_agent.contract import BookStatus, Circulation, MemberStatus
+from sync_agent.outbox import Outbox
+from sync_agent.results import BusyReason, DoubtReason
 from sync_agent.status import breaker_states
 from sync_agent.store import Store
 
@@ -33,29 +35,46 @@ async def test_typed_answers_from_the_stand_in(central, tmp_path: Path) -> None:
         assert isinstance(book, Ok) and book.value.status is BookStatus.RENTED
         delta = await client.books_since(None)
         assert isinstance(delta, Ok) and len(delta.value.books) >= 10
+        item = await client.item_state(ON_LOAN)
+        assert isinstance(item, Ok) and item.value.circulation is Circulation.ON_LOAN
+        assert item.value.due_at is not None
+        held = await client.item_state(RESERVED_FOR_KIM)
+        assert isinstance(held, Ok) and held.value.circulation is Circulation.ON_HOLD
+        quote = await client.reservation_quote(6, 4)
+        assert isinstance(quote, Ok) and quote.value.fee == 1000
+        assert isinstance(await client.reservation_quote(6, 999), NotFound)
 
 
-async def test_rent_refusals_and_idempotent_repeat(central, tmp_path: Path) -> None:
-    now = datetime.now(UTC)
+def rent(outbox: Outbox, member_id: int, barcode: str):
+    return outbox.begin_rent(member_id, barcode, datetime.now(UTC), visit="v", owner="test", lease_s=30)
+
+
+async def test_rent_refusals_and_idempotent_repeat(central, tmp_path: Path, outbox: Outbox) -> None:
     async with CentralClient(make_settings(tmp_path, central.url)) as client:
-        refused = await client.kiosk_rent(2, RESERVED_FOR_KIM, "kiosk-07:r1", now)
+        refused = await client.deliver(rent(outbox, 2, RESERVED_FOR_KIM))
         assert isinstance(refused, Refused) and refused.code == "reserved_for_other"
-        rented = await client.kiosk_rent(1, RESERVED_FOR_KIM, "kiosk-07:r2", now)
-        assert isinstance(rented, Ok) and rented.value.due_at is not None and not rented.replayed
-        again = await client.kiosk_rent(1, RESERVED_FOR_KIM, "kiosk-07:r2", now)
-        assert isinstance(again, Ok) and again.replayed and again.value.id == rented.value.id
-        reserve = await client.reserve(3, 4, "kiosk-07:r3")  # a blocked member
-        assert isinstance(reserve, Refused) and reserve.code == "member_blocked"
-    assert central.key_counts()["kiosk-07:r2"] == 1
+        intent = rent(outbox, 1, RESERVED_FOR_KIM)
+        rented = await client.deliver(intent)
+        assert isinstance(rented, Ok) and rented.value["dueAt"] is not None and not rented.replayed
+        again = await client.deliver(intent)
+        assert isinstance(again, Ok) and again.replayed and again.value["id"] == rented.value["id"]
+        reserve = outbox.begin_reserve(3, 4, "30042000000048", datetime.now(UTC), visit="v",
+                                       owner="test", lease_s=30)  # a blocked member
+        refused = await client.deliver(reserve)
+        assert isinstance(refused, Refused) and refused.code == "member_blocked"
+    assert central.key_counts()[intent.key] == 1
 
 
-async def test_a_down_service_is_busy_with_its_retry_after(central, tmp_path: Path) -> None:
+async def test_a_down_service_is_busy_with_its_retry_after(central, tmp_path: Path,
+                                                         outbox: Outbox) -> None:
     central.set_fault("book", down=True, retry_after=9)
     async with CentralClient(make_settings(tmp_path, central.url)) as client:
         busy = await client.book(ON_LOAN)
         assert isinstance(busy, Busy) and busy.service == "catalog" and busy.retry_after_s == 9
-        rent = await client.kiosk_rent(1, RESERVED_FOR_KIM, "kiosk-07:k", datetime.now(UTC))
-        assert isinstance(rent, Busy) and rent.service == "lending"
+        assert busy.reason is BusyReason.SERVICE_DOWN
+        rented = await client.deliver(rent(outbox, 1, RESERVED_FOR_KIM))
+        assert isinstance(rented, Busy) and rented.service == "lending"
+    assert central.key_counts() == {}, "the central side's own 503 means nothing was applied"
 
 
 async def test_a_slow_service_times_out_at_the_call_timeout(central, tmp_path: Path) -> None:
@@ -63,26 +82,26 @@ async def test_a_slow_service_times_out_at_the_call_timeout(central, tmp_path: P
     async with CentralClient(make_settings(tmp_path, central.url, call_timeout_ms=200)) as client:
         started = time.perf_counter()
         busy = await client.member_by_card(KIM)
-        assert isinstance(busy, Busy) and busy.reason == "timeout"
+        assert isinstance(busy, InDoubt) and busy.reason is DoubtReason.TIMEOUT
         assert time.perf_counter() - started < 0.85  # gave up before the answer came
 
 
 async def test_breaker_opens_fails_fast_then_half_opens_and_closes(central, tmp_path: Path,
                                                                    store: Store) -> None:
     settings = make_settings(tmp_path, central.url, breaker_failure_threshold=3, breaker_reset_s=0.3)
-    central.set_fault("rental", down=True)
+    central.stop()  # nothing listens: an outage
     async with CentralClient(settings, store, owner="app") as client:
         for _ in range(3):
-            assert (await client.member_by_card(KIM)).reason == "service_down"
+            assert (await client.member_by_card(KIM)).reason is BusyReason.UNREACHABLE
         assert client.breakers.states()["lending"] == "open"
         assert breaker_states(store)["app"]["lending"]["state"] == "open"
         fast = await client.member_by_card(KIM)
         assert isinstance(fast, Busy) and fast.reason == "breaker_open" and 0 < fast.retry_after_s <= 0.3
         assert client.breakers.states()["views"] == "closed"  # other dependencies unaffected
         time.sleep(0.35)
-        assert (await client.member_by_card(KIM)).reason == "service_down"  # trial failed
+        assert (await client.member_by_card(KIM)).reason is BusyReason.UNREACHABLE  # trial failed
         assert client.breakers.states()["lending"] == "open"
-        central.clear_faults()
+        central.start()
         time.sleep(0.35)
         assert isinstance(await client.member_by_card(KIM), Ok)  # trial succeeded
         assert client.breakers.states()["lending"] == "closed"
@@ -101,43 +120,68 @@ async def test_manual_reset_closes_an_open_breaker(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, "http://127.0.0.1:9", breaker_failure_threshold=1,
                              breaker_reset_s=60)
     async with CentralClient(settings) as client:
-        assert (await client.mypage(1)).reason.startswith("connection")
+        assert (await client.mypage(1)).reason is BusyReason.UNREACHABLE
         assert client.breakers.is_open("views")
         client.breakers.reset("views")
         assert client.breakers.states()["views"] == "closed"
 
 
-@pytest.mark.parametrize(("reply", "reason"), [
-    (Reply(502, b"<html><body>Bad Gateway</body></html>", {"Content-Type": "text/html"}), "http_502"),
-    (Reply(200, b'{"id": 1, "cardNum', {}), "malformed"),
-    (Reply(200, b'{"id": 1, "cardNumber": "x"}', {}), "malformed"),
+@pytest.mark.parametrize(("reply", "reason", "detail"), [
+    (Reply(502, b"<html><body>Bad Gateway</body></html>", {"Content-Type": "text/html"}),
+     DoubtReason.SERVER_ERROR, "http_502"),
+    (Reply(504, b"", {}), DoubtReason.SERVER_ERROR, "http_504"),
+    (Reply(503, b"<html>Service Unavailable</html>", {}), DoubtReason.SERVER_ERROR, "http_503"),
+    (Reply(500, b'{"code": "internal_error", "message": "boom"}', {}), DoubtReason.SERVER_ERROR,
+     "internal_error"),
+    (Reply(200, b'{"id": 1, "cardNum', {}), DoubtReason.MALFORMED, "200"),
+    (Reply(200, b'{"id": 1, "cardNumber": "x"}', {}), DoubtReason.MALFORMED, "200"),
     (Reply(200, b'{"id": 1, "cardNumber": "20042000000016", "name": "a", "status": "active"}',
-           {}, truncate_to=20), "connection"),
-    (Reply(200, b"[1, 2, 3]", {}), "malformed"),
+           {}, truncate_to=20), DoubtReason.CONNECTION_LOST, ""),
+    (Reply(200, b"[1, 2, 3]", {}), DoubtReason.MALFORMED, "200"),
 ])
-async def test_unreadable_answers_are_busy_never_a_crash(hostile, tmp_path: Path, reply: Reply,
-                                                         reason: str) -> None:
+async def test_unreadable_answers_are_in_doubt_never_a_crash(hostile, tmp_path: Path, reply: Reply,
+                                                             reason: DoubtReason, detail: str) -> None:
+    """A sent request whose answer cannot be read may have been applied: in doubt, never "no"
+    (a proxy's 502/504, a 503 that is not the central side's own, a truncated body)."""
     hostile.queue(reply)
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
         result = await client.member_by_card(KIM)
-    assert isinstance(result, Busy) and result.reason.startswith(reason)
+    assert isinstance(result, InDoubt) and result.reason is reason
+    assert result.detail.startswith(detail)
 
 
-async def test_an_html_refusal_keeps_its_status_as_the_code(hostile, tmp_path: Path) -> None:
+async def test_only_certain_non_answers_are_busy(hostile, tmp_path: Path) -> None:
+    """Busy means the central side certainly did nothing: its own 503, a 429, a refused connection."""
+    hostile.queue(Reply(503, b'{"code": "service_down", "message": "down", "service": "rental"}',
+                        {"Retry-After": "4"}),
+                  Reply(429, b"", {"Retry-After": "2"}))
+    async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
+        down = await client.member_by_card(KIM)
+        limited = await client.member_by_card(KIM)
+    assert isinstance(down, Busy) and down.reason is BusyReason.SERVICE_DOWN and down.retry_after_s == 4
+    assert isinstance(limited, Busy) and limited.reason is BusyReason.RATE_LIMITED
+
+
+async def test_an_html_refusal_keeps_its_status_as_the_code(hostile, tmp_path: Path,
+                                                            outbox: Outbox) -> None:
     hostile.queue(Reply(409, b"<h1>Conflict</h1>", {"Content-Type": "text/html"}))
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
-        result = await client.reserve(1, 4, "kiosk-07:x")
+        result = await client.deliver(rent(outbox, 1, "30042000000048"))
     assert isinstance(result, Refused) and result.code == "http_409" and "Conflict" in result.message
 
 
-async def test_the_token_is_sent_and_the_key_travels(hostile, tmp_path: Path, caplog) -> None:
+async def test_the_token_is_sent_and_the_key_travels(hostile, tmp_path: Path, caplog,
+                                                     outbox: Outbox) -> None:
     caplog.set_level("DEBUG")
     settings = make_settings(tmp_path, hostile.url, api_token="s3cret-token")
     hostile.queue(Reply(201, b'{"id": 9, "memberId": 1, "bookId": 4, "barcode": "30042000000048", '
                              b'"status": "reserved"}', {}))
+    reserve = outbox.begin_reserve(1, 4, "30042000000048", datetime.now(UTC), visit="v", owner="t",
+                                   lease_s=30)
     async with CentralClient(settings) as client:
-        assert isinstance(await client.reserve(1, 4, "kiosk-07:abc"), Ok)
-    assert hostile.seen[0].key == "kiosk-07:abc" and hostile.seen[0].body == {"memberId": 1, "bookId": 4}
+        assert isinstance(await client.deliver(reserve), Ok)
+    assert hostile.seen[0].key == reserve.key and hostile.seen[0].body == {"memberId": 1, "bookId": 4}
+    assert hostile.seen[0].path == "/rentals"
     assert hostile.seen[0].headers["authorization"] == "Bearer s3cret-token"
     assert "s3cret-token" not in caplog.text
 

@@ -63,7 +63,7 @@ async def test_entries_of_one_book_go_in_order_and_books_in_parallel(hostile, st
     for round_ in range(3):
         for code in books:
             appended.append(outbox.append_return(code, now) if round_ != 1
-                            else outbox.append_rent(6, code, now))
+                            else outbox.append_cancel(9, code, 6, now))
     relay = relay_for(store, hostile.url, tmp_path, relay_parallelism=3)
     assert (await relay.drain(20)).delivered == 9
     by_key = {seen.key: seen for seen in hostile.seen}
@@ -71,9 +71,10 @@ async def test_entries_of_one_book_go_in_order_and_books_in_parallel(hostile, st
     for code in books:
         mine = [by_key[e.key] for e in appended if e.barcode == code]
         assert all(a.left <= b.arrived for a, b in zip(mine, mine[1:], strict=False))  # one at a time
-        assert [s.path for s in mine] == ["/kiosk/returns", "/kiosk/rentals", "/kiosk/returns"]
-    starts = sorted(seen.arrived for seen in hostile.seen)
-    assert starts[2] - starts[0] < 0.1  # the three books started together
+        assert [s.path for s in mine] == ["/kiosk/returns", "/rentals/9", "/kiosk/returns"]
+    in_flight = [sum(other.arrived <= seen.arrived < other.left for other in hostile.seen)
+                 for seen in hostile.seen]
+    assert max(in_flight) == 3  # the three books went out together once the window had grown
 
 
 async def test_an_answer_lost_on_the_way_is_resent_and_applied_once(central, store, outbox, tmp_path):
@@ -93,17 +94,28 @@ async def test_an_answer_lost_on_the_way_is_resent_and_applied_once(central, sto
 
 
 async def test_a_refusal_becomes_a_dead_letter_with_its_reason(central, store, outbox, tmp_path):
-    entry = outbox.append_return(AVAILABLE, datetime.now(UTC))  # not on loan
+    entry = outbox.append_cancel(2, "30042000000022", 1, datetime.now(UTC))  # a loan, not a reservation
     relay = relay_for(store, central.url, tmp_path)
     result = await relay.drain(10)
     assert result.empty and result.dead == 1
     dead = outbox.get(entry.id)
-    assert dead.status is Status.DEAD and dead.last_error.startswith("not_rented:")
-    assert dead.response == {"status": 409, "code": "not_rented", "message": dead.response["message"]}
+    assert dead.status is Status.DEAD and dead.last_error.startswith("not_reserved:")
+    assert dead.response == {"status": 409, "code": "not_reserved", "message": dead.response["message"]}
     assert outbox.retry_dead(entry.id) == 1 and outbox.get(entry.id).status is Status.PENDING
     await relay.drain(10)
     assert outbox.get(entry.id).status is Status.DEAD and outbox.get(entry.id).attempts == 2
     assert central.key_counts() == {}  # nothing was applied
+
+
+async def test_a_return_of_a_copy_not_on_loan_is_declined_not_a_dead_letter(central, store, outbox,
+                                                                           tmp_path):
+    """Nothing to return (it was returned at the desk, or never lent): nothing for a technician."""
+    entry = outbox.append_return(AVAILABLE, datetime.now(UTC))
+    result = await relay_for(store, central.url, tmp_path).drain(10)
+    assert result.empty and result.dead == 0
+    declined = outbox.get(entry.id)
+    assert declined.status is Status.DECLINED and declined.last_error.startswith("not_rented:")
+    assert central.key_counts() == {}
 
 
 async def test_retry_after_is_honoured(hostile, store, outbox, tmp_path) -> None:

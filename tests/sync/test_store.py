@@ -67,8 +67,8 @@ def test_a_damaged_page_fails_the_integrity_check(tmp_path: Path) -> None:
     path = tmp_path / "kiosk.sqlite3"
     store = Store.open(path)
     outbox = Outbox(store, "k")
-    for index in range(300):
-        outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC), title="x" * 200)
+    for index in range(1000):
+        outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC))
     store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     raw = bytearray(path.read_bytes())
@@ -89,8 +89,8 @@ def test_a_full_disk_is_an_error_and_the_entry_is_not_recorded(store: Store) -> 
     pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
     store.db.conn.execute(f"PRAGMA max_page_count={pages}")  # no room to grow: SQLITE_FULL
     with pytest.raises(StoreError) as caught:
-        for index in range(500):
-            outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC), title="t" * 500)
+        for index in range(5000):
+            outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC))
     assert caught.value.reason == "disk_full"
     appended = index
     store.db.conn.execute("PRAGMA max_page_count=1073741823")

@@ -16,6 +16,7 @@ def test_a_bad_day_loses_nothing_and_applies_nothing_twice(tmp_path) -> None:
     assert verdict.problems == []
     assert verdict.lost == 0 and verdict.duplicates == 0 and verdict.dead_letters == 0
     assert verdict.borrows_unconfirmed == 0 and verdict.fines_wrong == 0
+    assert verdict.left_centrally == 0 and verdict.compensated_twice == 0
     # The day really was bad, and the checks had something to bite on:
     assert {"down", "slow", "flaky", "book_down"} <= set(tally.phases)
     assert tally.app_kills > 0 and tally.agent_kills > 0

@@ -1,0 +1,150 @@
+"""A borrow with the central side healthy: the book's bytes written to the scanner pty → "borrowed,
+due …" on the member screen, p50/p99 over N held copies (target: p50 at most 1.3× the baseline).
+
+    .venv/bin/python -m bench.app_borrow_latency [--borrows 100]
+
+The stand-in runs in its own process with a library of 2×N members, each with one copy ready for
+pickup. Each borrow is one visit: the member's card (not timed), then the book, timed from its bytes
+to the loan's row drawn in the visit column (after a pause that lets the member screen finish drawing, as a
+patron's hand does), after the whole saga: the book's outbox checked, the intent
+appended durably and claimed, ``POST /kiosk/rentals`` under its key, the settlement written
+durably, the member screen redrawn. Baseline, in the same run against the same stand-in: a raw
+httpx ``POST /kiosk/rentals`` of another member's held copy plus one durable outbox append (what a
+kiosk that kept nothing before the call would at least pay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from stdnum import luhn
+
+from bench.app_harness import item_codes, kiosk_on_pty, percentile, pid_note, until
+from bench.processes import stand_in
+from bench.report import Figure, table
+from kiosk_app.screens.member import MemberScreen
+from sync_agent.outbox import Outbox
+from sync_agent.store import Store
+
+TARGET_RATIO = 1.3
+PATRON_PAUSE_S = 0.3
+"""Between the card and the book a patron takes a second or more; the app has long finished
+drawing the member screen by then, so that drawing is not counted as the borrow's."""
+
+
+def card(n: int) -> str:
+    body = f"20042{n:08d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def library(folder: Path, copies: list[str]) -> Path:
+    """Member n holds copy n, ready for pickup (the stand-in's --data folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    members = [{"id": n, "cardNumber": card(n), "name": f"Patron {n}", "status": "active",
+                "loanLimit": 5, "fines": 0} for n in range(1, len(copies) + 1)]
+    items = [{"id": n, "barcode": code, "isbn": "9780132350884", "title": f"Copy {n}",
+              "author": "Bench", "status": "reserved"} for n, code in enumerate(copies, 1)]
+    rentals = [{"id": n, "memberId": n, "bookId": n, "status": "reserved", "reservedDaysAgo": 0,
+                "holdDays": 3} for n in range(1, len(copies) + 1)]
+    for name, rows in (("members", members), ("items", items), ("rentals", rentals)):
+        (folder / f"{name}.json").write_text(json.dumps(rows), encoding="utf-8")
+    return folder
+
+
+def baseline_ms(url: str, copies: list[str], first_member: int) -> list[float]:
+    async def run() -> list[float]:
+        store = Store.open(Path(tempfile.mkdtemp(prefix="kiosk-bench-")) / "kiosk.sqlite3")
+        outbox = Outbox(store, "bench-raw")
+        samples = []
+        async with httpx.AsyncClient(base_url=url) as client:
+            for member, code in enumerate(copies, first_member):
+                now = datetime.now(UTC)
+                started = time.perf_counter()
+                answer = await client.post("/kiosk/rentals", headers={"Idempotency-Key": uuid.uuid4().hex},
+                                           json={"memberId": member, "barcode": code,
+                                                 "kioskNo": "bench-raw", "occurredAt": now.isoformat()})
+                outbox.append_return(code, now)
+                samples.append((time.perf_counter() - started) * 1000)
+                answer.raise_for_status()
+        store.close()
+        return samples
+    return asyncio.run(run())
+
+
+class AnsweredIn(logging.Handler):
+    """The app's own log line "borrow of item … answered in N ms": the use-case alone (the book's
+    outbox checked, the intent written, the call, the settlement), without pty, queue or drawing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ms: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("borrow of item"):
+            self.ms.append(float(record.args[1]))
+
+
+async def app_ms(url: str, copies: list[str], answered: AnsweredIn) -> list[float]:
+    samples = []
+    logger = logging.getLogger("kiosk_app.app")
+    logger.addHandler(answered)
+    logger.setLevel(logging.INFO)
+    async with kiosk_on_pty(api_url=url) as (app, scanner, _pilot):
+        for member, code in enumerate(copies, 1):
+            scanner.scan(card(member))
+            await until(lambda: isinstance(app.screen, MemberScreen), timeout_s=30)
+            await asyncio.sleep(PATRON_PAUSE_S)  # the member screen is drawn; the patron picks a book
+            started = time.perf_counter()
+            scanner.scan(code)
+            await until(lambda: len(app.screen.query(".row.borrowed")) == 1, timeout_s=30)
+            samples.append((time.perf_counter() - started) * 1000)
+            app.end_session()
+            await until(lambda: app.session.card is None and not isinstance(app.screen, MemberScreen),
+                        timeout_s=30)
+    return samples
+
+
+def figures(argv: list[str] | None = None) -> list[Figure]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--borrows", type=int, default=100)
+    args = parser.parse_args(argv)
+    copies = item_codes(2 * args.borrows, start=700_000)
+    mine, raw_copies = copies[:args.borrows], copies[args.borrows:]
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-bench-borrow-"))
+    process, url = stand_in(folder / "central.db", folder / "central.log", "--data",
+                            str(library(folder / "library", copies)))
+    try:
+        raw = baseline_ms(url, raw_copies, first_member=args.borrows + 1)
+        answered = AnsweredIn()
+        app = asyncio.run(app_ms(url, mine, answered))
+    finally:
+        process.stop()
+    p50, raw50 = statistics.median(app), statistics.median(raw)
+    base = "raw httpx POST /kiosk/rentals + one durable append"
+    decided = statistics.median(answered.ms)
+    return [
+        Figure(f"borrow on screen, central healthy, p50 of {args.borrows}", p50, "ms", base + ", p50",
+               raw50, f"ratio <= {TARGET_RATIO}", p50 / raw50 <= TARGET_RATIO),
+        Figure(f"the borrow use-case alone (saga, no pty or drawing), p50 of {len(answered.ms)}",
+               decided, "ms", base + ", p50", raw50),
+        Figure(f"borrow on screen, central healthy, p99 of {args.borrows}", percentile(app, 99), "ms",
+               base + ", p99", percentile(raw, 99)),
+    ]
+
+
+def main() -> None:
+    print(table(f"borrow latency, central API healthy ({pid_note()})", figures()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""What a visit leaves on the kiosk's disk: a complete visit (card, borrow, return, receipt)
+through the real app, on the real stand-in and a real store, with the app's log going to its file
+as in production. While it lasts, the card number is nowhere in clear; once it is over, its
+return delivered and the grace (shortened here) passed, the raw bytes of the store, its
+write-ahead log and the logs hold none of the patron's card number, name or titles.
+
+The agent's catalog sync is not run here: the catalog is the library's public list of titles
+(docs/privacy.md) and would hold every title, read by anyone or no one; without it, a title found
+in these bytes can only have come from this visit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+
+from kiosk_app import logbook
+from kiosk_app.card_lookup import CardLookup, card_secret
+from kiosk_app.screens.member import MemberScreen
+from kiosk_app.screens.receipt import ReceiptScreen
+from kiosk_app.screens.welcome import WelcomeScreen
+from sync_agent.contract import Member, MemberStatus
+
+from .conftest import CARD, ON_LOAN, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text, settle
+
+NAME = "김민지"
+TITLES = ("채식주의자", "The Pragmatic Programmer", "소년이 온다")  # reserved, on loan, overdue
+
+
+def forms(text: str) -> list[bytes]:
+    """``text`` as it could sit in a file: UTF-8, JSON with escapes, UTF-16."""
+    return [text.encode(), json.dumps(text)[1:-1].encode(), text.encode("utf-16-le")]
+
+
+def found_in(folder: Path, *texts: str) -> list[str]:
+    """Which of ``texts`` occur, in any form, in any file under ``folder`` (the store, its
+    write-ahead log and shared memory, the log files)."""
+    files = {path.name: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+    return [f"{text!r} in {name}" for text in texts for name, raw in files.items()
+            if any(form in raw for form in forms(text))]
+
+
+async def test_a_visit_leaves_nothing_of_the_patron_once_the_grace_has_passed(kiosk, central,
+                                                                               root_logger):
+    k = kiosk(lang="en", member_view_grace_s=0.2)
+    folder = k.settings.data_dir
+    logbook.install(folder)
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        assert isinstance(k.app.screen, MemberScreen) and NAME in screen_text(k.app)
+        await scan_and_settle(pilot, RESERVED_FOR_1)
+        assert [line.barcode for line in k.app.session.borrows] == [RESERVED_FOR_1]
+        await scan_and_settle(pilot, ON_LOAN)
+        assert [line.barcode for line in k.app.session.returns] == [ON_LOAN]
+
+        assert (folder / logbook.LOG_FILE).stat().st_size > 0
+        assert found_in(folder, CARD, hashlib.sha256(CARD.encode()).hexdigest()) == [], \
+            "no card number in clear, nor its plain hash, during the visit"
+        assert k.lending.cards.find(CARD).id == 1, "yet the card still finds its member offline"
+
+        await pilot.click("#done")
+        await settle(pilot)
+        assert isinstance(k.app.screen, ReceiptScreen) and TITLES[0] in screen_text(k.app)
+        await pilot.click("#finish")
+        await settle(pilot)
+        assert isinstance(k.app.screen, WelcomeScreen)
+    assert (await k.relay.drain(10)).delivered == 1, "the return reached the central side"
+
+    while not k.lending.retention.purge():  # the grace: 0.2 s after the visit ended
+        await asyncio.sleep(0.05)
+    assert k.store.rows("SELECT * FROM member_views") == []
+    for handler in root_logger.handlers:
+        handler.flush()
+    assert found_in(folder, CARD, NAME, *TITLES) == []
+
+
+def test_card_lookups_are_keyed_by_the_kiosk_secret(kiosk, tmp_path):
+    """The same card under another kiosk's key finds nothing; the key file is the kiosk user's
+    alone and not in the store."""
+    k = kiosk()
+    key_file = k.settings.data_dir / "card-key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.read_bytes().strip() not in k.store.path.read_bytes()
+    member = Member(id=9, card_number=CARD, name=NAME, status=MemberStatus.ACTIVE, loan_limit=5, fines=0)
+    k.store.db.conn.execute("INSERT INTO member_views (member_id, page, fetched_at, expires_at) "
+                            "VALUES (9, '{}', 0, 0)")
+    k.lending.cards.remember(CARD, member)
+    assert k.lending.cards.find(CARD) == member
+    assert CardLookup(k.store, b"another kiosk").find(CARD) is None
+    assert card_secret(k.settings) == key_file.read_bytes().strip(), "made once, then reused"
+
+
+def test_a_folder_that_cannot_hold_the_key_still_lets_the_kiosk_start(tmp_path):
+    """Outage twin of the key file: no credential, and a data path the key cannot be written to
+    (here a file where the folder should be: it stops root too, which a mode would not)."""
+    from sync_agent.settings import Settings
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    first = card_secret(Settings(data_dir=blocked))
+    assert len(first) == 64
+    assert card_secret(Settings(data_dir=blocked)) != first, "one for each run, never written"

@@ -1,0 +1,190 @@
+"""Overload is not an outage: against the real stand-in, a slow or load-shedding central side
+shrinks the relay's window and leaves the breaker closed; a stopped one opens it; half-open sends
+exactly one trial, on the patron path too."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench.sync_drain import barcode, prepare_central
+from sync_agent.breakers import BreakerOpen, Breakers
+from sync_agent.client import Busy, CentralClient, InDoubt, Ok
+from sync_agent.results import BusyReason, DoubtReason
+from sync_agent.outbox import Outbox
+from sync_agent.pacing import Pacer
+from sync_agent.relay import Relay
+from sync_agent.store import Store
+
+from .conftest import make_settings
+
+KIM = "20042000000016"
+RETURNS = 24
+
+
+@pytest.fixture
+def loaded_central(tmp_path: Path, make_central):
+    """A stand-in with ``RETURNS`` extra copies on loan (``bench.sync_drain.barcode(i)``)."""
+    prepare_central(tmp_path / "loaded.db", RETURNS)
+    return make_central(db_name="loaded.db")
+
+
+def fill(store: Store) -> Outbox:
+    outbox = Outbox(store, "kiosk-07")
+    for index in range(RETURNS):
+        outbox.append_return(barcode(index), datetime.now(UTC))
+    return outbox
+
+
+async def wait_until(predicate, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "state not reached"
+        await asyncio.sleep(0.01)
+
+
+async def test_load_shedding_shrinks_the_window_and_keeps_the_breaker_closed(loaded_central, store, tmp_path):
+    loaded_central.set_fault("rental", latency_ms=(30, 30), capacity=2, retry_after=1)
+    outbox = fill(store)
+    settings = make_settings(tmp_path, loaded_central.url, relay_parallelism=8, breaker_failure_threshold=2)
+    async with CentralClient(settings, store, owner="agent") as client:
+        relay = Relay(store, client, settings)
+        result = await relay.drain(60)
+        assert result.empty and result.delivered == RETURNS and result.dead == 0
+        assert client.breakers["returns"].opened_at is None  # never opened
+        assert relay.pacer.cuts >= 1 and relay.pacer.window() < 8
+    shed = loaded_central.requests()["rental"] - RETURNS
+    assert shed >= 1  # the stand-in did answer 503 + Retry-After
+    assert set(loaded_central.key_counts().values()) == {1} and len(loaded_central.key_counts()) == RETURNS
+    assert outbox.counts()["delivered"] == RETURNS
+
+
+async def test_timeouts_under_load_shrink_the_window_and_keep_the_breaker_closed(loaded_central, store, tmp_path):
+    loaded_central.set_fault("rental", latency_ms=(300, 900))  # about half beyond the 610 ms timeout
+    fill(store)
+    settings = make_settings(tmp_path, loaded_central.url, relay_parallelism=8, breaker_failure_threshold=2)
+    async with CentralClient(settings, store, owner="agent") as client:
+        relay = Relay(store, client, settings)
+        result = await relay.drain(120)
+        assert result.empty and result.delivered == RETURNS
+        assert client.breakers["returns"].opened_at is None
+        assert relay.pacer.cuts >= 1
+    assert set(loaded_central.key_counts().values()) == {1}  # resent under the same keys, applied once
+
+
+async def test_a_stopped_central_side_opens_the_breaker_at_once(central, tmp_path, store) -> None:
+    settings = make_settings(tmp_path, central.url, breaker_failure_threshold=3, breaker_sustained_s=3600)
+    central.stop()
+    async with CentralClient(settings, store, owner="agent") as client:
+        for _ in range(3):
+            assert (await client.member_by_card(KIM)).reason is BusyReason.UNREACHABLE
+        assert client.breakers.states()["lending"] == "open"
+        fast = await client.member_by_card(KIM)
+        assert isinstance(fast, Busy) and fast.reason == "breaker_open"
+
+
+async def test_failures_from_a_live_central_side_open_the_breaker_only_when_sustained(central, tmp_path):
+    settings = make_settings(tmp_path, central.url, breaker_failure_threshold=3, breaker_sustained_s=0.5)
+    central.set_fault("rental", down=True, retry_after=1)
+    async with CentralClient(settings) as client:
+        first = time.monotonic()
+        for _ in range(6):
+            assert (await client.member_by_card(KIM)).reason == "service_down"
+        if time.monotonic() - first < 0.5:
+            assert client.breakers.states()["lending"] == "closed"  # a burst of 503s is not an outage
+        while (await client.member_by_card(KIM)).reason == "service_down":
+            pass
+        assert time.monotonic() - first >= 0.5  # opened once the failures had lasted 0.5 s
+        assert client.breakers.states()["lending"] == "open"
+
+
+async def test_a_success_ends_the_failure_streak(central, tmp_path):
+    settings = make_settings(tmp_path, central.url, breaker_failure_threshold=2, breaker_sustained_s=0.2)
+    async with CentralClient(settings) as client:
+        central.set_fault("rental", down=True)
+        start = time.monotonic()
+        await client.member_by_card(KIM)
+        await wait_until(lambda: time.monotonic() - start >= 0.25)  # that streak would now count
+        central.clear_faults()
+        assert isinstance(await client.member_by_card(KIM), Ok)
+        central.set_fault("rental", down=True)
+        await client.member_by_card(KIM)
+        await client.member_by_card(KIM)
+        assert client.breakers.states()["lending"] == "closed"  # the streak began after the success
+
+
+async def test_half_open_lets_exactly_one_trial_through_on_the_patron_path(central, tmp_path):
+    settings = make_settings(tmp_path, central.url, breaker_failure_threshold=1, breaker_reset_s=0.2)
+    async with CentralClient(settings) as client:
+        central.stop()
+        await client.member_by_card(KIM)
+        assert client.breakers.is_open("lending")
+        central.start()
+        central.set_fault("rental", latency_ms=(200, 200))  # the trial is still out when the rest arrive
+        await wait_until(lambda: not client.breakers.is_open("lending"))
+        before = central.requests().get("rental", 0)
+        patrons = await asyncio.gather(*(client.member_by_card(KIM) for _ in range(10)))
+        assert central.requests()["rental"] - before == 1
+        assert sum(isinstance(answer, Ok) for answer in patrons) == 1
+        assert all(answer.reason == "breaker_open" for answer in patrons if isinstance(answer, Busy))
+        assert client.breakers.states()["lending"] == "closed"
+
+
+async def test_a_failed_trial_opens_again_and_a_cancelled_one_frees_the_next(central, tmp_path):
+    settings = make_settings(tmp_path, central.url, breaker_failure_threshold=1, breaker_reset_s=0.1)
+    async with CentralClient(settings) as client:
+        central.set_fault("rental", down=True)
+        central.stop()
+        await client.member_by_card(KIM)
+        central.start()
+        await wait_until(lambda: not client.breakers.is_open("lending"))
+        assert (await client.member_by_card(KIM)).reason == "service_down"  # the trial failed
+        assert client.breakers.is_open("lending")
+        central.set_fault("rental", latency_ms=(2000, 2000))
+        await wait_until(lambda: not client.breakers.is_open("lending"))
+        trial = asyncio.create_task(client.member_by_card(KIM))
+        await wait_until(lambda: client.breakers.states()["lending"] == "half-open")
+        trial.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await trial
+        central.clear_faults()
+        assert isinstance(await client.member_by_card(KIM), Ok)  # the next call became the trial
+
+
+def test_reset_times_are_spread_across_a_fleet(tmp_path):
+    settings = make_settings(tmp_path, breaker_reset_s=30)
+    waits = []
+    for seed in range(50):
+        breakers = Breakers(settings, rng=random.Random(seed))
+        breakers["returns"].open()
+        waits.append(breakers.retry_after("returns"))
+        with pytest.raises(BreakerOpen):
+            breakers["returns"].admit()
+    assert all(15 - 0.1 <= wait <= 30 for wait in waits)
+    assert max(waits) - min(waits) > 5  # not one wave
+
+
+def test_the_window_grows_to_its_ceiling_and_halves_once_per_burst():
+    pacer = Pacer(8, random.Random(0))
+    assert pacer.window() == 1
+    burst_sent = time.monotonic()
+    for _ in range(10):
+        pacer.observe("returns", Ok({}), time.monotonic())
+    assert pacer.window() == 8
+    busy = InDoubt("returns", DoubtReason.TIMEOUT)
+    pacer.observe("returns", busy, burst_sent)
+    pacer.observe("returns", busy, burst_sent)  # same burst: no second cut
+    assert pacer.window() == 4 and pacer.cuts == 1
+    for _ in range(4):
+        pacer.observe("returns", Ok({}), time.monotonic())
+    assert pacer.window() == 5  # additive once overload was seen: +1 per window of successes
+    pacer.observe("returns", Busy("returns", 7.0, BusyReason.SERVICE_DOWN), time.monotonic())
+    assert pacer.window() == 2 and 7.0 <= pacer.paused_for("returns") <= 10.5
+    assert pacer.paused_for("lending") == 0
+    pacer.observe("returns", Busy("returns", 60.0, BusyReason.BREAKER_OPEN), time.monotonic())
+    assert pacer.window() == 2 and pacer.paused_for("returns") <= 10.5  # nothing was sent
