@@ -27,6 +27,7 @@ MODULES: list[tuple[str, str, list[str]]] = [
     ("sync_append", "Outbox append (issue 4)", []),
     ("sync_breaker", "Breaker fast-fail (issue 4)", []),
     ("sync_drain", "Drain after an outage (issue 4)", []),
+    ("store_open", "Store open with its check (issue 11)", []),
     ("app_return_latency", "Return on screen with the central API down (issues 5, 10)", []),
     ("app_borrow_latency", "Borrow on screen with the central API healthy (issue 10)", []),
     ("app_cold_start", "App cold start (issue 5)", []),

@@ -12,42 +12,59 @@ import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sync_agent.settings import ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    from kiosk_app.logbook import RecentLines
+    from kiosk_app.shutdown import ExitGuard
+
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    """The full-screen kiosk on the configured scanner, store and central API."""
+    """The full-screen kiosk on the configured scanner, store and central API.
+
+    SIGTERM, SIGHUP or a terminal that went away end it within seconds, store closed
+    (:mod:`kiosk_app.shutdown`); under systemd its event loop feeds the watchdog
+    (:mod:`kiosk_app.watchdog`), the out-of-service screen's included."""
     from kiosk_app import logbook
+    from kiosk_app.shutdown import ExitGuard
+
+    recent = logbook.install(settings.data_dir)
+    with ExitGuard() as guard:
+        return asyncio.run(_serve(settings, recent, guard))
+
+
+async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> int:
+    from kiosk_app import watchdog
     from kiosk_app.app import KioskApp
     from kiosk_app.lending import Lending
+    from kiosk_app.out_of_service import OutOfServiceApp
     from sync_agent.adapters import open_central
     from sync_agent.relay import Relay
     from sync_agent.store import Store, StoreError
 
-    from kiosk_app.out_of_service import OutOfServiceApp
-
-    recent = logbook.install(settings.data_dir)
+    feeding = watchdog.start()
     try:
-        store = Store.open(settings.db_path)
-    except StoreError as exc:
-        print(f"kiosk: cannot open the store {settings.db_path}: {exc}", file=sys.stderr)
-        opened = OutOfServiceApp(settings.db_path, exc).run()
-        if opened is None:
-            return 1
-        store = opened
-
-    async def serve() -> None:
-        async with open_central(settings, store, owner="app") as client:
-            relay = Relay(store, client, settings, role="app")
-            app = KioskApp(settings, Lending(settings, store, client, relay), log_lines=recent)
-            await app.run_async()
-
-    try:
-        asyncio.run(serve())
+        try:
+            store = await asyncio.to_thread(Store.open, settings.db_path)
+        except StoreError as exc:
+            print(f"kiosk: cannot open the store {settings.db_path}: {exc}", file=sys.stderr)
+            notice = OutOfServiceApp(settings.db_path, exc)
+            store = await guard.run_app(notice, lambda: notice.exit(None))
+            if store is None:
+                return 1
+        guard.cleanup("store", store.close)
+        try:
+            async with open_central(settings, store, owner="app") as client:
+                relay = Relay(store, client, settings, role="app")
+                app = KioskApp(settings, Lending(settings, store, client, relay), log_lines=recent)
+                await guard.run_app(app, app.exit_kiosk)
+        finally:
+            store.close()
+        return 0
     finally:
-        store.close()
-    return 0
+        feeding.cancel()
 
 
 def _tech_pin_arguments(parser: argparse.ArgumentParser) -> None:

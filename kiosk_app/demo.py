@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import logging
-import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -31,11 +30,12 @@ from textual.widgets.option_list import Option
 
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
-from kiosk_app import logbook
+from kiosk_app import logbook, watchdog
 from kiosk_app.demo_stack import DemoStack, Faults, free_port
 from kiosk_app.lending import Lending
 from kiosk_app.logbook import RecentLines
 from kiosk_app.session import technician_card
+from kiosk_app.shutdown import ExitGuard
 from kiosk_app.techpin import hash_pin, verify_pin
 from sync_agent.client import CentralClient
 from sync_agent.relay import Relay
@@ -243,16 +243,23 @@ def demo_settings(config: Path | None, folder: Path, api_url: str, scanner_port:
 
 
 @contextmanager
-def demo_parts(config: Path | None, folder: Path) -> Iterator[tuple[Settings, DemoStack, VirtualScanner, Store]]:
+def demo_parts(config: Path | None, folder: Path, guard: ExitGuard | None = None,
+               ) -> Iterator[tuple[Settings, DemoStack, VirtualScanner, Store]]:
     """The scanner, the stand-in and the agent running, and the app's store open; all stopped
-    and closed on the way out (agent and stand-in terminated and waited for)."""
+    and closed on the way out (agent and stand-in terminated and waited for). With a ``guard``,
+    a stop (signal, lost terminal) closes the store and stops the stand-in and the agent too,
+    from the moment each exists."""
     port = free_port()
     with VirtualScanner() as scanner:
         settings = demo_settings(config, folder, f"http://127.0.0.1:{port}", scanner.path)
         stack = DemoStack(folder, settings, port)
+        if guard is not None:
+            guard.cleanup("stand-in and agent", stack.terminate)
         try:
             stack.start()
             store = Store.open(settings.db_path)
+            if guard is not None:
+                guard.cleanup("store", store.close)
             try:
                 yield settings, stack, scanner, store
             finally:
@@ -274,8 +281,8 @@ def run(config: Path | None, args: argparse.Namespace) -> int:
     recent = logbook.install(folder / "kiosk")
     print(f"kiosk demo: starting in {folder} …", flush=True)
     try:
-        with demo_parts(config, folder) as (settings, stack, scanner, store):
-            asyncio.run(_serve(settings, store, stack, scanner, recent))
+        with ExitGuard() as guard, demo_parts(config, folder, guard) as (settings, stack, scanner, store):
+            asyncio.run(_serve(settings, store, stack, scanner, recent, guard))
     except ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
@@ -290,10 +297,12 @@ def run(config: Path | None, args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings, store: Store, stack: DemoStack, scanner: VirtualScanner,
-                 recent: RecentLines) -> None:
-    async with CentralClient(settings, store, owner="app") as client:
-        app = demo_app(settings, store, client, stack, scanner, recent)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(signum, app.exit_kiosk)
-        await app.run_async()
+                 recent: RecentLines, guard: ExitGuard) -> None:
+    feeding = watchdog.start()  # as `kiosk run` does (nothing is sent outside systemd)
+    try:
+        async with CentralClient(settings, store, owner="app") as client:
+            app = demo_app(settings, store, client, stack, scanner, recent)
+            # SIGTERM, SIGHUP, a closed terminal: the guard ends app, agent and stand-in in seconds
+            await guard.run_app(app, app.exit_kiosk)
+    finally:
+        feeding.cancel()

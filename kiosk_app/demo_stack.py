@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ SLOW_MS = (400, 620)
 """The seed's injected delay of a slow service."""
 STOP_WAIT_S = 10.0
 START_WAIT_S = 20.0
+TERMINATE_S = 1.5
+"""What :meth:`DemoStack.terminate` gives the two processes together before it kills them."""
 
 
 def free_port() -> int:
@@ -96,15 +99,21 @@ class DemoStack:
         self.central: subprocess.Popen[bytes] | None = None
         self.agent: subprocess.Popen[bytes] | None = None
         self._logs: list[IO[bytes]] = []
+        self._spawning = threading.Lock()
+        self._closed = False
 
     # -- processes -------------------------------------------------------------------------------
 
     def _spawn(self, argv: list[str], log_name: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        log = (self.folder / log_name).open("ab")
-        self._logs.append(log)
-        # A session of its own: keys typed at the demo never reach the children as signals.
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
+        with self._spawning:  # never a child after close/terminate: it would outlive the demo
+            if self._closed:
+                raise RuntimeError("the demo is stopping: not starting " + Path(argv[0]).name)
+            log = (self.folder / log_name).open("ab")
+            self._logs.append(log)
+            # A session of its own: keys typed at the demo never reach the children as signals,
+            # nor does the terminal's hang-up (the demo stops them itself).
+            return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     def start(self) -> None:
         self.start_central()
@@ -127,11 +136,30 @@ class DemoStack:
 
     def close(self) -> None:
         """Stop the agent first (it settles what it holds), then the stand-in; wait for both."""
+        with self._spawning:
+            self._closed = True
         _stop(self.agent)
         _stop(self.central)
         for log in self._logs:
             log.close()
         self._logs.clear()
+
+    def terminate(self, within_s: float = TERMINATE_S) -> None:
+        """Stop both within ``within_s``, for an exit that cannot wait (the app's bounded exit):
+        SIGTERM to both at once, SIGKILL to what is left at the deadline, both reaped. An entry
+        the agent had in flight goes back to pending when it next starts (its claimer is gone)."""
+        with self._spawning:
+            self._closed = True
+            running = [p for p in (self.agent, self.central) if p is not None and p.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + within_s
+        for process in running:
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def children(self) -> list[int]:
         return [p.pid for p in (self.central, self.agent) if p is not None and p.poll() is None]

@@ -3,6 +3,10 @@
 Exit codes: 0 done; 1 ``drain`` left entries pending or in flight; 2 configuration or store
 error (``check``: the integrity check found problems); 3 ``drain`` delivered everything it could
 but dead letters await a technician.
+
+``status`` and ``check`` only read: they open the store read-only (:meth:`Store.open_readonly`),
+never create it or its folder, and answer on a full disk. The other commands open it for writing,
+which checks the file first (:meth:`Store.verify`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from sync_agent.store import Store, StoreError
 from sync_agent.systemd import notify, watchdog_interval_s
 
 log = logging.getLogger("sync_agent.cli")
+
+READ_ONLY_COMMANDS = frozenset({"status", "check"})
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is too many
     try:
         settings = load_settings(args.config)
-        store = Store.open(settings.db_path)
+        if args.command in READ_ONLY_COMMANDS:
+            store = Store.open_readonly(settings.db_path)
+        else:
+            store = Store.open(settings.db_path)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

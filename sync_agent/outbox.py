@@ -29,13 +29,13 @@ Life of an entry::
 
 A claim is an atomic update in SQLite, so the app (delivering a book before a rent, or asking an
 intent) and the agent never send the same entry at the same time; a claim carries a lease and the
-claimer's pid, so an entry left in flight by a crash returns to pending.
+claimer's identity (:mod:`sync_agent.claimer`: boot id, pid, start time), so an entry left in
+flight by a crash returns to pending.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 import uuid
@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from sync_agent.claimer import owner_alive, owner_id
 from sync_agent.contract import KioskRent, KioskReturn, ReqState, RentalPatch, ReserveRequest
 from sync_agent.store import Store, StoreError
 
@@ -173,26 +174,6 @@ class Settlement:
     """Written with the outcome when the app settles an intent it asked (what the patron saw)."""
     compensation: NewEntry | None = None
     """Appended in the same transaction when the settlement takes effect."""
-
-
-def owner_id(role: str) -> str:
-    """A claimer's name: role, pid (to detect a dead claimer) and a token (pids are reused)."""
-    return f"{role}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_alive(owner: str) -> bool:
-    """Whether the process named in ``owner`` still runs on this machine."""
-    try:
-        pid = int(owner.split(":")[1])
-    except (IndexError, ValueError):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _APPEND = """

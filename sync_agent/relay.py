@@ -45,6 +45,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from sync_agent.central import DEPENDENCY_OF_KIND, Central
+from sync_agent.claimer import owner_id
 from sync_agent.outbox import (
     UNDONE_IF_APPLIED,
     Kind,
@@ -53,7 +54,6 @@ from sync_agent.outbox import (
     Settlement,
     Status,
     compensation_for,
-    owner_id,
 )
 from sync_agent.pacing import Pacer
 from sync_agent.read_model import ReadModel

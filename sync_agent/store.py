@@ -9,6 +9,13 @@ processes never deadlock upgrading a read into a write.
 Every SQLite failure leaves here as :class:`StoreError` with a ``reason`` the app can turn into a
 message for the patron ("please see staff"): a write that did not reach the disk never looks like
 success.
+
+Opening checks the file before anything trusts it (:meth:`Store.verify`): a damaged file is refused
+as ``StoreError("corrupt", ...)`` (the app shows its out-of-service screen, the agent exits 2),
+instead of being written to, or read through an index that no longer matches its table.
+
+Technician reports (``kiosk-sync status`` and ``check``) open the file read-only
+(:meth:`Store.open_readonly`): they create nothing and write nothing, so they answer on a full disk.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +38,14 @@ log = logging.getLogger(__name__)
 Reason = Literal["disk_full", "locked", "corrupt", "readonly", "io"]
 
 BUSY_TIMEOUT_MS = 3000
+CHECKED_TABLE = "outbox"
+"""The table whose indexes :meth:`Store.verify` compares with its rows at every open."""
+SHOWN_PROBLEMS = 3
+READONLY_ATTEMPTS = 4
+READONLY_RETRY_S = 0.05
+_TRANSIENT_WHEN_READING = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY,
+                           sqlite3.SQLITE_LOCKED}
+"""Primary codes of a read-only open that met a writer creating or removing its WAL."""
 
 _REASON_BY_CODE: dict[int, Reason] = {
     sqlite3.SQLITE_FULL: "disk_full",
@@ -52,10 +69,19 @@ class StoreError(Exception):
         self.message = message
 
 
+_REASON_BY_EXTENDED_CODE: dict[int, Reason] = {
+    # The -shm file could not be grown: on a full disk, opening a store that was closed cleanly
+    # fails this way (a new -shm must be sized) before any page is written.
+    sqlite3.SQLITE_IOERR_SHMSIZE: "disk_full",
+}
+
+
 def classify(exc: sqlite3.Error) -> StoreError:
-    """Turn a sqlite3 exception into a StoreError, by SQLite's primary result code."""
+    """Turn a sqlite3 exception into a StoreError, by SQLite's extended, else primary, result code."""
     code = getattr(exc, "sqlite_errorcode", None)
-    reason = _REASON_BY_CODE.get(code & 0xFF) if code is not None else None
+    reason = None
+    if code is not None:
+        reason = _REASON_BY_EXTENDED_CODE.get(code) or _REASON_BY_CODE.get(code & 0xFF)
     if reason is None:
         text = str(exc).lower()
         if "not a database" in text or "malformed" in text:
@@ -144,6 +170,24 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
 """Forward migrations; migration ``i`` brings the file from version ``i`` to ``i + 1``."""
 
 
+def readonly_uri(path: Path, *, plain: bool = False) -> str:
+    """The SQLite URI :meth:`Store.open_readonly` opens ``path`` with (see there for why);
+    ``plain``: ``mode=ro`` unless the WAL holds nothing."""
+    wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    try:
+        wal_holds_frames = wal.stat().st_size > 0
+    except FileNotFoundError:
+        wal_holds_frames = False
+    if not wal_holds_frames:
+        options = "mode=ro&immutable=1"
+    elif shm.exists() and not plain:
+        options = "mode=ro&readonly_shm=1"
+    else:
+        options = "mode=ro"
+    return f"file:{urllib.parse.quote(str(path.resolve()))}?{options}"
+
+
 class Store:
     """One connection to the kiosk's SQLite file, safe to share between this process's threads."""
 
@@ -153,8 +197,10 @@ class Store:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
-        """Open (creating the folder and file if needed) and bring the schema up to date."""
+    def open(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, verify: bool = True) -> Store:
+        """Open (creating the folder and file if needed), check the file (:meth:`verify`; ``verify``
+        is false only for benchmarks and for tests that build a damaged file) and bring the schema
+        up to date."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -175,11 +221,117 @@ class Store:
                 conn.execute("PRAGMA foreign_keys=ON")
                 # Deleted rows (a patron's expired view) are overwritten, not left in free pages.
                 conn.execute("PRAGMA secure_delete=ON")
+            if verify:
+                store.verify()
             store._migrate()
         except BaseException:
             conn.close()
             raise
         return store
+
+    @classmethod
+    def open_readonly(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
+        """Open an existing store for reading only: nothing is created (not the file, not its
+        folder, not a ``-wal`` or ``-shm`` file) and nothing is written, not even SQLite's shared
+        index, so a report answers on a full disk or a read-only file system.
+
+        SQLite's rules for reading a WAL-mode file without writing decide how
+        (:func:`readonly_uri`):
+
+        - **No ``-wal`` file, or an empty one**: the last connection closed cleanly (which
+          checkpoints every transaction into the main file and deletes the WAL), or a writer
+          failed to open on a full disk and left an empty one. Everything is in the main file, so
+          it is opened ``immutable=1``: read as it is, without ``-shm`` and without locks. A plain
+          ``mode=ro`` connection would have to create and size a ``-shm``, which fails on a full
+          disk (``SQLITE_IOERR_SHMSIZE``) and leaves files behind even when it works. A writer that
+          starts meanwhile writes to a new WAL, not to the main file, until a checkpoint (1,000
+          pages of WAL, or its clean close), so a report of a few milliseconds is not torn by it.
+          ``immutable=1`` is never used while the WAL holds something: it would ignore the WAL.
+        - **A ``-wal`` with content, and its ``-shm``** (the app or the agent has the store open,
+          or stopped without a clean close): ``mode=ro&readonly_shm=1``. SQLite opens the ``-shm``
+          read-only; while a writer has it open, the reader takes the usual read locks through it
+          and sees every committed transaction, those still in the WAL included; with no writer
+          (after a crash) it rebuilds the WAL index in its own memory from the WAL file instead of
+          in the ``-shm``. Either way it writes nothing, where a plain ``mode=ro`` connection that
+          finds no writer would rebuild the index in the ``-shm`` and need disk space to grow it.
+        - **A ``-wal`` with content but no ``-shm``** (removed by hand): plain ``mode=ro``, which
+          must create the ``-shm``; on a full disk this one case cannot be read without writing.
+
+        The choice is made from the files as they are at that instant, and a writer may be
+        creating or deleting its WAL just then (its open, its clean close): an open that fails
+        because a file came or went (``SQLITE_CANTOPEN``, a read-only or busy index) is tried
+        again with a fresh choice, the last time as plain ``mode=ro``. Once open, the connection
+        holds a shared lock on the file, so a writer that closes leaves its WAL in place.
+        """
+        if not path.is_file():
+            raise StoreError("io", f"{path}: no store here (the app or the agent creates it when it "
+                             "starts); nothing to read")
+        for attempt in range(1, READONLY_ATTEMPTS + 1):
+            last = attempt == READONLY_ATTEMPTS
+            try:
+                return cls._open_readonly_once(path, busy_timeout_ms, plain=last)
+            except StoreError as exc:
+                code = getattr(exc.__cause__, "sqlite_errorcode", None)
+                if last or code is None or code & 0xFF not in _TRANSIENT_WHEN_READING:
+                    raise
+            time.sleep(READONLY_RETRY_S)
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open_readonly_once(cls, path: Path, busy_timeout_ms: int, *, plain: bool) -> Store:
+        try:
+            conn = sqlite3.connect(readonly_uri(path, plain=plain), uri=True,
+                                   timeout=busy_timeout_ms / 1000, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise classify(exc) from exc
+        store = cls(path, conn)
+        try:
+            with store._guard():
+                conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+                conn.execute("PRAGMA query_only=ON")
+                conn.execute("PRAGMA temp_store=MEMORY")  # a check's sorting needs no temp file
+            version = store.schema_version
+            if version > len(MIGRATIONS):
+                raise StoreError("corrupt", f"{path}: schema version {version} is newer than this "
+                                 f"software ({len(MIGRATIONS)})")
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def verify(self) -> None:
+        """Refuse a damaged file with ``StoreError("corrupt", ...)`` naming what is wrong.
+
+        Two checks, both SQLite's own:
+
+        - ``PRAGMA quick_check`` over the whole file: every page, every b-tree's structure and
+          order, the free list. It does *not* compare an index with its table.
+        - ``PRAGMA integrity_check(outbox)``: the outbox's rows and its two indexes compared entry
+          by entry. An index that has lost or kept stale entries is well formed, so the quick check
+          passes it, but the claim reads pending entries through the ``(status, id)`` index: a
+          stale one hides returns from the agent for good. The outbox is checked this way at every
+          open because it is the table whose index decides what gets delivered; the read model
+          can be fetched again.
+
+        ``kiosk-sync check`` runs the full ``integrity_check`` on demand. The cost at open is in
+        docs/benchmarks.md (``bench.store_open``).
+        """
+        problems = self._check("PRAGMA quick_check")
+        if not problems and self.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                      (CHECKED_TABLE,)):
+            problems = self._check(f"PRAGMA integrity_check({CHECKED_TABLE})")
+        if problems:
+            shown = "; ".join(problems[:SHOWN_PROBLEMS])
+            more = f" (and {len(problems) - SHOWN_PROBLEMS} more)" if len(problems) > SHOWN_PROBLEMS else ""
+            raise StoreError("corrupt", f"{self.path}: damaged, found at open: {shown}{more}; "
+                             "run kiosk-sync check, and see docs/operations.md (damaged store)")
+
+    def _check(self, pragma: str) -> list[str]:
+        """The problems a check pragma reports (empty when it answers ``ok``)."""
+        with self._lock, self._guard():
+            found = [row[0] for row in self.db.conn.execute(pragma)]
+        return [] if found == ["ok"] else found
 
     @property
     def schema_version(self) -> int:

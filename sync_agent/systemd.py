@@ -34,11 +34,16 @@ def notify(state: str) -> bool:
     return True
 
 
-def watchdog_interval_s() -> float | None:
-    """Half the watchdog timeout systemd set for this process (None when there is none)."""
+def watchdog_interval_s(*, any_process: bool = False) -> float | None:
+    """Half the watchdog timeout systemd set (None when there is none).
+
+    systemd names in ``WATCHDOG_PID`` the process it set the watchdog up for (the unit's main
+    process); by default another process takes it as not meant for itself. ``any_process`` ignores
+    that, for a process the unit lets ping although it is not the main one (``NotifyAccess=all``):
+    the patron app, which runs under cage and foot."""
     usec = os.environ.get("WATCHDOG_USEC")
     pid = os.environ.get("WATCHDOG_PID")
-    if not usec or (pid and pid != str(os.getpid())):
+    if not usec or (pid and pid != str(os.getpid()) and not any_process):
         return None
     try:
         return int(usec) / 2_000_000

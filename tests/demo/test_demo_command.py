@@ -1,6 +1,6 @@
-"""The real ``kiosk demo`` command in a terminal (tmux): it comes up with its panel, a typed
-Enter on a label scans it, Ctrl+C does not end it, and closing the terminal stops the stand-in
-and the agent."""
+"""The real ``kiosk demo`` and ``kiosk run`` commands in a terminal (tmux): the demo comes up with
+its panel, a typed Enter on a label scans it, Ctrl+C does not end it; closing the terminal (the
+tmux session killed: SIGHUP, then EIO) leaves no process of either within 10 s, store closed."""
 
 from __future__ import annotations
 
@@ -36,6 +36,19 @@ def processes_of(folder: Path) -> list[str]:
     return found.stdout.split()
 
 
+def gone_within(folder: Path, seconds: float) -> None:
+    """No process of ``folder`` left within ``seconds``; any left after that are ended (by pid)
+    before the test fails, so a failing test leaves nothing running."""
+    deadline = time.monotonic() + seconds
+    try:
+        while processes_of(folder):
+            assert time.monotonic() < deadline, f"left running: {processes_of(folder)}"
+            time.sleep(0.2)
+    finally:
+        for pid in processes_of(folder):
+            subprocess.run(["kill", "-9", pid], check=False)
+
+
 def test_kiosk_demo_in_a_terminal(tmp_path: Path) -> None:
     session = f"kiosk-demo-{uuid.uuid4().hex[:8]}"
     folder = tmp_path / "demo"
@@ -61,8 +74,26 @@ def test_kiosk_demo_in_a_terminal(tmp_path: Path) -> None:
         assert subprocess.run(["pgrep", "-f", f"sync_agent --config {folder}"]).returncode == 0
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
-    deadline = time.monotonic() + 15
-    while processes_of(folder):
-        assert time.monotonic() < deadline, f"left running: {processes_of(folder)}"
-        time.sleep(0.2)
+    gone_within(folder, 10)
     assert (folder / "kiosk-sync.log").exists() and (folder / "central.log").exists()
+    assert not (folder / "kiosk" / "kiosk.sqlite3-wal").exists(), "app and agent closed the store"
+
+
+def test_kiosk_run_in_a_terminal_that_is_closed(tmp_path: Path, central) -> None:
+    session = f"kiosk-run-{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "kiosk"
+    folder.mkdir()
+    config = folder / "kiosk.toml"
+    config.write_text(f'data_dir = "{folder / "data"}"\napi_url = "{central.url}"\n')
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+                    f"{KIOSK} --config {config} run"], check=True)
+    try:
+        wait_screen(session, "English")  # the welcome screen's language button
+        assert processes_of(folder)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+    gone_within(folder, 10)
+    assert not (folder / "data" / "kiosk.sqlite3-wal").exists(), "the store was closed"
+    log = (folder / "data" / "kiosk-app.log").read_text()
+    # whichever is seen first: the SIGHUP, or the hang-up on the terminal's file descriptors
+    assert "stopping (signal SIGHUP)" in log or "stopping (the terminal went away)" in log, log

@@ -52,6 +52,12 @@ def test_agent_is_a_notify_service_with_watchdog():
     assert found["ExecStart"][0].endswith("kiosk-sync --config /etc/kiosk/kiosk.toml run")
 
 
+def test_app_has_a_watchdog_its_event_loop_may_feed_from_under_cage():
+    found = directives("kiosk.service")
+    assert found["WatchdogSec"] and found["WatchdogSec"][0].endswith("s")
+    assert found["NotifyAccess"] == ["all"], "the app is not the unit's main process (cage is)"
+
+
 def test_app_owns_tty1_under_the_kiosk_compositor():
     found = directives("kiosk.service")
     assert found["TTYPath"] == ["/dev/tty1"]

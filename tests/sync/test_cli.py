@@ -217,3 +217,27 @@ def test_check_reports_integrity(tmp_path, store) -> None:
     cfg = config(tmp_path, "http://127.0.0.1:9")
     code, out, _ = finish(kiosk_sync(cfg, "check"))
     assert code == 0 and json.loads(out) == {"integrity": "ok"}
+
+
+@pytest.mark.parametrize("command", ["status", "check"])
+def test_a_command_that_only_reads_never_creates_the_store(tmp_path, command) -> None:
+    """Without a config file the store is /var/lib/kiosk/kiosk.sqlite3 (here moved under tmp_path
+    by KIOSK_DATA_DIR): a report on a kiosk where nothing ran yet creates neither it nor its folder."""
+    data_dir = tmp_path / "var" / "lib" / "kiosk"
+    process = subprocess.Popen([sys.executable, "-m", "sync_agent", command], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "KIOSK_DATA_DIR": str(data_dir)})
+    code, out, err = finish(process)
+    assert code == 2 and out == ""
+    assert f"{data_dir / 'kiosk.sqlite3'}: no store here" in err
+    assert not (tmp_path / "var").exists()
+
+
+def test_status_reads_a_store_the_agent_has_open_without_writing(tmp_path, store, outbox) -> None:
+    outbox.append_return(AVAILABLE, datetime.now(UTC))
+    files = sorted(path.name for path in store.path.parent.iterdir())
+    mtimes = {path.name: path.stat().st_mtime_ns for path in store.path.parent.iterdir()}
+    code, out, _ = finish(kiosk_sync(config(tmp_path, "http://127.0.0.1:9"), "status"))
+    assert code == 0 and json.loads(out)["pending"] == 1
+    assert sorted(path.name for path in store.path.parent.iterdir()) == files
+    assert {path.name: path.stat().st_mtime_ns for path in store.path.parent.iterdir()} == mtimes

@@ -11,6 +11,8 @@ import pytest
 from sync_agent.outbox import Outbox
 from sync_agent.store import MIGRATIONS, Store, StoreError, classify
 
+from .damage import fill, make_status_index_stale
+
 
 def test_open_creates_the_file_with_wal_full_sync_and_foreign_keys(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "deep" / "kiosk.sqlite3")
@@ -137,3 +139,105 @@ def test_a_new_migration_upgrades_an_existing_file_in_place(tmp_path: Path, monk
     with pytest.raises(StoreError):  # foreign keys are enforced
         with upgraded.write() as conn:
             conn.execute("INSERT INTO receipts (outbox_id) VALUES (999)")
+
+
+# -- the check at open -----------------------------------------------------------------------------
+
+
+def test_a_stale_outbox_index_hides_pending_entries_and_is_refused_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    fill(path, 40).close()
+    make_status_index_stale(path, (10, 19))
+
+    # A connection that does not check the file, as opening was before it did:
+    unchecked = Store(path, sqlite3.connect(path, isolation_level=None, check_same_thread=False))
+    assert unchecked.rows("PRAGMA quick_check") == [{"quick_check": "ok"}], "well formed"
+    claimed = Outbox(unchecked, "k").claim("agent:x", limit=100, lease_s=30)
+    assert len(claimed) == 30, "the claim reads pending entries through the index: 10 are hidden"
+    assert Outbox(unchecked, "k").counts()["pending"] == 0, "even the technician's count misses them"
+    in_table = unchecked.rows("SELECT count(*) AS n FROM outbox NOT INDEXED WHERE status = 'pending'")
+    assert in_table == [{"n": 10}], "... though the table says they are pending"
+    unchecked.close()
+
+    with pytest.raises(StoreError) as refused:
+        Store.open(path)
+    assert refused.value.reason == "corrupt"
+    assert "missing from index" in refused.value.message and "kiosk-sync check" in refused.value.message
+
+
+def test_a_damaged_index_page_is_refused_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    store = fill(path)
+    root = store.rows("SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' "
+                      "AND sql LIKE '%status%'")[0]["rootpage"]
+    page_size = store.rows("PRAGMA page_size")[0]["page_size"]
+    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    raw = bytearray(path.read_bytes())
+    start = (root - 1) * page_size
+    raw[start:start + 1] = b"\x05"  # the index's root page now claims to be an interior table page
+    path.write_bytes(bytes(raw))
+
+    with pytest.raises(StoreError) as refused:
+        Store.open(path)
+    assert refused.value.reason == "corrupt" and "damaged, found at open" in refused.value.message
+
+
+def test_a_sound_file_passes_the_check_and_a_new_one_has_nothing_to_check(tmp_path: Path) -> None:
+    fill(tmp_path / "kiosk.sqlite3").close()
+    Store.open(tmp_path / "kiosk.sqlite3").close()
+    Store.open(tmp_path / "new" / "kiosk.sqlite3").close()  # no outbox table yet when checked
+
+
+# -- read-only -------------------------------------------------------------------------------------
+
+
+def test_read_only_never_creates_the_file_or_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "kiosk.sqlite3"
+    with pytest.raises(StoreError) as missing:
+        Store.open_readonly(path)
+    assert "no store here" in missing.value.message
+    assert not path.parent.exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(StoreError):
+        Store.open_readonly(tmp_path / "empty" / "kiosk.sqlite3")
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
+def test_read_only_sees_what_is_still_in_the_writer_s_wal_and_cannot_write(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    writer = fill(path, 5)  # open: every entry is still in the WAL, not in the main file
+    reader = Store.open_readonly(path)
+    assert Outbox(reader, "k").counts()["pending"] == 5
+    Outbox(writer, "k").append_return("30042000009999", datetime.now(UTC))
+    assert Outbox(reader, "k").counts()["pending"] == 6, "a later commit is seen too"
+    with pytest.raises(StoreError) as refused:
+        Outbox(reader, "k").retry_dead()
+    assert refused.value.reason == "readonly"
+    reader.close()
+    writer.close()
+
+
+def test_read_only_after_a_clean_close_creates_no_wal_or_shm(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    fill(path, 5).close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert before == ["kiosk.sqlite3"], "a clean close leaves no -wal behind"
+    reader = Store.open_readonly(path)
+    assert Outbox(reader, "k").counts()["pending"] == 5
+    assert reader.integrity_check() == "ok"
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_reindex_repairs_a_stale_index_and_the_hidden_entries_come_back(tmp_path: Path) -> None:
+    """The technician's repair for damage confined to an index (docs/operations.md)."""
+    path = tmp_path / "kiosk.sqlite3"
+    fill(path, 40).close()
+    make_status_index_stale(path, (10, 19))
+    conn = sqlite3.connect(path)
+    conn.execute("REINDEX outbox")
+    conn.close()
+    store = Store.open(path)
+    assert len(Outbox(store, "k").claim("agent:x", limit=100, lease_s=30)) == 40
+    store.close()

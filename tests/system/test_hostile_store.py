@@ -21,6 +21,7 @@ from kiosk_app.out_of_service import OutOfServiceApp
 from kiosk_app.screens.notice import NoticeScreen
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store, StoreError
+from tests.sync.damage import fill, make_status_index_stale
 
 HOLD_LOCK = """
 import sqlite3, sys, time
@@ -133,3 +134,25 @@ async def test_the_out_of_service_screen_tells_why_and_hands_over_a_repaired_sto
             await pilot.pause(0.1)
     assert isinstance(app.return_value, Store)
     app.return_value.close()
+
+
+def test_a_store_whose_outbox_index_went_stale_is_refused_at_start(tmp_path: Path) -> None:
+    """A damaged index hides pending returns from the agent for good while the file looks fine:
+    `kiosk run` refuses it at open (the quick check) and shows the out-of-service screen."""
+    path = tmp_path / "kiosk.sqlite3"
+    fill(path, 30).close()
+    make_status_index_stale(path, (5, 9))
+    env = dict(os.environ, KIOSK_DATA_DIR=str(tmp_path), KIOSK_API_URL="http://127.0.0.1:9",
+               TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver")
+    env.pop("KIOSK_SCANNER_PORT", None)
+    kiosk = subprocess.Popen([str(Path(sys.executable).parent / "kiosk"), "run"], env=env, text=True,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert kiosk.stderr is not None
+        line = kiosk.stderr.readline()
+        assert "cannot open the store" in line and "corrupt" in line and "missing from index" in line
+        with pytest.raises(subprocess.TimeoutExpired):
+            kiosk.wait(2)  # showing the out-of-service notice
+    finally:
+        kiosk.kill()
+        kiosk.wait(10)
