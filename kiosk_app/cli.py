@@ -14,7 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sync_agent.settings import ConfigError, Settings, load_settings
+from sync_agent.settings import (
+    DEFAULT_CONFIG_PATH,
+    ConfigError,
+    Settings,
+    config_file,
+    load_settings,
+    unknown_variables,
+)
 
 if TYPE_CHECKING:
     from kiosk_app.logbook import RecentLines
@@ -96,10 +103,18 @@ def _config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["check"], help="check: validate and print, secrets hidden")
 
 
-def _config_check(settings: Settings, _args: argparse.Namespace) -> int:
-    """Validate the configuration (a bad value exits 2 naming the key) and print it."""
+def _config_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Validate the configuration (a bad value exits 2 naming the key) and print it, saying which
+    file it came from (or that there was none) and warning of KIOSK_* variables that are no setting."""
     from kiosk_app.diagnostics import config_summary
 
+    source = config_file(args.config)
+    print(f"# read {source}" if source else
+          f"# no configuration file ({DEFAULT_CONFIG_PATH} does not exist): embedded defaults "
+          "and KIOSK_* environment")
+    for name, meant in unknown_variables():
+        hint = f" (did you mean {meant}?)" if meant else ""
+        print(f"kiosk: warning: {name} is not a setting and is ignored{hint}", file=sys.stderr)
     for key, value in config_summary(settings):
         print(f"{key} = {value}")
     return 0

@@ -11,6 +11,7 @@ it expects, so a technician can fix it from the message alone.
 from __future__ import annotations
 
 import codecs
+import difflib
 import os
 import re
 import tomllib
@@ -188,7 +189,23 @@ def load_settings(config_path: Path | None = None) -> Settings:
     try:
         return Settings(**file_values, _secrets_dir=credentials)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from None
+        raise ConfigError(_describe(exc, path if path.exists() else None)) from None
+
+
+def config_file(config_path: Path | None = None) -> Path | None:
+    """The configuration file that :func:`load_settings` reads, or None when there is none (the
+    default path absent: embedded defaults and the environment only)."""
+    path = config_path or DEFAULT_CONFIG_PATH
+    return path if path.exists() else None
+
+
+def unknown_variables(environ: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """``KIOSK_*`` variables that are no setting (a misspelt one is otherwise silently ignored),
+    each with the setting's variable it most likely meant, if any."""
+    known = [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+    names = sorted(name for name in (environ if environ is not None else os.environ)
+                   if name.startswith(ENV_PREFIX) and name not in known)
+    return [(name, next(iter(difflib.get_close_matches(name, known, n=1)), None)) for name in names]
 
 
 def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
@@ -208,8 +225,9 @@ def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
 _USERINFO = re.compile(r"//[^/@\s]*@")
 
 
-def _describe(exc: ValidationError, path: Path) -> str:
-    lines = [f"invalid configuration ({path} and {ENV_PREFIX}* environment):"]
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    source = f"{path} and {ENV_PREFIX}* environment" if path else f"{ENV_PREFIX}* environment, no configuration file"
+    lines = [f"invalid configuration ({source}):"]
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "?"
         shown = "<hidden>" if key in SECRET_KEYS else repr(error.get("input"))

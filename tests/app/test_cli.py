@@ -55,6 +55,31 @@ def test_config_check_hides_secrets_and_names_bad_keys(tmp_path, monkeypatch, ca
     assert "KIOSK_LANG" in capsys.readouterr().err
 
 
+def test_config_check_says_which_file_it_read_and_warns_of_unknown_variables(tmp_path, monkeypatch,
+                                                                              capsys):
+    config = tmp_path / "kiosk.toml"
+    config.write_text('id = "lobby-1"\n')
+    monkeypatch.setenv("KIOSK_CALL_TIMEOUT", "900")  # misspelt: the setting is call_timeout_ms
+    assert cli.main(["--config", str(config), "config", "check"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"# read {config}\n") and "call_timeout_ms = 610" in captured.out
+    assert ("KIOSK_CALL_TIMEOUT is not a setting and is ignored (did you mean KIOSK_CALL_TIMEOUT_MS?)"
+            in captured.err)
+
+
+def test_without_a_file_config_check_says_so_and_errors_name_no_missing_file(tmp_path, monkeypatch,
+                                                                              capsys):
+    monkeypatch.setattr(cli, "DEFAULT_CONFIG_PATH", tmp_path / "absent.toml")
+    monkeypatch.setattr("sync_agent.settings.DEFAULT_CONFIG_PATH", tmp_path / "absent.toml")
+    assert cli.main(["config", "check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# no configuration file (") and "embedded defaults" in out
+    monkeypatch.setenv("KIOSK_LANG", "fr")
+    assert cli.main(["config", "check"]) == 2
+    err = capsys.readouterr().err
+    assert "no configuration file" in err and "absent.toml" not in err
+
+
 def test_unknown_subcommand_is_an_error():
     with pytest.raises(SystemExit):
         cli.main(["fly"])
