@@ -1,4 +1,4 @@
-"""The technician PIN pad: touch digits, checked against the configured scrypt hash off the event
+"""The technician PIN pad: touch (or keyboard) digits, checked against the configured scrypt hash off the event
 loop; five wrong tries lock it (kiosk_app.pin_guard), and the time left ticks down on screen."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Button, Static
@@ -63,18 +64,32 @@ class PinScreen(KioskModal):
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
+        await self._press("cancel" if event.button.id == "pin-cancel"
+                          else (event.button.id or "").removeprefix("key-"))
+
+    async def on_key(self, event: events.Key) -> None:
+        """A technician's keyboard works too: digits, Backspace, Enter, Escape (the keypad's
+        buttons would otherwise take Enter as a press of whichever has focus)."""
+        key = {"backspace": "back", "escape": "cancel", "enter": "enter"}.get(event.key, event.character)
+        if key and (key.isdigit() or key in ("back", "cancel", "enter")):
+            event.stop()
+            event.prevent_default()
+            await self._press(key)
+
+    async def _press(self, key: str) -> None:
         self.kiosk.touch()
-        key = (event.button.id or "").removeprefix("key-")
-        if event.button.id == "pin-cancel":
+        if key == "cancel":
             self.dismiss(False)
         elif key == "clear":
             self.digits = ""
-            self._dots()
+        elif key == "back":
+            self.digits = self.digits[:-1]
         elif key == "enter":
             await self._check()
+            return
         elif key.isdigit() and len(self.digits) < MAX_DIGITS:
             self.digits += key
-            self._dots()
+        self._dots()
 
     async def _check(self) -> None:
         try:

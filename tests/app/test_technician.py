@@ -97,6 +97,22 @@ async def test_a_restart_during_a_lock_keeps_it(kiosk, pin_hash):
         assert isinstance(second.app.screen, PinScreen), "the right PIN is still refused"
 
 
+async def test_a_keyboard_types_the_pin(kiosk, pin_hash):
+    """Digits, Backspace and Enter from a technician's keyboard work on the pad; Enter is the
+    pad's OK, not a press of the focused key."""
+    k = kiosk(tech_pin_hash=pin_hash, lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, TECH_CARD)
+        pad = k.app.screen
+        assert isinstance(pad, PinScreen)
+        await pilot.press(*"9", "backspace", *PIN)
+        assert pad.digits == PIN
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pad.checked == 1)
+        await settle(pilot)
+        assert isinstance(k.app.screen, TechScreen)
+
+
 async def test_five_logo_taps_open_the_pin_pad_and_cancel_returns(kiosk, pin_hash):
     k = kiosk(tech_pin_hash=pin_hash)
     async with k.app.run_test(size=SIZE) as pilot:
