@@ -50,12 +50,18 @@ class OnlineIndicator(KioskMixin, Static):
         self.set_class(not online, "offline")
 
 
+class LangButton(Button, can_focus=False):
+    """The 한국어/English toggle: a touch target only. Were it focusable it would take the focus
+    on every new screen, and the next Enter (a keyboard, a wedge scanner's suffix) would switch
+    the patron's language."""
+
+
 class TopBar(KioskMixin, Horizontal):
     def compose(self) -> ComposeResult:
         yield Logo("▤▤", id="logo")
         yield Static(self.tr("app_title"), id="title")
         yield OnlineIndicator(id="online")
-        yield Button(self.tr("lang_toggle"), id="lang", classes="lang")
+        yield LangButton(self.tr("lang_toggle"), id="lang", classes="lang")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lang":

@@ -41,6 +41,21 @@ async def test_welcome_says_what_to_do_and_patrons_cannot_quit(kiosk):
         assert k.app.is_running and isinstance(k.app.screen, WelcomeScreen)
 
 
+async def test_the_language_button_never_takes_the_focus(kiosk):
+    """After a screen change an Enter must not switch the patron's language."""
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, ON_LOAN)
+        assert isinstance(k.app.screen, ReturnScreen)
+        assert k.app.focused is None or k.app.focused.id != "lang"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert k.app.lang == "en" and "Returns" in screen_text(k.app)
+        await pilot.click("#lang")
+        await settle(pilot)
+        assert k.app.lang == "ko", "a touch still switches it"
+
+
 async def test_return_without_card_builds_a_list_then_receipt(kiosk, central, tmp_path):
     printer = tmp_path / "receipt.txt"
     k = kiosk(receipt_printer=printer, lang="en")
