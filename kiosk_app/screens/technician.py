@@ -62,6 +62,8 @@ class TechScreen(KioskScreen):
         self.devices: dict[str, DeviceStatus] = {}
 
     def compose(self) -> ComposeResult:
+        # The devices as they are now: a working scanner shows at once, not after a test scan.
+        self.devices = {status.name: status for status in self.kiosk.devices.statuses()}
         yield Static(self.tr("tech_title"), classes="heading")
         with TabbedContent(id="tech-tabs"):
             with TabPane(self.tr("tech_devices"), id="tab-devices"):
@@ -81,7 +83,6 @@ class TechScreen(KioskScreen):
             yield Button(self.tr("tech_close"), id="tech-close", variant="primary")
 
     def on_mount(self) -> None:
-        self.devices = {status.name: status for status in self.kiosk.devices.statuses()}
         self.reload()
 
     # -- sections --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import time
 import pytest
 from textual.widgets import TabbedContent
 
+from hardware.sim import VirtualScanner
 from hardware.status import DeviceState, DeviceStatus
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.technician import TechScreen
@@ -111,6 +112,19 @@ async def test_a_keyboard_types_the_pin(kiosk, pin_hash):
         await wait_for(pilot, lambda: pad.checked == 1)
         await settle(pilot)
         assert isinstance(k.app.screen, TechScreen)
+
+
+async def test_the_devices_tab_shows_a_working_scanner_at_once(kiosk, pin_hash):
+    """Troubleshooting sends technicians here for "nothing happens on a scan": the scanner's
+    state must be there before any test scan."""
+    with VirtualScanner() as scanner:
+        k = kiosk({"with_devices": True}, tech_pin_hash=pin_hash, lang="en", scanner_port=scanner.path)
+        async with k.app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: all(d.state is DeviceState.CONNECTED
+                                              for d in k.app.devices.statuses()))
+            await open_technician(pilot, k)
+            text = detail_text(k.app.screen)
+            assert "connected" in text and scanner.path in text
 
 
 async def test_five_logo_taps_open_the_pin_pad_and_cancel_returns(kiosk, pin_hash):
