@@ -13,11 +13,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import ClassVar
 from datetime import UTC, datetime, tzinfo
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.geometry import Size
 from textual.screen import ModalScreen
 
 from hardware.codes import CodeKind
@@ -86,6 +89,9 @@ class KioskApp(App[None]):
         Binding("ctrl+c", "stay", show=False, priority=True),
     ]
 
+    MIN_SIZE: ClassVar[tuple[int, int]] = (100, 32)
+    """Columns and rows the patron screens are laid out for."""
+
     lang: reactive[Lang] = reactive("ko", init=False)
     online: reactive[bool] = reactive(True)
 
@@ -111,6 +117,7 @@ class KioskApp(App[None]):
         self._jobs: asyncio.Queue[Job] = asyncio.Queue()
         self._logo_taps: list[float] = []
         self._log_lines = log_lines
+        self._size_warned = False
         self.set_reactive(KioskApp.lang, settings.lang)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -124,6 +131,24 @@ class KioskApp(App[None]):
         if self.health_every_s:
             self.set_interval(self.health_every_s, self.check_health)
             self.check_health()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.check_size(event.size)
+
+    def check_size(self, size: Size) -> None:
+        """Say so, in both languages, while the terminal is smaller than the layout needs (a
+        clipped screen hides buttons); the words go once it is big enough."""
+        need = self.MIN_SIZE
+        if size.width >= need[0] and size.height >= need[1]:
+            if self._size_warned:
+                self.clear_notifications()
+                self._size_warned = False
+            return
+        if not self._size_warned:
+            words = [t(lang, "too_small", width=need[0], height=need[1], now_width=size.width,
+                       now_height=size.height) for lang in ("ko", "en")]
+            self.notify("\n".join(words), severity="warning", timeout=24 * 3600)
+            self._size_warned = True
 
     async def on_unmount(self) -> None:
         await asyncio.to_thread(self.devices.stop)

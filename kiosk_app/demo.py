@@ -156,6 +156,8 @@ class DemoPanel(Vertical):
 class DemoApp(KioskApp):
     """The kiosk app with the demo panel beside every screen."""
 
+    MIN_SIZE = (140, 40)  # the patron screens and the 40-column panel beside them
+
     def __init__(self, *args: object, stack: DemoStack, scanner: VirtualScanner,
                  codes: tuple[list[Code], list[Code]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -14,6 +14,9 @@ LANGS: tuple[Lang, ...] = ("ko", "en")
 
 STRINGS: dict[str, tuple[str, str]] = {
     # frame
+    "too_small": ("화면이 너무 작습니다: {width}×{height} 이상이 필요합니다 (지금 {now_width}×{now_height}). 창을 키워 주세요.",
+                  "The window is too small: the kiosk needs {width}×{height} (now {now_width}×{now_height}). "
+                  "Please enlarge it."),
     "app_title": ("도서관 무인 대출·반납기", "Library self-service kiosk"),
     "lang_toggle": ("English", "한국어"),
     "online": ("● 온라인", "● Online"),

@@ -56,6 +56,18 @@ async def test_the_language_button_never_takes_the_focus(kiosk):
         assert k.app.lang == "ko", "a touch still switches it"
 
 
+async def test_a_terminal_too_small_is_told_the_size_it_needs(kiosk):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        toasts = [n.message for n in k.app._notifications]
+        assert any("the kiosk needs 100×32 (now 80×24)" in text and "100×32 이상이 필요합니다" in text
+                   for text in toasts), toasts
+        await pilot.resize_terminal(100, 32)
+        await settle(pilot)
+        assert not list(k.app._notifications), "the words go once it is big enough"
+
+
 async def test_return_without_card_builds_a_list_then_receipt(kiosk, central, tmp_path):
     printer = tmp_path / "receipt.txt"
     k = kiosk(receipt_printer=printer, lang="en")

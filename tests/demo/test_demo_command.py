@@ -52,10 +52,13 @@ def gone_within(folder: Path, seconds: float) -> None:
 def test_kiosk_demo_in_a_terminal(tmp_path: Path) -> None:
     session = f"kiosk-demo-{uuid.uuid4().hex[:8]}"
     folder = tmp_path / "demo"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40",
-                    f"{KIOSK} demo --dir {folder}"], check=True)
-    # A detached session can follow another client's size; the panel needs its 140 columns.
+    # The window gets its 140x40 before the demo starts, and the demo measures the window, not
+    # COLUMNS/LINES a test runner may have exported (the demo says so when it is too small).
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40", "sh"],
+                   check=True)
     subprocess.run(["tmux", "resize-window", "-t", session, "-x", "140", "-y", "40"], check=False)
+    command = f"exec env -u COLUMNS -u LINES {KIOSK} demo --dir {folder}"
+    subprocess.run(["tmux", "send-keys", "-t", session, command, "Enter"], check=True)
     try:
         wait_screen(session, "outbox: 0 pending")
         assert "DEMO" in screen(session) and "book management down" in screen(session)
