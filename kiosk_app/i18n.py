@@ -57,6 +57,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "overdue": ("연체", "OVERDUE"),
     "pending": ("전송 대기", "pending"),
     "fines": ("미납 연체료 {amount}원", "Unpaid fines: {amount} won"),
+    "renew": ("연장", "Renew"),
+    "renew_all": ("모두 연장", "Renew all"),
+    "renewed_to": ("연장되었습니다 · 반납 예정일 {date}", "Renewed · now due {date}"),
+    "renewed": ("연장되었습니다", "Renewed"),
+    "renew_no_limit": ("연장 안 됨: 연장 가능 횟수를 모두 사용했습니다. 반납 예정일까지 반납해 주세요.",
+                       "Not renewed: it has been renewed as often as the library allows. "
+                       "Please return it by its due date."),
+    "renew_no_reserved": ("연장 안 됨: 다른 회원이 이 책을 예약했습니다. 반납 예정일까지 반납해 주세요.",
+                          "Not renewed: another member has reserved this book. "
+                          "Please return it by its due date."),
+    "renew_no_blocked": ("연장 안 됨: 회원증이 정지되었습니다. 안내데스크에 문의하세요.",
+                         "Not renewed: your card is blocked. Please ask at the desk."),
+    "renew_no_overdue": ("연장 안 됨: 연체된 책은 연장할 수 없습니다. 반납해 주세요.",
+                         "Not renewed: an overdue book cannot be renewed. Please return it."),
+    "renew_no_other": ("연장 안 됨. 안내데스크에 문의하세요.", "Not renewed. Please ask at the desk."),
+    "renew_busy": ("지금은 연장할 수 없습니다. 도서관 시스템이 응답하지 않습니다. 잠시 후 다시 시도해 주세요.",
+                   "Cannot renew right now: the library system is not answering. "
+                   "Please try again in a minute."),
+    "renew_unconfirmed": ("연장되었는지 확인하지 못했습니다. '연장'을 다시 눌러 확인하거나 안내데스크에 문의하세요.",
+                          "The renewal could not be confirmed. Tap Renew again to check, "
+                          "or ask at the desk."),
     "as_of": ("오프라인: {time} 기준 정보입니다.", "Offline: information as of {time}."),
     "cancel_reservation": ("예약 취소", "Cancel reservation"),
     "this_visit": ("이번 이용", "This visit"),

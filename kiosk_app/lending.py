@@ -1,4 +1,4 @@
-"""The patron use-cases: return, open a member, borrow, reserve-and-borrow, cancel.
+"""The patron use-cases: return, open a member, borrow, reserve-and-borrow, cancel, renew.
 
 Plain asyncio over the store (each SQLite call in a thread, so the event loop never waits on the
 disk) and the central client (async httpx behind breakers). Each use-case writes what happened into
@@ -34,6 +34,7 @@ from kiosk_app.session import (
     DoubtLine,
     Earlier,
     Patron,
+    RenewLine,
     ReserveLine,
     Returned,
     ReturnLine,
@@ -75,6 +76,15 @@ _REFUSALS = {
     "not_reserved": ("why_book_unavailable", "next_ask_desk"),
     "payment_declined": ("why_payment_declined", "next_ask_desk"),
 }
+
+
+_RENEWAL_REFUSALS = {
+    "renewal_limit": "renew_no_limit",
+    "reserved_for_other": "renew_no_reserved",
+    "member_blocked": "renew_no_blocked",
+    "overdue": "renew_no_overdue",
+}
+"""Why a renewal was refused, by the central side's code, as the i18n key the patron reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +456,34 @@ class Lending:
         session.cancels.append(line)
         return line
 
+    # -- renew -----------------------------------------------------------------------------------
+
+    async def renew(self, session: Session, loan: MyPageEntry) -> RenewLine:
+        """Renew one loan while the patron waits: online only, through the lending breaker, and
+        not an outbox entry (nothing is promised before the answer, so nothing is left to
+        deliver). The idempotency key is the same for a second tap after a lost answer, so the
+        central side renews once; the key changes after each confirmed renewal."""
+        patron = session.patron
+        assert patron is not None
+        done = sum(1 for line in session.renewals if line.barcode == loan.barcode and line.renewed)
+        key = f"{self.settings.id}:{session.id}:renew:{loan.barcode}:{done}"
+        line = _renew_line(loan, await self.client.renew(patron.member.id, loan.barcode, key))
+        if line.due_at is not None:
+            patron.page.loans = [entry.model_copy(update={"due_at": line.due_at, "overdue": False})
+                                 if entry.barcode == loan.barcode else entry for entry in patron.page.loans]
+        session.renewals.append(line)
+        log.info("renewal of item %s: %s", loan.barcode, "renewed" if line.renewed else line.why)
+        return line
+
+    async def renew_all(self, session: Session) -> list[RenewLine]:
+        """"Renew all": each loan still out, in turn, so each gets its own answer and reason (the
+        same loop over both adapters rather than SIP2's 65, whose answer names no reasons)."""
+        patron = session.patron
+        assert patron is not None
+        returned = {line.barcode for line in session.returns}
+        return [await self.renew(session, loan) for loan in list(patron.page.loans)
+                if loan.barcode not in returned]
+
     # -- end of a visit --------------------------------------------------------------------------
 
     async def end_visit(self, session: Session) -> None:
@@ -472,6 +510,18 @@ def _status_refusal(member: Member) -> Refusal | None:
     if member.status is MemberStatus.WITHDRAWN:
         return Refusal.for_code("member_withdrawn")
     return None
+
+
+def _renew_line(loan: MyPageEntry, result: Result[Rental]) -> RenewLine:
+    if isinstance(result, Ok):
+        return RenewLine(loan.barcode, loan.title, True, result.value.due_at)
+    if isinstance(result, Refused):
+        why = _RENEWAL_REFUSALS.get(result.code, "renew_no_other")
+    elif isinstance(result, NotFound):
+        why = "renew_no_other"
+    else:
+        why = "renew_busy" if isinstance(result, Busy) else "renew_unconfirmed"
+    return RenewLine(loan.barcode, loan.title, False, why=why)
 
 
 def _title(patron: Patron, barcode: str) -> str | None:

@@ -287,6 +287,24 @@ class Sip2Client:
         return Ok(self._rental(entry, RentalStatus.RENTED, rented_at=entry.occurred_at,
                                due_at=self.dialect.parse_date(answer.get("AH"))))
 
+    async def renew(self, member_id: int, barcode: str, key: str) -> Result[Rental]:
+        """Renew 29/30. SIP2 has no idempotency key: a renewal whose answer was lost is not sent
+        again by the kiosk (a second one would use up another renewal)."""
+        return await through(self.breakers, "lending", lambda: self._renew(card_of(member_id), barcode))
+
+    async def _renew(self, card: str, barcode: str) -> Result[Rental]:
+        fixed = "N" + "N" + self.dialect.date(datetime.now(UTC)) + " " * 18  # no third party, no-block N
+        answer = await self.connection.ask(Frame("29", fixed, (
+            ("AO", self.settings.sip2_institution), ("AA", card), ("AB", barcode),
+            ("AC", self.settings.sip2_terminal_password.get_secret_value()), ("BO", "N"))))
+        if not isinstance(answer, Frame):
+            return answer
+        if answer.flag(0) != "1":
+            return self._refused(answer)
+        return Ok(Rental(id=book_id_of(barcode), member_id=member_id_of(card), book_id=book_id_of(barcode),
+                         barcode=barcode, status=RentalStatus.RENTED,
+                         due_at=self.dialect.parse_date(answer.get("AH")), kiosk_no=self.settings.id))
+
     # -- plumbing ----------------------------------------------------------------------------
 
     async def _patron(self, card: str, summary: str) -> Frame | NotFound | Busy | InDoubt:

@@ -11,6 +11,7 @@ from tests.app.conftest import (
     CARD,
     CHOI,
     OVERDUE,
+    PARK,
     ON_LOAN,
     RESERVED_FOR_1,
     RESERVED_FOR_2,
@@ -19,6 +20,7 @@ from tests.app.conftest import (
     Kiosk,
     scan_and_settle,
     screen_text,
+    settle,
 )
 from tests.sip2.conftest import sip2_settings
 
@@ -83,4 +85,38 @@ async def test_returns_online_and_offline_then_drain(tmp_path, acs) -> None:
         assert server.library.items[OVERDUE].status == "03"
     finally:
         await agent.close()
+        await k.close()
+
+
+async def test_renewals_over_sip2_in_the_kiosks_words(tmp_path, acs) -> None:
+    server = acs()
+    k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
+              with_devices=False)
+    try:
+        async with k.app.run_test(size=SIZE) as pilot:
+            await scan_and_settle(pilot, CARD)
+            due_before = server.library.items[ON_LOAN].due
+            k.app.renew_loans(None)  # renew all: 29 for each loan
+            await settle(pilot)
+            outcome = {line.barcode: (line.renewed, line.why) for line in k.app.session.renewals}
+            assert outcome == {ON_LOAN: (True, ""), OVERDUE: (False, "renew_no_overdue")}
+            assert server.library.items[ON_LOAN].due > due_before
+            assert "Renewed · now due" in screen_text(k.app)
+            server.library.items[ON_LOAN].hold_for = PARK  # a hold placed on the copy on loan
+            k.app.renew_loans(ON_LOAN)
+            await settle(pilot)
+            assert "another member has reserved this book" in screen_text(k.app)
+            server.library.items[ON_LOAN].hold_for = ""
+            k.app.renew_loans(ON_LOAN)
+            await settle(pilot)
+            k.app.renew_loans(ON_LOAN)
+            await settle(pilot)
+            assert k.app.session.renewals[-1].why == "renew_no_limit"
+            server.library.patrons[CARD].blocked = True
+            k.app.renew_loans(ON_LOAN)
+            await settle(pilot)
+            assert "your card is blocked" in screen_text(k.app)
+        assert server.library.items[ON_LOAN].renewals == 2
+        assert server.commands().count("29") == 6 and "11" not in server.commands()
+    finally:
         await k.close()
