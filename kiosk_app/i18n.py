@@ -57,6 +57,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "overdue": ("연체", "OVERDUE"),
     "pending": ("전송 대기", "pending"),
     "fines": ("미납 연체료 {amount}원", "Unpaid fines: {amount} won"),
+    "library_says": ("도서관 안내: {words}", "The library says: {words}"),
     "renew": ("연장", "Renew"),
     "renew_all": ("모두 연장", "Renew all"),
     "renewed_to": ("연장되었습니다 · 반납 예정일 {date}", "Renewed · now due {date}"),

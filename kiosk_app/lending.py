@@ -94,11 +94,18 @@ class Refusal:
     why: str
     next: str
     fields: dict[str, object] = field(default_factory=dict)
+    said: str = ""
+    """The library's own words, when its system sent some for the patron (shown under ours)."""
 
     @classmethod
-    def for_code(cls, code: str) -> Refusal:
+    def for_code(cls, code: str, said: str = "") -> Refusal:
         why, next_step = _REFUSALS.get(code, ("why_refused", "next_ask_desk"))
-        return cls(why, next_step)
+        return cls(why, next_step, said=said)
+
+    @classmethod
+    def of(cls, refused: Refused) -> Refusal:
+        """The central side's refusal in the kiosk's words, with the library's own."""
+        return cls.for_code(refused.code, refused.said)
 
 
 BUSY = Refusal("why_busy", "next_busy")
@@ -208,7 +215,7 @@ class Lending:
         if isinstance(found, NotFound):
             return MEMBER_UNKNOWN
         if isinstance(found, Refused):
-            return Refusal.for_code(found.code)
+            return Refusal.of(found)
         if isinstance(found, Busy | InDoubt):
             patron = await asyncio.to_thread(self._cached_patron, card)
         else:
@@ -310,7 +317,7 @@ class Lending:
         if isinstance(quote, NotFound):
             return BOOK_UNKNOWN
         if isinstance(quote, Refused):
-            return Refusal.for_code(quote.code)
+            return Refusal.of(quote)
         return PAYMENT_BUSY
 
     async def reserve_and_borrow(self, session: Session, offer: Offer, now: datetime) -> Outcome:
@@ -336,11 +343,12 @@ class Lending:
             session.reservations.append(reserved)
             rented = await self._rent(session, book.barcode, now, title=book.title)
             if isinstance(rented, Refusal) and rented is not RENT_UNCONFIRMED:
-                return Refusal(rented.why, "next_reserved_kept", {"fee": fmt_won(reserved.fee)})
+                return Refusal(rented.why, "next_reserved_kept", {"fee": fmt_won(reserved.fee)},
+                               rented.said)
             return rented
         if isinstance(result, NotFound | Refused):
             await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
-            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.for_code(result.code)
+            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.of(result)
         if not asked.in_doubt:
             await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
             return PAYMENT_BUSY
@@ -390,7 +398,7 @@ class Lending:
             return line
         if isinstance(result, NotFound | Refused):
             await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
-            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.for_code(result.code)
+            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.of(result)
         queue = self.settings.offline_checkout == "allow"
         limit = self.settings.offline_max_items
         if queue and session.queued_borrows < limit:
@@ -516,8 +524,9 @@ def _renew_line(loan: MyPageEntry, result: Result[Rental]) -> RenewLine:
     if isinstance(result, Ok):
         return RenewLine(loan.barcode, loan.title, True, result.value.due_at)
     if isinstance(result, Refused):
-        why = _RENEWAL_REFUSALS.get(result.code, "renew_no_other")
-    elif isinstance(result, NotFound):
+        return RenewLine(loan.barcode, loan.title, False, why=_RENEWAL_REFUSALS.get(
+            result.code, "renew_no_other"), said=result.said)
+    if isinstance(result, NotFound):
         why = "renew_no_other"
     else:
         why = "renew_busy" if isinstance(result, Busy) else "renew_unconfirmed"

@@ -104,6 +104,8 @@ class RenewLine:
     renewed: bool
     due_at: datetime | None = None
     why: str = ""
+    said: str = ""
+    """The library's own words about a refusal, when its system sent some."""
 
 
 class Became(StrEnum):

@@ -324,7 +324,8 @@ class Sip2Client:
         words = _words(answer)
         if "not found" in words.lower() or "invalid item" in words.lower() or "invalid patron" in words.lower():
             return NotFound(words)
-        return Refused(refusal_code(words), words)
+        said = " / ".join(part for part in answer.all("AF") if part)
+        return Refused(refusal_code(words), words, said=said)
 
     def _rental(self, entry: OutboxEntry, status: RentalStatus, **when: Any) -> dict[str, Any]:
         barcode = entry.barcode or ""

@@ -119,6 +119,8 @@ class MemberScreen(KioskScreen):
             status = self.tr("renewed_to", date=self._date(line.due_at))
         else:
             status = self.tr("renewed" if line.renewed else line.why)
+        if line.said:
+            status += "\n" + self.tr("library_says", words=escape(line.said))
         return Vertical(Static(escape(line.title), classes="row-title"), Static(status, classes="row-status"),
                         classes="row borrowed" if line.renewed else "row not-returned")
 

@@ -53,6 +53,7 @@ async def test_each_reason_why_not_in_words(kiosk, central):
         await scan_and_settle(pilot, CARD)
         await renew(pilot, OVERDUE)
         assert NOT_RENEWED["overdue"] in screen_text(k.app)
+        assert "The library says" not in screen_text(k.app)  # the REST message is not for patrons
         await renew(pilot, ON_LOAN)
         await renew(pilot, ON_LOAN)
         await renew(pilot, ON_LOAN)

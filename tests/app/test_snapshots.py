@@ -55,7 +55,9 @@ REFUSALS |= {"member_unknown": MEMBER_UNKNOWN, "book_unknown": BOOK_UNKNOWN, "bu
              "member_offline": Refusal("why_member_offline", "next_member_offline"),
              "payment_busy": PAYMENT_BUSY, "rent_unconfirmed": RENT_UNCONFIRMED,
              "reserve_unconfirmed": RESERVE_UNCONFIRMED,
-             "reserved_kept": Refusal("why_busy", "next_reserved_kept", {"fee": "1,000"})}
+             "reserved_kept": Refusal("why_busy", "next_reserved_kept", {"fee": "1,000"}),
+             "library_says": Refusal.for_code("member_blocked",
+                                              "[b]Fines[/b] over 10,000 won: see the [red]desk")}
 REFUSALS |= {action.value: refusal for action, refusal in WRONG_INPUT.items()}
 REFUSALS |= {f"store_{reason}": refusal for reason, refusal in STORE_OUT_OF_ORDER.items()}
 assert isinstance(Action.INVALID.value, str)

@@ -48,7 +48,7 @@ async def test_member_view_checkout_of_a_held_copy_and_from_the_shelf(tmp_path, 
         await k.close()
 
 
-async def test_refusals_in_the_kiosks_words(tmp_path, acs) -> None:
+async def test_refusals_in_the_kiosks_words_and_the_librarys_own(tmp_path, acs) -> None:
     server = acs()
     for card, code, words in ((CHOI, RESERVED_FOR_2, "reserved for another"), (BLOCKED, None, "blocked")):
         k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
@@ -58,6 +58,9 @@ async def test_refusals_in_the_kiosks_words(tmp_path, acs) -> None:
                 await scan_and_settle(pilot, card, *([code] if code else []))
                 assert words in screen_text(k.app).lower()
                 assert not k.app.session.borrows
+                if code:  # the ACS's AF screen message, under the kiosk's own words
+                    said = k.app.screen.query_one("#said")
+                    assert "The library says: Item is on hold for another patron" in str(said.render())
         finally:
             await k.close()
     assert not server.library.applied
@@ -105,7 +108,9 @@ async def test_renewals_over_sip2_in_the_kiosks_words(tmp_path, acs) -> None:
             server.library.items[ON_LOAN].hold_for = PARK  # a hold placed on the copy on loan
             k.app.renew_loans(ON_LOAN)
             await settle(pilot)
-            assert "another member has reserved this book" in screen_text(k.app)
+            text = screen_text(k.app)
+            assert "another member has reserved this book" in text
+            assert "The library says: Item is on hold for another patron" in text
             server.library.items[ON_LOAN].hold_for = ""
             k.app.renew_loans(ON_LOAN)
             await settle(pilot)
