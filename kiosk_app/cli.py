@@ -38,7 +38,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         store = opened
 
     async def serve() -> None:
-        async with open_central(settings, store, owner="app") as client:
+        from kiosk_app.card_lookup import card_secret
+        # SIP2 member ids are keyed hashes under the card-lookup key: stable across restarts
+        async with open_central(settings, store, owner="app", member_key=card_secret(settings)) as client:
             relay = Relay(store, client, settings, role="app")
             app = KioskApp(settings, Lending(settings, store, client, relay), log_lines=recent)
             await app.run_async()

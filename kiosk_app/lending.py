@@ -399,7 +399,7 @@ class Lending:
         if isinstance(result, NotFound | Refused):
             await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
             return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.of(result)
-        queue = self.settings.offline_checkout == "allow"
+        queue = self.settings.offline_checkout == "allow" and self.client.sends_stored_checkouts
         limit = self.settings.offline_max_items
         if queue and session.queued_borrows < limit:
             # The library lets a borrow wait for the central side: saved, sent by the agent under

@@ -43,6 +43,10 @@ class Central(Protocol):
     lends_from_shelf: bool
     """True when any copy on the shelf may be checked out at once (a SIP2 ACS); False when a
     self-rent needs a reservation first, offered with its fee (the REST central API)."""
+    sends_stored_checkouts: bool
+    """True when a checkout stored offline can be sent later by the agent, without the patron
+    (REST: by member id); False for SIP2, whose checkout needs the patron barcode, which the kiosk
+    does not keep: ``offline_checkout = "allow"`` then lends nothing offline."""
 
     async def health(self) -> Result[Health]: ...
 
