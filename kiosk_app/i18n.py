@@ -224,6 +224,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "receipt_title": ("이용 내역", "Receipt"),
     "receipt_returned": ("반납", "Returned"),
     "receipt_borrowed": ("대출", "Borrowed"),
+    "receipt_renewed": ("대출 연장", "Renewed"),
     "receipt_cancelled": ("예약 취소", "Reservation cancelled"),
     "receipt_reserved": ("예약", "Reserved"),
     "receipt_unconfirmed": ("확인 안 됨 (인정되지 않음)", "Not confirmed (does not count)"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from backend_stub import rental_service
+from kiosk_app.receipt import build_receipt
 from tests.app.conftest import CARD, OVERDUE, ON_LOAN, SIZE, scan_and_settle, screen_text, settle
 
 NOT_RENEWED = {
@@ -43,6 +44,8 @@ async def test_renew_shows_the_new_due_date_and_the_central_side_has_it(kiosk, c
         text = screen_text(k.app)
         assert "Renewed · now due" in text
         assert k.app.session.patron.loan(ON_LOAN).due_at == line.due_at  # the loan list shows it too
+        receipt = "\n".join(build_receipt(k.app.session, "en", k.app.tz).lines)
+        assert "Renewed  The Pragmatic Programmer" in receipt
     after = loan_of(central, ON_LOAN)
     assert after["dueAt"] != before and after["renewals"] == 1
 
