@@ -17,18 +17,16 @@ from tests.app.conftest import (
     RESERVED_FOR_2,
     SIZE,
     Agent,
-    Kiosk,
     scan_and_settle,
     screen_text,
     settle,
 )
-from tests.sip2.conftest import sip2_settings
+from tests.sip2.conftest import sip2_kiosk, sip2_settings
 
 
 async def test_member_view_checkout_of_a_held_copy_and_from_the_shelf(tmp_path, acs) -> None:
     server = acs()
-    k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
-              with_devices=False)
+    k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
             await scan_and_settle(pilot, CARD)
@@ -51,8 +49,7 @@ async def test_member_view_checkout_of_a_held_copy_and_from_the_shelf(tmp_path, 
 async def test_refusals_in_the_kiosks_words_and_the_librarys_own(tmp_path, acs) -> None:
     server = acs()
     for card, code, words in ((CHOI, RESERVED_FOR_2, "reserved for another"), (BLOCKED, None, "blocked")):
-        k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
-                  with_devices=False)
+        k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
         try:
             async with k.app.run_test(size=SIZE) as pilot:
                 await scan_and_settle(pilot, card, *([code] if code else []))
@@ -69,7 +66,7 @@ async def test_refusals_in_the_kiosks_words_and_the_librarys_own(tmp_path, acs) 
 async def test_returns_online_and_offline_then_drain(tmp_path, acs) -> None:
     server = acs()
     settings = sip2_settings(tmp_path, server, lang="en")
-    k = Kiosk(settings, tick_s=None, health_every_s=None, with_devices=False)
+    k = sip2_kiosk(settings)
     agent = Agent(settings)
     try:
         async with k.app.run_test(size=SIZE) as pilot:
@@ -93,8 +90,7 @@ async def test_returns_online_and_offline_then_drain(tmp_path, acs) -> None:
 
 async def test_renewals_over_sip2_in_the_kiosks_words(tmp_path, acs) -> None:
     server = acs()
-    k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
-              with_devices=False)
+    k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
             await scan_and_settle(pilot, CARD)

@@ -16,18 +16,17 @@ from tests.app.conftest import (
     RESERVED_FOR_1,
     SIZE,
     Agent,
-    Kiosk,
     scan_and_settle,
     settle,
 )
 from tests.app.test_privacy import found_in
-from tests.sip2.conftest import sip2_settings
+from tests.sip2.conftest import sip2_kiosk, sip2_settings
 
 
 async def test_a_sip2_visit_leaves_no_card_number_on_the_disk(tmp_path, acs, root_logger) -> None:
     server = acs()
     settings = sip2_settings(tmp_path, server, lang="en")
-    k = Kiosk(settings, tick_s=None, health_every_s=None, with_devices=False)
+    k = sip2_kiosk(settings)
     agent = Agent(settings)
     folder = settings.data_dir
     logbook.install(folder)
@@ -58,7 +57,7 @@ async def test_a_sip2_visit_leaves_no_card_number_on_the_disk(tmp_path, acs, roo
 async def test_no_offline_checkout_over_sip2(tmp_path, acs) -> None:
     server = acs()
     settings = sip2_settings(tmp_path, server, lang="en", offline_checkout="allow", borrow_wait_s=0.5)
-    k = Kiosk(settings, tick_s=None, health_every_s=None, with_devices=False)
+    k = sip2_kiosk(settings)
     try:
         async with k.app.run_test(size=SIZE) as pilot:
             await scan_and_settle(pilot, CARD)
