@@ -15,6 +15,7 @@ from sync_agent.contract import (
     ErrorBody,
     Health,
     ItemState,
+    KioskRenew,
     KioskRent,
     KioskReturn,
     Member,
@@ -102,6 +103,13 @@ async def kiosk_rent(request: Request, central: Central, body: KioskRent) -> JSO
     """Self-rent of a copy reserved for the member, checked synchronously with book management."""
     return await central.command(request, ("rental", "book"), body,
                                  lambda conn, now: rental_service.kiosk_rent(conn, body, now))
+
+
+@router.post("/kiosk/renewals", response_model=Rental, tags=["kiosk"])
+async def kiosk_renew(request: Request, central: Central, body: KioskRenew) -> JSONResponse:
+    """Renew a member's loan by item barcode: a new due date, or a 409 with why not."""
+    return await central.command(request, ("rental",), body,
+                                 lambda conn, now: rental_service.kiosk_renew(conn, body, now))
 
 
 @router.get("/kiosk/items/{barcode}", response_model=ItemState, tags=["kiosk"])

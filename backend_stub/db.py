@@ -41,11 +41,18 @@ CREATE TABLE IF NOT EXISTS rentals (
     reserved_at TEXT, hold_until TEXT, rented_at TEXT, due_at TEXT, returned_at TEXT,
     fine INTEGER NOT NULL DEFAULT 0,
     payment_id INTEGER,
-    kiosk_no TEXT
+    kiosk_no TEXT,
+    renewals INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS rentals_by_book ON rentals(book_id, status);
 CREATE INDEX IF NOT EXISTS rentals_by_member ON rentals(member_id, status);
 CREATE INDEX IF NOT EXISTS rentals_by_hold ON rentals(status, hold_until);
+CREATE TABLE IF NOT EXISTS hold_queue (
+    book_id INTEGER NOT NULL REFERENCES books(id),
+    member_id INTEGER NOT NULL REFERENCES members(id),
+    placed_at TEXT NOT NULL,
+    PRIMARY KEY (book_id, member_id)
+);
 CREATE TABLE IF NOT EXISTS payments (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     rental_id INTEGER NOT NULL,

@@ -14,6 +14,7 @@ from sync_agent.contract import (
     Circulation,
     ItemState,
     ErrorCode,
+    KioskRenew,
     KioskRent,
     KioskReturn,
     Member,
@@ -28,7 +29,15 @@ from . import book_service, payment_service
 from .db import stamp, unstamp
 from .errors import found, invalid, refusal
 from .events import publish_rental
-from .rules import due_at, fine_for, hold_until, is_blocked_by_fines
+from .rules import (
+    RENEW_OVERDUE,
+    RENEWAL_LIMIT,
+    due_at,
+    fine_for,
+    hold_until,
+    is_blocked_by_fines,
+    renewed_due,
+)
 
 SERVICE = "rental"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -81,7 +90,8 @@ def to_rental(row: sqlite3.Row) -> Rental:
                   reserved_at=unstamp(row["reserved_at"]), hold_until=unstamp(row["hold_until"]),
                   rented_at=unstamp(row["rented_at"]), due_at=unstamp(row["due_at"]),
                   returned_at=unstamp(row["returned_at"]), fine=row["fine"],
-                  payment_id=row["payment_id"], fee=row["fee"], kiosk_no=row["kiosk_no"])
+                  payment_id=row["payment_id"], fee=row["fee"], kiosk_no=row["kiosk_no"],
+                  renewals=row["renewals"])
 
 
 def _rental_row(conn: sqlite3.Connection, rental_id: int) -> sqlite3.Row:
@@ -206,6 +216,37 @@ def kiosk_rent(conn: sqlite3.Connection, request: KioskRent, now: datetime) -> R
         raise refusal(ErrorCode.RESERVED_FOR_OTHER, "this copy is reserved for another member")
     return _rent(conn, active, _occurred(request.occurred_at, now), request.kiosk_no, now,
                  check_shelf=True)
+
+
+def kiosk_renew(conn: sqlite3.Connection, request: KioskRenew, now: datetime) -> Rental:
+    """``POST /kiosk/renewals``: a new due date for the member's loan of the copy, or the reason
+    why not, checked in the order a patron can act on: blocked card, another member's hold, the
+    renewal limit, an overdue loan (where ``RENEW_OVERDUE`` forbids it)."""
+    member = member_row(conn, member_id=request.member_id)
+    _require_active(member)
+    book = book_service.book_row(conn, barcode=request.barcode)
+    loan = _active_rental(conn, book["id"])
+    if loan is None or loan["status"] != RentalStatus.RENTED or loan["member_id"] != member["id"]:
+        raise refusal(ErrorCode.NOT_RENTED, "this copy is not on loan to this member")
+    if conn.execute("SELECT 1 FROM hold_queue WHERE book_id = ? AND member_id != ?",
+                    (book["id"], member["id"])).fetchone():
+        raise refusal(ErrorCode.RESERVED_FOR_OTHER, "another member is waiting for this copy")
+    if loan["renewals"] >= RENEWAL_LIMIT:
+        raise refusal(ErrorCode.RENEWAL_LIMIT, f"a loan can be renewed {RENEWAL_LIMIT} times")
+    due = unstamp(loan["due_at"])
+    assert due is not None  # every loan has a due date
+    if due < now and not RENEW_OVERDUE:
+        raise refusal(ErrorCode.OVERDUE, "an overdue loan cannot be renewed")
+    return _update(conn, loan["id"], now, due_at=renewed_due(due, now), renewals=loan["renewals"] + 1)
+
+
+def place_hold(conn: sqlite3.Connection, member_id: int, barcode: str, now: datetime) -> None:
+    """A hold placed at the desk on a copy that is on loan: its borrower can no longer renew it.
+    (The stand-in keeps the queue only for that rule.)"""
+    member = member_row(conn, member_id=member_id)
+    book = book_service.book_row(conn, barcode=barcode)
+    conn.execute("INSERT OR IGNORE INTO hold_queue (book_id, member_id, placed_at) VALUES (?, ?, ?)",
+                 (book["id"], member["id"], stamp(now)))
 
 
 def _rent(conn: sqlite3.Connection, row: sqlite3.Row, at: datetime, kiosk_no: str | None,

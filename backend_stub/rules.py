@@ -16,6 +16,10 @@ HOLD_DAYS = 3
 """A reservation waits this long for pickup, then expires and is refunded."""
 RESERVATION_FEE = 1000
 """KRW, paid synchronously through the payment service when reserving."""
+RENEWAL_LIMIT = 2
+"""A loan may be renewed this many times."""
+RENEW_OVERDUE = False
+"""Whether an overdue loan may be renewed; this library says no (the fine is settled first)."""
 FINE_BLOCK_LIMIT = 10_000
 """KRW: a member whose unpaid fines exceed this is blocked."""
 
@@ -25,6 +29,11 @@ LIBRARY_TZ = timezone(timedelta(hours=9), "KST")
 
 def due_at(rented_at: datetime) -> datetime:
     return rented_at + timedelta(days=LOAN_DAYS)
+
+
+def renewed_due(due: datetime, now: datetime) -> datetime:
+    """A renewal adds a loan period to the old due date (to today, if that has passed)."""
+    return max(due, now) + timedelta(days=LOAN_DAYS)
 
 
 def hold_until(reserved_at: datetime) -> datetime:

@@ -316,6 +316,25 @@ class KioskApp(App[None]):
                 await self.show_base(MemberScreen)
         self.enqueue(cancel)
 
+    def renew_loans(self, barcode: str | None) -> None:
+        """"Renew" on one loan (its barcode), or "renew all" (None), asked while the patron waits."""
+        session = self.session
+        patron = session.patron
+        loan = patron.loan(barcode) if patron is not None and barcode is not None else None
+        if patron is None or (barcode is not None and loan is None):
+            return
+
+        async def renew() -> None:
+            await self._set_working(True)
+            if loan is None:
+                await self.lending.renew_all(session)
+            else:
+                await self.lending.renew(session, loan)
+            self.working = False
+            if session is self.session:
+                await self.show_base(MemberScreen)
+        self.enqueue(renew)
+
     # -- screens ---------------------------------------------------------------------------------
 
     def _t(self, key: str) -> str:

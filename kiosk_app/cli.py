@@ -45,6 +45,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> int:
     from kiosk_app import watchdog
     from kiosk_app.app import KioskApp
+    from kiosk_app.card_lookup import card_secret
     from kiosk_app.lending import Lending
     from kiosk_app.out_of_service import OutOfServiceApp
     from sync_agent.adapters import open_central
@@ -63,7 +64,9 @@ async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> i
                 return 1
         guard.cleanup("store", store.close)
         try:
-            async with open_central(settings, store, owner="app") as client:
+            # SIP2 member ids are keyed hashes under the card-lookup key: stable across restarts
+            async with open_central(settings, store, owner="app",
+                                    member_key=card_secret(settings)) as client:
                 relay = Relay(store, client, settings, role="app")
                 app = KioskApp(settings, Lending(settings, store, client, relay), log_lines=recent)
                 await guard.run_app(app, app.exit_kiosk)

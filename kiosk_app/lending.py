@@ -1,4 +1,4 @@
-"""The patron use-cases: return, open a member, borrow, reserve-and-borrow, cancel.
+"""The patron use-cases: return, open a member, borrow, reserve-and-borrow, cancel, renew.
 
 Plain asyncio over the store (each SQLite call in a thread, so the event loop never waits on the
 disk) and the central client (async httpx behind breakers). Each use-case writes what happened into
@@ -34,6 +34,7 @@ from kiosk_app.session import (
     DoubtLine,
     Earlier,
     Patron,
+    RenewLine,
     ReserveLine,
     Returned,
     ReturnLine,
@@ -77,6 +78,15 @@ _REFUSALS = {
 }
 
 
+_RENEWAL_REFUSALS = {
+    "renewal_limit": "renew_no_limit",
+    "reserved_for_other": "renew_no_reserved",
+    "member_blocked": "renew_no_blocked",
+    "overdue": "renew_no_overdue",
+}
+"""Why a renewal was refused, by the central side's code, as the i18n key the patron reads."""
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """Why nothing happened (``why``) and what the patron can do (``next``), as i18n keys."""
@@ -84,11 +94,18 @@ class Refusal:
     why: str
     next: str
     fields: dict[str, object] = field(default_factory=dict)
+    said: str = ""
+    """The library's own words, when its system sent some for the patron (shown under ours)."""
 
     @classmethod
-    def for_code(cls, code: str) -> Refusal:
+    def for_code(cls, code: str, said: str = "") -> Refusal:
         why, next_step = _REFUSALS.get(code, ("why_refused", "next_ask_desk"))
-        return cls(why, next_step)
+        return cls(why, next_step, said=said)
+
+    @classmethod
+    def of(cls, refused: Refused) -> Refusal:
+        """The central side's refusal in the kiosk's words, with the library's own."""
+        return cls.for_code(refused.code, refused.said)
 
 
 BUSY = Refusal("why_busy", "next_busy")
@@ -198,7 +215,7 @@ class Lending:
         if isinstance(found, NotFound):
             return MEMBER_UNKNOWN
         if isinstance(found, Refused):
-            return Refusal.for_code(found.code)
+            return Refusal.of(found)
         if isinstance(found, Busy | InDoubt):
             patron = await asyncio.to_thread(self._cached_patron, card)
         else:
@@ -300,7 +317,7 @@ class Lending:
         if isinstance(quote, NotFound):
             return BOOK_UNKNOWN
         if isinstance(quote, Refused):
-            return Refusal.for_code(quote.code)
+            return Refusal.of(quote)
         return PAYMENT_BUSY
 
     async def reserve_and_borrow(self, session: Session, offer: Offer, now: datetime) -> Outcome:
@@ -326,11 +343,12 @@ class Lending:
             session.reservations.append(reserved)
             rented = await self._rent(session, book.barcode, now, title=book.title)
             if isinstance(rented, Refusal) and rented is not RENT_UNCONFIRMED:
-                return Refusal(rented.why, "next_reserved_kept", {"fee": fmt_won(reserved.fee)})
+                return Refusal(rented.why, "next_reserved_kept", {"fee": fmt_won(reserved.fee)},
+                               rented.said)
             return rented
         if isinstance(result, NotFound | Refused):
             await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
-            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.for_code(result.code)
+            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.of(result)
         if not asked.in_doubt:
             await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
             return PAYMENT_BUSY
@@ -380,8 +398,8 @@ class Lending:
             return line
         if isinstance(result, NotFound | Refused):
             await self._settle(entry, asked, Status.DECLINED, Told.DECLINED)
-            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.for_code(result.code)
-        queue = self.settings.offline_checkout == "allow"
+            return BOOK_UNKNOWN if isinstance(result, NotFound) else Refusal.of(result)
+        queue = self.settings.offline_checkout == "allow" and self.client.sends_stored_checkouts
         limit = self.settings.offline_max_items
         if queue and session.queued_borrows < limit:
             # The library lets a borrow wait for the central side: saved, sent by the agent under
@@ -446,6 +464,34 @@ class Lending:
         session.cancels.append(line)
         return line
 
+    # -- renew -----------------------------------------------------------------------------------
+
+    async def renew(self, session: Session, loan: MyPageEntry) -> RenewLine:
+        """Renew one loan while the patron waits: online only, through the lending breaker, and
+        not an outbox entry (nothing is promised before the answer, so nothing is left to
+        deliver). The idempotency key is the same for a second tap after a lost answer, so the
+        central side renews once; the key changes after each confirmed renewal."""
+        patron = session.patron
+        assert patron is not None
+        done = sum(1 for line in session.renewals if line.barcode == loan.barcode and line.renewed)
+        key = f"{self.settings.id}:{session.id}:renew:{loan.barcode}:{done}"
+        line = _renew_line(loan, await self.client.renew(patron.member.id, loan.barcode, key))
+        if line.due_at is not None:
+            patron.page.loans = [entry.model_copy(update={"due_at": line.due_at, "overdue": False})
+                                 if entry.barcode == loan.barcode else entry for entry in patron.page.loans]
+        session.renewals.append(line)
+        log.info("renewal of item %s: %s", loan.barcode, "renewed" if line.renewed else line.why)
+        return line
+
+    async def renew_all(self, session: Session) -> list[RenewLine]:
+        """"Renew all": each loan still out, in turn, so each gets its own answer and reason (the
+        same loop over both adapters rather than SIP2's 65, whose answer names no reasons)."""
+        patron = session.patron
+        assert patron is not None
+        returned = {line.barcode for line in session.returns}
+        return [await self.renew(session, loan) for loan in list(patron.page.loans)
+                if loan.barcode not in returned]
+
     # -- end of a visit --------------------------------------------------------------------------
 
     async def end_visit(self, session: Session) -> None:
@@ -472,6 +518,19 @@ def _status_refusal(member: Member) -> Refusal | None:
     if member.status is MemberStatus.WITHDRAWN:
         return Refusal.for_code("member_withdrawn")
     return None
+
+
+def _renew_line(loan: MyPageEntry, result: Result[Rental]) -> RenewLine:
+    if isinstance(result, Ok):
+        return RenewLine(loan.barcode, loan.title, True, result.value.due_at)
+    if isinstance(result, Refused):
+        return RenewLine(loan.barcode, loan.title, False, why=_RENEWAL_REFUSALS.get(
+            result.code, "renew_no_other"), said=result.said)
+    if isinstance(result, NotFound):
+        why = "renew_no_other"
+    else:
+        why = "renew_busy" if isinstance(result, Busy) else "renew_unconfirmed"
+    return RenewLine(loan.barcode, loan.title, False, why=why)
 
 
 def _title(patron: Patron, barcode: str) -> str | None:

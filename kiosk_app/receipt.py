@@ -48,7 +48,7 @@ class Receipt:
 
 
 def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None) -> Receipt:
-    """The visit in print: what was borrowed, reserved (with the fee paid), returned (each accepted
+    """The visit in print: what was borrowed, renewed (to its new due date), reserved (with the fee paid), returned (each accepted
     return once, with its fine estimate), cancelled (with the refund due), and what could not be
     confirmed and so does not count."""
     lines = [t(lang, "receipt_title"), fmt_date(session.started_at, lang, tz), ""]
@@ -60,6 +60,11 @@ def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None) -> Rec
         status = "borrowed_offline" if line.queued else "borrowed"
         lines.append(f"{t(lang, 'receipt_borrowed')}  {title}")
         lines.append(f"    {t(lang, status, date=fmt_date(line.due_at, lang, tz))}")
+    for renewal in session.renewals:
+        if renewal.renewed:
+            lines.append(f"{t(lang, 'receipt_renewed')}  {renewal.title}")
+            if renewal.due_at is not None:
+                lines.append(f"    {t(lang, 'due', date=fmt_date(renewal.due_at, lang, tz))}")
     for doubt in session.doubts:
         lines.append(f"{t(lang, 'receipt_unconfirmed')}  {doubt.title or doubt.barcode}")
     for line in session.returns:

@@ -94,6 +94,20 @@ class CancelLine:
     """The reservation fee the central side refunds."""
 
 
+@dataclass(frozen=True, slots=True)
+class RenewLine:
+    """A renewal asked in this visit: renewed (to ``due_at`` when the central side said it), or
+    not, with ``why`` (an i18n key)."""
+
+    barcode: str
+    title: str
+    renewed: bool
+    due_at: datetime | None = None
+    why: str = ""
+    said: str = ""
+    """The library's own words about a refusal, when its system sent some."""
+
+
 class Became(StrEnum):
     """What became of an intent an earlier visit left unconfirmed, as the member screen says it."""
 
@@ -167,6 +181,7 @@ class Session:
     cancels: list[CancelLine] = field(default_factory=list)
     reservations: list[ReserveLine] = field(default_factory=list)
     doubts: list[DoubtLine] = field(default_factory=list)
+    renewals: list[RenewLine] = field(default_factory=list)
 
     @property
     def mode(self) -> Mode:
@@ -186,7 +201,7 @@ class Session:
     @property
     def has_lines(self) -> bool:
         return bool(self.recorded_returns or self.borrows or self.cancels or self.reservations
-                    or self.doubts)
+                    or self.doubts or self.renewals)
 
     def shows(self, barcode: str) -> bool:
         """Whether this visit already lists the copy as reserved or unconfirmed."""

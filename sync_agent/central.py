@@ -15,7 +15,16 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sync_agent.breakers import Breakers
-from sync_agent.contract import Book, BookPage, Health, ItemState, Member, MyPage, ReservationQuote
+from sync_agent.contract import (
+    Book,
+    BookPage,
+    Health,
+    ItemState,
+    Member,
+    MyPage,
+    Rental,
+    ReservationQuote,
+)
 from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import Result
 
@@ -34,6 +43,10 @@ class Central(Protocol):
     lends_from_shelf: bool
     """True when any copy on the shelf may be checked out at once (a SIP2 ACS); False when a
     self-rent needs a reservation first, offered with its fee (the REST central API)."""
+    sends_stored_checkouts: bool
+    """True when a checkout stored offline can be sent later by the agent, without the patron
+    (REST: by member id); False for SIP2, whose checkout needs the patron barcode, which the kiosk
+    does not keep: ``offline_checkout = "allow"`` then lends nothing offline."""
 
     async def health(self) -> Result[Health]: ...
 
@@ -48,6 +61,12 @@ class Central(Protocol):
     async def item_state(self, barcode: str) -> Result[ItemState]: ...
 
     async def reservation_quote(self, member_id: int, book_id: int) -> Result[ReservationQuote]: ...
+
+    async def renew(self, member_id: int, barcode: str, key: str) -> Result[Rental]:
+        """Renew the member's loan of this copy, online only (the lending breaker); the answer's
+        ``due_at`` is the new due date. ``key`` makes a repeat after a lost answer harmless where
+        the central side honours idempotency keys (REST); SIP2 has none."""
+        ...
 
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
         """Apply one outbox entry (return, rent, reserve, cancel); the answer reads as a

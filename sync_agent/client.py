@@ -34,6 +34,7 @@ from sync_agent.contract import (
     ErrorCode,
     Health,
     ItemState,
+    KioskRenew,
     Member,
     MyPage,
     Rental,
@@ -99,6 +100,7 @@ class CentralClient:
     """Async client of the central API with one breaker per dependency."""
 
     lends_from_shelf = False  # a self-rent needs a reservation (paid) first
+    sends_stored_checkouts = True  # a stored self-rent names the member by id: the agent can send it
 
     def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -149,6 +151,10 @@ class CentralClient:
     async def reservation_quote(self, member_id: int, book_id: int) -> Result[ReservationQuote]:
         return await self._call("payment", "GET", "/payments/quote", _model(ReservationQuote),
                                 params={"memberId": str(member_id), "bookId": str(book_id)})
+
+    async def renew(self, member_id: int, barcode: str, key: str) -> Result[Rental]:
+        body = KioskRenew(member_id=member_id, barcode=barcode, kiosk_no=self.settings.id)
+        return await self._call("lending", "POST", "/kiosk/renewals", _model(Rental), body=body, key=key)
 
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
         """Send one outbox entry with its idempotency key; the body answered is kept as is, once it

@@ -88,6 +88,8 @@ class ErrorCode(StrEnum):
     RETURN_PENDING = "return_pending"
     INVALID_STATE = "invalid_state"
     PAYMENT_DECLINED = "payment_declined"
+    RENEWAL_LIMIT = "renewal_limit"
+    OVERDUE = "overdue"  # a renewal of an overdue loan, where the library forbids it
     # other 4xx
     NOT_FOUND = "not_found"
     VALIDATION_ERROR = "validation_error"
@@ -174,6 +176,16 @@ class KioskRent(Wire):
     occurred_at: AwareDatetime
 
 
+class KioskRenew(Wire):
+    """``POST /kiosk/renewals``: renew the member's loan of the copy with this barcode. Online only
+    (never an outbox entry), sent with an ``Idempotency-Key`` so a repeat after a lost answer
+    does not renew twice; answered with the loan's ``Rental`` and its new ``dueAt``."""
+
+    member_id: int
+    barcode: str
+    kiosk_no: str
+
+
 class Circulation(StrEnum):
     """Where a copy is, as the rental service knows it (authoritative, unlike the book status that
     follows it through events)."""
@@ -218,6 +230,7 @@ class Rental(Wire):
     payment_id: int | None = None
     fee: int = Field(0, description="the reservation fee paid for it, KRW (refunded on cancel)")
     kiosk_no: str | None = None
+    renewals: int = Field(0, description="times this loan has been renewed")
 
 
 class Payment(Wire):

@@ -53,6 +53,9 @@ class Refused:
     code: str
     message: str
     status: int = 409
+    said: str = ""
+    """The library's own words for the patron (a SIP2 ACS's AF screen message), shown under the
+    kiosk's; empty when the central side sends none meant for patrons (the REST message is not)."""
 
 
 @dataclass(frozen=True)

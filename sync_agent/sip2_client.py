@@ -21,14 +21,21 @@ checkin: it was applied; else it is sent again). Refusals (ok=0) carry the libra
 (AF screen message, AG print line) in ``Refused.message``; the code is read from them
 (:func:`refusal_code`).
 
-Ids: SIP2 knows patrons and copies by barcode only; the contract's integer ids are the barcode
-behind a leading 1 (``20042000000016`` → ``120042000000016``), so the agent can send a stored
-checkout without a lookup. Patron barcodes must therefore be digits.
+Ids: SIP2 knows patrons and copies by barcode only. A copy's id is its barcode behind a leading 1.
+A patron's id is opaque (``docs/privacy.md``: no card number in clear on the kiosk): a keyed hash
+of the barcode under ``member_key`` (the app passes the kiosk's card-lookup key, so a patron keeps
+one id across restarts; without one, a key for this process). The barcode behind an id is kept in
+this process's memory only, for the messages that need it while the patron is at the kiosk (63,
+11, 29). A checkout therefore cannot be stored and sent later by the agent
+(``sends_stored_checkouts`` is False): over SIP2 the kiosk does not lend offline.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -82,18 +89,19 @@ _WORDS = (
 )
 
 
+UNKNOWN_PATRON = "the patron's barcode is known only while the patron is at the kiosk"
+
+
 def refusal_code(words: str) -> str:
     """The kiosk's refusal code for an ACS's AF/AG text (``refused`` when nothing matches)."""
     lowered = words.lower()
     return next((code for keys, code in _WORDS if any(key in lowered for key in keys)), "refused")
 
 
-def member_id_of(card: str) -> int:
-    return int("1" + card)
-
-
-def card_of(member_id: int) -> str:
-    return str(member_id)[1:]
+def member_id_of(card: str, key: bytes) -> int:
+    """The opaque member id of a patron barcode: 48 bits of its HMAC-SHA256 under ``key``."""
+    digest = hmac.new(key, b"sip2-patron:" + card.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:6], "big") or 1
 
 
 def book_id_of(barcode: str) -> int:
@@ -108,8 +116,10 @@ class Sip2Client:
     """Async SIP2 client with one breaker per dependency, as :class:`CentralClient` has."""
 
     lends_from_shelf = True  # a self-check ACS checks out any copy the patron may borrow
+    sends_stored_checkouts = False  # 11 needs the patron barcode, which is not kept (see above)
 
-    def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app") -> None:
+    def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
+                 member_key: bytes | None = None) -> None:
         self.settings = settings
         self.timeout_s = settings.call_timeout_ms / 1000
         self.breakers = Breakers(settings, store, owner)
@@ -119,6 +129,9 @@ class Sip2Client:
                       settings.sip2_password.get_secret_value(), settings.sip2_location,
                       settings.sip2_tls)
         self.connection = Sip2Connection(login, self.dialect, self.timeout_s)
+        self._member_key = member_key or secrets.token_bytes(32)
+        self._cards: dict[int, str] = {}
+        """Opaque member id → patron barcode, for the patrons this process has seen (memory only)."""
         self._doubted: set[str] = set()
         """Keys of entries whose last answer was lost in this process: settled by 17 first."""
 
@@ -130,6 +143,12 @@ class Sip2Client:
 
     async def aclose(self) -> None:
         await self.connection.aclose()
+
+    def patron_id(self, card: str) -> int:
+        """The opaque id of a patron barcode, remembered (in memory) for the messages that need it."""
+        member_id = member_id_of(card, self._member_key)
+        self._cards[member_id] = card
+        return member_id
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -154,15 +173,18 @@ class Sip2Client:
         if not isinstance(answer, Frame):
             return answer
         blocked = "Y" in answer.fixed[:4]
-        return Ok(Member(id=member_id_of(card), card_number=card, name=answer.get("AE"),
+        return Ok(Member(id=self.patron_id(card), card_number=card, name=answer.get("AE"),
                          status=MemberStatus.BLOCKED if blocked else MemberStatus.ACTIVE,
                          loan_limit=_int(answer.get("CB"), 99), fines=_int(answer.get("BV"), 0),
                          active_loans=_int(answer.fixed[43:47], 0)))
 
     async def mypage(self, member_id: int) -> Result[MyPage]:
-        return await through(self.breakers, "views", lambda: self._mypage(card_of(member_id)))
+        card = self._cards.get(member_id)
+        if card is None:
+            return NotFound(UNKNOWN_PATRON)
+        return await through(self.breakers, "views", lambda: self._mypage(member_id, card))
 
-    async def _mypage(self, card: str) -> Result[MyPage]:
+    async def _mypage(self, member_id: int, card: str) -> Result[MyPage]:
         holds = await self._patron(card, "Y" + " " * 9)
         if not isinstance(holds, Frame):
             return holds
@@ -180,7 +202,7 @@ class Sip2Client:
             if not isinstance(item, Frame):
                 return item
             lent.append(self._entry(item, barcode, RentalStatus.RENTED))
-        return Ok(MyPage(member_id=member_id_of(card), name=loans.get("AE"),
+        return Ok(MyPage(member_id=member_id, name=loans.get("AE"),
                          fines=_int(loans.get("BV"), 0), reservations=reservations, loans=lent,
                          as_of=datetime.now(UTC)))
 
@@ -274,10 +296,13 @@ class Sip2Client:
                                fine=_int(answer.get("BV"), 0)))
 
     async def _checkout(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]]:
+        card = self._cards.get(entry.member_id or 0)
+        if card is None:  # e.g. the agent after the patron left: the barcode was never stored
+            return Refused("not_supported", UNKNOWN_PATRON)
         now = datetime.now(UTC)
         fixed = "N" + "N" + self.dialect.date(now) + " " * 18  # renewal policy N, no-block N
         answer = await self.connection.ask(Frame("11", fixed, (
-            ("AO", self.settings.sip2_institution), ("AA", card_of(entry.member_id or 0)),
+            ("AO", self.settings.sip2_institution), ("AA", card),
             ("AB", barcode), ("AC", self.settings.sip2_terminal_password.get_secret_value()),
             ("BO", "N"), ("BI", "N"))))
         if not isinstance(answer, Frame):
@@ -286,6 +311,27 @@ class Sip2Client:
             return self._refused(answer)
         return Ok(self._rental(entry, RentalStatus.RENTED, rented_at=entry.occurred_at,
                                due_at=self.dialect.parse_date(answer.get("AH"))))
+
+    async def renew(self, member_id: int, barcode: str, key: str) -> Result[Rental]:
+        """Renew 29/30. SIP2 has no idempotency key: a renewal whose answer was lost is not sent
+        again by the kiosk (a second one would use up another renewal)."""
+        card = self._cards.get(member_id)
+        if card is None:
+            return NotFound(UNKNOWN_PATRON)
+        return await through(self.breakers, "lending", lambda: self._renew(member_id, card, barcode))
+
+    async def _renew(self, member_id: int, card: str, barcode: str) -> Result[Rental]:
+        fixed = "N" + "N" + self.dialect.date(datetime.now(UTC)) + " " * 18  # no third party, no-block N
+        answer = await self.connection.ask(Frame("29", fixed, (
+            ("AO", self.settings.sip2_institution), ("AA", card), ("AB", barcode),
+            ("AC", self.settings.sip2_terminal_password.get_secret_value()), ("BO", "N"))))
+        if not isinstance(answer, Frame):
+            return answer
+        if answer.flag(0) != "1":
+            return self._refused(answer)
+        return Ok(Rental(id=book_id_of(barcode), member_id=member_id, book_id=book_id_of(barcode),
+                         barcode=barcode, status=RentalStatus.RENTED,
+                         due_at=self.dialect.parse_date(answer.get("AH")), kiosk_no=self.settings.id))
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -306,7 +352,8 @@ class Sip2Client:
         words = _words(answer)
         if "not found" in words.lower() or "invalid item" in words.lower() or "invalid patron" in words.lower():
             return NotFound(words)
-        return Refused(refusal_code(words), words)
+        said = " / ".join(part for part in answer.all("AF") if part)
+        return Refused(refusal_code(words), words, said=said)
 
     def _rental(self, entry: OutboxEntry, status: RentalStatus, **when: Any) -> dict[str, Any]:
         barcode = entry.barcode or ""

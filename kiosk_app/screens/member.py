@@ -1,5 +1,6 @@
 """The member's screen: name, fines, reservations ready for pickup (with cancel), loans with due
-dates (overdue highlighted), and what this visit has done so far."""
+dates (overdue highlighted) with "renew" and one "renew all", and what this visit has done so
+far."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from textual.widgets import Button, Static
 from kiosk_app.i18n import fmt_date, fmt_time, fmt_won
 from kiosk_app.screens.common import KioskScreen, TopBar
 from kiosk_app.screens.returns import STATUS_OF
-from kiosk_app.session import Became, BorrowLine, Earlier, Session
+from kiosk_app.session import Became, BorrowLine, Earlier, RenewLine, Session
 
 
 EARLIER_TEXT = {
@@ -97,6 +98,9 @@ class MemberScreen(KioskScreen):
         loans = [entry for entry in patron.page.loans if entry.barcode not in returned]
         if not loans:
             yield Static(self.tr("none"), classes="empty")
+        renewable = not patron.cached  # renewals need the central side
+        if renewable and len(loans) > 1:
+            yield Button(self.tr("renew_all"), id="renew-all", classes="cancel")
         for entry in loans:
             tags = []
             if entry.overdue:
@@ -107,6 +111,18 @@ class MemberScreen(KioskScreen):
             with Vertical(classes="row overdue" if entry.overdue else "row"):
                 yield Static(escape(entry.title), classes="row-title")
                 yield Static(" ".join([due, *tags]), classes="row-status")
+                if renewable:
+                    yield Button(self.tr("renew"), id=f"renew-{entry.barcode}", classes="cancel")
+
+    def _renewal_row(self, line: RenewLine) -> Vertical:
+        if line.renewed and line.due_at is not None:
+            status = self.tr("renewed_to", date=self._date(line.due_at))
+        else:
+            status = self.tr("renewed" if line.renewed else line.why)
+        if line.said:
+            status += "\n" + self.tr("library_says", words=escape(line.said))
+        return Vertical(Static(escape(line.title), classes="row-title"), Static(status, classes="row-status"),
+                        classes="row borrowed" if line.renewed else "row not-returned")
 
     def _visit(self, session: Session) -> ComposeResult:
         for doubt in reversed(session.doubts):
@@ -119,6 +135,8 @@ class MemberScreen(KioskScreen):
                 yield Static(self.tr("visit_reserved", fee=fmt_won(reserved.fee)), classes="row-status")
         for line in reversed(session.borrows):
             yield self._borrow_row(line)
+        for renewal in reversed(session.renewals):
+            yield self._renewal_row(renewal)
         for line in reversed(session.returns):
             with Vertical(classes="row" if line.outcome.recorded else "row not-returned"):
                 yield Static(escape(line.title or line.barcode), classes="row-title")
@@ -159,3 +177,7 @@ class MemberScreen(KioskScreen):
             self.kiosk.finish_visit()
         elif button_id.startswith("cancel-"):
             self.kiosk.cancel_reservation(int(button_id.removeprefix("cancel-")))
+        elif button_id == "renew-all":
+            self.kiosk.renew_loans(None)
+        elif button_id.startswith("renew-"):
+            self.kiosk.renew_loans(button_id.removeprefix("renew-"))

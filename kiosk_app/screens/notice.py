@@ -47,6 +47,8 @@ class NoticeScreen(KioskModal):
         with Vertical(id="dialog"):
             yield Static(self.tr(self.refusal.why, **self.refusal.fields), id="why")
             yield Static(self.tr(self.refusal.next, **self.refusal.fields), id="next")
+            if self.refusal.said:  # the library's own words, as text (never markup)
+                yield Static(self.tr("library_says", words=escape(self.refusal.said)), id="said")
             if self.drawing:
                 yield Static(self.drawing, id="drawing")
             yield Button(self.tr("ok"), id="ok", variant="primary", classes="wide")

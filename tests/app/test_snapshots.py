@@ -34,6 +34,7 @@ from kiosk_app.session import (
     DoubtLine,
     Earlier,
     Patron,
+    RenewLine,
     ReserveLine,
     Returned,
     ReturnLine,
@@ -54,7 +55,9 @@ REFUSALS |= {"member_unknown": MEMBER_UNKNOWN, "book_unknown": BOOK_UNKNOWN, "bu
              "member_offline": Refusal("why_member_offline", "next_member_offline"),
              "payment_busy": PAYMENT_BUSY, "rent_unconfirmed": RENT_UNCONFIRMED,
              "reserve_unconfirmed": RESERVE_UNCONFIRMED,
-             "reserved_kept": Refusal("why_busy", "next_reserved_kept", {"fee": "1,000"})}
+             "reserved_kept": Refusal("why_busy", "next_reserved_kept", {"fee": "1,000"}),
+             "library_says": Refusal.for_code("member_blocked",
+                                              "[b]Fines[/b] over 10,000 won: see the [red]desk")}
 REFUSALS |= {action.value: refusal for action, refusal in WRONG_INPUT.items()}
 REFUSALS |= {f"store_{reason}": refusal for reason, refusal in STORE_OUT_OF_ORDER.items()}
 assert isinstance(Action.INVALID.value, str)
@@ -166,6 +169,22 @@ def test_member_with_earlier_visits_and_unconfirmed(snap_compare, app_in, lang):
             Earlier("rent", "30042000000105", "Dune", FIXED_NOW - DAY, Became.NOT_MADE)]
         session.reservations.append(ReserveLine("30042000000089", "아몬드", 1000, FIXED_NOW + 3 * DAY))
         session.doubts.append(DoubtLine("rent", "30042000000089", "아몬드"))
+        await app.show_base(MemberScreen)
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_member_renewals(snap_compare, app_in, lang):
+    """Each loan with "renew", one "renew all", and a renewal of each outcome in this visit."""
+    async def before(app):
+        session = app.session
+        session.card, session.patron = "20042000000016", patron()
+        session.renewals += [
+            RenewLine("30042000000022", "The Pragmatic Programmer", True, FIXED_NOW + 21 * DAY),
+            RenewLine("30042000000030", "소년이 온다", False, why="renew_no_overdue"),
+            *(RenewLine("30042000000105", "Dune", False, why=why) for why in (
+                "renew_no_limit", "renew_no_reserved", "renew_no_blocked", "renew_busy",
+                "renew_unconfirmed"))]
         await app.show_base(MemberScreen)
     snapshot(snap_compare, app_in(lang), before)
 

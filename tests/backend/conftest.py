@@ -68,6 +68,11 @@ class Api:
         return self.client.post("/kiosk/rentals", json=body,
                                 headers={"Idempotency-Key": key} if key else {})
 
+    def renew(self, member_id: int, barcode: str, key: str | None = None):
+        body = {"memberId": member_id, "barcode": barcode, "kioskNo": "kiosk-01"}
+        return self.client.post("/kiosk/renewals", json=body,
+                                headers={"Idempotency-Key": key} if key else {})
+
     def reserve(self, member_id: int, book_id: int, key: str | None = None):
         return self.client.post("/rentals", json={"memberId": member_id, "bookId": book_id},
                                 headers={"Idempotency-Key": key} if key else {})

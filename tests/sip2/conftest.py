@@ -15,6 +15,7 @@ import pytest
 
 from backend_stub.sip2_acs import FakeAcs
 from sync_agent.settings import Settings
+from tests.app.conftest import Kiosk
 
 
 def sip2_settings(tmp_path: Path, acs: FakeAcs, **overrides: Any) -> Settings:
@@ -25,6 +26,12 @@ def sip2_settings(tmp_path: Path, acs: FakeAcs, **overrides: Any) -> Settings:
         "breaker_failure_threshold": 3, "breaker_reset_s": 30}
     values.update(overrides)
     return Settings(**values)
+
+
+def sip2_kiosk(settings: Settings) -> Kiosk:
+    """The real app on these settings for a Pilot story: no serial devices, no ticking agent and
+    no health timer, so every step is driven by the test; close it with ``close``."""
+    return Kiosk(settings, tick_s=None, health_every_s=None, with_devices=False)
 
 
 @pytest.fixture

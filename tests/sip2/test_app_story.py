@@ -11,22 +11,22 @@ from tests.app.conftest import (
     CARD,
     CHOI,
     OVERDUE,
+    PARK,
     ON_LOAN,
     RESERVED_FOR_1,
     RESERVED_FOR_2,
     SIZE,
     Agent,
-    Kiosk,
     scan_and_settle,
     screen_text,
+    settle,
 )
-from tests.sip2.conftest import sip2_settings
+from tests.sip2.conftest import sip2_kiosk, sip2_settings
 
 
 async def test_member_view_checkout_of_a_held_copy_and_from_the_shelf(tmp_path, acs) -> None:
     server = acs()
-    k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
-              with_devices=False)
+    k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
             await scan_and_settle(pilot, CARD)
@@ -46,16 +46,18 @@ async def test_member_view_checkout_of_a_held_copy_and_from_the_shelf(tmp_path, 
         await k.close()
 
 
-async def test_refusals_in_the_kiosks_words(tmp_path, acs) -> None:
+async def test_refusals_in_the_kiosks_words_and_the_librarys_own(tmp_path, acs) -> None:
     server = acs()
     for card, code, words in ((CHOI, RESERVED_FOR_2, "reserved for another"), (BLOCKED, None, "blocked")):
-        k = Kiosk(sip2_settings(tmp_path, server, lang="en"), tick_s=None, health_every_s=None,
-                  with_devices=False)
+        k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
         try:
             async with k.app.run_test(size=SIZE) as pilot:
                 await scan_and_settle(pilot, card, *([code] if code else []))
                 assert words in screen_text(k.app).lower()
                 assert not k.app.session.borrows
+                if code:  # the ACS's AF screen message, under the kiosk's own words
+                    said = k.app.screen.query_one("#said")
+                    assert "The library says: Item is on hold for another patron" in str(said.render())
         finally:
             await k.close()
     assert not server.library.applied
@@ -64,7 +66,7 @@ async def test_refusals_in_the_kiosks_words(tmp_path, acs) -> None:
 async def test_returns_online_and_offline_then_drain(tmp_path, acs) -> None:
     server = acs()
     settings = sip2_settings(tmp_path, server, lang="en")
-    k = Kiosk(settings, tick_s=None, health_every_s=None, with_devices=False)
+    k = sip2_kiosk(settings)
     agent = Agent(settings)
     try:
         async with k.app.run_test(size=SIZE) as pilot:
@@ -83,4 +85,39 @@ async def test_returns_online_and_offline_then_drain(tmp_path, acs) -> None:
         assert server.library.items[OVERDUE].status == "03"
     finally:
         await agent.close()
+        await k.close()
+
+
+async def test_renewals_over_sip2_in_the_kiosks_words(tmp_path, acs) -> None:
+    server = acs()
+    k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
+    try:
+        async with k.app.run_test(size=SIZE) as pilot:
+            await scan_and_settle(pilot, CARD)
+            due_before = server.library.items[ON_LOAN].due
+            k.app.renew_loans(None)  # renew all: 29 for each loan
+            await settle(pilot)
+            outcome = {line.barcode: (line.renewed, line.why) for line in k.app.session.renewals}
+            assert outcome == {ON_LOAN: (True, ""), OVERDUE: (False, "renew_no_overdue")}
+            assert server.library.items[ON_LOAN].due > due_before
+            assert "Renewed · now due" in screen_text(k.app)
+            server.library.items[ON_LOAN].hold_for = PARK  # a hold placed on the copy on loan
+            k.app.renew_loans(ON_LOAN)
+            await settle(pilot)
+            text = screen_text(k.app)
+            assert "another member has reserved this book" in text
+            assert "The library says: Item is on hold for another patron" in text
+            server.library.items[ON_LOAN].hold_for = ""
+            k.app.renew_loans(ON_LOAN)
+            await settle(pilot)
+            k.app.renew_loans(ON_LOAN)
+            await settle(pilot)
+            assert k.app.session.renewals[-1].why == "renew_no_limit"
+            server.library.patrons[CARD].blocked = True
+            k.app.renew_loans(ON_LOAN)
+            await settle(pilot)
+            assert "your card is blocked" in screen_text(k.app)
+        assert server.library.items[ON_LOAN].renewals == 2
+        assert server.commands().count("29") == 6 and "11" not in server.commands()
+    finally:
         await k.close()

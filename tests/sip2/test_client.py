@@ -14,7 +14,7 @@ import pytest
 from sync_agent.contract import BookStatus, Circulation, MemberStatus
 from sync_agent.outbox import Kind, Outbox
 from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
-from sync_agent.sip2_client import Sip2Client, member_id_of
+from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
 from sync_agent.store import Store
 from tests.app.conftest import (
@@ -32,8 +32,8 @@ from tests.sip2.conftest import sip2_settings
 
 
 
-def _entry(tmp_path: Path, kind: Kind, barcode: str, member: str | None = None,
-           occurred: datetime | None = None) -> Any:
+def _entry(tmp_path: Path, kind: Kind, barcode: str, client: Sip2Client | None = None,
+           member: str | None = None, occurred: datetime | None = None) -> Any:
     """A real outbox entry in a store on disk, as the app writes it (a store of its own: an
     intent is not written behind an unsettled entry of its copy)."""
     store = Store.open(tmp_path / f"entries-{uuid.uuid4().hex}.sqlite3")
@@ -42,7 +42,8 @@ def _entry(tmp_path: Path, kind: Kind, barcode: str, member: str | None = None,
     if kind is Kind.RETURN:
         entry = outbox.append_return(barcode, when)
     else:
-        entry = outbox.begin_rent(member_id_of(member or CARD), barcode, when, visit="v1",
+        assert client is not None  # a checkout names the patron by the client's opaque id
+        entry = outbox.begin_rent(client.patron_id(member or CARD), barcode, when, visit="v1",
                                   owner="test", lease_s=30)
     store.close()
     return entry
@@ -88,11 +89,11 @@ async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(
     server = acs()
     dropped = datetime.now(UTC) - timedelta(hours=3)
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
-        rented = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1))
+        rented = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client))
         assert isinstance(rented, Ok) and rented.value["status"] == "rented" and rented.value["dueAt"]
         checkout = next(f for f in server.received if f.command == "11")
         assert checkout.flag(0) == "N"  # renewal policy N: a repeated checkout is never a renewal
-        again = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1))
+        again = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client))
         assert isinstance(again, Refused)  # not silently renewed
         returned = await client.deliver(_entry(tmp_path, Kind.RETURN, OVERDUE, occurred=dropped))
         assert isinstance(returned, Ok) and returned.value["status"] == "returned"
@@ -104,12 +105,12 @@ async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(
 
 async def test_refusals_carry_the_librarys_own_words(tmp_path, acs) -> None:
     async with Sip2Client(sip2_settings(tmp_path, acs())) as client:
-        other = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_2))
+        other = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_2, client))
         assert isinstance(other, Refused) and other.code == "reserved_for_other"
         assert "hold for another patron" in other.message
-        blocked = await client.deliver(_entry(tmp_path, Kind.RENT, AVAILABLE, member=BLOCKED))
+        blocked = await client.deliver(_entry(tmp_path, Kind.RENT, AVAILABLE, client, member=BLOCKED))
         assert isinstance(blocked, Refused) and blocked.code == "member_blocked"
-        lost = await client.deliver(_entry(tmp_path, Kind.RENT, LOST))
+        lost = await client.deliver(_entry(tmp_path, Kind.RENT, LOST, client))
         assert isinstance(lost, Refused) and lost.code == "book_withdrawn"
         not_lent = await client.deliver(_entry(tmp_path, Kind.RETURN, AVAILABLE))
         assert isinstance(not_lent, Refused) and not_lent.code == "not_rented"
@@ -144,8 +145,8 @@ async def test_a_replayed_checkin_is_answered_by_family(tmp_path, acs) -> None:
 
 async def test_a_lost_checkout_answer_is_settled_without_a_second_checkout(tmp_path, acs) -> None:
     server = acs()
-    entry = _entry(tmp_path, Kind.RENT, RESERVED_FOR_1)
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
+        entry = _entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client)
         assert isinstance(await client.health(), Ok)
         server.hostile.append("close_mid")
         assert isinstance(await client.deliver(entry), InDoubt)
@@ -168,7 +169,7 @@ async def test_evergreen_drops_an_idle_connection_and_the_client_reconnects(tmp_
 async def test_evergreen_honours_the_supported_messages(tmp_path, acs) -> None:
     no_checkout = "Y" + "N" + "Y" * 14
     async with Sip2Client(sip2_settings(tmp_path, acs("evergreen", supported=no_checkout))) as client:
-        refused = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1))
+        refused = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client))
         assert isinstance(refused, Refused) and "not supported" in refused.message
 
 
