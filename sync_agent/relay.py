@@ -325,15 +325,20 @@ class Relay:
         """Send one claimed entry, retrying in-claim while waits are short; never raises for the
         central side's behaviour."""
         sent = 0
+        dependency = DEPENDENCY_OF_KIND[entry.kind]
+
+        def wait(retry_state: RetryCallState) -> float:  # a retry is a send: the pacer's pause holds
+            return max(_wait(retry_state), self.pacer.paused_for(dependency))
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(ATTEMPTS_PER_CLAIM) | stop_after_delay(budget_s) | _stop_if_long_wait(),
-            wait=_wait, retry=retry_if_exception_type(_Retryable), reraise=True)
+            wait=wait, retry=retry_if_exception_type(_Retryable), reraise=True)
         try:
             async for attempt in retrying:
                 with attempt:
                     sent_at = time.monotonic()
                     result = await self.client.deliver(entry)
-                    self.pacer.observe(DEPENDENCY_OF_KIND[entry.kind], result, sent_at)
+                    self.pacer.observe(dependency, result, sent_at)
                     if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
                         sent += 1
                     if isinstance(result, Busy | InDoubt):
@@ -375,7 +380,7 @@ class Relay:
         due = await asyncio.to_thread(self.outbox.next_due_at)
         waits = [self._hold_s(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
         waits = [wait for wait in waits if wait > 0]
-        if due is not None:
+        if due is not None and due > time.time():  # due now but held: the hold is the wait
             waits.append(due - time.time())
         return max(0.01, min(waits, default=self.poll_s))
 
