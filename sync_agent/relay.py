@@ -3,13 +3,14 @@
 Order and parallelism: a claim takes only the head (oldest unsettled entry) of each book, so the
 entries of one book go out one after another while several books go out at once: as many as the
 pacer's window (:mod:`sync_agent.pacing`: it grows with successes up to ``relay_parallelism`` and
-halves on timeouts, 5xx and 429). Claims fill free slots only, and each outcome is settled as it
-arrives: an entry is claimed only while it is being sent.
+halves on timeouts, 5xx and 429; below one delivery it is a pause between sends). Claims fill
+free slots only, and each outcome is settled as it arrives: an entry is claimed only while it is
+being sent.
 
 Retrying: within a claim, tenacity retries a retryable failure (timeout, connection error, 5xx,
 429, unreadable answer) a few times with exponential backoff and full jitter, never waiting less
-than the server's ``Retry-After``; a ``Retry-After`` also pauses new claims of the kinds behind
-that dependency. A wait longer than a couple of seconds is not slept while holding
+than the server's ``Retry-After`` or the pacer's pause; either also pauses new claims of the kinds
+behind that dependency. A wait longer than a couple of seconds is not slept while holding
 the claim: the entry goes back to pending with its next attempt time, so the app's
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
