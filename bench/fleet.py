@@ -20,6 +20,10 @@ Each agent paces itself (``sync_agent.pacing``): its window starts at one delive
 successes up to ``relay_parallelism`` and halves on timeouts and 503/429, and its breaker stays
 closed, since the stand-in is overloaded, not gone. Before, timeouts under this load opened every
 agent's breaker and the 30 s reset set the fleet's pace (18 returns/s, 0.06 of the baseline).
+Then, with a window that could not go below one delivery, 50 requests were always queued at a
+stand-in answering about 75 a second: each waited past the call timeout and was sent again (3.16
+requests per return, 0.46 of the baseline). The window now falls below one, as a pause between
+sends, so the fleet keeps fewer requests at the stand-in than it has kiosks.
 """
 
 from __future__ import annotations

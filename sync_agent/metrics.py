@@ -69,8 +69,8 @@ class KioskCollector(Collector):
         yield up
         yield from figures
         if self.pacer is not None:
-            yield GaugeMetricFamily("kiosk_relay_window", "deliveries the relay may have in flight now "
-                                    "(shrinks under overload)", value=self.pacer.window())
+            yield GaugeMetricFamily("kiosk_relay_window", "deliveries the relay may have in flight now, "
+                                    "on average below 1 (shrinks under overload)", value=self.pacer.limit)
             yield CounterMetricFamily("kiosk_relay_window_cuts", "times overload halved the relay's "
                                       "window since the agent started", value=self.pacer.cuts)
 

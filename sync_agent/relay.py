@@ -3,13 +3,14 @@
 Order and parallelism: a claim takes only the head (oldest unsettled entry) of each book, so the
 entries of one book go out one after another while several books go out at once: as many as the
 pacer's window (:mod:`sync_agent.pacing`: it grows with successes up to ``relay_parallelism`` and
-halves on timeouts, 5xx and 429). Claims fill free slots only, and each outcome is settled as it
-arrives: an entry is claimed only while it is being sent.
+halves on timeouts, 5xx and 429; below one delivery it is a pause between sends). Claims fill
+free slots only, and each outcome is settled as it arrives: an entry is claimed only while it is
+being sent.
 
 Retrying: within a claim, tenacity retries a retryable failure (timeout, connection error, 5xx,
 429, unreadable answer) a few times with exponential backoff and full jitter, never waiting less
-than the server's ``Retry-After``; a ``Retry-After`` also pauses new claims of the kinds behind
-that dependency. A wait longer than a couple of seconds is not slept while holding
+than the server's ``Retry-After`` or the pacer's pause; either also pauses new claims of the kinds
+behind that dependency. A wait longer than a couple of seconds is not slept while holding
 the claim: the entry goes back to pending with its next attempt time, so the app's
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
@@ -325,15 +326,20 @@ class Relay:
         """Send one claimed entry, retrying in-claim while waits are short; never raises for the
         central side's behaviour."""
         sent = 0
+        dependency = DEPENDENCY_OF_KIND[entry.kind]
+
+        def wait(retry_state: RetryCallState) -> float:  # a retry is a send: the pacer's pause holds
+            return max(_wait(retry_state), self.pacer.paused_for(dependency))
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(ATTEMPTS_PER_CLAIM) | stop_after_delay(budget_s) | _stop_if_long_wait(),
-            wait=_wait, retry=retry_if_exception_type(_Retryable), reraise=True)
+            wait=wait, retry=retry_if_exception_type(_Retryable), reraise=True)
         try:
             async for attempt in retrying:
                 with attempt:
                     sent_at = time.monotonic()
                     result = await self.client.deliver(entry)
-                    self.pacer.observe(DEPENDENCY_OF_KIND[entry.kind], result, sent_at)
+                    self.pacer.observe(dependency, result, sent_at)
                     if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
                         sent += 1
                     if isinstance(result, Busy | InDoubt):
@@ -375,7 +381,7 @@ class Relay:
         due = await asyncio.to_thread(self.outbox.next_due_at)
         waits = [self._hold_s(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
         waits = [wait for wait in waits if wait > 0]
-        if due is not None:
+        if due is not None and due > time.time():  # due now but held: the hold is the wait
             waits.append(due - time.time())
         return max(0.01, min(waits, default=self.poll_s))
 

@@ -122,7 +122,7 @@ async def test_a_real_prometheus_reads_the_kiosk_figures_from_a_running_agent(
         prometheus.wait_value("kiosk_store_schema_version", len(MIGRATIONS))
         assert prometheus.value("kiosk_outbox_oldest_pending_age_seconds{kind='return'}") > 0
         assert prometheus.value("kiosk_last_success_timestamp_seconds") <= time.time()
-        assert prometheus.value("kiosk_relay_window") >= 1
+        assert 0 < prometheus.value("kiosk_relay_window") <= 4  # refused calls pace it below one
         # the rules, evaluated by the same server
         prometheus.wait_value('ALERTS{alertname="KioskDeadLetters",alertstate="firing"}', 1)
         prometheus.wait_value('ALERTS{alertname="KioskStateError",alertstate="firing"}', 1)

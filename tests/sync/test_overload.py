@@ -17,7 +17,7 @@ from sync_agent.breakers import BreakerOpen, Breakers
 from sync_agent.client import Busy, CentralClient, InDoubt, Ok
 from sync_agent.results import BusyReason, DoubtReason
 from sync_agent.outbox import Outbox
-from sync_agent.pacing import Pacer
+from sync_agent.pacing import FLOOR, SPREAD, STEP_BELOW_ONE, Pacer
 from sync_agent.relay import Relay
 from sync_agent.store import Store
 
@@ -34,9 +34,9 @@ def loaded_central(tmp_path: Path, make_central):
     return make_central(db_name="loaded.db")
 
 
-def fill(store: Store) -> Outbox:
+def fill(store: Store, count: int = RETURNS) -> Outbox:
     outbox = Outbox(store, "kiosk-07")
-    for index in range(RETURNS):
+    for index in range(count):
         outbox.append_return(barcode(index), datetime.now(UTC))
     return outbox
 
@@ -64,14 +64,54 @@ async def test_load_shedding_shrinks_the_window_and_keeps_the_breaker_closed(loa
     assert outbox.counts()["delivered"] == RETURNS
 
 
+async def test_more_kiosks_than_the_central_side_serves_at_once_send_less_than_one_each(
+        make_central, tmp_path):
+    """Six kiosks drain together into a central side that works on two requests at a time and
+    sheds the rest with 503 at once, asking for no pause (``Retry-After: 0``). A window that
+    cannot fall below one keeps six requests at it, so more than half are shed and sent again
+    (about 2.3 requests per return); below one, each kiosk pauses between sends and fewer are
+    shed (about 1.6 per return)."""
+    kiosks, per_kiosk = 6, 20
+    prepare_central(tmp_path / "fleet.db", kiosks * per_kiosk)
+    loaded_central = make_central(db_name="fleet.db")
+    loaded_central.set_fault("rental", latency_ms=(50, 50), capacity=2, retry_after=0)
+
+    async def kiosk(k: int) -> tuple[Relay, bool]:
+        settings = make_settings(tmp_path / f"kiosk-{k}", loaded_central.url, id=f"kiosk-{k:02d}",
+                                 relay_parallelism=4, breaker_failure_threshold=2)
+        store = Store.open(settings.db_path)
+        outbox = Outbox(store, settings.id)
+        for index in range(k * per_kiosk, (k + 1) * per_kiosk):
+            outbox.append_return(barcode(index), datetime.now(UTC))
+        try:
+            async with CentralClient(settings, store, owner="agent") as client:
+                relay = Relay(store, client, settings)
+                result = await relay.drain(60)
+                assert result.empty and result.delivered == per_kiosk and result.dead == 0
+                return relay, client.breakers["returns"].opened_at is None
+        finally:
+            store.close()
+
+    fleet = await asyncio.gather(*(kiosk(k) for k in range(kiosks)))
+    assert all(closed for _relay, closed in fleet)  # overload, not an outage
+    assert all(relay.pacer.cuts >= 1 for relay, _closed in fleet)
+    total = kiosks * per_kiosk
+    sent = loaded_central.requests()["rental"]
+    assert sent < 2 * total, f"{sent} requests for {total} returns"
+    assert set(loaded_central.key_counts().values()) == {1} and len(loaded_central.key_counts()) == total
+
+
 async def test_timeouts_under_load_shrink_the_window_and_keep_the_breaker_closed(loaded_central, store, tmp_path):
     loaded_central.set_fault("rental", latency_ms=(300, 900))  # about half beyond the 610 ms timeout
-    fill(store)
-    settings = make_settings(tmp_path, loaded_central.url, relay_parallelism=8, breaker_failure_threshold=2)
+    fill(store, 8)
+    # half the calls time out, so the window sits at its floor: a send every couple of seconds,
+    # and a streak of failures lasts longer in time than unpaced; 30 s is "sustained" here
+    settings = make_settings(tmp_path, loaded_central.url, relay_parallelism=8, breaker_failure_threshold=2,
+                             breaker_sustained_s=30)
     async with CentralClient(settings, store, owner="agent") as client:
         relay = Relay(store, client, settings)
-        result = await relay.drain(120)
-        assert result.empty and result.delivered == RETURNS
+        result = await relay.drain(100)
+        assert result.empty and result.delivered == 8
         assert client.breakers["returns"].opened_at is None
         assert relay.pacer.cuts >= 1
     assert set(loaded_central.key_counts().values()) == {1}  # resent under the same keys, applied once
@@ -188,3 +228,23 @@ def test_the_window_grows_to_its_ceiling_and_halves_once_per_burst():
     assert pacer.paused_for("lending") == 0
     pacer.observe("returns", Busy("returns", 60.0, BusyReason.BREAKER_OPEN), time.monotonic())
     assert pacer.window() == 2 and pacer.paused_for("returns") <= 10.5  # nothing was sent
+
+
+def test_below_one_the_window_is_a_pause_between_sends():
+    pacer = Pacer(4, random.Random(0))
+    timeout = InDoubt("returns", DoubtReason.TIMEOUT)
+    pacer.observe("returns", Ok({}), time.monotonic() - 0.4)  # a round trip of 0.4 s
+    for _ in range(4):  # each a send after the last cut
+        pacer.observe("returns", timeout, time.monotonic())
+    assert pacer.limit == FLOOR and pacer.window() == 1
+    rtt = pacer.rtt_s
+    assert rtt is not None and rtt > 0.2
+    spacing = rtt * (1 / FLOOR - 1)  # on average FLOOR deliveries in flight
+    assert spacing * (1 - SPREAD) - 0.05 <= pacer.paused_for("returns") <= spacing * (1 + SPREAD)
+    assert pacer.paused_for("lending") == 0
+    for _ in range(round((1 - FLOOR) / STEP_BELOW_ONE) - 1):
+        pacer.observe("returns", Ok({}), time.monotonic())
+    assert pacer.limit < 1  # below one, a success adds a small step, not a whole delivery
+    pacer.observe("returns", Ok({}), time.monotonic())
+    pacer.observe("returns", Ok({}), time.monotonic())
+    assert pacer.window() == 2
