@@ -30,7 +30,7 @@ import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,7 +57,17 @@ from sync_agent.outbox import (
 )
 from sync_agent.pacing import Pacer
 from sync_agent.read_model import ReadModel
-from sync_agent.results import Busy, BusyReason, InDoubt, NotFound, Ok, Refused, Unanswered, describe
+from sync_agent.results import (
+    Busy,
+    BusyReason,
+    DoubtReason,
+    InDoubt,
+    NotFound,
+    Ok,
+    Refused,
+    Unanswered,
+    describe,
+)
 from sync_agent.retention import Retention
 from sync_agent.settings import Settings
 from sync_agent.status import record_success
@@ -77,6 +87,23 @@ ALREADY_UNDONE = ("not_reserved", "not_rented")
 refunded), or the loan was returned some other way. Likewise a return answered ``not_rented``:
 the copy is not on loan (returned at the desk, or never lent), so there is nothing to return and
 nothing for a technician; the book itself is on the kiosk's shelf."""
+
+
+MISMATCH_LIMIT = 5
+"""2xx answers about another request an entry may get before it becomes a dead letter: a central
+side that answered with a cached or crossed reply once or twice may answer right when asked
+again under the same key; five in a row mean a person must look at the central side's record."""
+
+
+def _mismatched_dead_letter(entry: OutboxEntry, result: InDoubt, sent: int, mismatched: int) -> Settlement:
+    """Give up on an entry the central side keeps answering with another request's rental."""
+    count = entry.mismatches + mismatched
+    error = (f"mismatched: the library system answered {count} times with another request's "
+             f"rental ({result.detail}); check whether this {entry.kind} of item "
+             f"{entry.barcode or '-'} was recorded there, then retry or resolve it")
+    log.error("entry %d (%s %s) is a dead letter: %s", entry.id, entry.kind, entry.barcode, error)
+    return Settlement(entry.id, Status.DEAD, sent, error=error, mismatches=mismatched,
+                      response={"status": None, "code": "mismatched", "message": result.detail})
 
 
 class _Retryable(Exception):
@@ -324,7 +351,7 @@ class Relay:
     async def _deliver(self, entry: OutboxEntry, *, budget_s: float) -> Settlement:
         """Send one claimed entry, retrying in-claim while waits are short; never raises for the
         central side's behaviour."""
-        sent = 0
+        sent = mismatched = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(ATTEMPTS_PER_CLAIM) | stop_after_delay(budget_s) | _stop_if_long_wait(),
             wait=_wait, retry=retry_if_exception_type(_Retryable), reraise=True)
@@ -336,13 +363,17 @@ class Relay:
                     self.pacer.observe(DEPENDENCY_OF_KIND[entry.kind], result, sent_at)
                     if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
                         sent += 1
+                    if isinstance(result, InDoubt) and result.reason is DoubtReason.MISMATCHED:
+                        mismatched += 1
+                        if entry.mismatches + mismatched >= MISMATCH_LIMIT:
+                            return _mismatched_dead_letter(entry, result, sent, mismatched)
                     if isinstance(result, Busy | InDoubt):
                         raise _Retryable(result)
         except _Retryable as exc:
             wait = backoff_s(entry.attempts + max(sent, 1), exc.result.retry_after_s)
             return Settlement(entry.id, Status.PENDING, sent, error=describe(exc.result),
-                              next_attempt_at=time.time() + wait)
-        return self.settlement(entry, result, sent)
+                              next_attempt_at=time.time() + wait, mismatches=mismatched)
+        return replace(self.settlement(entry, result, sent), mismatches=mismatched)
 
     def settlement(self, entry: OutboxEntry, result: Ok[Any] | Refused | NotFound,
                    sent: int = 1) -> Settlement:

@@ -39,6 +39,8 @@ class DoubtReason(StrEnum):
     CONNECTION_LOST = "connection_lost"  # dropped or reset after sending
     SERVER_ERROR = "server_error"  # 5xx other than the central side's own 503: a proxy, a crash
     MALFORMED = "malformed"  # a 2xx that cannot be read as the answer the call expects
+    TOO_LARGE = "too_large"  # a 2xx whose body is over the cap: refused unread (capped_body)
+    MISMATCHED = "mismatched"  # a readable 2xx about another request (delivery_answer)
 
 
 @dataclass(frozen=True)
