@@ -4,8 +4,10 @@ Every call goes through its dependency's breaker and answers one of the typed re
 :mod:`sync_agent.results` instead of raising. The line between :class:`Busy` (certainly not acted
 upon) and :class:`InDoubt` (sent, answer lost or unreadable: it may have been applied) is drawn
 here, once: a refused connection, an open breaker, the central side's own 503 ``service_down`` and
-429 are Busy; a timeout, a connection dropped after sending, any other 5xx (a proxy's 502/504, a
-crash) and an unreadable 2xx are InDoubt.
+429 are Busy, and so are the answers about the kiosk rather than the request (401/403, a 422 for
+a clock running ahead, ``idempotency_mismatch``: reasons in ``results.KIOSK_WIDE``); a timeout,
+a connection dropped after sending, any other 5xx (a proxy's 502/504, a crash) and an unreadable
+2xx are InDoubt.
 
 Nothing the central side sends raises out of here: a broken gzip body, JSON nested deeper than
 Python's recursion limit, a ``Retry-After`` of ``²``, a body of 150 MB (refused at 1 MiB while
@@ -55,6 +57,7 @@ from sync_agent.results import (
     Ok,
     Refused,
     Result,
+    is_kiosk_wide,
 )
 from sync_agent.retry_after import parse_retry_after
 from sync_agent.settings import Settings
@@ -110,6 +113,13 @@ class CentralClient:
             base_url=str(settings.api_url), headers=headers, verify=True, transport=transport,
             timeout=httpx.Timeout(self.timeout_s), follow_redirects=False,
             limits=httpx.Limits(max_connections=max(8, settings.relay_parallelism * 2)))
+
+    def use_token(self, token: str) -> None:
+        """Send ``token`` from the next call on (a technician replaced it; never logged)."""
+        if token:
+            self._http.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._http.headers.pop("Authorization", None)
 
     async def __aenter__(self) -> CentralClient:
         return self
@@ -170,7 +180,7 @@ class CentralClient:
             with self.breakers.guard(dependency) as call:
                 result = await self._exchange(dependency, method, path, parse, body=body, json=json,
                                               key=key, params=params)
-                if isinstance(result, Busy | InDoubt):
+                if isinstance(result, Busy | InDoubt) and not is_kiosk_wide(result):  # those are answers
                     call.failed(refused=isinstance(result, Busy) and result.reason is BusyReason.UNREACHABLE)
                 return result
         except BreakerOpen as exc:
@@ -246,8 +256,23 @@ def _classify(dependency: str, status: int, headers: httpx.Headers, body: Body,
         return InDoubt(dependency, DoubtReason.SERVER_ERROR, code, retry_after)
     if 400 <= status < 500:
         code, message = _error_text(status, body)
+        kiosk_wide = _kiosk_wide_reason(status, code, message)
+        if kiosk_wide is not None:
+            return Busy(dependency, None, kiosk_wide, f"{status} {code}: {message}")
         return Refused(code, message, status)
     return InDoubt(dependency, DoubtReason.SERVER_ERROR, f"unexpected status {status}")
+
+
+def _kiosk_wide_reason(status: int, code: str, message: str) -> BusyReason | None:
+    """A refusal about the kiosk rather than the request: the same answer awaits every entry, and
+    none of them was applied (sync_agent.kiosk_wide pauses delivery until the cause is gone)."""
+    if status in (401, 403):
+        return BusyReason.UNAUTHORIZED
+    if status == 422 and code == ErrorCode.IDEMPOTENCY_MISMATCH:
+        return BusyReason.KEYS_REJECTED
+    if status == 422 and code == ErrorCode.VALIDATION_ERROR and "in the future" in message:
+        return BusyReason.CLOCK_SKEW
+    return None
 
 
 def _model(model: type[M]) -> Callable[[bytes], M]:

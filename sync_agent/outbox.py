@@ -177,6 +177,9 @@ class Settlement:
     """Appended in the same transaction when the settlement takes effect."""
     mismatches: int = 0
     """Answers of this burst that were about another request (added to the entry's count)."""
+    renew_key: bool = False
+    """Give the entry a fresh idempotency key (its old one belongs to another request at the
+    central side: answered ``idempotency_mismatch``, so certainly not applied under it)."""
 
 
 def owner_id(role: str) -> str:
@@ -450,10 +453,10 @@ class Outbox:
                 conn.execute(
                     "UPDATE outbox SET status = 'pending', attempts = attempts + ?, "
                     "mismatches = mismatches + ?, last_error = ?, next_attempt_at = ?, "
-                    "claimed_by = NULL, lease_until = NULL, told = coalesce(?, told) "
-                    "WHERE id = ? AND status = 'in_flight' AND claimed_by = ?",
+                    "claimed_by = NULL, lease_until = NULL, told = coalesce(?, told), "
+                    "key = coalesce(?, key) WHERE id = ? AND status = 'in_flight' AND claimed_by = ?",
                     (item.attempts, item.mismatches, item.error, item.next_attempt_at, told,
-                     item.entry_id, owner))
+                     self.new_key() if item.renew_key else None, item.entry_id, owner))
             elif item.status in (Status.DELIVERED, Status.DEAD, Status.DECLINED):
                 changed = conn.execute(
                     "UPDATE outbox SET status = ?, attempts = attempts + ?, "

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import time
 
-from sync_agent.results import Busy, BusyReason, InDoubt, Result
+from sync_agent.results import KIOSK_WIDE, Busy, BusyReason, InDoubt, Result
 
 SPREAD = 0.5
 """A ``Retry-After`` pause is stretched by up to this fraction, drawn per pause."""
@@ -46,8 +46,9 @@ class Pacer:
         if not isinstance(result, Busy | InDoubt):
             self._grow()
             return
-        if isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN:
-            return  # nothing was sent
+        if isinstance(result, Busy) and (result.reason is BusyReason.BREAKER_OPEN or
+                                         result.reason in KIOSK_WIDE):
+            return  # nothing was sent, or the answer is about the kiosk, not the load
         if result.retry_after_s:
             pause = result.retry_after_s * (1 + self._rng.uniform(0, SPREAD))
             until = time.monotonic() + pause

@@ -30,6 +30,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
@@ -45,6 +46,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from sync_agent.client import DEPENDENCY_OF_KIND, CentralClient
+from sync_agent.kiosk_wide import KioskGate
 from sync_agent.outbox import (
     UNDONE_IF_APPLIED,
     Kind,
@@ -67,6 +69,7 @@ from sync_agent.results import (
     Refused,
     Unanswered,
     describe,
+    is_kiosk_wide,
 )
 from sync_agent.retention import Retention
 from sync_agent.settings import Settings
@@ -165,7 +168,8 @@ class Relay:
     """Delivers this kiosk's outbox; one per process (the agent runs it, the app uses deliver_book)."""
 
     def __init__(self, store: Store, client: CentralClient, settings: Settings, *,
-                 role: str = "agent", poll_s: float = 0.25) -> None:
+                 role: str = "agent", poll_s: float = 0.25,
+                 reload: Callable[[], Settings] | None = None) -> None:
         self.store = store
         self.client = client
         self.settings = settings
@@ -176,6 +180,8 @@ class Relay:
         self.poll_s = poll_s
         self.store_retry_s = STORE_RETRY_S
         self.pacer = Pacer(settings.relay_parallelism)
+        self.gate = KioskGate(store, record=role != "app", use_token=client.use_token, reload=reload)
+        """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
         call_s = settings.call_timeout_ms / 1000
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
         self._stopping = asyncio.Event()
@@ -191,6 +197,7 @@ class Relay:
         """Deliver due entries, refresh the catalog, forget expired member views and prune, until
         :meth:`stop`."""
         recovered = await asyncio.to_thread(self.outbox.recover_orphans)
+        await asyncio.to_thread(self.gate.restore)
         if recovered:
             log.warning("returned %d entries left in flight by a stopped process to pending", recovered)
         try:
@@ -221,6 +228,7 @@ class Relay:
         deadline = started + timeout_s
         await asyncio.to_thread(self.outbox.recover_orphans)
         await asyncio.to_thread(self.outbox.make_due)
+        await asyncio.to_thread(self.gate.restore)
         delivered = dead = 0
         try:
             while not self._stopping.is_set() and time.monotonic() < deadline:
@@ -253,6 +261,8 @@ class Relay:
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                return False
+            if self.gate.paused():  # the kiosk's token, clock or keys: asking now cannot help
                 return False
             head = unsettled[0]
             if head.status is Status.IN_FLIGHT:
@@ -316,7 +326,7 @@ class Relay:
         try:
             while True:
                 closing = self._stopping.is_set() or time.monotonic() >= deadline
-                free = 0 if closing else max(0, self.pacer.window() - len(running))
+                free = 0 if closing else self.gate.admit(max(0, self.pacer.window() - len(running)))
                 if free or unwritten:
                     for entry in await self._claim(free, due_only, unwritten):
                         claimed.append(entry.id)
@@ -361,8 +371,14 @@ class Relay:
                     sent_at = time.monotonic()
                     result = await self.client.deliver(entry)
                     self.pacer.observe(DEPENDENCY_OF_KIND[entry.kind], result, sent_at)
+                    self.gate.observe(result)
                     if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
                         sent += 1
+                    if is_kiosk_wide(result):  # not this entry's fault: it waits, unchanged, for the gate
+                        assert isinstance(result, Busy)
+                        return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
+                                          next_attempt_at=time.time(), mismatches=mismatched,
+                                          renew_key=result.reason is BusyReason.KEYS_REJECTED)
                     if isinstance(result, InDoubt) and result.reason is DoubtReason.MISMATCHED:
                         mismatched += 1
                         if entry.mismatches + mismatched >= MISMATCH_LIMIT:
@@ -405,7 +421,7 @@ class Relay:
         a ``Retry-After`` has passed."""
         due = await asyncio.to_thread(self.outbox.next_due_at)
         waits = [self._hold_s(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
-        waits = [wait for wait in waits if wait > 0]
+        waits = [wait for wait in [*waits, self.gate.wait_s()] if wait > 0]
         if due is not None:
             waits.append(due - time.time())
         return max(0.01, min(waits, default=self.poll_s))
