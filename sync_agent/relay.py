@@ -14,7 +14,10 @@ the claim: the entry goes back to pending with its next attempt time, so the app
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
 
-Outcomes: 2xx (or a repeat the server reports as already applied) → delivered, with the answer;
+Outcomes: a 2xx about the entry (or a repeat the server reports as already applied) → delivered,
+with the answer's kept fields; a 2xx about another request → asked again, then after
+:data:`MISMATCH_LIMIT` such answers a dead letter; an answer about the kiosk (token, clock, keys)
+→ the entry waits and :class:`sync_agent.kiosk_wide.KioskGate` pauses delivery;
 409/422/other 4xx/404 → dead letter with the reason, kept for the technician. An *intent* the
 patron was not told of (``Told.ASKING`` / ``Told.UNDO``, see :mod:`sync_agent.outbox`) is settled
 the other way round: applied → delivered *and* its compensation appended in the same transaction
