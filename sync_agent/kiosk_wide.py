@@ -49,9 +49,10 @@ class KioskGate:
     """Pauses one relay's deliveries while the kiosk is in a kiosk-wide state.
 
     ``record``: whether this process writes the state to the store (the agent does; the app only
-    pauses its own deliveries). ``reload``: reads the settings again before each probe."""
+    pauses its own deliveries). ``reload``: reads the settings again before each probe, whose token
+    ``use_token`` hands to the client (None for a client without a bearer token)."""
 
-    def __init__(self, store: Store, *, record: bool, use_token: Callable[[str], None],
+    def __init__(self, store: Store, *, record: bool, use_token: Callable[[str], None] | None,
                  reload: Callable[[], Settings] | None = None, probe_every_s: float = PROBE_EVERY_S) -> None:
         self.store = store
         self.record = record
@@ -112,7 +113,7 @@ class KioskGate:
             log.error("kiosk-wide state %s not recorded: %s", state, exc)
 
     def _reload_token(self) -> None:
-        if self.reload is None or self.state != "unauthorized":
+        if self.reload is None or self.use_token is None or self.state != "unauthorized":
             return
         try:
             settings = self.reload()

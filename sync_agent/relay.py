@@ -183,7 +183,8 @@ class Relay:
         self.poll_s = poll_s
         self.store_retry_s = STORE_RETRY_S
         self.pacer = Pacer(settings.relay_parallelism)
-        self.gate = KioskGate(store, record=role != "app", use_token=client.use_token, reload=reload)
+        self.gate = KioskGate(store, record=role != "app", use_token=getattr(client, "use_token", None),
+                              reload=reload)
         """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
         call_s = settings.call_timeout_ms / 1000
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))

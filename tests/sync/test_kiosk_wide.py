@@ -7,7 +7,10 @@ copy delivers again without anything applied twice, lost or dead."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,6 +64,9 @@ async def test_a_refused_token_pauses_delivery_until_it_is_replaced(make_central
         await until(lambda: all(outbox.get(e.id).attempts >= 1 for e in entries[:1]))
         assert snapshot(store)["dead"] == 0 and outbox.counts()["delivered"] == 0
         assert "kiosk_api_token" in kiosk_state(store)["reason"]
+        status = subprocess.run([sys.executable, "-m", "sync_agent", "--config", str(config), "status"],
+                                capture_output=True, text=True, timeout=30)
+        assert json.loads(status.stdout)["kiosk_state"]["state"] == "unauthorized"  # kiosk-sync status
         write_config(config, store.path.parent, central.url, "tok-right-7734")  # the technician's fix
         await until(lambda: outbox.counts()["delivered"] == 3)
         await until(lambda: kiosk_state(store)["state"] == "ok")
