@@ -37,7 +37,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
-from sync_agent.results import Busy, BusyReason, InDoubt, Result
+from sync_agent.results import Busy, BusyReason, InDoubt, Result, is_kiosk_wide
 from sync_agent.settings import Settings
 from sync_agent.status import record_breaker
 from sync_agent.store import Store, StoreError
@@ -221,7 +221,7 @@ async def through(breakers: Breakers, dependency: str, ask: Callable[[], Awaitab
     try:
         with breakers.guard(dependency) as call:
             result = await ask()
-            if isinstance(result, Busy | InDoubt):
+            if isinstance(result, Busy | InDoubt) and not is_kiosk_wide(result):  # those are answers
                 call.failed(refused=isinstance(result, Busy) and result.reason is BusyReason.UNREACHABLE)
             return result
     except BreakerOpen as exc:

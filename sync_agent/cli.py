@@ -19,7 +19,8 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from sync_agent.adapters import open_central
@@ -85,9 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             count = Outbox(store, settings.id).retry_dead(args.id)
             print(json.dumps({"requeued": count}))
             return 0
+        reload = partial(load_settings, args.config)  # a replaced token is used without a restart
         if args.command == "drain":
-            return asyncio.run(_drain(store, settings, args.timeout))
-        return asyncio.run(_run(store, settings))
+            return asyncio.run(_drain(store, settings, args.timeout, reload))
+        return asyncio.run(_run(store, settings, reload))
     except StoreError as exc:
         print(f"kiosk-sync: store {exc.reason}: {exc.message}", file=sys.stderr)
         return 2
@@ -95,9 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.close()
 
 
-async def _drain(store: Store, settings: Settings, timeout_s: float) -> int:
+async def _drain(store: Store, settings: Settings, timeout_s: float,
+                 reload: Callable[[], Settings]) -> int:
     async with open_central(settings, store, owner="agent") as client:
-        relay = Relay(store, client, settings, role="drain")
+        relay = Relay(store, client, settings, role="drain", reload=reload)
         _stop_on_signals(relay)
         result = await relay.drain(timeout_s)
     dead = len(relay.outbox.dead_letters())
@@ -109,9 +112,9 @@ async def _drain(store: Store, settings: Settings, timeout_s: float) -> int:
     return 3 if dead else 0
 
 
-async def _run(store: Store, settings: Settings) -> int:
+async def _run(store: Store, settings: Settings, reload: Callable[[], Settings]) -> int:
     async with open_central(settings, store, owner="agent") as client:
-        relay = Relay(store, client, settings, role="agent")
+        relay = Relay(store, client, settings, role="agent", reload=reload)
         _stop_on_signals(relay)
         watchdog = asyncio.create_task(watchdog_pings(relay))
         metrics = serve_metrics(store, settings, relay.pacer)

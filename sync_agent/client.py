@@ -4,8 +4,15 @@ Every call goes through its dependency's breaker and answers one of the typed re
 :mod:`sync_agent.results` instead of raising. The line between :class:`Busy` (certainly not acted
 upon) and :class:`InDoubt` (sent, answer lost or unreadable: it may have been applied) is drawn
 here, once: a refused connection, an open breaker, the central side's own 503 ``service_down`` and
-429 are Busy; a timeout, a connection dropped after sending, any other 5xx (a proxy's 502/504, a
-crash) and an unreadable 2xx are InDoubt.
+429 are Busy, and so are the answers about the kiosk rather than the request (401/403, a 422 for
+a clock running ahead, ``idempotency_mismatch``: reasons in ``results.KIOSK_WIDE``); a timeout,
+a connection dropped after sending, any other 5xx (a proxy's 502/504, a crash) and an unreadable
+2xx are InDoubt.
+
+Nothing the central side sends raises out of here: a broken gzip body, JSON nested deeper than
+Python's recursion limit, a ``Retry-After`` of ``²``, a body of 150 MB (refused at 1 MiB while
+streaming, :mod:`sync_agent.capped_body`) and any exception no rule foresaw all become a typed
+result, because an exception here ends the agent (a crash loop under systemd) or the patron app.
 
 Each call has one deadline (``call_timeout_ms``, the seed's 610 ms) over the whole exchange, TLS is
 verified, and the bearer token travels in a header that is never logged.
@@ -14,17 +21,18 @@ verified, and the bearer token travels in a header that is never logged.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from sync_agent.breakers import Breakers, through
+from sync_agent.capped_body import ACCEPT_ENCODING, TOO_LARGE, Body, read_capped
 from sync_agent.contract import (
     IDEMPOTENCY_KEY_HEADER,
     REPLAYED_HEADER,
@@ -37,10 +45,10 @@ from sync_agent.contract import (
     KioskRenew,
     Member,
     MyPage,
-    Rental,
     ReservationQuote,
 )
 from sync_agent.central import DEPENDENCY_OF_KIND
+from sync_agent.delivery_answer import NotAboutEntry, kept_answer
 from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import (
     Busy,
@@ -52,6 +60,7 @@ from sync_agent.results import (
     Refused,
     Result,
 )
+from sync_agent.retry_after import parse_retry_after
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
@@ -62,38 +71,29 @@ M = TypeVar("M", bound=BaseModel)
 
 
 
+MAX_MESSAGE_CHARS = 300
+"""A refusal's message is kept (dead letter, log) up to this: enough for any sentence a person
+wrote, not room for a body stuffed into the field."""
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None if absent/bad."""
-    if not value:
+def _error_body(body: bytes | None) -> ErrorBody | None:
+    if not body:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _error_body(response: httpx.Response) -> ErrorBody | None:
-    try:
-        return ErrorBody.model_validate_json(response.content)
+        return ErrorBody.model_validate_json(body)
     except ValidationError:
         return None
 
 
-def _error_text(response: httpx.Response) -> tuple[str, str]:
+def _error_text(status: int, body: Body) -> tuple[str, str]:
     """The machine code and message of an error answer, or a stand-in for an unreadable body."""
-    body = _error_body(response)
-    if body is not None:
-        return body.code.value, body.message
-    snippet = response.text[:80].replace("\n", " ") if response.content else "empty body"
-    return f"http_{response.status_code}", f"unreadable error body: {snippet}"
+    error = _error_body(body.content)
+    if error is not None:
+        return error.code.value, error.message[:MAX_MESSAGE_CHARS]
+    if body.content is None:
+        return f"http_{status}", f"unreadable error body: {body.problem}"
+    snippet = body.content[:80].decode("utf-8", "replace").replace("\n", " ") or "empty body"
+    return f"http_{status}", f"unreadable error body: {snippet}"
 
 
 class CentralClient:
@@ -107,7 +107,7 @@ class CentralClient:
         self.settings = settings
         self.timeout_s = settings.call_timeout_ms / 1000
         self.breakers = Breakers(settings, store, owner)
-        headers = {"User-Agent": f"library-kiosk/{settings.id}"}
+        headers = {"User-Agent": f"library-kiosk/{settings.id}", "Accept-Encoding": ACCEPT_ENCODING}
         token = settings.api_token.get_secret_value()
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -115,6 +115,13 @@ class CentralClient:
             base_url=str(settings.api_url), headers=headers, verify=True, transport=transport,
             timeout=httpx.Timeout(self.timeout_s), follow_redirects=False,
             limits=httpx.Limits(max_connections=max(8, settings.relay_parallelism * 2)))
+
+    def use_token(self, token: str) -> None:
+        """Send ``token`` from the next call on (a technician replaced it; never logged)."""
+        if token:
+            self._http.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._http.headers.pop("Authorization", None)
 
     async def __aenter__(self) -> CentralClient:
         return self
@@ -157,8 +164,9 @@ class CentralClient:
         return await self._call("lending", "POST", "/kiosk/renewals", _model(Rental), body=body, key=key)
 
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
-        """Send one outbox entry with its idempotency key; the body answered is kept as is, once it
-        reads as the contract's ``Rental`` (every outbox kind is answered with one)."""
+        """Send one outbox entry with its idempotency key. Ok only for a ``Rental`` about this very
+        entry, and then with only the fields the kiosk keeps (:mod:`sync_agent.delivery_answer`);
+        a 2xx about another request is in doubt (``MISMATCHED``)."""
         dependency = DEPENDENCY_OF_KIND[entry.kind]
         if entry.kind is Kind.CANCEL:
             method, path = "PATCH", f"/rentals/{entry.rental_id}"
@@ -166,7 +174,8 @@ class CentralClient:
             method, path = "POST", "/rentals"
         else:
             method, path = "POST", "/kiosk/returns" if entry.kind is Kind.RETURN else "/kiosk/rentals"
-        return await self._call(dependency, method, path, _rental_object, json=entry.payload, key=entry.key)
+        return await self._call(dependency, method, path, partial(kept_answer, entry), json=entry.payload,
+                                key=entry.key)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -185,8 +194,13 @@ class CentralClient:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
-                response = await self._http.request(method, path, json=json, headers=headers,
-                                                    params=params)
+                request = self._http.build_request(method, path, json=json, headers=headers,
+                                                   params=params)
+                response = await self._http.send(request, stream=True)
+                try:
+                    content = await read_capped(response)
+                finally:
+                    await response.aclose()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing left the kiosk: no connection was made.
             log.info("%s %s: %s", method, path, type(exc).__name__)
@@ -197,50 +211,71 @@ class CentralClient:
         except httpx.TransportError as exc:
             log.info("%s %s: %s", method, path, type(exc).__name__)
             return InDoubt(dependency, DoubtReason.CONNECTION_LOST, type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - whatever else the exchange raised, it may have been sent
+            log.warning("%s %s: unexpected %s: %s", method, path, type(exc).__name__, str(exc)[:200])
+            return InDoubt(dependency, DoubtReason.MALFORMED, f"unexpected {type(exc).__name__}")
         elapsed_ms = (time.perf_counter() - started) * 1000
         log.debug("%s %s: %d in %.0f ms", method, path, response.status_code, elapsed_ms)
-        return _classify(dependency, response, parse)
-
-
-def _classify(dependency: str, response: httpx.Response, parse: Callable[[Any], T]) -> Result[T]:
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    if 200 <= status < 300:
         try:
-            value = parse(response.json())
-        except (ValueError, ValidationError) as exc:
+            return _classify(dependency, response.status_code, response.headers, content, parse)
+        except Exception as exc:  # noqa: BLE001 - an answer no rule foresaw is never a crash
+            log.warning("%s %s: answer %d not classified: %s", method, path, response.status_code,
+                        type(exc).__name__)
+            return InDoubt(dependency, DoubtReason.MALFORMED, f"unexpected {type(exc).__name__}")
+
+
+def _classify(dependency: str, status: int, headers: httpx.Headers, body: Body,
+              parse: Callable[[bytes], T]) -> Result[T]:
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    if 200 <= status < 300:
+        if body.content is None:
+            reason = DoubtReason.TOO_LARGE if body.problem == TOO_LARGE else DoubtReason.MALFORMED
+            return InDoubt(dependency, reason, f"{status}: {body.problem}")
+        try:
+            value = parse(body.content)
+        except NotAboutEntry as exc:
+            return InDoubt(dependency, DoubtReason.MISMATCHED, str(exc))
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
             return InDoubt(dependency, DoubtReason.MALFORMED, f"{status}: {type(exc).__name__}")
-        replayed = response.headers.get(REPLAYED_HEADER, "").lower() == "true"
+        replayed = headers.get(REPLAYED_HEADER, "").lower() == "true"
         return Ok(value, status, replayed)
     if status == 404:
-        return NotFound(_error_text(response)[1])
+        return NotFound(_error_text(status, body)[1])
     if status == 429:
         return Busy(dependency, retry_after, BusyReason.RATE_LIMITED)
     if status == 408:
         return Busy(dependency, retry_after, BusyReason.NOT_READ)
     if status == 503:
-        body = _error_body(response)
-        if body is not None and body.code is ErrorCode.SERVICE_DOWN:
+        error = _error_body(body.content)
+        if error is not None and error.code is ErrorCode.SERVICE_DOWN:
             # The central side's own answer: its fault gate runs before any data is touched.
-            return Busy(dependency, retry_after, BusyReason.SERVICE_DOWN, body.service or "")
+            return Busy(dependency, retry_after, BusyReason.SERVICE_DOWN, error.service or "")
     if status >= 500:
-        code, _ = _error_text(response)
+        code, _ = _error_text(status, body)
         return InDoubt(dependency, DoubtReason.SERVER_ERROR, code, retry_after)
     if 400 <= status < 500:
-        code, message = _error_text(response)
+        code, message = _error_text(status, body)
+        kiosk_wide = _kiosk_wide_reason(status, code, message)
+        if kiosk_wide is not None:
+            return Busy(dependency, None, kiosk_wide, f"{status} {code}: {message}")
         return Refused(code, message, status)
     return InDoubt(dependency, DoubtReason.SERVER_ERROR, f"unexpected status {status}")
 
 
-def _model(model: type[M]) -> Callable[[Any], M]:
-    return model.model_validate
+def _kiosk_wide_reason(status: int, code: str, message: str) -> BusyReason | None:
+    """A refusal about the kiosk rather than the request: the same answer awaits every entry, and
+    none of them was applied (sync_agent.kiosk_wide pauses delivery until the cause is gone)."""
+    if status in (401, 403):
+        return BusyReason.UNAUTHORIZED
+    if status == 422 and code == ErrorCode.IDEMPOTENCY_MISMATCH:
+        return BusyReason.KEYS_REJECTED
+    if status == 422 and code == ErrorCode.VALIDATION_ERROR and "in the future" in message:
+        return BusyReason.CLOCK_SKEW
+    return None
 
 
-def _rental_object(data: Any) -> dict[str, Any]:
-    """A delivery's answer as sent, if it is a ``Rental``: a 2xx with anything else did not say
-    the change was made, so it is retried, never taken for delivered."""
-    Rental.model_validate(data)
-    return data
+def _model(model: type[M]) -> Callable[[bytes], M]:
+    return model.model_validate_json
 
 
 __all__ = ["DEPENDENCY_OF_KIND", "Busy", "CentralClient", "InDoubt", "NotFound", "Ok", "Refused",

@@ -119,6 +119,8 @@ class OutboxEntry:
     visit: str | None = None
     book_id: int | None = None
     settled_at: float | None = None
+    mismatches: int = 0
+    """2xx answers about another request so far (see :mod:`sync_agent.delivery_answer`)."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OutboxEntry:
@@ -133,7 +135,7 @@ class OutboxEntry:
             claimed_by=row["claimed_by"], note=row["note"],
             told=Told(row["told"]) if row.get("told") else None,
             compensates=row.get("compensates"), visit=row.get("visit"), book_id=row.get("book_id"),
-            settled_at=row.get("settled_at"),
+            settled_at=row.get("settled_at"), mismatches=row.get("mismatches") or 0,
         )
 
     @property
@@ -174,6 +176,11 @@ class Settlement:
     """Written with the outcome when the app settles an intent it asked (what the patron saw)."""
     compensation: NewEntry | None = None
     """Appended in the same transaction when the settlement takes effect."""
+    mismatches: int = 0
+    """Answers of this burst that were about another request (added to the entry's count)."""
+    renew_key: bool = False
+    """Give the entry a fresh idempotency key (its old one belongs to another request at the
+    central side: answered ``idempotency_mismatch``, so certainly not applied under it)."""
 
 
 _APPEND = """
@@ -364,7 +371,8 @@ class Outbox:
             "status = 'dead' AND id = ?", (entry_id,))
         with self.store.write() as conn:
             return conn.execute(f"UPDATE outbox SET status = 'pending', next_attempt_at = 0, "
-                                f"claimed_by = NULL, lease_until = NULL WHERE {where}", params).rowcount
+                                f"mismatches = 0, claimed_by = NULL, lease_until = NULL WHERE {where}",
+                                params).rowcount
 
     def resolve_dead(self, entry_id: int, note: str) -> bool:
         """Close a dead letter the technician handled by hand, with a note for the audit trail."""
@@ -439,16 +447,19 @@ class Outbox:
             if item.status is Status.PENDING:
                 conn.execute(
                     "UPDATE outbox SET status = 'pending', attempts = attempts + ?, "
-                    "last_error = ?, next_attempt_at = ?, claimed_by = NULL, lease_until = NULL, "
-                    "told = coalesce(?, told) WHERE id = ? AND status = 'in_flight' AND claimed_by = ?",
-                    (item.attempts, item.error, item.next_attempt_at, told, item.entry_id, owner))
+                    "mismatches = mismatches + ?, last_error = ?, next_attempt_at = ?, "
+                    "claimed_by = NULL, lease_until = NULL, told = coalesce(?, told), "
+                    "key = coalesce(?, key) WHERE id = ? AND status = 'in_flight' AND claimed_by = ?",
+                    (item.attempts, item.mismatches, item.error, item.next_attempt_at, told,
+                     self.new_key() if item.renew_key else None, item.entry_id, owner))
             elif item.status in (Status.DELIVERED, Status.DEAD, Status.DECLINED):
                 changed = conn.execute(
-                    "UPDATE outbox SET status = ?, attempts = attempts + ?, last_error = ?, "
-                    "response = ?, settled_at = ?, claimed_by = NULL, lease_until = NULL, "
-                    "told = coalesce(?, told) WHERE id = ? AND status IN ('pending', 'in_flight')",
-                    (item.status.value, item.attempts, item.error, response, now, told,
-                     item.entry_id)).rowcount
+                    "UPDATE outbox SET status = ?, attempts = attempts + ?, "
+                    "mismatches = mismatches + ?, last_error = ?, response = ?, settled_at = ?, "
+                    "claimed_by = NULL, lease_until = NULL, told = coalesce(?, told) "
+                    "WHERE id = ? AND status IN ('pending', 'in_flight')",
+                    (item.status.value, item.attempts, item.mismatches, item.error, response, now,
+                     told, item.entry_id)).rowcount
                 if changed and item.compensation is not None:
                     self._insert(conn, item.compensation, told=Told.QUEUED, compensates=item.entry_id)
                     tally["compensations"] += 1

@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import time
 
-from sync_agent.results import Busy, BusyReason, InDoubt, Result
+from sync_agent.results import KIOSK_WIDE, Busy, BusyReason, InDoubt, Result
 
 SPREAD = 0.5
 """A ``Retry-After`` pause is stretched by up to this fraction, drawn per pause; a pause between
@@ -63,8 +63,9 @@ class Pacer:
     def observe(self, dependency: str, result: Result[object], sent_at: float) -> None:
         """Adjust the window to one delivery's result; ``sent_at``: ``time.monotonic()`` when it
         was sent."""
-        if isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN:
-            return  # nothing was sent
+        if isinstance(result, Busy) and (result.reason is BusyReason.BREAKER_OPEN or
+                                         result.reason in KIOSK_WIDE):
+            return  # nothing was sent, or the answer is about the kiosk, not the load
         now = time.monotonic()
         rtt = now - sent_at
         self.rtt_s = rtt if self.rtt_s is None else self.rtt_s + RTT_WEIGHT * (rtt - self.rtt_s)

@@ -15,7 +15,10 @@ the claim: the entry goes back to pending with its next attempt time, so the app
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
 
-Outcomes: 2xx (or a repeat the server reports as already applied) → delivered, with the answer;
+Outcomes: a 2xx about the entry (or a repeat the server reports as already applied) → delivered,
+with the answer's kept fields; a 2xx about another request → asked again, then after
+:data:`MISMATCH_LIMIT` such answers a dead letter; an answer about the kiosk (token, clock, keys)
+→ the entry waits and :class:`sync_agent.kiosk_wide.KioskGate` pauses delivery;
 409/422/other 4xx/404 → dead letter with the reason, kept for the technician. An *intent* the
 patron was not told of (``Told.ASKING`` / ``Told.UNDO``, see :mod:`sync_agent.outbox`) is settled
 the other way round: applied → delivered *and* its compensation appended in the same transaction
@@ -31,7 +34,8 @@ import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -47,6 +51,7 @@ from tenacity.stop import stop_base
 
 from sync_agent.central import DEPENDENCY_OF_KIND, Central
 from sync_agent.claimer import owner_id
+from sync_agent.kiosk_wide import KioskGate
 from sync_agent.outbox import (
     UNDONE_IF_APPLIED,
     Kind,
@@ -58,7 +63,18 @@ from sync_agent.outbox import (
 )
 from sync_agent.pacing import Pacer
 from sync_agent.read_model import ReadModel
-from sync_agent.results import Busy, BusyReason, InDoubt, NotFound, Ok, Refused, Unanswered, describe
+from sync_agent.results import (
+    Busy,
+    BusyReason,
+    DoubtReason,
+    InDoubt,
+    NotFound,
+    Ok,
+    Refused,
+    Unanswered,
+    describe,
+    is_kiosk_wide,
+)
 from sync_agent.retention import Retention
 from sync_agent.settings import Settings
 from sync_agent.status import record_success
@@ -78,6 +94,23 @@ ALREADY_UNDONE = ("not_reserved", "not_rented")
 refunded), or the loan was returned some other way. Likewise a return answered ``not_rented``:
 the copy is not on loan (returned at the desk, or never lent), so there is nothing to return and
 nothing for a technician; the book itself is on the kiosk's shelf."""
+
+
+MISMATCH_LIMIT = 5
+"""2xx answers about another request an entry may get before it becomes a dead letter: a central
+side that answered with a cached or crossed reply once or twice may answer right when asked
+again under the same key; five in a row mean a person must look at the central side's record."""
+
+
+def _mismatched_dead_letter(entry: OutboxEntry, result: InDoubt, sent: int, mismatched: int) -> Settlement:
+    """Give up on an entry the central side keeps answering with another request's rental."""
+    count = entry.mismatches + mismatched
+    error = (f"mismatched: the library system answered {count} times with another request's "
+             f"rental ({result.detail}); check whether this {entry.kind} of item "
+             f"{entry.barcode or '-'} was recorded there, then retry or resolve it")
+    log.error("entry %d (%s %s) is a dead letter: %s", entry.id, entry.kind, entry.barcode, error)
+    return Settlement(entry.id, Status.DEAD, sent, error=error, mismatches=mismatched,
+                      response={"status": None, "code": "mismatched", "message": result.detail})
 
 
 class _Retryable(Exception):
@@ -139,7 +172,8 @@ class Relay:
     """Delivers this kiosk's outbox; one per process (the agent runs it, the app uses deliver_book)."""
 
     def __init__(self, store: Store, client: Central, settings: Settings, *,
-                 role: str = "agent", poll_s: float = 0.25) -> None:
+                 role: str = "agent", poll_s: float = 0.25,
+                 reload: Callable[[], Settings] | None = None) -> None:
         self.store = store
         self.client = client
         self.settings = settings
@@ -150,6 +184,9 @@ class Relay:
         self.poll_s = poll_s
         self.store_retry_s = STORE_RETRY_S
         self.pacer = Pacer(settings.relay_parallelism)
+        self.gate = KioskGate(store, record=role != "app", use_token=getattr(client, "use_token", None),
+                              reload=reload)
+        """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
         call_s = settings.call_timeout_ms / 1000
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
         self._stopping = asyncio.Event()
@@ -165,6 +202,7 @@ class Relay:
         """Deliver due entries, refresh the catalog, forget expired member views and prune, until
         :meth:`stop`."""
         recovered = await asyncio.to_thread(self.outbox.recover_orphans)
+        await asyncio.to_thread(self.gate.restore)
         if recovered:
             log.warning("returned %d entries left in flight by a stopped process to pending", recovered)
         try:
@@ -195,6 +233,7 @@ class Relay:
         deadline = started + timeout_s
         await asyncio.to_thread(self.outbox.recover_orphans)
         await asyncio.to_thread(self.outbox.make_due)
+        await asyncio.to_thread(self.gate.restore)
         delivered = dead = 0
         try:
             while not self._stopping.is_set() and time.monotonic() < deadline:
@@ -227,6 +266,8 @@ class Relay:
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                return False
+            if self.gate.paused():  # the kiosk's token, clock or keys: asking now cannot help
                 return False
             head = unsettled[0]
             if head.status is Status.IN_FLIGHT:
@@ -290,7 +331,7 @@ class Relay:
         try:
             while True:
                 closing = self._stopping.is_set() or time.monotonic() >= deadline
-                free = 0 if closing else max(0, self.pacer.window() - len(running))
+                free = 0 if closing else self.gate.admit(max(0, self.pacer.window() - len(running)))
                 if free or unwritten:
                     for entry in await self._claim(free, due_only, unwritten):
                         claimed.append(entry.id)
@@ -325,7 +366,7 @@ class Relay:
     async def _deliver(self, entry: OutboxEntry, *, budget_s: float) -> Settlement:
         """Send one claimed entry, retrying in-claim while waits are short; never raises for the
         central side's behaviour."""
-        sent = 0
+        sent = mismatched = 0
         dependency = DEPENDENCY_OF_KIND[entry.kind]
 
         def wait(retry_state: RetryCallState) -> float:  # a retry is a send: the pacer's pause holds
@@ -340,15 +381,25 @@ class Relay:
                     sent_at = time.monotonic()
                     result = await self.client.deliver(entry)
                     self.pacer.observe(dependency, result, sent_at)
+                    self.gate.observe(result)
                     if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
                         sent += 1
+                    if is_kiosk_wide(result):  # not this entry's fault: it waits, unchanged, for the gate
+                        assert isinstance(result, Busy)
+                        return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
+                                          next_attempt_at=time.time(), mismatches=mismatched,
+                                          renew_key=result.reason is BusyReason.KEYS_REJECTED)
+                    if isinstance(result, InDoubt) and result.reason is DoubtReason.MISMATCHED:
+                        mismatched += 1
+                        if entry.mismatches + mismatched >= MISMATCH_LIMIT:
+                            return _mismatched_dead_letter(entry, result, sent, mismatched)
                     if isinstance(result, Busy | InDoubt):
                         raise _Retryable(result)
         except _Retryable as exc:
             wait = backoff_s(entry.attempts + max(sent, 1), exc.result.retry_after_s)
             return Settlement(entry.id, Status.PENDING, sent, error=describe(exc.result),
-                              next_attempt_at=time.time() + wait)
-        return self.settlement(entry, result, sent)
+                              next_attempt_at=time.time() + wait, mismatches=mismatched)
+        return replace(self.settlement(entry, result, sent), mismatches=mismatched)
 
     def settlement(self, entry: OutboxEntry, result: Ok[Any] | Refused | NotFound,
                    sent: int = 1) -> Settlement:
@@ -380,7 +431,7 @@ class Relay:
         a ``Retry-After`` has passed."""
         due = await asyncio.to_thread(self.outbox.next_due_at)
         waits = [self._hold_s(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
-        waits = [wait for wait in waits if wait > 0]
+        waits = [wait for wait in [*waits, self.gate.wait_s()] if wait > 0]
         if due is not None and due > time.time():  # due now but held: the hold is the wait
             waits.append(due - time.time())
         return max(0.01, min(waits, default=self.poll_s))

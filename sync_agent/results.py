@@ -30,6 +30,14 @@ class BusyReason(StrEnum):
     SERVICE_DOWN = "service_down"  # the central side's own 503 (ErrorBody), before it touched data
     RATE_LIMITED = "rate_limited"  # 429
     NOT_READ = "not_read"  # 408: the server gave up before reading the request
+    # About the kiosk, not the entry (sync_agent.kiosk_wide): every entry would get the same answer
+    UNAUTHORIZED = "unauthorized"  # 401/403: the kiosk's API token is refused
+    CLOCK_SKEW = "clock_skew"  # 422 "occurredAt is in the future": the kiosk's clock runs ahead
+    KEYS_REJECTED = "keys_rejected"  # 422 idempotency_mismatch: a key reused after a rollback
+
+
+KIOSK_WIDE = frozenset({BusyReason.UNAUTHORIZED, BusyReason.CLOCK_SKEW, BusyReason.KEYS_REJECTED})
+"""Busy reasons that pause all delivery instead of counting against one entry."""
 
 
 class DoubtReason(StrEnum):
@@ -39,6 +47,8 @@ class DoubtReason(StrEnum):
     CONNECTION_LOST = "connection_lost"  # dropped or reset after sending
     SERVER_ERROR = "server_error"  # 5xx other than the central side's own 503: a proxy, a crash
     MALFORMED = "malformed"  # a 2xx that cannot be read as the answer the call expects
+    TOO_LARGE = "too_large"  # a 2xx whose body is over the cap: refused unread (capped_body)
+    MISMATCHED = "mismatched"  # a readable 2xx about another request (delivery_answer)
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,10 @@ Unanswered = Busy | InDoubt
 """No usable answer: worth asking again later (with the same key, for a command)."""
 
 Result = Ok[T] | Refused | NotFound | Busy | InDoubt
+
+
+def is_kiosk_wide(result: object) -> bool:
+    return isinstance(result, Busy) and result.reason in KIOSK_WIDE
 
 
 def describe(result: Unanswered) -> str:

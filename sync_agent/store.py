@@ -165,8 +165,14 @@ def _keep_patron_data_short(db: sqlite_utils.Database) -> None:
     conn.execute("DELETE FROM sync_state WHERE name LIKE 'member_card:%'")
 
 
+def _count_mismatched_answers(db: sqlite_utils.Database) -> None:
+    """Answers checked before they settle (sync_agent/delivery_answer.py): how many 2xx answers
+    about another request an entry has had, so the relay makes it a dead letter after a bound."""
+    db.conn.execute("ALTER TABLE outbox ADD COLUMN mismatches INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _create_v1, _intents_v2, _keep_patron_data_short)
+    _create_v1, _intents_v2, _keep_patron_data_short, _count_mismatched_answers)
 """Forward migrations; migration ``i`` brings the file from version ``i`` to ``i + 1``."""
 
 

@@ -46,6 +46,9 @@ WORDS = {
 """Device states and reasons, rejection reasons, service and breaker states: the key of each word."""
 KINDS = {"member_card": "tech_kind_member_card", "item": "tech_kind_item", "isbn": "tech_kind_isbn",
          "invalid": "tech_kind_invalid"}
+KIOSK_STATES = {"ok": "tech_kiosk_ok", "unauthorized": "tech_kiosk_unauthorized",
+                "clock_skew": "tech_kiosk_clock_skew", "keys_rejected": "tech_kiosk_keys_rejected"}
+"""Kiosk-wide states (sync_agent.kiosk_wide) in words, with what to do."""
 ENTRY_KINDS = {"return": "tech_entry_return", "rent": "tech_entry_rent", "cancel": "tech_entry_cancel"}
 
 
@@ -129,6 +132,9 @@ class TechScreen(KioskScreen):
         yield Static("  ".join(f"{self._word(name)}: {self._word(state)}"
                                for name, state in report.health.items()), id="health")
         yield Static(self.tr("tech_last_sync", when=report.status["last_success_at"] or "-"))
+        state = report.status["kiosk_state"]["state"]
+        words = self.tr(KIOSK_STATES[state]) if state in KIOSK_STATES else state
+        yield Static(self.tr("tech_kiosk_state", state=escape(words)), id="kiosk-state")
         yield Static(self.tr("tech_breakers"), classes="subheading")
         for name, state in report.app_breakers.items():
             yield Horizontal(Static(self.tr("tech_breaker_app", name=name, state=self._word(state)),

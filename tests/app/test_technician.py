@@ -14,6 +14,7 @@ from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
 from kiosk_app.techpin import hash_pin
+from sync_agent.status import record_kiosk_state
 
 from .conftest import AVAILABLE, CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
 
@@ -262,3 +263,20 @@ async def test_the_technician_screen_speaks_korean(kiosk, central, pin_hash):
     assert "버전 " in text and "디스크 여유" in text
     english = [word for word in ENGLISH if re.search(rf"\b{re.escape(word)}\b", text)]
     assert english == [], text
+
+
+@pytest.mark.parametrize(("lang", "shown"), [
+    ("en", "Kiosk-wide state: this kiosk's clock runs ahead · delivery paused · check time sync (NTP)"),
+    ("ko", "키오스크 전체 상태: 키오스크 시계가 빠름 · 전송 멈춤 · 시간 동기화(NTP)를 확인하세요"),
+])
+async def test_the_kiosk_wide_state_and_what_to_do_are_shown(kiosk, central, pin_hash, lang, shown):
+    k = kiosk(tech_pin_hash=pin_hash, lang=lang)
+    record_kiosk_state(k.lending.store, "clock_skew", "422 validation_error: occurredAt is in the future")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await open_technician(pilot, k)
+        await show_tab(pilot, "tab-central")
+        await wait_for(pilot, lambda: shown in detail_text(k.app.screen))
+        record_kiosk_state(k.lending.store, "ok")
+        k.app.screen.reload()
+        await wait_for(pilot, lambda: shown.split(":")[0] + ": " + ("ok" if lang == "en" else "정상")
+                       in detail_text(k.app.screen))

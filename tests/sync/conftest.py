@@ -55,17 +55,37 @@ def outbox(store: Store) -> Outbox:
 
 RENTAL = (b'{"id": 2, "memberId": 1, "bookId": 2, "barcode": "30042000000022", "status": "returned", '
           b'"fine": 0}')
-"""A readable delivery answer (a ``Rental``): what a 2xx must carry for an entry to count as delivered."""
+"""A readable answer to a return of item 30042000000022 (a returned ``Rental`` of that copy)."""
+
+
+def honest_rental(method: str, path: str, body: dict[str, Any] | None) -> bytes:
+    """The ``Rental`` an honest central side answers to a delivery: of the copy, member, rental
+    and kind the request named (what a 2xx must carry for an entry to count as delivered)."""
+    body = body or {}
+    rental: dict[str, Any] = {"id": 2, "memberId": body.get("memberId", 1), "bookId": body.get("bookId", 2),
+                              "barcode": body.get("barcode", "30042000000022"), "fine": 0}
+    if method == "PATCH":
+        rental |= {"id": int(path.rsplit("/", 1)[-1]), "status": "cancelled"}
+    elif path == "/rentals":
+        rental |= {"status": "reserved"}
+    else:
+        rental |= {"status": "rented" if path == "/kiosk/rentals" else "returned"}
+    return json.dumps(rental).encode()
 
 
 @dataclass
 class Reply:
     status: int = 200
-    body: bytes = RENTAL
+    body: bytes | None = None
+    """None: the honest answer to the request (:func:`honest_rental`)."""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     delay_s: float = 0.0
     truncate_to: int | None = None
     """Close the connection after this many body bytes although Content-Length says more."""
+    declared_length: int | None = None
+    """The Content-Length announced, when it is not the body's own."""
+    chunked: bool = False
+    """Sent with ``Transfer-Encoding: chunked`` (64 KiB chunks), no length announced."""
 
 
 @dataclass
@@ -125,11 +145,21 @@ class HostileServer:
                 self.seen.append(seen)
                 reply = self.replies.popleft() if self.replies else self.default
             time.sleep(reply.delay_s)
-            head = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(reply.body)}"]
+            full = honest_rental(method, path, seen.body) if reply.body is None else reply.body
+            body = full if reply.truncate_to is None else full[:reply.truncate_to]
+            length = len(full) if reply.declared_length is None else reply.declared_length
+            framing = "Transfer-Encoding: chunked" if reply.chunked else f"Content-Length: {length}"
+            head = [f"HTTP/1.1 {reply.status} X", framing]
             head += [f"{name}: {value}" for name, value in reply.headers.items()]
-            body = reply.body if reply.truncate_to is None else reply.body[:reply.truncate_to]
             seen.left = time.monotonic()
-            conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+            conn.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+            if reply.chunked:
+                for start in range(0, len(body), 65536):
+                    piece = body[start:start + 65536]
+                    conn.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                conn.sendall(b"0\r\n\r\n")
+            else:
+                conn.sendall(body)
             if reply.truncate_to is not None:
                 return
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +14,7 @@ import httpx
 
 from sync_agent.client import CentralClient
 from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.relay import Relay
+from sync_agent.relay import MISMATCH_LIMIT, Relay
 from sync_agent.status import snapshot
 from sync_agent.store import Store
 
@@ -253,24 +255,32 @@ async def test_refresh_fills_the_catalog_and_member_views(central, store, tmp_pa
     assert json.loads(json.dumps(snapshot(store)))["last_success_at"]
 
 
-async def test_a_full_disk_pauses_the_agent_without_losing_anything(hostile, store, outbox, tmp_path):
-    hostile.default = Reply(200, RENTAL[:-1] + b', "note": "' + b"x" * 3000 + b'"}')
+def fill_the_disk(store: Store) -> None:
+    """No room left in the file: no new page, and the free bytes of the last pages used up."""
+    conn = store.db.conn
+    conn.execute("CREATE TABLE IF NOT EXISTS filler (b BLOB)")
+    conn.execute(f"PRAGMA max_page_count={conn.execute('PRAGMA page_count').fetchone()[0]}")
+    for size in (4096, 512, 64, 8, 1):
+        with contextlib.suppress(sqlite3.OperationalError):
+            while True:
+                conn.execute("INSERT INTO filler VALUES (zeroblob(?))", (size,))
+
+
+async def test_a_full_disk_pauses_the_agent_without_losing_anything(hostile, store, outbox, tmp_path,
+                                                                    caplog):
+    hostile.default = Reply(delay_s=0.2)
     entries = [outbox.append_return(f"300429{index:08d}", datetime.now(UTC)) for index in range(12)]
-    pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
-    store.db.conn.execute(f"PRAGMA max_page_count={pages}")  # answers cannot be written back
     relay = relay_for(store, hostile.url, tmp_path)
     relay.store_retry_s = 0.2
     task = asyncio.create_task(relay.run())
-    while len(hostile.seen) < 12:
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.3)
+    await until(lambda: len(hostile.seen) >= 1)
+    fill_the_disk(store)  # while the first answer is on its way: it cannot be written back
+    await until(lambda: "store unusable" in caplog.text)
     assert not task.done()  # the agent waits for room, it does not die
-    assert outbox.counts()["delivered"] == 0 and outbox.counts()["in_flight"] == 0
+    assert outbox.counts()["delivered"] < 12 and outbox.counts()["in_flight"] == 0  # claims given back
+    store.db.conn.execute("DROP TABLE filler")
     store.db.conn.execute("PRAGMA max_page_count=1073741823")  # room again
-    for _ in range(300):
-        if outbox.counts()["delivered"] == 12:
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: outbox.counts()["delivered"] == 12, timeout_s=20)
     relay.stop()
     await asyncio.wait_for(task, 5)
     assert all(outbox.get(entry.id).status is Status.DELIVERED for entry in entries)
@@ -288,6 +298,45 @@ async def test_an_unreadable_answer_keeps_the_entry_and_resends_its_key(hostile,
     result = await relay.drain(10)  # three unreadable answers are retried, never lost nor dead
     assert result.delivered == 1 and result.dead == 0
     delivered = outbox.get(entry.id)
-    assert delivered.response == {"status": 200, "replayed": True, "body": json.loads(RENTAL)}
+    assert delivered.response == {"status": 200, "replayed": True, "body": {
+        **json.loads(RENTAL), "holdUntil": None, "rentedAt": None, "dueAt": None, "returnedAt": None,
+        "fee": 0}}  # the kept fields of the answer, and only those
     assert delivered.attempts == 4
     assert {seen.key for seen in hostile.seen} == {entry.key} and len(hostile.seen) == 4
+
+
+async def test_returns_answered_with_another_copys_rental_are_never_delivered(hostile, store, outbox,
+                                                                              tmp_path):
+    """The review's case: 2 of 2 returns answered 200 with another copy's (and member's) rental were
+    marked delivered and never applied. Now each is asked again under its key, then becomes a dead
+    letter that says what came back."""
+    other = Reply(200, RENTAL.replace(b'"memberId": 1', b'"memberId": 7'))  # item ...022, member 7
+    hostile.default = other
+    entries = [outbox.append_return(code, datetime.now(UTC)) for code in ("30042000000030", "30042000000097")]
+    result = await relay_for(store, hostile.url, tmp_path, breaker_failure_threshold=100).drain(60)
+    assert result.delivered == 0 and result.dead == 2
+    for entry in entries:
+        dead = outbox.get(entry.id)
+        assert dead.status is Status.DEAD and dead.mismatches == MISMATCH_LIMIT
+        assert dead.last_error.startswith("mismatched: the library system answered 5 times")
+        assert f"item 30042000000022, not {entry.barcode}" in dead.last_error
+        assert len([seen for seen in hostile.seen if seen.key == entry.key]) == MISMATCH_LIMIT
+    assert outbox.retry_dead() == 2 and outbox.get(entries[0].id).mismatches == 0
+
+
+async def test_a_crossed_answer_then_the_right_one_delivers_with_only_the_kept_fields(hostile, store,
+                                                                                      outbox, tmp_path):
+    rent = queued_rent(outbox, 3, "30042000000048", datetime.now(UTC))
+    crossed = b'{"id": 9, "memberId": 3, "bookId": 4, "barcode": "30042000000048", "status": "returned"}'
+    right = (b'{"id": 9, "memberId": 3, "bookId": 4, "barcode": "30042000000048", "status": "rented", '
+             b'"dueAt": "2030-01-15T00:00:00Z", "kioskNo": "kiosk-07", "paymentId": 4, "extra": "'
+             + b"x" * 5000 + b'"}')
+    hostile.queue(Reply(200, crossed), Reply(200, right))
+    result = await relay_for(store, hostile.url, tmp_path).drain(20)
+    assert result.delivered == 1
+    delivered = outbox.get(rent.id)
+    assert delivered.mismatches == 1 and delivered.attempts == 2
+    assert set(delivered.answer) == {"id", "memberId", "bookId", "barcode", "status", "holdUntil",
+                                     "rentedAt", "dueAt", "returnedAt", "fine", "fee"}
+    assert delivered.answer["dueAt"] == "2030-01-15T00:00:00Z"
+    assert len(store.rows("SELECT response FROM outbox WHERE id = ?", (rent.id,))[0]["response"]) < 400

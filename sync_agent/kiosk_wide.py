@@ -1,0 +1,123 @@
+"""Kiosk-wide states: answers about the kiosk, not about the entry being delivered.
+
+A rejected token (401/403), a clock running ahead (422 "occurredAt is in the future") and an
+idempotency key the central side knows for another request (``idempotency_mismatch``, after the
+store was rolled back) would come back the same for every entry. Filing them against each entry
+dead-lettered whole outboxes on the first try, and ``retry-dead`` could not help while the cause
+stayed. Instead the relay holds them in one :class:`KioskGate`:
+
+- the first such answer puts the kiosk in one state (``unauthorized``, ``clock_skew`` or
+  ``keys_rejected``), written with :func:`sync_agent.status.record_kiosk_state` (seen by
+  ``kiosk-sync status``, the technician screen and the metric ``kiosk_state``) and logged once;
+- delivery pauses: one entry goes out every :data:`PROBE_EVERY_S` as a probe, nothing is
+  dead-lettered and each entry keeps its key and payload;
+- before each probe the settings are read again (a token replaced in ``kiosk.toml`` is used at
+  once); the clock needs no action of ours (an entry stamped ahead becomes acceptable once the
+  central clock reaches it); an entry answered ``idempotency_mismatch`` gets a fresh key (it was
+  certainly not applied under the old one, which belongs to another request);
+- the first answer the central side gives about an entry itself (accepted, refused, not found)
+  ends the state and delivery resumes at full speed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sync_agent.results import Busy, NotFound, Ok, Refused, is_kiosk_wide
+from sync_agent.settings import Settings
+from sync_agent.status import kiosk_state, record_kiosk_state
+from sync_agent.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+OK = "ok"
+PROBE_EVERY_S = 30.0
+"""How often a paused kiosk tries one entry: a fixed token or clock is noticed within half a minute,
+and a fleet of misconfigured kiosks sends the central side two requests a minute each."""
+WHAT_TO_DO = {
+    "unauthorized": "the central API refuses this kiosk's token: replace it (the credential "
+                    "kiosk_api_token or api_token in kiosk.toml)",
+    "clock_skew": "the central API says this kiosk's clock runs ahead: check NTP (timedatectl)",
+    "keys_rejected": "the central API knows an idempotency key of this kiosk for another request "
+                     "(was the store restored from a copy?): keys are being renewed",
+}
+
+
+class KioskGate:
+    """Pauses one relay's deliveries while the kiosk is in a kiosk-wide state.
+
+    ``record``: whether this process writes the state to the store (the agent does; the app only
+    pauses its own deliveries). ``reload``: reads the settings again before each probe, whose token
+    ``use_token`` hands to the client (None for a client without a bearer token)."""
+
+    def __init__(self, store: Store, *, record: bool, use_token: Callable[[str], None] | None,
+                 reload: Callable[[], Settings] | None = None, probe_every_s: float = PROBE_EVERY_S) -> None:
+        self.store = store
+        self.record = record
+        self.use_token = use_token
+        self.reload = reload
+        self.probe_every_s = probe_every_s
+        self.state = OK
+        self._next_probe = 0.0
+
+    def restore(self) -> None:
+        """Take up the state a previous run of this process recorded: probe at once, and clear it
+        on the first answer about an entry (a restart after fixing the cause shows ok quickly)."""
+        if not self.record:
+            return
+        recorded = kiosk_state(self.store)["state"]
+        if recorded in WHAT_TO_DO:
+            self.state, self._next_probe = recorded, 0.0
+
+    def admit(self, free: int) -> int:
+        """How many of ``free`` delivery slots may be used now: all of them, or one probe per
+        :attr:`probe_every_s` while paused, or none."""
+        if self.state == OK or free <= 0:
+            return free
+        if time.monotonic() < self._next_probe:
+            return 0
+        self._next_probe = time.monotonic() + self.probe_every_s
+        self._reload_token()
+        return 1
+
+    def paused(self) -> bool:
+        return self.state != OK and time.monotonic() < self._next_probe
+
+    def wait_s(self) -> float:
+        """Seconds until the next probe (0 when not paused)."""
+        return max(0.0, self._next_probe - time.monotonic()) if self.state != OK else 0.0
+
+    def observe(self, result: object) -> None:
+        """Enter a state on an answer about the kiosk; leave it on an answer about an entry."""
+        if is_kiosk_wide(result):
+            assert isinstance(result, Busy)
+            if self.state != result.reason.value:
+                self.state = result.reason.value
+                self._next_probe = time.monotonic() + self.probe_every_s
+                log.error("delivery paused, kiosk-wide state %s: %s (%s)", self.state,
+                          WHAT_TO_DO[self.state], result.detail)
+                self._write(self.state, f"{WHAT_TO_DO[self.state]} ({result.detail})")
+        elif self.state != OK and isinstance(result, Ok | Refused | NotFound):
+            log.warning("delivery resumed: the central API answers again (was %s)", self.state)
+            self.state = OK
+            self._write(OK, "")
+
+    def _write(self, state: str, reason: str) -> None:
+        if not self.record:
+            return
+        try:
+            record_kiosk_state(self.store, state, reason)
+        except StoreError as exc:  # the log line above says it; the next change tries again
+            log.error("kiosk-wide state %s not recorded: %s", state, exc)
+
+    def _reload_token(self) -> None:
+        if self.reload is None or self.use_token is None or self.state != "unauthorized":
+            return
+        try:
+            settings = self.reload()
+        except Exception as exc:  # noqa: BLE001 - a bad edit of kiosk.toml must not stop the agent
+            log.error("settings not re-read before the probe: %s", str(exc).splitlines()[0])
+            return
+        self.use_token(settings.api_token.get_secret_value())
