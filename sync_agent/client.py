@@ -45,6 +45,7 @@ from sync_agent.contract import (
     KioskRenew,
     Member,
     MyPage,
+    Rental,
     ReservationQuote,
 )
 from sync_agent.central import DEPENDENCY_OF_KIND

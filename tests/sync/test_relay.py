@@ -18,7 +18,7 @@ from sync_agent.relay import MISMATCH_LIMIT, Relay
 from sync_agent.status import snapshot
 from sync_agent.store import Store
 
-from .conftest import RENTAL, Reply, make_settings, rented_barcodes
+from .conftest import RENTAL, Reply, make_settings, queued_rent, rented_barcodes
 
 AVAILABLE = "30042000000048"
 
