@@ -68,8 +68,9 @@ async def test_scans_through_a_real_pty(kiosk, central):
         async with k.app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: any(d.status.state == "connected" for d in k.app.devices.devices))
             scanner.scan(ON_LOAN)
-            await wait_for(pilot, lambda: isinstance(k.app.screen, ReturnScreen))
-            assert "The Pragmatic Programmer" in screen_text(k.app) or ON_LOAN in screen_text(k.app)
+            # the screen is switched before its rows are composed: wait for the row itself
+            await wait_for(pilot, lambda: isinstance(k.app.screen, ReturnScreen) and (
+                "The Pragmatic Programmer" in screen_text(k.app) or ON_LOAN in screen_text(k.app)))
             scanner.scan("30042000000015")  # wrong check digit: a plausible misread
             await wait_for(pilot, lambda: isinstance(k.app.screen, NoticeScreen))
             assert "This barcode could not be read." in screen_text(k.app)

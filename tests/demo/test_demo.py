@@ -31,19 +31,36 @@ ON_LOAN = "30042000000022"
 OVERDUE = "30042000000030"
 
 
-async def wait_for(pilot, predicate: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
+async def wait_for(pilot, predicate: Callable[[], bool], what: str | Callable[[], str],
+                   timeout_s: float = 20.0) -> None:
+    """Wait for ``predicate``; ``what`` (or what it returns: the state seen) names it on failure."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while not predicate():
-        assert loop.time() < deadline, f"not reached in {timeout_s} s: {what}"
+        assert loop.time() < deadline, f"not reached in {timeout_s} s: {what() if callable(what) else what}"
         await pilot.pause(0.05)
 
 
 async def click(pilot, selector: str) -> None:
-    """Click a panel control once the current screen's panel has composed it: each new screen
-    gets its panel asynchronously, and a click before that lands on nothing."""
-    await wait_for(pilot, lambda: bool(pilot.app.screen.query(selector)), f"{selector} on screen")
+    """Click a panel control once the current screen's panel has composed and laid it out: each
+    new screen gets its panel asynchronously, and a click before that lands on nothing."""
+    def laid_out() -> bool:
+        found = pilot.app.screen.query(selector)
+        return bool(found) and found.first().region.area > 0
+    await wait_for(pilot, laid_out, f"{selector} laid out on screen")
     await pilot.click(selector)
+
+
+async def switch(pilot, selector: str) -> None:
+    """Flip a fault switch as a tap on it does (the same ``Checkbox.Changed`` message), once the
+    current screen's panel has laid it out. Flipped directly rather than by a pointer position:
+    a click computed while the new screen's panel settles can land beside it."""
+    def laid_out() -> bool:
+        found = pilot.app.screen.query(selector)
+        return bool(found) and found.first().region.area > 0
+    await wait_for(pilot, laid_out, f"{selector} laid out on screen")
+    pilot.app.screen.query_one(selector).toggle()
+    await pilot.pause()
 
 
 async def tap(pilot, list_id: str, code: str) -> None:
@@ -95,8 +112,9 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
                 # Book management down: a borrow answers with the busy fallback, nothing borrowed.
                 app.end_session()
                 await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
-                await click(pilot, "#demo-book_down")
-                await wait_for(pilot, lambda: stack.faults.book_down and app.note == "", "fault applied")
+                await switch(pilot, "#demo-book_down")
+                await wait_for(pilot, lambda: stack.faults.book_down and app.note == "",
+                               lambda: f"fault applied (faults {stack.faults}, note {app.note!r})")
                 assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True
                 await tap(pilot, "demo-cards", CARD)
                 await wait_for(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
@@ -107,14 +125,14 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
 
                 # Back up, from the panel over the notice: the same label borrows the book.
                 assert app.screen.query(DemoPanel), "the panel is on the notice too"
-                await click(pilot, "#demo-book_down")
+                await switch(pilot, "#demo-book_down")
                 await wait_for(pilot, lambda: not stack.faults.book_down and app.note == "", "book up")
                 await asyncio.sleep(app.settings.duplicate_window_s)   # a new scan, not a repeat
                 await tap(pilot, "demo-labels", RESERVED_FOR_HER)
                 await wait_for(pilot, lambda: len(app.session.borrows) == 1, "borrowed")
                 assert isinstance(app.screen, MemberScreen)
 
-                await click(pilot, "#demo-payment_slow")
+                await switch(pilot, "#demo-payment_slow")
                 await wait_for(pilot, lambda: stack.faults.payment_slow and app.note == "", "slow payment")
                 faults = httpx.get(stack.url + "/admin/faults").json()
                 assert faults["payment"]["latency_ms"] == [400, 620]
@@ -131,9 +149,9 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
         async with CentralClient(settings, store, owner="app") as client:
             app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
             async with app.run_test(size=SIZE) as pilot:
-                await click(pilot, "#demo-book_down")
+                await switch(pilot, "#demo-book_down")
                 await wait_for(pilot, lambda: stack.faults.book_down and app.note == "", "book down")
-                await click(pilot, "#demo-central_unreachable")
+                await switch(pilot, "#demo-central_unreachable")
                 await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "",
                                "stand-in stopped")
                 with pytest.raises(httpx.ConnectError):
@@ -142,7 +160,7 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
                 await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "return waits in the outbox")
                 await wait_for(pilot, lambda: not app.online, "offline indicator")
 
-                await click(pilot, "#demo-central_unreachable")
+                await switch(pilot, "#demo-central_unreachable")
                 await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "drained after recovery",
                                timeout_s=30)
                 assert httpx.get(stack.url + "/health").status_code == 200
