@@ -63,9 +63,12 @@ def test_an_intent_orphaned_by_a_killed_app_is_settled_and_undone_once(central, 
             until(lambda: log.exists() and "member screen: member 1" in log.read_text(), 15,
                   "the member screen")
             central.set_fault("book", latency_ms=(2500, 2500))  # the shelf check takes its time
+            sent_before = central.requests().get("rental", 0)
             scanner.scan(HELD)
             until(lambda: query(store, "SELECT status FROM outbox WHERE kind = 'rent'") == [("in_flight",)],
                   15, "the intent written and in flight")
+            until(lambda: central.requests().get("rental", 0) > sent_before, 15,
+                  "the borrow sent (the central side is now working on it)")
             app.send_signal(signal.SIGKILL)
             app.wait(10)
         finally:
