@@ -203,6 +203,22 @@ class Store:
         self._lock = threading.RLock()
 
     @classmethod
+    def _connect(cls, path: Path, target: str, busy_timeout_ms: int, *, uri: bool = False) -> Store:
+        """One connection to ``target`` (the file, or a read-only URI of it) with the busy timeout:
+        what both ways of opening share."""
+        try:
+            conn = sqlite3.connect(target, uri=uri, timeout=busy_timeout_ms / 1000,
+                                   isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise classify(exc) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise classify(exc) from exc
+        return cls(path, conn)
+
+    @classmethod
     def open(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, verify: bool = True) -> Store:
         """Open (creating the folder and file if needed), check the file (:meth:`verify`; ``verify``
         is false only for benchmarks and for tests that build a damaged file) and bring the schema
@@ -211,15 +227,10 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError("io", f"cannot create {path.parent}: {exc.strerror}") from exc
-        try:
-            conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise classify(exc) from exc
-        store = cls(path, conn)
+        store = cls._connect(path, str(path), busy_timeout_ms)
+        conn = store.db.conn
         try:
             with store._guard():
-                conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
                 mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if mode.lower() != "wal":
                     raise StoreError("io", f"{path}: WAL mode refused (journal_mode={mode})")
@@ -285,16 +296,10 @@ class Store:
 
     @classmethod
     def _open_readonly_once(cls, path: Path, busy_timeout_ms: int, *, plain: bool) -> Store:
-        try:
-            conn = sqlite3.connect(readonly_uri(path, plain=plain), uri=True,
-                                   timeout=busy_timeout_ms / 1000, isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise classify(exc) from exc
-        store = cls(path, conn)
+        store = cls._connect(path, readonly_uri(path, plain=plain), busy_timeout_ms, uri=True)
+        conn = store.db.conn
         try:
             with store._guard():
-                conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
                 conn.execute("PRAGMA query_only=ON")
                 conn.execute("PRAGMA temp_store=MEMORY")  # a check's sorting needs no temp file
             version = store.schema_version
