@@ -5,38 +5,19 @@ although WATCHDOG_PID names another process (cage), on the out-of-service screen
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from kiosk_app import watchdog
+from tests.fake_systemd import FakeSystemd
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
-
-
-class FakeSystemd:
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "notify.sock"
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(self.path))
-        self.received: list[tuple[float, str]] = []
-        threading.Thread(target=self._receive, daemon=True).start()
-
-    def _receive(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                self.received.append((time.monotonic(), self.sock.recv(256).decode()))
-
-    def pings(self, after: float = 0.0, before: float = float("inf")) -> list[float]:
-        return [when for when, what in self.received if what == "WATCHDOG=1" and after < when < before]
 
 
 @pytest.fixture
@@ -46,7 +27,7 @@ def systemd(tmp_path, monkeypatch):
     monkeypatch.setenv("WATCHDOG_USEC", "40000")  # WatchdogSec=40ms: a ping every 20 ms
     monkeypatch.setenv("WATCHDOG_PID", "1")        # the unit's main process is another one (cage)
     yield fake
-    fake.sock.close()
+    fake.close()
 
 
 async def test_pings_while_the_loop_turns_and_none_while_it_is_blocked(systemd) -> None:
@@ -101,4 +82,4 @@ def test_kiosk_run_feeds_the_watchdog_from_its_loop(tmp_path: Path, store: str) 
         if app.poll() is None:
             app.kill()
             app.wait(10)
-        fake.sock.close()
+        fake.close()

@@ -15,7 +15,6 @@ import os
 import pty
 import select
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fake_systemd import FakeSystemd
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
 
@@ -110,33 +111,6 @@ def terminal(argv: list[str], env: dict[str, str]) -> Iterator[Terminal]:
         term.close()
 
 
-class Systemd:
-    """systemd's side of NOTIFY_SOCKET: a real datagram socket, every datagram kept with its time."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "notify.sock"
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(self.path))
-        self.received: list[tuple[float, str]] = []
-        threading.Thread(target=self._receive, daemon=True).start()
-
-    def _receive(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                self.received.append((time.monotonic(), self.sock.recv(256).decode()))
-
-    def pings(self) -> list[float]:
-        return [when for when, what in self.received if what == "WATCHDOG=1"]
-
-    def env(self, interval_s: float) -> dict[str, str]:
-        # WATCHDOG_PID names another process, as under cage (the unit's main process).
-        return {"NOTIFY_SOCKET": str(self.path), "WATCHDOG_USEC": str(int(interval_s * 2e6)),
-                "WATCHDOG_PID": "1"}
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def app_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("KIOSK_", "NOTIFY_SOCKET", "WATCHDOG_"))}
@@ -205,7 +179,7 @@ def test_a_demo_whose_loop_is_blocked_gets_no_watchdog_pings_and_still_ends_on_s
     and the event loop blocks in Queue.put, the hang the review found. The watchdog pings (fed from
     the loop) stop, so systemd would restart the kiosk; SIGTERM ends app, agent and stand-in."""
     folder = tmp_path / "demo"
-    systemd = Systemd(tmp_path)
+    systemd = FakeSystemd(tmp_path)
     try:
         with leaves_nothing(folder), \
                 terminal([KIOSK, "demo", "--dir", str(folder)], app_env(**systemd.env(0.1))) as term:
