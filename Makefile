@@ -23,7 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 screenshots: $(STAMP)
-	$(BIN)/python -m kiosk_app.screenshots docs/screenshots
+	$(BIN)/python -m kiosk_demo.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -29,8 +29,8 @@ from pathlib import Path
 import httpx
 from stdnum import luhn
 
-from bench.app_harness import item_codes, kiosk_on_pty, percentile, pid_note, until
-from bench.processes import stand_in
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, until
+from kiosk_testing.processes import stand_in
 from bench.report import Figure, table
 from kiosk_app.screens.member import MemberScreen
 from sync_agent.outbox import Outbox

@@ -23,19 +23,16 @@ TARGET_S = 1.5
 KIOSK_CHILD = """
 import asyncio, tempfile
 from pathlib import Path
-from kiosk_app.app import KioskApp
-from kiosk_app.lending import Lending
+from kiosk_app.composition import build_kiosk
 from kiosk_app.screens.welcome import WelcomeScreen
 from sync_agent.client import CentralClient
-from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
 settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="kiosk-bench-")), api_url="http://127.0.0.1:9")
 store = Store.open(settings.db_path)
 client = CentralClient(settings, store)
-app = KioskApp(settings, Lending(settings, store, client, Relay(store, client, settings, role="app")),
-               tick_s=None, health_every_s=None)
+app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
 
 async def main():
     async with app.run_test(size=(100, 32)) as pilot:

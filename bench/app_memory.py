@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import gc
 
-from bench.app_harness import item_codes, kiosk_on_pty, pid_note, rss_mb, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, pid_note, rss_mb, until
 from bench.report import Figure, table
 from kiosk_app.screens.welcome import WelcomeScreen
 

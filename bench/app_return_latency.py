@@ -20,7 +20,7 @@ import tty
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.app_harness import item_codes, kiosk_on_pty, percentile, pid_note, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, until
 from bench.report import Figure, table
 from hardware.sim import encode_scan
 from kiosk_app.screens.returns import ReturnRow

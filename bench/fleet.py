@@ -41,9 +41,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.processes import BIN, stand_in
 from bench.report import Figure, table
-from bench.sync_drain import barcode, prepare_central, send_returns
+from kiosk_testing.processes import BIN, stand_in
+from kiosk_testing.returns_load import barcode, prepare_central, send_returns
 from sync_agent.outbox import Outbox
 from sync_agent.settings import Settings
 from sync_agent.store import Store

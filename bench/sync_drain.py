@@ -15,45 +15,21 @@ import asyncio
 import multiprocessing
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from backend_stub.app import create_app
-from backend_stub.db import stamp
 from backend_stub.server import CentralServer
-from bench.processes import free_port
+from backend_stub.readiness import free_port
 from bench.report import Figure, table
+from kiosk_testing.returns_load import FIRST_ID, barcode, prepare_central, send_returns
 from sync_agent.client import CentralClient
 from sync_agent.outbox import Outbox
 from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
-
-FIRST_ID = 100_000
-
-
-def barcode(index: int) -> str:
-    return f"3004210{index:07d}"
-
-
-def prepare_central(db_path: Path, count: int) -> None:
-    """A stand-in database with ``count`` extra copies on loan to member 6."""
-    app = create_app(db_path)
-    db = app.state.stand_in.db
-    now = datetime.now(UTC)
-    with db.transaction() as conn:
-        conn.executemany("INSERT INTO books (id, barcode, isbn, title, author, status, updated_at) "
-                         "VALUES (?, ?, '9780000000000', ?, 'Bench', 'rented', ?)",
-                         [(FIRST_ID + i, barcode(i), f"Bench copy {i}", stamp(now)) for i in range(count)])
-        conn.executemany("INSERT INTO rentals (member_id, book_id, status, rented_at, due_at) "
-                         "VALUES (6, ?, 'rented', ?, ?)",
-                         [(FIRST_ID + i, stamp(now - timedelta(days=1)), stamp(now + timedelta(days=13)))
-                          for i in range(count)])
-    db.close()
-
 
 def _serve(db_path: Path, port: int, ready) -> None:  # noqa: ANN001 - a multiprocessing Event
     CentralServer(create_app(db_path, faults_enabled=True), port=port).start()
@@ -114,39 +90,6 @@ async def relay_drain(folder: Path, central_db: Path, count: int, parallelism: i
     finally:
         central.stop()
         store.close()
-
-
-async def send_returns(url: str, count: int, parallelism: int) -> tuple[float, int]:
-    """The baseline: the same returns (fresh keys) from a plain httpx loop, ``parallelism`` at a
-    time; (wall seconds, answers 200)."""
-    now = datetime.now(UTC).isoformat()
-    async with httpx.AsyncClient(base_url=url, timeout=30,
-                                 limits=httpx.Limits(max_connections=parallelism)) as http:
-        async def send(index: int) -> httpx.Response:
-            """One return; sent again under the same key when the connection was reset under it.
-
-            At 200 requests in flight the stand-in (uvicorn, 5 s keep-alive) now and then resets a
-            kept-alive connection that a request has just gone out on: httpx raises ``ReadError``
-            (anyio ``BrokenResourceError``) while reading the answer's headers. 5 of 10,000 in
-            one run; the relay re-sends such a request under its key, and so does this loop."""
-            key = f"plain:{uuid.uuid4()}"
-            while True:
-                try:
-                    return await http.post("/kiosk/returns", json={
-                        "barcode": barcode(index), "kioskNo": "kiosk-bench", "occurredAt": now},
-                        headers={"Idempotency-Key": key})
-                except httpx.ReadError:
-                    continue
-
-        async def worker(indices: range) -> int:
-            ok = 0
-            for index in indices:
-                ok += (await send(index)).status_code == 200
-            return ok
-
-        started = time.perf_counter()
-        oks = await asyncio.gather(*(worker(range(w, count, parallelism)) for w in range(parallelism)))
-        return time.perf_counter() - started, sum(oks)
 
 
 async def plain_loop(central_db: Path, count: int, parallelism: int) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 from datetime import UTC, datetime, tzinfo
@@ -81,7 +82,8 @@ def _outcome_name(outcome: Outcome) -> str:
 
 
 class KioskApp(App[None]):
-    CSS_PATH = "kiosk.tcss"
+    CSS_PATH = Path(__file__).with_name("kiosk.tcss")
+    """Absolute, so that a subclass in another package (the demo's) finds it too."""
     TITLE = "kiosk"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [

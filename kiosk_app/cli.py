@@ -44,12 +44,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> int:
     from kiosk_app import watchdog
-    from kiosk_app.app import KioskApp
     from kiosk_app.card_lookup import card_secret
-    from kiosk_app.lending import Lending
+    from kiosk_app.composition import build_kiosk
     from kiosk_app.out_of_service import OutOfServiceApp
     from sync_agent.adapters import open_central
-    from sync_agent.relay import Relay
     from sync_agent.store import Store, StoreError
 
     feeding = watchdog.start()
@@ -67,8 +65,7 @@ async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> i
             # SIP2 member ids are keyed hashes under the card-lookup key: stable across restarts
             async with open_central(settings, store, owner="app",
                                     member_key=card_secret(settings)) as client:
-                relay = Relay(store, client, settings, role="app")
-                app = KioskApp(settings, Lending(settings, store, client, relay), log_lines=recent)
+                app = build_kiosk(settings, store, client, log_lines=recent)
                 await guard.run_app(app, app.exit_kiosk)
         finally:
             store.close()
@@ -131,7 +128,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _demo(_settings: Settings | None, args: argparse.Namespace) -> int:
     """Stand-in, agent and app with a simulated scanner, on embedded defaults (or --config)."""
-    from kiosk_app.demo import run
+    from kiosk_demo.demo import run
 
     return run(args.config, args)
 

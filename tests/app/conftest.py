@@ -18,7 +18,7 @@ import pytest
 
 from hardware.codes import classify
 from kiosk_app.app import KioskApp
-from kiosk_app.lending import Lending
+from kiosk_app.composition import build_kiosk
 from kiosk_app.messages import Scanned
 from sync_agent.adapters import make_central
 from sync_agent.relay import Relay
@@ -58,11 +58,11 @@ class Kiosk:
         self.settings = settings
         self.store = Store.open(settings.db_path)
         self.client = make_central(settings, self.store, owner="app")
-        self.relay = Relay(self.store, self.client, settings, role="app")
-        self.lending = Lending(settings, self.store, self.client, self.relay)
         options = {"tick_s": None, "health_every_s": None, "with_devices": False}
         options.update(app_options)
-        self.app = KioskApp(settings, self.lending, **options)
+        self.app = build_kiosk(settings, self.store, self.client, **options)
+        self.lending = self.app.lending
+        self.relay = self.lending.relay
 
     async def close(self) -> None:
         await self.client.aclose()

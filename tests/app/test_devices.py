@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from unittest import mock
 
-from bench.app_harness import item_codes, kiosk_on_pty, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, until
 from kiosk_app import devices
 from sync_agent.status import device_statuses
 

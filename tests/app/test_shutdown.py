@@ -115,7 +115,7 @@ def test_a_stuck_clean_up_does_not_hold_the_exit_past_its_budget(guard_factory) 
 
 def test_a_second_signal_does_not_wait_out_the_grace(guard_factory) -> None:
     exits = Exits()
-    guard = guard_factory(grace_s=30.0, cleanup_s=0.5, exit=exits)
+    guard_factory(grace_s=30.0, cleanup_s=0.5, exit=exits)
     started = time.monotonic()
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(0.2)

@@ -22,7 +22,6 @@ from kiosk_app.lending import (
 from kiosk_app.app import SAVE_FAILED, STORE_OUT_OF_ORDER, WRONG_INPUT
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import OfferScreen, StillHereScreen
-from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen

@@ -16,7 +16,7 @@ from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
 from kiosk_app.techpin import hash_pin
 from sync_agent.status import record_kiosk_state
 
-from .conftest import AVAILABLE, CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
+from .conftest import CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
 
 PIN = "246813"
 TECH_CARD = "20042999999996"

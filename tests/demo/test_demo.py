@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from kiosk_app.cli import main
-from kiosk_app.demo import DemoApp, DemoPanel, demo_app, demo_codes, demo_parts
-from kiosk_app.demo_stack import DemoStack
+from kiosk_demo.demo import DemoApp, DemoPanel, demo_app, demo_codes, demo_parts
+from kiosk_demo.stack import DemoStack
 from kiosk_app.i18n import t
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen

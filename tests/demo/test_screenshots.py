@@ -1,4 +1,4 @@
-"""``python -m kiosk_app.screenshots`` writes every README picture as an SVG that Textual made."""
+"""``python -m kiosk_demo.screenshots`` writes every README picture as an SVG that Textual made."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ NAMES = {"welcome", "welcome-en", "member", "return", "busy", "technician", "dem
 
 
 def test_screenshots_are_written(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "kiosk_app.screenshots", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "kiosk_demo.screenshots", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert {p.stem for p in tmp_path.glob("*.svg")} == NAMES

@@ -23,17 +23,13 @@ from sync_agent.settings import ConfigError, Settings, load_settings
 from sync_agent.status import record_device_status, record_kiosk_state
 from sync_agent.store import MIGRATIONS, Store
 
+from backend_stub.readiness import free_port
+
 from .conftest import make_settings, rented_barcodes
 from .test_cli import config, finish, kiosk_sync, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "monitoring" / "kiosk-alerts.yml"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

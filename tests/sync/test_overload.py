@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.sync_drain import barcode, prepare_central
+from kiosk_testing.returns_load import barcode, prepare_central
 from sync_agent.breakers import BreakerOpen, Breakers
 from sync_agent.client import Busy, CentralClient, InDoubt, Ok
 from sync_agent.results import BusyReason, DoubtReason
@@ -29,7 +29,7 @@ RETURNS = 24
 
 @pytest.fixture
 def loaded_central(tmp_path: Path, make_central):
-    """A stand-in with ``RETURNS`` extra copies on loan (``bench.sync_drain.barcode(i)``)."""
+    """A stand-in with ``RETURNS`` extra copies on loan (``kiosk_testing.returns_load.barcode(i)``)."""
     prepare_central(tmp_path / "loaded.db", RETURNS)
     return make_central(db_name="loaded.db")
 

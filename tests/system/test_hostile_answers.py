@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.app_harness import kiosk_on_pty, until
+from kiosk_testing.pty_kiosk import kiosk_on_pty, until
 from kiosk_app.screens.returns import ReturnScreen
 from sync_agent.outbox import Outbox, Status
 from sync_agent.store import Store

@@ -12,7 +12,6 @@ import socket
 import threading
 from collections import defaultdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st

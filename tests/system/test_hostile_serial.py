@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import time
 
-from bench.app_harness import item_codes, kiosk_on_pty, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, until
 from hardware.sim import encode_scan
 from sync_agent.outbox import Outbox
 

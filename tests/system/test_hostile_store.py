@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from bench.app_harness import item_codes, kiosk_on_pty, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, until
 from kiosk_app.i18n import t
 from kiosk_app.out_of_service import OutOfServiceApp
 from kiosk_app.screens.notice import NoticeScreen

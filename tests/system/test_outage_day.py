@@ -1,12 +1,12 @@
 """The outage day, short form: stand-in, agent and app as real processes through a scanner pty,
 with the central API down, slow, failing and dropping connections by turns, book management alone
 down, the clock compressed, and both kiosk processes SIGKILLed and restarted along the way.
-The scenario and its checks live in ``bench/outage_day.py`` (its long form runs there).
+The scenario and its checks live in ``kiosk_testing/outage_day.py``; ``python -m bench.outage_day`` runs its long form.
 """
 
 from __future__ import annotations
 
-from bench.outage_day import SHORT, run_day
+from kiosk_testing.outage_day import SHORT, run_day
 
 
 def test_a_bad_day_loses_nothing_and_applies_nothing_twice(tmp_path) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk_app.demo_stack import free_port, wait_healthy
+from backend_stub.readiness import free_port, wait_healthy
 
 __all__ = ["BIN", "Process", "free_port", "wait_healthy"]
 

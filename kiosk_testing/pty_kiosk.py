@@ -17,10 +17,9 @@ from stdnum import luhn
 
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
-from kiosk_app.lending import Lending
+from kiosk_app.composition import build_kiosk
 from sync_agent.client import CentralClient
 from sync_agent.contract import Book
-from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
@@ -69,8 +68,7 @@ async def kiosk_on_pty(api_url: str = DEAD_API,
         store = Store.open(settings.db_path)
         load_catalog(store, settings)
         client = CentralClient(settings, store, owner="app")
-        app = KioskApp(settings, Lending(settings, store, client, Relay(store, client, settings, role="app")),
-                       tick_s=None, health_every_s=None)
+        app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
         try:
             async with app.run_test(size=(100, 32)) as pilot:
                 app.online = api_url != DEAD_API

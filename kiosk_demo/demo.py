@@ -1,6 +1,6 @@
 """``kiosk demo``: the whole kiosk in one terminal, with a side panel to tell its story.
 
-The stand-in and the sync agent run as subprocesses (:mod:`kiosk_app.demo_stack`), the app in the
+The stand-in and the sync agent run as subprocesses (:mod:`kiosk_demo.stack`), the app in the
 foreground on a virtual scanner: a tap on a card or label in the panel writes the code into the
 scanner's pty, so it travels the same serial path as a real scan. The panel's switches set the
 story's faults, and a live line shows the outbox filling and draining.
@@ -31,14 +31,14 @@ from textual.widgets.option_list import Option
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
 from kiosk_app import logbook, watchdog
-from kiosk_app.demo_stack import DemoStack, Faults, free_port
-from kiosk_app.lending import Lending
+from backend_stub.readiness import free_port
+from kiosk_demo.stack import DemoStack, Faults
+from kiosk_app.composition import build_kiosk
 from kiosk_app.logbook import RecentLines
 from kiosk_app.session import technician_card
 from kiosk_app.shutdown import ExitGuard
 from kiosk_app.techpin import hash_pin, verify_pin
 from sync_agent.client import CentralClient
-from sync_agent.relay import Relay
 from sync_agent.settings import ConfigError, Settings, load_settings
 from sync_agent.store import Store
 
@@ -272,9 +272,8 @@ def demo_parts(config: Path | None, folder: Path, guard: ExitGuard | None = None
 
 def demo_app(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
              scanner: VirtualScanner, recent: RecentLines | None = None, **options: Any) -> DemoApp:
-    relay = Relay(store, client, settings, role="app")
-    return DemoApp(settings, Lending(settings, store, client, relay), log_lines=recent, stack=stack,
-                   scanner=scanner, codes=demo_codes(institution=settings.institution), **options)
+    return build_kiosk(settings, store, client, app_class=DemoApp, log_lines=recent, stack=stack,
+                       scanner=scanner, codes=demo_codes(institution=settings.institution), **options)
 
 
 def run(config: Path | None, args: argparse.Namespace) -> int:

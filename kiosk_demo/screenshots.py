@@ -1,4 +1,4 @@
-"""SVG screenshots of the kiosk for the README: ``python -m kiosk_app.screenshots [FOLDER]``
+"""SVG screenshots of the kiosk for the README: ``python -m kiosk_demo.screenshots [FOLDER]``
 (``make screenshots``; default ``docs/screenshots``).
 
 Taken from a real run of the demo stack: the stand-in with the demo library, the agent, scans
@@ -18,17 +18,15 @@ from typing import Any
 from textual.app import App
 from textual.pilot import Pilot
 
-from kiosk_app.app import KioskApp
-from kiosk_app.demo import OUTBOX_EVERY_S, demo_app, demo_parts
-from kiosk_app.demo_stack import DemoStack, Faults
-from kiosk_app.lending import Lending
+from kiosk_demo.demo import OUTBOX_EVERY_S, demo_app, demo_parts
+from kiosk_demo.stack import DemoStack, Faults
+from kiosk_app.composition import build_kiosk
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from sync_agent.client import CentralClient
-from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
@@ -69,7 +67,7 @@ def save(app: App[Any], folder: Path, name: str) -> None:
 
 async def patron_screens(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
                          scan: Callable[[str], None], folder: Path) -> None:
-    app = KioskApp(settings, Lending(settings, store, client, Relay(store, client, settings, role="app")))
+    app = build_kiosk(settings, store, client)
     async with app.run_test(size=PATRON_SIZE) as pilot:
         await until(pilot, lambda: app.online)
         await settled(pilot, WelcomeScreen)

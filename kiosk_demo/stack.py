@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from typing import IO
 
 import httpx
 
+from backend_stub.readiness import wait_healthy
 from sync_agent.settings import ENV_PREFIX, Settings
 
 SLOW_MS = (400, 620)
@@ -30,29 +30,6 @@ STOP_WAIT_S = 10.0
 START_WAIT_S = 20.0
 TERMINATE_S = 1.5
 """What :meth:`DemoStack.terminate` gives the two processes together before it kills them."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(url: str, timeout_s: float = 30.0, process: subprocess.Popen | None = None,
-                 log: Path | None = None) -> None:
-    """Until the stand-in at ``url`` answers ``/health``; fails at once if ``process`` exits."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the stand-in exited with {process.returncode}; see {log}")
-        try:
-            if httpx.get(url + "/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the stand-in at {url} did not answer in {timeout_s:.0f} s")
-        time.sleep(0.05)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

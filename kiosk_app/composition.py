@@ -1,0 +1,27 @@
+"""The one place the kiosk is put together: a store and a central port, then the relay, the
+use-cases and the app on top.
+
+The CLI, the demo, the screenshots, the benchmarks and the tests all build their kiosk here, so the
+wiring (which relay role, which use-cases get which store) is written once and cannot drift
+between the kiosk that runs and the kiosk that is tested."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from kiosk_app.app import KioskApp
+from kiosk_app.lending import Lending
+from sync_agent.central import Central
+from sync_agent.relay import Relay
+from sync_agent.settings import Settings
+from sync_agent.store import Store
+
+AppT = TypeVar("AppT", bound=KioskApp)
+
+
+def build_kiosk(settings: Settings, store: Store, central: Central, *,
+                app_class: type[AppT] = KioskApp, **app_options: Any) -> AppT:  # type: ignore[assignment]
+    """The kiosk app over ``store`` and ``central``; ``app_options`` go to the app (timers,
+    devices, log lines), ``app_class`` is :class:`KioskApp` or the demo's subclass."""
+    relay = Relay(store, central, settings, role="app")
+    return app_class(settings, Lending(settings, store, central, relay), **app_options)
