@@ -67,7 +67,7 @@ def figures(argv: list[str] | None = None) -> list[Figure]:
             bare.append(timed(lambda: Store.open(path, verify=False).close()))
             checked.append(timed(lambda: Store.open(path).close()))
             store = Store.open(path, verify=False)
-            conn = store.db.conn
+            conn = store.conn
             quick.append(timed(lambda: conn.execute("PRAGMA quick_check").fetchall()))
             index.append(timed(lambda: conn.execute(f"PRAGMA integrity_check({CHECKED_TABLE})").fetchall()))
             store.close()

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from hardware.status import DeviceStatus
 from kiosk_app.lending import Lending
-from sync_agent.client import Ok
+from sync_agent.results import Ok
 from sync_agent.contract import SERVICES
 from sync_agent.logs import mask_card
 from sync_agent.outbox import OutboxEntry

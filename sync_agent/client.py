@@ -112,17 +112,29 @@ class CentralClient:
         token = settings.api_token.get_secret_value()
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.AsyncClient(
-            base_url=str(settings.api_url), headers=headers, verify=True, transport=transport,
-            timeout=httpx.Timeout(self.timeout_s), follow_redirects=False,
-            limits=httpx.Limits(max_connections=max(8, settings.relay_parallelism * 2)))
+        self._headers = headers
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The connection pool, made at the first call rather than here: making it builds the TLS
+        context (the CA bundle read and parsed), tens of milliseconds that the kiosk's first
+        screen should not wait for."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=str(self.settings.api_url), headers=self._headers, verify=True,
+                transport=self._transport, timeout=httpx.Timeout(self.timeout_s), follow_redirects=False,
+                limits=httpx.Limits(max_connections=max(8, self.settings.relay_parallelism * 2)))
+        return self._client
 
     def use_token(self, token: str) -> None:
         """Send ``token`` from the next call on (a technician replaced it; never logged)."""
+        headers = self._client.headers if self._client is not None else self._headers
         if token:
-            self._http.headers["Authorization"] = f"Bearer {token}"
+            headers["Authorization"] = f"Bearer {token}"
         else:
-            self._http.headers.pop("Authorization", None)
+            headers.pop("Authorization", None)
 
     async def __aenter__(self) -> CentralClient:
         return self
@@ -131,7 +143,8 @@ class CentralClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # -- the calls ---------------------------------------------------------------------------
 

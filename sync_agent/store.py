@@ -29,9 +29,11 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import sqlite_utils
+if TYPE_CHECKING:  # only the migrations need it, and they run once per file: not at every start
+    import sqlite_utils
+
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +201,7 @@ class Store:
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self.conn = conn
         self._lock = threading.RLock()
 
     @classmethod
@@ -228,7 +230,7 @@ class Store:
         except OSError as exc:
             raise StoreError("io", f"cannot create {path.parent}: {exc.strerror}") from exc
         store = cls._connect(path, str(path), busy_timeout_ms)
-        conn = store.db.conn
+        conn = store.conn
         try:
             with store._guard():
                 mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -297,7 +299,7 @@ class Store:
     @classmethod
     def _open_readonly_once(cls, path: Path, busy_timeout_ms: int, *, plain: bool) -> Store:
         store = cls._connect(path, readonly_uri(path, plain=plain), busy_timeout_ms, uri=True)
-        conn = store.db.conn
+        conn = store.conn
         try:
             with store._guard():
                 conn.execute("PRAGMA query_only=ON")
@@ -341,7 +343,7 @@ class Store:
     def _check(self, pragma: str) -> list[str]:
         """The problems a check pragma reports (empty when it answers ``ok``)."""
         with self._lock, self._guard():
-            found = [row[0] for row in self.db.conn.execute(pragma)]
+            found = [row[0] for row in self.conn.execute(pragma)]
         return [] if found == ["ok"] else found
 
     @property
@@ -355,9 +357,12 @@ class Store:
             if version > len(MIGRATIONS):
                 raise StoreError("corrupt", f"{self.path}: schema version {version} is newer than "
                                  f"this software ({len(MIGRATIONS)})")
+            if version < len(MIGRATIONS):
+                import sqlite_utils
+                db = sqlite_utils.Database(conn, execute_plugins=False)
             for number in range(version, len(MIGRATIONS)):
                 log.info("migrating %s to schema version %d", self.path, number + 1)
-                MIGRATIONS[number](self.db)
+                MIGRATIONS[number](db)
             conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
 
     @contextlib.contextmanager
@@ -382,7 +387,7 @@ class Store:
     @contextlib.contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
         with self._lock, self._guard():
-            conn = self.db.conn
+            conn = self.conn
             conn.execute(begin)
             try:
                 yield conn
@@ -396,7 +401,7 @@ class Store:
     def rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """Run one query and return its rows as dicts."""
         with self._lock, self._guard():
-            cursor = self.db.conn.execute(sql, params)
+            cursor = self.conn.execute(sql, params)
             names = [column[0] for column in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -404,11 +409,11 @@ class Store:
         """SQLite's full integrity check: ``"ok"``, or the problems it found, one per line."""
         try:
             with self._lock, self._guard():
-                found = [row[0] for row in self.db.conn.execute("PRAGMA integrity_check")]
+                found = [row[0] for row in self.conn.execute("PRAGMA integrity_check")]
         except StoreError as exc:
             return str(exc)
         return "\n".join(found) if found else "ok"
 
     def close(self) -> None:
         with self._lock:
-            self.db.conn.close()
+            self.conn.close()

@@ -84,7 +84,7 @@ def test_card_lookups_are_keyed_by_the_kiosk_secret(kiosk, tmp_path):
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert key_file.read_bytes().strip() not in k.store.path.read_bytes()
     member = Member(id=9, card_number=CARD, name=NAME, status=MemberStatus.ACTIVE, loan_limit=5, fines=0)
-    k.store.db.conn.execute("INSERT INTO member_views (member_id, page, fetched_at, expires_at) "
+    k.store.conn.execute("INSERT INTO member_views (member_id, page, fetched_at, expires_at) "
                             "VALUES (9, '{}', 0, 0)")
     k.lending.cards.remember(CARD, member)
     assert k.lending.cards.find(CARD) == member

@@ -131,7 +131,7 @@ async def test_a_store_rolled_back_to_a_copy_delivers_nothing_twice(central, tmp
     store = Store.open(settings.db_path)
     outbox = Outbox(store, settings.id)
     entries = [outbox.append_return(code, datetime.now(UTC)) for code in (first, second)]
-    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copy(settings.db_path, tmp_path / "copy.sqlite3")
     async with CentralClient(settings, store, owner="agent") as client:
         assert (await Relay(store, client, settings).drain(10)).delivered == 2

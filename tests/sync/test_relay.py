@@ -257,7 +257,7 @@ async def test_refresh_fills_the_catalog_and_member_views(central, store, tmp_pa
 
 def fill_the_disk(store: Store) -> None:
     """No room left in the file: no new page, and the free bytes of the last pages used up."""
-    conn = store.db.conn
+    conn = store.conn
     conn.execute("CREATE TABLE IF NOT EXISTS filler (b BLOB)")
     conn.execute(f"PRAGMA max_page_count={conn.execute('PRAGMA page_count').fetchone()[0]}")
     for size in (4096, 512, 64, 8, 1):
@@ -278,8 +278,8 @@ async def test_a_full_disk_pauses_the_agent_without_losing_anything(hostile, sto
     await until(lambda: "store unusable" in caplog.text)
     assert not task.done()  # the agent waits for room, it does not die
     assert outbox.counts()["delivered"] < 12 and outbox.counts()["in_flight"] == 0  # claims given back
-    store.db.conn.execute("DROP TABLE filler")
-    store.db.conn.execute("PRAGMA max_page_count=1073741823")  # room again
+    store.conn.execute("DROP TABLE filler")
+    store.conn.execute("PRAGMA max_page_count=1073741823")  # room again
     await until(lambda: outbox.counts()["delivered"] == 12, timeout_s=20)
     relay.stop()
     await asyncio.wait_for(task, 5)

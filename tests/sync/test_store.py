@@ -14,16 +14,20 @@ from sync_agent.store import MIGRATIONS, Store, StoreError, classify
 from .damage import fill, make_status_index_stale
 
 
+def tables(store: Store) -> set[str]:
+    return {row["name"] for row in store.rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
 def test_open_creates_the_file_with_wal_full_sync_and_foreign_keys(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "deep" / "kiosk.sqlite3")
-    conn = store.db.conn
+    conn = store.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
     assert store.schema_version == len(MIGRATIONS)
     assert {"outbox", "catalog", "member_views", "sync_state", "breakers", "devices",
-            "counters"} <= set(store.db.table_names())
+            "counters"} <= tables(store)
     assert store.integrity_check() == "ok"
 
 
@@ -69,7 +73,7 @@ def test_a_damaged_page_fails_the_integrity_check(tmp_path: Path) -> None:
     outbox = Outbox(store, "k")
     for index in range(1000):
         outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC))
-    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     raw = bytearray(path.read_bytes())
     page = 4096
@@ -86,14 +90,14 @@ def test_a_damaged_page_fails_the_integrity_check(tmp_path: Path) -> None:
 
 def test_a_full_disk_is_an_error_and_the_entry_is_not_recorded(store: Store) -> None:
     outbox = Outbox(store, "k")
-    pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
-    store.db.conn.execute(f"PRAGMA max_page_count={pages}")  # no room to grow: SQLITE_FULL
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count={pages}")  # no room to grow: SQLITE_FULL
     with pytest.raises(StoreError) as caught:
         for index in range(5000):
             outbox.append_return(f"3004200000{index:04d}", datetime.now(UTC))
     assert caught.value.reason == "disk_full"
     appended = index
-    store.db.conn.execute("PRAGMA max_page_count=1073741823")
+    store.conn.execute("PRAGMA max_page_count=1073741823")
     assert outbox.counts()["pending"] == appended  # the failed append left nothing behind
 
 
@@ -134,7 +138,7 @@ def test_a_new_migration_upgrades_an_existing_file_in_place(tmp_path: Path, monk
     monkeypatch.setattr("sync_agent.store.MIGRATIONS", (*MIGRATIONS, add_receipts))
     upgraded = Store.open(path)
     assert upgraded.schema_version == len(MIGRATIONS) + 1
-    assert "receipts" in upgraded.db.table_names()
+    assert "receipts" in tables(upgraded)
     assert Outbox(upgraded, "k").get(entry.id).key == entry.key
     with pytest.raises(StoreError):  # foreign keys are enforced
         with upgraded.write() as conn:
@@ -171,7 +175,7 @@ def test_a_damaged_index_page_is_refused_at_open(tmp_path: Path) -> None:
     root = store.rows("SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' "
                       "AND sql LIKE '%status%'")[0]["rootpage"]
     page_size = store.rows("PRAGMA page_size")[0]["page_size"]
-    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     raw = bytearray(path.read_bytes())
     start = (root - 1) * page_size

@@ -76,7 +76,7 @@ async def test_a_store_locked_by_another_process_for_seconds_acknowledges_nothin
 async def test_a_full_disk_acknowledges_exactly_what_was_stored() -> None:
     codes = item_codes(400, start=910_000)
     async with kiosk_on_pty() as (app, scanner, _pilot):
-        conn = app.lending.store.db.conn
+        conn = app.lending.store.conn
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
         conn.execute(f"PRAGMA max_page_count={pages + 2}")  # a few pages of room, then SQLITE_FULL
         for code in codes:
