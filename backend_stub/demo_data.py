@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import kiosk_data
 from sync_agent.contract import PaymentStatus, RentalStatus
 
 from .db import stamp
 from .rental_service import announce
 from .rules import RESERVATION_FEE
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = kiosk_data.DATA_DIR
 
 
 def _read(data_dir: Path, name: str) -> list[dict[str, Any]]:

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import kiosk_data
 from sync_agent.sip2_wire import MAX_FRAME, ChecksumError, Dialect, Frame, WireError
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = kiosk_data.DATA_DIR
 LOAN_DAYS = 14
 RENEWAL_LIMIT = 2
 ALL_MESSAGES = "YYYYYYYYYYYYYYYY"

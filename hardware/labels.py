@@ -16,8 +16,10 @@ import barcode
 from barcode.writer import SVGWriter
 from stdnum import luhn
 
+import kiosk_data
+
 SVG_NS = "http://www.w3.org/2000/svg"
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_DATA_DIR = kiosk_data.DATA_DIR
 PAGE_WIDTH_MM = 210
 MARGIN_MM = 10
 COLUMN_MM = 95

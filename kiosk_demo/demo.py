@@ -28,6 +28,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, OptionList, Static
 from textual.widgets.option_list import Option
 
+import kiosk_data
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
 from kiosk_app import logbook, watchdog
@@ -44,7 +45,7 @@ from sync_agent.store import Store
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = kiosk_data.DATA_DIR
 DEMO_PIN = "246810"
 OUTBOX_EVERY_S = 0.5
 SWITCHES = {

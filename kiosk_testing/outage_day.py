@@ -58,11 +58,11 @@ from zoneinfo import ZoneInfo
 import httpx
 from stdnum import luhn
 
+import kiosk_data
 from kiosk_testing.processes import BIN, Process, free_port, wait_healthy
 from hardware.sim import VirtualScanner
 from sync_agent.contract import FINE_PER_DAY
 
-ROOT = Path(__file__).resolve().parent.parent
 SEOUL = ZoneInfo("Asia/Seoul")
 KIOSK_ID = "kiosk-day"
 SESSION_TIMEOUT_S = 10
@@ -110,7 +110,7 @@ def barcode(kind: str, sequence: int) -> str:
 def scenario_library(folder: Path, members: int, rng: random.Random) -> None:
     """The demo library plus ``members`` members, each with three loans (some overdue) and two
     holds ready for pickup on copies of their own."""
-    data = {name: json.loads((ROOT / "data" / f"{name}.json").read_text(encoding="utf-8"))
+    data = {name: json.loads((kiosk_data.DATA_DIR / f"{name}.json").read_text(encoding="utf-8"))
             for name in ("members", "items", "rentals")}
     member_id = max(m["id"] for m in data["members"])
     item_id = max(i["id"] for i in data["items"])

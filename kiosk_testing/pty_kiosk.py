@@ -15,6 +15,7 @@ from pathlib import Path
 
 from stdnum import luhn
 
+import kiosk_data
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
 from kiosk_app.composition import build_kiosk
@@ -23,7 +24,7 @@ from sync_agent.contract import Book
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = kiosk_data.DATA_DIR
 DEAD_API = "http://127.0.0.1:9"
 
 

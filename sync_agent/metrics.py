@@ -23,12 +23,12 @@ from prometheus_client import start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from sync_agent import counters, sync_state
 from sync_agent.breakers import CLOSED, HALF_OPEN, OPEN
-from sync_agent.outbox import LAST_SUCCESS, Kind, Status
+from sync_agent.outbox import Kind, Status
 from sync_agent.pacing import Pacer
-from sync_agent.read_model import get_state
 from sync_agent.settings import Settings
-from sync_agent.status import breaker_states, counters, device_statuses, kiosk_state
+from sync_agent.status import breaker_states, device_statuses, kiosk_state
 from sync_agent.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class KioskCollector(Collector):
         yield age
         deliveries = CounterMetricFamily("kiosk_deliveries", "delivery outcomes written back by the "
                                          "relay of either process", labels=["outcome"])
-        counted = counters(self.store)
+        counted = counters.totals(self.store)
         for name, outcome in OUTCOME_OF_COUNTER.items():
             deliveries.add_metric([outcome], counted.get(name, 0))
         yield deliveries
@@ -108,7 +108,7 @@ class KioskCollector(Collector):
                                  "a cause that stops delivery for every entry", labels=["state"])
         wide.add_metric([state["state"]], 1)
         yield wide
-        last = get_state(self.store, LAST_SUCCESS)
+        last = sync_state.get(self.store, sync_state.LAST_SUCCESS)
         if last is not None:
             yield GaugeMetricFamily("kiosk_last_success_timestamp_seconds", "when a central call last "
                                     "succeeded (Unix time)", value=datetime.fromisoformat(last).timestamp())

@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from sync_agent import counters, sync_state
 from sync_agent.claimer import owner_alive, owner_id
 from sync_agent.contract import KioskRent, KioskReturn, ReqState, RentalPatch, ReserveRequest
 from sync_agent.store import Store, StoreError
@@ -89,8 +90,6 @@ class Told(StrEnum):
 UNDONE_IF_APPLIED = (Told.ASKING, Told.UNDO)
 """Intents whose application the patron was not told of: an applied one is compensated."""
 
-LAST_SUCCESS = "last_success_at"
-"""``sync_state`` row: when the central side last accepted something from this kiosk."""
 COUNTER_OF = {Status.DELIVERED: "delivered", Status.DEAD: "dead_lettered", Status.PENDING: "retried",
               Status.DECLINED: "declined"}
 OPEN = (Status.PENDING, Status.IN_FLIGHT)
@@ -163,8 +162,9 @@ class NewEntry:
 
 @dataclass(frozen=True)
 class Settlement:
-    """The outcome of one delivery burst, written back by :meth:`Outbox.settle` (which also counts
-    it in ``counters`` and stamps the last success)."""
+    """The outcome of one delivery burst, written back by :meth:`Outbox.settle` (which also adds
+    it to :mod:`sync_agent.counters` and stamps :mod:`sync_agent.sync_state`'s last success, in
+    the same transaction)."""
 
     entry_id: int
     status: Status  # DELIVERED, DEAD, DECLINED or PENDING (retry later)
@@ -466,13 +466,9 @@ class Outbox:
             else:
                 raise ValueError(f"cannot settle an entry as {item.status}")
             tally[COUNTER_OF[item.status]] += 1
-        conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
-                         "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                         list(tally.items()))
+        counters.add_within(conn, tally)
         if tally[COUNTER_OF[Status.DELIVERED]]:
-            conn.execute("INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT(name) "
-                         "DO UPDATE SET value = excluded.value",
-                         (LAST_SUCCESS, datetime.now(UTC).isoformat()))
+            sync_state.put_within(conn, sync_state.LAST_SUCCESS, datetime.now(UTC).isoformat())
 
     def make_due(self) -> int:
         """Make every pending entry due now (forget backoff schedules); returns how many waited."""

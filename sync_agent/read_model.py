@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sync_agent import sync_state
 from sync_agent.contract import Book, BookStatus, Circulation, MyPage
 from sync_agent.outbox import Outbox, OutboxEntry
 from sync_agent.store import Store
 
-CATALOG_WATERMARK = "catalog_since"
 _CIRCULATION_OF = {BookStatus.RENTED: Circulation.ON_LOAN, BookStatus.RESERVED: Circulation.ON_HOLD,
                    BookStatus.AVAILABLE: Circulation.ON_SHELF, BookStatus.WITHDRAWN: Circulation.WITHDRAWN}
 
@@ -39,7 +39,8 @@ class MemberView:
 
 
 class ReadModel:
-    """Catalog, member views and sync watermarks over a :class:`Store`."""
+    """Catalog and member views over a :class:`Store`: the tables ``catalog``, ``member_views``
+    and ``loan_index`` are this module's to write (``sync_agent.store.OWNERS``)."""
 
     def __init__(self, store: Store, outbox: Outbox) -> None:
         self.store = store
@@ -86,11 +87,11 @@ class ReadModel:
                 "title = excluded.title, author = excluded.author, status = excluded.status, "
                 "updated_at = excluded.updated_at", rows)
             if watermark is not None:
-                _set_state(conn, CATALOG_WATERMARK, watermark.isoformat())
+                sync_state.put_within(conn, sync_state.CATALOG_SINCE, watermark.isoformat())
         return len(rows)
 
     def catalog_watermark(self) -> datetime | None:
-        value = get_state(self.store, CATALOG_WATERMARK)
+        value = sync_state.get(self.store, sync_state.CATALOG_SINCE)
         return datetime.fromisoformat(value) if value else None
 
     def cache_member_view(self, page: MyPage, expires_at: float = 0.0) -> None:
@@ -121,16 +122,18 @@ class ReadModel:
                           pending=pending)
 
 
-def get_state(store: Store, name: str) -> str | None:
-    rows = store.rows("SELECT value FROM sync_state WHERE name = ?", (name,))
-    return rows[0]["value"] if rows else None
-
-
-def set_state(store: Store, name: str, value: str) -> None:
+def set_view_expiry(store: Store, member_id: int, expires_at: float) -> None:
+    """When the member's cached view (and with it their loan index and card lookups) may go
+    (epoch seconds; sync_agent.retention decides)."""
     with store.write() as conn:
-        _set_state(conn, name, value)
+        conn.execute("UPDATE member_views SET expires_at = ? WHERE member_id = ?",
+                     (expires_at, member_id))
 
 
-def _set_state(conn: sqlite3.Connection, name: str, value: str) -> None:
-    conn.execute("INSERT INTO sync_state (name, value) VALUES (?, ?) "
-                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))
+def forget_members_within(conn: sqlite3.Connection, member_ids: Iterable[int]) -> None:
+    """Delete the members' cached views and their loan index inside the caller's write transaction
+    (sync_agent.retention's purge, which chooses them in the same transaction); their card
+    lookups go with the views (``member_cards`` rows are deleted ``ON DELETE CASCADE``)."""
+    members = [(member_id,) for member_id in member_ids]
+    conn.executemany("DELETE FROM loan_index WHERE member_id = ?", members)
+    conn.executemany("DELETE FROM member_views WHERE member_id = ?", members)

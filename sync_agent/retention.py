@@ -9,9 +9,10 @@ has a return, the view is what shows it as "returned, syncing" and estimates its
 
 The app sets the expiry: when it caches a view, to the longest a visit left alone can last plus
 the grace (so a crash mid-visit still lets the view expire), and when the visit ends, to the end
-plus the grace. The agent purges. Deleted rows are overwritten (the store runs with
-``secure_delete``) and the write-ahead log is truncated after a purge, so the bytes leave the disk
-too, not only the tables.
+plus the grace. The agent purges. This module decides when; the tables are the read model's
+(``sync_agent.store.OWNERS``), which it asks to write them. Deleted rows are overwritten (the
+store runs with ``secure_delete``) and the write-ahead log is truncated after a purge, so the
+bytes leave the disk too, not only the tables.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 
+from sync_agent.read_model import forget_members_within, set_view_expiry
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
@@ -45,9 +47,7 @@ class Retention:
 
     def end_visit(self, member_id: int, now: float) -> None:
         """The member's visit ended at ``now``: their view expires a grace later."""
-        with self.store.write() as conn:
-            conn.execute("UPDATE member_views SET expires_at = ? WHERE member_id = ?",
-                         (now + self.settings.member_view_grace_s, member_id))
+        set_view_expiry(self.store, member_id, now + self.settings.member_view_grace_s)
 
     def purge(self, now: float | None = None) -> int:
         """Delete the expired views no unsettled entry needs, with their loan index and card
@@ -58,9 +58,7 @@ class Retention:
         if members:
             with self.store.write() as conn:
                 members = [row[0] for row in conn.execute(_EXPIRED, (now,))]
-                conn.executemany("DELETE FROM loan_index WHERE member_id = ?", [(m,) for m in members])
-                # member_cards rows go with their view (ON DELETE CASCADE).
-                conn.executemany("DELETE FROM member_views WHERE member_id = ?", [(m,) for m in members])
+                forget_members_within(conn, members)
             log.info("forgot %d member(s) whose visit ended more than the grace ago", len(members))
             self._truncate_owed = True
         if self._truncate_owed:

@@ -1,8 +1,10 @@
-"""Status tables the technician screen and ``kiosk-sync status`` read.
+"""Status the technician screen and ``kiosk-sync status`` read.
 
-Both processes write here (devices from the app, breakers from whichever process holds them,
-counters and the last successful sync from the relay); each write is one short transaction, so
-neither process blocks the other for long. :func:`snapshot` is the single picture both readers show.
+This module owns the ``devices`` and ``breakers`` tables (``sync_agent.store.OWNERS``): the app
+records its devices, each process its own breakers; the kiosk-wide state and the last successful
+sync are values of :mod:`sync_agent.sync_state`, the delivery totals :mod:`sync_agent.counters`.
+Each write is one short transaction, so neither process blocks the other for long.
+:func:`snapshot` is the single picture both readers show.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sync_agent.outbox import LAST_SUCCESS, Outbox
-from sync_agent.read_model import get_state, set_state
+from sync_agent import counters, sync_state
+from sync_agent.outbox import Outbox
 from sync_agent.store import Store
 
 
@@ -52,29 +54,22 @@ def breaker_states(store: Store) -> dict[str, dict[str, Any]]:
     return result
 
 
-def counters(store: Store) -> dict[str, int]:
-    return {row["name"]: row["value"] for row in store.rows("SELECT * FROM counters ORDER BY name")}
-
-
-KIOSK_STATE = "kiosk_state"
-"""``sync_state`` row of the kiosk-wide state: JSON ``{"state", "reason", "since"}``; absent is ok."""
-
-
 def record_kiosk_state(store: Store, state: str, reason: str = "") -> None:
     """Set the kiosk-wide state (``ok``, or a cause that stops delivery of every entry, such as a
     rejected token) for the technician, ``kiosk-sync status`` and the metrics."""
-    set_state(store, KIOSK_STATE, json.dumps({"state": state, "reason": reason, "since": time.time()}))
+    recorded = json.dumps({"state": state, "reason": reason, "since": time.time()})
+    sync_state.put(store, sync_state.KIOSK_STATE, recorded)
 
 
 def kiosk_state(store: Store) -> dict[str, Any]:
     """The kiosk-wide state; ``{"state": "ok", ...}`` when none was recorded."""
-    recorded = get_state(store, KIOSK_STATE)
+    recorded = sync_state.get(store, sync_state.KIOSK_STATE)
     return json.loads(recorded) if recorded else {"state": "ok", "reason": "", "since": None}
 
 
 def record_success(store: Store, when: datetime | None = None) -> None:
     """Note that a central call succeeded (for "last successful sync")."""
-    set_state(store, LAST_SUCCESS, (when or datetime.now(UTC)).isoformat())
+    sync_state.put(store, sync_state.LAST_SUCCESS, (when or datetime.now(UTC)).isoformat())
 
 
 def snapshot(store: Store) -> dict[str, Any]:
@@ -87,9 +82,9 @@ def snapshot(store: Store) -> dict[str, Any]:
         "dead": counts["dead"],
         "resolved": counts["resolved"],
         "oldest_pending_age_s": counts["oldest_pending_age_s"],
-        "last_success_at": get_state(store, LAST_SUCCESS),
+        "last_success_at": sync_state.get(store, sync_state.LAST_SUCCESS),
         "breakers": breaker_states(store),
-        "counters": counters(store),
+        "counters": counters.totals(store),
         "devices": device_statuses(store),
         "kiosk_state": kiosk_state(store),
         "schema_version": store.schema_version,

@@ -1,5 +1,7 @@
 """The kiosk's one SQLite file: outbox, read model and status tables, shared by two processes.
 
+The schema is :data:`MIGRATIONS`; which module writes each table is :data:`OWNERS`.
+
 The app and the agent each open their own :class:`Store` on the same file. WAL lets readers go on
 while one writer commits; ``synchronous=FULL`` makes a commit durable when it returns (a return the
 patron was told about survives a power cut); the busy timeout makes a writer wait briefly for the
@@ -176,6 +178,27 @@ def _count_mismatched_answers(db: sqlite_utils.Database) -> None:
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _create_v1, _intents_v2, _keep_patron_data_short, _count_mismatched_answers)
 """Forward migrations; migration ``i`` brings the file from version ``i`` to ``i + 1``."""
+
+OWNERS: dict[str, str] = {
+    "outbox": "sync_agent.outbox",
+    "catalog": "sync_agent.read_model",
+    "member_views": "sync_agent.read_model",
+    "loan_index": "sync_agent.read_model",
+    "sync_state": "sync_agent.sync_state",
+    "counters": "sync_agent.counters",
+    "breakers": "sync_agent.status",
+    "devices": "sync_agent.status",
+    "tech_pin_lock": "kiosk_app.pin_guard",
+    "member_cards": "kiosk_app.card_lookup",
+}
+"""The one module that writes each table; every other module asks it (its functions or methods,
+some of which take the caller's transaction so that two tables change in one commit). Two
+processes and a dozen modules share this file: with one writer per table, a table's rules (what a
+row means, which rows go together, what a delete must take along) live in one place. Only the
+migrations above write outside their owners. A delete of a ``member_views`` row takes its
+``member_cards`` rows along (``ON DELETE CASCADE``, declared by the schema).
+``tests/sync/test_table_owners.py`` reads every module of ours and fails on a write by another
+module, and on a table without an owner."""
 
 
 def readonly_uri(path: Path, *, plain: bool = False) -> str:
