@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test lint bench screenshots clean translations check-translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,33 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Translations (docs/translations.md): the template from the code (keywords in pyproject.toml's
+# [tool.babel]), each language's .po merged with it, the .mo compiled from the .po. The same flags
+# for writing and for checking, so a check passes exactly when `make translations` changes nothing.
+LOCALE := kiosk_app/locale
+POT := $(LOCALE)/kiosk.pot
+PO_FILES := $(wildcard $(LOCALE)/*/LC_MESSAGES/kiosk.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+EXTRACT := $(BIN)/pybabel -q extract -F pyproject.toml --add-location=file --no-wrap --omit-header kiosk_app
+UPDATE := $(BIN)/pybabel update -D kiosk -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete --no-wrap \
+	--ignore-pot-creation-date
+
+translations: $(STAMP)
+	$(EXTRACT) -o $(POT)
+	$(UPDATE) -i $(POT)
+	$(BIN)/pybabel compile -D kiosk -d $(LOCALE) --statistics
+
+check-translations: $(STAMP)
+	$(EXTRACT) -o $(VENV)/extracted.pot
+	$(UPDATE) -i $(VENV)/extracted.pot --check
+
+$(LOCALE)/%/LC_MESSAGES/kiosk.mo: $(LOCALE)/%/LC_MESSAGES/kiosk.po | $(STAMP)
+	$(BIN)/pybabel compile -D kiosk -d $(LOCALE) -l $*
+
+demo: $(STAMP) $(MO_FILES)
 	$(BIN)/kiosk demo
 
-test: $(STAMP)
+test: $(STAMP) $(MO_FILES)
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 

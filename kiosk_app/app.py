@@ -392,7 +392,7 @@ class KioskApp(App[None]):
 
         async def print_it() -> None:
             printed = await asyncio.to_thread(print_receipt, receipt, printer)
-            self.receipt_note = self._t("receipt_printed" if printed else "receipt_print_failed")
+            self.receipt_note = self._t("receipt_printed") if printed else self._t("receipt_print_failed")
             if isinstance(self.screen, ReceiptScreen):
                 await self.screen.recompose()
         self.enqueue(print_it)

@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
-from kiosk_app.i18n import Lang, t
+from kiosk_app.i18n import Lang, switch_label, t
 
 if TYPE_CHECKING:
     from kiosk_app.app import KioskApp
@@ -45,7 +45,7 @@ class OnlineIndicator(KioskMixin, Static):
         self.show(self.kiosk.online)
 
     def show(self, online: bool) -> None:
-        self.update(self.tr("online" if online else "offline"))
+        self.update(self.tr("online") if online else self.tr("offline"))
         self.set_class(online, "online")
         self.set_class(not online, "offline")
 
@@ -61,7 +61,7 @@ class TopBar(KioskMixin, Horizontal):
         yield Logo("▤▤", id="logo")
         yield Static(self.tr("app_title"), id="title")
         yield OnlineIndicator(id="online")
-        yield LangButton(self.tr("lang_toggle"), id="lang", classes="lang")
+        yield LangButton(switch_label(self.kiosk.lang), id="lang", classes="lang")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lang":

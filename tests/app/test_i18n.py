@@ -1,0 +1,159 @@
+"""The words and their formats: gettext catalogs managed with Babel (kiosk_app/locale), every key
+the code names found by ``pybabel extract``, compiled catalogs that say what the ``.po`` files say,
+dates and money written by Babel for each language, and a language added by one ``.po`` file."""
+
+import ast
+import io
+import shutil
+import string
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from gettext import GNUTranslations
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from kiosk_app import i18n
+
+LOCALE = Path(i18n.__file__).parent / "locale"
+ROOT = LOCALE.parents[1]
+BIN = Path(sys.executable).parent
+SEOUL = ZoneInfo("Asia/Seoul")
+MOMENT = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)  # 14:30 in Seoul
+
+
+def _read(path: Path) -> Catalog:
+    with path.open("rb") as po:
+        return read_po(po)
+
+
+def _messages(lang: str) -> dict[str, str]:
+    return {m.id: m.string for m in _read(LOCALE / lang / "LC_MESSAGES" / "kiosk.po") if m.id and not m.fuzzy}
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _compiled(catalog: Catalog) -> GNUTranslations:
+    mo = io.BytesIO()
+    write_mo(mo, catalog)
+    mo.seek(0)
+    return GNUTranslations(mo)
+
+
+def _named_in_code(keys: set[str]) -> set[str]:
+    """The catalog keys that kiosk_app's code names as string constants, not counting their
+    declaration in ``KEYS_HANDED_ON`` (a key named only there is used nowhere)."""
+    named: Counter[str] = Counter()
+    for path in (ROOT / "kiosk_app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in keys:
+                named[node.value] += 1
+            if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["KEYS_HANDED_ON"]:
+                named.subtract(n.value for n in ast.walk(node.value) if isinstance(n, ast.Constant))
+    return {key for key, count in named.items() if count > 0}
+
+
+def test_korean_and_english_have_every_message_and_every_language_the_same_fields():
+    template = {m.id for m in _read(LOCALE / "kiosk.pot") if m.id}
+    korean, english = _messages("ko"), _messages("en")
+    assert set(korean) == set(english) == template
+    for key in template:
+        assert korean[key].strip() and english[key].strip(), key
+        assert korean[key] != english[key] or key == "tech_test_scan", key
+    for lang in i18n.LANGS:
+        for key, text in _messages(lang).items():
+            assert not text or _fields(text) == _fields(english[key]), (lang, key)
+
+
+def test_pybabel_extract_finds_every_key_the_code_names_and_the_catalog_has_no_other(tmp_path):
+    pot = tmp_path / "extracted.pot"
+    subprocess.run([BIN / "pybabel", "-q", "extract", "-F", "pyproject.toml", "-o", pot, "kiosk_app"],
+                   cwd=ROOT, check=True)
+    extracted = {m.id for m in _read(pot) if m.id}
+    catalog = set(_messages("en"))
+    named = _named_in_code(catalog)
+    assert named - extracted == set(), "hand these on with N_() in kiosk_app.i18n.KEYS_HANDED_ON"
+    assert extracted - catalog == set(), "not in the catalogs: `make translations`, then translate them"
+    assert catalog - named == set(), "in the catalogs, but the code never names them"
+
+
+def test_the_catalogs_are_what_make_translations_makes(tmp_path):
+    checked = subprocess.run(["make", "-s", "check-translations", f"BIN={BIN}", f"VENV={tmp_path}", "STAMP="],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_the_compiled_catalog_says_what_the_po_file_says(lang):
+    source = LOCALE / lang / "LC_MESSAGES" / "kiosk.po"
+    with source.with_suffix(".mo").open("rb") as mo:
+        built = GNUTranslations(mo)
+    fresh = _compiled(_read(source))
+    stale = [key for key in _messages(lang) if built.gettext(key) != fresh.gettext(key)]
+    assert stale == [], f"{source.with_suffix('.mo')} is older than its .po: run `make translations`"
+
+
+@pytest.mark.parametrize("lang, date, time, fine", [
+    ("ko", "2026년 11월 21일", "2026년 11월 21일 14:30", "미납 연체료 12,000원"),
+    ("en", "Nov 21, 2026", "Nov 21, 2026, 14:30", "Unpaid fines: 12,000 won"),
+])
+def test_dates_times_and_money_are_written_by_babel_in_each_language(lang, date, time, fine):
+    assert i18n.fmt_date(MOMENT, lang, SEOUL) == date
+    assert i18n.fmt_time(MOMENT, lang, SEOUL) == time
+    assert i18n.t(lang, "fines", amount=i18n.fmt_won(12000)) == fine
+
+
+def test_formats_follow_the_locale_not_a_fixed_pattern():
+    assert i18n.fmt_date(MOMENT, "de", SEOUL) == "21. Nov. 2026"
+    assert i18n.fmt_won(1234567).written_in("de") == "1.234.567"
+
+
+@pytest.fixture
+def locale_copy(tmp_path, monkeypatch):
+    """The package's locale folder copied, for a language added or a catalog left uncompiled."""
+    copy = tmp_path / "locale"
+    shutil.copytree(LOCALE, copy)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", copy)
+    i18n._catalog.cache_clear()
+    yield copy
+    i18n._catalog.cache_clear()
+
+
+def _add_language(locale: Path, lang: str, words: dict[str, str]) -> Path:
+    catalog = Catalog(locale=lang, domain="kiosk")
+    for key, text in words.items():
+        catalog.add(key, text)
+    folder = locale / lang / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with (folder / "kiosk.mo").open("wb") as mo:
+        write_mo(mo, catalog)
+    return folder
+
+
+def test_a_language_is_one_catalog_and_reads_english_where_it_is_not_translated_yet(locale_copy, monkeypatch):
+    _add_language(locale_copy, "de", {"welcome_heading": "Willkommen", "language_name": "Deutsch",
+                                      "fines": "Offene Gebühren: {amount} Won"})
+    monkeypatch.setattr(i18n, "LANGS", i18n.languages(locale_copy))
+    assert i18n.LANGS == ("de", "en", "ko")
+    assert i18n.t("de", "welcome_heading") == "Willkommen"
+    assert i18n.t("de", "why_busy") == "Lending is busy, please try again in a minute."
+    fine = {"amount": i18n.fmt_won(12000)}  # made once, as a refusal's fields are, before a switch
+    assert i18n.t("de", "fines", **fine) == "Offene Gebühren: 12.000 Won"
+    assert i18n.t("ko", "fines", **fine) == "미납 연체료 12,000원"
+    assert [i18n.other(lang) for lang in ("de", "en", "ko")] == ["en", "ko", "de"]
+    assert i18n.switch_label("ko") == "Deutsch"
+    assert i18n.switch_label("de") == "English"
+
+
+def test_an_uncompiled_catalog_fails_clearly_naming_the_build(locale_copy):
+    (locale_copy / "ko" / "LC_MESSAGES" / "kiosk.mo").unlink()
+    with pytest.raises(i18n.MissingCatalog, match="make translations"):
+        i18n.t("ko", "welcome_heading")
