@@ -56,7 +56,7 @@ class QuitDemo(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     QuitDemo { align: center middle; }
-    QuitDemo > Vertical { width: 44; height: auto; border: thick $error; background: $panel; padding: 1 2; }
+    QuitDemo > Vertical { width: 56; height: auto; border: thick $error; background: $panel; padding: 1 2; }
     QuitDemo Static { width: 100%; text-style: bold; margin-bottom: 1; }
     QuitDemo Horizontal { height: auto; }
     QuitDemo Button { width: 1fr; margin: 0 1; }
