@@ -17,22 +17,21 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import AnyHttpUrl, SecretStr
-from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, OptionList, Static
-from textual.widgets.option_list import Option
 
 import kiosk_data
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
 from kiosk_app import logbook, watchdog
 from backend_stub.readiness import free_port
+from kiosk_demo.descriptions import Library, ask_library, describe
+from kiosk_demo.panel import DemoPanel, QuitDemo
 from kiosk_demo.stack import DemoStack, Faults
 from kiosk_app.composition import build_kiosk
 from kiosk_app.logbook import RecentLines
@@ -40,6 +39,7 @@ from kiosk_app.session import technician_card
 from kiosk_app.shutdown import ExitGuard
 from kiosk_app.techpin import hash_pin, verify_pin
 from sync_agent.client import CentralClient
+from sync_agent.outbox import Status
 from sync_agent.settings import ConfigError, Settings, load_settings
 from sync_agent.store import Store
 
@@ -48,11 +48,8 @@ log = logging.getLogger(__name__)
 DATA_DIR = kiosk_data.DATA_DIR
 DEMO_PIN = "246810"
 OUTBOX_EVERY_S = 0.5
-SWITCHES = {
-    "book_down": "book management down",
-    "payment_slow": "payment slow (400-620 ms)",
-    "central_unreachable": "central API unreachable",
-}
+DESCRIBE_OUTBOX_ENTRIES = 100
+"""How far back the descriptions look for returns not yet sent (a demo makes a few dozen)."""
 
 
 @dataclass(frozen=True)
@@ -77,83 +74,6 @@ def demo_codes(data_dir: Path = DATA_DIR, institution: str = "0042") -> tuple[li
     return cards, labels
 
 
-def _option(code: Code) -> Option:
-    return Option(f"[b]{code.name}[/b] [dim]{code.code[-4:]}[/dim]\n[dim]{code.shows}[/dim]", id=code.code)
-
-
-class DemoPanel(Vertical):
-    """Scan by tap, the fault switches, the outbox line and "quit demo".
-
-    Mounted on every screen the app shows. It carries the ``-textual-system`` class, which keeps
-    it in place when a screen recomposes itself (a patron screen redraws on every change).
-    """
-
-    DEFAULT_CSS = """
-    DemoPanel { dock: right; width: 40; height: 100%; background: $boost; border-left: tall $accent;
-                padding: 0 1; }
-    DemoPanel .demo-title { text-style: bold; color: $accent; height: 1; }
-    DemoPanel OptionList { height: 1fr; border: none; padding: 0; background: $boost; }
-    DemoPanel Checkbox, DemoPanel Checkbox:focus { background: $boost; border: none; }
-    DemoPanel #demo-outbox { height: 2; color: $text; }
-    DemoPanel #demo-technician { height: 2; color: $text-muted; }
-    DemoPanel #demo-note { height: 1; color: $warning; }
-    DemoPanel Button { width: 100%; }
-    """
-
-    def __init__(self) -> None:
-        super().__init__(classes="-textual-system")
-
-    @property
-    def demo(self) -> DemoApp:
-        return self.app  # type: ignore[return-value]
-
-    def compose(self) -> ComposeResult:
-        cards, labels = self.demo.codes
-        yield Static("DEMO · tap to scan a card", classes="demo-title")
-        yield OptionList(*map(_option, cards), id="demo-cards")
-        yield Static("tap to scan an item label", classes="demo-title")
-        yield OptionList(*map(_option, labels), id="demo-labels")
-        yield Static("faults", classes="demo-title")
-        for name, label in SWITCHES.items():
-            yield Checkbox(label, getattr(self.demo.faults, name), id=f"demo-{name}", compact=True)
-        yield Static(self.demo.outbox_line, id="demo-outbox")
-        yield Static(self.demo.technician_hint, id="demo-technician")
-        yield Static(self.demo.note, id="demo-note")
-        yield Button("quit demo", id="demo-quit", variant="error", compact=True)
-
-    def on_mount(self) -> None:
-        for options in self.query(OptionList):
-            options.highlighted = None          # nothing looks chosen before a tap
-        self.show(self.demo.outbox_line, self.demo.note, self.demo.faults)
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if event.option.id:
-            self.demo.scan(event.option.id)
-        event.option_list.highlighted = None
-
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        event.stop()
-        name = (event.checkbox.id or "").removeprefix("demo-")
-        if name in SWITCHES and getattr(self.demo.faults, name) != event.value:
-            self.demo.switch_fault(name, event.value)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "demo-quit":
-            event.stop()
-            self.demo.exit_kiosk()
-
-    def show(self, outbox_line: str, note: str, faults: Faults) -> None:
-        if not self.query("#demo-outbox"):
-            return  # mounted on a new screen but not composed yet: on_mount shows the state then
-        self.query_one("#demo-outbox", Static).update(outbox_line)
-        self.query_one("#demo-note", Static).update(note)
-        for name in SWITCHES:
-            box = self.query_one(f"#demo-{name}", Checkbox)
-            with box.prevent(Checkbox.Changed):
-                box.value = getattr(faults, name)
-
-
 class DemoApp(KioskApp):
     """The kiosk app with the demo panel beside every screen."""
 
@@ -167,12 +87,20 @@ class DemoApp(KioskApp):
         self.codes = codes
         self.outbox_line = "outbox: …"
         self.note = ""
+        self.wanted_faults = stack.faults
+        self._applying = False
+        self.descriptions: dict[str, str] = {}
+        self._library = Library()
+        self._described_at: tuple[object, ...] | None = None
+        """The outbox counts the descriptions were made at: they are made again when these change
+        (a return, a borrow, a cancel all pass through the outbox), after a scan and a switch."""
         hashed = self.settings.tech_pin_hash
         pin = DEMO_PIN if hashed and verify_pin(DEMO_PIN, hashed.get_secret_value()) else "as configured"
         self.technician_hint = f"technician: 5 taps on ▤▤ or the\ntechnician card · PIN {pin}"
 
     @property
     def faults(self) -> Faults:
+        """What the stand-in has been made to do (the switches show what was last asked)."""
         return self.stack.faults
 
     def on_mount(self) -> None:
@@ -182,28 +110,51 @@ class DemoApp(KioskApp):
         self.set_interval(OUTBOX_EVERY_S, self.count_outbox)
 
     def _add_panel(self, screen: Screen[object]) -> None:
-        if not screen.query(DemoPanel):
+        if not isinstance(screen, QuitDemo) and not screen.query(DemoPanel):
             screen.mount(DemoPanel())
 
     def scan(self, code: str) -> None:
         """Through the virtual scanner's pty, like a real scan."""
         self.scanner.scan(code)
+        self._described_at = None          # what the scan changed shows at the next count
+
+    def ask_to_quit(self) -> None:
+        def answered(quit_demo: bool | None) -> None:
+            if quit_demo:
+                self.exit_kiosk()
+        self.push_screen(QuitDemo(), answered)
+
+    # -- faults: applied one at a time, the last press wins ------------------------------------
 
     def switch_fault(self, name: str, on: bool) -> None:
-        wanted = replace(self.stack.faults, **{name: on})
+        """Ask for a switch's new state. Starting and stopping the stand-in takes seconds, and two
+        at once fight over its port; so one worker applies, and presses made meanwhile only
+        change what it applies next."""
+        self.wanted_faults = replace(self.wanted_faults, **{name: on})
+        if self.wanted_faults == self.stack.faults and not self._applying:
+            return
         self.note = "applying…"
         self._show_panels()
-        self.run_worker(self._apply(wanted), group="demo-faults", exclusive=False)
+        if not self._applying:
+            self._applying = True
+            self.run_worker(self._apply_wanted(), group="demo-faults")
 
-    async def _apply(self, wanted: Faults) -> None:
+    async def _apply_wanted(self) -> None:
         try:
-            await asyncio.to_thread(self.stack.set_faults, wanted)
+            while (wanted := self.wanted_faults) != self.stack.faults:
+                await asyncio.to_thread(self.stack.set_faults, wanted)
             self.note = ""
         except Exception as exc:  # a stand-in that will not start must not end the demo
-            log.exception("demo: faults not applied")
-            self.note = f"not applied: {exc}"[:38]
+            log.warning("demo: faults not applied: %s", exc)
+            self.note = f"not applied: {exc}"
+            self.wanted_faults = self.stack.faults
+        finally:
+            self._applying = False
+            self._described_at = None
         self._show_panels()
         self.check_health()
+
+    # -- the live lines: the outbox and the descriptions ----------------------------------------
 
     def count_outbox(self) -> None:
         self.run_worker(self._count_outbox(), group="demo-outbox", exclusive=True)
@@ -212,12 +163,30 @@ class DemoApp(KioskApp):
         counts = await asyncio.to_thread(self.lending.outbox.counts)
         self.outbox_line = (f"outbox: {counts['pending']} pending · {counts['in_flight']} in flight\n"
                             f"        {counts['delivered']} delivered · {counts['dead']} dead")
+        seen = tuple(counts[status] for status in Status)
+        if self._described_at != seen and not self._applying:
+            self.descriptions = await asyncio.to_thread(self._describe)
+            self._described_at = seen
         self._show_panels()
+
+    def _describe(self) -> dict[str, str]:
+        """The descriptions as the stand-in and the outbox now have it; where the stand-in
+        cannot answer (stopped, a service down), what was known before with the outbox laid over
+        it."""
+        technician = technician_card(self.settings.institution)
+        members = [card.code for card in self.codes[0] if card.code != technician]
+        try:
+            self._library = ask_library(self.stack.url, members)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:  # down, or an odd answer
+            log.debug("demo: descriptions from what was known: %s", exc)
+        pending = self.lending.outbox.recent(DESCRIBE_OUTBOX_ENTRIES)
+        unsettled = [entry for entry in pending if entry.status in (Status.PENDING, Status.IN_FLIGHT)]
+        return describe(self._library, unsettled, datetime.now(UTC))
 
     def _show_panels(self) -> None:
         for screen in self.screen_stack:
             for panel in screen.query(DemoPanel):
-                panel.show(self.outbox_line, self.note, self.stack.faults)
+                panel.show()
 
 
 # -- the command ---------------------------------------------------------------------------------

@@ -70,7 +70,12 @@ class TopBar(KioskMixin, Horizontal):
 
 
 class KioskScreen(KioskMixin, Screen[None]):
-    """A full patron screen under the top bar."""
+    """A full patron screen under the top bar.
+
+    Nothing takes the focus by itself: patrons touch, and a focused button would be pressed by
+    the next Enter (a keyboard, a wedge scanner's suffix). Tab still reaches every control."""
+
+    AUTO_FOCUS = ""
 
     def on_click(self) -> None:
         self.kiosk.touch()

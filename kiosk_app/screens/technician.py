@@ -57,6 +57,8 @@ def _mib(size: int) -> str:
 
 
 class TechScreen(KioskScreen):
+    AUTO_FOCUS = "*"  # a technician may well have a keyboard: the tabs take the focus at once
+
     def __init__(self) -> None:
         super().__init__()
         self.report: Report | None = None

@@ -4,17 +4,18 @@ scans through the virtual scanner's pty, faults through the stand-in's admin API
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from kiosk_app.cli import main
-from kiosk_demo.demo import DemoApp, DemoPanel, demo_app, demo_codes, demo_parts
+from kiosk_demo.demo import DemoApp, demo_app, demo_codes, demo_parts
+from kiosk_demo.panel import DemoPanel, QuitDemo
 from kiosk_demo.stack import DemoStack
+from tests.demo.demo_pilot import (CARD, ON_LOAN, OVERDUE, RESERVED_FOR_HER, SIZE, alive, click,
+                                   running_demo, switch, tap, wait_for)
 from kiosk_app.i18n import t
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
@@ -23,63 +24,6 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from sync_agent.client import CentralClient
 from sync_agent.settings import Settings
-
-SIZE = (140, 40)
-CARD = "20042000000016"        # 김민지: item 1 is reserved for her, item 2 on loan to her
-RESERVED_FOR_HER = "30042000000014"
-ON_LOAN = "30042000000022"
-OVERDUE = "30042000000030"
-
-
-async def wait_for(pilot, predicate: Callable[[], bool], what: str | Callable[[], str],
-                   timeout_s: float = 20.0) -> None:
-    """Wait for ``predicate``; ``what`` (or what it returns: the state seen) names it on failure."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        assert loop.time() < deadline, f"not reached in {timeout_s} s: {what() if callable(what) else what}"
-        await pilot.pause(0.05)
-
-
-async def click(pilot, selector: str) -> None:
-    """Click a panel control once the current screen's panel has composed and laid it out: each
-    new screen gets its panel asynchronously, and a click before that lands on nothing."""
-    def laid_out() -> bool:
-        found = pilot.app.screen.query(selector)
-        return bool(found) and found.first().region.area > 0
-    await wait_for(pilot, laid_out, f"{selector} laid out on screen")
-    await pilot.click(selector)
-
-
-async def switch(pilot, selector: str) -> None:
-    """Flip a fault switch as a tap on it does (the same ``Checkbox.Changed`` message), once the
-    current screen's panel has laid it out. Flipped directly rather than by a pointer position:
-    a click computed while the new screen's panel settles can land beside it."""
-    def laid_out() -> bool:
-        found = pilot.app.screen.query(selector)
-        return bool(found) and found.first().region.area > 0
-    await wait_for(pilot, laid_out, f"{selector} laid out on screen")
-    pilot.app.screen.query_one(selector).toggle()
-    await pilot.pause()
-
-
-async def tap(pilot, list_id: str, code: str) -> None:
-    """Select a code in the panel's list, as a tap (or Enter) on it does."""
-    selector = f"DemoPanel #{list_id}"
-    await wait_for(pilot, lambda: bool(pilot.app.screen.query(selector)), f"{selector} on screen")
-    options = pilot.app.screen.query_one(selector)
-    options.focus()
-    options.highlighted = options.get_option_index(code)
-    await pilot.press("enter")
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is gone for our purpose only once reaped; Popen.wait reaps it.
-    return Path(f"/proc/{pid}").exists()
 
 
 def test_panel_lists_every_demo_card_and_label() -> None:
@@ -139,48 +83,45 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
                 assert faults["book"]["down"] is False and faults["rental"]["down"] is False
 
                 await click(pilot, "#demo-quit")
+                await wait_for(pilot, lambda: isinstance(app.screen, QuitDemo), "asked to confirm")
+                assert app.is_running, "one press does not end the demo"
+                await pilot.click("#quit-yes")
                 await wait_for(pilot, lambda: not app.is_running, "app exit", timeout_s=10)
         assert app.allow_exit
     assert not any(alive(pid) for pid in children), "stand-in and agent stopped and reaped"
 
 
 async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp_path: Path) -> None:
-    with demo_parts(None, tmp_path) as (settings, stack, scanner, store):
-        async with CentralClient(settings, store, owner="app") as client:
-            app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
-            async with app.run_test(size=SIZE) as pilot:
-                await switch(pilot, "#demo-book_down")
-                await wait_for(pilot, lambda: stack.faults.book_down and app.note == "", "book down")
-                await switch(pilot, "#demo-central_unreachable")
-                await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "",
-                               "stand-in stopped")
-                with pytest.raises(httpx.ConnectError):
-                    httpx.get(stack.url + "/health")
-                await tap(pilot, "demo-labels", OVERDUE)
-                await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "return waits in the outbox")
-                await wait_for(pilot, lambda: not app.online, "offline indicator")
+    async with running_demo(tmp_path) as (app, pilot, stack):
+        await switch(pilot, "#demo-book_down")
+        await wait_for(pilot, lambda: stack.faults.book_down and app.note == "", "book down")
+        await switch(pilot, "#demo-central_unreachable")
+        await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "",
+                       "stand-in stopped")
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(stack.url + "/health")
+        await tap(pilot, "demo-labels", OVERDUE)
+        await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "return waits in the outbox")
+        await wait_for(pilot, lambda: not app.online, "offline indicator")
 
-                await switch(pilot, "#demo-central_unreachable")
-                await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "drained after recovery",
-                               timeout_s=30)
-                assert httpx.get(stack.url + "/health").status_code == 200
-                assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True, \
-                    "the restarted stand-in gets the switches back"
+        await switch(pilot, "#demo-central_unreachable")
+        await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "drained after recovery",
+                       timeout_s=30)
+        assert httpx.get(stack.url + "/health").status_code == 200
+        assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True, \
+            "the restarted stand-in gets the switches back"
 
 
 async def test_the_technician_card_and_the_pin_the_panel_shows_open_diagnostics(tmp_path: Path) -> None:
-    with demo_parts(None, tmp_path) as (settings, stack, scanner, store):
-        async with CentralClient(settings, store, owner="app") as client:
-            app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
-            async with app.run_test(size=SIZE) as pilot:
-                hint = str(app.screen.query_one("#demo-technician").content)
-                assert "PIN 246810" in hint, "the PIN the README gives"
-                await tap(pilot, "demo-cards", "20042999999996")
-                await wait_for(pilot, lambda: isinstance(app.screen, PinScreen), "PIN pad")
-                assert app.screen.query(DemoPanel)
-                for key in (*"246810", "enter"):
-                    await pilot.click(f"#key-{key}")
-                await wait_for(pilot, lambda: isinstance(app.screen, TechScreen), "diagnostics")
+    async with running_demo(tmp_path) as (app, pilot, stack):
+        hint = str(app.screen.query_one("#demo-technician").content)
+        assert "PIN 246810" in hint, "the PIN the README gives"
+        await tap(pilot, "demo-cards", "20042999999996")
+        await wait_for(pilot, lambda: isinstance(app.screen, PinScreen), "PIN pad")
+        assert app.screen.query(DemoPanel)
+        for key in (*"246810", "enter"):
+            await pilot.click(f"#key-{key}")
+        await wait_for(pilot, lambda: isinstance(app.screen, TechScreen), "diagnostics")
 
 
 def test_a_stand_in_that_cannot_start_is_reported_and_leaves_nothing(tmp_path: Path) -> None:
