@@ -63,13 +63,12 @@ def test_the_wheel_holds_every_package_of_the_checkout(installed) -> None:
     added to the checkout and forgotten there would be missing from every installed kiosk."""
     bin_dir, outside, env = installed
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    folders = setuptools.get("package-dir", {})
     listed = set(setuptools["packages"])
     found = {".".join(init.parent.relative_to(ROOT).parts)
              for root in ("kiosk_app", "kiosk_demo", "sync_agent", "hardware", "backend_stub")
              for init in (ROOT / root).rglob("__init__.py")}
     assert found <= listed, f"packages missing from pyproject: {sorted(found - listed)}"
-    assert folders.get("kiosk_data") == "data"
+    assert (ROOT / "kiosk_data").resolve() == ROOT / "data", "kiosk_data is the link to data/"
     where = run(bin_dir / "python", "-c",
                 "import importlib.resources as r, kiosk_data, backend_stub.demo_data as d, "
                 "hardware.labels as l, kiosk_app\n"
