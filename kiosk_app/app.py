@@ -380,7 +380,11 @@ class KioskApp(App[None]):
         self.toggle_lang()
 
     def watch_online(self, online: bool) -> None:
+        """The indicators shown say it at once; a screen shown but not yet composed draws it
+        from its new view."""
         for screen in self.screen_stack:
+            if isinstance(screen, Viewed):
+                screen.view = self.view()
             for indicator in screen.query(OnlineIndicator):
                 indicator.show(online)
 
