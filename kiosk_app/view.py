@@ -38,7 +38,8 @@ class KioskView:
     tz: tzinfo
     online: bool
     session: Session
-    """The visit as the use-cases recorded it; screens only read it."""
+    """The visit as the use-cases record it (the same object, so rows added in place read the
+    latest lines); screens only read it."""
     working: bool
     """A borrow is being asked: "one moment…" instead of "scan a book"."""
     receipt_note: str | None
