@@ -35,6 +35,7 @@ from kiosk_app.idle import IdleClock, IdleState
 from kiosk_app.lending import BUSY, Lending, Offer, Outcome, Refusal
 from kiosk_app.logbook import RecentLines
 from kiosk_app.jobs import PatronQueue
+from kiosk_app.notices import WRONG_INPUT, failure_notice
 from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
                                 FinishVisit, PatronActive, PrintReceipt, RenewRequested, Scanned,
                                 ScanRejected, TechnicianRequested, ToggleLanguage)
@@ -54,21 +55,6 @@ from sync_agent.settings import Settings
 from sync_agent.store import StoreError
 
 log = logging.getLogger(__name__)
-
-SAVE_FAILED = Refusal("why_save_failed", "next_save_failed")
-"""The store was busy (locked past its timeout): trying again may well work."""
-STORE_OUT_OF_ORDER = {
-    "disk_full": Refusal("why_store_disk_full", "next_store_staff"),
-    "corrupt": Refusal("why_store_corrupt", "next_store_staff"),
-    "readonly": Refusal("why_store_unwritable", "next_store_staff"),
-    "io": Refusal("why_store_unwritable", "next_store_unsure"),
-}
-"""The store cannot take anything until a technician acts: the patron is told why, and to see staff."""
-WRONG_INPUT = {
-    Action.INVALID: Refusal("why_invalid", "next_invalid"),
-    Action.CARD_MID_RETURN: Refusal("why_card_mid_return", "next_card_mid_return"),
-    Action.SECOND_CARD: Refusal("why_second_card", "next_second_card"),
-}
 
 
 def utc_now() -> datetime:
@@ -175,10 +161,9 @@ class KioskApp(App[None]):
     async def _job_failed(self, exc: Exception) -> None:
         if isinstance(exc, StoreError):
             log.error("store refused a patron action (%s): %s", exc.reason, exc)
-            await self.show_notice(STORE_OUT_OF_ORDER.get(exc.reason, SAVE_FAILED))
         else:
             log.error("patron action failed", exc_info=exc)
-            await self.show_notice(Refusal("why_refused", "next_ask_desk"))
+        await self.show_notice(failure_notice(exc))
 
     def _job_done(self) -> None:
         self.working = False
