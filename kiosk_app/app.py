@@ -1,10 +1,13 @@
 """The kiosk's Textual app: routes each scan and touch of a patron visit to the use-cases and
 shows the outcome.
 
-Scans arrive as messages from the serial reader threads and, with the patron's button presses,
-go through one queue served by one worker: a visit's actions happen in the order the patron made
-them, and the event loop only ever awaits (SQLite runs in threads, HTTP is async). Patrons cannot
-quit: Ctrl+C and Ctrl+Q do nothing, and "exit kiosk" lives on the technician screen.
+Messages come up (scans from the serial reader threads, what the patron did from the screens,
+:mod:`kiosk_app.messages`) and become jobs of one queue served by one worker
+(:mod:`kiosk_app.jobs`): a visit's actions happen in the order the patron made them, and the event
+loop only ever awaits (SQLite runs in threads, HTTP is async). The use-cases record each outcome
+into the visit; the app picks the screen that shows it and hands the screen its data
+(:mod:`kiosk_app.view`). Patrons cannot quit: Ctrl+C and Ctrl+Q do nothing, and "exit kiosk"
+lives on the technician screen.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from collections.abc import Awaitable, Callable
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 from datetime import UTC, datetime, tzinfo
 
 from textual import events
@@ -31,9 +34,13 @@ from kiosk_app.i18n import Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
 from kiosk_app.lending import BUSY, Lending, Offer, Outcome, Refusal
 from kiosk_app.logbook import RecentLines
-from kiosk_app.messages import DeviceChanged, Scanned, ScanRejected
-from kiosk_app.receipt import Receipt, print_receipt
-from kiosk_app.screens.common import KioskScreen, OnlineIndicator
+from kiosk_app.jobs import PatronQueue
+from kiosk_app.notices import WRONG_INPUT, failure_notice
+from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
+                                FinishVisit, PatronActive, PrintReceipt, RenewRequested, Scanned,
+                                ScanRejected, TechnicianRequested, ToggleLanguage)
+from kiosk_app.receipt import ReceiptPrinter
+from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
 from kiosk_app.screens.pin import PinScreen
@@ -43,29 +50,11 @@ from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Action, BorrowLine, Mode, Session, new_session_id
 from kiosk_app.pin_guard import PinGuard
+from kiosk_app.view import KioskView, TechTools
 from sync_agent.settings import Settings
 from sync_agent.store import StoreError
 
 log = logging.getLogger(__name__)
-
-SAVE_FAILED = Refusal("why_save_failed", "next_save_failed")
-"""The store was busy (locked past its timeout): trying again may well work."""
-STORE_OUT_OF_ORDER = {
-    "disk_full": Refusal("why_store_disk_full", "next_store_staff"),
-    "corrupt": Refusal("why_store_corrupt", "next_store_staff"),
-    "readonly": Refusal("why_store_unwritable", "next_store_staff"),
-    "io": Refusal("why_store_unwritable", "next_store_unsure"),
-}
-"""The store cannot take anything until a technician acts: the patron is told why, and to see staff."""
-WRONG_INPUT = {
-    Action.INVALID: Refusal("why_invalid", "next_invalid"),
-    Action.CARD_MID_RETURN: Refusal("why_card_mid_return", "next_card_mid_return"),
-    Action.SECOND_CARD: Refusal("why_second_card", "next_second_card"),
-}
-LOGO_TAPS = 5
-LOGO_TAP_WINDOW_S = 3.0
-
-Job = Callable[[], Awaitable[None]]
 
 
 def utc_now() -> datetime:
@@ -113,11 +102,11 @@ class KioskApp(App[None]):
         self.pin_lock = PinGuard(lending.store)
         self.session = self._new_session()
         self.working = False
-        self.receipt_note: str | None = None
+        self.printer = ReceiptPrinter(settings.receipt_printer)
         self.allow_exit = False
         self.devices = Devices(self, device_configs(settings) if with_devices else [], lending.store)
-        self._jobs: asyncio.Queue[Job] = asyncio.Queue()
-        self._logo_taps: list[float] = []
+        self.jobs = PatronQueue(lambda: self.session, self._job_failed, self._job_done)
+        self.tech_tools = TechTools(lending, self.devices, self.log_tail)
         self._log_lines = log_lines
         self._size_warned = False
         self.set_reactive(KioskApp.lang, settings.lang)
@@ -126,7 +115,7 @@ class KioskApp(App[None]):
 
     async def on_mount(self) -> None:
         await self.push_screen(WelcomeScreen())
-        self.run_worker(self._serve(), name="patron-queue", group="patron")
+        self.run_worker(self.jobs.serve(), name="patron-queue", group="patron")
         self.run_worker(self.devices.start, thread=True, name="devices-start")
         if self.tick_s:
             self.set_interval(self.tick_s, self.tick)
@@ -169,35 +158,27 @@ class KioskApp(App[None]):
 
     # -- the queue of patron actions -------------------------------------------------------------
 
-    def enqueue(self, job: Job) -> None:
-        self._jobs.put_nowait(job)
+    async def _job_failed(self, exc: Exception) -> None:
+        if isinstance(exc, StoreError):
+            log.error("store refused a patron action (%s): %s", exc.reason, exc)
+        else:
+            log.error("patron action failed", exc_info=exc)
+        await self.show_notice(failure_notice(exc))
 
-    async def _serve(self) -> None:
-        while True:
-            job = await self._jobs.get()
-            try:
-                await job()
-            except StoreError as exc:
-                log.error("store refused a patron action (%s): %s", exc.reason, exc)
-                await self.show_notice(STORE_OUT_OF_ORDER.get(exc.reason, SAVE_FAILED))
-            except Exception:
-                log.exception("patron action failed")
-                await self.show_notice(Refusal("why_refused", "next_ask_desk"))
-            finally:
-                self.working = False
+    def _job_done(self) -> None:
+        self.working = False
 
     async def drain(self) -> None:
         """Wait until every queued action is done (tests and benchmarks)."""
-        while not self._jobs.empty() or self.working:
-            await asyncio.sleep(0.005)
+        await self.jobs.drain()
 
     # -- scans -----------------------------------------------------------------------------------
 
     def on_scanned(self, message: Scanned) -> None:
-        self.enqueue(lambda: self.handle_scan(message.kind, message.code))
+        self.jobs.enqueue(lambda: self.handle_scan(message.kind, message.code))
 
     def on_scan_rejected(self, message: ScanRejected) -> None:
-        self.enqueue(lambda: self.handle_scan(CodeKind.INVALID, message.rejection.text))
+        self.jobs.enqueue(lambda: self.handle_scan(CodeKind.INVALID, message.rejection.text))
 
     def on_device_changed(self, message: DeviceChanged) -> None:
         technician = self._technician()
@@ -224,8 +205,7 @@ class KioskApp(App[None]):
             await self.show_notice(Refusal("why_isbn", "next_isbn", {"prefix": "3" + self.settings.institution}),
                                    drawing)
         elif action is Action.TECHNICIAN:
-            await self._reset_session()
-            await self.open_pin_pad()
+            await self._open_technician()
         elif action in WRONG_INPUT:
             await self.show_notice(WRONG_INPUT[action])
         else:
@@ -234,8 +214,6 @@ class KioskApp(App[None]):
     async def _return(self, code: str) -> None:
         session = self.session
         line = await self.lending.return_book(session, code, self.clock(), self.online)
-        if session is not self.session:
-            return
         log.info("return %s: item %s", line.outcome.value, code)
         if isinstance(self.screen, ReturnScreen):
             await self.screen.add_line(line)
@@ -243,15 +221,11 @@ class KioskApp(App[None]):
             await self.show_base(MemberScreen if session.mode is Mode.MEMBER else ReturnScreen)
 
     async def _open_member(self, card: str) -> None:
-        session = self.session
         self.working = True
-        found = await self.lending.open_member(card, self.clock(), session.id)
-        if session is not self.session:
-            return
+        found = await self.lending.open_member(self.session, card, self.clock())
         if isinstance(found, Refusal):
             await self.show_notice(found)
             return
-        session.card, session.patron = card, found
         self.working = False
         log.info("member screen: member %d (%s view)", found.member.id, "cached" if found.cached else "central")
         await self.show_base(MemberScreen)
@@ -270,8 +244,6 @@ class KioskApp(App[None]):
     async def _borrowed(self, session: Session, outcome: Outcome, *, redraw: bool = True) -> None:
         """Show a borrow's outcome; ``redraw`` false lets a plain new loan be added in place."""
         self.working = False
-        if session is not self.session:
-            return
         if isinstance(outcome, BorrowLine):
             assert session.patron is not None
             log.info("borrow shown: item %s member %d due %s%s", outcome.barcode, session.patron.member.id,
@@ -289,8 +261,8 @@ class KioskApp(App[None]):
 
     def _offer_answered(self, session: Session, offer: Offer) -> Callable[[bool | None], None]:
         def answered(accepted: bool | None) -> None:
-            if accepted and session is self.session:
-                self.enqueue(lambda: self._reserve_and_borrow(session, offer))
+            if accepted:
+                self.jobs.enqueue(lambda: self._reserve_and_borrow(session, offer), visit=session)
         return answered
 
     async def _reserve_and_borrow(self, session: Session, offer: Offer) -> None:
@@ -314,9 +286,14 @@ class KioskApp(App[None]):
             if any(line.barcode == entry.barcode for line in session.cancels):
                 return  # a second tap before the screen caught up
             await self.lending.cancel(session, entry, self.clock())
-            if session is self.session:
-                await self.show_base(MemberScreen)
-        self.enqueue(cancel)
+            await self.show_base(MemberScreen)
+        self.jobs.enqueue(cancel, visit=session)
+
+    def on_cancel_reservation(self, message: CancelReservation) -> None:
+        self.cancel_reservation(message.rental_id)
+
+    def on_renew_requested(self, message: RenewRequested) -> None:
+        self.renew_loans(message.barcode)
 
     def renew_loans(self, barcode: str | None) -> None:
         """"Renew" on one loan (its barcode), or "renew all" (None), asked while the patron waits."""
@@ -333,9 +310,8 @@ class KioskApp(App[None]):
             else:
                 await self.lending.renew(session, loan)
             self.working = False
-            if session is self.session:
-                await self.show_base(MemberScreen)
-        self.enqueue(renew)
+            await self.show_base(MemberScreen)
+        self.jobs.enqueue(renew, visit=session)
 
     # -- screens ---------------------------------------------------------------------------------
 
@@ -350,9 +326,31 @@ class KioskApp(App[None]):
         """Show a patron screen (fresh, with the current visit), closing any notice over it."""
         await self._close_overlays()
         if type(self.screen) is screen_class:
-            await self.screen.recompose()
+            await self._redraw(self.screen)
         else:
             await self.switch_screen(screen_class())
+
+    def view(self) -> KioskView:
+        """What a screen is given to draw, as things are now."""
+        return KioskView(self.lang, self.tz, self.online, self.session, self.working, self.printer.note,
+                         self.printer.available, self.idle.remaining_s, self.tech_tools)
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        self._hand_down(screen)
+        return super().push_screen(screen, *args, **kwargs)
+
+    def switch_screen(self, screen: Any) -> Any:
+        self._hand_down(screen)
+        return super().switch_screen(screen)
+
+    def _hand_down(self, screen: object) -> None:
+        """Every screen of ours is given its view before it is composed."""
+        if isinstance(screen, Viewed):
+            screen.view = self.view()
+
+    async def _redraw(self, screen: Viewed) -> None:
+        screen.view = self.view()
+        await screen.recompose()  # type: ignore[attr-defined]
 
     async def show_notice(self, refusal: Refusal, drawing: str | None = None) -> None:
         log.info("notice: %s", refusal.why)
@@ -363,51 +361,58 @@ class KioskApp(App[None]):
         self.touch()
         self.lang = other(self.lang)
 
+    def on_toggle_language(self, _: ToggleLanguage) -> None:
+        self.toggle_lang()
+
     def watch_online(self, online: bool) -> None:
+        """The indicators shown say it at once; a screen shown but not yet composed draws it
+        from its new view."""
         for screen in self.screen_stack:
+            if isinstance(screen, Viewed):
+                screen.view = self.view()
             for indicator in screen.query(OnlineIndicator):
                 indicator.show(online)
 
     def watch_lang(self) -> None:
         for screen in self.screen_stack:
-            if isinstance(screen, KioskScreen | ModalScreen):
+            if isinstance(screen, Viewed):
+                screen.view = self.view()
                 screen.refresh(recompose=True)
 
     # -- end of a visit --------------------------------------------------------------------------
 
-    def finish_visit(self) -> None:
+    def on_finish_visit(self, _: FinishVisit) -> None:
         """"Done": the receipt if anything happened, else straight back to the welcome screen."""
         async def finish() -> None:
             if self.session.has_lines:
-                self.receipt_note = None
+                self.printer.forget()
                 await self.show_base(ReceiptScreen)
             else:
                 await self._reset_session()
-        self.enqueue(finish)
+        self.jobs.enqueue(finish, visit=self.session)
 
-    def print_receipt(self, receipt: Receipt) -> None:
-        printer = self.settings.receipt_printer
-        if printer is None:
-            return
-
+    def on_print_receipt(self, message: PrintReceipt) -> None:
         async def print_it() -> None:
-            printed = await asyncio.to_thread(print_receipt, receipt, printer)
-            self.receipt_note = self._t("receipt_printed") if printed else self._t("receipt_print_failed")
+            await self.printer.print(message.receipt)
             if isinstance(self.screen, ReceiptScreen):
-                await self.screen.recompose()
-        self.enqueue(print_it)
+                await self._redraw(self.screen)
+        self.jobs.enqueue(print_it, visit=self.session)
 
     def end_session(self) -> None:
-        self.enqueue(self._reset_session)
+        self.jobs.enqueue(self._reset_session)
+
+    def on_end_session(self, _: EndSession) -> None:
+        self.end_session()
 
     async def _reset_session(self) -> None:
-        """Forget everything of the patron: the visit, the language they chose, the screens."""
+        """Forget everything of the patron: the visit, the language they chose, the screens.
+        The new visit comes first, so the welcome screen is handed that one, not the last."""
+        ended, self.session = self.session, self._new_session()
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         if not isinstance(self.screen, WelcomeScreen):
             await self.switch_screen(WelcomeScreen())
-        ended, self.session = self.session, self._new_session()
-        self.receipt_note = None
+        self.printer.forget()
         self.working = False
         self.idle.touch()
         if self.lang != self.settings.lang:
@@ -423,6 +428,9 @@ class KioskApp(App[None]):
     def touch(self) -> None:
         self.idle.touch()
 
+    def on_patron_active(self, _: PatronActive) -> None:
+        self.touch()
+
     def tick(self) -> None:
         """Once a second: nothing to clear on an untouched welcome screen; else count down."""
         if self.session.is_empty and isinstance(self.screen, WelcomeScreen):
@@ -434,7 +442,7 @@ class KioskApp(App[None]):
             self.end_session()
         elif state is IdleState.WARN:
             if isinstance(self.screen, StillHereScreen):
-                self.screen.count()
+                self.screen.count(self.idle.remaining_s)
             elif not self._pin_pad_open():
                 self.push_screen(StillHereScreen())
 
@@ -448,28 +456,28 @@ class KioskApp(App[None]):
 
     # -- technician ------------------------------------------------------------------------------
 
-    def logo_tapped(self) -> None:
-        now = time.monotonic()
-        self._logo_taps = [tap for tap in self._logo_taps if now - tap < LOGO_TAP_WINDOW_S] + [now]
-        if len(self._logo_taps) >= LOGO_TAPS:
-            self._logo_taps = []
-            self.enqueue(self._open_technician_from_tap)
+    def on_technician_requested(self, _: TechnicianRequested) -> None:
+        self.jobs.enqueue(self._open_technician)
 
-    async def _open_technician_from_tap(self) -> None:
+    async def _open_technician(self) -> None:
+        """The visit ends first: nothing of the patron stays under the technician's screens."""
         await self._reset_session()
         await self.open_pin_pad()
 
     async def open_pin_pad(self) -> None:
-        await self.push_screen(PinScreen(), self._pin_answered)
+        await self.push_screen(PinScreen(self.pin_lock, self.settings.tech_pin_hash), self._pin_answered)
 
     def _pin_answered(self, accepted: bool | None) -> None:
         if accepted:
             log.warning("technician screen opened")
             self.push_screen(TechScreen())
 
-    def close_technician(self) -> None:
+    def on_close_technician(self, _: CloseTechnician) -> None:
         log.info("technician screen closed")
         self.end_session()
+
+    def on_exit_kiosk(self, _: ExitKiosk) -> None:
+        self.exit_kiosk()
 
     def _pin_pad_open(self) -> bool:
         return isinstance(self.screen, PinScreen)

@@ -207,10 +207,17 @@ class Lending:
 
     # -- member ----------------------------------------------------------------------------------
 
-    async def open_member(self, card: str, now: datetime, visit: str) -> Patron | Refusal:
-        """The member behind ``card`` with their page: central when it answers, else the cached
-        view plus pending local entries; a blocked or withdrawn card is refused. The patron also
-        learns what became of intents earlier visits left unconfirmed."""
+    async def open_member(self, session: Session, card: str, now: datetime) -> Patron | Refusal:
+        """Sign the member behind ``card`` into the visit, with their page: central when it
+        answers, else the cached view plus pending local entries; a blocked or withdrawn card is
+        refused (and signs nobody in). The patron also learns what became of intents earlier
+        visits left unconfirmed."""
+        found = await self._find_member(card, now, session.id)
+        if isinstance(found, Patron):
+            session.sign_in(card, found)
+        return found
+
+    async def _find_member(self, card: str, now: datetime, visit: str) -> Patron | Refusal:
         found = await self.client.member_by_card(card)
         if isinstance(found, NotFound):
             return MEMBER_UNKNOWN

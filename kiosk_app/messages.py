@@ -1,12 +1,18 @@
-"""Messages the hardware adapter posts to the app from the serial reader threads."""
+"""Messages up to the app: what the hardware adapter read (from the serial reader threads), and
+what the patron did on a screen."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from hardware.codes import CodeKind
 from hardware.events import Rejection
 from hardware.status import DeviceStatus
+
+if TYPE_CHECKING:
+    from kiosk_app.receipt import Receipt
 
 
 class Scanned(Message):
@@ -30,3 +36,58 @@ class DeviceChanged(Message):
     def __init__(self, status: DeviceStatus) -> None:
         super().__init__()
         self.status = status
+
+
+# -- what the patron (or technician) did on a screen, posted up to the app ------------------------
+# Screens never call the app: they say what happened, and the app decides what it means for the
+# visit (and queues it behind the scans, in the order the patron acted).
+
+
+class PatronActive(Message):
+    """A touch anywhere: the patron is still there (restarts the inactivity countdown)."""
+
+
+class ToggleLanguage(Message):
+    """The 한국어/English button."""
+
+
+class FinishVisit(Message):
+    """"Done": the receipt if anything happened, else the welcome screen."""
+
+
+class EndSession(Message):
+    """"Finish" on the receipt: forget the visit."""
+
+
+class RenewRequested(Message):
+    """"Renew" on one loan (its barcode) or "renew all" (None)."""
+
+    def __init__(self, barcode: str | None) -> None:
+        super().__init__()
+        self.barcode = barcode
+
+
+class CancelReservation(Message):
+    def __init__(self, rental_id: int) -> None:
+        super().__init__()
+        self.rental_id = rental_id
+
+
+class PrintReceipt(Message):
+    """The receipt as the patron sees it, to go to the printer."""
+
+    def __init__(self, receipt: Receipt) -> None:
+        super().__init__()
+        self.receipt = receipt
+
+
+class TechnicianRequested(Message):
+    """Five quick taps on the logo: the technician PIN pad, after the visit is ended."""
+
+
+class CloseTechnician(Message):
+    """The technician is done: back to the welcome screen with a new visit."""
+
+
+class ExitKiosk(Message):
+    """The maintenance exit on the technician screen."""

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from kiosk_app.app import STORE_OUT_OF_ORDER, SAVE_FAILED
+from kiosk_app.notices import STORE_OUT_OF_ORDER, SAVE_FAILED
 from kiosk_app.i18n import t
 from sync_agent.store import Store, StoreError
 

@@ -1,4 +1,4 @@
-"""The receipt of a visit: localized lines, a Code 128 of the visit number, and the printer hook.
+"""The receipt of a visit: localized lines, a Code 128 of the visit number, and the printer.
 
 The barcode is drawn with python-barcode's module pattern as terminal half blocks (two modules per
 cell), so a staff scanner can read the visit number off the screen or the paper; where the bars do
@@ -7,6 +7,7 @@ not fit, only the digits are shown.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from barcode import Code128
 
-from kiosk_app.i18n import Lang, fmt_date, fmt_won, t
+from kiosk_app.i18n import Lang, N_, fmt_date, fmt_won, t
 from kiosk_app.session import Session
 
 log = logging.getLogger(__name__)
@@ -97,3 +98,27 @@ def print_receipt(receipt: Receipt, printer: Path) -> bool:
         log.warning("receipt printer %s failed: %s", printer, exc.strerror or exc)
         return False
     return True
+
+
+class ReceiptPrinter:
+    """The kiosk's printer, if it has one, and what the patron reads about the last print of this
+    visit (an i18n key, so it follows a change of language)."""
+
+    def __init__(self, device: Path | None) -> None:
+        self.device = device
+        self.note: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.device is not None
+
+    async def print(self, receipt: Receipt) -> None:
+        """Off the event loop (a printer device can block); the outcome becomes the note."""
+        if self.device is None:
+            return
+        printed = await asyncio.to_thread(print_receipt, receipt, self.device)
+        self.note = N_("receipt_printed") if printed else N_("receipt_print_failed")
+
+    def forget(self) -> None:
+        """A new visit starts without the last one's note."""
+        self.note = None

@@ -203,6 +203,10 @@ class Session:
         return bool(self.recorded_returns or self.borrows or self.cancels or self.reservations
                     or self.doubts or self.renewals)
 
+    def sign_in(self, card: str, patron: Patron) -> None:
+        """The member behind ``card`` is now the visit's (the visit becomes a member visit)."""
+        self.card, self.patron = card, patron
+
     def shows(self, barcode: str) -> bool:
         """Whether this visit already lists the copy as reserved or unconfirmed."""
         return self.reserved(barcode) or any(doubt.barcode == barcode for doubt in self.doubts)

@@ -1,9 +1,15 @@
 """What every screen shares: the top bar (logo, title, online indicator, language toggle) and a
-base that counts any touch as activity and redraws itself when the language changes."""
+base that counts any touch as activity.
+
+Attributes down, messages up: a screen draws from the :class:`~kiosk_app.view.KioskView` the app
+hands it, and says what the patron did by posting a message (:mod:`kiosk_app.messages`); it never
+calls the app, nor knows its class.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import time
+from collections.abc import Callable
 
 from textual import events
 from textual.app import ComposeResult
@@ -12,39 +18,54 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 from kiosk_app.i18n import Lang, switch_label, t
+from kiosk_app.messages import PatronActive, TechnicianRequested, ToggleLanguage
+from kiosk_app.view import KioskView
 
-if TYPE_CHECKING:
-    from kiosk_app.app import KioskApp
+LOGO_TAPS = 5
+LOGO_TAP_WINDOW_S = 3.0
 
 
-class KioskMixin:
-    """Shortcuts to the app and its language for screens and widgets."""
+class Translated:
+    """``tr``: a text in the language handed down (``lang``)."""
 
-    @property
-    def kiosk(self) -> KioskApp:
-        return cast("KioskApp", self.app)  # type: ignore[attr-defined]
+    lang: Lang
 
     def tr(self, key: str, **fields: object) -> str:
-        lang: Lang = self.kiosk.lang
-        return t(lang, key, **fields)
+        return t(self.lang, key, **fields)
 
 
 class Logo(Static):
-    """The library's mark; five quick taps on it call the technician PIN pad."""
+    """The library's mark; five taps on it within a few seconds ask for the technician (the
+    taps are counted here, and only the request goes up)."""
+
+    def __init__(self, *args: object, clock: Callable[[], float] = time.monotonic, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._clock = clock
+        self._taps: list[float] = []
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
-        cast("KioskApp", self.app).logo_tapped()
+        now = self._clock()
+        self._taps = [tap for tap in self._taps if now - tap < LOGO_TAP_WINDOW_S] + [now]
+        if len(self._taps) >= LOGO_TAPS:
+            self._taps = []
+            self.post_message(TechnicianRequested())
 
 
-class OnlineIndicator(KioskMixin, Static):
-    """Updated by the app when its ``online`` changes (a per-widget watch on the app would keep
+class OnlineIndicator(Translated, Static):
+    """Told by the app when its ``online`` changes (a per-widget watch on the app would keep
     every screen that ever showed an indicator alive until the next change)."""
 
+    def __init__(self, lang: Lang, online: bool, **kwargs: str) -> None:
+        super().__init__(**kwargs)
+        self.lang = lang
+        self.online = online
+
     def on_mount(self) -> None:
-        self.show(self.kiosk.online)
+        self.show(self.online)
 
     def show(self, online: bool) -> None:
+        self.online = online
         self.update(self.tr("online") if online else self.tr("offline"))
         self.set_class(online, "online")
         self.set_class(not online, "offline")
@@ -56,20 +77,39 @@ class LangButton(Button, can_focus=False):
     the patron's language."""
 
 
-class TopBar(KioskMixin, Horizontal):
+class TopBar(Translated, Horizontal):
+    def __init__(self, view: KioskView) -> None:
+        super().__init__()
+        self.lang = view.lang
+        self.online = view.online
+
     def compose(self) -> ComposeResult:
         yield Logo("▤▤", id="logo")
         yield Static(self.tr("app_title"), id="title")
-        yield OnlineIndicator(id="online")
-        yield LangButton(switch_label(self.kiosk.lang), id="lang", classes="lang")
+        yield OnlineIndicator(self.lang, self.online, id="online")
+        yield LangButton(switch_label(self.lang), id="lang", classes="lang")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lang":
             event.stop()
-            self.kiosk.toggle_lang()
+            self.post_message(ToggleLanguage())
 
 
-class KioskScreen(KioskMixin, Screen[None]):
+class Viewed(Translated):
+    """A screen drawn from the view the app hands it (``view``, set before it is shown)."""
+
+    view: KioskView
+
+    @property
+    def lang(self) -> Lang:  # type: ignore[override]
+        return self.view.lang
+
+    def active(self) -> None:
+        """The patron touched something: tell the app, which keeps the visit alive."""
+        self.post_message(PatronActive())  # type: ignore[attr-defined]
+
+
+class KioskScreen(Viewed, Screen[None]):
     """A full patron screen under the top bar.
 
     Nothing takes the focus by itself: patrons touch, and a focused button would be pressed by
@@ -78,14 +118,14 @@ class KioskScreen(KioskMixin, Screen[None]):
     AUTO_FOCUS = ""
 
     def on_click(self) -> None:
-        self.kiosk.touch()
+        self.active()
 
     def on_button_pressed(self) -> None:
-        self.kiosk.touch()
+        self.active()
 
 
-class KioskModal(KioskMixin, ModalScreen[bool]):
+class KioskModal(Viewed, ModalScreen[bool]):
     """A prompt or notice over the current screen."""
 
     def on_click(self) -> None:
-        self.kiosk.touch()
+        self.active()

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from kiosk_app.i18n import fmt_date, fmt_time, fmt_won
+from kiosk_app.messages import CancelReservation, FinishVisit, RenewRequested
 from kiosk_app.screens.common import KioskScreen, TopBar
 from kiosk_app.screens.returns import STATUS_OF
 from kiosk_app.session import Became, BorrowLine, Earlier, RenewLine, Session
@@ -35,10 +36,10 @@ UNCONFIRMED_TEXT = {"rent": "visit_rent_unconfirmed", "reserve": "visit_reserve_
 
 class MemberScreen(KioskScreen):
     def compose(self) -> ComposeResult:
-        session = self.kiosk.session
+        session = self.view.session
         patron = session.patron
         assert patron is not None
-        yield TopBar()
+        yield TopBar(self.view)
         with Horizontal(id="member-head"):
             yield Static(self.tr("member_heading", name=escape(patron.member.name)), classes="heading")
             if patron.page.fines:
@@ -60,15 +61,15 @@ class MemberScreen(KioskScreen):
             with VerticalScroll(classes="column", id="visit"):
                 yield Static(self.tr("this_visit"), classes="subheading")
                 yield from self._visit(session)
-        yield Static(self.tr("working") if self.kiosk.working else self.tr("member_scan_book"),
+        yield Static(self.tr("working") if self.view.working else self.tr("member_scan_book"),
                      classes="hint", id="hint")
         yield Button(self.tr("done"), id="done", classes="done", variant="primary")
 
     def _time(self, moment: datetime) -> str:
-        return fmt_time(moment, self.kiosk.lang, self.kiosk.tz)
+        return fmt_time(moment, self.lang, self.view.tz)
 
     def _date(self, moment: datetime) -> str:
-        return fmt_date(moment, self.kiosk.lang, self.kiosk.tz)
+        return fmt_date(moment, self.lang, self.view.tz)
 
     def _earlier(self, earlier: Earlier) -> str:
         title = escape(earlier.title or earlier.barcode)
@@ -174,10 +175,10 @@ class MemberScreen(KioskScreen):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button_id = event.button.id or ""
         if button_id == "done":
-            self.kiosk.finish_visit()
+            self.post_message(FinishVisit())
         elif button_id.startswith("cancel-"):
-            self.kiosk.cancel_reservation(int(button_id.removeprefix("cancel-")))
+            self.post_message(CancelReservation(int(button_id.removeprefix("cancel-"))))
         elif button_id == "renew-all":
-            self.kiosk.renew_loans(None)
+            self.post_message(RenewRequested(None))
         elif button_id.startswith("renew-"):
-            self.kiosk.renew_loans(button_id.removeprefix("renew-"))
+            self.post_message(RenewRequested(button_id.removeprefix("renew-")))

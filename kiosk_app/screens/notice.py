@@ -55,7 +55,7 @@ class NoticeScreen(KioskModal):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.kiosk.touch()
+        self.active()
         self.dismiss(True)
 
 
@@ -78,7 +78,7 @@ class OfferScreen(KioskModal):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.kiosk.touch()
+        self.active()
         self.dismiss(event.button.id == "accept")
 
 
@@ -88,17 +88,18 @@ class StillHereScreen(KioskModal):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.tr("still_here_title"), id="why")
-            yield Static(self._body(), id="countdown")
+            yield Static(self._body(self.view.idle_remaining_s), id="countdown")
             yield Button(self.tr("still_here_yes"), id="continue", variant="primary", classes="wide")
 
-    def _body(self) -> str:
-        return self.tr("still_here_body", seconds=self.kiosk.idle.remaining_s)
+    def _body(self, seconds: int) -> str:
+        return self.tr("still_here_body", seconds=seconds)
 
-    def count(self) -> None:
+    def count(self, seconds: int) -> None:
+        """The app's tick hands down the seconds left."""
         for countdown in self.query("#countdown").results(Static):  # none until composed
-            countdown.update(self._body())
+            countdown.update(self._body(seconds))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.kiosk.touch()
+        self.active()
         self.dismiss(True)

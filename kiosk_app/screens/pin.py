@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import ComposeResult
@@ -14,13 +15,22 @@ from textual.widgets import Button, Static
 from kiosk_app.screens.common import KioskModal
 from kiosk_app.techpin import MAX_DIGITS
 
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from kiosk_app.pin_guard import PinGuard
+
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "enter")
 COUNTDOWN_TICK_S = 1.0
 
 
 class PinScreen(KioskModal):
-    def __init__(self) -> None:
+    """Dismissed with True for the right PIN; ``pin_hash`` None is a kiosk with no PIN set."""
+
+    def __init__(self, pin_lock: PinGuard, pin_hash: SecretStr | None) -> None:
         super().__init__()
+        self.pin_lock = pin_lock
+        self.pin_hash = pin_hash
         self.digits = ""
         self.message = ""
         self.checked = 0
@@ -48,7 +58,7 @@ class PinScreen(KioskModal):
             self._say("")
 
     async def _show_lock(self) -> bool:
-        remaining = await asyncio.to_thread(self.kiosk.pin_lock.remaining_lock_s)
+        remaining = await asyncio.to_thread(self.pin_lock.remaining_lock_s)
         self.locked = remaining > 0
         if self.locked:
             whole = math.ceil(remaining)
@@ -77,7 +87,7 @@ class PinScreen(KioskModal):
             await self._press(key)
 
     async def _press(self, key: str) -> None:
-        self.kiosk.touch()
+        self.active()
         if key == "cancel":
             self.dismiss(False)
         elif key == "clear":
@@ -102,11 +112,11 @@ class PinScreen(KioskModal):
         self._dots()
         if await self._show_lock():
             return
-        encoded = self.kiosk.settings.tech_pin_hash
+        encoded = self.pin_hash
         if encoded is None:
             self._say(self.tr("pin_unset"))
             return
-        lock = self.kiosk.pin_lock
+        lock = self.pin_lock
         if await asyncio.to_thread(lock.attempt, pin, encoded.get_secret_value()):
             self.dismiss(True)
         elif not await self._show_lock():

@@ -8,6 +8,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
 from kiosk_app.receipt import Receipt, build_receipt
+from kiosk_app.messages import EndSession, PrintReceipt
 from kiosk_app.screens.common import KioskScreen, TopBar
 
 BAR_WIDTH = 90
@@ -16,23 +17,24 @@ BAR_WIDTH = 90
 class ReceiptScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         receipt = self.receipt
-        yield TopBar()
+        yield TopBar(self.view)
         with VerticalScroll(id="receipt"):
             yield Static(escape("\n".join(receipt.lines)), id="receipt-lines")
             yield Static("\n".join(receipt.barcode_rows(BAR_WIDTH)), id="bars")
             yield Static(receipt.session_id, id="digits")
-        yield Static(self.kiosk.receipt_note or "", id="printed", classes="hint")
+        note = self.view.receipt_note
+        yield Static(self.tr(note) if note else "", id="printed", classes="hint")
         with Horizontal(classes="buttons"):
-            if self.kiosk.settings.receipt_printer is not None:
+            if self.view.can_print:
                 yield Button(self.tr("receipt_print"), id="print")
             yield Button(self.tr("receipt_finish"), id="finish", variant="primary")
 
     @property
     def receipt(self) -> Receipt:
-        return build_receipt(self.kiosk.session, self.kiosk.lang, self.kiosk.tz)
+        return build_receipt(self.view.session, self.lang, self.view.tz)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "print":
-            self.kiosk.print_receipt(self.receipt)
+            self.post_message(PrintReceipt(self.receipt))
         elif event.button.id == "finish":
-            self.kiosk.end_session()
+            self.post_message(EndSession())

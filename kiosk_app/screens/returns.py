@@ -8,7 +8,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
 from kiosk_app.i18n import fmt_won
-from kiosk_app.screens.common import KioskMixin, KioskScreen, TopBar
+from kiosk_app.i18n import Lang
+from kiosk_app.messages import FinishVisit
+from kiosk_app.screens.common import KioskScreen, TopBar, Translated
 from kiosk_app.session import Returned, ReturnLine
 
 
@@ -23,15 +25,16 @@ STATUS_OF = {
 """The words of each outcome; only a return the central side confirmed is "returned"."""
 
 
-class ReturnRow(KioskMixin, Vertical):
+class ReturnRow(Translated, Vertical):
     """One scanned book: title, what became of it (✓ only for an accepted return; "not on loan",
     "on hold" and "already returned" add nothing), and the fine if late."""
 
-    def __init__(self, line: ReturnLine) -> None:
+    def __init__(self, line: ReturnLine, lang: Lang) -> None:
         outcome = line.outcome
         classes = "row" if outcome.recorded else "row not-returned"
         super().__init__(classes=classes)
         self.line = line
+        self.lang = lang
 
     def compose(self) -> ComposeResult:
         line = self.line
@@ -51,18 +54,18 @@ class ReturnScreen(KioskScreen):
     SHOWN = 8
 
     def compose(self) -> ComposeResult:
-        returns = self.kiosk.session.returns
-        yield TopBar()
+        returns = self.view.session.returns
+        yield TopBar(self.view)
         yield Static(self.tr("returns_heading"), classes="heading")
         with VerticalScroll(id="lines"):
             for line in reversed(returns[-self.SHOWN:]):
-                yield ReturnRow(line)
+                yield ReturnRow(line, self.lang)
         yield Static(self._earlier(), id="earlier", classes="hint")
         yield Static(self.tr("scan_next_return"), classes="hint")
         yield Button(self.tr("done"), id="done", classes="done", variant="primary")
 
     def _earlier(self) -> str:
-        hidden = len(self.kiosk.session.returns) - self.SHOWN
+        hidden = len(self.view.session.returns) - self.SHOWN
         return self.tr("earlier_returns", count=hidden) if hidden > 0 else ""
 
     async def add_line(self, line: ReturnLine) -> None:
@@ -72,7 +75,7 @@ class ReturnScreen(KioskScreen):
         lines = next(found, None)
         if lines is None:  # not composed yet: compose draws it from the session
             return
-        await lines.mount(ReturnRow(line), before=0 if lines.children else None)
+        await lines.mount(ReturnRow(line, self.lang), before=0 if lines.children else None)
         if len(lines.children) > self.SHOWN:
             await lines.children[-1].remove()
         for earlier in self.query("#earlier").results(Static):
@@ -80,4 +83,4 @@ class ReturnScreen(KioskScreen):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "done":
-            self.kiosk.finish_visit()
+            self.post_message(FinishVisit())

@@ -21,6 +21,7 @@ from textual.widgets import Button, Static, TabbedContent, TabPane
 from hardware.codes import CodeKind
 from hardware.status import DeviceStatus
 from kiosk_app.diagnostics import Report, describe_entry, gather
+from kiosk_app.messages import CloseTechnician, ExitKiosk
 from kiosk_app.screens.common import KioskScreen
 from sync_agent.logs import mask_card
 
@@ -68,7 +69,7 @@ class TechScreen(KioskScreen):
 
     def compose(self) -> ComposeResult:
         # The devices as they are now: a working scanner shows at once, not after a test scan.
-        self.devices = {status.name: status for status in self.kiosk.devices.statuses()}
+        self.devices = {status.name: status for status in self.view.tech.devices.statuses()}
         yield Static(self.tr("tech_title"), classes="heading")
         with TabbedContent(id="tech-tabs"):
             with TabPane(self.tr("tech_devices"), id="tab-devices"):
@@ -172,8 +173,8 @@ class TechScreen(KioskScreen):
 
     @work(exclusive=True, group="tech-report")
     async def reload(self) -> None:
-        kiosk = self.kiosk
-        report = self.report = await gather(kiosk.lending, kiosk.devices.statuses(), kiosk.log_tail())
+        tech = self.view.tech
+        report = self.report = await gather(tech.lending, tech.devices.statuses(), tech.log_tail())
         for body, widgets in (("#outbox-body", self._outbox(report)), ("#central-body", self._central(report)),
                               ("#system-body", self._system(report))):
             container = self.query_one(body, VerticalScroll)
@@ -185,24 +186,24 @@ class TechScreen(KioskScreen):
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.kiosk.touch()
+        self.active()
         button_id = event.button.id or ""
-        kiosk = self.kiosk
+        lending = self.view.tech.lending
         if button_id == "tech-close":
-            kiosk.close_technician()
+            self.post_message(CloseTechnician())
         elif button_id == "tech-exit":
-            kiosk.exit_kiosk()
+            self.post_message(ExitKiosk())
         elif button_id == "tech-refresh":
             self.reload()
         elif button_id == "sync-now":
-            self._run(kiosk.lending.relay.drain(SYNC_NOW_TIMEOUT_S))
+            self._run(lending.relay.drain(SYNC_NOW_TIMEOUT_S))
         elif button_id.startswith("retry-"):
-            self._thread(kiosk.lending.outbox.retry_dead, int(button_id.removeprefix("retry-")))
+            self._thread(lending.outbox.retry_dead, int(button_id.removeprefix("retry-")))
         elif button_id.startswith("resolve-"):
-            self._thread(kiosk.lending.outbox.resolve_dead, int(button_id.removeprefix("resolve-")),
+            self._thread(lending.outbox.resolve_dead, int(button_id.removeprefix("resolve-")),
                          RESOLVED_NOTE)
         elif button_id.startswith("reset-"):
-            kiosk.lending.client.breakers.reset(button_id.removeprefix("reset-"))
+            lending.client.breakers.reset(button_id.removeprefix("reset-"))
             self.reload()
         elif button_id == "integrity":
             self._integrity()
@@ -219,5 +220,5 @@ class TechScreen(KioskScreen):
 
     @work(group="tech-action", thread=True)
     def _integrity(self) -> None:
-        self.integrity = self.kiosk.lending.store.integrity_check()
+        self.integrity = self.view.tech.lending.store.integrity_check()
         self.app.call_from_thread(self.reload)

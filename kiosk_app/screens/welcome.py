@@ -14,7 +14,7 @@ BOOK_ICON = "┌────────┐\n│ ▌▐█▌▐▌ │\n│    
 
 class WelcomeScreen(KioskScreen):
     def compose(self) -> ComposeResult:
-        yield TopBar()
+        yield TopBar(self.view)
         with Vertical(id="welcome"):
             yield Static(self.tr("welcome_heading"), id="heading", classes="heading")
             with Horizontal(id="choices"):

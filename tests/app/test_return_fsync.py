@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.app import STORE_OUT_OF_ORDER
+from kiosk_app.notices import STORE_OUT_OF_ORDER
 from kiosk_app.session import Returned
 from sync_agent.outbox import Kind
 

@@ -19,7 +19,7 @@ from kiosk_app.lending import (
     Offer,
     Refusal,
 )
-from kiosk_app.app import SAVE_FAILED, STORE_OUT_OF_ORDER, WRONG_INPUT
+from kiosk_app.notices import SAVE_FAILED, STORE_OUT_OF_ORDER, WRONG_INPUT
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import OfferScreen, StillHereScreen
 from kiosk_app.screens.receipt import ReceiptScreen

@@ -1,0 +1,50 @@
+"""What the app hands down to its screens: the data they draw, and the technician's tools.
+
+Screens never reach up into the app: the app gives each screen a :class:`KioskView` when it
+shows it, and a fresh one before it asks the screen to redraw (a new visit, a new language, a
+print's outcome). Live changes that need no redraw are handed down by a method call instead
+(``OnlineIndicator.show``, ``MemberScreen.show_working``, ``StillHereScreen.count``). What the
+patron does goes the other way, as messages (:mod:`kiosk_app.messages`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
+from kiosk_app.i18n import Lang
+from kiosk_app.session import Session
+
+if TYPE_CHECKING:
+    from kiosk_app.devices import Devices
+    from kiosk_app.lending import Lending
+
+
+@dataclass(frozen=True, slots=True)
+class TechTools:
+    """What the technician screen works with: the use-cases' outbox, relay, breakers and store,
+    the serial devices, and the recent log lines."""
+
+    lending: Lending
+    devices: Devices
+    log_tail: Callable[[], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class KioskView:
+    lang: Lang
+    tz: tzinfo
+    online: bool
+    session: Session
+    """The visit as the use-cases record it (the same object, so rows added in place read the
+    latest lines); screens only read it."""
+    working: bool
+    """A borrow is being asked: "one moment…" instead of "scan a book"."""
+    receipt_note: str | None
+    """The i18n key of what became of the last print, if any."""
+    can_print: bool
+    idle_remaining_s: int
+    """Seconds before an untouched visit is cleared (the "still here?" countdown)."""
+    tech: TechTools
