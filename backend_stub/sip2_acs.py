@@ -305,6 +305,8 @@ class FakeAcs:
         fields = [("AB", item.barcode), ("AJ", item.title), ("AQ", "0042")]
         if item.due is not None and item.status == "04":
             fields.append(("AH", self.dialect.date(item.due)))
+        if item.hold_for:  # hold queue length, as Koha and Evergreen send it
+            fields.append(("CF", "1"))
         return Frame("18", item.status + "00" + "01" + stamp, tuple(fields))
 
     def _m11(self, frame: Frame, now: datetime, stamp: str) -> Frame:
