@@ -10,9 +10,10 @@ apart:
   information 17/18 of each (title AJ, due date AH, hold pickup date CM);
 - ``book`` and ``item_state``: item information 17/18 (circulation status);
 - ``deliver``: a return is checkin 09/10 (return date = when the patron dropped the book,
-  no-block Y once it was stored offline); a rent is checkout 11/12 with renewal policy N, so a
-  repeated checkout can never become a renewal; reservations and cancels are not SIP2 self-check
-  messages and are refused (``not_supported``);
+  no-block Y once it was stored offline); a rent is checkout 11/12 with renewal policy N, which
+  Evergreen honours but Koha ignores (it renews a copy already out to the patron), so a checkout
+  whose answer was lost is never simply sent again (below); reservations and cancels are not
+  SIP2 self-check messages and are refused (``not_supported``);
 - ``renew`` is renew 29/30; ``renew_all`` is one renew all 65/66, whose unrenewed items get a
   reason learnt from 17 and the last 64 (:mod:`sync_agent.sip2_renew_all`), or one 29 per loan
   where the ACS does not list renew all among its supported messages (BX in 98);
@@ -330,6 +331,8 @@ class Sip2Client:
             return answer
         if answer.flag(0) != "1":
             return self._refused(answer)
+        if answer.flag(1) == "Y":  # Koha renews a copy already out to the patron, policy N or not
+            log.warning("checkout of item %s was a renewal at the ACS: %s", barcode, _words(answer))
         return Ok(self._rental(entry, RentalStatus.RENTED, rented_at=entry.occurred_at,
                                due_at=self.dialect.parse_date(answer.get("AH"))))
 
@@ -374,10 +377,11 @@ class Sip2Client:
             ("AC", self.settings.sip2_terminal_password.get_secret_value()), ("BO", "N"))))
         if not isinstance(answer, Frame):
             return answer
-        if answer.flag(0) != "1":
-            return Ok(dict.fromkeys(barcodes, self._refused(answer)))
-        renewed, unrenewed = renewal_lists(answer)
         said = " / ".join(part for part in answer.all("AF") if part)
+        if answer.flag(0) != "1":  # the patron may not renew at all ("Renewals not allowed.")
+            return Ok(dict.fromkeys(barcodes, why_not_renewed(
+                None, blocked=card in self._blocked, said=said, dialect=self.dialect, now=datetime.now(UTC))))
+        renewed, unrenewed = renewal_lists(answer)
         outcome: dict[str, Result[Rental]] = {}
         for barcode in barcodes:
             item = await self._item(barcode) if barcode in renewed | unrenewed else None
