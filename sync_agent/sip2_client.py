@@ -354,9 +354,7 @@ class Sip2Client:
             return answer
         if answer.flag(0) != "1":
             return self._refused(answer)
-        return Ok(Rental(id=book_id_of(barcode), member_id=member_id, book_id=book_id_of(barcode),
-                         barcode=barcode, status=RentalStatus.RENTED,
-                         due_at=self.dialect.parse_date(answer.get("AH")), kiosk_no=self.settings.id))
+        return Ok(self._loan(member_id, barcode, self.dialect.parse_date(answer.get("AH"))))
 
     async def renew_all(self, member_id: int, keys: Mapping[str, str]) -> dict[str, Result[Rental]]:
         """One renew all (65) for the loans in ``keys``; an ACS without 65 in its BX gets one
@@ -388,9 +386,7 @@ class Sip2Client:
             frame = item if isinstance(item, Frame) else None
             if barcode in renewed:
                 due = self.dialect.parse_date(frame.get("AH")) if frame is not None else None
-                outcome[barcode] = Ok(Rental(
-                    id=book_id_of(barcode), member_id=member_id, book_id=book_id_of(barcode),
-                    barcode=barcode, status=RentalStatus.RENTED, due_at=due, kiosk_no=self.settings.id))
+                outcome[barcode] = Ok(self._loan(member_id, barcode, due))
             elif barcode in unrenewed:
                 outcome[barcode] = why_not_renewed(frame, blocked=card in self._blocked, said=said,
                                                    dialect=self.dialect, now=datetime.now(UTC))
@@ -444,6 +440,11 @@ class Sip2Client:
             return NotFound(words)
         said = " / ".join(part for part in answer.all("AF") if part)
         return Refused(refusal_code(words), words, said=said)
+
+    def _loan(self, member_id: int, barcode: str, due: datetime | None) -> Rental:
+        """A renewed loan as the port answers it (due None if the ACS did not say)."""
+        return Rental(id=book_id_of(barcode), member_id=member_id, book_id=book_id_of(barcode),
+                      barcode=barcode, status=RentalStatus.RENTED, due_at=due, kiosk_no=self.settings.id)
 
     def _rental(self, entry: OutboxEntry, status: RentalStatus, **when: Any) -> dict[str, Any]:
         barcode = entry.barcode or ""
