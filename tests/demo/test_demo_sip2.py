@@ -22,6 +22,18 @@ from sync_agent.sip2_wire import Frame
 from tests.demo.test_demo import CARD, ON_LOAN, OVERDUE, RESERVED_FOR_HER, SIZE, alive, switch, tap, wait_for
 
 
+async def tap_shown(pilot, list_id: str, code: str) -> None:
+    """``tap`` once the current screen's panel list is laid out: a tap while a new screen's panel
+    is still being composed lands on nothing."""
+    selector = f"DemoPanel #{list_id}"
+
+    def laid_out() -> bool:
+        found = pilot.app.screen.query(selector)
+        return bool(found) and found.first().region.area > 0
+    await wait_for(pilot, laid_out, f"{selector} laid out on screen")
+    await tap(pilot, list_id, code)
+
+
 def _circulation(port: int, barcode: str) -> str:
     """The copy's circulation status as the ACS itself answers it (17/18)."""
     raw = RawSip2(port)
@@ -54,7 +66,7 @@ async def test_the_story_over_sip2_with_the_acs_stopped_and_started_again(tmp_pa
                 await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "", "ACS stopped")
                 with pytest.raises(ConnectionRefusedError):
                     socket.create_connection(("127.0.0.1", stack.port), 1).close()
-                await tap(pilot, "demo-labels", OVERDUE)
+                await tap_shown(pilot, "demo-labels", OVERDUE)
                 await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "the return waits in the outbox")
 
                 await switch(pilot, "#demo-central_unreachable")
@@ -65,9 +77,9 @@ async def test_the_story_over_sip2_with_the_acs_stopped_and_started_again(tmp_pa
 
                 app.end_session()
                 await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
-                await tap(pilot, "demo-cards", CARD)
+                await tap_shown(pilot, "demo-cards", CARD)
                 await wait_for(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
-                await tap(pilot, "demo-labels", RESERVED_FOR_HER)
+                await tap_shown(pilot, "demo-labels", RESERVED_FOR_HER)
                 await wait_for(pilot, lambda: len(app.session.borrows) == 1, "borrowed over SIP2")
                 assert _circulation(stack.port, RESERVED_FOR_HER) == "04"
     assert not any(alive(pid) for pid in children), "ACS and agent stopped and reaped"
