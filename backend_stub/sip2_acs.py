@@ -5,14 +5,23 @@ message whose answer was lost (switch with ``family``):
 
 - ``koha``: a checkin of a copy that is not on loan answers ok=0 unless ``checked_in_ok`` is set
   (Koha's ``checked_in_ok`` SIP account option); no-block is ignored; the return date is honoured
-  with its time;
-- ``evergreen``: such a checkin answers ok=1; the return date is honoured by day; a connection
-  idle for ``idle_timeout_s`` is dropped; messages missing from the supported-messages flags
-  (BX, sent in 98) are answered with nothing useful (``unsupported``).
+  with its time; a checkout of a copy already out to the patron renews it, whatever the SC
+  renewal policy says;
+- ``evergreen``: such a checkin answers ok=1; the return date is honoured by day; a repeated
+  checkout is refused unless the renewal policy is Y; messages missing from the
+  supported-messages flags (BX, sent in 98) are answered with nothing useful (``unsupported``).
+
+Both drop a connection idle for ``idle_timeout_s`` (their servers' client timeout), refuse a
+whole renew all (66 ok=0, "Renewals not allowed.") for a patron who may not renew, and answer an
+end patron session (35) with 36 Y, keeping nothing per patron.
 
 Hostile behaviours (``hostile``) for the next answers: ``garbage``, ``bad_checksum``, ``half``
 (half a message, then silence), ``silence``, ``huge`` (a 200 KB line), ``close_mid`` (half a
 message, then the connection closes). It imports only the SIP2 wire contract.
+
+With a ``state`` file (``--state``, the demo's), the records are written there after every message
+that changes them and read back at start, so a stopped and restarted ACS still knows what it was
+told, as a real library system does.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import pickle
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +42,8 @@ from sync_agent.sip2_wire import MAX_FRAME, ChecksumError, Dialect, Frame, WireE
 DATA_DIR = kiosk_data.DATA_DIR
 LOAN_DAYS = 14
 RENEWAL_LIMIT = 2
+CHANGING = frozenset({"09", "11", "29", "65"})
+"""Messages that may change the records (written to the state file after each)."""
 ALL_MESSAGES = "YYYYYYYYYYYYYYYY"
 """BX: patron status, checkout, checkin, block, SC/ACS status, resend, login, patron info, end
 session, fee paid, item info, item status update, patron enable, hold, renew, renew all."""
@@ -109,8 +122,10 @@ class FakeAcs:
     def __init__(self, library: Library | None = None, *, family: str = "koha", port: int = 0,
                  dialect: Dialect | None = None, user: str = "kiosk", password: str = "secret",
                  checked_in_ok: bool = False, idle_timeout_s: float = 0.0,
-                 supported: str = ALL_MESSAGES) -> None:
-        self.library = library or demo_library(datetime.now(UTC))
+                 supported: str = ALL_MESSAGES, state: Path | None = None) -> None:
+        self.state = state
+        kept = pickle.loads(state.read_bytes()) if state is not None and state.exists() else None
+        self.library = library or kept or demo_library(datetime.now(UTC))
         self.family = family
         self.port = port
         self.dialect = dialect or Dialect()
@@ -211,13 +226,15 @@ class FakeAcs:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:  # stop(): a session ends quietly, not as a failed task
+            return
         finally:
             self._sessions.discard(task)
             writer.close()
 
     async def _read(self, reader: asyncio.StreamReader) -> bytes | None:
         try:
-            if self.family == "evergreen" and self.idle_timeout_s:
+            if self.idle_timeout_s:
                 async with asyncio.timeout(self.idle_timeout_s):
                     return await reader.readuntil(b"\r")
             return await reader.readuntil(b"\r")
@@ -258,7 +275,17 @@ class FakeAcs:
                                and self.supported[index] != "Y"):
             return Frame("96") if handler is None else self._unsupported(frame, stamp)
         with self._lock:
-            return handler(frame, now, stamp)
+            answer = handler(frame, now, stamp)
+            if self.state is not None and frame.command in CHANGING:
+                self._keep()
+            return answer
+
+    def _keep(self) -> None:
+        """Write the records to the state file (whole, then renamed: never half a file)."""
+        assert self.state is not None
+        partial = self.state.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(self.library))
+        os.replace(partial, self.state)
 
     def _unsupported(self, frame: Frame, stamp: str) -> Frame:
         answer = {"11": "12", "09": "10", "29": "30"}.get(frame.command, "96")
@@ -306,6 +333,8 @@ class FakeAcs:
         fields = [("AB", item.barcode), ("AJ", item.title), ("AQ", "0042")]
         if item.due is not None and item.status == "04":
             fields.append(("AH", self.dialect.date(item.due)))
+        if item.hold_for:  # hold queue length, as Koha and Evergreen send it
+            fields.append(("CF", "1"))
         return Frame("18", item.status + "00" + "01" + stamp, tuple(fields))
 
     def _m11(self, frame: Frame, now: datetime, stamp: str) -> Frame:
@@ -325,9 +354,13 @@ class FakeAcs:
         if patron.blocked:
             return refuse("Patron blocked: outstanding fines")
         if item.status == "04" and item.patron == card:
-            if frame.flag(0) != "Y":
-                return refuse("Item already checked out to this patron; renewal not allowed here")
-            return self._renew(card, item, now, stamp, "12")
+            if self.family == "evergreen" and frame.flag(0) != "Y":
+                return refuse("Renewals not permitted")
+            renewed = self._renew(card, item, now, stamp, "12")
+            if self.family == "koha" and renewed.flag(0) == "1":  # Koha: a renewal, said as such
+                return Frame("12", "1Y" + renewed.fixed[2:], (*renewed.fields, (
+                    "AF", "Item already checked out to you: renewing item.")))
+            return renewed
         if item.status == "08" and item.hold_for != card:
             return refuse("Item is on hold for another patron")
         if item.status in ("04", "13"):
@@ -389,9 +422,11 @@ class FakeAcs:
 
     def _m65(self, frame: Frame, now: datetime, stamp: str) -> Frame:
         card = frame.get("AA")
-        if card not in self.library.patrons:
-            return Frame("66", "0" + "0000" + "0000" + stamp, (("AO", frame.get("AO")),
-                                                                ("AF", "Invalid patron")))
+        patron = self.library.patrons.get(card)
+        if patron is None or patron.blocked:
+            why = "Invalid patron barcode." if patron is None else "Renewals not allowed."
+            return Frame("66", "0" + "0000" + "0000" + stamp, (("AO", frame.get("AO")), ("AA", card),
+                                                                ("AF", why)))
         renewed, unrenewed = [], []
         for item in self.library.loans_of(card):
             answer = self._renew(card, item, now, stamp, "30")
@@ -410,8 +445,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", choices=["koha", "evergreen"], default="koha")
     parser.add_argument("--user", default="kiosk")
     parser.add_argument("--password", default="secret")
+    parser.add_argument("--state", type=Path, default=None,
+                        help="file that keeps the records across a restart (default: none)")
     args = parser.parse_args(argv)
-    acs = FakeAcs(family=args.family, port=args.port, user=args.user, password=args.password).start()
+    acs = FakeAcs(family=args.family, port=args.port, user=args.user, password=args.password,
+                  state=args.state).start()
     print(f"fake ACS ({args.family}) on {acs.address}", flush=True)
     threading.Event().wait()
     return 0

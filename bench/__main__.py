@@ -34,6 +34,8 @@ MODULES: list[tuple[str, str, list[str]]] = [
     ("app_memory", "App memory (issue 5)", []),
     ("fleet", "Fleet: 50 kiosks draining into one stand-in (issue 7)", []),
     ("outage_day", "The outage day, long form (issues 7, 10)", []),
+    ("sip2_screen", "Checkout and checkin on screen over SIP2", []),
+    ("sip2_drain", "Drain over SIP2", []),
 ]
 """(module, section title, arguments): the order of the report."""
 

@@ -29,17 +29,13 @@ from pathlib import Path
 import httpx
 from stdnum import luhn
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, timed_borrow
 from kiosk_testing.processes import stand_in
 from bench.report import Figure, table
-from kiosk_app.screens.member import MemberScreen
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store
 
 TARGET_RATIO = 1.3
-PATRON_PAUSE_S = 0.3
-"""Between the card and the book a patron takes a second or more; the app has long finished
-drawing the member screen by then, so that drawing is not counted as the borrow's."""
 
 
 def card(n: int) -> str:
@@ -101,16 +97,7 @@ async def app_ms(url: str, copies: list[str], answered: AnsweredIn) -> list[floa
     logger.setLevel(logging.INFO)
     async with kiosk_on_pty(api_url=url) as (app, scanner, _pilot):
         for member, code in enumerate(copies, 1):
-            scanner.scan(card(member))
-            await until(lambda: isinstance(app.screen, MemberScreen), timeout_s=30)
-            await asyncio.sleep(PATRON_PAUSE_S)  # the member screen is drawn; the patron picks a book
-            started = time.perf_counter()
-            scanner.scan(code)
-            await until(lambda: len(app.screen.query(".row.borrowed")) == 1, timeout_s=30)
-            samples.append((time.perf_counter() - started) * 1000)
-            app.end_session()
-            await until(lambda: app.session.card is None and not isinstance(app.screen, MemberScreen),
-                        timeout_s=30)
+            samples.append(await timed_borrow(app, scanner, card(member), code))
     return samples
 
 

@@ -20,10 +20,9 @@ import tty
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, timed_return
 from bench.report import Figure, table
 from hardware.sim import encode_scan
-from kiosk_app.screens.returns import ReturnRow
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store
 
@@ -60,20 +59,8 @@ def append_ms(codes: list[str]) -> list[float]:
 
 
 async def app_ms(codes: list[str]) -> list[float]:
-    samples = []
     async with kiosk_on_pty() as (app, scanner, _pilot):
-        for code in codes:
-            started = time.perf_counter()
-            scanner.scan(code)
-            await until(lambda c=code: _top_row(app) == c)
-            samples.append((time.perf_counter() - started) * 1000)
-            await asyncio.sleep(0.005)  # a patron is not a machine gun; let the repaint finish
-    return samples
-
-
-def _top_row(app) -> str | None:  # noqa: ANN001
-    rows = app.screen.query(ReturnRow)
-    return rows.first().line.barcode if rows else None
+        return [await timed_return(app, scanner, code) for code in codes]
 
 
 def figures(argv: list[str] | None = None) -> list[Figure]:

@@ -124,6 +124,9 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", type=Path, default=None,
                         help="folder of the demo's databases and logs (default ./var/demo-<time>, "
                              "or a temporary folder if ./var is not writable)")
+    parser.add_argument("--central", choices=["rest", "sip2"], default="rest",
+                        help="the library system the demo plays: the REST stand-in (default) or "
+                             "a fake SIP2 ACS")
 
 
 def _demo(_settings: Settings | None, args: argparse.Namespace) -> int:

@@ -141,6 +141,8 @@ class Lending:
         self.read_model = ReadModel(store, self.outbox)
         self.cards = CardLookup(store, card_secret(settings))
         self.retention = Retention(store, settings)
+        self.session_ends: set[asyncio.Task[None]] = set()
+        """Ends of patron sessions still under way (each bounded by the call's deadline)."""
 
     @property
     def doubt_hold_s(self) -> float:
@@ -480,38 +482,42 @@ class Lending:
         central side renews once; the key changes after each confirmed renewal."""
         patron = session.patron
         assert patron is not None
-        done = sum(1 for line in session.renewals if line.barcode == loan.barcode and line.renewed)
-        key = f"{self.settings.id}:{session.id}:renew:{loan.barcode}:{done}"
-        line = _renew_line(loan, await self.client.renew(patron.member.id, loan.barcode, key))
-        if line.due_at is not None:
-            patron.page.loans = [entry.model_copy(update={"due_at": line.due_at, "overdue": False})
-                                 if entry.barcode == loan.barcode else entry for entry in patron.page.loans]
-        session.renewals.append(line)
-        log.info("renewal of item %s: %s", loan.barcode, "renewed" if line.renewed else line.why)
-        return line
+        result = await self.client.renew(patron.member.id, loan.barcode, _renew_key(self.settings.id, session, loan))
+        return _record_renewal(session, patron, loan, result)
 
     async def renew_all(self, session: Session) -> list[RenewLine]:
-        """"Renew all": each loan still out, in turn, so each gets its own answer and reason (the
-        same loop over both adapters rather than SIP2's 65, whose answer names no reasons)."""
+        """"Renew all": every loan still out, asked in one go through the port (REST renews them
+        one by one, SIP2 with one renew all), with an outcome and a reason per loan."""
         patron = session.patron
         assert patron is not None
         returned = {line.barcode for line in session.returns}
-        return [await self.renew(session, loan) for loan in list(patron.page.loans)
-                if loan.barcode not in returned]
+        loans = [loan for loan in list(patron.page.loans) if loan.barcode not in returned]
+        keys = {loan.barcode: _renew_key(self.settings.id, session, loan) for loan in loans}
+        results = await self.client.renew_all(patron.member.id, keys)
+        return [_record_renewal(session, patron, loan, results[loan.barcode]) for loan in loans]
 
     # -- end of a visit --------------------------------------------------------------------------
 
     async def end_visit(self, session: Session) -> None:
         """The visit is over: its unconfirmed intents are the agent's to settle now rather than
-        after the hold, and the member's cached view is kept only a grace longer."""
+        after the hold, the central side's session for the patron is ended in the background (the
+        next patron never waits for it), and the member's cached view is kept only a grace longer."""
         if session.doubts:
             await asyncio.to_thread(self.outbox.release_visit, session.id)
         if session.patron is None:
             return
+        ending = asyncio.create_task(self._end_patron_session(session.patron.member.id))
+        self.session_ends.add(ending)
+        ending.add_done_callback(self.session_ends.discard)
         try:
             await asyncio.to_thread(self.retention.end_visit, session.patron.member.id, time.time())
         except StoreError as exc:  # the view keeps the expiry it was cached with
             log.error("could not shorten member %d's view to the grace: %s", session.patron.member.id, exc)
+
+    async def _end_patron_session(self, member_id: int) -> None:
+        result = await self.client.end_patron_session(member_id)
+        if not isinstance(result, Ok):  # best effort: the ACS ends idle sessions by itself
+            log.info("the end of member %d's session was not confirmed: %s", member_id, type(result).__name__)
 
     # -- health ----------------------------------------------------------------------------------
 
@@ -525,6 +531,23 @@ def _status_refusal(member: Member) -> Refusal | None:
     if member.status is MemberStatus.WITHDRAWN:
         return Refusal.for_code("member_withdrawn")
     return None
+
+
+def _renew_key(kiosk_id: str, session: Session, loan: MyPageEntry) -> str:
+    """The same for a second tap after a lost answer; a new one after each confirmed renewal."""
+    done = sum(1 for line in session.renewals if line.barcode == loan.barcode and line.renewed)
+    return f"{kiosk_id}:{session.id}:renew:{loan.barcode}:{done}"
+
+
+def _record_renewal(session: Session, patron: Patron, loan: MyPageEntry, result: Result[Rental]) -> RenewLine:
+    """The renewal's outcome into the visit, and a new due date into the patron's loans."""
+    line = _renew_line(loan, result)
+    if line.due_at is not None:
+        patron.page.loans = [entry.model_copy(update={"due_at": line.due_at, "overdue": False})
+                             if entry.barcode == loan.barcode else entry for entry in patron.page.loans]
+    session.renewals.append(line)
+    log.info("renewal of item %s: %s", loan.barcode, "renewed" if line.renewed else line.why)
+    return line
 
 
 def _renew_line(loan: MyPageEntry, result: Result[Rental]) -> RenewLine:

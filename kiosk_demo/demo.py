@@ -38,7 +38,9 @@ from kiosk_app.logbook import RecentLines
 from kiosk_app.session import technician_card
 from kiosk_app.shutdown import ExitGuard
 from kiosk_app.techpin import hash_pin, verify_pin
-from sync_agent.client import CentralClient
+from kiosk_app.card_lookup import card_secret
+from sync_agent.adapters import open_central
+from sync_agent.central import Central
 from sync_agent.outbox import Status
 from sync_agent.settings import ConfigError, Settings, load_settings
 from sync_agent.store import Store
@@ -204,10 +206,16 @@ def demo_folder(chosen: Path | None) -> Path:
         return Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
 
 
-def demo_settings(config: Path | None, folder: Path, api_url: str, scanner_port: str) -> Settings:
-    """Embedded defaults (or ``--config``), pointed at the demo's folder, stand-in and scanner."""
+def demo_settings(config: Path | None, folder: Path, port: int, scanner_port: str,
+                  central: str = "rest") -> Settings:
+    """Embedded defaults (or ``--config``), pointed at the demo's folder, central side on ``port``
+    of 127.0.0.1 (the REST stand-in, or with ``central="sip2"`` the fake ACS) and scanner."""
     base = load_settings(config) if config is not None else Settings()
-    return base.model_copy(update={
+    api_url = f"http://127.0.0.1:{port}"
+    sip2 = {"central": central, "sip2_host": "127.0.0.1", "sip2_port": port,
+            "sip2_user": "kiosk", "sip2_password": SecretStr("secret"), "sip2_institution": "0042",
+            "sip2_location": base.id} if central == "sip2" else {"central": central}
+    return base.model_copy(update={**sip2,
         "data_dir": folder / "kiosk", "api_url": AnyHttpUrl(api_url), "scanner_port": scanner_port,
         "card_reader_port": None, "breaker_reset_s": min(base.breaker_reset_s, 5.0),
         "tech_pin_hash": base.tech_pin_hash or SecretStr(hash_pin(DEMO_PIN)),
@@ -216,14 +224,14 @@ def demo_settings(config: Path | None, folder: Path, api_url: str, scanner_port:
 
 @contextmanager
 def demo_parts(config: Path | None, folder: Path, guard: ExitGuard | None = None,
-               ) -> Iterator[tuple[Settings, DemoStack, VirtualScanner, Store]]:
+               central: str = "rest") -> Iterator[tuple[Settings, DemoStack, VirtualScanner, Store]]:
     """The scanner, the stand-in and the agent running, and the app's store open; all stopped
     and closed on the way out (agent and stand-in terminated and waited for). With a ``guard``,
     a stop (signal, lost terminal) closes the store and stops the stand-in and the agent too,
     from the moment each exists."""
     port = free_port()
     with VirtualScanner() as scanner:
-        settings = demo_settings(config, folder, f"http://127.0.0.1:{port}", scanner.path)
+        settings = demo_settings(config, folder, port, scanner.path, central)
         stack = DemoStack(folder, settings, port)
         if guard is not None:
             guard.cleanup("stand-in and agent", stack.terminate)
@@ -240,7 +248,7 @@ def demo_parts(config: Path | None, folder: Path, guard: ExitGuard | None = None
             stack.close()
 
 
-def demo_app(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
+def demo_app(settings: Settings, store: Store, client: Central, stack: DemoStack,
              scanner: VirtualScanner, recent: RecentLines | None = None, **options: Any) -> DemoApp:
     return build_kiosk(settings, store, client, app_class=DemoApp, log_lines=recent, stack=stack,
                        scanner=scanner, codes=demo_codes(institution=settings.institution), **options)
@@ -252,7 +260,8 @@ def run(config: Path | None, args: argparse.Namespace) -> int:
     recent = logbook.install(folder / "kiosk")
     print(f"kiosk demo: starting in {folder} …", flush=True)
     try:
-        with ExitGuard() as guard, demo_parts(config, folder, guard) as (settings, stack, scanner, store):
+        with ExitGuard() as guard, demo_parts(config, folder, guard, args.central) as (
+                settings, stack, scanner, store):
             asyncio.run(_serve(settings, store, stack, scanner, recent, guard))
     except ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
@@ -271,7 +280,7 @@ async def _serve(settings: Settings, store: Store, stack: DemoStack, scanner: Vi
                  recent: RecentLines, guard: ExitGuard) -> None:
     feeding = watchdog.start()  # as `kiosk run` does (nothing is sent outside systemd)
     try:
-        async with CentralClient(settings, store, owner="app") as client:
+        async with open_central(settings, store, owner="app", member_key=card_secret(settings)) as client:
             app = demo_app(settings, store, client, stack, scanner, recent)
             # SIGTERM, SIGHUP, a closed terminal: the guard ends app, agent and stand-in in seconds
             await guard.run_app(app, app.exit_kiosk)

@@ -1,8 +1,11 @@
-"""The processes behind ``kiosk demo``: the central API stand-in and the sync agent.
+"""The processes behind ``kiosk demo``: the central side (the REST stand-in, or the fake SIP2 ACS
+with ``central = "sip2"``) and the sync agent.
 
 Both run as real subprocesses, as on a kiosk, so the demo shows the real paths: the agent delivers
-over HTTP, and "central API unreachable" is the stand-in's process stopped (connection refused),
-not a flag. Their output goes to log files in the demo folder, never to the terminal, which is
+over HTTP or SIP2, and "central API unreachable" is the central side's process stopped (connection
+refused), not a flag; the fake ACS keeps its records in the demo folder across that restart. The
+other two switches are the stand-in's services, which SIP2 does not have: over SIP2 they say so
+and change nothing. Output goes to log files in the demo folder, never to the terminal, which is
 the patron's screen.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +34,9 @@ STOP_WAIT_S = 10.0
 START_WAIT_S = 20.0
 TERMINATE_S = 1.5
 """What :meth:`DemoStack.terminate` gives the two processes together before it kills them."""
+NOT_OVER_SIP2 = "not available over SIP2"
+"""Why the book-management and payment switches change nothing when the central side is an ACS:
+SIP2 has no such services to take down or slow (a self-check ACS is one system)."""
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -100,7 +107,15 @@ class DemoStack:
                                  "kiosk-sync.log", settings_env(self.settings))
 
     def start_central(self) -> None:
-        """Start (or restart, same port and database) the stand-in and wait until it answers."""
+        """Start (or restart, same port and records) the central side and wait until it answers."""
+        if self.settings.central == "sip2":
+            self.central = self._spawn([
+                sys.executable, "-m", "backend_stub.sip2_acs", "--port", str(self.port),
+                "--user", self.settings.sip2_user, "--password",
+                self.settings.sip2_password.get_secret_value(),
+                "--state", str(self.folder / "acs-records.pickle")], "central.log")
+            _wait_listening(self.port, self.central, self.folder / "central.log")
+            return
         self.central = self._spawn([
             _script("kiosk-backend"), "--host", "127.0.0.1", "--port", str(self.port),
             "--db", str(self.folder / "central.sqlite3"), "--faults", "--seed", "0",
@@ -146,6 +161,8 @@ class DemoStack:
     def set_faults(self, faults: Faults) -> None:
         """Make the stand-in match ``faults``: its process for reachability, the admin API for the
         rest."""
+        if self.settings.central == "sip2" and (faults.book_down or faults.payment_slow):
+            raise RuntimeError(NOT_OVER_SIP2)
         was_unreachable = self.faults.central_unreachable
         self.faults = faults
         if faults.central_unreachable and not was_unreachable:
@@ -156,10 +173,29 @@ class DemoStack:
             self._apply_service_faults()
 
     def _apply_service_faults(self) -> None:
+        if self.settings.central == "sip2":
+            return
         bodies = {"book": {"down": self.faults.book_down},
                   "payment": {"latencyMs": list(SLOW_MS) if self.faults.payment_slow else None}}
         for service, body in bodies.items():
             httpx.put(f"{self.url}/admin/faults/{service}", json=body, timeout=5.0).raise_for_status()
+
+
+def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until something accepts on ``port`` (the fake ACS listens once its records are loaded);
+    fails at once if ``process`` exits."""
+    deadline = time.monotonic() + START_WAIT_S
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the fake ACS exited with {process.returncode}; see {log}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the fake ACS on port {port} did not listen in {START_WAIT_S:.0f} s")
+        time.sleep(0.05)
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:

@@ -19,7 +19,7 @@ import kiosk_data
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
 from kiosk_app.composition import build_kiosk
-from sync_agent.client import CentralClient
+from sync_agent.adapters import make_central
 from sync_agent.contract import Book
 from sync_agent.settings import Settings
 from sync_agent.store import Store
@@ -61,23 +61,62 @@ def load_catalog(store: Store, settings: Settings) -> None:
 async def kiosk_on_pty(api_url: str = DEAD_API,
                        **overrides: object) -> AsyncIterator[tuple[KioskApp, VirtualScanner, object]]:
     """The app running headless at 100x32 with its scanner on a pty; yields (app, scanner, pilot).
-    By default its central API is down (a port nothing listens on) and it knows it is offline."""
+    By default its central API is down (a port nothing listens on) and it knows it is offline;
+    ``central="sip2"`` with the sip2_* settings in ``overrides`` puts it online against an ACS."""
     folder = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     with VirtualScanner() as scanner:
         settings = Settings(id="bench-01", data_dir=folder, api_url=api_url, scanner_port=scanner.path,
                             lang="en", **overrides)
         store = Store.open(settings.db_path)
         load_catalog(store, settings)
-        client = CentralClient(settings, store, owner="app")
+        client = make_central(settings, store, owner="app")
         app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
         try:
             async with app.run_test(size=(100, 32)) as pilot:
-                app.online = api_url != DEAD_API
+                app.online = api_url != DEAD_API or settings.central == "sip2"
                 await until(lambda: all(d.status.state == "connected" for d in app.devices.devices))
                 yield app, scanner, pilot
         finally:
             await client.aclose()
             store.close()
+
+
+PATRON_PAUSE_S = 0.3
+"""Between the card and the book a patron takes a second or more; the app has long finished
+drawing the member screen by then, so that drawing is not counted as the borrow's."""
+
+
+async def timed_borrow(app: KioskApp, scanner: VirtualScanner, card: str, code: str) -> float:
+    """One visit: the card (not timed), a patron's pause, then the copy's bytes → its loan row
+    drawn (ms); the visit is ended before returning."""
+    from kiosk_app.screens.member import MemberScreen
+    scanner.scan(card)
+    await until(lambda: isinstance(app.screen, MemberScreen), timeout_s=30)
+    await asyncio.sleep(PATRON_PAUSE_S)
+    started = time.perf_counter()
+    scanner.scan(code)
+    await until(lambda: len(app.screen.query(".row.borrowed")) == 1, timeout_s=30)
+    took = (time.perf_counter() - started) * 1000
+    app.end_session()
+    await until(lambda: app.session.card is None and not isinstance(app.screen, MemberScreen), timeout_s=30)
+    return took
+
+
+async def timed_return(app: KioskApp, scanner: VirtualScanner, code: str) -> float:
+    """The copy's bytes → its row on top of the return list (ms), then a moment for the repaint,
+    as a patron is not a machine gun."""
+    from kiosk_app.screens.returns import ReturnRow
+
+    def top_row() -> str | None:
+        rows = app.screen.query(ReturnRow)
+        return rows.first().line.barcode if rows else None
+
+    started = time.perf_counter()
+    scanner.scan(code)
+    await until(lambda: top_row() == code, timeout_s=30)
+    took = (time.perf_counter() - started) * 1000
+    await asyncio.sleep(0.005)
+    return took
 
 
 async def until(predicate, timeout_s: float = 10.0) -> None:  # noqa: ANN001

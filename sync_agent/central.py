@@ -11,6 +11,7 @@ The use-cases (``kiosk_app.lending``, ``kiosk_app.session``) import this module,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -66,6 +67,18 @@ class Central(Protocol):
         """Renew the member's loan of this copy, online only (the lending breaker); the answer's
         ``due_at`` is the new due date. ``key`` makes a repeat after a lost answer harmless where
         the central side honours idempotency keys (REST); SIP2 has none."""
+        ...
+
+    async def renew_all(self, member_id: int, keys: Mapping[str, str]) -> dict[str, Result[Rental]]:
+        """Renew each of the member's loans named in ``keys`` (barcode → idempotency key), online
+        only; one outcome per barcode, so the patron reads what became of each loan and why. REST
+        renews one by one; SIP2 sends one renew all (65) and learns each refusal's reason itself."""
+        ...
+
+    async def end_patron_session(self, member_id: int) -> Result[None]:
+        """The member's visit is over: a central side that keeps a session per patron (SIP2's end
+        patron session, 35) closes it, and the adapter forgets what it held of the patron. Best
+        effort and bounded by the call's deadline; the caller never waits for it (REST: Ok)."""
         ...
 
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:

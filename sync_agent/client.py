@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -176,6 +176,15 @@ class CentralClient:
     async def renew(self, member_id: int, barcode: str, key: str) -> Result[Rental]:
         body = KioskRenew(member_id=member_id, barcode=barcode, kiosk_no=self.settings.id)
         return await self._call("lending", "POST", "/kiosk/renewals", _model(Rental), body=body, key=key)
+
+    async def renew_all(self, member_id: int, keys: Mapping[str, str]) -> dict[str, Result[Rental]]:
+        """One renewal call per loan, each under its own key: the API has no renew-all call, and
+        each answer carries its own reason."""
+        return {barcode: await self.renew(member_id, barcode, key) for barcode, key in keys.items()}
+
+    async def end_patron_session(self, member_id: int) -> Result[None]:
+        """The REST API keeps no patron session: nothing to end."""
+        return Ok(None)
 
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
         """Send one outbox entry with its idempotency key. Ok only for a ``Rental`` about this very

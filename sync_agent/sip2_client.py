@@ -10,9 +10,16 @@ apart:
   information 17/18 of each (title AJ, due date AH, hold pickup date CM);
 - ``book`` and ``item_state``: item information 17/18 (circulation status);
 - ``deliver``: a return is checkin 09/10 (return date = when the patron dropped the book,
-  no-block Y once it was stored offline); a rent is checkout 11/12 with renewal policy N, so a
-  repeated checkout can never become a renewal; reservations and cancels are not SIP2 self-check
-  messages and are refused (``not_supported``);
+  no-block Y once it was stored offline); a rent is checkout 11/12 with renewal policy N, which
+  Evergreen honours but Koha ignores (it renews a copy already out to the patron), so a checkout
+  whose answer was lost is never simply sent again (below); reservations and cancels are not
+  SIP2 self-check messages and are refused (``not_supported``);
+- ``renew`` is renew 29/30; ``renew_all`` is one renew all 65/66, whose unrenewed items get a
+  reason learnt from 17 and the last 64 (:mod:`sync_agent.sip2_renew_all`), or one 29 per loan
+  where the ACS does not list renew all among its supported messages (BX in 98);
+- ``end_patron_session``: end patron session 35/36 when a visit ends, for a patron this process
+  sent 63, 11, 29 or 65 for (unless the ACS's BX says it has no such message); then the patron's
+  barcode is forgotten;
 - ``health``: SC status 99/98.
 
 SIP2 has no idempotency key. A checkout or checkin whose answer was lost is not simply sent again:
@@ -37,6 +44,7 @@ import hmac
 import logging
 import secrets
 import zlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +71,7 @@ from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result
 from sync_agent.settings import Settings
 from sync_agent.sip2_connection import Login, Sip2Connection
+from sync_agent.sip2_renew_all import renewal_lists, why_not_renewed
 from sync_agent.sip2_wire import Dialect, Frame, terminator_bytes
 from sync_agent.store import Store
 
@@ -90,6 +99,8 @@ _WORDS = (
 
 
 UNKNOWN_PATRON = "the patron's barcode is known only while the patron is at the kiosk"
+END_SESSION, RENEW_ALL = 8, 15
+"""Positions of end patron session and renew all in the ACS's supported messages (BX of 98)."""
 
 
 def refusal_code(words: str) -> str:
@@ -134,6 +145,10 @@ class Sip2Client:
         """Opaque member id → patron barcode, for the patrons this process has seen (memory only)."""
         self._doubted: set[str] = set()
         """Keys of entries whose last answer was lost in this process: settled by 17 first."""
+        self._opened: set[str] = set()
+        """Patron barcodes the ACS may hold a session for (63, 11, 29 or 65 sent): ended by 35."""
+        self._blocked: set[str] = set()
+        """Patron barcodes whose last 64 showed a block: the reason renew all did not renew."""
 
     async def __aenter__(self) -> Sip2Client:
         return self
@@ -143,6 +158,12 @@ class Sip2Client:
 
     async def aclose(self) -> None:
         await self.connection.aclose()
+
+    def supports(self, position: int) -> bool:
+        """Whether the ACS lists the message at ``position`` of BX as supported (yes if unknown)."""
+        status = self.connection.status
+        supported = status.get("BX") if status is not None else ""
+        return len(supported) <= position or supported[position] == "Y"
 
     def patron_id(self, card: str) -> int:
         """The opaque id of a patron barcode, remembered (in memory) for the messages that need it."""
@@ -299,6 +320,7 @@ class Sip2Client:
         card = self._cards.get(entry.member_id or 0)
         if card is None:  # e.g. the agent after the patron left: the barcode was never stored
             return Refused("not_supported", UNKNOWN_PATRON)
+        self._opened.add(card)
         now = datetime.now(UTC)
         fixed = "N" + "N" + self.dialect.date(now) + " " * 18  # renewal policy N, no-block N
         answer = await self.connection.ask(Frame("11", fixed, (
@@ -309,6 +331,8 @@ class Sip2Client:
             return answer
         if answer.flag(0) != "1":
             return self._refused(answer)
+        if answer.flag(1) == "Y":  # Koha renews a copy already out to the patron, policy N or not
+            log.warning("checkout of item %s was a renewal at the ACS: %s", barcode, _words(answer))
         return Ok(self._rental(entry, RentalStatus.RENTED, rented_at=entry.occurred_at,
                                due_at=self.dialect.parse_date(answer.get("AH"))))
 
@@ -321,6 +345,7 @@ class Sip2Client:
         return await through(self.breakers, "lending", lambda: self._renew(member_id, card, barcode))
 
     async def _renew(self, member_id: int, card: str, barcode: str) -> Result[Rental]:
+        self._opened.add(card)
         fixed = "N" + "N" + self.dialect.date(datetime.now(UTC)) + " " * 18  # no third party, no-block N
         answer = await self.connection.ask(Frame("29", fixed, (
             ("AO", self.settings.sip2_institution), ("AA", card), ("AB", barcode),
@@ -329,18 +354,79 @@ class Sip2Client:
             return answer
         if answer.flag(0) != "1":
             return self._refused(answer)
-        return Ok(Rental(id=book_id_of(barcode), member_id=member_id, book_id=book_id_of(barcode),
-                         barcode=barcode, status=RentalStatus.RENTED,
-                         due_at=self.dialect.parse_date(answer.get("AH")), kiosk_no=self.settings.id))
+        return Ok(self._loan(member_id, barcode, self.dialect.parse_date(answer.get("AH"))))
+
+    async def renew_all(self, member_id: int, keys: Mapping[str, str]) -> dict[str, Result[Rental]]:
+        """One renew all (65) for the loans in ``keys``; an ACS without 65 in its BX gets one
+        renew (29) per loan. No answer to the 65 is every loan's outcome (Busy or InDoubt)."""
+        card = self._cards.get(member_id)
+        if card is None:
+            return dict.fromkeys(keys, NotFound(UNKNOWN_PATRON))
+        if not self.supports(RENEW_ALL):
+            return {barcode: await self.renew(member_id, barcode, key) for barcode, key in keys.items()}
+        answer = await through(self.breakers, "lending", lambda: self._renew_all(member_id, card, list(keys)))
+        return answer.value if isinstance(answer, Ok) else dict.fromkeys(keys, answer)
+
+    async def _renew_all(self, member_id: int, card: str,
+                         barcodes: list[str]) -> Result[dict[str, Result[Rental]]]:
+        self._opened.add(card)
+        answer = await self.connection.ask(Frame("65", self.dialect.date(datetime.now(UTC)), (
+            ("AO", self.settings.sip2_institution), ("AA", card),
+            ("AC", self.settings.sip2_terminal_password.get_secret_value()), ("BO", "N"))))
+        if not isinstance(answer, Frame):
+            return answer
+        said = " / ".join(part for part in answer.all("AF") if part)
+        if answer.flag(0) != "1":  # the patron may not renew at all ("Renewals not allowed.")
+            return Ok(dict.fromkeys(barcodes, why_not_renewed(
+                None, blocked=card in self._blocked, said=said, dialect=self.dialect, now=datetime.now(UTC))))
+        renewed, unrenewed = renewal_lists(answer)
+        outcome: dict[str, Result[Rental]] = {}
+        for barcode in barcodes:
+            item = await self._item(barcode) if barcode in renewed | unrenewed else None
+            frame = item if isinstance(item, Frame) else None
+            if barcode in renewed:
+                due = self.dialect.parse_date(frame.get("AH")) if frame is not None else None
+                outcome[barcode] = Ok(self._loan(member_id, barcode, due))
+            elif barcode in unrenewed:
+                outcome[barcode] = why_not_renewed(frame, blocked=card in self._blocked, said=said,
+                                                   dialect=self.dialect, now=datetime.now(UTC))
+            else:
+                outcome[barcode] = NotFound("the ACS's renew all (66) did not list this item")
+        return Ok(outcome)
+
+    async def end_patron_session(self, member_id: int) -> Result[None]:
+        """End patron session (35) if this process opened one for the patron, then forget the
+        patron's barcode either way (it is kept only while the patron is at the kiosk)."""
+        card = self._cards.pop(member_id, None)
+        if card is None or card not in self._opened:
+            return Ok(None)
+        self._opened.discard(card)
+        self._blocked.discard(card)
+        if not self.supports(END_SESSION):
+            return Ok(None)
+        return await through(self.breakers, "lending", lambda: self._end_session(card))
+
+    async def _end_session(self, card: str) -> Result[None]:
+        answer = await self.connection.ask(Frame("35", self.dialect.date(datetime.now(UTC)), (
+            ("AO", self.settings.sip2_institution), ("AA", card),
+            ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
+        if not isinstance(answer, Frame):
+            return answer
+        if answer.flag(0) != "Y":
+            log.info("the ACS did not confirm the end of a patron session: %s", _words(answer))
+        return Ok(None)
 
     # -- plumbing ----------------------------------------------------------------------------
 
     async def _patron(self, card: str, summary: str) -> Frame | NotFound | Busy | InDoubt:
+        self._opened.add(card)
         answer = await self.connection.ask(Frame("63", "000" + self.dialect.date(datetime.now(UTC)) + summary, (
             ("AO", self.settings.sip2_institution), ("AA", card),
             ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
         if isinstance(answer, Frame) and (answer.get("BL") == "N" or not answer.get("AE")):
             return NotFound(_words(answer) or "patron not known to the library system")
+        if isinstance(answer, Frame):
+            (self._blocked.add if "Y" in answer.fixed[:4] else self._blocked.discard)(card)
         return answer
 
     async def _item(self, barcode: str) -> Frame | Busy | InDoubt:
@@ -354,6 +440,11 @@ class Sip2Client:
             return NotFound(words)
         said = " / ".join(part for part in answer.all("AF") if part)
         return Refused(refusal_code(words), words, said=said)
+
+    def _loan(self, member_id: int, barcode: str, due: datetime | None) -> Rental:
+        """A renewed loan as the port answers it (due None if the ACS did not say)."""
+        return Rental(id=book_id_of(barcode), member_id=member_id, book_id=book_id_of(barcode),
+                      barcode=barcode, status=RentalStatus.RENTED, due_at=due, kiosk_no=self.settings.id)
 
     def _rental(self, entry: OutboxEntry, status: RentalStatus, **when: Any) -> dict[str, Any]:
         barcode = entry.barcode or ""

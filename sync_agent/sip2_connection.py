@@ -24,6 +24,11 @@ from sync_agent.sip2_wire import ANSWER_OF, MAX_FRAME, ChecksumError, Dialect, F
 log = logging.getLogger(__name__)
 
 RESENDS = 2
+IDLE_CHECK_S = 0.05
+"""A connection idle longer than this gets one loop turn before it is used, so a FIN the ACS sent
+meanwhile (its idle timeout) is seen and the request goes on a fresh connection instead of into a
+closed one. Back-to-back requests (a drain) skip it: an ACS does not time out a busy connection,
+and the turn costs about a tenth of a request's round trip."""
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
 
@@ -61,6 +66,7 @@ class Sip2Connection:
         self._sequence = 0
         self._backoff_s = 0.0
         self._next_connect = 0.0
+        self._last_answer = 0.0
         self.status: Frame | None = None
         """The last 98 (ACS status), read at connect and by :meth:`health`."""
 
@@ -87,7 +93,8 @@ class Sip2Connection:
     async def _ensure(self) -> Busy | None:
         """A logged-in connection, or Busy: nothing was sent."""
         if self._writer is not None:
-            await asyncio.sleep(0)  # let a FIN the peer sent while idle be seen
+            if time.monotonic() - self._last_answer > IDLE_CHECK_S:
+                await asyncio.sleep(0)  # let a FIN the peer sent while we were idle be seen
             if self._reader is not None and not self._reader.at_eof() and not self._writer.is_closing():
                 return None
             await self._close()
@@ -168,6 +175,7 @@ class Sip2Connection:
                 raise _Unusable(DoubtReason.MALFORMED, f"answer {answer.command} to {frame.command}")
             if self.dialect.checksums and answer.sequence not in (None, sequence):
                 raise _Unusable(DoubtReason.MALFORMED, "answer to another sequence number")
+            self._last_answer = time.monotonic()
             return answer
 
     async def _close(self) -> None:

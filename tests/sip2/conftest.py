@@ -28,6 +28,14 @@ def sip2_settings(tmp_path: Path, acs: FakeAcs, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+async def opened_patron(client: Any, card: str) -> int:
+    """The member id of ``card`` after its patron information (63) was asked, as the app does."""
+    from sync_agent.results import Ok
+    member = await client.member_by_card(card)
+    assert isinstance(member, Ok), member
+    return member.value.id
+
+
 def sip2_kiosk(settings: Settings) -> Kiosk:
     """The real app on these settings for a Pilot story: no serial devices, no ticking agent and
     no health timer, so every step is driven by the test; close it with ``close``."""

@@ -85,21 +85,29 @@ async def test_items_as_the_acs_sees_them(tmp_path, acs) -> None:
         assert isinstance(health, Ok) and health.value.status == "ok"
 
 
-async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(tmp_path, acs) -> None:
-    server = acs()
+@pytest.mark.parametrize("family", ["koha", "evergreen"])
+async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(tmp_path, acs,
+                                                                              family) -> None:
+    server = acs(family)
     dropped = datetime.now(UTC) - timedelta(hours=3)
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
         rented = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client))
         assert isinstance(rented, Ok) and rented.value["status"] == "rented" and rented.value["dueAt"]
         checkout = next(f for f in server.received if f.command == "11")
-        assert checkout.flag(0) == "N"  # renewal policy N: a repeated checkout is never a renewal
+        assert checkout.flag(0) == "N"  # renewal policy N
         again = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client))
-        assert isinstance(again, Refused)  # not silently renewed
+        if family == "evergreen":
+            assert isinstance(again, Refused)  # Evergreen honours policy N: not renewed
+        else:  # Koha renews whatever the policy: the patron has the copy, to its new due date
+            assert isinstance(again, Ok) and server.library.items[RESERVED_FOR_1].renewals == 1
         returned = await client.deliver(_entry(tmp_path, Kind.RETURN, OVERDUE, occurred=dropped))
         assert isinstance(returned, Ok) and returned.value["status"] == "returned"
     checkin = next(f for f in server.received if f.command == "09")
     assert checkin.flag(0) == "Y"  # stored offline (three hours ago): no-block
-    assert server.library.items[OVERDUE].returned_at == dropped.replace(microsecond=0)
+    returned_at = dropped.replace(microsecond=0)
+    if family == "evergreen":  # by day only, as Evergreen's backdate
+        returned_at = returned_at.astimezone(server.dialect.timezone).replace(hour=0, minute=0, second=0)
+    assert server.library.items[OVERDUE].returned_at == returned_at
     assert server.library.applied == {f"checkout:{RESERVED_FOR_1}": 1, f"checkin:{OVERDUE}": 1}
 
 
