@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -121,7 +121,7 @@ class DemoStack:
             "--db", str(self.folder / "central.sqlite3"), "--faults", "--seed", "0",
             "--log-level", "warning"], "central.log")
         wait_healthy(self.url, START_WAIT_S, self.central, self.folder / "central.log")
-        self._apply_service_faults()
+        self._apply_service_faults(self.faults)
 
     def stop_central(self) -> None:
         _stop(self.central)
@@ -160,25 +160,28 @@ class DemoStack:
 
     def set_faults(self, faults: Faults) -> None:
         """Make the stand-in match ``faults``: its process for reachability, the admin API for the
-        rest."""
+        rest. ``faults`` records only what took effect: a stand-in that will not start again stays
+        recorded as unreachable, so the panel's switch says what the patron meets."""
         if self.settings.central == "sip2" and (faults.book_down or faults.payment_slow):
             raise RuntimeError(NOT_OVER_SIP2)
-        was_unreachable = self.faults.central_unreachable
-        self.faults = faults
-        if faults.central_unreachable and not was_unreachable:
-            self.stop_central()
-        elif was_unreachable and not faults.central_unreachable:
+        if faults.central_unreachable:
+            if not self.faults.central_unreachable:
+                self.stop_central()
+                self.faults = replace(self.faults, central_unreachable=True)
+        elif self.faults.central_unreachable:
             self.start_central()
-        elif not faults.central_unreachable:
-            self._apply_service_faults()
+            self.faults = replace(self.faults, central_unreachable=False)
+        self._apply_service_faults(faults)
 
-    def _apply_service_faults(self) -> None:
-        if self.settings.central == "sip2":
-            return
-        bodies = {"book": {"down": self.faults.book_down},
-                  "payment": {"latencyMs": list(SLOW_MS) if self.faults.payment_slow else None}}
+    def _apply_service_faults(self, faults: Faults) -> None:
+        if self.settings.central == "sip2" or self.faults.central_unreachable:
+            self.faults = replace(self.faults, book_down=faults.book_down, payment_slow=faults.payment_slow)
+            return  # nothing to tell: a stopped stand-in starts with them (start_central)
+        bodies = {"book": {"down": faults.book_down},
+                  "payment": {"latencyMs": list(SLOW_MS) if faults.payment_slow else None}}
         for service, body in bodies.items():
             httpx.put(f"{self.url}/admin/faults/{service}", json=body, timeout=5.0).raise_for_status()
+        self.faults = replace(self.faults, book_down=faults.book_down, payment_slow=faults.payment_slow)
 
 
 def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -76,6 +76,9 @@ async def kiosk_on_pty(api_url: str = DEAD_API,
                 app.online = api_url != DEAD_API or settings.central == "sip2"
                 await until(lambda: all(d.status.state == "connected" for d in app.devices.devices))
                 yield app, scanner, pilot
+                # the patron's last jobs finish before the app closes: one still drawing a screen
+                # while Textual takes the screens down fails the test in teardown
+                await asyncio.wait_for(app.drain(), 30)
         finally:
             await client.aclose()
             store.close()

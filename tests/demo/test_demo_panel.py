@@ -110,8 +110,9 @@ async def test_a_switch_that_cannot_be_applied_says_why_in_full(tmp_path: Path) 
         assert "the stand-in exited" in app.note and "central.log" in app.note, "the whole message"
         drawn = "".join(strip.text for strip in note.render_lines(note.region.reset_offset)).replace(" ", "")
         assert app.note.replace(" ", "") in drawn, "wrapped, not cut"
-        assert app.screen.query_one("#demo-central_unreachable", FaultSwitch).value == \
-            stack.faults.central_unreachable
+        assert stack.faults.central_unreachable, "the stand-in did not start: still recorded as unreachable"
+        assert app.screen.query_one("#demo-central_unreachable", FaultSwitch).value, \
+            "the switch says what the patron meets: the central API is still away"
 
 
 async def test_focus_does_not_fall_on_quit_demo_and_quitting_asks(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from kiosk_app.messages import FinishVisit
 from kiosk_app.screens.welcome import WelcomeScreen
 from sync_agent.results import Busy, InDoubt, NotFound, Ok
 from sync_agent.sip2_client import Sip2Client
@@ -58,7 +59,7 @@ async def test_the_end_of_a_visit_sends_35_for_its_patron(tmp_path, acs) -> None
     try:
         async with k.app.run_test(size=SIZE) as pilot:
             await scan_and_settle(pilot, CARD)
-            k.app.finish_visit()  # nothing done in the visit: straight back to the welcome screen
+            k.app.post_message(FinishVisit())  # nothing done in the visit: straight back to the welcome screen
             await settle(pilot)
             await wait_for(pilot, lambda: bool(_ends(server)))
             assert isinstance(k.app.screen, WelcomeScreen)
