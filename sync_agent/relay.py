@@ -4,8 +4,15 @@ Order and parallelism: a claim takes only the head (oldest unsettled entry) of e
 entries of one book go out one after another while several books go out at once: as many as the
 pacer's window (:mod:`sync_agent.pacing`: it grows with successes up to ``relay_parallelism`` and
 halves on timeouts, 5xx and 429; below one delivery it is a pause between sends). Claims fill
-free slots only, and each outcome is settled as it arrives: an entry is claimed only while it is
-being sent.
+free slots only: an entry is claimed only while it is being sent (or queued at a SIP2
+connection, which sends one at a time). Outcomes are written with the next claim, in one
+transaction run in a thread while deliveries go on: toward parallel calls (REST) as soon as a
+slot is free, toward one connection that answers in order (SIP2) once half the window is back,
+so that one fsync settles many answers (group commit).
+
+A claim that ends without a settlement (the process killed, a lease run out, a drain cut off)
+counts as an attempt: the entry may have been sent, even applied. Over REST it is sent again
+under the same key; the SIP2 adapter, which has no key, asks the item's state (17) first.
 
 Retrying: within a claim, a retryable failure is tried again (timeout, connection error, 5xx,
 429, unreadable answer) a few times with exponential backoff and full jitter, never waiting less
@@ -256,7 +263,7 @@ class Relay:
                 settlement = await self._deliver(claimed[0], budget_s=remaining)
                 await asyncio.to_thread(self.outbox.settle, self.owner, [settlement])
             except BaseException:  # cancelled by the caller, or the store failed
-                self._release([claimed[0].id])
+                self._release([claimed[0].id], maybe_sent=True)
                 raise
 
     # -- asking while the patron waits (the app) ---------------------------------------------
@@ -336,11 +343,11 @@ class Relay:
                     unwritten.append(task.result())
                 finished.clear()
                 self.heartbeat = time.monotonic()
-        except BaseException:  # cancelled (shutdown) or the store failed: give our claims back;
-            for task in running:  # outcomes not yet written are simply sent again (same keys)
+        except BaseException:  # cancelled (shutdown) or the store failed: give our claims back,
+            for task in running:  # each counted as tried (answered ones are asked about, not re-sent)
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            self._release(claimed)
+            self._release(claimed, maybe_sent=True)
             raise
 
     async def _claim(self, limit: int, due_only: bool, settle: list[Settlement]) -> list[OutboxEntry]:
@@ -443,10 +450,11 @@ class Relay:
         except TimeoutError:
             pass
 
-    def _release(self, ids: list[int] | None = None) -> None:
-        """Give claims back (synchronously: this also runs while a task is being cancelled)."""
+    def _release(self, ids: list[int] | None = None, *, maybe_sent: bool = False) -> None:
+        """Give claims back (synchronously: this also runs while a task is being cancelled);
+        ``maybe_sent``: they may have been sent (see :meth:`Outbox.release_claims`)."""
         try:
-            released = self.outbox.release_claims(self.owner, ids)
+            released = self.outbox.release_claims(self.owner, ids, maybe_sent=maybe_sent)
         except StoreError as exc:
             log.error("cannot give claims back (their leases will expire): %s", exc)
             return
