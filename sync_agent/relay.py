@@ -168,7 +168,11 @@ class Relay:
                               reload=reload)
         """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
         call_s = settings.call_timeout_ms / 1000
-        self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
+        queued = settings.relay_parallelism if client.answers_in_order else 1
+        self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S) * queued)
+        """Long enough for every try of a claim and, toward one connection that answers in order,
+        for every try of the window queued before it: a lease that ran out while its entry waited
+        would let another process send it a second time."""
         self._stopping = asyncio.Event()
         self.heartbeat = time.monotonic()
         """When the loop last showed progress (monotonic): the systemd watchdog pings only while

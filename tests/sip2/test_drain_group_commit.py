@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from kiosk_testing.pty_kiosk import item_codes
 from kiosk_testing.sip2_load import PASSWORD, USER, AcsProcess, Load
 from sync_agent.outbox import Outbox
-from sync_agent.relay import Relay
+from sync_agent.relay import ATTEMPTS_PER_CLAIM, MAX_IN_CLAIM_WAIT_S, Relay
 from sync_agent.settings import Settings
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_connection import Sip2Connection
@@ -73,3 +73,15 @@ async def test_outcomes_are_written_together_while_the_next_checkins_are_on_the_
     full = [written for _, _, written in transactions[8:] if written]  # once the window has grown
     assert statistics.median(full) >= WINDOW // 2  # half the window settled per transaction
     assert len(transactions) < 3 * COPIES / WINDOW
+
+
+def test_a_claim_outlasts_the_window_queued_before_it_at_the_one_connection(tmp_path):
+    settings = Settings(id="kiosk-gc", data_dir=tmp_path / "kiosk", central="sip2",
+                        relay_parallelism=WINDOW, call_timeout_ms=5000)
+    store = Store.open(settings.db_path)
+    try:
+        relay = Relay(store, Sip2Client(settings, store, owner="agent"), settings)
+        every_try = ATTEMPTS_PER_CLAIM * (settings.call_timeout_ms / 1000 + MAX_IN_CLAIM_WAIT_S)
+        assert relay.lease_s / 2 >= WINDOW * every_try  # the last queued, after all others' tries
+    finally:
+        store.close()
