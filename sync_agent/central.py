@@ -44,6 +44,10 @@ class Central(Protocol):
     lends_from_shelf: bool
     """True when any copy on the shelf may be checked out at once (a SIP2 ACS); False when a
     self-rent needs a reservation first, offered with its fee (the REST central API)."""
+    answers_in_order: bool
+    """True when calls go over one connection that answers one request at a time (SIP2): calls
+    made together queue behind each other, so the relay claims in bigger batches; False when
+    they run in parallel (REST over HTTP)."""
     sends_stored_checkouts: bool
     """True when a checkout stored offline can be sent later by the agent, without the patron
     (REST: by member id); False for SIP2, whose checkout needs the patron barcode, which the kiosk

@@ -101,6 +101,7 @@ class CentralClient:
     """Async client of the central API with one breaker per dependency."""
 
     lends_from_shelf = False  # a self-rent needs a reservation (paid) first
+    answers_in_order = False  # parallel HTTP requests
     sends_stored_checkouts = True  # a stored self-rent names the member by id: the agent can send it
 
     def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",

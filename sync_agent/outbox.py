@@ -196,6 +196,13 @@ _APPEND = """
     RETURNING id, member_id
 """
 
+_GIVEN_BACK = "status = 'pending', claimed_by = NULL, lease_until = NULL"
+_GIVEN_BACK_SENT = _GIVEN_BACK + ", attempts = attempts + 1"
+"""A claim that ended without a settlement (its lease ran out, its claimer died or was cut off):
+the entry may have been sent, even applied, so it counts as an attempt. An adapter without
+idempotency keys (SIP2) asks the central side's state of an entry tried before rather than
+sending it again (a second checkin)."""
+
 _HEADS = """
     SELECT o.* FROM outbox o
     WHERE o.status = 'pending' {extra}
@@ -411,8 +418,8 @@ class Outbox:
         params["now"] = now
         with self.store.write() as conn:
             self._settle(conn, owner, settle)
-            conn.execute("UPDATE outbox SET status = 'pending', claimed_by = NULL, lease_until = NULL "
-                         "WHERE status = 'in_flight' AND lease_until < ?", (now,))
+            conn.execute(f"UPDATE outbox SET {_GIVEN_BACK_SENT} WHERE status = 'in_flight' "
+                         "AND lease_until < ?", (now,))
             cursor = conn.execute(_HEADS.format(extra=extra), params)
             names = [column[0] for column in cursor.description]
             rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -481,25 +488,28 @@ class Outbox:
         return self.store.rows("SELECT min(next_attempt_at) AS due FROM outbox "
                                "WHERE status = 'pending'")[0]["due"]
 
-    def release_claims(self, owner: str, ids: Iterable[int] | None = None) -> int:
-        """Give back claims of ``owner`` untouched: those in ``ids``, or all of them."""
+    def release_claims(self, owner: str, ids: Iterable[int] | None = None, *,
+                       maybe_sent: bool = False) -> int:
+        """Give back claims of ``owner``: those in ``ids``, or all of them; untouched, or with
+        ``maybe_sent`` counted as one attempt (a delivery cut off mid-way, or answered but not
+        yet settled)."""
         where = "" if ids is None else " AND id IN (SELECT value FROM json_each(?))"
         params = (owner,) if ids is None else (owner, json.dumps(list(ids)))
         with self.store.write() as conn:
-            return conn.execute("UPDATE outbox SET status = 'pending', claimed_by = NULL, "
-                                "lease_until = NULL WHERE status = 'in_flight' AND claimed_by = ?"
-                                + where, params).rowcount
+            return conn.execute(f"UPDATE outbox SET {_GIVEN_BACK_SENT if maybe_sent else _GIVEN_BACK} "
+                                "WHERE status = 'in_flight' AND claimed_by = ?" + where, params).rowcount
 
     def recover_orphans(self) -> int:
-        """Return to pending every in-flight entry whose claimer process is gone (after a crash)."""
+        """Return to pending every in-flight entry whose claimer process is gone (after a crash),
+        counted as one attempt: it may have been sent, even answered and applied, before the
+        claimer died."""
         owners = [row["claimed_by"] for row in self.store.rows(
             "SELECT DISTINCT claimed_by FROM outbox WHERE status = 'in_flight'")]
         dead = [owner for owner in owners if owner is None or not owner_alive(owner)]
         if not dead:
             return 0
         with self.store.write() as conn:
-            return sum(conn.execute("UPDATE outbox SET status = 'pending', claimed_by = NULL, "
-                                    "lease_until = NULL WHERE status = 'in_flight' "
+            return sum(conn.execute(f"UPDATE outbox SET {_GIVEN_BACK_SENT} WHERE status = 'in_flight' "
                                     "AND claimed_by IS ?", (owner,)).rowcount for owner in dead)
 
 

@@ -4,10 +4,17 @@ Order and parallelism: a claim takes only the head (oldest unsettled entry) of e
 entries of one book go out one after another while several books go out at once: as many as the
 pacer's window (:mod:`sync_agent.pacing`: it grows with successes up to ``relay_parallelism`` and
 halves on timeouts, 5xx and 429; below one delivery it is a pause between sends). Claims fill
-free slots only, and each outcome is settled as it arrives: an entry is claimed only while it is
-being sent.
+free slots only: an entry is claimed only while it is being sent (or queued at a SIP2
+connection, which sends one at a time). Outcomes are written with the next claim, in one
+transaction run in a thread while deliveries go on: toward parallel calls (REST) as soon as a
+slot is free, toward one connection that answers in order (SIP2) once half the window is back,
+so that one fsync settles many answers (group commit).
 
-Retrying: within a claim, tenacity retries a retryable failure (timeout, connection error, 5xx,
+A claim that ends without a settlement (the process killed, a lease run out, a drain cut off)
+counts as an attempt: the entry may have been sent, even applied. Over REST it is sent again
+under the same key; the SIP2 adapter, which has no key, asks the item's state (17) first.
+
+Retrying: within a claim, a retryable failure is tried again (timeout, connection error, 5xx,
 429, unreadable answer) a few times with exponential backoff and full jitter, never waiting less
 than the server's ``Retry-After`` or the pacer's pause; either also pauses new claims of the kinds
 behind that dependency. A wait longer than a couple of seconds is not slept while holding
@@ -39,15 +46,7 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_random_exponential,
-)
-from tenacity.stop import stop_base
+from tenacity import wait_random_exponential
 
 from sync_agent.central import DEPENDENCY_OF_KIND, Central
 from sync_agent.claimer import owner_id
@@ -113,12 +112,6 @@ def _mismatched_dead_letter(entry: OutboxEntry, result: InDoubt, sent: int, mism
                       response={"status": None, "code": "mismatched", "message": result.detail})
 
 
-class _Retryable(Exception):
-    def __init__(self, result: Unanswered) -> None:
-        super().__init__(result.reason.value)
-        self.result = result
-
-
 def backoff_s(attempt: int, retry_after_s: float | None) -> float:
     """Wait before attempt ``attempt + 1``: jittered exponential, at least ``Retry-After``.
 
@@ -126,19 +119,6 @@ def backoff_s(attempt: int, retry_after_s: float | None) -> float:
     across claims; it reads nothing of the retry state but the attempt number."""
     wait = BACKOFF(SimpleNamespace(attempt_number=max(1, attempt)))  # type: ignore[arg-type]
     return max(wait, retry_after_s or 0.0)
-
-
-def _wait(retry_state: RetryCallState) -> float:
-    exc = retry_state.outcome.exception() if retry_state.outcome else None
-    retry_after = exc.result.retry_after_s if isinstance(exc, _Retryable) else None
-    return backoff_s(retry_state.attempt_number, retry_after)
-
-
-class _stop_if_long_wait(stop_base):
-    """Stop retrying in-claim when the next wait is too long to hold the claim through."""
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return retry_state.upcoming_sleep > MAX_IN_CLAIM_WAIT_S
 
 
 @dataclass(frozen=True)
@@ -188,7 +168,11 @@ class Relay:
                               reload=reload)
         """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
         call_s = settings.call_timeout_ms / 1000
-        self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S))
+        queued = settings.relay_parallelism if client.answers_in_order else 1
+        self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S) * queued)
+        """Long enough for every try of a claim and, toward one connection that answers in order,
+        for every try of the window queued before it: a lease that ran out while its entry waited
+        would let another process send it a second time."""
         self._stopping = asyncio.Event()
         self.heartbeat = time.monotonic()
         """When the loop last showed progress (monotonic): the systemd watchdog pings only while
@@ -283,7 +267,7 @@ class Relay:
                 settlement = await self._deliver(claimed[0], budget_s=remaining)
                 await asyncio.to_thread(self.outbox.settle, self.owner, [settlement])
             except BaseException:  # cancelled by the caller, or the store failed
-                self._release([claimed[0].id])
+                self._release([claimed[0].id], maybe_sent=True)
                 raise
 
     # -- asking while the patron waits (the app) ---------------------------------------------
@@ -321,34 +305,53 @@ class Relay:
 
         No new claims after :meth:`stop` or past ``deadline`` (monotonic). A claim takes only as
         many entries as there are free slots, so every claimed entry is being sent (the app's
-        deliver_book never waits behind a queue of the agent's). Outcomes
-        are written in the same transaction as the next claim, which frees their books' next
-        entries at once and pays one fsync for both."""
+        deliver_book never waits behind a queue of the agent's). Outcomes are written in the same
+        transaction as the next claim, which frees their books' next entries and pays one fsync
+        for both; the transaction runs in a thread, so answers keep arriving meanwhile, and the
+        next one writes all of them (group commit). Toward parallel calls (REST) it starts as soon
+        as a slot is free. Toward one connection that answers in order (SIP2), a free slot adds
+        nothing to the wire while others are queued, so it waits until half the window is back:
+        one fsync for many answers, while the other half keeps the connection busy."""
         settled: list[Settlement] = []
         unwritten: list[Settlement] = []
         running: set[asyncio.Task[Settlement]] = set()
+        finished: list[asyncio.Task[Settlement]] = []
+        arrived = asyncio.Event()
         claimed: list[int] = []
+
+        def collect(task: asyncio.Task[Settlement]) -> None:
+            finished.append(task)
+            arrived.set()
+
         try:
             while True:
                 closing = self._stopping.is_set() or time.monotonic() >= deadline
-                free = 0 if closing else self.gate.admit(max(0, self.pacer.window() - len(running)))
-                if free or unwritten:
+                window = self.pacer.window()
+                half_back = len(running) <= window // 2 or not self.client.answers_in_order
+                if half_back and (unwritten or not closing):
+                    free = 0 if closing else self.gate.admit(max(0, window - len(running)))
                     for entry in await self._claim(free, due_only, unwritten):
                         claimed.append(entry.id)
-                        running.add(asyncio.create_task(
-                            self._deliver(entry, budget_s=self.lease_s / 2)))
+                        task = asyncio.create_task(self._deliver(entry, budget_s=self.lease_s / 2))
+                        task.add_done_callback(collect)
+                        running.add(task)
                     settled += unwritten
                     unwritten = []
                 if not running:
                     return settled
-                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                unwritten += [task.result() for task in done]
+                if not finished:
+                    arrived.clear()
+                    await arrived.wait()
+                for task in finished:
+                    running.discard(task)
+                    unwritten.append(task.result())
+                finished.clear()
                 self.heartbeat = time.monotonic()
-        except BaseException:  # cancelled (shutdown) or the store failed: give our claims back;
-            for task in running:  # outcomes not yet written are simply sent again (same keys)
+        except BaseException:  # cancelled (shutdown) or the store failed: give our claims back,
+            for task in running:  # each counted as tried (answered ones are asked about, not re-sent)
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-            self._release(claimed)
+            self._release(claimed, maybe_sent=True)
             raise
 
     async def _claim(self, limit: int, due_only: bool, settle: list[Settlement]) -> list[OutboxEntry]:
@@ -364,42 +367,44 @@ class Relay:
                                        settle=settle)
 
     async def _deliver(self, entry: OutboxEntry, *, budget_s: float) -> Settlement:
-        """Send one claimed entry, retrying in-claim while waits are short; never raises for the
-        central side's behaviour."""
-        sent = mismatched = 0
+        """Send one claimed entry, trying again in-claim while waits are short; never raises for
+        the central side's behaviour.
+
+        The rules are those of a tenacity retry (stop after :data:`ATTEMPTS_PER_CLAIM` attempts,
+        or once ``budget_s`` has passed, or when the next wait is longer than
+        :data:`MAX_IN_CLAIM_WAIT_S`; wait :func:`backoff_s`, never less than the pacer's pause),
+        written out as a loop: tenacity's ``AsyncRetrying`` costs more per delivery than a SIP2
+        round trip, and nearly every delivery needs one attempt."""
+        sent = mismatched = attempt = 0
         dependency = DEPENDENCY_OF_KIND[entry.kind]
-
-        def wait(retry_state: RetryCallState) -> float:  # a retry is a send: the pacer's pause holds
-            return max(_wait(retry_state), self.pacer.paused_for(dependency))
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(ATTEMPTS_PER_CLAIM) | stop_after_delay(budget_s) | _stop_if_long_wait(),
-            wait=wait, retry=retry_if_exception_type(_Retryable), reraise=True)
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    sent_at = time.monotonic()
-                    result = await self.client.deliver(entry)
-                    self.pacer.observe(dependency, result, sent_at)
-                    self.gate.observe(result)
-                    if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
-                        sent += 1
-                    if is_kiosk_wide(result):  # not this entry's fault: it waits, unchanged, for the gate
-                        assert isinstance(result, Busy)
-                        return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
-                                          next_attempt_at=time.time(), mismatches=mismatched,
-                                          renew_key=result.reason is BusyReason.KEYS_REJECTED)
-                    if isinstance(result, InDoubt) and result.reason is DoubtReason.MISMATCHED:
-                        mismatched += 1
-                        if entry.mismatches + mismatched >= MISMATCH_LIMIT:
-                            return _mismatched_dead_letter(entry, result, sent, mismatched)
-                    if isinstance(result, Busy | InDoubt):
-                        raise _Retryable(result)
-        except _Retryable as exc:
-            wait = backoff_s(entry.attempts + max(sent, 1), exc.result.retry_after_s)
-            return Settlement(entry.id, Status.PENDING, sent, error=describe(exc.result),
-                              next_attempt_at=time.time() + wait, mismatches=mismatched)
-        return replace(self.settlement(entry, result, sent), mismatches=mismatched)
+        started = time.monotonic()
+        while True:
+            attempt += 1
+            sent_at = time.monotonic()
+            result = await self.client.deliver(entry)
+            self.pacer.observe(dependency, result, sent_at)
+            self.gate.observe(result)
+            if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):
+                sent += 1
+            if is_kiosk_wide(result):  # not this entry's fault: it waits, unchanged, for the gate
+                assert isinstance(result, Busy)
+                return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
+                                  next_attempt_at=time.time(), mismatches=mismatched,
+                                  renew_key=result.reason is BusyReason.KEYS_REJECTED)
+            if isinstance(result, InDoubt) and result.reason is DoubtReason.MISMATCHED:
+                mismatched += 1
+                if entry.mismatches + mismatched >= MISMATCH_LIMIT:
+                    return _mismatched_dead_letter(entry, result, sent, mismatched)
+            if not isinstance(result, Busy | InDoubt):
+                settled = self.settlement(entry, result, sent)
+                return replace(settled, mismatches=mismatched) if mismatched else settled
+            wait = max(backoff_s(attempt, result.retry_after_s), self.pacer.paused_for(dependency))
+            if (attempt >= ATTEMPTS_PER_CLAIM or time.monotonic() - started >= budget_s
+                    or wait > MAX_IN_CLAIM_WAIT_S):
+                wait = backoff_s(entry.attempts + max(sent, 1), result.retry_after_s)
+                return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
+                                  next_attempt_at=time.time() + wait, mismatches=mismatched)
+            await asyncio.sleep(wait)
 
     def settlement(self, entry: OutboxEntry, result: Ok[Any] | Refused | NotFound,
                    sent: int = 1) -> Settlement:
@@ -449,10 +454,11 @@ class Relay:
         except TimeoutError:
             pass
 
-    def _release(self, ids: list[int] | None = None) -> None:
-        """Give claims back (synchronously: this also runs while a task is being cancelled)."""
+    def _release(self, ids: list[int] | None = None, *, maybe_sent: bool = False) -> None:
+        """Give claims back (synchronously: this also runs while a task is being cancelled);
+        ``maybe_sent``: they may have been sent (see :meth:`Outbox.release_claims`)."""
         try:
-            released = self.outbox.release_claims(self.owner, ids)
+            released = self.outbox.release_claims(self.owner, ids, maybe_sent=maybe_sent)
         except StoreError as exc:
             log.error("cannot give claims back (their leases will expire): %s", exc)
             return

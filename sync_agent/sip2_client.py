@@ -127,6 +127,7 @@ class Sip2Client:
     """Async SIP2 client with one breaker per dependency, as :class:`CentralClient` has."""
 
     lends_from_shelf = True  # a self-check ACS checks out any copy the patron may borrow
+    answers_in_order = True  # one connection, one request at a time
     sends_stored_checkouts = False  # 11 needs the patron barcode, which is not kept (see above)
 
     def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",

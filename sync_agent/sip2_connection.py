@@ -63,6 +63,8 @@ class Sip2Connection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._lock = asyncio.Lock()
+        self._waiting = 0
+        """Requests waiting for the lock."""
         self._sequence = 0
         self._backoff_s = 0.0
         self._next_connect = 0.0
@@ -71,18 +73,35 @@ class Sip2Connection:
         """The last 98 (ACS status), read at connect and by :meth:`health`."""
 
     async def ask(self, frame: Frame) -> Frame | Busy | InDoubt:
-        """Send ``frame`` and read its answer, or say why there is none."""
-        async with self._lock:
-            ready = await self._ensure()
-            if ready is not None:
-                return ready
-            try:
-                return await self._exchange(frame)
-            except _Unusable as exc:
-                log.info("SIP2 %s: %s (%s); closing the connection", frame.command, exc.reason.value,
-                         exc.detail)
-                await self._close()
-                return InDoubt(self.service, exc.reason, exc.detail)
+        """Send ``frame`` and read its answer, or say why there is none.
+
+        When other requests are queued, the caller yields once after its exchange, so the next
+        request goes on the wire before the caller goes on with its answer: that work (settling
+        a delivery, say) then overlaps the ACS's work on the next request instead of delaying it."""
+        self._waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            answer = await self._ask(frame)
+        finally:
+            self._lock.release()
+        if self._waiting:
+            await asyncio.sleep(0)
+        return answer
+
+    async def _ask(self, frame: Frame) -> Frame | Busy | InDoubt:
+        ready = await self._ensure()
+        if ready is not None:
+            return ready
+        try:
+            return await self._exchange(frame)
+        except _Unusable as exc:
+            log.info("SIP2 %s: %s (%s); closing the connection", frame.command, exc.reason.value,
+                     exc.detail)
+            await self._close()
+            return InDoubt(self.service, exc.reason, exc.detail)
 
     async def aclose(self) -> None:
         async with self._lock:
