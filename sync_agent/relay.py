@@ -70,7 +70,6 @@ from sync_agent.results import (
     NotFound,
     Ok,
     Refused,
-    Unanswered,
     describe,
     is_kiosk_wide,
 )
