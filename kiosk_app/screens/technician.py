@@ -91,6 +91,11 @@ class TechScreen(KioskScreen):
     def on_mount(self) -> None:
         self.reload()
 
+    async def recompose(self) -> None:
+        """A change of language composes the screen again, with placeholders: fill them again."""
+        await super().recompose()
+        self.reload()
+
     # -- sections --------------------------------------------------------------------------
 
     def _word(self, word: str) -> str:
@@ -175,12 +180,15 @@ class TechScreen(KioskScreen):
     async def reload(self) -> None:
         tech = self.view.tech
         report = self.report = await gather(tech.lending, tech.devices.statuses(), tech.log_tail())
+        # The screen may have been composed again (or closed) while the report was gathered: fill
+        # what is there now; a recompose starts a reload of its own.
         for body, widgets in (("#outbox-body", self._outbox(report)), ("#central-body", self._central(report)),
                               ("#system-body", self._system(report))):
-            container = self.query_one(body, VerticalScroll)
-            await container.remove_children()
-            await container.mount_all(list(widgets))
-        self.query_one("#log-lines", Static).update(self._logs())
+            for container in self.query(body).results(VerticalScroll):
+                await container.remove_children()
+                await container.mount_all(list(widgets))
+        for lines in self.query("#log-lines").results(Static):
+            lines.update(self._logs())
 
     # -- actions ---------------------------------------------------------------------------
 
