@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from sync_agent.contract import Book, BookStatus, Member, MemberStatus, Rental, RentalStatus
-from sync_agent.outbox import Kind, OutboxEntry
+from sync_agent.outbox import Kind, OutboxEntry, Status
 
 ASK_TIMEOUT_S = 2.0
 
@@ -45,14 +45,21 @@ def ask_library(url: str, cards: Iterable[str]) -> Library:
     return Library(members, books, rentals)
 
 
-def describe(library: Library, pending: Iterable[OutboxEntry], now: datetime) -> dict[str, str]:
-    """A description per card number and per item barcode the library knows."""
+def describe(library: Library, recent: Iterable[OutboxEntry], now: datetime) -> dict[str, str]:
+    """A description per card number and per item barcode the library knows, with the kiosk's
+    recent returns laid over it: one not yet sent, and one sent for a copy the library's answer
+    does not cover (over SIP2 there is no such answer: the outbox is all the panel knows)."""
     names = {member.id: member.name for member in library.members.values()}
-    returning = {entry.barcode for entry in pending if entry.kind is Kind.RETURN and entry.barcode}
+    returns = [entry for entry in recent if entry.kind is Kind.RETURN and entry.barcode]
+    returning = {entry.barcode for entry in returns if entry.status in (Status.PENDING, Status.IN_FLIGHT)}
+    sent = {entry.barcode for entry in returns
+            if entry.status is Status.DELIVERED and entry.barcode not in library.books}
     by_book = {rental.barcode: rental for rental in library.rentals}
     shown = {card: _member(member, library.rentals, now) for card, member in library.members.items()}
     for barcode, book in library.books.items():
         shown[barcode] = _book(book, by_book.get(barcode), names, now)
+    for barcode in sent:
+        shown[barcode] = "returned here and sent to the library system"
     for barcode in returning:
         shown[barcode] = "returned here; in the outbox, not yet sent"
     return shown

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -50,38 +51,44 @@ async def test_the_story_over_sip2_with_the_acs_stopped_and_started_again(tmp_pa
         assert len(children) == 2 and all(alive(pid) for pid in children)
         async with open_central(settings, store, owner="app", member_key=card_secret(settings)) as client:
             app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
-            async with app.run_test(size=SIZE) as pilot:
-                await tap(pilot, "demo-labels", ON_LOAN)
-                await wait_for(pilot, lambda: isinstance(app.screen, ReturnScreen), "return screen")
-                await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "checkin delivered by the agent")
-                assert _circulation(stack.port, ON_LOAN) == "03"
+            no_http = mock.patch("kiosk_demo.demo.ask_library",  # the ACS's port speaks SIP2, not HTTP
+                                 side_effect=AssertionError("the panel asked the ACS's port over HTTP"))
+            with no_http, mock.patch.object(app, "_describe", wraps=app._describe) as described:
+                async with app.run_test(size=SIZE) as pilot:
+                    await tap(pilot, "demo-labels", ON_LOAN)
+                    await wait_for(pilot, lambda: isinstance(app.screen, ReturnScreen), "return screen")
+                    await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "checkin delivered by the agent")
+                    assert _circulation(stack.port, ON_LOAN) == "03"
+                    await wait_for(pilot, lambda: "sent to the library system" in app.descriptions.get(ON_LOAN, ""),
+                                   "the panel's line follows the return, from the outbox")
+                    assert described.called
 
-                await switch(pilot, "#demo-book_down")  # no such thing over SIP2: said, not applied
-                await wait_for(pilot, lambda: app.note != "applying…", "the switch answered")
-                assert NOT_OVER_SIP2 in app.note and not stack.faults.book_down
+                    await switch(pilot, "#demo-book_down")  # no such thing over SIP2: said, not applied
+                    await wait_for(pilot, lambda: app.note != "applying…", "the switch answered")
+                    assert NOT_OVER_SIP2 in app.note and not stack.faults.book_down
 
-                app.end_session()
-                await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
-                await switch(pilot, "#demo-central_unreachable")
-                await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "", "ACS stopped")
-                with pytest.raises(ConnectionRefusedError):
-                    socket.create_connection(("127.0.0.1", stack.port), 1).close()
-                await tap_shown(pilot, "demo-labels", OVERDUE)
-                await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "the return waits in the outbox")
+                    app.end_session()
+                    await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
+                    await switch(pilot, "#demo-central_unreachable")
+                    await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "", "ACS stopped")
+                    with pytest.raises(ConnectionRefusedError):
+                        socket.create_connection(("127.0.0.1", stack.port), 1).close()
+                    await tap_shown(pilot, "demo-labels", OVERDUE)
+                    await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "the return waits in the outbox")
 
-                await switch(pilot, "#demo-central_unreachable")
-                await wait_for(pilot, lambda: "2 delivered" in app.outbox_line, "drained after the restart",
-                               timeout_s=30)
-                assert _circulation(stack.port, ON_LOAN) == "03", "the restarted ACS kept its records"
-                assert _circulation(stack.port, OVERDUE) == "03"
+                    await switch(pilot, "#demo-central_unreachable")
+                    await wait_for(pilot, lambda: "2 delivered" in app.outbox_line, "drained after the restart",
+                                   timeout_s=30)
+                    assert _circulation(stack.port, ON_LOAN) == "03", "the restarted ACS kept its records"
+                    assert _circulation(stack.port, OVERDUE) == "03"
 
-                app.end_session()
-                await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
-                await tap_shown(pilot, "demo-cards", CARD)
-                await wait_for(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
-                await tap_shown(pilot, "demo-labels", RESERVED_FOR_HER)
-                await wait_for(pilot, lambda: len(app.session.borrows) == 1, "borrowed over SIP2")
-                assert _circulation(stack.port, RESERVED_FOR_HER) == "04"
+                    app.end_session()
+                    await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
+                    await tap_shown(pilot, "demo-cards", CARD)
+                    await wait_for(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
+                    await tap_shown(pilot, "demo-labels", RESERVED_FOR_HER)
+                    await wait_for(pilot, lambda: len(app.session.borrows) == 1, "borrowed over SIP2")
+                    assert _circulation(stack.port, RESERVED_FOR_HER) == "04"
     assert not any(alive(pid) for pid in children), "ACS and agent stopped and reaped"
 
 
