@@ -193,6 +193,11 @@ class FakeAcs:
         loop.close()
         self._loop = None
 
+    @property
+    def open_sessions(self) -> int:
+        """Connections being served now (one dropped for idleness is gone from here)."""
+        return len(self._sessions)
+
     # -- one connection ------------------------------------------------------------------------
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -4,8 +4,6 @@ checkout, an idle connection, a renew all the patron may not make. Raw frames ov
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from sync_agent.results import Ok
@@ -13,6 +11,7 @@ from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
 from tests.app.conftest import BLOCKED, CARD, ON_LOAN
 from tests.sip2.conftest import sip2_settings
+from tests.sync.test_relay import until
 
 STAMP = "20261122    120000"
 
@@ -39,7 +38,8 @@ async def test_both_drop_an_idle_connection(tmp_path, acs, family) -> None:
     server = acs(family, idle_timeout_s=0.2)
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
         assert isinstance(await client.health(), Ok)
-        await asyncio.sleep(0.5)
+        assert server.open_sessions == 1
+        await until(lambda: server.open_sessions == 0)  # the ACS hung up on the idle connection
         assert isinstance(await client.item_state(ON_LOAN), Ok)  # on a new connection
     assert server.connections == 2
 
