@@ -11,8 +11,8 @@ other. Data only: it imports nothing and holds no behaviour beyond looking itsel
 Kinds of fixed field, which say how a value is written and read: ``flag`` (``Y``/``N``; the
 tri-state ``U`` of magnetic media and desensitize is written as given), ``ok`` (``1``/``0``),
 ``status`` (``Y`` or a blank: the patron-status flags and the summary), ``count`` (zero-padded
-digits; SIP allows blanks for "unknown"), ``date`` (``YYYYMMDDZZZZHHMMSS``, blank allowed where no
-date applies) and ``text``.
+digits; SIP allows blanks for "unknown"), ``date`` (``YYYYMMDDZZZZHHMMSS``; a sender must give
+one, except for the no-block due date, blank when nothing was lent offline) and ``text``.
 """
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ _LOAN_ANSWER = ((Fixed("ok", 1, OK), Fixed("renewal_ok", 1, FLAG), Fixed("magnet
                  Fixed("desensitize", 1, FLAG), _DATE),
                 ("AO", "AA", "AB", "AJ", "AH"), ("BT", "CI", "BH", "BV", "CK", "CH", "BK", *_SAY))
 """A checkout's answer (12) and a renewal's (30) have the same layout."""
-_NB_DUE = Fixed("nb_due_date", 18, DATE)
+_NB_DUE = Fixed("nb_due_date", 18, DATE, " " * 18)
+"""The no-block due date: blank unless the SC lent the item offline (read only under no-block Y)."""
 
 
 def _counts(*names: str) -> tuple[Fixed, ...]:

@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 
 from sync_agent.sip2_messages import (
     COUNT,
+    DATE,
     MESSAGES,
     OK,
     PATRON_STATUS,
@@ -195,6 +196,8 @@ def read_amount(text: str) -> Decimal | None:
 
 def _format(spec: Fixed, value: str | int | bool | None) -> str:
     """A fixed field's text for a value given to :meth:`Frame.build`."""
+    if value is None and spec.kind == DATE and not spec.default:
+        raise ValueError(f"{spec.name}: a date is needed")
     if value is None:
         text = spec.blank
     elif isinstance(value, bool):
