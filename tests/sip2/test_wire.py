@@ -110,16 +110,18 @@ def test_build_writes_named_fixed_fields_where_sip_puts_them() -> None:
     ("64", {}, (("AO", ""), ("AA", ""), ("ZZ", ""), ("AE", "")), "no field"),
     ("64", {}, (("AO", ""), ("AA", "")), "needs AE"),
     ("12", {}, (("AO", ""), ("AA", ""), ("AB", "")), "needs AJ, AH"),
+    ("09", {"return_date": None}, (("AP", ""), ("AO", ""), ("AB", ""), ("AC", "")), "return_date: a date"),
 ])
 def test_build_refuses_what_sip_2_00_would_not_accept(command, fixed, fields, problem) -> None:
     with pytest.raises(ValueError, match=problem):
-        Frame.build(command, fields, **fixed)
+        Frame.build(command, fields, **{"transaction_date": STAMP, **fixed})
 
 
 def test_decoding_is_lenient_but_says_what_a_sender_left_out() -> None:
     frame = Dialect(checksums=False).decode(b"121NNY" + STAMP.encode() + b"AO0042|AB3004|AJTitle|\r")
     assert frame.missing_required() == ("AA", "AH")
-    assert Frame.build("12", (("AO", ""), ("AA", ""), ("AB", ""), ("AJ", ""), ("AH", ""))).missing_required() == ()
+    complete = Frame.build("12", (("AO", ""), ("AA", ""), ("AB", ""), ("AJ", ""), ("AH", "")), transaction_date=STAMP)
+    assert complete.missing_required() == ()
 
 
 def test_bx_says_which_messages_an_acs_supports() -> None:
