@@ -36,16 +36,20 @@ TIGHT = settings(max_examples=300, deadline=None, suppress_health_check=[HealthC
 
 @st.composite
 def frames(draw: st.DrawFn) -> tuple[Dialect, bytes]:
-    """Bytes shaped like a message of the table, every field arbitrary."""
+    """Bytes shaped like a message of the table, every field arbitrary: text (numbers, dates,
+    anything) in the dialect's encoding, or raw bytes."""
     dialect = draw(DIALECTS)
     message = MESSAGES[draw(st.sampled_from(sorted(MESSAGES)))]
-    fixed = "".join(draw(st.one_of(NUMBERS, st.text(min_size=field.width, max_size=field.width))
-                         .map(lambda text, width=field.width: text[:width].ljust(width)))
-                    for field in message.fixed)
-    pairs = draw(st.lists(st.tuples(st.one_of(st.sampled_from(message.variable or ("AF",)), IDS), VALUES),
-                          max_size=12))
-    body = (message.command + fixed + "".join(f"{fid}{value}|" for fid, value in pairs)).encode(
-        dialect.encoding, errors="replace")
+
+    def written(text: str) -> bytes:
+        return text.encode(dialect.encoding, errors="replace")
+
+    fixed = b"".join(draw(st.one_of(
+        st.one_of(NUMBERS, st.text(max_size=field.width)).map(lambda text, w=field.width: written(text[:w].ljust(w))),
+        st.binary(min_size=field.width, max_size=field.width))) for field in message.fixed)
+    pairs = draw(st.lists(st.tuples(st.one_of(st.sampled_from(message.variable or ("AF",)), IDS).map(written),
+                                    st.one_of(VALUES.map(written), st.binary(max_size=40))), max_size=12))
+    body = written(message.command) + fixed + b"".join(fid + value + b"|" for fid, value in pairs)
     if draw(st.booleans()):
         body += f"AY{draw(st.integers(0, 9))}AZ".encode()
         body += checksum(body).encode()
