@@ -8,8 +8,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from pysip2.models import MESSAGE_SPECS_BY_ID
 
-from sync_agent.sip2_messages import MESSAGES, PATRON_STATUS, SUPPORTED_MESSAGES
+from sync_agent.sip2_messages import MESSAGES, PATRON_STATUS, REPEATABLE, SUPPORTED_MESSAGES
 from sync_agent.sip2_wire import (
     ANSWER_OF,
     FIXED_WIDTH,
@@ -143,3 +144,22 @@ def test_numbers_read_as_none_rather_than_raise(text, count, amount) -> None:
                                   "00000000    000000", "2026-02-30", " " * 18])
 def test_odd_dates_are_none(text) -> None:
     assert Dialect().parse_date(text) is None
+
+
+def _ends(widths: list[int]) -> set[int]:
+    return {sum(widths[:n]) for n in range(1, len(widths) + 1)}
+
+
+@pytest.mark.parametrize("command", sorted(MESSAGES))
+def test_the_table_agrees_with_pysip2s_own(command) -> None:
+    """Another reading of SIP 2.00 (pysip2's models): the same messages, fixed-field boundaries
+    (ours also split the patron status and the summary into their flags), required, optional and
+    repeatable fields."""
+    theirs, ours = MESSAGE_SPECS_BY_ID[command], MESSAGES[command]
+    assert set(MESSAGE_SPECS_BY_ID) == set(MESSAGES)
+    assert _ends([f.width for f in theirs.fields if f.field_id is None]) <= _ends([f.width for f in ours.fixed])
+    assert sum(f.width for f in theirs.fields if f.field_id is None) == ours.width
+    variable = [f for f in theirs.fields if f.field_id is not None]
+    assert {f.field_id for f in variable if f.required} == set(ours.required)
+    assert {f.field_id for f in variable if not f.required} == set(ours.optional)
+    assert {f.field_id for f in variable if f.repeatable} == REPEATABLE & set(ours.variable)
