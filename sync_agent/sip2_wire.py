@@ -75,7 +75,7 @@ _AMOUNT = re.compile(rf"[+-]?[0-9]{{1,{MAX_DIGITS}}}(?:\.[0-9]{{1,4}})?")
 YEARS = range(1900, 9999)
 """SIP dates read outside these years are None: far enough from datetime's ends that a time
 zone or a loan period added to one cannot overflow."""
-_WITH_PATRON_STATUS = frozenset({"24", "26", "64"})
+_WITH_PATRON_STATUS = frozenset(c for c, message in MESSAGES.items() if PATRON_STATUS[0] in message.layout)
 
 
 class WireError(ValueError):
@@ -104,8 +104,9 @@ class Frame:
     def build(cls, command: str, fields: Iterable[tuple[str, str]] = (), **fixed: str | int | bool) -> Frame:
         """A frame of ``command`` with its fixed fields given by name (the others take their
         blank) and its variable fields in the order given. Strict, as a sender should be: an
-        unknown name or id, a value of the wrong width, a count out of range or a missing
-        required field is a ValueError."""
+        unknown name or id, a value of the wrong width, a count out of range, a date not given
+        (but the no-block due date, blank unless lent offline) or a missing required field is a
+        ValueError."""
         message = MESSAGES[command]
         unknown = set(fixed) - set(message.layout)
         if unknown:
@@ -163,7 +164,8 @@ class Frame:
         return read_amount(self.get(field_id))
 
     def supports(self, command: str) -> bool | None:
-        """For a 98: whether its BX lists ``command`` as supported; None if BX does not say."""
+        """For a 98: whether its BX lists ``command`` as supported; None if BX does not say
+        (ValueError for a command BX has no position for, such as 96)."""
         position = SUPPORTED_MESSAGES.index(command)
         listed = self.get("BX")
         return listed[position].upper() == "Y" if len(listed) > position else None
