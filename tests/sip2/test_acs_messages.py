@@ -35,14 +35,15 @@ def request(command: str, fields: dict[str, str] | None = None, **fixed: str | i
 
 
 def connect(server: FakeAcs) -> RawSip2:
-    raw = RawSip2(server.port)
+    raw = RawSip2(server.port, server.dialect)
     raw.sock.settimeout(5)
     return raw
 
 
-@pytest.mark.parametrize("family", ["koha", "evergreen"])
-def test_bx_lists_exactly_the_messages_it_answers_and_each_is_answered(acs, family) -> None:
-    server = acs(family)
+@pytest.mark.parametrize("family, dialect", [
+    ("koha", Dialect()), ("evergreen", Dialect(encoding="cp949", terminator=b"\r\n", checksums=False))])
+def test_bx_lists_exactly_the_messages_it_answers_and_each_is_answered(acs, family, dialect) -> None:
+    server = acs(family, dialect=dialect)
     raw = connect(server)
     bx = raw.ask(Frame.build("99")).get("BX")
     assert {command for command, flag in zip(SUPPORTED_MESSAGES, bx, strict=True) if flag == "Y"} == ANSWERED
