@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,8 @@ PATRON_STATUS = "patron-status semantics (issue 19): "
 
 
 class Adapter:
-    """The kiosk's SIP2 adapter on a store of its own, and every frame it sent and got back."""
+    """A kiosk's SIP2 adapter (the test's own, or the app's) and every frame it sent and got back:
+    what went on the wire is part of what a test checks (no 11 for a copy already lent, a 35)."""
 
     def __init__(self, client: Sip2Client, outbox: Outbox) -> None:
         self.client = client
@@ -122,8 +123,8 @@ async def test_return_borrow_renew_renew_all_and_end_of_session(real_acs: AcsTar
         assert isinstance(renewed, Ok) and renewed.value.due_at is not None, renewed
         assert due_before is not None and renewed.value.due_at > due_before
         assert (await acs.circulation(to_renew))[1] == renewed.value.due_at
-        outcome = await acs.client.renew_all(member.id, {to_renew: "all-1", held: "all-2",
-                                                               to_borrow: "all-3"})
+        keys = {to_renew: "all-1", held: "all-2", to_borrow: "all-3"}
+        outcome = await acs.client.renew_all(member.id, keys)
         assert isinstance(outcome[to_renew], Ok) and isinstance(outcome[to_borrow], Ok), outcome
         assert isinstance(outcome[held], Refused) and outcome[held].code == "reserved_for_other"
         assert acs.sent().count("65") == 1
@@ -179,7 +180,8 @@ async def test_a_copy_already_on_the_card_scanned_is_never_borrowed(real_acs: Ac
         await k.close()
     assert "63" in sent.sent() and "11" not in sent.sent()
     async with adapter(real_acs, tmp_path / "check") as acs:
-        assert await acs.circulation(item) == (Circulation.ON_LOAN, due_before)  # not renewed by an 11
+        state, due = await acs.circulation(item)  # still lent as before (or given back): no 11 renewed it
+        assert state is Circulation.ON_SHELF or due == due_before, (state, due, due_before)
 
 
 @pytest.mark.xfail(strict=True, reason="a copy already on the patron's card (issue 19): the adapter "
