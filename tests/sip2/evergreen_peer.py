@@ -38,7 +38,7 @@ FIXTURES = Path(__file__).with_name("evergreen_fixtures.json")
 ENV = "KIOSK_TEST_SIP2"
 START_BUDGET_S = 100.0
 """All a start may take, an ``apt-get update`` included: a cold start downloads 11 Debian packages
-first (about a second from a near mirror), a warm one listens within a second. It stays under the
+first (about 2 s from a near mirror), a warm one listens within 0.2 s. It stays under the
 suite's per-test timeout (pyproject), so a peer that cannot start is a skip with its reason, not a
 timeout of whichever test happened to start it."""
 STOP_TIMEOUT_S = 10.0
