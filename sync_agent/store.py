@@ -23,9 +23,11 @@ Technician reports (``kiosk-sync status`` and ``check``) open the file read-only
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import sqlite3
+import struct
 import threading
 import time
 import urllib.parse
@@ -235,6 +237,42 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
+FS_IOC_GETFLAGS = 0x80086601
+"""Linux's ioctl reading a file's attributes (``lsattr``)."""
+UNWRITABLE_FLAGS = 0x10 | 0x20
+"""Immutable and append-only (``chattr +i`` / ``+a``)."""
+
+
+def unwritable(path: Path) -> str | None:
+    """Why the store at ``path`` cannot be written safely, or None.
+
+    SQLite keeps the WAL's index in the ``-shm`` file mapped into memory and writes it by storing
+    into that map, readers included. When the file system is remounted read-only (an SD card's
+    errors) or the file is made immutable, such a store is not an error code but a SIGBUS that
+    kills the process without a line in any log. So each transaction first asks the file system
+    (one ``statvfs`` and one ``ioctl``) and refuses with reason ``readonly`` instead; the window
+    between that question and SQLite's store is microseconds wide."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return f"the file system holding {path.parent} is mounted read-only"
+    except OSError:
+        return None
+    for name in (path.with_name(path.name + "-shm"), path):
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            flags = struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 8))[0]
+        except OSError:  # a file system without attributes (tmpfs) cannot have them set
+            flags = 0
+        finally:
+            os.close(fd)
+        if flags & UNWRITABLE_FLAGS:
+            return f"{name} is immutable or append-only (lsattr)"
+    return None
+
+
 def _create_private(path: Path) -> None:
     """Create the store's file with :data:`PRIVATE_MODE`, or take a looser mode away from one a
     process under a wider umask created earlier."""
@@ -271,6 +309,7 @@ class Store:
         self._lock = threading.RLock()
         self._opened = _identity(path) if watch else None
         self._moved_said = False
+        self._unwritable_said: str | None = None
 
     @classmethod
     def _connect(cls, path: Path, target: str, busy_timeout_ms: int, *, uri: bool = False,
@@ -299,6 +338,9 @@ class Store:
         except OSError as exc:
             raise StoreError("io", f"cannot create {path.parent}: {exc.strerror}") from exc
         _create_private(path)
+        why = unwritable(path)
+        if why is not None:
+            raise StoreError("readonly", f"cannot be written: {why}")
         store = cls._connect(path, str(path), busy_timeout_ms, watch=True)
         conn = store.conn
         try:
@@ -465,7 +507,18 @@ class Store:
         return "deleted" if now is None else "replaced"
 
     def _still_here(self) -> None:
-        """Refuse (reason ``moved``) to go on with a file the path no longer names (class doc)."""
+        """Refuse (reason ``moved``) to go on with a file the path no longer names (class doc), and
+        (reason ``readonly``) with one that cannot be written (:func:`unwritable`)."""
+        if self._opened is not None:
+            why = unwritable(self.path)
+            if why is not None:
+                if why != self._unwritable_said:
+                    log.error("the store cannot be written: %s; nothing is saved until it can be", why)
+                    self._unwritable_said = why
+                raise StoreError("readonly", f"cannot be written: {why}")
+            if self._unwritable_said:
+                log.warning("the store %s can be written again", self.path)
+                self._unwritable_said = None
         moved = self.moved()
         if moved is None:
             return
