@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sync_agent.results import Refused
+from sync_agent.sip2_answers import number
 from sync_agent.sip2_wire import Dialect, Frame
 
 ON_HOLD_SHELF = "08"
@@ -32,13 +33,9 @@ def why_not_renewed(item: Frame | None, *, blocked: bool, said: str, dialect: Di
     if blocked:
         return Refused("member_blocked", "the patron's card was blocked at the last patron "
                        "information (64)", said=said)
-    if item is not None and (_int(item.get("CF")) > 0 or item.flag(0, 2) == ON_HOLD_SHELF):
+    if item is not None and (number(item.get("CF")) > 0 or item.flag(0, 2) == ON_HOLD_SHELF):
         return Refused("reserved_for_other", "the item has a hold queue (18: CF)", said=said)
     due = dialect.parse_date(item.get("AH")) if item is not None else None
     if due is not None and due < now:
         return Refused("overdue", "the item's due date has passed (18: AH)", said=said)
     return Refused("refused", NO_REASON, said=said)
-
-
-def _int(text: str) -> int:
-    return int(text) if text.strip().isdigit() else 0

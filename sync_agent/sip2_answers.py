@@ -1,0 +1,58 @@
+"""What a SIP2 answer must say before the kiosk believes it, and reading its numbers safely.
+
+A SIP2 answer carries no request id: the only proof that an answer is about the request it
+follows is what it names. An answer naming another item (AB), another patron (AA) or another
+institution (AO) than its request did is about some other exchange (a confused ACS, a proxy, a
+terminal sharing the login), so nothing the kiosk tells the patron or writes down may rest on
+it: the adapter reports it *in doubt* as ``MISMATCHED``, exactly as the REST client reports a 2xx
+about another rental (:mod:`sync_agent.delivery_answer`), and the relay turns repeats of it into a
+dead letter with words for the technician. A field the answer leaves out is not held against it
+(real ACSes omit fields SIP 2.00 calls required); a field it sends must agree.
+
+Numbers (fines BV, limits CB, counts, hold queues CF) are read with :func:`number`, which never
+raises: a value that is not a plain bounded number (``1e999``, ``nan``, a word) reads as the
+default.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sync_agent.results import DoubtReason, InDoubt
+from sync_agent.sip2_wire import Frame
+
+ABOUT = (("AB", "item"), ("AA", "patron"), ("AO", "institution"))
+"""The fields that name what a request and its answer are about."""
+
+LARGEST = 10**12
+"""No fine, limit or count the kiosk reads is near this; anything beyond is garbage."""
+
+
+def differences(request: Frame, answer: Frame) -> list[str]:
+    """How ``answer`` names something other than ``request`` did (empty: it is about it)."""
+    found = []
+    for field_id, name in ABOUT:
+        asked, said = request.get(field_id).strip(), answer.get(field_id).strip()
+        if asked and said and asked != said:
+            found.append(f"{name} {said}, not {asked} ({answer.command}: {field_id})")
+    return found
+
+
+def mismatched(service: str, request: Frame, answer: Frame) -> InDoubt | None:
+    """In doubt (``MISMATCHED``) when ``answer`` is about another request than ``request``."""
+    found = differences(request, answer)
+    if not found:
+        return None
+    return InDoubt(service, DoubtReason.MISMATCHED, "the ACS answered about " + "; ".join(found))
+
+
+def number(text: str, default: int = 0) -> int:
+    """A whole number from a SIP2 field (decimals dropped), or ``default`` when it is missing,
+    not a finite number, or beyond :data:`LARGEST`."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return default
+    if not math.isfinite(value) or abs(value) > LARGEST:
+        return default
+    return int(value)
