@@ -120,6 +120,8 @@ class MemberScreen(KioskScreen):
             status = self.tr("renewed_to", date=self._date(line.due_at))
         else:
             status = self.tr("renewed" if line.renewed else line.why)
+        for reason in line.reasons:
+            status += "\n· " + self.tr(reason.key, **reason.fields)
         if line.said:
             status += "\n" + self.tr("library_says", words=escape(line.said))
         return Vertical(Static(escape(line.title), classes="row-title"), Static(status, classes="row-status"),
