@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from stdnum import luhn
 
 from kiosk_app.screens.member import MemberScreen
@@ -20,10 +21,12 @@ from sync_agent.contract import MemberStatus
 from sync_agent.outbox import Outbox
 from sync_agent.relay import Relay
 from sync_agent.results import DoubtReason, InDoubt, Ok
+from sync_agent.sip2_answers import number
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
 from sync_agent.store import Store
 from tests.app.conftest import SIZE, scan_and_settle, screen_text
+from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.hostile_acs import (
     SIP_DATE,
     ScriptedAcs,
@@ -48,11 +51,6 @@ ITEMS = [label(n) for n in range(101, 106)]
 OTHER_ITEM = label(999)
 
 
-def settings(tmp_path: Path, acs: ScriptedAcs, **overrides: Any) -> Any:
-    from tests.sip2.conftest import sip2_settings
-    return sip2_settings(tmp_path, acs, **overrides)
-
-
 def end_session(request: Frame) -> Frame:
     return Frame("36", "Y" + SIP_DATE, (("AO", "0042"), ("AA", request.get("AA"))))
 
@@ -71,7 +69,7 @@ async def test_checkins_answered_about_another_item_are_dead_letters_never_deliv
     answers = {"09": lambda request: checkin("1", OTHER_ITEM),
                "17": lambda request: item_info(request.get("AB"), "04")}  # still on loan
     async with ScriptedAcs(answers) as acs:
-        config = settings(tmp_path, acs)
+        config = sip2_settings(tmp_path, acs)
         store = Store.open(config.db_path)
         outbox = Outbox(store, config.id)
         for barcode in ITEMS:
@@ -90,13 +88,12 @@ async def test_checkins_answered_about_another_item_are_dead_letters_never_deliv
 
 
 async def test_checkouts_answered_about_another_item_are_never_told_as_borrowed(tmp_path) -> None:
-    from tests.sip2.conftest import sip2_kiosk
     answers = {"63": lambda request: patron_info(request.get("AA")),
                "11": lambda request: checkout("1", OTHER_ITEM, request.get("AA"), AH=SIP_DATE),
                "17": lambda request: item_info(request.get("AB"), "03"),
                "35": end_session}
     async with ScriptedAcs(answers) as acs:
-        k = sip2_kiosk(settings(tmp_path, acs, lang="en", borrow_wait_s=1.0))
+        k = sip2_kiosk(sip2_settings(tmp_path, acs, lang="en", borrow_wait_s=1.0))
         try:
             async with k.app.run_test(size=SIZE) as pilot:
                 await scan_and_settle(pilot, CARD)
@@ -116,7 +113,7 @@ async def test_an_item_about_another_copy_settles_no_loan_in_doubt(tmp_path) -> 
     answers = {"17": lambda request: item_info(OTHER_ITEM, "04", AH=SIP_DATE),
                "11": lambda request: checkout("0", request.get("AB"), request.get("AA"))}
     async with ScriptedAcs(answers) as acs:
-        async with Sip2Client(settings(tmp_path, acs)) as client:
+        async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
             outcomes = [await client.deliver(rent_entry(tmp_path, client, barcode)) for barcode in ITEMS[:3]]
     assert not any(isinstance(outcome, Ok) for outcome in outcomes)
     assert all(isinstance(o, InDoubt) and o.reason is DoubtReason.MISMATCHED for o in outcomes)
@@ -130,7 +127,7 @@ async def test_a_loan_in_doubt_counts_only_when_charged_to_this_patron(tmp_path)
                "11": lambda request: checkout("0", request.get("AB"), request.get("AA"),
                                               AF="Item checked out to another patron")}
     async with ScriptedAcs(answers) as acs:
-        async with Sip2Client(settings(tmp_path, acs)) as client:
+        async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
             elsewhere = await client.deliver(rent_entry(tmp_path, client, ITEMS[0]))
             mine.append(ITEMS[1])
             charged = await client.deliver(rent_entry(tmp_path, client, ITEMS[1]))
@@ -143,7 +140,7 @@ async def test_a_loan_in_doubt_counts_only_when_charged_to_this_patron(tmp_path)
 async def test_a_patron_answer_about_another_patron_is_not_this_member(tmp_path) -> None:
     answers = {"63": lambda request: patron_info(OTHER_CARD, AE="Someone Else")}
     async with ScriptedAcs(answers) as acs:
-        async with Sip2Client(settings(tmp_path, acs)) as client:
+        async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
             member = await client.member_by_card(CARD)
     assert isinstance(member, InDoubt) and member.reason is DoubtReason.MISMATCHED
 
@@ -152,7 +149,7 @@ async def test_a_renewal_answered_about_another_item_is_not_renewed(tmp_path) ->
     answers = {"63": lambda request: patron_info(request.get("AA"), charged=(ITEMS[0],)),
                "29": lambda request: renewal("1", OTHER_ITEM, request.get("AA"), AH=SIP_DATE)}
     async with ScriptedAcs(answers) as acs:
-        async with Sip2Client(settings(tmp_path, acs)) as client:
+        async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
             member = await client.member_by_card(CARD)
             assert isinstance(member, Ok)
             renewed = await client.renew(member.value.id, ITEMS[0], "key")
@@ -163,7 +160,7 @@ async def test_numbers_no_parser_expects_never_crash_the_client(tmp_path) -> Non
     answers = {"09": lambda request: checkin("1", request.get("AB"), BV="1e999"),
                "63": lambda request: patron_info(request.get("AA"), BV="nan", CB="1e999", BH="KRW")}
     async with ScriptedAcs(answers) as acs:
-        config = settings(tmp_path, acs)
+        config = sip2_settings(tmp_path, acs)
         store = Store.open(config.db_path)
         entry = Outbox(store, config.id).append_return(ITEMS[0], datetime.now(UTC))
         store.close()
@@ -172,3 +169,11 @@ async def test_numbers_no_parser_expects_never_crash_the_client(tmp_path) -> Non
             member = await client.member_by_card(CARD)
     assert isinstance(returned, Ok) and returned.value["fine"] == 0
     assert isinstance(member, Ok) and member.value.fines == 0 and member.value.status is MemberStatus.ACTIVE
+
+
+@pytest.mark.parametrize("text, read", [
+    ("12000", 12000), (" 12.50 ", 12), ("-3", -3), ("", 7), ("abc", 7), ("1e999", 7), ("-1e999", 7),
+    ("nan", 7), ("inf", 7), ("9" * 400, 7), ("1e13", 7), ("0012", 12),
+])
+def test_a_number_is_read_bounded_or_is_the_default(text, read) -> None:
+    assert number(text, 7) == read
