@@ -177,3 +177,16 @@ async def test_numbers_no_parser_expects_never_crash_the_client(tmp_path) -> Non
 ])
 def test_a_number_is_read_bounded_or_is_the_default(text, read) -> None:
     assert number(text, 7) == read
+
+
+async def test_a_charged_copy_settles_no_loan_for_a_patron_the_agent_cannot_ask_about(tmp_path) -> None:
+    """The agent never knows a patron's barcode: a copy charged to someone is not proof that this
+    patron's lost checkout was applied, so nothing is undone on it (no checkin of another's loan)."""
+    answers = {"17": lambda request: item_info(request.get("AB"), "04", AH=SIP_DATE)}
+    async with ScriptedAcs(answers) as acs:
+        async with Sip2Client(sip2_settings(tmp_path, acs)) as app_client:
+            entry = rent_entry(tmp_path, app_client, ITEMS[0])
+        async with Sip2Client(sip2_settings(tmp_path, acs), owner="agent") as agent_client:
+            outcome = await agent_client.deliver(entry)
+    assert isinstance(outcome, InDoubt) and outcome.reason is DoubtReason.MISMATCHED
+    assert "charged" in outcome.detail and acs.commands().count("17") == 1
