@@ -122,3 +122,18 @@ async def test_renewal_denied_stops_renewals_not_borrowing(tmp_path) -> None:
         await scan_and_settle(pilot, "30042000000014")
         assert [line.barcode for line in k.app.session.borrows] == ["30042000000014"]
     assert "29" not in acs.commands()  # the kiosk knew: no renewal was asked
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ["The library says: Your hold is ready", "Amount owed: 3.50 USD"]),
+    ("ko", ["도서관 안내: Your hold is ready", "미납 금액: 3.50 USD"]),
+])
+async def test_a_card_that_may_borrow_sees_the_librarys_words_and_the_amount_in_its_currency(
+        tmp_path, lang, words) -> None:
+    async with acs_for(flags("hold_denied"), AF="Your hold is ready", BV="3.50", BH="USD") as acs, \
+            signed_in(tmp_path, acs, lang) as (k, _):
+        assert isinstance(k.app.screen, MemberScreen)
+        text = screen_text(k.app)
+        for said in words:
+            assert said in text, said
+        assert "won" not in text and "원" not in text
