@@ -84,6 +84,7 @@ _RENEWAL_REFUSALS = {
     "reserved_for_other": "renew_no_reserved",
     "member_blocked": "renew_no_blocked",
     "overdue": "renew_no_overdue",
+    "renewal_denied": "renew_no_denied",
 }
 """Why a renewal was refused, by the central side's code, as the i18n key the patron reads."""
 
@@ -552,7 +553,7 @@ def _renewals_refused(member: Member) -> Refused | None:
     """The library system said this card may not renew (its patron status): nothing is asked."""
     if not renewals_stopped(member):
         return None
-    return Refused("member_blocked", "the card may not renew (patron status)", said=member.said)
+    return Refused("renewal_denied", "the card may not renew (patron status)", said=member.said)
 
 
 def _renew_key(kiosk_id: str, session: Session, loan: MyPageEntry) -> str:
@@ -577,7 +578,7 @@ def _renew_line(loan: MyPageEntry, result: Result[Rental], member: Member) -> Re
         return RenewLine(loan.barcode, loan.title, True, result.value.due_at)
     if isinstance(result, Refused):
         why = _RENEWAL_REFUSALS.get(result.code, "renew_no_other")
-        because = reasons(member) if why == "renew_no_blocked" and member.blocks else ()
+        because = reasons(member) if result.code == "renewal_denied" else ()
         return RenewLine(loan.barcode, loan.title, False, why=why, said=result.said, reasons=because)
     if isinstance(result, NotFound):
         why = "renew_no_other"
