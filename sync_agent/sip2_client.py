@@ -5,14 +5,16 @@ Each operation is one or a few SIP2 messages on the process's one connection
 is translated into the wire contract's models, so nothing above the port can tell the adapters
 apart:
 
-- ``member_by_card``: patron information 63/64 (name AE, blocks from the first four patron-status
-  flags, loan limit CB, fees BV); ``mypage``: 63 for holds (AS) and for loans (AU), then item
+- ``member_by_card``: patron information 63/64 (name AE, the patron-status flags and BL/CQ as
+  blocks and the AF as the library's words, :mod:`sync_agent.sip2_patron`, loan limit CB, fees
+  BV); ``mypage``: 63 for holds (AS) and for loans (AU), then item
   information 17/18 of each (title AJ, due date AH, hold pickup date CM);
 - ``book`` and ``item_state``: item information 17/18 (circulation status);
 - ``deliver``: a return is checkin 09/10 (return date = when the patron dropped the book,
   no-block Y once it was stored offline); a rent is checkout 11/12 with renewal policy N, which
-  Evergreen honours but Koha ignores (it renews a copy already out to the patron), so a checkout
-  whose answer was lost is never simply sent again (below); reservations and cancels are not
+  Evergreen honours but Koha ignores (it renews a copy already out to the patron: answered as a
+  renewal, ``Rental.renewals`` 1, with the title AJ as ``Ok.title``), so a checkout whose answer
+  was lost is never simply sent again (below); reservations and cancels are not
   SIP2 self-check messages and are refused (``not_supported``);
 - ``renew`` is renew 29/30; ``renew_all`` is one renew all 65/66, whose unrenewed items get a
   reason learnt from 17 and the last 64 (:mod:`sync_agent.sip2_renew_all`), or one 29 per loan
@@ -22,9 +24,13 @@ apart:
   barcode is forgotten;
 - ``health``: SC status 99/98.
 
+Every answer is checked against its request (:mod:`sync_agent.sip2_answers`): one naming another
+item, patron or institution is in doubt (``MISMATCHED``), never done.
+
 SIP2 has no idempotency key. A checkout or checkin whose answer was lost is not simply sent again:
-the item's state (17) is asked first and settles it (charged after a checkout, not charged after a
-checkin: it was applied; else it is sent again). Refusals (ok=0) carry the library's own words
+the item's state (17) is asked first and settles it (not charged after a checkin: it was applied;
+after a checkout, charged *to this patron*, which the patron's 64 with its charged items tells;
+else it is sent again). Refusals (ok=0) carry the library's own words
 (AF screen message, AG print line) in ``Refused.message``; the code is read from them
 (:func:`refusal_code`).
 
