@@ -7,7 +7,10 @@ terminal sharing the login), so nothing the kiosk tells the patron or writes dow
 it: the adapter reports it *in doubt* as ``MISMATCHED``, exactly as the REST client reports a 2xx
 about another rental (:mod:`sync_agent.delivery_answer`), and the relay turns repeats of it into a
 dead letter with words for the technician. A field the answer leaves out is not held against it
-(real ACSes omit fields SIP 2.00 calls required); a field it sends must agree.
+(real ACSes omit fields SIP 2.00 calls required); a field it sends must agree. The fixed fields an
+outcome is read from must be readable too: an ok flag that is neither 0 nor 1, or a circulation
+status that is none of SIP 2.00's thirteen, may hide a done request, so it is in doubt
+(``MALFORMED``), never a "no" and never "on the shelf".
 
 Numbers (fines BV, limits CB, counts, hold queues CF) are read with :func:`number`, which never
 raises: a value that is not a plain bounded number (``1e999``, ``nan``, a word) reads as the
@@ -24,6 +27,10 @@ from sync_agent.sip2_wire import Frame
 ABOUT = (("AB", "item"), ("AA", "patron"), ("AO", "institution"))
 """The fields that name what a request and its answer are about."""
 
+OK_FLAGGED = ("10", "12", "30", "66")
+"""Answers whose first fixed character is the ok flag (0 or 1) the outcome is read from."""
+CIRCULATION_CODES = 13
+"""An 18's circulation status is 01 (other) to 13 (lost)."""
 LARGEST = 10**12
 """No fine, limit or count the kiosk reads is near this; anything beyond is garbage."""
 
@@ -38,12 +45,24 @@ def differences(request: Frame, answer: Frame) -> list[str]:
     return found
 
 
-def mismatched(service: str, request: Frame, answer: Frame) -> InDoubt | None:
-    """In doubt (``MISMATCHED``) when ``answer`` is about another request than ``request``."""
+def unreadable(answer: Frame) -> str | None:
+    """What of ``answer``'s outcome cannot be read, if anything."""
+    if answer.command in OK_FLAGGED and answer.flag(0) not in ("0", "1"):
+        return f"{answer.command}: ok flag {answer.flag(0)!r} is neither 0 nor 1"
+    status = answer.flag(0, 2)
+    if answer.command == "18" and not (status.isdigit() and 1 <= int(status) <= CIRCULATION_CODES):
+        return f"18: circulation status {status!r} is none of SIP 2.00's"
+    return None
+
+
+def doubt(service: str, request: Frame, answer: Frame) -> InDoubt | None:
+    """In doubt when ``answer`` is about another request than ``request`` (``MISMATCHED``) or its
+    outcome cannot be read (``MALFORMED``); None when it may be believed."""
     found = differences(request, answer)
-    if not found:
-        return None
-    return InDoubt(service, DoubtReason.MISMATCHED, "the ACS answered about " + "; ".join(found))
+    if found:
+        return InDoubt(service, DoubtReason.MISMATCHED, "the ACS answered about " + "; ".join(found))
+    problem = unreadable(answer)
+    return InDoubt(service, DoubtReason.MALFORMED, problem) if problem else None
 
 
 def number(text: str, default: int = 0) -> int:

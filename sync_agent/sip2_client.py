@@ -76,7 +76,7 @@ from sync_agent.central import DEPENDENCY_OF_KIND
 from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import Busy, DoubtReason, InDoubt, NotFound, Ok, Refused, Result
 from sync_agent.settings import Settings
-from sync_agent.sip2_answers import mismatched, number
+from sync_agent.sip2_answers import doubt, number
 from sync_agent.sip2_connection import Login, Sip2Connection
 from sync_agent.sip2_patron import blocks_of, member_of
 from sync_agent.sip2_renew_all import renewal_lists, why_not_renewed
@@ -453,11 +453,12 @@ class Sip2Client:
     # -- plumbing ----------------------------------------------------------------------------
 
     async def _exchange(self, request: Frame) -> Frame | Busy | InDoubt:
-        """Ask ``request``; an answer naming another item, patron or institution is in doubt."""
+        """Ask ``request``; an answer naming another item, patron or institution, or one whose
+        outcome cannot be read, is in doubt."""
         answer = await self.connection.ask(request)
         if not isinstance(answer, Frame):
             return answer
-        return mismatched(self.connection.service, request, answer) or answer
+        return doubt(self.connection.service, request, answer) or answer
 
     async def _patron(self, card: str, summary: str) -> Frame | NotFound | Busy | InDoubt:
         self._opened.add(card)

@@ -190,3 +190,18 @@ async def test_a_charged_copy_settles_no_loan_for_a_patron_the_agent_cannot_ask_
             outcome = await agent_client.deliver(entry)
     assert isinstance(outcome, InDoubt) and outcome.reason is DoubtReason.MISMATCHED
     assert "charged" in outcome.detail and acs.commands().count("17") == 1
+
+
+async def test_an_unreadable_outcome_is_in_doubt_never_a_no_or_on_the_shelf(tmp_path) -> None:
+    answers = {"09": lambda request: checkin("X", request.get("AB")),
+               "17": lambda request: item_info(request.get("AB"), "9Z", AJ="A Title")}
+    async with ScriptedAcs(answers) as acs:
+        config = sip2_settings(tmp_path, acs)
+        store = Store.open(config.db_path)
+        entry = Outbox(store, config.id).append_return(ITEMS[0], datetime.now(UTC))
+        store.close()
+        async with Sip2Client(config) as client:
+            returned = await client.deliver(entry)
+            state = await client.item_state(ITEMS[1])
+    assert isinstance(returned, InDoubt) and returned.reason is DoubtReason.MALFORMED
+    assert isinstance(state, InDoubt) and "circulation status" in state.detail
