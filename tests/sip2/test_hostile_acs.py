@@ -65,6 +65,14 @@ def rent_entry(tmp_path: Path, client: Sip2Client, barcode: str, *, tried: bool 
     return replace(entry, attempts=1) if tried else entry
 
 
+def return_entry(config: Any, barcode: str) -> Any:
+    """A return as the app writes it, in the kiosk's store on disk."""
+    store = Store.open(config.db_path)
+    entry = Outbox(store, config.id).append_return(barcode, datetime.now(UTC))
+    store.close()
+    return entry
+
+
 async def test_checkins_answered_about_another_item_are_dead_letters_never_delivered(tmp_path) -> None:
     answers = {"09": lambda request: checkin("1", OTHER_ITEM),
                "17": lambda request: item_info(request.get("AB"), "04")}  # still on loan
@@ -161,9 +169,7 @@ async def test_numbers_no_parser_expects_never_crash_the_client(tmp_path) -> Non
                "63": lambda request: patron_info(request.get("AA"), BV="nan", CB="1e999", BH="KRW")}
     async with ScriptedAcs(answers) as acs:
         config = sip2_settings(tmp_path, acs)
-        store = Store.open(config.db_path)
-        entry = Outbox(store, config.id).append_return(ITEMS[0], datetime.now(UTC))
-        store.close()
+        entry = return_entry(config, ITEMS[0])
         async with Sip2Client(config) as client:
             returned = await client.deliver(entry)
             member = await client.member_by_card(CARD)
@@ -197,9 +203,7 @@ async def test_an_unreadable_outcome_is_in_doubt_never_a_no_or_on_the_shelf(tmp_
                "17": lambda request: item_info(request.get("AB"), "9Z", AJ="A Title")}
     async with ScriptedAcs(answers) as acs:
         config = sip2_settings(tmp_path, acs)
-        store = Store.open(config.db_path)
-        entry = Outbox(store, config.id).append_return(ITEMS[0], datetime.now(UTC))
-        store.close()
+        entry = return_entry(config, ITEMS[0])
         async with Sip2Client(config) as client:
             returned = await client.deliver(entry)
             state = await client.item_state(ITEMS[1])
