@@ -26,6 +26,9 @@ from sync_agent.sip2_wire import Frame
 
 ABOUT = (("AB", "item"), ("AA", "patron"), ("AO", "institution"))
 """The fields that name what a request and its answer are about."""
+UNNAMED = frozenset({"AA"})
+"""Fields whose values are never written into a detail: a patron barcode is a card number, which
+the kiosk keeps nowhere in clear (docs/privacy.md), and a detail ends up in the store."""
 
 OK_FLAGGED = ("10", "12", "30", "66")
 """Answers whose first fixed character is the ok flag (0 or 1) the outcome is read from."""
@@ -41,7 +44,8 @@ def differences(request: Frame, answer: Frame) -> list[str]:
     for field_id, name in ABOUT:
         asked, said = request.get(field_id).strip(), answer.get(field_id).strip()
         if asked and said and asked != said:
-            found.append(f"{name} {said}, not {asked} ({answer.command}: {field_id})")
+            values = "" if field_id in UNNAMED else f" {said}, not {asked}"
+            found.append(f"another {name}{values} ({answer.command}: {field_id})")
     return found
 
 

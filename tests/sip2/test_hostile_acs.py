@@ -21,7 +21,7 @@ from sync_agent.contract import MemberStatus
 from sync_agent.outbox import Outbox
 from sync_agent.relay import Relay
 from sync_agent.results import DoubtReason, InDoubt, Ok
-from sync_agent.sip2_answers import number
+from sync_agent.sip2_answers import doubt, number
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
 from sync_agent.store import Store
@@ -209,3 +209,10 @@ async def test_an_unreadable_outcome_is_in_doubt_never_a_no_or_on_the_shelf(tmp_
             state = await client.item_state(ITEMS[1])
     assert isinstance(returned, InDoubt) and returned.reason is DoubtReason.MALFORMED
     assert isinstance(state, InDoubt) and "circulation status" in state.detail
+
+
+def test_an_answer_about_another_patron_names_no_card_number() -> None:
+    request = Frame("63", "", (("AO", "0042"), ("AA", CARD)))
+    found = doubt("sip2", request, patron_info(OTHER_CARD))
+    assert found is not None and found.reason is DoubtReason.MISMATCHED
+    assert CARD not in found.detail and OTHER_CARD not in found.detail and "patron" in found.detail
