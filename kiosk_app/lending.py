@@ -70,6 +70,7 @@ _REFUSALS = {
     "reserved_for_other": ("why_reserved_for_other", "next_reserved_for_other"),
     "limit_reached": ("why_limit_reached", "next_limit_reached"),
     "member_blocked": ("why_member_blocked", "next_member_blocked"),
+    "card_blocked": ("why_card_cannot_borrow", "next_card_cannot_borrow"),
     "member_withdrawn": ("why_member_withdrawn", "next_member_withdrawn"),
     "book_withdrawn": ("why_book_withdrawn", "next_book_withdrawn"),
     "return_pending": ("why_return_pending", "next_return_pending"),
@@ -83,6 +84,7 @@ _RENEWAL_REFUSALS = {
     "renewal_limit": "renew_no_limit",
     "reserved_for_other": "renew_no_reserved",
     "member_blocked": "renew_no_blocked",
+    "card_blocked": "renew_no_blocked",
     "overdue": "renew_no_overdue",
     "renewal_denied": "renew_no_denied",
 }

@@ -99,7 +99,8 @@ _WORDS = (
     (("renewal limit", "renewals", "max renew", "too many renew"), "renewal_limit"),
     (("overdue",), "overdue"),
     (("limit", "too many", "maximum"), "limit_reached"),
-    (("block", "fine", "debt", "owe", "fee", "barred", "expired"), "member_blocked"),
+    (("fine", "debt", "owe", "fee"), "member_blocked"),  # the library's words name money
+    (("block", "barred", "expired", "card reported lost"), "card_blocked"),  # they do not
     (("not checked out", "not on loan", "not charged"), "not_rented"),
     (("lost", "missing", "withdrawn", "damaged"), "book_withdrawn"),
     (("not available", "in transit", "unavailable"), "book_unavailable"),

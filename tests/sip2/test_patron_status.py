@@ -137,3 +137,14 @@ async def test_a_card_that_may_borrow_sees_the_librarys_words_and_the_amount_in_
         for said in words:
             assert said in text, said
         assert "won" not in text and "원" not in text
+
+
+async def test_a_checkout_refused_for_the_card_names_no_fines_the_library_did_not_name(tmp_path) -> None:
+    acs = acs_for(flags())
+    acs.answers["11"] = lambda request: checkout("0", request.get("AB"), request.get("AA"),
+                                                 AF="Patron card expired")
+    async with acs, signed_in(tmp_path, acs) as (k, pilot):
+        await scan_and_settle(pilot, ITEM)
+        text = screen_text(k.app)
+        assert "cannot borrow" in text and "The library says: Patron card expired" in text
+        assert "fine" not in text.lower() and not k.app.session.borrows
