@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from kiosk_app.card_blocks import Reason, reasons, renewals_stopped
 from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.fines import days_late, fine_estimate
 from kiosk_app.i18n import fmt_won
@@ -69,6 +70,7 @@ _REFUSALS = {
     "reserved_for_other": ("why_reserved_for_other", "next_reserved_for_other"),
     "limit_reached": ("why_limit_reached", "next_limit_reached"),
     "member_blocked": ("why_member_blocked", "next_member_blocked"),
+    "card_blocked": ("why_card_cannot_borrow", "next_card_cannot_borrow"),
     "member_withdrawn": ("why_member_withdrawn", "next_member_withdrawn"),
     "book_withdrawn": ("why_book_withdrawn", "next_book_withdrawn"),
     "return_pending": ("why_return_pending", "next_return_pending"),
@@ -82,7 +84,9 @@ _RENEWAL_REFUSALS = {
     "renewal_limit": "renew_no_limit",
     "reserved_for_other": "renew_no_reserved",
     "member_blocked": "renew_no_blocked",
+    "card_blocked": "renew_no_blocked",
     "overdue": "renew_no_overdue",
+    "renewal_denied": "renew_no_denied",
 }
 """Why a renewal was refused, by the central side's code, as the i18n key the patron reads."""
 
@@ -96,6 +100,8 @@ class Refusal:
     fields: dict[str, object] = field(default_factory=dict)
     said: str = ""
     """The library's own words, when its system sent some for the patron (shown under ours)."""
+    reasons: tuple[Reason, ...] = ()
+    """Each reason the library system gave (a card's blocks), one line each under ``why``."""
 
     @classmethod
     def for_code(cls, code: str, said: str = "") -> Refusal:
@@ -125,7 +131,9 @@ class Offer:
     fee: int
 
 
-Outcome = BorrowLine | Offer | Refusal
+Outcome = BorrowLine | RenewLine | Offer | Refusal
+"""What a scanned borrow comes to; a ``RenewLine`` when the ACS renewed a copy already on the
+patron's card instead of lending it (a SIP2 12 with renewal Y)."""
 
 
 class Lending:
@@ -396,13 +404,18 @@ class Lending:
         asked = await self.relay.ask(entry, self.settings.borrow_wait_s,
                                      doubted=entry.told is Told.UNDO)
         result = asked.result
-        title = title or _title(patron, barcode) or await self._title(barcode)
+        named = result.title if isinstance(result, Ok) else ""  # the title the answer carries (AJ)
+        title = title or _title(patron, barcode) or named or await self._title(barcode)
         if isinstance(result, Ok):
             rental = Rental.model_validate(result.value)
             await self._settle(entry, asked, Status.DELIVERED, Told.CONFIRMED)
+            session.settled(barcode)
+            if rental.renewals:  # the copy was already the patron's: the ACS renewed it
+                renewed = RenewLine(barcode, title or barcode, True, rental.due_at)
+                session.renewals.append(renewed)
+                return renewed
             line = BorrowLine(barcode, title, rental.due_at or self._offline_due(entry.occurred_at),
                               queued=False)
-            session.settled(barcode)
             session.borrows.append(line)
             return line
         if isinstance(result, NotFound | Refused):
@@ -482,7 +495,8 @@ class Lending:
         central side renews once; the key changes after each confirmed renewal."""
         patron = session.patron
         assert patron is not None
-        result = await self.client.renew(patron.member.id, loan.barcode, _renew_key(self.settings.id, session, loan))
+        result = _renewals_refused(patron.member) or await self.client.renew(
+            patron.member.id, loan.barcode, _renew_key(self.settings.id, session, loan))
         return _record_renewal(session, patron, loan, result)
 
     async def renew_all(self, session: Session) -> list[RenewLine]:
@@ -493,7 +507,8 @@ class Lending:
         returned = {line.barcode for line in session.returns}
         loans = [loan for loan in list(patron.page.loans) if loan.barcode not in returned]
         keys = {loan.barcode: _renew_key(self.settings.id, session, loan) for loan in loans}
-        results = await self.client.renew_all(patron.member.id, keys)
+        refused = _renewals_refused(patron.member)
+        results = dict.fromkeys(keys, refused) if refused else await self.client.renew_all(patron.member.id, keys)
         return [_record_renewal(session, patron, loan, results[loan.barcode]) for loan in loans]
 
     # -- end of a visit --------------------------------------------------------------------------
@@ -526,11 +541,21 @@ class Lending:
 
 
 def _status_refusal(member: Member) -> Refusal | None:
+    if member.status is MemberStatus.BLOCKED and member.blocks:  # the library said why
+        return Refusal("why_card_cannot_borrow", "next_card_cannot_borrow", said=member.said,
+                       reasons=reasons(member))
     if member.status is MemberStatus.BLOCKED:
         return Refusal.for_code("member_blocked")
     if member.status is MemberStatus.WITHDRAWN:
         return Refusal.for_code("member_withdrawn")
     return None
+
+
+def _renewals_refused(member: Member) -> Refused | None:
+    """The library system said this card may not renew (its patron status): nothing is asked."""
+    if not renewals_stopped(member):
+        return None
+    return Refused("renewal_denied", "the card may not renew (patron status)", said=member.said)
 
 
 def _renew_key(kiosk_id: str, session: Session, loan: MyPageEntry) -> str:
@@ -541,7 +566,7 @@ def _renew_key(kiosk_id: str, session: Session, loan: MyPageEntry) -> str:
 
 def _record_renewal(session: Session, patron: Patron, loan: MyPageEntry, result: Result[Rental]) -> RenewLine:
     """The renewal's outcome into the visit, and a new due date into the patron's loans."""
-    line = _renew_line(loan, result)
+    line = _renew_line(loan, result, patron.member)
     if line.due_at is not None:
         patron.page.loans = [entry.model_copy(update={"due_at": line.due_at, "overdue": False})
                              if entry.barcode == loan.barcode else entry for entry in patron.page.loans]
@@ -550,12 +575,13 @@ def _record_renewal(session: Session, patron: Patron, loan: MyPageEntry, result:
     return line
 
 
-def _renew_line(loan: MyPageEntry, result: Result[Rental]) -> RenewLine:
+def _renew_line(loan: MyPageEntry, result: Result[Rental], member: Member) -> RenewLine:
     if isinstance(result, Ok):
         return RenewLine(loan.barcode, loan.title, True, result.value.due_at)
     if isinstance(result, Refused):
-        return RenewLine(loan.barcode, loan.title, False, why=_RENEWAL_REFUSALS.get(
-            result.code, "renew_no_other"), said=result.said)
+        why = _RENEWAL_REFUSALS.get(result.code, "renew_no_other")
+        because = reasons(member) if result.code == "renewal_denied" else ()
+        return RenewLine(loan.barcode, loan.title, False, why=why, said=result.said, reasons=because)
     if isinstance(result, NotFound):
         why = "renew_no_other"
     else:

@@ -15,6 +15,7 @@ from enum import Enum, StrEnum
 from stdnum import luhn
 
 from hardware.codes import CodeKind
+from kiosk_app.card_blocks import Reason
 from sync_agent.contract import Member, MyPage, MyPageEntry
 
 TECHNICIAN_SEQUENCE = "99999999"
@@ -106,6 +107,8 @@ class RenewLine:
     why: str = ""
     said: str = ""
     """The library's own words about a refusal, when its system sent some."""
+    reasons: tuple[Reason, ...] = ()
+    """Why the card may not renew, as the library system said it (its blocks), one line each."""
 
 
 class Became(StrEnum):

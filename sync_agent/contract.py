@@ -115,6 +115,10 @@ class Health(Wire):
     services: dict[str, ServiceState]
 
 
+STOPS_RENEWING = frozenset({"renewal_denied", "card_invalid"})
+"""Codes of ``Member.blocks`` that stop a renewal (a blocked ``status`` stops a borrow)."""
+
+
 class Member(Wire):
     id: int
     card_number: str
@@ -123,6 +127,12 @@ class Member(Wire):
     loan_limit: int
     fines: int = Field(description="unpaid fines, KRW")
     active_loans: int = 0
+    blocks: list[str] = Field(default_factory=list, description=(
+        "why the card is limited, as codes (a SIP2 ACS's patron-status flags and validity "
+        "fields, sync_agent.sip2_patron); empty when the central side gives no reasons"))
+    said: str = Field("", description="the library's own words about the card (a SIP2 AF), for the patron")
+    fines_written: str = Field("", description="the fines as the library wrote them, with a currency "
+                               "other than won (SIP2 BV and BH); empty when in won")
 
 
 class Book(Wire):

@@ -56,6 +56,9 @@ class Ok(Generic[T]):
     value: T
     status: int = 200
     replayed: bool = False
+    title: str = ""
+    """The item's title when the answer names it (a SIP2 AJ), for the screen and the receipt only:
+    it is never written with the entry (no title in the outbox, docs/privacy.md)."""
 
 
 @dataclass(frozen=True)
