@@ -69,7 +69,7 @@ KEYS_HANDED_ON = (
     N_("why_member_offline"), N_("next_member_offline"), N_("renew_no_limit"),
     N_("renew_no_reserved"), N_("renew_no_blocked"), N_("renew_no_overdue"), N_("renew_no_other"),
     N_("renew_busy"), N_("renew_unconfirmed"), N_("renew_no_denied"), N_("why_card_cannot_borrow"),
-    N_("next_card_cannot_borrow"),
+    N_("next_card_cannot_borrow"), N_("why_already_yours"), N_("next_already_yours"),
     # kiosk_app/screens/returns.py and receipt.py: what became of a return, a borrow, a visit
     N_("returned"), N_("returned_offline"), N_("return_unchecked"), N_("return_already"),
     N_("return_not_on_loan"), N_("return_on_hold"), N_("unknown_title"), N_("borrowed"),

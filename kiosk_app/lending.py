@@ -77,6 +77,7 @@ _REFUSALS = {
     "book_unavailable": ("why_book_unavailable", "next_ask_desk"),
     "not_reserved": ("why_book_unavailable", "next_ask_desk"),
     "payment_declined": ("why_payment_declined", "next_ask_desk"),
+    "already_yours": ("why_already_yours", "next_already_yours"),
 }
 
 

@@ -161,6 +161,9 @@ class Sip2Client:
         """Patron barcodes the ACS may hold a session for (63, 11, 29 or 65 sent): ended by 35."""
         self._blocked: set[str] = set()
         """Patron barcodes whose last 64 said they may not renew: why renew all did not renew."""
+        self._charged: dict[str, set[str]] = {}
+        """Patron barcode → the copies charged to them, as their last 64 asked for them (AU) listed:
+        a checkout of one of those is never sent, for the ACS would renew it (memory only)."""
 
     async def __aenter__(self) -> Sip2Client:
         return self
@@ -350,6 +353,9 @@ class Sip2Client:
         card = self._cards.get(entry.member_id or 0)
         if card is None:  # e.g. the agent after the patron left: the barcode was never stored
             return Refused("not_supported", UNKNOWN_PATRON)
+        if barcode in self._charged.get(card, ()):
+            return Refused("already_yours", "the patron's last 64 lists this copy among their charged "
+                           "items (AU): a checkout would renew it at Koha and Evergreen; nothing was sent")
         self._opened.add(card)
         now = datetime.now(UTC)
         fixed = "N" + "N" + self.dialect.date(now) + " " * 18  # renewal policy N, no-block N
@@ -388,7 +394,10 @@ class Sip2Client:
         if not isinstance(answer, Frame):
             return answer
         if answer.flag(0) != "1":
-            return self._refused(answer)
+            refused = self._refused(answer)
+            if card in self._blocked and isinstance(refused, Refused):  # the 64 said why, not the 30
+                return Refused("renewal_denied", refused.message, said=refused.said)
+            return refused
         return Ok(self._loan(member_id, barcode, self.dialect.parse_date(answer.get("AH"))))
 
     async def renew_all(self, member_id: int, keys: Mapping[str, str]) -> dict[str, Result[Rental]]:
@@ -437,6 +446,7 @@ class Sip2Client:
             return Ok(None)
         self._opened.discard(card)
         self._blocked.discard(card)
+        self._charged.pop(card, None)
         if not self.supports(END_SESSION):
             return Ok(None)
         return await through(self.breakers, "lending", lambda: self._end_session(card))
@@ -471,6 +481,8 @@ class Sip2Client:
         if isinstance(answer, Frame):
             stopped = any(code in STOPS_RENEWING for code in blocks_of(answer))
             (self._blocked.add if stopped else self._blocked.discard)(card)
+            if summary == CHARGED_ITEMS:
+                self._charged[card] = set(answer.all("AU"))
         return answer
 
     async def _item(self, barcode: str) -> Frame | Busy | InDoubt:
