@@ -19,10 +19,9 @@ default.
 
 from __future__ import annotations
 
-import math
 
 from sync_agent.results import DoubtReason, InDoubt
-from sync_agent.sip2_wire import Frame
+from sync_agent.sip2_wire import Frame, read_amount
 
 ABOUT = (("AB", "item"), ("AA", "patron"), ("AO", "institution"))
 """The fields that name what a request and its answer are about."""
@@ -34,8 +33,6 @@ OK_FLAGGED = ("10", "12", "30", "66")
 """Answers whose first fixed character is the ok flag (0 or 1) the outcome is read from."""
 CIRCULATION_CODES = 13
 """An 18's circulation status is 01 (other) to 13 (lost)."""
-LARGEST = 10**12
-"""No fine, limit or count the kiosk reads is near this; anything beyond is garbage."""
 
 
 def differences(request: Frame, answer: Frame) -> list[str]:
@@ -70,12 +67,7 @@ def doubt(service: str, request: Frame, answer: Frame) -> InDoubt | None:
 
 
 def number(text: str, default: int = 0) -> int:
-    """A whole number from a SIP2 field (decimals dropped), or ``default`` when it is missing,
-    not a finite number, or beyond :data:`LARGEST`."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        return default
-    if not math.isfinite(value) or abs(value) > LARGEST:
-        return default
-    return int(value)
+    """A whole number from a SIP2 count or amount field (decimals dropped), or ``default`` when it
+    is missing or unreadable (the wire's :func:`read_amount`: never raises, ``1e999`` included)."""
+    value = read_amount(text)
+    return int(value) if value is not None else default
