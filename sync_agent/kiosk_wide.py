@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from sync_agent.results import Busy, NotFound, Ok, Refused, is_kiosk_wide
 from sync_agent.settings import Settings
+from sync_agent.sip2_connection import LOGIN_CHECK
 from sync_agent.status import kiosk_state, record_kiosk_state
 from sync_agent.store import Store, StoreError
 
@@ -42,6 +43,7 @@ WHAT_TO_DO = {
     "clock_skew": "the central API says this kiosk's clock runs ahead: check NTP (timedatectl)",
     "keys_rejected": "the central API knows an idempotency key of this kiosk for another request "
                      "(was the store restored from a copy?): keys are being renewed",
+    "login_refused": f"the library system's SIP2 server (ACS) refuses this kiosk's login: {LOGIN_CHECK}",
 }
 
 
