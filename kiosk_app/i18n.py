@@ -66,7 +66,8 @@ KEYS_HANDED_ON = (
     N_("why_payment_busy"), N_("next_payment_busy"), N_("why_rent_unconfirmed"),
     N_("next_rent_unconfirmed"), N_("why_reserve_unconfirmed"), N_("next_reserve_unconfirmed"),
     N_("next_reserved_kept"), N_("why_offline_limit"), N_("next_offline_limit"),
-    N_("why_member_offline"), N_("next_member_offline"), N_("renew_no_limit"),
+    N_("why_member_offline"), N_("next_member_offline"), N_("why_lending_out_of_service"),
+    N_("next_lending_out_of_service"), N_("renew_no_limit"),
     N_("renew_no_reserved"), N_("renew_no_blocked"), N_("renew_no_overdue"), N_("renew_no_other"),
     N_("renew_busy"), N_("renew_unconfirmed"),
     # kiosk_app/screens/returns.py and receipt.py: what became of a return, a borrow, a visit
@@ -94,7 +95,7 @@ KEYS_HANDED_ON = (
     N_("tech_breaker_closed"), N_("tech_breaker_open"), N_("tech_breaker_half-open"),
     N_("tech_kind_member_card"), N_("tech_kind_item"), N_("tech_kind_isbn"), N_("tech_kind_invalid"),
     N_("tech_kiosk_ok"), N_("tech_kiosk_unauthorized"), N_("tech_kiosk_clock_skew"),
-    N_("tech_kiosk_keys_rejected"), N_("tech_entry_return"), N_("tech_entry_rent"),
+    N_("tech_kiosk_keys_rejected"), N_("tech_kiosk_login_refused"), N_("tech_entry_return"), N_("tech_entry_rent"),
     N_("tech_entry_cancel"),
 )
 """Keys that reach :func:`t` through a table or a variable, where ``pybabel extract`` cannot see

@@ -17,6 +17,15 @@ stayed. Instead the relay holds them in one :class:`KioskGate`:
   certainly not applied under the old one, which belongs to another request);
 - the first answer the central side gives about an entry itself (accepted, refused, not found)
   ends the state and delivery resumes at full speed.
+
+A SIP2 ACS that refuses the kiosk's login (94 with ok=0, or no answer to the login at all) puts
+the kiosk in ``login_refused``, a state of its own rather than ``unauthorized``: the repair is
+another one (the SIP2 user, password and location, or the ACS's SIP account, not an API token),
+and whoever reads only the state's name (an alert, the technician screen) must know which to fix.
+The SIP2 settings are not read again before a probe: the password is best the credential
+``kiosk_sip2_password``, which systemd reads when the service starts, so the fix is to replace it
+and restart; :meth:`KioskGate.restore` then probes at once, and the first login that lets an entry
+through ends the state.
 """
 
 from __future__ import annotations
@@ -27,7 +36,6 @@ from collections.abc import Callable
 
 from sync_agent.results import Busy, NotFound, Ok, Refused, is_kiosk_wide
 from sync_agent.settings import Settings
-from sync_agent.sip2_connection import LOGIN_CHECK
 from sync_agent.status import kiosk_state, record_kiosk_state
 from sync_agent.store import Store, StoreError
 
@@ -37,6 +45,11 @@ OK = "ok"
 PROBE_EVERY_S = 30.0
 """How often a paused kiosk tries one entry: a fixed token or clock is noticed within half a minute,
 and a fleet of misconfigured kiosks sends the central side two requests a minute each."""
+LOGIN_CHECK = ("check sip2_user, sip2_password (the credential kiosk_sip2_password) and "
+               "sip2_location, and that the ACS has a SIP account for that user, enabled, "
+               "allowed at that location")
+"""What a technician checks when the SIP2 ACS refuses the kiosk's login (also the connection's
+log line, :mod:`sync_agent.sip2_connection`)."""
 WHAT_TO_DO = {
     "unauthorized": "the central API refuses this kiosk's token: replace it (the credential "
                     "kiosk_api_token or api_token in kiosk.toml)",

@@ -39,6 +39,7 @@ import ssl
 import time
 from dataclasses import dataclass, replace
 
+from sync_agent.kiosk_wide import LOGIN_CHECK
 from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt
 from sync_agent.sip2_wire import ANSWER_OF, MAX_FRAME, ChecksumError, Dialect, Frame, WireError
 
@@ -52,10 +53,6 @@ closed one. Back-to-back requests (a drain) skip it: an ACS does not time out a 
 and the turn costs about a tenth of a request's round trip."""
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
-LOGIN_CHECK = ("check sip2_user, sip2_password (the credential kiosk_sip2_password) and "
-               "sip2_location, and that the ACS has a SIP account for that user, enabled, "
-               "allowed at that location")
-"""What a technician checks when the ACS refuses the kiosk's login (logs, kiosk-wide state)."""
 
 
 @dataclass(frozen=True)

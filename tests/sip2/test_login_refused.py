@@ -1,0 +1,132 @@
+"""A SIP2 login the ACS refuses is a kiosk-wide state, as a refused REST token is: the agent pauses
+delivery (no dead letter, the entry kept as it is), says ``login_refused`` in ``kiosk-sync status``,
+the ``kiosk_state`` metric and one log line with what to check, however often it tries again; it
+ends with the first login that succeeds. Patrons are told that borrowing is out of service, not
+that the library system cannot be reached; the technician screen names the state in both
+languages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from kiosk_app.screens.technician import TechScreen
+from sync_agent.metrics import KioskCollector
+from sync_agent.outbox import Outbox, Status
+from sync_agent.relay import Relay
+from sync_agent.results import Busy, BusyReason
+from sync_agent.settings import Settings, load_settings
+from sync_agent.sip2_client import Sip2Client
+from sync_agent.status import kiosk_state, record_kiosk_state, snapshot
+from sync_agent.store import Store
+from tests.app.conftest import CARD, ON_LOAN, SIZE, scan_and_settle, screen_text, wait_for
+from tests.app.test_technician import detail_text, enter, show_tab
+from tests.sip2.conftest import sip2_kiosk, sip2_settings
+from tests.sip2.hostile_acs import HostileAcs
+from tests.sync.test_relay import until
+
+TECH_CARD, PIN = "20042999999996", "246813"
+
+
+def write_config(path: Path, folder: Path, port: int, password: str) -> Path:
+    path.write_text(f'id = "kiosk-07"\ndata_dir = "{folder}"\ncentral = "sip2"\nsip2_host = "127.0.0.1"\n'
+                    f'sip2_port = {port}\nsip2_user = "kiosk"\nsip2_password = "{password}"\n'
+                    'sip2_institution = "0042"\nsip2_location = "kiosk-07"\n')
+    return path
+
+
+def agent(store: Store, settings: Settings) -> tuple[Relay, asyncio.Task]:
+    relay = Relay(store, Sip2Client(settings, store, owner="agent"), settings)
+    relay.gate.probe_every_s = 0.2
+    return relay, asyncio.create_task(relay.run())
+
+
+async def stop(relay: Relay, task: asyncio.Task) -> None:
+    relay.stop()
+    await asyncio.wait_for(task, 10)
+    await relay.client.aclose()
+
+
+async def test_a_refused_login_is_one_kiosk_wide_state_until_a_login_succeeds(tmp_path, acs, caplog) -> None:
+    server = acs()
+    config = write_config(tmp_path / "kiosk.toml", tmp_path / "kiosk", server.port, "wrong-9431")
+    settings = load_settings(config)
+    store = Store.open(settings.db_path)
+    outbox = Outbox(store, settings.id)
+    entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
+    relay, task = agent(store, settings)
+    try:
+        await until(lambda: kiosk_state(store)["state"] == "login_refused")
+        await until(lambda: server.commands().count("93") >= 3)  # it keeps trying, with backoff
+        assert "sip2_password" in kiosk_state(store)["reason"]
+        status = subprocess.run([sys.executable, "-m", "sync_agent", "--config", str(config), "status"],
+                                capture_output=True, text=True, timeout=30)
+        assert json.loads(status.stdout)["kiosk_state"]["state"] == "login_refused"
+        registry = CollectorRegistry()
+        registry.register(KioskCollector(store, settings))
+        assert 'kiosk_state{state="login_refused"} 1.0' in generate_latest(registry).decode()
+    finally:
+        await stop(relay, task)
+    assert outbox.get(entry.id).status is Status.PENDING and snapshot(store)["dead"] == 0
+    assert caplog.text.count("refuses the login of user 'kiosk' at location 'kiosk-07'") == 1
+    assert caplog.text.count("delivery paused, kiosk-wide state login_refused") == 1
+    assert "wrong-9431" not in caplog.text
+
+    write_config(config, tmp_path / "kiosk", server.port, "secret")  # the technician's fix, then a restart
+    relay, task = agent(store, load_settings(config))
+    try:
+        await until(lambda: outbox.get(entry.id).status is Status.DELIVERED)
+        await until(lambda: kiosk_state(store)["state"] == "ok")
+    finally:
+        await stop(relay, task)
+        store.close()
+    assert not server.library.items[ON_LOAN].patron  # checked in
+
+
+async def test_no_answer_to_the_login_is_a_refused_login(tmp_path) -> None:
+    server = HostileAcs("silent_login").start()
+    try:
+        async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:  # type: ignore[arg-type]
+            answer = await client.member_by_card(CARD)
+            assert isinstance(answer, Busy) and answer.reason is BusyReason.LOGIN_REFUSED, answer
+            again = await client.member_by_card(CARD)  # within the backoff: the same state, nothing sent
+            assert isinstance(again, Busy) and again.reason is BusyReason.LOGIN_REFUSED
+        assert server.logins == 1
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("lang", "patron", "technician"), [
+    ("en", "Borrowing is out of service at this kiosk for now.",
+     "the library system's SIP2 server refuses this kiosk's login · delivery paused · check sip2_user"),
+    ("ko", "지금 이 키오스크에서는 대출을 할 수 없습니다.",
+     "도서관 시스템의 SIP2 서버가 이 키오스크의 로그인을 거부함 · 전송 멈춤 · sip2_user"),
+])
+async def test_patrons_are_told_lending_is_out_of_service_and_the_technician_why(
+        tmp_path, acs, lang, patron, technician) -> None:
+    from kiosk_app.techpin import hash_pin
+    server = acs()
+    k = sip2_kiosk(sip2_settings(tmp_path, server, sip2_password="wrong", lang=lang,
+                                 tech_pin_hash=hash_pin(PIN)))
+    try:
+        async with k.app.run_test(size=SIZE) as pilot:
+            await scan_and_settle(pilot, CARD)
+            text = screen_text(k.app)
+            assert patron in text, text
+            assert "unreachable" not in text and "연결할 수 없" not in text
+            record_kiosk_state(k.lending.store, "login_refused", "SIP2 login refused (94 with ok=0)")
+            await scan_and_settle(pilot, TECH_CARD)
+            await enter(pilot, PIN)
+            assert isinstance(k.app.screen, TechScreen)
+            await wait_for(pilot, lambda: k.app.screen.report is not None)
+            await show_tab(pilot, "tab-central")
+            await wait_for(pilot, lambda: technician in detail_text(k.app.screen))
+    finally:
+        await k.close()
