@@ -41,6 +41,7 @@ WORDS = {
     "not text": "tech_reject_not text", "line too long": "tech_reject_line too long",
     "incomplete line": "tech_reject_incomplete line",
     "up": "tech_service_up", "down": "tech_service_down", "unreachable": "tech_service_unreachable",
+    "login refused": "tech_service_login_refused",
     "rental": "tech_service_rental", "payment": "tech_service_payment", "book": "tech_service_book",
     "closed": "tech_breaker_closed", "open": "tech_breaker_open", "half-open": "tech_breaker_half-open",
 }

@@ -103,14 +103,15 @@ async def test_no_answer_to_the_login_is_a_refused_login(tmp_path) -> None:
         server.stop()
 
 
-@pytest.mark.parametrize(("lang", "patron", "technician"), [
-    ("en", "Borrowing is out of service at this kiosk for now.",
+@pytest.mark.parametrize(("lang", "patron", "health", "technician"), [
+    ("en", "Borrowing is out of service at this kiosk for now.", "rental: login refused",
      "the library system's SIP2 server refuses this kiosk's login · delivery paused · check sip2_user"),
-    ("ko", "지금 이 키오스크에서는 대출을 할 수 없습니다.",
+    ("ko", "지금 이 키오스크에서는 대출을 할 수 없습니다.", "대출: 로그인 거부됨",
      "도서관 시스템의 SIP2 서버가 이 키오스크의 로그인을 거부함 · 전송 멈춤 · sip2_user"),
 ])
 async def test_patrons_are_told_lending_is_out_of_service_and_the_technician_why(
-        tmp_path, acs, lang, patron, technician) -> None:
+        tmp_path, acs, lang, patron, health, technician) -> None:
+    """The health line comes from the app's own connection (at once); the state from the agent."""
     from kiosk_app.techpin import hash_pin
     server = acs()
     k = sip2_kiosk(sip2_settings(tmp_path, server, sip2_password="wrong", lang=lang,
@@ -128,5 +129,6 @@ async def test_patrons_are_told_lending_is_out_of_service_and_the_technician_why
             await wait_for(pilot, lambda: k.app.screen.report is not None)
             await show_tab(pilot, "tab-central")
             await wait_for(pilot, lambda: technician in detail_text(k.app.screen))
+            assert health in detail_text(k.app.screen)
     finally:
         await k.close()
