@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_testing.processes import BIN, Process
+
 from sync_agent.outbox import Outbox, Status
 from sync_agent.relay import MISMATCH_LIMIT, Relay
 from sync_agent.results import Busy, DoubtReason, InDoubt
@@ -105,3 +107,37 @@ async def test_garbage_after_every_login_backs_off_like_a_refused_connection(tmp
     backing_off = [o for o in outcomes if isinstance(o, Busy)]
     assert backing_off and all(o.retry_after_s <= BACKOFF_MAX_S for o in backing_off)
     assert 2 <= server.logins <= MAX_LOGINS_IN_WINDOW, (server.logins, len(outcomes))
+
+
+AGENT_WINDOW_S = 6.0
+MAX_AGENT_LOGINS = 8
+"""What one running agent may log in within the window against a garbage ACS (the reconnect
+backoff, then the breaker); the same agent without the backoff logged in 27-39 times."""
+
+
+@pytest.mark.parametrize("behaviour", ["bad_checksum", "resend", "huge"])
+def test_a_running_agent_logs_in_a_few_times_against_garbage(tmp_path, hostile, behaviour) -> None:
+    server = hostile(behaviour)
+    folder = tmp_path / "kiosk"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'id = "kiosk-07"\ndata_dir = "{folder}"\ncentral = "sip2"\nsip2_host = "127.0.0.1"\n'
+                      f'sip2_port = {server.port}\nsip2_user = "kiosk"\nsip2_password = "secret"\n'
+                      'sip2_institution = "0042"\nsip2_location = "kiosk-07"\nmetrics_listen = ""\n')
+    store = Store.open(folder / "kiosk.sqlite3")
+    outbox = Outbox(store, "kiosk-07")
+    for barcode in ("30042000000014", ON_LOAN, "30042000000030"):
+        outbox.append_return(barcode, datetime.now(UTC))
+    store.close()
+    agent = Process([str(BIN / "kiosk-sync"), "--config", str(config), "run"], None, tmp_path / "agent.log")
+    agent.start()
+    try:
+        started = time.monotonic()
+        while server.logins == 0 and time.monotonic() - started < 20:
+            time.sleep(0.05)
+        first = time.monotonic()
+        time.sleep(AGENT_WINDOW_S)
+        logins = server.logins
+    finally:
+        agent.stop()
+    print(f"{behaviour}: {logins} logins in {AGENT_WINDOW_S:.0f} s from the first")
+    assert 1 <= logins <= MAX_AGENT_LOGINS, (logins, time.monotonic() - first)
