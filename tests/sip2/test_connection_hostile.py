@@ -28,6 +28,7 @@ from sync_agent.store import Store
 from tests.app.conftest import ON_LOAN
 from tests.sip2.conftest import sip2_settings
 from tests.sip2.hostile_acs import HostileAcs
+from tests.sip2.test_login_refused import write_config
 
 WINDOW_S = 5.0
 MAX_LOGINS_IN_WINDOW = 8
@@ -119,10 +120,7 @@ backoff, then the breaker); the same agent without the backoff logged in 27-39 t
 def test_a_running_agent_logs_in_a_few_times_against_garbage(tmp_path, hostile, behaviour) -> None:
     server = hostile(behaviour)
     folder = tmp_path / "kiosk"
-    config = tmp_path / "kiosk.toml"
-    config.write_text(f'id = "kiosk-07"\ndata_dir = "{folder}"\ncentral = "sip2"\nsip2_host = "127.0.0.1"\n'
-                      f'sip2_port = {server.port}\nsip2_user = "kiosk"\nsip2_password = "secret"\n'
-                      'sip2_institution = "0042"\nsip2_location = "kiosk-07"\nmetrics_listen = ""\n')
+    config = write_config(tmp_path / "kiosk.toml", folder, server.port, "secret")
     store = Store.open(folder / "kiosk.sqlite3")
     outbox = Outbox(store, "kiosk-07")
     for barcode in ("30042000000014", ON_LOAN, "30042000000030"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from kiosk_app.screens.technician import TechScreen
+from kiosk_testing.processes import BIN, Process
 from sync_agent.metrics import KioskCollector
 from sync_agent.outbox import Outbox, Status
 from sync_agent.relay import Relay
@@ -38,7 +39,7 @@ TECH_CARD, PIN = "20042999999996", "246813"
 def write_config(path: Path, folder: Path, port: int, password: str) -> Path:
     path.write_text(f'id = "kiosk-07"\ndata_dir = "{folder}"\ncentral = "sip2"\nsip2_host = "127.0.0.1"\n'
                     f'sip2_port = {port}\nsip2_user = "kiosk"\nsip2_password = "{password}"\n'
-                    'sip2_institution = "0042"\nsip2_location = "kiosk-07"\n')
+                    'sip2_institution = "0042"\nsip2_location = "kiosk-07"\nmetrics_listen = ""\n')
     return path
 
 
@@ -66,9 +67,7 @@ async def test_a_refused_login_is_one_kiosk_wide_state_until_a_login_succeeds(tm
         await until(lambda: kiosk_state(store)["state"] == "login_refused")
         await until(lambda: server.commands().count("93") >= 3)  # it keeps trying, with backoff
         assert "sip2_password" in kiosk_state(store)["reason"]
-        status = subprocess.run([sys.executable, "-m", "sync_agent", "--config", str(config), "status"],
-                                capture_output=True, text=True, timeout=30)
-        assert json.loads(status.stdout)["kiosk_state"]["state"] == "login_refused"
+        assert status_of(config)["kiosk_state"]["state"] == "login_refused"  # kiosk-sync status
         registry = CollectorRegistry()
         registry.register(KioskCollector(store, settings))
         assert 'kiosk_state{state="login_refused"} 1.0' in generate_latest(registry).decode()
@@ -88,6 +87,50 @@ async def test_a_refused_login_is_one_kiosk_wide_state_until_a_login_succeeds(tm
         await stop(relay, task)
         store.close()
     assert not server.library.items[ON_LOAN].patron  # checked in
+
+
+def status_of(config: Path) -> dict:
+    done = subprocess.run([str(BIN / "kiosk-sync"), "--config", str(config), "status"],
+                          capture_output=True, text=True, timeout=30)
+    return json.loads(done.stdout)
+
+
+def test_the_running_agent_says_so_and_a_restart_with_the_right_password_ends_it(tmp_path, acs) -> None:
+    """``kiosk-sync run`` as a process: the state in ``kiosk-sync status``, the log line naming
+    what to check, the return kept; the technician's fix and a restart deliver it and end it."""
+    server = acs()
+    folder = tmp_path / "kiosk"
+    config = write_config(tmp_path / "kiosk.toml", folder, server.port, "wrong-9431")
+    store = Store.open(folder / "kiosk.sqlite3")
+    Outbox(store, "kiosk-07").append_return(ON_LOAN, datetime.now(UTC))
+    store.close()
+    log = tmp_path / "agent.log"
+    agent = Process([str(BIN / "kiosk-sync"), "--config", str(config), "run"], None, log)
+    agent.start()
+    try:
+        wait_until(lambda: status_of(config)["kiosk_state"]["state"] == "login_refused")
+    finally:
+        agent.stop()
+    status = status_of(config)
+    assert status["pending"] == 1 and status["dead"] == 0 and "sip2_location" in status["kiosk_state"]["reason"]
+    text = log.read_text()
+    assert text.count("refuses the login of user 'kiosk' at location 'kiosk-07'") == 1
+    assert "wrong-9431" not in text
+
+    write_config(config, folder, server.port, "secret")
+    agent.start()
+    try:
+        wait_until(lambda: status_of(config)["kiosk_state"]["state"] == "ok")
+    finally:
+        agent.stop()
+    assert status_of(config)["delivered"] == 1 and not server.library.items[ON_LOAN].patron
+
+
+def wait_until(predicate, timeout_s: float = 20.0) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "state not reached"
+        time.sleep(0.1)
 
 
 async def test_no_answer_to_the_login_is_a_refused_login(tmp_path) -> None:
