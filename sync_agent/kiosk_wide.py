@@ -22,10 +22,10 @@ A SIP2 ACS that refuses the kiosk's login (94 with ok=0, or no answer to the log
 the kiosk in ``login_refused``, a state of its own rather than ``unauthorized``: the repair is
 another one (the SIP2 user, password and location, or the ACS's SIP account, not an API token),
 and whoever reads only the state's name (an alert, the technician screen) must know which to fix.
-The SIP2 settings are not read again before a probe: the password is best the credential
-``kiosk_sip2_password``, which systemd reads when the service starts, so the fix is to replace it
-and restart; :meth:`KioskGate.restore` then probes at once, and the first login that lets an entry
-through ends the state.
+Before each probe its login (``sip2_user``, ``sip2_password``, ``sip2_location``) is read again,
+as a token is; a password kept as the credential ``kiosk_sip2_password`` is read by systemd when
+the service starts, so replacing it takes a restart, after which :meth:`KioskGate.restore` probes
+at once. Either way the first login that lets an entry through ends the state.
 """
 
 from __future__ import annotations
@@ -65,13 +65,20 @@ class KioskGate:
 
     ``record``: whether this process writes the state to the store (the agent does; the app only
     pauses its own deliveries). ``reload``: reads the settings again before each probe, whose token
-    ``use_token`` hands to the client (None for a client without a bearer token)."""
+    ``use_token`` hands to the client (None for a client without a bearer token), or whose SIP2
+    login ``use_login`` does (None for a client without one)."""
 
     def __init__(self, store: Store, *, record: bool, use_token: Callable[[str], None] | None,
+                 use_login: Callable[[Settings], None] | None = None,
                  reload: Callable[[], Settings] | None = None, probe_every_s: float = PROBE_EVERY_S) -> None:
         self.store = store
         self.record = record
-        self.use_token = use_token
+        self._credentials: dict[str, Callable[[Settings], None]] = {}
+        """What to hand the client from settings read again, per state a new credential can end."""
+        if use_token is not None:
+            self._credentials["unauthorized"] = lambda settings: use_token(settings.api_token.get_secret_value())
+        if use_login is not None:
+            self._credentials["login_refused"] = use_login
         self.reload = reload
         self.probe_every_s = probe_every_s
         self.state = OK
@@ -94,7 +101,7 @@ class KioskGate:
         if time.monotonic() < self._next_probe:
             return 0
         self._next_probe = time.monotonic() + self.probe_every_s
-        self._reload_token()
+        self._reload_credentials()
         return 1
 
     def paused(self) -> bool:
@@ -127,12 +134,13 @@ class KioskGate:
         except StoreError as exc:  # the log line above says it; the next change tries again
             log.error("kiosk-wide state %s not recorded: %s", state, exc)
 
-    def _reload_token(self) -> None:
-        if self.reload is None or self.use_token is None or self.state != "unauthorized":
+    def _reload_credentials(self) -> None:
+        use = self._credentials.get(self.state)
+        if self.reload is None or use is None:
             return
         try:
             settings = self.reload()
         except Exception as exc:  # noqa: BLE001 - a bad edit of kiosk.toml must not stop the agent
             log.error("settings not re-read before the probe: %s", str(exc).splitlines()[0])
             return
-        self.use_token(settings.api_token.get_secret_value())
+        use(settings)

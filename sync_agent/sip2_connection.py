@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 
 from sync_agent.kiosk_wide import LOGIN_CHECK
 from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt
+from sync_agent.settings import Settings
 from sync_agent.sip2_wire import ANSWER_OF, MAX_FRAME, ChecksumError, Dialect, Frame, WireError
 
 log = logging.getLogger(__name__)
@@ -57,12 +58,19 @@ BACKOFF_MAX_S = 5.0
 
 @dataclass(frozen=True)
 class Login:
+    """Where and as whom the connection logs in (93): what a technician fixes after a refusal."""
+
     host: str
     port: int
     user: str
     password: str
     location: str
     tls: bool = False
+
+    @classmethod
+    def of(cls, settings: Settings) -> Login:
+        return cls(settings.sip2_host, settings.sip2_port, settings.sip2_user,
+                   settings.sip2_password.get_secret_value(), settings.sip2_location, settings.sip2_tls)
 
 
 class _Unusable(Exception):
