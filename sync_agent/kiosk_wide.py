@@ -126,6 +126,14 @@ class KioskGate:
             self.state = OK
             self._write(OK, "")
 
+    def login(self, result: object) -> None:
+        """The outcome of a login tried before any delivery (the agent's start), so that a refused
+        one shows with nothing to deliver: a refusal enters ``login_refused`` as a delivery's
+        would; a success ends that state and no other (an ACS that answers says nothing of a
+        token, a clock or keys)."""
+        if is_kiosk_wide(result) or (self.state == "login_refused" and isinstance(result, Ok)):
+            self.observe(result)
+
     def _write(self, state: str, reason: str) -> None:
         if not self.record:
             return

@@ -125,6 +125,25 @@ def test_the_running_agent_says_so_and_a_restart_with_the_right_password_ends_it
     assert status_of(config)["delivered"] == 1 and not server.library.items[ON_LOAN].patron
 
 
+def test_the_agent_logs_in_at_start_so_a_refusal_shows_with_nothing_to_deliver(tmp_path, acs) -> None:
+    server = acs()
+    config = write_config(tmp_path / "kiosk.toml", tmp_path / "kiosk", server.port, "wrong-9431")
+    agent = Process([str(BIN / "kiosk-sync"), "--config", str(config), "run"], None, tmp_path / "agent.log")
+    agent.start()
+    try:
+        wait_until(lambda: (tmp_path / "kiosk" / "kiosk.sqlite3").exists()
+                   and status_of(config)["kiosk_state"]["state"] == "login_refused")
+    finally:
+        agent.stop()
+    write_config(config, tmp_path / "kiosk", server.port, "secret")
+    agent.start()
+    try:
+        wait_until(lambda: status_of(config)["kiosk_state"]["state"] == "ok")
+    finally:
+        agent.stop()
+    assert status_of(config)["pending"] == 0 and server.commands().count("93") == 2
+
+
 def wait_until(predicate, timeout_s: float = 20.0) -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout_s
     while not predicate():
