@@ -56,7 +56,7 @@ from sync_agent.contract import (
 from sync_agent.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
 from sync_agent.read_model import ReadModel
 from sync_agent.relay import Asked, Relay
-from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result
+from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result, is_kiosk_wide
 from sync_agent.retention import Retention
 from sync_agent.settings import Settings
 from sync_agent.store import Store, StoreError
@@ -116,6 +116,9 @@ class Refusal:
 
 
 BUSY = Refusal("why_busy", "next_busy")
+OUT_OF_SERVICE = Refusal("why_lending_out_of_service", "next_lending_out_of_service")
+"""The library system refuses the kiosk itself (its SIP2 login, its token): no card can be checked
+until a technician fixes it, but returns are still taken."""
 PAYMENT_BUSY = Refusal("why_payment_busy", "next_payment_busy")
 RENT_UNCONFIRMED = Refusal("why_rent_unconfirmed", "next_rent_unconfirmed")
 RESERVE_UNCONFIRMED = Refusal("why_reserve_unconfirmed", "next_reserve_unconfirmed")
@@ -234,6 +237,8 @@ class Lending:
             return MEMBER_UNKNOWN
         if isinstance(found, Refused):
             return Refusal.of(found)
+        if is_kiosk_wide(found):
+            return OUT_OF_SERVICE
         if isinstance(found, Busy | InDoubt):
             patron = await asyncio.to_thread(self._cached_patron, card)
         else:

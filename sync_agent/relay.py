@@ -164,7 +164,7 @@ class Relay:
         self.store_retry_s = STORE_RETRY_S
         self.pacer = Pacer(settings.relay_parallelism)
         self.gate = KioskGate(store, record=role != "app", use_token=getattr(client, "use_token", None),
-                              reload=reload)
+                              use_login=getattr(client, "use_login", None), reload=reload)
         """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
         call_s = settings.call_timeout_ms / 1000
         queued = settings.relay_parallelism if client.answers_in_order else 1

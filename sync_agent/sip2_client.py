@@ -148,10 +148,7 @@ class Sip2Client:
         self.breakers = Breakers(settings, store, owner)
         self.dialect = Dialect(settings.sip2_encoding, terminator_bytes(settings.sip2_terminator),
                                settings.sip2_checksums, ZoneInfo(settings.sip2_timezone))
-        login = Login(settings.sip2_host, settings.sip2_port, settings.sip2_user,
-                      settings.sip2_password.get_secret_value(), settings.sip2_location,
-                      settings.sip2_tls)
-        self.connection = Sip2Connection(login, self.dialect, self.timeout_s)
+        self.connection = Sip2Connection(Login.of(settings), self.dialect, self.timeout_s)
         self._member_key = member_key or secrets.token_bytes(32)
         self._cards: dict[int, str] = {}
         """Opaque member id → patron barcode, for the patrons this process has seen (memory only)."""
@@ -173,6 +170,10 @@ class Sip2Client:
 
     async def aclose(self) -> None:
         await self.connection.aclose()
+
+    def use_login(self, settings: Settings) -> None:
+        """Log in as ``settings`` say from the next connection on (a refused login was fixed)."""
+        self.connection.login = Login.of(settings)
 
     def supports(self, position: int) -> bool:
         """Whether the ACS lists the message at ``position`` of BX as supported (yes if unknown)."""

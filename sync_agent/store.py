@@ -23,11 +23,9 @@ Technician reports (``kiosk-sync status`` and ``check``) open the file read-only
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import sqlite3
-import struct
 import threading
 import time
 import urllib.parse
@@ -237,12 +235,6 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
-FS_IOC_GETFLAGS = 0x80086601
-"""Linux's ioctl reading a file's attributes (``lsattr``)."""
-UNWRITABLE_FLAGS = 0x10 | 0x20
-"""Immutable and append-only (``chattr +i`` / ``+a``)."""
-
-
 def unwritable(path: Path) -> str | None:
     """Why the store at ``path`` cannot be written safely, or None.
 
@@ -250,39 +242,34 @@ def unwritable(path: Path) -> str | None:
     into that map, readers included. When the file system is remounted read-only (an SD card's
     errors) or the file is made immutable, such a store is not an error code but a SIGBUS that
     kills the process without a line in any log. So each transaction first asks the file system
-    (one ``statvfs`` and one ``ioctl``) and refuses with reason ``readonly`` instead; the window
-    between that question and SQLite's store is microseconds wide."""
+    (``statvfs``, then ``access(W_OK)``, which the kernel answers EPERM for an immutable file even
+    to root) and refuses with reason ``readonly`` instead; the window between that question and
+    SQLite's store is microseconds wide. Both go by path: opening and closing a descriptor of the
+    store's files here would drop the POSIX locks SQLite holds on them for this process."""
     try:
         if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
             return f"the file system holding {path.parent} is mounted read-only"
     except OSError:
         return None
     for name in (path.with_name(path.name + "-shm"), path):
-        try:
-            fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        try:
-            flags = struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 8))[0]
-        except OSError:  # a file system without attributes (tmpfs) cannot have them set
-            flags = 0
-        finally:
-            os.close(fd)
-        if flags & UNWRITABLE_FLAGS:
-            return f"{name} is immutable or append-only (lsattr)"
+        if not os.access(name, os.W_OK) and name.exists():
+            return f"{name} cannot be written (immutable, or its permissions)"
     return None
 
 
 def _create_private(path: Path) -> None:
     """Create the store's file with :data:`PRIVATE_MODE`, or take a looser mode away from one a
-    process under a wider umask created earlier."""
+    process under a wider umask created earlier (by path: see :func:`unwritable` on descriptors)."""
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_MODE))
-        if os.stat(path).st_mode & 0o777 & ~PRIVATE_MODE:
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_MODE))
+        elif path.stat().st_mode & 0o777 & ~PRIVATE_MODE:
             log.warning("%s could be read by other users: made private (0600)", path)
             for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 with contextlib.suppress(FileNotFoundError):
                     os.chmod(name, PRIVATE_MODE)
+    except FileExistsError:  # another process created it meanwhile
+        pass
     except OSError as exc:
         raise classify(sqlite3.OperationalError(f"cannot create {path}: {exc.strerror}")) from exc
 

@@ -8,7 +8,7 @@ from kiosk_app.receipt import build_receipt
 from kiosk_app.screens.member import MemberScreen
 from tests.app.conftest import AVAILABLE, CARD, ON_LOAN, SIZE, scan_and_settle, screen_text
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
-from tests.sip2.hostile_acs import ScriptedAcs, checkout, item_info, patron_info
+from tests.sip2.scripted_acs import ScriptedAcs, checkout, item_info, patron_info
 
 
 async def test_a_borrow_from_the_shelf_shows_the_title_the_acs_names(tmp_path, acs) -> None:

@@ -27,7 +27,7 @@ from sync_agent.sip2_wire import Frame
 from sync_agent.store import Store
 from tests.app.conftest import SIZE, scan_and_settle, screen_text
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
-from tests.sip2.hostile_acs import (
+from tests.sip2.scripted_acs import (
     SIP_DATE,
     ScriptedAcs,
     checkin,

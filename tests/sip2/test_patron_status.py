@@ -20,7 +20,7 @@ from sync_agent.sip2_patron import PATRON_STATUS
 from sync_agent.sip2_wire import Frame
 from tests.app.conftest import SIZE, scan_and_settle, screen_text, settle
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
-from tests.sip2.hostile_acs import SIP_DATE, ScriptedAcs, checkout, item_info, patron_info, renewal
+from tests.sip2.scripted_acs import SIP_DATE, ScriptedAcs, checkout, item_info, patron_info, renewal
 
 CARD = "20042000000016"
 ITEM = "30042000000048"

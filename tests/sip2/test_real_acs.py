@@ -7,8 +7,6 @@ with the records of ``evergreen_fixtures.json`` (:mod:`tests.sip2.evergreen_peer
 its own patrons and items. ``KIOSK_TEST_SIP2=host:port`` points the suite at another ACS instead
 (docs/operations.md), each test then needing its records as ``KIOSK_TEST_SIP2_<ROLE>``.
 
-Tests marked ``xfail(strict=True)`` state what the kiosk must do and does not yet; each reason
-names the change under way. Strict: the day the change lands, the mark must go.
 """
 
 from __future__ import annotations
@@ -233,8 +231,6 @@ async def test_a_patron_denied_renewals_is_refused_for_the_true_reason(real_acs:
         assert renewed.code != "renewal_limit", renewed  # no limit was reached: renewals are denied
 
 
-@pytest.mark.xfail(strict=True, reason="a refused login (issue 19): a 94 with ok=0 is reported as "
-                   "'unreachable', so the kiosk-wide state stays ok")
 async def test_a_refused_login_is_a_kiosk_wide_state(real_acs: AcsTarget, tmp_path) -> None:
     async with adapter(real_acs, tmp_path / "right") as acs:
         assert isinstance(await acs.client.health(), Ok)  # the ACS is up: only the password is wrong
