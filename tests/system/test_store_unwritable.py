@@ -6,6 +6,7 @@ can be written."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -67,8 +68,13 @@ def test_an_immutable_store_under_the_agent_is_reported_not_a_bus_error(tmp_path
                  "kiosk_store_up 0")
         assert agent.poll() is None, f"the agent died (exit {agent.returncode}):\n{log.read_text()[-2000:]}"
         wait_for(lambda: "cannot be written" in log.read_text(), 10, "why, in the log")
+        status = subprocess.run([str(BIN / "kiosk-sync"), "status"], env=env, capture_output=True, timeout=30)
+        assert status.returncode == 0, status.stderr
+        assert "cannot be written" in json.loads(status.stdout)["store_unwritable"]
         chattr("-i", *files)
         assert wait_for(lambda: store_up(metrics) == "1.0", 20, "the store usable again") is True
+        status = subprocess.run([str(BIN / "kiosk-sync"), "status"], env=env, capture_output=True, timeout=30)
+        assert json.loads(status.stdout)["store_unwritable"] is None
         assert agent.poll() is None
     finally:
         subprocess.run(["chattr", "-i", *map(str, files)], capture_output=True)
