@@ -14,8 +14,10 @@ Python's recursion limit, a ``Retry-After`` of ``²``, a body of 150 MB (refused
 streaming, :mod:`sync_agent.capped_body`) and any exception no rule foresaw all become a typed
 result, because an exception here ends the agent (a crash loop under systemd) or the patron app.
 
-Each call has one deadline (``call_timeout_ms``, the seed's 610 ms) over the whole exchange, TLS is
-verified, and the bearer token travels in a header that is never logged.
+Each call has one deadline over the whole exchange: ``call_timeout_ms`` (the seed's 610 ms) in the
+app, where a patron waits, ``background_timeout_ms`` in the agent, where nobody does (a service
+that stays slower than 610 ms would otherwise never be heard from). TLS is verified, and the
+bearer token travels in a header that is never logged.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ class CentralClient:
     def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
-        self.timeout_s = settings.call_timeout_ms / 1000
+        timeout_ms = settings.call_timeout_ms if owner == "app" else settings.background_timeout_ms
+        self.timeout_s = timeout_ms / 1000
         self.breakers = Breakers(settings, store, owner)
         headers = {"User-Agent": f"library-kiosk/{settings.id}", "Accept-Encoding": ACCEPT_ENCODING}
         token = settings.api_token.get_secret_value()
@@ -230,7 +233,7 @@ class CentralClient:
             log.info("%s %s: %s", method, path, type(exc).__name__)
             return Busy(dependency, None, BusyReason.UNREACHABLE, type(exc).__name__)
         except (TimeoutError, httpx.TimeoutException):
-            log.info("%s %s: timeout after %d ms", method, path, self.settings.call_timeout_ms)
+            log.info("%s %s: timeout after %.0f ms", method, path, self.timeout_s * 1000)
             return InDoubt(dependency, DoubtReason.TIMEOUT)
         except httpx.TransportError as exc:
             log.info("%s %s: %s", method, path, type(exc).__name__)

@@ -166,7 +166,7 @@ class Relay:
         self.gate = KioskGate(store, record=role != "app", use_token=getattr(client, "use_token", None),
                               reload=reload)
         """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
-        call_s = settings.call_timeout_ms / 1000
+        call_s = client.timeout_s
         queued = settings.relay_parallelism if client.answers_in_order else 1
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S) * queued)
         """Long enough for every try of a claim and, toward one connection that answers in order,

@@ -88,6 +88,19 @@ async def test_a_slow_service_times_out_at_the_call_timeout(central, tmp_path: P
         assert time.perf_counter() - started < 0.85  # gave up before the answer came
 
 
+async def test_the_agent_waits_for_a_service_slower_than_the_patrons_timeout(central, tmp_path: Path) -> None:
+    """Book management answering in 700-800 ms: the app's call (a patron waits) gives up at the
+    610 ms timeout, the agent's (nobody waits) hears the answer."""
+    central.set_fault("book", latency_ms=(700, 800))
+    settings = make_settings(tmp_path, central.url)
+    async with CentralClient(settings, owner="app") as app, CentralClient(settings, owner="agent") as agent:
+        assert (app.timeout_s, agent.timeout_s) == (0.61, settings.background_timeout_ms / 1000)
+        lost = await app.book(RESERVED_FOR_KIM)
+        assert isinstance(lost, InDoubt) and lost.reason is DoubtReason.TIMEOUT
+        heard = await agent.book(RESERVED_FOR_KIM)
+        assert isinstance(heard, Ok) and heard.value.barcode == RESERVED_FOR_KIM
+
+
 async def test_breaker_opens_fails_fast_then_half_opens_and_closes(central, tmp_path: Path,
                                                                    store: Store) -> None:
     settings = make_settings(tmp_path, central.url, breaker_failure_threshold=3, breaker_reset_s=0.3)
