@@ -37,6 +37,7 @@ from .rules import (
     hold_until,
     is_blocked_by_fines,
     renewed_due,
+    restored_hold_until,
 )
 
 SERVICE = "rental"
@@ -188,6 +189,20 @@ def patch(conn: sqlite3.Connection, rental_id: int, change: RentalPatch, now: da
             if row["status"] != RentalStatus.RENTED:
                 raise refusal(ErrorCode.NOT_RENTED, "this rental is not on loan")
             return _return(conn, row, at, change.kiosk_no, now)
+        case ReqState.KIOSK_UNRENT:
+            return _unrent(conn, row, now)
+
+
+def _unrent(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> Rental:
+    """Undo a kiosk loan: back to the reservation it was made from, held for the same member
+    (at least a day more) with the same payment, as if the loan had never been made. Only a loan
+    made at a kiosk and never renewed: a loan the patron knowingly kept is not undone this way."""
+    if row["status"] != RentalStatus.RENTED:
+        raise refusal(ErrorCode.NOT_RENTED, "this rental is not on loan")
+    if row["kiosk_no"] is None or row["renewals"]:
+        raise refusal(ErrorCode.INVALID_STATE, "only an unrenewed kiosk loan can be put back on hold")
+    return _update(conn, row["id"], now, status=RentalStatus.RESERVED, rented_at=None, due_at=None,
+                   kiosk_no=None, hold_until=restored_hold_until(unstamp(row["hold_until"]), now))
 
 
 def kiosk_return(conn: sqlite3.Connection, request: KioskReturn, now: datetime) -> Rental:

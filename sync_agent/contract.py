@@ -59,13 +59,16 @@ class RentalStatus(StrEnum):
 
 
 class ReqState(StrEnum):
-    """The seed's ``reqState`` values for ``PATCH /rentals/{id}``."""
+    """The seed's ``reqState`` values for ``PATCH /rentals/{id}``, and ``kioskunrent``: a kiosk
+    loan the patron was told does not count goes back to the reservation it was made from (still
+    held for the member, its fee kept with it), instead of ending both with a return."""
 
     CANCEL = "cancel"
     RENTAL = "rental"
     RETURN = "return"
     KIOSK_RENTAL = "kioskrental"
     KIOSK_RETURN = "kioskreturn"
+    KIOSK_UNRENT = "kioskunrent"
 
 
 class PaymentStatus(StrEnum):
