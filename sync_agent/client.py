@@ -195,7 +195,7 @@ class CentralClient:
         entry, and then with only the fields the kiosk keeps (:mod:`sync_agent.delivery_answer`);
         a 2xx about another request is in doubt (``MISMATCHED``)."""
         dependency = DEPENDENCY_OF_KIND[entry.kind]
-        if entry.kind is Kind.CANCEL:
+        if entry.kind in (Kind.CANCEL, Kind.UNRENT):
             method, path = "PATCH", f"/rentals/{entry.rental_id}"
         elif entry.kind is Kind.RESERVE:
             method, path = "POST", "/rentals"

@@ -4,7 +4,7 @@ A 2xx proves only that *something* was accepted. It settles an entry only when i
 entry: the rental it carries must be of the same copy, member, rental and kind as the request
 (a return's answer is a returned rental of that barcode; a rent's a rented loan of that member
 and barcode; a cancel's the cancelled rental of that id; a reservation's a reserved rental of
-that member and book). Anything else (a cache or a proxy answering for another request, a
+that member and book; an unrent's the same rental reserved again). Anything else (a cache or a proxy answering for another request, a
 central side replaying another request's answer by key) is :class:`NotAboutEntry`: the client
 reports it in doubt, the relay asks again, and after a bound makes it a dead letter that says
 what came back.
@@ -26,7 +26,8 @@ KEPT = frozenset({"id", "member_id", "book_id", "barcode", "status", "hold_until
 """Fields of a ``Rental`` stored with a delivered entry (snake_case; stored in camelCase)."""
 
 EXPECTED_STATUS = {Kind.RETURN: RentalStatus.RETURNED, Kind.RENT: RentalStatus.RENTED,
-                   Kind.CANCEL: RentalStatus.CANCELLED, Kind.RESERVE: RentalStatus.RESERVED}
+                   Kind.CANCEL: RentalStatus.CANCELLED, Kind.RESERVE: RentalStatus.RESERVED,
+                   Kind.UNRENT: RentalStatus.RESERVED}
 
 
 class NotAboutEntry(ValueError):
@@ -51,7 +52,7 @@ def mismatches(entry: OutboxEntry, rental: Rental) -> list[str]:
     expected = EXPECTED_STATUS[entry.kind]
     if rental.status is not expected:
         found.append(f"status {rental.status.value}, not {expected.value}")
-    if entry.kind is Kind.CANCEL:
+    if entry.kind in (Kind.CANCEL, Kind.UNRENT):
         if rental.id != entry.rental_id:
             found.append(f"rental #{rental.id}, not #{entry.rental_id}")
         return found

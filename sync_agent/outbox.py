@@ -57,6 +57,8 @@ class Kind(StrEnum):
     RENT = "rent"
     CANCEL = "cancel"
     RESERVE = "reserve"
+    UNRENT = "unrent"
+    """The undo of a self-rent of a reserved copy: the loan back to its reservation."""
 
 
 class Status(StrEnum):
@@ -236,7 +238,7 @@ class Outbox:
     def append_cancel(self, rental_id: int, barcode: str, member_id: int,
                       occurred_at: datetime) -> OutboxEntry:
         """Record a reservation cancel (the central side refunds); durable when this returns."""
-        entry = self._append(NewEntry(Kind.CANCEL, _cancel_body(self.kiosk_id, occurred_at),
+        entry = self._append(NewEntry(Kind.CANCEL, _patch_body(ReqState.CANCEL, self.kiosk_id, occurred_at),
                                       occurred_at, barcode, member_id, rental_id))
         assert entry is not None
         return entry
@@ -518,19 +520,26 @@ def _return_body(barcode: str, kiosk_id: str, occurred_at: datetime) -> dict[str
         mode="json", by_alias=True)
 
 
-def _cancel_body(kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
-    return RentalPatch(req_state=ReqState.CANCEL, kiosk_no=kiosk_id, occurred_at=occurred_at).model_dump(
+def _patch_body(req_state: ReqState, kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
+    return RentalPatch(req_state=req_state, kiosk_no=kiosk_id, occurred_at=occurred_at).model_dump(
         mode="json", by_alias=True)
 
 
-def compensation_for(entry: OutboxEntry, answer: dict[str, Any], kiosk_id: str) -> NewEntry:
+def compensation_for(entry: OutboxEntry, answer: dict[str, Any], kiosk_id: str, *,
+                     lent_from_hold: bool) -> NewEntry:
     """What undoes an intent the central side applied although the patron was not told so: a
-    reservation is cancelled (the central side refunds its fee); a loan is returned as of the
-    moment it was made (so no fine can ever come of it)."""
+    reservation is cancelled (the central side refunds its fee). A loan made from a reservation
+    (``lent_from_hold``: the central side lends only copies reserved for the member) goes back to
+    that reservation, held for the patron with the fee they paid for it: they were told to scan
+    the book again, and a return would end the hold and keep the fee. Any other loan is returned
+    as of the moment it was made (so no fine can ever come of it)."""
+    now = datetime.now(UTC)
     if entry.kind is Kind.RESERVE:
-        now = datetime.now(UTC)
-        return NewEntry(Kind.CANCEL, _cancel_body(kiosk_id, now), now, entry.barcode or "",
-                        entry.member_id, int(answer["id"]))
+        return NewEntry(Kind.CANCEL, _patch_body(ReqState.CANCEL, kiosk_id, now), now,
+                        entry.barcode or "", entry.member_id, int(answer["id"]))
+    if entry.kind is Kind.RENT and lent_from_hold:
+        return NewEntry(Kind.UNRENT, _patch_body(ReqState.KIOSK_UNRENT, kiosk_id, now), now,
+                        entry.barcode or "", entry.member_id, int(answer["id"]))
     if entry.kind is Kind.RENT:
         return NewEntry(Kind.RETURN, _return_body(entry.barcode or "", kiosk_id, entry.occurred_at),
                         entry.occurred_at, entry.barcode or "", entry.member_id)

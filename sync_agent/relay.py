@@ -412,7 +412,8 @@ class Relay:
         if isinstance(result, Ok):
             response: dict[str, Any] = {"status": result.status, "replayed": result.replayed,
                                         "body": result.value}
-            compensation = compensation_for(entry, result.value, self.settings.id) if undo else None
+            compensation = compensation_for(entry, result.value, self.settings.id,
+                                            lent_from_hold=not self.client.lends_from_shelf) if undo else None
             if compensation is not None:
                 log.warning("entry %d (%s %s) was applied although the patron was not told so: "
                             "undoing it with a %s", entry.id, entry.kind, entry.barcode, compensation.kind)
