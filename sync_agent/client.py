@@ -31,7 +31,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sync_agent.breakers import Breakers, through
 from sync_agent.capped_body import ACCEPT_ENCODING, TOO_LARGE, Body, read_capped
@@ -48,10 +48,11 @@ from sync_agent.contract import (
     Member,
     MyPage,
     Rental,
+    RentalStatus,
     ReservationQuote,
 )
 from sync_agent.central import DEPENDENCY_OF_KIND
-from sync_agent.delivery_answer import NotAboutEntry, kept_answer
+from sync_agent.delivery_answer import NotAboutEntry, kept, kept_answer, made_by
 from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import (
     Busy,
@@ -71,6 +72,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+_RENTALS = TypeAdapter(list[Rental])
 
 
 
@@ -193,7 +195,16 @@ class CentralClient:
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
         """Send one outbox entry with its idempotency key. Ok only for a ``Rental`` about this very
         entry, and then with only the fields the kiosk keeps (:mod:`sync_agent.delivery_answer`);
-        a 2xx about another request is in doubt (``MISMATCHED``)."""
+        a 2xx about another request is in doubt (``MISMATCHED``).
+
+        A self-rent tried before may have been applied while its answer was lost: the member's
+        loans are read first (:meth:`loan_made_by`), and a loan it made settles it as a replay
+        would, without sending it again through book management, whose slowness may be why the
+        answer was lost."""
+        if entry.kind is Kind.RENT and entry.attempts:
+            made = await self.loan_made_by(entry)
+            if made is not None:
+                return made
         dependency = DEPENDENCY_OF_KIND[entry.kind]
         if entry.kind in (Kind.CANCEL, Kind.UNRENT):
             method, path = "PATCH", f"/rentals/{entry.rental_id}"
@@ -203,6 +214,18 @@ class CentralClient:
             method, path = "POST", "/kiosk/returns" if entry.kind is Kind.RETURN else "/kiosk/rentals"
         return await self._call(dependency, method, path, partial(kept_answer, entry), json=entry.payload,
                                 key=entry.key)
+
+    async def loan_made_by(self, entry: OutboxEntry) -> Ok[dict[str, Any]] | None:
+        """The loan a self-rent intent made, read from the rental service's own records
+        (``GET /rentals?memberId=&status=rented``: no book management on the way), as the kept
+        fields of a replayed answer; None when there is none, or the records cannot be read now
+        (then only the call itself, under its key, can settle it)."""
+        loans = await self._call("views", "GET", "/rentals", _RENTALS.validate_json,
+                                 params={"memberId": str(entry.member_id), "status": RentalStatus.RENTED.value})
+        if not isinstance(loans, Ok):
+            return None
+        made = next((loan for loan in loans.value if made_by(entry, loan, self.settings.id)), None)
+        return Ok(kept(made), 200, replayed=True) if made is not None else None
 
     # -- plumbing ----------------------------------------------------------------------------
 

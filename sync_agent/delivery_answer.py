@@ -16,6 +16,7 @@ whatever its size, is never written to the store.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sync_agent.contract import Rental, RentalStatus
@@ -28,6 +29,11 @@ KEPT = frozenset({"id", "member_id", "book_id", "barcode", "status", "hold_until
 EXPECTED_STATUS = {Kind.RETURN: RentalStatus.RETURNED, Kind.RENT: RentalStatus.RENTED,
                    Kind.CANCEL: RentalStatus.CANCELLED, Kind.RESERVE: RentalStatus.RESERVED,
                    Kind.UNRENT: RentalStatus.RESERVED}
+
+
+SAME_MOMENT = timedelta(seconds=1)
+"""How close a loan's start must be to a self-rent's ``occurredAt`` to be the loan it made: a
+central side may keep whole seconds; one patron cannot start two loans of a copy within one."""
 
 
 class NotAboutEntry(ValueError):
@@ -43,7 +49,22 @@ def kept_answer(entry: OutboxEntry, body: bytes) -> dict[str, Any]:
     differences = mismatches(entry, rental)
     if differences:
         raise NotAboutEntry(f"answered rental #{rental.id}: " + "; ".join(differences))
+    return kept(rental)
+
+
+def kept(rental: Rental) -> dict[str, Any]:
+    """The fields of ``rental`` the store keeps, as on the wire."""
     return rental.model_dump(mode="json", by_alias=True, include=set(KEPT))
+
+
+def made_by(entry: OutboxEntry, rental: Rental, kiosk_id: str) -> bool:
+    """Whether ``rental`` is the loan the self-rent ``entry`` made: this kiosk's loan of that copy
+    to that member, started when the patron scanned it (the central side records ``occurredAt`` as
+    the loan's start; to the second, for one that keeps whole seconds), so a loan made at the desk
+    or at another visit is never taken for it."""
+    return (entry.kind is Kind.RENT and not mismatches(entry, rental) and rental.kiosk_no == kiosk_id
+            and rental.rented_at is not None
+            and abs(rental.rented_at - entry.occurred_at) < SAME_MOMENT)
 
 
 def mismatches(entry: OutboxEntry, rental: Rental) -> list[str]:

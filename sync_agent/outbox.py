@@ -205,6 +205,10 @@ the entry may have been sent, even applied, so it counts as an attempt. An adapt
 idempotency keys (SIP2) asks the central side's state of an entry tried before rather than
 sending it again (a second checkin)."""
 
+_DOUBTED = "(o.kind = 'rent' AND o.told IN ('asking', 'undo') AND o.attempts > 0)"
+"""A self-rent the patron was not told happened, sent at least once: it may have been applied,
+and the adapter first looks for the loan where the lending dependency is not in the way."""
+
 _HEADS = """
     SELECT o.* FROM outbox o
     WHERE o.status = 'pending' {extra}
@@ -405,7 +409,11 @@ class Outbox:
         """Atomically take up to ``limit`` heads (oldest unsettled entry of each book) that are
         pending, due (unless ``due_only`` is false) and not of ``skip_kinds``; expired leases are
         returned to pending first. ``settle``: outcomes to write in the same transaction first
-        (one fsync for both, and the books they free can be claimed at once)."""
+        (one fsync for both, and the books they free can be claimed at once).
+
+        A self-rent in doubt (the patron was not told it happened, and it was sent) is claimed
+        even while its kind is skipped: its undo has a deadline, and the adapter settles it by
+        reading the central side's state first, which does not go through the held dependency."""
         now = time.time()
         extra, params = "", {"limit": limit}
         if due_only:
@@ -415,7 +423,7 @@ class Outbox:
             params["barcode"] = barcode
         skipped = [kind.value for kind in skip_kinds]
         for index, kind in enumerate(skipped):
-            extra += f" AND o.kind != :skip{index}"
+            extra += f" AND (o.kind != :skip{index} OR {_DOUBTED})"
             params[f"skip{index}"] = kind
         params["now"] = now
         with self.store.write() as conn:
