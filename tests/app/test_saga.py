@@ -162,6 +162,28 @@ async def test_trying_again_in_the_visit_confirms_the_same_intent_under_its_key(
     assert [r["status"] for r in central_get(central, "/rentals", memberId=1, bookId=1)] == ["rented"]
 
 
+async def test_trying_again_while_book_management_stays_slow_confirms_the_loan_from_the_records(
+        kiosk, central, agent_for):
+    """Book management slower than the call timeout for the whole visit: the second scan finds
+    the loan the first one made in the member's loans (the rental service answers at once), so
+    the patron is told "borrowed" although no answer ever came back through book management."""
+    k = kiosk(**FAST, breaker_failure_threshold=10)
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        central.set_fault("book", latency_ms=SLOW)
+        await scan_and_settle(pilot, RESERVED_FOR_1)
+        assert "this loan could not be confirmed" in screen_text(k.app)
+        await pilot.click("#ok")
+        await scan_and_settle(pilot, RESERVED_FOR_1)
+        assert "Borrowed · due" in screen_text(k.app), screen_text(k.app)
+        await finish_visit(pilot)
+    [rent] = intents(k, Kind.RENT)
+    assert rent.told is Told.CONFIRMED and rent.status is Status.DELIVERED
+    assert applied_once(central, rent.key)
+    assert (await agent_for(k).relay.drain(5)).empty and compensations(k) == []
+    assert [r["status"] for r in central_get(central, "/rentals", memberId=1, bookId=1)] == ["rented"]
+
+
 async def test_a_connection_dropped_after_the_central_side_applied_is_undone(kiosk, central, agent_for):
     k = kiosk(**FAST)
     async with k.app.run_test(size=SIZE) as pilot:

@@ -6,6 +6,7 @@ undo work again within seconds, whatever its backoff has grown to.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -127,3 +128,27 @@ async def test_undo_work_is_tried_again_within_seconds_whatever_the_backoff(host
         assert not await relay.deliver_book(entry.barcode or "", 0.5)
         tried = outbox.get(entry.id)
         assert tried.attempts > 12 and tried.next_attempt_at - time.time() <= UNDO_RECHECK_S
+
+
+async def test_an_unrent_whose_answer_was_dropped_is_applied_once(central, store, outbox, tmp_path) -> None:
+    """The rental service applies the unrent and cuts the connection before the answer: the agent
+    sends it again under its key, the stand-in replays it, and the reservation is back once."""
+    now = datetime.now(UTC)
+    made = httpx.post(f"{central.url}/kiosk/rentals", json={
+        "memberId": KIM, "barcode": HELD_FOR_KIM, "kioskNo": "kiosk-07", "occurredAt": now.isoformat()})
+    entry = told_it_does_not_count(outbox)
+    outbox.claim_entry(entry.id, APP, 30)
+    compensation = compensation_for(entry, made.json(), "kiosk-07", lent_from_hold=True)
+    outbox.settle(APP, [Settlement(entry.id, Status.DELIVERED, compensation=compensation)])
+    undo = outbox.compensation_of(entry.id)
+    central.set_fault("rental", drop_rate=1.0)
+    drained = asyncio.create_task(relay_for(store, central.url, tmp_path).drain(20))
+    await until(lambda: central.key_counts().get(undo.key) == 1)
+    central.clear_faults()
+    assert (await drained).empty
+    settled = outbox.get(undo.id)
+    assert settled.status is Status.DELIVERED and settled.attempts >= 2
+    assert settled.response["replayed"] is True, "the second answer was the first one, replayed"
+    assert central.key_counts()[undo.key] == 1
+    [held] = httpx.get(f"{central.url}/rentals", params={"memberId": KIM, "bookId": 1}).json()
+    assert (held["status"], held["fee"]) == ("reserved", 1000)
