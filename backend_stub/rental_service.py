@@ -23,6 +23,7 @@ from sync_agent.contract import (
     RentalPatch,
     RentalStatus,
     ReqState,
+    ReserveRequest,
 )
 
 from . import book_service, payment_service
@@ -147,8 +148,10 @@ def item_state(conn: sqlite3.Connection, barcode: str) -> ItemState:
     return ItemState(barcode=barcode, title=book["title"], circulation=circulation)
 
 
-def reserve(conn: sqlite3.Connection, member_id: int, book_id: int, now: datetime) -> Rental:
-    """``POST /rentals``: hold a copy for the member and take the fee, or refuse."""
+def reserve(conn: sqlite3.Connection, request: ReserveRequest, now: datetime) -> Rental:
+    """``POST /rentals``: hold a copy for the member and take the fee, or refuse. The hold runs
+    from ``occurredAt`` (when the patron asked) and records the kiosk that asked."""
+    member_id, book_id = request.member_id, request.book_id
     member = member_row(conn, member_id=member_id)
     _require_active(member)
     book = book_service.book_row(conn, book_id=book_id)
@@ -165,10 +168,11 @@ def reserve(conn: sqlite3.Connection, member_id: int, book_id: int, now: datetim
     if held >= member["loan_limit"]:
         raise refusal(ErrorCode.LIMIT_REACHED,
                       f"loans and reservations are limited to {member['loan_limit']}")
+    at = _occurred(request.occurred_at, now)
     cursor = conn.execute(
-        "INSERT INTO rentals (member_id, book_id, status, reserved_at, hold_until) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (member_id, book_id, RentalStatus.RESERVED, stamp(now), stamp(hold_until(now))))
+        "INSERT INTO rentals (member_id, book_id, status, reserved_at, hold_until, kiosk_no) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (member_id, book_id, RentalStatus.RESERVED, stamp(at), stamp(hold_until(at)), request.kiosk_no))
     payment_id = payment_service.pay(conn, member, cursor.lastrowid, now)
     return _update(conn, cursor.lastrowid, now, payment_id=payment_id)
 

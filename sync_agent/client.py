@@ -48,11 +48,10 @@ from sync_agent.contract import (
     Member,
     MyPage,
     Rental,
-    RentalStatus,
     ReservationQuote,
 )
 from sync_agent.central import DEPENDENCY_OF_KIND
-from sync_agent.delivery_answer import NotAboutEntry, kept, kept_answer, made_by
+from sync_agent.delivery_answer import EXPECTED_STATUS, MADE_AT, NotAboutEntry, kept, kept_answer, made_by
 from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import (
     Busy,
@@ -197,12 +196,12 @@ class CentralClient:
         entry, and then with only the fields the kiosk keeps (:mod:`sync_agent.delivery_answer`);
         a 2xx about another request is in doubt (``MISMATCHED``).
 
-        A self-rent tried before may have been applied while its answer was lost: the member's
-        loans are read first (:meth:`loan_made_by`), and a loan it made settles it as a replay
-        would, without sending it again through book management, whose slowness may be why the
-        answer was lost."""
-        if entry.kind is Kind.RENT and entry.attempts:
-            made = await self.loan_made_by(entry)
+        A self-rent or reservation tried before may have been applied while its answer was lost:
+        the member's rentals are read first (:meth:`made_by_intent`), and what it made settles it
+        as a replay would, without sending it again through book management or payment, whose
+        slowness may be why the answer was lost."""
+        if entry.kind in MADE_AT and entry.attempts:
+            made = await self.made_by_intent(entry)
             if made is not None:
                 return made
         dependency = DEPENDENCY_OF_KIND[entry.kind]
@@ -215,16 +214,17 @@ class CentralClient:
         return await self._call(dependency, method, path, partial(kept_answer, entry), json=entry.payload,
                                 key=entry.key)
 
-    async def loan_made_by(self, entry: OutboxEntry) -> Ok[dict[str, Any]] | None:
-        """The loan a self-rent intent made, read from the rental service's own records
-        (``GET /rentals?memberId=&status=rented``: no book management on the way), as the kept
-        fields of a replayed answer; None when there is none, or the records cannot be read now
-        (then only the call itself, under its key, can settle it)."""
-        loans = await self._call("views", "GET", "/rentals", _RENTALS.validate_json,
-                                 params={"memberId": str(entry.member_id), "status": RentalStatus.RENTED.value})
-        if not isinstance(loans, Ok):
+    async def made_by_intent(self, entry: OutboxEntry) -> Ok[dict[str, Any]] | None:
+        """The loan a self-rent made, or the reservation a reserve made, read from the rental
+        service's own records (``GET /rentals?memberId=&status=``: neither book management nor
+        payment on the way), as the kept fields of a replayed answer; None when there is none, or
+        the records cannot be read now (then only the call itself, under its key, can settle it)."""
+        status = EXPECTED_STATUS[entry.kind].value
+        found = await self._call("views", "GET", "/rentals", _RENTALS.validate_json,
+                                 params={"memberId": str(entry.member_id), "status": status})
+        if not isinstance(found, Ok):
             return None
-        made = next((loan for loan in loans.value if made_by(entry, loan, self.settings.id)), None)
+        made = next((rental for rental in found.value if made_by(entry, rental, self.settings.id)), None)
         return Ok(kept(made), 200, replayed=True) if made is not None else None
 
     # -- plumbing ----------------------------------------------------------------------------

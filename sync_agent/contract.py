@@ -146,10 +146,15 @@ class BookPage(Wire):
 
 
 class ReserveRequest(Wire):
-    """``POST /rentals``: reserve a copy; payment is taken synchronously."""
+    """``POST /rentals``: reserve a copy; payment is taken synchronously. A kiosk names itself and
+    when the patron asked, so that a reservation whose answer was lost can be recognised among the
+    member's rentals (its ``kioskNo`` and ``reservedAt``) without asking the payment service."""
 
     member_id: int
     book_id: int
+    kiosk_no: str | None = None
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when the patron asked; the reservation's reservedAt and its hold run from it")
 
 
 class RentalPatch(Wire):

@@ -57,14 +57,19 @@ def kept(rental: Rental) -> dict[str, Any]:
     return rental.model_dump(mode="json", by_alias=True, include=set(KEPT))
 
 
+MADE_AT = {Kind.RENT: "rented_at", Kind.RESERVE: "reserved_at"}
+"""The field in which the central side records an intent's ``occurredAt``: an intent of these
+kinds can be recognised among the member's rentals."""
+
+
 def made_by(entry: OutboxEntry, rental: Rental, kiosk_id: str) -> bool:
-    """Whether ``rental`` is the loan the self-rent ``entry`` made: this kiosk's loan of that copy
-    to that member, started when the patron scanned it (the central side records ``occurredAt`` as
-    the loan's start; to the second, for one that keeps whole seconds), so a loan made at the desk
-    or at another visit is never taken for it."""
-    return (entry.kind is Kind.RENT and not mismatches(entry, rental) and rental.kiosk_no == kiosk_id
-            and rental.rented_at is not None
-            and abs(rental.rented_at - entry.occurred_at) < SAME_MOMENT)
+    """Whether ``rental`` is what the intent ``entry`` made: this kiosk's loan (or reservation) of
+    that copy for that member, started when the patron asked (the central side records
+    ``occurredAt`` as its start; to the second, for one that keeps whole seconds), so one made at
+    the desk or at another visit is never taken for it."""
+    started = getattr(rental, MADE_AT[entry.kind]) if entry.kind in MADE_AT else None
+    return (started is not None and not mismatches(entry, rental) and rental.kiosk_no == kiosk_id
+            and abs(started - entry.occurred_at) < SAME_MOMENT)
 
 
 def mismatches(entry: OutboxEntry, rental: Rental) -> list[str]:

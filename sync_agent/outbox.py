@@ -205,9 +205,9 @@ the entry may have been sent, even applied, so it counts as an attempt. An adapt
 idempotency keys (SIP2) asks the central side's state of an entry tried before rather than
 sending it again (a second checkin)."""
 
-_DOUBTED = "(o.kind = 'rent' AND o.told IN ('asking', 'undo') AND o.attempts > 0)"
-"""A self-rent the patron was not told happened, sent at least once: it may have been applied,
-and the adapter first looks for the loan where the lending dependency is not in the way."""
+_DOUBTED = "(o.kind IN ('rent', 'reserve') AND o.told IN ('asking', 'undo') AND o.attempts > 0)"
+"""An intent the patron was not told happened, sent at least once: it may have been applied, and
+the adapter first looks for what it made where the held dependency is not in the way."""
 
 _HEADS = """
     SELECT o.* FROM outbox o
@@ -261,7 +261,8 @@ class Outbox:
                       visit: str, owner: str, lease_s: float) -> OutboxEntry | None:
         """Record a reserve-and-pay intent before its first call, claimed by ``owner``; None as
         for :meth:`begin_rent`."""
-        body = ReserveRequest(member_id=member_id, book_id=book_id).model_dump(mode="json", by_alias=True)
+        body = ReserveRequest(member_id=member_id, book_id=book_id, kiosk_no=self.kiosk_id,
+                              occurred_at=occurred_at).model_dump(mode="json", by_alias=True)
         return self._append(NewEntry(Kind.RESERVE, body, occurred_at, barcode, member_id),
                             told=Told.ASKING, visit=visit, book_id=book_id, claim=(owner, lease_s),
                             behind=False)
@@ -411,9 +412,9 @@ class Outbox:
         returned to pending first. ``settle``: outcomes to write in the same transaction first
         (one fsync for both, and the books they free can be claimed at once).
 
-        A self-rent in doubt (the patron was not told it happened, and it was sent) is claimed
-        even while its kind is skipped: its undo has a deadline, and the adapter settles it by
-        reading the central side's state first, which does not go through the held dependency."""
+        An intent in doubt (the patron was not told it happened, and it was sent) is claimed even
+        while its kind is skipped: its undo has a deadline, and the adapter settles it by reading
+        the central side's state first, which does not go through the held dependency."""
         now = time.time()
         extra, params = "", {"limit": limit}
         if due_only:

@@ -22,9 +22,9 @@ the claim: the entry goes back to pending with its next attempt time, so the app
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
 
-Undoing has a deadline (a minute after the visit that was told "it does not count"): a self-rent
-in doubt is claimed even while its dependency is held, since the adapter first reads the central
-side's state elsewhere (the member's loans, over REST); undo work is tried again at least every
+Undoing has a deadline (a minute after the visit that was told "it does not count"): an intent in
+doubt is claimed even while its dependency is held, since the adapter first reads the central
+side's state elsewhere (the member's rentals, over REST); undo work is tried again at least every
 :data:`UNDO_RECHECK_S`, however far its backoff has grown (a ``Retry-After`` is still honoured);
 and the agent's calls wait ``background_timeout_ms``, not the patron's 610 ms, so a service that
 stays slow is still heard.

@@ -27,6 +27,15 @@ def test_reserve_pays_the_fee_and_reserves_the_copy(api):
     assert [e["rentalId"] for e in api.get("/mypages/6").json()["reservations"]] == [rental.id]
 
 
+def test_a_kiosks_reservation_records_the_kiosk_and_runs_from_when_the_patron_asked(api):
+    asked = api.now() - days(0.01)
+    response = api.post("/rentals", json={"memberId": 6, "bookId": AVAILABLE, "kioskNo": "kiosk-07",
+                                          "occurredAt": asked.isoformat()})
+    assert response.status_code == 201
+    rental = Rental.model_validate(response.json())
+    assert (rental.kiosk_no, rental.reserved_at, rental.hold_until) == ("kiosk-07", asked, asked + days(3))
+
+
 @pytest.mark.parametrize(("member_id", "book_id", "code"), [
     (3, AVAILABLE, "member_blocked"),
     (4, AVAILABLE, "member_withdrawn"),

@@ -191,11 +191,12 @@ async def test_the_token_is_sent_and_the_key_travels(hostile, tmp_path: Path, ca
     settings = make_settings(tmp_path, hostile.url, api_token="s3cret-token")
     hostile.queue(Reply(201, b'{"id": 9, "memberId": 1, "bookId": 4, "barcode": "30042000000048", '
                              b'"status": "reserved"}', {}))
-    reserve = outbox.begin_reserve(1, 4, "30042000000048", datetime.now(UTC), visit="v", owner="t",
-                                   lease_s=30)
+    asked = datetime.now(UTC)
+    reserve = outbox.begin_reserve(1, 4, "30042000000048", asked, visit="v", owner="t", lease_s=30)
     async with CentralClient(settings) as client:
         assert isinstance(await client.deliver(reserve), Ok)
-    assert hostile.seen[0].key == reserve.key and hostile.seen[0].body == {"memberId": 1, "bookId": 4}
+    assert hostile.seen[0].key == reserve.key and hostile.seen[0].body == {
+        "memberId": 1, "bookId": 4, "kioskNo": "kiosk-07", "occurredAt": asked.isoformat().replace("+00:00", "Z")}
     assert hostile.seen[0].path == "/rentals"
     assert hostile.seen[0].headers["authorization"] == "Bearer s3cret-token"
     assert "s3cret-token" not in caplog.text

@@ -61,6 +61,25 @@ async def test_a_loan_in_doubt_is_settled_from_the_rental_records_while_book_man
     assert central.set_fault("book", latency_ms=(1500, 1500)) is None  # still slow at the end
 
 
+async def test_a_reservation_in_doubt_is_settled_from_the_rental_records_while_payment_stays_slower_than_the_agent(
+        central, store, outbox, tmp_path) -> None:
+    """Payment answers in 1.5 s, slower than this agent's 1 s timeout, for the whole test: the
+    reservation its lost answer made is found among the member's reservations, cancelled, and
+    its fee refunded."""
+    central.set_fault("payment", latency_ms=(1500, 1500))
+    entry = outbox.begin_reserve(6, 4, "30042000000048", datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
+    async with CentralClient(make_settings(tmp_path, central.url), store, owner="app") as app:
+        assert isinstance(await app.deliver(entry), InDoubt)
+    outbox.settle(APP, [Settlement(entry.id, Status.PENDING, attempts=1, told=Told.UNDO)])
+    await until(lambda: central.key_counts().get(entry.key) == 1)
+    assert (await relay_for(store, central.url, tmp_path, background_timeout_ms=1000).drain(20)).empty
+    undo = outbox.compensation_of(entry.id)
+    assert outbox.get(entry.id).response["replayed"] is True
+    assert undo is not None and undo.kind is Kind.CANCEL and undo.status is Status.DELIVERED
+    assert [r["status"] for r in httpx.get(f"{central.url}/rentals", params={"memberId": 6}).json()] == ["cancelled"]
+    assert [p["status"] for p in httpx.get(f"{central.url}/payments", params={"memberId": 6}).json()] == ["refunded"]
+
+
 async def test_a_loan_of_the_copy_made_at_another_moment_is_not_taken_for_the_intent(
         central, store, outbox, tmp_path) -> None:
     """The copy is on loan to the member, but not by this intent (made seconds before it, as a loan
@@ -97,8 +116,9 @@ async def test_unreadable_records_leave_the_call_under_its_key_to_settle_it(
 
 
 def test_an_intent_in_doubt_is_claimed_behind_a_held_dependency(outbox) -> None:
-    """The lending breaker open: a queued borrow waits, an intent in doubt is claimed (its first
-    step reads the rental records, not lending), a return goes as usual."""
+    """The lending and payment breakers open: a queued borrow waits, intents in doubt are claimed
+    (their first step reads the rental records, neither lending nor payment), a return goes as
+    usual."""
     doubted = told_it_does_not_count(outbox)
     queued_rent(outbox, KIM, "30042000000022", datetime.now(UTC))
     returned = outbox.append_return("30042000000030", datetime.now(UTC))
@@ -106,7 +126,7 @@ def test_an_intent_in_doubt_is_claimed_behind_a_held_dependency(outbox) -> None:
                                    lease_s=30)
     outbox.settle(APP, [Settlement(reserve.id, Status.PENDING, attempts=1, told=Told.UNDO)])
     claimed = outbox.claim("agent:0:t", limit=10, lease_s=30, skip_kinds=[Kind.RENT, Kind.RESERVE])
-    assert {entry.id for entry in claimed} == {doubted.id, returned.id}, "a reservation has no such read"
+    assert {entry.id for entry in claimed} == {doubted.id, returned.id, reserve.id}
 
 
 async def test_undo_work_is_tried_again_within_seconds_whatever_the_backoff(hostile, store, outbox,
