@@ -83,7 +83,8 @@ KEYS_HANDED_ON = (
     N_("overdue"), N_("pending"), N_("earlier_reserve_undone"), N_("earlier_reserve_undoing"),
     N_("earlier_reserve_not_made"), N_("earlier_rent_undone"), N_("earlier_rent_undoing"),
     N_("earlier_rent_not_made"), N_("earlier_rent_checking"), N_("earlier_reserve_checking"),
-    N_("earlier_rent_see_desk"), N_("earlier_reserve_see_desk"),
+    N_("earlier_rent_see_desk"), N_("earlier_reserve_see_desk"), N_("earlier_rent_restored"),
+    N_("earlier_rent_restoring"),
     # kiosk_app/screens/technician.py: states, reasons and kinds in words
     N_("tech_state_connected"), N_("tech_state_reconnecting"), N_("tech_state_error"),
     N_("tech_state_stopped"), N_("tech_reason_not_found"), N_("tech_reason_permission"),
@@ -98,7 +99,7 @@ KEYS_HANDED_ON = (
     N_("tech_kind_member_card"), N_("tech_kind_item"), N_("tech_kind_isbn"), N_("tech_kind_invalid"),
     N_("tech_kiosk_ok"), N_("tech_kiosk_unauthorized"), N_("tech_kiosk_clock_skew"),
     N_("tech_kiosk_keys_rejected"), N_("tech_kiosk_login_refused"), N_("tech_entry_return"), N_("tech_entry_rent"),
-    N_("tech_entry_cancel"),
+    N_("tech_entry_cancel"), N_("tech_entry_unrent"),
 )
 """Keys that reach :func:`t` through a table or a variable, where ``pybabel extract`` cannot see
 them: declared here so that ``make translations`` keeps them (tests/app/test_i18n.py fails when a

@@ -302,9 +302,12 @@ class Lending:
         if entry.status is Status.DECLINED:
             return Became.NOT_MADE
         undo = self.outbox.compensation_of(entry.id)
+        restoring = undo is not None and undo.kind is Kind.UNRENT
         if undo is None or undo.status in OPEN:
-            return Became.UNDOING
-        return Became.UNDONE if undo.status is Status.DELIVERED else Became.SEE_DESK
+            return Became.RESTORING if restoring else Became.UNDOING
+        if undo.status is not Status.DELIVERED:
+            return Became.SEE_DESK
+        return Became.RESTORED if restoring else Became.UNDONE
 
     # -- borrow ----------------------------------------------------------------------------------
 

@@ -116,6 +116,8 @@ class Became(StrEnum):
 
     UNDONE = "undone"  # it had been recorded; the compensation went through (refund / return)
     UNDOING = "undoing"  # it had been recorded; the compensation is on its way
+    RESTORED = "restored"  # a loan had been recorded; it went back to the reservation, fee kept
+    RESTORING = "restoring"  # a loan had been recorded; it is going back to the reservation
     NOT_MADE = "not_made"  # it was never recorded: nothing was charged or lent
     CHECKING = "checking"  # still not known
     SEE_DESK = "see_desk"  # a borrow saved offline was refused, or an undo failed: staff must act

@@ -59,13 +59,16 @@ class RentalStatus(StrEnum):
 
 
 class ReqState(StrEnum):
-    """The seed's ``reqState`` values for ``PATCH /rentals/{id}``."""
+    """The seed's ``reqState`` values for ``PATCH /rentals/{id}``, and ``kioskunrent``: a kiosk
+    loan the patron was told does not count goes back to the reservation it was made from (still
+    held for the member, its fee kept with it), instead of ending both with a return."""
 
     CANCEL = "cancel"
     RENTAL = "rental"
     RETURN = "return"
     KIOSK_RENTAL = "kioskrental"
     KIOSK_RETURN = "kioskreturn"
+    KIOSK_UNRENT = "kioskunrent"
 
 
 class PaymentStatus(StrEnum):
@@ -153,10 +156,15 @@ class BookPage(Wire):
 
 
 class ReserveRequest(Wire):
-    """``POST /rentals``: reserve a copy; payment is taken synchronously."""
+    """``POST /rentals``: reserve a copy; payment is taken synchronously. A kiosk names itself and
+    when the patron asked, so that a reservation whose answer was lost can be recognised among the
+    member's rentals (its ``kioskNo`` and ``reservedAt``) without asking the payment service."""
 
     member_id: int
     book_id: int
+    kiosk_no: str | None = None
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when the patron asked; the reservation's reservedAt and its hold run from it")
 
 
 class RentalPatch(Wire):

@@ -22,6 +22,13 @@ the claim: the entry goes back to pending with its next attempt time, so the app
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
 
+Undoing has a deadline (a minute after the visit that was told "it does not count"): an intent in
+doubt is claimed even while its dependency is held, since the adapter first reads the central
+side's state elsewhere (the member's rentals, over REST); undo work is tried again at least every
+:data:`UNDO_RECHECK_S`, however far its backoff has grown (a ``Retry-After`` is still honoured);
+and the agent's calls wait ``background_timeout_ms``, not the patron's 610 ms, so a service that
+stays slow is still heard.
+
 Outcomes: a 2xx about the entry (or a repeat the server reports as already applied) → delivered,
 with the answer's kept fields; a 2xx about another request → asked again, then after
 :data:`MISMATCH_LIMIT` such answers a dead letter; an answer about the kiosk (token, clock, keys)
@@ -92,6 +99,13 @@ ALREADY_UNDONE = ("not_reserved", "not_rented")
 refunded), or the loan was returned some other way. Likewise a return answered ``not_rented``:
 the copy is not on loan (returned at the desk, or never lent), so there is nothing to return and
 nothing for a technician; the book itself is on the kiosk's shelf."""
+
+
+UNDO_RECHECK_S = 10.0
+"""Work toward an undo (an intent the patron was told does not count, or its compensation) is
+tried again at least this often, however far its backoff has grown (unless the central side asks
+for longer with ``Retry-After``): the undo is promised within a minute of the visit's end, and one
+call every few seconds from one kiosk is no load."""
 
 
 MISMATCH_LIMIT = 5
@@ -166,7 +180,7 @@ class Relay:
         self.gate = KioskGate(store, record=role != "app", use_token=getattr(client, "use_token", None),
                               use_login=getattr(client, "use_login", None), reload=reload)
         """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
-        call_s = settings.call_timeout_ms / 1000
+        call_s = client.timeout_s
         queued = settings.relay_parallelism if client.answers_in_order else 1
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S) * queued)
         """Long enough for every try of a claim and, toward one connection that answers in order,
@@ -400,7 +414,10 @@ class Relay:
             wait = max(backoff_s(attempt, result.retry_after_s), self.pacer.paused_for(dependency))
             if (attempt >= ATTEMPTS_PER_CLAIM or time.monotonic() - started >= budget_s
                     or wait > MAX_IN_CLAIM_WAIT_S):
-                wait = backoff_s(entry.attempts + max(sent, 1), result.retry_after_s)
+                wait = backoff_s(entry.attempts + max(sent, 1), None)
+                if entry.told in UNDONE_IF_APPLIED or entry.compensates is not None:
+                    wait = min(wait, UNDO_RECHECK_S)
+                wait = max(wait, result.retry_after_s or 0.0)
                 return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
                                   next_attempt_at=time.time() + wait, mismatches=mismatched)
             await asyncio.sleep(wait)
@@ -412,7 +429,8 @@ class Relay:
         if isinstance(result, Ok):
             response: dict[str, Any] = {"status": result.status, "replayed": result.replayed,
                                         "body": result.value}
-            compensation = compensation_for(entry, result.value, self.settings.id) if undo else None
+            compensation = compensation_for(entry, result.value, self.settings.id,
+                                            lent_from_hold=not self.client.lends_from_shelf) if undo else None
             if compensation is not None:
                 log.warning("entry %d (%s %s) was applied although the patron was not told so: "
                             "undoing it with a %s", entry.id, entry.kind, entry.barcode, compensation.kind)

@@ -144,7 +144,7 @@ class Sip2Client:
     def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
                  member_key: bytes | None = None) -> None:
         self.settings = settings
-        self.timeout_s = settings.call_timeout_ms / 1000
+        self.timeout_s = settings.call_timeout_s(owner)  # the agent's own, as over REST
         self.breakers = Breakers(settings, store, owner)
         self.dialect = Dialect(settings.sip2_encoding, terminator_bytes(settings.sip2_terminator),
                                settings.sip2_checksums, ZoneInfo(settings.sip2_timezone))

@@ -21,6 +21,8 @@ from kiosk_app.session import Became, BorrowLine, Earlier, RenewLine, Session
 EARLIER_TEXT = {
     ("rent", Became.UNDONE): "earlier_rent_undone",
     ("rent", Became.UNDOING): "earlier_rent_undoing",
+    ("rent", Became.RESTORED): "earlier_rent_restored",
+    ("rent", Became.RESTORING): "earlier_rent_restoring",
     ("rent", Became.NOT_MADE): "earlier_rent_not_made",
     ("rent", Became.CHECKING): "earlier_rent_checking",
     ("rent", Became.SEE_DESK): "earlier_rent_see_desk",

@@ -52,7 +52,8 @@ KIOSK_STATES = {"ok": "tech_kiosk_ok", "unauthorized": "tech_kiosk_unauthorized"
                 "clock_skew": "tech_kiosk_clock_skew", "keys_rejected": "tech_kiosk_keys_rejected",
                 "login_refused": "tech_kiosk_login_refused"}
 """Kiosk-wide states (sync_agent.kiosk_wide) in words, with what to do."""
-ENTRY_KINDS = {"return": "tech_entry_return", "rent": "tech_entry_rent", "cancel": "tech_entry_cancel"}
+ENTRY_KINDS = {"return": "tech_entry_return", "rent": "tech_entry_rent", "cancel": "tech_entry_cancel",
+               "unrent": "tech_entry_unrent"}
 
 
 def _mib(size: int) -> str:
