@@ -41,6 +41,7 @@ from kiosk_app.session import (
     ReturnLine,
     Session,
 )
+from sync_agent import schedule_clock
 from sync_agent.central import Central
 from sync_agent.contract import (
     Book,
@@ -472,7 +473,7 @@ class Lending:
             error = f"{result.code}: {result.message}"
         elif isinstance(result, Busy | InDoubt):
             error = f"{result.service}: {result.reason.value}"
-        due = time.time() + self.doubt_hold_s if hold else 0.0
+        due = schedule_clock.now() + self.doubt_hold_s if hold else 0.0
         settlement = Settlement(entry.id, status, asked.attempts, error=error, response=response,
                                 next_attempt_at=due, told=told)
         await asyncio.to_thread(self.outbox.settle, self.relay.owner, [settlement])

@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sync_agent import counters, sync_state
+from sync_agent import counters, schedule_clock, sync_state
 from sync_agent.claimer import owner_alive, owner_id
 from sync_agent.contract import KioskRent, KioskReturn, ReqState, RentalPatch, ReserveRequest
 from sync_agent.store import Store, StoreError
@@ -294,7 +294,7 @@ class Outbox:
             "status": Status.IN_FLIGHT.value if owner else Status.PENDING.value,
             "told": told.value if told else None, "visit": visit, "book_id": book_id,
             "compensates": compensates, "claimed_by": owner,
-            "lease_until": created_at + lease_s if owner else None}
+            "lease_until": schedule_clock.now() + lease_s if owner else None}
         values["id"], values["member_id"] = conn.execute(_APPEND, values).fetchone()
         return values | {"attempts": 0, "next_attempt_at": 0.0, "last_error": None, "response": None,
                          "note": None}
@@ -415,10 +415,10 @@ class Outbox:
         An intent in doubt (the patron was not told it happened, and it was sent) is claimed even
         while its kind is skipped: its undo has a deadline, and the adapter settles it by reading
         the central side's state first, which does not go through the held dependency."""
-        now = time.time()
+        now = schedule_clock.now()
         extra, params = "", {"limit": limit}
         if due_only:
-            extra += " AND o.next_attempt_at <= :now"
+            extra += " AND " + schedule_clock.due_now_sql("o.next_attempt_at")
         if barcode is not None:
             extra += " AND o.barcode = :barcode"
             params["barcode"] = barcode
@@ -430,7 +430,7 @@ class Outbox:
         with self.store.write() as conn:
             self._settle(conn, owner, settle)
             conn.execute(f"UPDATE outbox SET {_GIVEN_BACK_SENT} WHERE status = 'in_flight' "
-                         "AND lease_until < ?", (now,))
+                         f"AND {schedule_clock.due_now_sql('lease_until')}", {"now": now})
             cursor = conn.execute(_HEADS.format(extra=extra), params)
             names = [column[0] for column in cursor.description]
             rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -441,7 +441,7 @@ class Outbox:
 
     def claim_entry(self, entry_id: int, owner: str, lease_s: float) -> OutboxEntry | None:
         """Claim one pending entry by id (the app asking a patron's intent again)."""
-        now = time.time()
+        now = schedule_clock.now()
         with self.store.write() as conn:
             changed = conn.execute("UPDATE outbox SET status = 'in_flight', claimed_by = ?, "
                                    "lease_until = ? WHERE id = ? AND status = 'pending'",
@@ -495,9 +495,12 @@ class Outbox:
                                 "WHERE status = 'pending' AND next_attempt_at > 0").rowcount
 
     def next_due_at(self) -> float | None:
-        """When the earliest pending entry is due (epoch seconds), None if none is pending."""
-        return self.store.rows("SELECT min(next_attempt_at) AS due FROM outbox "
-                               "WHERE status = 'pending'")[0]["due"]
+        """When the earliest pending entry is due (:func:`schedule_clock.now` seconds), None if
+        none is pending."""
+        now = schedule_clock.now()
+        return self.store.rows(f"SELECT min(CASE WHEN {schedule_clock.due_now_sql('next_attempt_at')} "
+                               "THEN :now ELSE next_attempt_at END) AS due FROM outbox "
+                               "WHERE status = 'pending'", {"now": now})[0]["due"]
 
     def release_claims(self, owner: str, ids: Iterable[int] | None = None, *,
                        maybe_sent: bool = False) -> int:

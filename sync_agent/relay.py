@@ -55,6 +55,7 @@ from typing import Any
 
 from tenacity import wait_random_exponential
 
+from sync_agent import schedule_clock
 from sync_agent.central import DEPENDENCY_OF_KIND, Central
 from sync_agent.claimer import owner_id
 from sync_agent.kiosk_wide import KioskGate
@@ -402,7 +403,7 @@ class Relay:
             if is_kiosk_wide(result):  # not this entry's fault: it waits, unchanged, for the gate
                 assert isinstance(result, Busy)
                 return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
-                                  next_attempt_at=time.time(), mismatches=mismatched,
+                                  next_attempt_at=schedule_clock.now(), mismatches=mismatched,
                                   renew_key=result.reason is BusyReason.KEYS_REJECTED)
             if isinstance(result, InDoubt) and result.reason is DoubtReason.MISMATCHED:
                 mismatched += 1
@@ -419,7 +420,7 @@ class Relay:
                     wait = min(wait, UNDO_RECHECK_S)
                 wait = max(wait, result.retry_after_s or 0.0)
                 return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
-                                  next_attempt_at=time.time() + wait, mismatches=mismatched)
+                                  next_attempt_at=schedule_clock.now() + wait, mismatches=mismatched)
             await asyncio.sleep(wait)
 
     def settlement(self, entry: OutboxEntry, result: Ok[Any] | Refused | NotFound,
@@ -454,8 +455,8 @@ class Relay:
         due = await asyncio.to_thread(self.outbox.next_due_at)
         waits = [self._hold_s(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
         waits = [wait for wait in [*waits, self.gate.wait_s()] if wait > 0]
-        if due is not None and due > time.time():  # due now but held: the hold is the wait
-            waits.append(due - time.time())
+        if due is not None and due > schedule_clock.now():  # due now but held: the hold is the wait
+            waits.append(due - schedule_clock.now())
         return max(0.01, min(waits, default=self.poll_s))
 
     def _hold_s(self, dependency: str) -> float:
