@@ -80,7 +80,7 @@ KEYS_HANDED_ON = (
     N_("receipt_unconfirmed"), N_("receipt_fee"), N_("receipt_refund"), N_("receipt_total_fees"),
     N_("receipt_total_refunds"), N_("receipt_total_fine"), N_("receipt_visit"),
     # kiosk_app/screens/member.py: loans, and what became of earlier visits
-    N_("overdue"), N_("pending"), N_("earlier_reserve_undone"), N_("earlier_reserve_undoing"),
+    N_("overdue"), N_("pending"), N_("loan_just_borrowed"), N_("earlier_reserve_undone"), N_("earlier_reserve_undoing"),
     N_("earlier_reserve_not_made"), N_("earlier_rent_undone"), N_("earlier_rent_undoing"),
     N_("earlier_rent_not_made"), N_("earlier_rent_checking"), N_("earlier_reserve_checking"),
     N_("earlier_rent_see_desk"), N_("earlier_reserve_see_desk"), N_("earlier_rent_restored"),

@@ -62,7 +62,7 @@ class MemberScreen(KioskScreen):
             with VerticalScroll(classes="column"):
                 yield Static(self.tr("reservations_ready"), classes="subheading")
                 yield from self._reservations(session)
-            with VerticalScroll(classes="column"):
+            with VerticalScroll(classes="column", id="loans"):
                 yield Static(self.tr("loans"), classes="subheading")
                 yield from self._loans(session)
             with VerticalScroll(classes="column", id="visit"):
@@ -104,8 +104,12 @@ class MemberScreen(KioskScreen):
         assert patron is not None
         returned = {line.barcode for line in session.returns}
         loans = [entry for entry in patron.page.loans if entry.barcode not in returned]
-        if not loans:
+        listed = {entry.barcode for entry in loans}
+        lent_now = [line for line in session.borrows if line.barcode not in returned | listed]
+        if not loans and not lent_now:
             yield Static(self.tr("none"), classes="empty")
+        for line in reversed(lent_now):  # this visit's loans are on the card too
+            yield self._loan_of_visit(line)
         renewable = not patron.cached  # renewals need the central side
         if renewable and len(loans) > 1:
             yield Button(self.tr("renew_all"), id="renew-all", classes="cancel")
@@ -121,6 +125,12 @@ class MemberScreen(KioskScreen):
                 yield Static(" ".join([due, *tags]), classes="row-status")
                 if renewable:
                     yield Button(self.tr("renew"), id=f"renew-{entry.barcode}", classes="cancel")
+
+    def _loan_of_visit(self, line: BorrowLine) -> Vertical:
+        status = " ".join([self.tr("due", date=self._date(line.due_at)),
+                           f"[i]{self.tr('pending' if line.queued else 'loan_just_borrowed')}[/]"])
+        return Vertical(Static(escape(line.title or line.barcode), classes="row-title"),
+                        Static(status, classes="row-status"), classes="row")
 
     def _renewal_row(self, line: RenewLine) -> Vertical:
         if line.renewed and line.due_at is not None:
@@ -174,11 +184,15 @@ class MemberScreen(KioskScreen):
         """Show a new loan at the top of this visit and take its hold off the list, without
         rebuilding the screen (a redraw of a long member page costs tens of milliseconds)."""
         visit = next(self.query("#visit").results(VerticalScroll), None)
-        if visit is None:  # not composed yet: compose draws it from the session
+        loans = next(self.query("#loans").results(VerticalScroll), None)
+        if visit is None or loans is None:  # not composed yet: compose draws it from the session
             return
         for hold in self.query(f"#hold-{line.barcode}"):
             await hold.remove()
+        for empty in loans.query(".empty"):
+            await empty.remove()
         await visit.mount(self._borrow_row(line), after=visit.children[0])
+        await loans.mount(self._loan_of_visit(line), after=loans.children[0])
         self.show_working(False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -133,6 +133,30 @@ async def test_borrow_reserved_book_shows_due_date(kiosk, central):
     assert rental["kioskNo"] == "kiosk-07"
 
 
+def column_text(app, column_id: str) -> str:  # noqa: ANN001
+    """What one column of the member screen says, as the patron reads it."""
+    column = app.screen.query_one(f"#{column_id}")
+    return "\n".join(str(static.render()) for static in column.query("Static"))
+
+
+async def test_the_loans_column_counts_this_visits_loans(kiosk, central):
+    """A patron with no loans borrows: "books on loan" must not still say none."""
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CHOI)
+        assert "None" in column_text(k.app, "loans")
+        await scan_and_settle(pilot, AVAILABLE)
+        await pilot.click("#accept")
+        await settle(pilot)
+        [line] = k.app.session.borrows
+        loans = column_text(k.app, "loans")
+        assert "Clean Code" in loans and "None" not in loans, loans
+        assert "just borrowed" in loans.lower(), loans
+        k.app.screen.refresh(recompose=True)  # a redraw (a change of language) keeps it there
+        await settle(pilot)
+        assert "Clean Code" in column_text(k.app, "loans")
+
+
 async def test_reserve_and_borrow_in_one_step_pays(kiosk, central):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
