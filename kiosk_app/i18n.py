@@ -96,6 +96,8 @@ KEYS_HANDED_ON = (
     N_("tech_service_login_refused"), N_("tech_service_rental"), N_("tech_service_payment"),
     N_("tech_service_book"),
     N_("tech_breaker_closed"), N_("tech_breaker_open"), N_("tech_breaker_half-open"),
+    N_("tech_dependency_lending"), N_("tech_dependency_returns"), N_("tech_dependency_views"),
+    N_("tech_dependency_catalog"),
     N_("tech_kind_member_card"), N_("tech_kind_item"), N_("tech_kind_isbn"), N_("tech_kind_invalid"),
     N_("tech_kiosk_ok"), N_("tech_kiosk_unauthorized"), N_("tech_kiosk_clock_skew"),
     N_("tech_kiosk_keys_rejected"), N_("tech_kiosk_login_refused"), N_("tech_entry_return"), N_("tech_entry_rent"),

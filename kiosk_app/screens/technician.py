@@ -21,6 +21,7 @@ from textual.widgets import Button, Static, TabbedContent, TabPane
 from hardware.codes import CodeKind
 from hardware.status import DeviceStatus
 from kiosk_app.diagnostics import Report, describe_entry, gather
+from kiosk_app.i18n import fmt_time
 from kiosk_app.messages import CloseTechnician, ExitKiosk
 from kiosk_app.screens.common import KioskScreen
 from sync_agent.logs import mask_card
@@ -44,6 +45,8 @@ WORDS = {
     "login refused": "tech_service_login_refused",
     "rental": "tech_service_rental", "payment": "tech_service_payment", "book": "tech_service_book",
     "closed": "tech_breaker_closed", "open": "tech_breaker_open", "half-open": "tech_breaker_half-open",
+    "lending": "tech_dependency_lending", "returns": "tech_dependency_returns",
+    "views": "tech_dependency_views", "catalog": "tech_dependency_catalog",
 }
 """Device states and reasons, rejection reasons, service and breaker states: the key of each word."""
 KINDS = {"member_card": "tech_kind_member_card", "item": "tech_kind_item", "isbn": "tech_kind_isbn",
@@ -108,6 +111,17 @@ class TechScreen(KioskScreen):
     def _ago(self, epoch: float | None) -> str:
         return "-" if epoch is None else self.tr("tech_ago", seconds=f"{max(0, time.time() - epoch):.0f}")
 
+    def _when(self, iso: str | None) -> str:
+        """A recorded moment (ISO 8601) as the technician reads it: local date and time, and how
+        long ago; as it is if it cannot be read."""
+        if not iso:
+            return "-"
+        try:
+            moment = datetime.fromisoformat(iso)
+        except ValueError:
+            return escape(iso)
+        return f"{fmt_time(moment, self.lang, self.view.tz)} ({self._ago(moment.timestamp())})"
+
     def _devices(self) -> str:
         if not self.devices:
             return "-"
@@ -142,17 +156,17 @@ class TechScreen(KioskScreen):
     def _central(self, report: Report) -> ComposeResult:
         yield Static("  ".join(f"{self._word(name)}: {self._word(state)}"
                                for name, state in report.health.items()), id="health")
-        yield Static(self.tr("tech_last_sync", when=report.status["last_success_at"] or "-"))
+        yield Static(self.tr("tech_last_sync", when=self._when(report.status["last_success_at"])))
         state = report.status["kiosk_state"]["state"]
         words = self.tr(KIOSK_STATES[state]) if state in KIOSK_STATES else state
         yield Static(self.tr("tech_kiosk_state", state=escape(words)), id="kiosk-state")
         yield Static(self.tr("tech_breakers"), classes="subheading")
         for name, state in report.app_breakers.items():
-            yield Horizontal(Static(self.tr("tech_breaker_app", name=name, state=self._word(state)),
+            yield Horizontal(Static(self.tr("tech_breaker_app", name=self._word(name), state=self._word(state)),
                                     classes="dead-text"),
                              Button(self.tr("tech_reset"), id=f"reset-{name}"), classes="dead-row")
         for name, breaker in report.status["breakers"].get("agent", {}).items():
-            yield Static(self.tr("tech_breaker_agent", name=name, state=self._word(breaker["state"])))
+            yield Static(self.tr("tech_breaker_agent", name=self._word(name), state=self._word(breaker["state"])))
 
     def _system(self, report: Report) -> ComposeResult:
         disk = report.disk

@@ -3,20 +3,23 @@ screen's facts and actions against the real store, relay and stand-in."""
 
 import re
 import time
+from datetime import datetime
 
 import pytest
 from textual.widgets import TabbedContent
 
 from hardware.sim import VirtualScanner
 from hardware.status import DeviceState, DeviceStatus
+from kiosk_app.i18n import fmt_time
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
 from kiosk_app.techpin import hash_pin
+from sync_agent import sync_state
 from sync_agent.status import record_kiosk_state
 
-from .conftest import CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
+from .conftest import CARD, ON_LOAN, SIZE, scan_and_settle, screen_text, settle, wait_for
 
 PIN = "246813"
 TECH_CARD = "20042999999996"
@@ -174,7 +177,9 @@ async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
     k = kiosk(tech_pin_hash=pin_hash, api_token="s3cret-token", lang="en")
     for _ in range(2):   # a copy the library does not know: the central side refuses both
         k.lending.outbox.append_return(UNKNOWN_COPY, k.app.clock())
-    assert (await k.relay.drain(10)).dead == 2
+    k.lending.outbox.append_return(ON_LOAN, k.app.clock())  # delivered: a last successful sync
+    drained = await k.relay.drain(10)
+    assert (drained.dead, drained.delivered) == (2, 1)
     async with k.app.run_test(size=SIZE) as pilot:
         await open_technician(pilot, k)
         scan_text = screen_text(k.app)
@@ -198,6 +203,9 @@ async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
 
         await show_tab(pilot, "tab-central")
         assert "rental: up  payment: up  book: up" in screen_text(k.app)
+        synced = datetime.fromisoformat(sync_state.get(k.store, sync_state.LAST_SUCCESS))
+        assert f"last successful sync: {fmt_time(synced, 'en', k.app.screen.view.tz)} (" in screen_text(k.app)
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", screen_text(k.app)), "no raw ISO time"
         k.client.breakers["lending"].open()
         k.app.screen.reload()
         await wait_for(pilot, lambda: "app · lending: open" in screen_text(k.app))
@@ -230,8 +238,8 @@ ENGLISH = ("pending", "in flight", "dead", "delivered", "oldest", "last scan", "
            "s ago", "last successful sync", "app ·", "agent ·", "closed", "open", "up", "down",
            "unreachable", "version", "schema", "disk", "member", "return",
            "connected", "unknown")
-"""Words of the English screen. Left as they are: setting names, breaker names (one is
-"payment"), the central side's refusals and the log lines."""
+"""Words of the English screen. Left as they are: setting names, the central side's refusals and
+the log lines."""
 
 
 def detail_text(screen) -> str:
@@ -259,7 +267,7 @@ async def test_the_technician_screen_speaks_korean(kiosk, central, pin_hash):
         text = detail_text(k.app.screen)
     assert "다시 연결 중 (장치 연결 끊김)" in text and "정상 3 · 거부 1 (검증 숫자 틀림: 1)" in text
     assert "대기 0 · 전송 중 0 · 실패 1" in text and "회원증 **********0016" in text
-    assert "대출: 정상  결제: 정상  도서: 정상" in text and "앱 · lending: 닫힘" in text
+    assert "대출: 정상  결제: 정상  도서: 정상" in text and "앱 · 대출: 닫힘" in text and "앱 · 반납: 닫힘" in text
     assert "버전 " in text and "디스크 여유" in text
     english = [word for word in ENGLISH if re.search(rf"\b{re.escape(word)}\b", text)]
     assert english == [], text
