@@ -33,15 +33,13 @@ from backend_stub.app import create_app
 from backend_stub.server import CentralServer
 
 
-def _install_prometheus() -> str:
-    """Install Debian's ``prometheus`` (server and promtool) if it is missing and we may; the
-    reason it is still missing otherwise ("" when present)."""
-    if shutil.which("prometheus") and shutil.which("promtool"):
-        return ""
+def _install_debian(what: str, packages: list[str]) -> str:
+    """Install Debian ``packages`` if we may; the reason ``what`` is still missing otherwise
+    ("" once installed)."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return "prometheus/promtool not installed, and not root with apt-get to install them"
+        return f"{what} not installed, and not root with apt-get to install it"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "prometheus"]):
+    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
         done = subprocess.run(argv, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             return f"{' '.join(argv)} failed: {done.stderr.strip()[-300:]}"
@@ -52,10 +50,49 @@ def _install_prometheus() -> str:
 def prometheus_tools() -> dict[str, str]:
     """``{"prometheus": path, "promtool": path}``, installing Debian's package where it can;
     skips with the reason where it cannot (never passes without them)."""
-    missing = _install_prometheus()
-    if missing:
-        pytest.skip(missing)
+    if not (shutil.which("prometheus") and shutil.which("promtool")):
+        missing = _install_debian("prometheus/promtool", ["prometheus"])
+        if missing:
+            pytest.skip(missing)
     return {name: shutil.which(name) or name for name in ("prometheus", "promtool")}
+
+
+def _has_cjk_font() -> bool:
+    from kiosk_app.receipt_escpos import FontMissing, cjk_font
+
+    try:
+        cjk_font(20)
+    except FontMissing:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> None:
+    """Noto Sans CJK (Debian's ``fonts-noto-cjk``) for printed receipts, installed where it can
+    be; skips with the reason where it cannot."""
+    if not _has_cjk_font():
+        missing = _install_debian("the Noto CJK font", ["fonts-noto-cjk"])
+        if missing:
+            pytest.skip(missing)
+
+
+def _has_korean_ocr() -> bool:
+    if not shutil.which("tesseract"):
+        return False
+    langs = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True).stdout.split()
+    return "kor" in langs
+
+
+@pytest.fixture(scope="session")
+def korean_ocr(cjk_font) -> str:
+    """The path of ``tesseract`` with its Korean data (``tesseract-ocr-kor``), installed where it
+    can be; skips with the reason where it cannot."""
+    if not _has_korean_ocr():
+        missing = _install_debian("tesseract with Korean", ["tesseract-ocr", "tesseract-ocr-kor"])
+        if missing:
+            pytest.skip(missing)
+    return shutil.which("tesseract") or "tesseract"
 
 
 @pytest.fixture
