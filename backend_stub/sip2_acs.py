@@ -69,6 +69,7 @@ class Patron:
     fines: int = 0
     limit: int = 5
     password: str = ""
+    email: str = ""
 
 
 @dataclass
@@ -101,7 +102,7 @@ def demo_library(now: datetime, data_dir: Path = DATA_DIR) -> Library:
         if m["status"] == "withdrawn":
             continue  # the ACS no longer knows a withdrawn card
         library.patrons[m["cardNumber"]] = Patron(m["cardNumber"], m["name"], m["status"] == "blocked",
-                                                  m["fines"], m["loanLimit"])
+                                                  m["fines"], m["loanLimit"], email=m.get("email", ""))
     for b in books.values():
         status = "13" if b["status"] == "withdrawn" else "03"
         library.items[b["barcode"]] = Item(b["barcode"], b["title"], status)
@@ -322,7 +323,8 @@ class FakeAcs:
         counts = f"{len(holds):04d}{len(overdue):04d}{len(loans):04d}0000" + "0000" * 2
         fields: list[tuple[str, str]] = [
             ("AO", frame.get("AO")), ("AA", card), ("AE", patron.name), ("BL", "Y"),
-            ("CB", f"{patron.limit:04d}"), ("BH", "KRW"), ("BV", str(patron.fines))]
+            ("CB", f"{patron.limit:04d}"), ("BH", "KRW"), ("BV", str(patron.fines)),
+            *((("BE", patron.email),) if patron.email else ())]
         fields += [("AS", item.barcode) for item in holds]
         fields += [("AU", item.barcode) for item in loans]
         fields += [("AT", item.barcode) for item in overdue]

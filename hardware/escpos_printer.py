@@ -126,6 +126,8 @@ class EscposPrinter:
         try:
             with _Link.open(self.path, self.baud) as link:
                 replies = [link.ask(DLE_EOT + bytes([n])) for n in (1, 2, 4)]
+        except serial.SerialTimeoutException:
+            return PrinterState.NO_ANSWER  # it takes no bytes: stopped mid-job, or jammed
         except OSError as exc:
             log.info("printer %s: cannot be opened: %s", self.path, exc)
             return PrinterState.MISSING

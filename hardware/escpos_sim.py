@@ -11,6 +11,7 @@ taking bytes partway through a job, as a printer does that runs out of paper or 
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import tempfile
@@ -30,6 +31,9 @@ STATUS_BYTES = {
     "offline": (0x1A, 0x12, 0x12),
 }
 """Answers to DLE EOT 1, 2, 4 of a printer in each state (fixed bits 1 and 4 set)."""
+_REAL_TIME = re.compile(rb"\x10\x04([\x01\x02\x04])")
+"""A status request, answered as it arrives, even in the middle of a job's data (as printers do:
+the reason ESC/POS warns that raster data may happen to contain one)."""
 _FIXED_ONE_BYTE_ARG = {b"\x1ba", b"\x1bd", b"\x1bt", b"\x1b!", b"\x1bE", b"\x1bM", b"\x1d!",
                        b"\x1dh", b"\x1dw", b"\x1df", b"\x1dH", b"\x1bJ", b"\x1b-", b"\x1bG"}
 
@@ -166,6 +170,7 @@ class VirtualPrinter:
 
     def _serve(self) -> None:
         pending = bytearray()
+        tail = b""
         master = self._port.master
         assert master is not None
         while not self._stop.is_set():
@@ -181,13 +186,14 @@ class VirtualPrinter:
                 return
             if self._budget is not None:
                 self._budget -= len(chunk)
+            window, tail = tail + chunk, (tail + chunk)[-2:]
+            for request in _REAL_TIME.finditer(window):
+                if request.end() > len(window) - len(chunk):  # not answered with the last chunk
+                    os.write(master, bytes([STATUS_BYTES[self.state][(1, 2, 4).index(request[1][0])]]))
             with self._lock:
                 self.received += chunk
                 pending += chunk
-                before = len(self.printout.status_requests)
                 used = decode_into(self.printout, bytes(pending))
                 del pending[:used]
-                for request in self.printout.status_requests[before:]:
-                    os.write(master, bytes([STATUS_BYTES[self.state][(1, 2, 4).index(request)]]))
                 if self.printout.cuts:
                     self.cut.set()

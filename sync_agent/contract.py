@@ -123,6 +123,8 @@ class Member(Wire):
     loan_limit: int
     fines: int = Field(description="unpaid fines, KRW")
     active_loans: int = 0
+    email: str | None = Field(None, description="where the member's receipts may be emailed, if the "
+                              "library has an address; the kiosk keeps it only until the mail is sent")
 
 
 class Book(Wire):

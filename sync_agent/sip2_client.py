@@ -198,7 +198,7 @@ class Sip2Client:
         return Ok(Member(id=self.patron_id(card), card_number=card, name=answer.get("AE"),
                          status=MemberStatus.BLOCKED if blocked else MemberStatus.ACTIVE,
                          loan_limit=_int(answer.get("CB"), 99), fines=_int(answer.get("BV"), 0),
-                         active_loans=_int(answer.fixed[43:47], 0)))
+                         active_loans=_int(answer.fixed[43:47], 0), email=answer.get("BE") or None))
 
     async def mypage(self, member_id: int) -> Result[MyPage]:
         card = self._cards.get(member_id)

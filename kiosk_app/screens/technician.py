@@ -22,6 +22,7 @@ from hardware.codes import CodeKind
 from hardware.status import DeviceStatus
 from kiosk_app.diagnostics import Report, describe_entry, gather
 from kiosk_app.messages import CloseTechnician, ExitKiosk
+from kiosk_app.receipt_desk import PRINTER_WORDS
 from kiosk_app.screens.common import KioskScreen
 from sync_agent.logs import mask_card
 
@@ -43,6 +44,7 @@ WORDS = {
     "up": "tech_service_up", "down": "tech_service_down", "unreachable": "tech_service_unreachable",
     "rental": "tech_service_rental", "payment": "tech_service_payment", "book": "tech_service_book",
     "closed": "tech_breaker_closed", "open": "tech_breaker_open", "half-open": "tech_breaker_half-open",
+    **PRINTER_WORDS,
 }
 """Device states and reasons, rejection reasons, service and breaker states: the key of each word."""
 KINDS = {"member_card": "tech_kind_member_card", "item": "tech_kind_item", "isbn": "tech_kind_isbn",
