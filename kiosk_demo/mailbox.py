@@ -12,6 +12,7 @@ import logging
 import threading
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -24,8 +25,10 @@ library's, and its words would otherwise land in the kiosk's logs beside it."""
 
 
 class Mailbox:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, keep_in: Path | None = None) -> None:
         self.port = port or free_port()
+        self.keep_in = keep_in
+        """A folder each mail is also written to, as ``001.eml``, ``002.eml``, ..."""
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._arrived = threading.Condition()
@@ -46,6 +49,9 @@ class Mailbox:
         with self._arrived:
             self.messages.append(message)  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            if self.keep_in is not None:
+                self.keep_in.mkdir(parents=True, exist_ok=True)
+                (self.keep_in / f"{len(self.messages):03d}.eml").write_bytes(envelope.content)
             self._arrived.notify_all()
         return "250 Message accepted"
 

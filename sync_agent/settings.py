@@ -111,7 +111,7 @@ class Settings(BaseSettings):
                                    "credential kiosk_card_key; unset: <data_dir>/card-key")
     library_name: str = Field("한빛도서관 Hanbit Library", min_length=1, max_length=60,
                               description="the library's name, at the top of every receipt")
-    receipt_width_mm: Literal[80, 58] = Field(80, description="receipt paper width in mm (80 or 58)")
+    receipt_width_mm: int = Field(80, description="receipt paper width in mm (80 or 58)")
     receipt_choices: str = Field(
         "print,email,none", description="what the patron may choose at the end of a visit, from "
         "print, email, none, comma-separated; the first one possible is the default")
@@ -147,6 +147,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone, e.g. Asia/Seoul") from None
+        return value
+
+    @field_validator("receipt_width_mm")
+    @classmethod
+    def _paper_width(cls, value: int) -> int:
+        if value not in (80, 58):
+            raise ValueError("must be 80 or 58 (mm)")
         return value
 
     @field_validator("receipt_choices")
