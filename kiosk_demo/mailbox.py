@@ -25,17 +25,20 @@ library's, and its words would otherwise land in the kiosk's logs beside it."""
 
 
 class Mailbox:
-    def __init__(self, port: int | None = None, keep_in: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, keep_in: Path | None = None, **tls: Any) -> None:
         self.port = port or free_port()
         self.keep_in = keep_in
         """A folder each mail is also written to, as ``001.eml``, ``002.eml``, ..."""
+        self.tls = tls
+        """aiosmtpd's TLS options: ``tls_context=`` and ``require_starttls=True`` for STARTTLS,
+        ``ssl_context=`` for TLS from the first byte."""
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._arrived = threading.Condition()
         self._controller: Controller | None = None
 
     def start(self) -> Mailbox:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **self.tls)
         self._controller.start()
         return self
 

@@ -118,7 +118,8 @@ async def _run(store: Store, settings: Settings, reload: Callable[[], Settings])
         relay = Relay(store, client, settings, role="agent", reload=reload)
         _stop_on_signals(relay)
         watchdog = asyncio.create_task(watchdog_pings(relay))
-        mail = asyncio.create_task(MailSender(store, settings).run())
+        mail_sender = MailSender(store, settings)
+        mail = asyncio.create_task(mail_sender.run())
         metrics = serve_metrics(store, settings, relay.pacer)
         log.info("kiosk-sync running for %s against %s", settings.id,
                  f"SIP2 {settings.sip2_host}:{settings.sip2_port}" if settings.central == "sip2" else settings.api_url)
@@ -128,7 +129,7 @@ async def _run(store: Store, settings: Settings, reload: Callable[[], Settings])
         finally:
             notify("STOPPING=1")
             watchdog.cancel()
-            mail.cancel()
+            mail_sender.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
             with contextlib.suppress(asyncio.CancelledError):

@@ -112,17 +112,29 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
 
 
 class MailSender:
-    """The agent's loop: send what is due, one at a time, until stopped."""
+    """The agent's loop: send what is due, one at a time, until stopped.
+
+    ``stop()`` cancels the loop and also marks it stopped: on Python 3.11 a cancel that arrives
+    as aiosmtplib's own timeout fires can be swallowed (``asyncio.wait_for``), and the mark ends
+    the loop all the same."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
 
     async def run(self) -> None:
         if not self.settings.smtp_host:
             log.info("mail: no smtp_host, email receipts are off")
             return
-        while True:
+        self._task = asyncio.current_task()  # type: ignore[assignment]
+        while not self._stopping:
             try:
                 jobs = await asyncio.to_thread(due, self.store)
                 for job in jobs:
@@ -155,10 +167,7 @@ class MailSender:
             await _quit(client)
 
     async def _later(self, job: MailJob, exc: Exception) -> bool:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            # aiosmtplib turns a cancel mid-command into a disconnect: a stopping agent stops.
-            raise asyncio.CancelledError from exc
+        _stop_if_cancelled(exc)
         reason = f"{type(exc).__name__} {getattr(exc, 'code', '')}".strip()
         wait = await asyncio.to_thread(later, self.store, job, reason)
         log.info("mail %s not sent (%s); next try in %.0f s", job.key, reason, wait)
@@ -169,5 +178,14 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
     """Say goodbye; a server that does not answer it changes nothing."""
     try:
         await client.quit()
-    except (aiosmtplib.SMTPException, OSError):
+    except (aiosmtplib.SMTPException, OSError) as exc:
         client.close()
+        _stop_if_cancelled(exc)
+
+
+def _stop_if_cancelled(exc: Exception) -> None:
+    """aiosmtplib turns a cancel in the middle of a command into a disconnect error: a stopping
+    agent must stop, not take it for the server's answer."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc

@@ -133,15 +133,16 @@ async def test_emailed_in_the_patrons_language_once_and_the_address_leaves_no_tr
             await pilot.click("#finish")
             await settle(pilot)
             assert isinstance(k.app.screen, WelcomeScreen)
-        sender = asyncio.create_task(MailSender(k.store, k.settings).run())
+        sender = MailSender(k.store, k.settings)
+        loop = asyncio.create_task(sender.run())
         try:
             assert await asyncio.to_thread(server.wait_for, 1, 10)
             async with asyncio.timeout(10):
                 while mail_jobs.owed(k.store):
                     await asyncio.sleep(0.02)
         finally:
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
+            sender.stop()
+            await asyncio.gather(loop, return_exceptions=True)
     finally:
         server.stop()
     message = server.messages[0]
