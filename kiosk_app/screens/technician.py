@@ -22,7 +22,7 @@ from hardware.codes import CodeKind
 from hardware.status import DeviceStatus
 from kiosk_app.diagnostics import Report, describe_entry, gather
 from kiosk_app.messages import CloseTechnician, ExitKiosk
-from kiosk_app.receipt_desk import PRINTER_WORDS
+from kiosk_app.receipt_desk import PRINTER, PRINTER_WORDS
 from kiosk_app.screens.common import KioskScreen
 from sync_agent.logs import mask_card
 
@@ -114,8 +114,11 @@ class TechScreen(KioskScreen):
         for d in self.devices.values():
             reasons = ", ".join(f"{self._word(k)}: {v}" for k, v in d.rejected_by_reason.items()) or "-"
             reason = f" ({escape(self._word(d.reason))})" if d.reason else ""
-            lines.append(f"[b]{escape(d.name)}[/b] · {escape(str(d.port))} · {self._word(d.state)}{reason}\n  "
-                         + escape(self.tr("tech_device_line", ago=self._ago(d.last_scan_at), good=d.good,
+            head = f"[b]{escape(d.name)}[/b] · {escape(str(d.port))} · {self._word(d.state)}{reason}"
+            if d.name == PRINTER:  # no scans to count
+                lines.append(head)
+                continue
+            lines.append(f"{head}\n  " + escape(self.tr("tech_device_line", ago=self._ago(d.last_scan_at), good=d.good,
                                           rejected=d.rejected, reasons=reasons)))
         return "\n".join(lines)
 

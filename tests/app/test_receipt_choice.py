@@ -14,6 +14,7 @@ import pytest
 from hardware.escpos_sim import VirtualPrinter, stacked
 from kiosk_app import logbook
 from kiosk_app.session import CancelLine
+from kiosk_app.techpin import hash_pin
 from kiosk_app.messages import PrintReceipt
 from kiosk_app.receipt_escpos import escpos_receipt
 from kiosk_app.screens.receipt import ReceiptScreen
@@ -24,6 +25,7 @@ from sync_agent.mail_jobs import MailSender
 
 from .conftest import CARD, CHOI, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text, settle, wait_for
 from .test_privacy import found_in
+from .test_technician import PIN, detail_text, open_technician
 
 ADDRESS = "minji.kim@example.org"
 MASKED = "m***@example.org"
@@ -175,3 +177,15 @@ async def test_only_what_is_possible_and_allowed_is_offered(kiosk, tmp_path, cho
         primary = [button.id for button in k.app.screen.query("#receipt-choice Button")
                    if button.variant == "primary"]
         assert primary == [offered[0]], "the first possible choice is the default"
+
+
+@pytest.mark.parametrize(("lang", "words"), [("ko", "용지 없음 (용지를 넣으세요)"), ("en", "paper out (load a roll)")])
+async def test_the_technician_reads_the_printer_state_in_words(kiosk, lang, words):
+    with VirtualPrinter() as printer:
+        printer.state = "paper_out"
+        k = kiosk(tech_pin_hash=hash_pin(PIN), lang=lang, receipt_printer=printer.path)
+        async with k.app.run_test(size=SIZE) as pilot:
+            await k.app.receipts.check_printer()
+            await open_technician(pilot, k)
+            text = detail_text(k.app.screen)
+    assert f"printer · {printer.path} · {words}" in text
