@@ -66,13 +66,17 @@ class ReceiptDesk:
         self.note: str | None = None
         self.tried: set[str] = set()
         self.given = False
+        self._port = asyncio.Lock()
+        """One use of the printer's port at a time: the health check's status request never
+        meets a print job holding the port (it would read as "missing")."""
 
     async def check_printer(self) -> PrinterState | None:
         """Ask the printer how it is (off the loop: a silent one takes 1.5 s); a change is
         reported to the technician's devices (and so the store and the metrics)."""
         if self.printer is None:
             return None
-        state = await asyncio.to_thread(self.printer.state)
+        async with self._port:
+            state = await asyncio.to_thread(self.printer.state)
         if state != self.state:
             log.info("receipt printer %s: %s", self.printer.path, state)
             self.state = state
@@ -102,7 +106,8 @@ class ReceiptDesk:
         self.tried.add("print")
         try:
             stream = await asyncio.to_thread(escpos_receipt, receipt, self.settings.receipt_width_mm)
-            await asyncio.to_thread(self.printer.write, stream)
+            async with self._port:
+                await asyncio.to_thread(self.printer.write, stream)
         except FontMissing as exc:
             log.error("receipt not printed: %s", exc)
             self.note = N_("receipt_print_failed")

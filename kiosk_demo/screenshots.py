@@ -116,6 +116,8 @@ async def receipt_pictures(settings: Settings, store: Store, client: CentralClie
     app = build_kiosk(settings, store, client)
     async with app.run_test(size=PATRON_SIZE) as pilot:
         await until(pilot, lambda: app.online)
+        # a scan written before this app's reader has the port open would be lost
+        await until(pilot, lambda: app.devices.devices[0].status.state == "connected")
         scan(CARD)
         await settled(pilot, MemberScreen)
         scan(RESERVED_FOR_HER)
