@@ -23,7 +23,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import serial
-from escpos.printer import Dummy
 from PIL import Image
 
 log = logging.getLogger(__name__)
@@ -78,6 +77,11 @@ def state_of(printer: int, cause: int, paper: int) -> PrinterState:
 def receipt_stream(pictures: list[Image.Image], visit: str) -> bytes:
     """The ESC/POS bytes of one receipt: each picture as a raster image, the visit number as a
     Code 128 with its digits below, feed and cut."""
+    # Imported at the first print, not with this module: importing python-escpos runs
+    # logging.basicConfig(), which would send every log line of a process that has not set up
+    # its logging yet (the app, at start) to stderr, the patron's screen.
+    from escpos.printer import Dummy
+
     out = Dummy()
     width = max(picture.width for picture in pictures)
     out.profile.profile_data = {**out.profile.profile_data,
