@@ -33,6 +33,9 @@ MAX_RETRY_S = 600.0
 IDLE_POLL_S = 1.0
 """How often an idle agent looks for a new job (one indexed read)."""
 SMTP_TIMEOUT_S = 20.0
+MAX_AGE_S = 7 * 86400
+"""A mail not sent within a week is given up: a receipt that late helps nobody, and the address
+must not stay on the kiosk for an outage without end (a wrong password, a server gone)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,16 @@ def done(store: Store, job: MailJob) -> None:
     with store.write() as conn:
         conn.execute("DELETE FROM mail_jobs WHERE id = ?", (job.id,))
     store.rows("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def expire(store: Store, now: float | None = None) -> int:
+    """Give up the mails older than ``MAX_AGE_S``; how many."""
+    cutoff = (time.time() if now is None else now) - MAX_AGE_S
+    with store.write() as conn:
+        gone = conn.execute("DELETE FROM mail_jobs WHERE created_at < ?", (cutoff,)).rowcount
+    if gone:
+        store.rows("PRAGMA wal_checkpoint(TRUNCATE)")
+    return gone
 
 
 def later(store: Store, job: MailJob, error: str) -> float:
@@ -136,6 +149,9 @@ class MailSender:
         self._task = asyncio.current_task()  # type: ignore[assignment]
         while not self._stopping:
             try:
+                if expired := await asyncio.to_thread(expire, self.store):
+                    log.warning("mail: %d receipt mail(s) not sent within %d days, given up",
+                                expired, MAX_AGE_S // 86400)
                 jobs = await asyncio.to_thread(due, self.store)
                 for job in jobs:
                     await self.deliver(job)

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from datetime import UTC, datetime
 
 import pytest
 
-from hardware.escpos_sim import VirtualPrinter, stacked
+from hardware.escpos_sim import VirtualPrinter, decode, stacked
 from kiosk_app import logbook
-from kiosk_app.session import CancelLine
+from kiosk_app.session import BorrowLine, CancelLine, Session
 from kiosk_app.techpin import hash_pin
 from kiosk_app.messages import PrintReceipt
-from kiosk_app.receipt_escpos import escpos_receipt
+from kiosk_app.receipt import build_receipt
+from kiosk_app.receipt_escpos import TEXT_PX, cjk_font, escpos_receipt, receipt_picture, wrap
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_demo.mailbox import Mailbox
@@ -189,3 +191,19 @@ async def test_the_technician_reads_the_printer_state_in_words(kiosk, lang, word
             await open_technician(pilot, k)
             text = detail_text(k.app.screen)
     assert f"printer · {printer.path} · {words}" in text
+
+
+@pytest.mark.usefixtures("cjk_font")
+def test_58_mm_paper_is_384_dots_and_long_titles_wrap():
+    visit = Session("26120714300042", datetime(2026, 12, 7, 5, 30, tzinfo=UTC))
+    title = "당신이 계속 나아갈 수 있도록 오늘의 문장을 건네는 작은 책"
+    visit.borrows.append(BorrowLine("30042000000014", title, datetime(2026, 12, 21, tzinfo=UTC), False))
+    receipt = build_receipt(visit, "ko", UTC, "한빛도서관")
+    narrow, wide = receipt_picture(receipt, 58), receipt_picture(receipt, 80)
+    assert (narrow.width, wide.width) == (384, 576)
+    line = f"대출  {title}"
+    pieces = wrap(line, cjk_font(TEXT_PX[58]), 384)
+    assert len(pieces) > 1, "a title wider than the paper goes on the next line"
+    assert all(cjk_font(TEXT_PX[58]).getlength(piece) <= 384 for piece in pieces), "each fits"
+    assert "".join(piece.strip() for piece in pieces).replace(" ", "") == line.replace(" ", "")
+    assert decode(escpos_receipt(receipt, 58)).pictures[0].width == 384

@@ -185,3 +185,11 @@ def test_the_agent_process_sends_a_mail_once_its_server_is_back(tmp_path, store)
         server.stop()
     assert agent.returncode == 0, err
     assert len(server.messages) == 1 and ADDRESS not in err
+
+
+def test_a_mail_not_sent_within_a_week_is_given_up_with_its_address(store):
+    enqueue_receipt(store, "en")
+    week = mail_jobs.MAX_AGE_S
+    assert mail_jobs.expire(store, now=time.time() + week - 60) == 0, "kept through a long outage"
+    assert mail_jobs.expire(store, now=time.time() + week + 60) == 1
+    assert mail_jobs.owed(store) == 0
