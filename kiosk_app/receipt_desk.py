@@ -52,7 +52,6 @@ class ReceiptOffer:
     masked: str | None
     library: str
     note: str | None
-    given: bool
 
 
 class ReceiptDesk:
@@ -97,7 +96,7 @@ class ReceiptDesk:
             note = CANNOT_PRINT.get(self.state, N_("receipt_printer_out_of_order"))  # type: ignore[arg-type]
         address = self.address(session)
         return ReceiptOffer(choices, mask_address(address) if address else None, self.settings.library_name,
-                            note, self.given)
+                            note)
 
     async def print(self, receipt: Receipt) -> None:
         """Print once: whatever happens, this visit does not print again."""
