@@ -79,7 +79,7 @@ async def reserve(request: Request, central: Central, body: ReserveRequest) -> J
     """Reserve a copy; the fee is paid synchronously through the payment service."""
     return await central.command(
         request, ("rental", "payment"), body,
-        lambda conn, now: rental_service.reserve(conn, body.member_id, body.book_id, now), 201)
+        lambda conn, now: rental_service.reserve(conn, body, now), 201)
 
 
 @router.patch("/rentals/{rentalId}", response_model=Rental, tags=["rental"])

@@ -23,6 +23,7 @@ from sync_agent.contract import (
     RentalPatch,
     RentalStatus,
     ReqState,
+    ReserveRequest,
 )
 
 from . import book_service, payment_service
@@ -37,6 +38,7 @@ from .rules import (
     hold_until,
     is_blocked_by_fines,
     renewed_due,
+    restored_hold_until,
 )
 
 SERVICE = "rental"
@@ -146,8 +148,10 @@ def item_state(conn: sqlite3.Connection, barcode: str) -> ItemState:
     return ItemState(barcode=barcode, title=book["title"], circulation=circulation)
 
 
-def reserve(conn: sqlite3.Connection, member_id: int, book_id: int, now: datetime) -> Rental:
-    """``POST /rentals``: hold a copy for the member and take the fee, or refuse."""
+def reserve(conn: sqlite3.Connection, request: ReserveRequest, now: datetime) -> Rental:
+    """``POST /rentals``: hold a copy for the member and take the fee, or refuse. The hold runs
+    from ``occurredAt`` (when the patron asked) and records the kiosk that asked."""
+    member_id, book_id = request.member_id, request.book_id
     member = member_row(conn, member_id=member_id)
     _require_active(member)
     book = book_service.book_row(conn, book_id=book_id)
@@ -164,10 +168,11 @@ def reserve(conn: sqlite3.Connection, member_id: int, book_id: int, now: datetim
     if held >= member["loan_limit"]:
         raise refusal(ErrorCode.LIMIT_REACHED,
                       f"loans and reservations are limited to {member['loan_limit']}")
+    at = _occurred(request.occurred_at, now)
     cursor = conn.execute(
-        "INSERT INTO rentals (member_id, book_id, status, reserved_at, hold_until) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (member_id, book_id, RentalStatus.RESERVED, stamp(now), stamp(hold_until(now))))
+        "INSERT INTO rentals (member_id, book_id, status, reserved_at, hold_until, kiosk_no) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (member_id, book_id, RentalStatus.RESERVED, stamp(at), stamp(hold_until(at)), request.kiosk_no))
     payment_id = payment_service.pay(conn, member, cursor.lastrowid, now)
     return _update(conn, cursor.lastrowid, now, payment_id=payment_id)
 
@@ -188,6 +193,20 @@ def patch(conn: sqlite3.Connection, rental_id: int, change: RentalPatch, now: da
             if row["status"] != RentalStatus.RENTED:
                 raise refusal(ErrorCode.NOT_RENTED, "this rental is not on loan")
             return _return(conn, row, at, change.kiosk_no, now)
+        case ReqState.KIOSK_UNRENT:
+            return _unrent(conn, row, now)
+
+
+def _unrent(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> Rental:
+    """Undo a kiosk loan: back to the reservation it was made from, held for the same member
+    (at least a day more) with the same payment, as if the loan had never been made. Only a loan
+    made at a kiosk and never renewed: a loan the patron knowingly kept is not undone this way."""
+    if row["status"] != RentalStatus.RENTED:
+        raise refusal(ErrorCode.NOT_RENTED, "this rental is not on loan")
+    if row["kiosk_no"] is None or row["renewals"]:
+        raise refusal(ErrorCode.INVALID_STATE, "only an unrenewed kiosk loan can be put back on hold")
+    return _update(conn, row["id"], now, status=RentalStatus.RESERVED, rented_at=None, due_at=None,
+                   kiosk_no=None, hold_until=restored_hold_until(unstamp(row["hold_until"]), now))
 
 
 def kiosk_return(conn: sqlite3.Connection, request: KioskReturn, now: datetime) -> Rental:

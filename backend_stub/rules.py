@@ -14,6 +14,9 @@ LOAN_DAYS = 14
 """A loan is due at the end of the 14th day after it starts."""
 HOLD_DAYS = 3
 """A reservation waits this long for pickup, then expires and is refunded."""
+RESTORED_HOLD_DAYS = 1
+"""A reservation given back by undoing a kiosk loan (``kioskunrent``) waits at least this long
+again: its patron was told to come back for it."""
 RESERVATION_FEE = 1000
 """KRW, paid synchronously through the payment service when reserving."""
 RENEWAL_LIMIT = 2
@@ -38,6 +41,12 @@ def renewed_due(due: datetime, now: datetime) -> datetime:
 
 def hold_until(reserved_at: datetime) -> datetime:
     return reserved_at + timedelta(days=HOLD_DAYS)
+
+
+def restored_hold_until(hold: datetime | None, now: datetime) -> datetime:
+    """The hold of a reservation given back: as it was, but never ending within a day."""
+    least = now + timedelta(days=RESTORED_HOLD_DAYS)
+    return max(hold, least) if hold is not None else least
 
 
 def overdue_days(due: datetime, at: datetime) -> int:

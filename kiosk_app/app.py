@@ -48,7 +48,7 @@ from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from kiosk_app.session import Action, BorrowLine, Mode, Session, new_session_id
+from kiosk_app.session import Action, BorrowLine, Mode, RenewLine, Session, new_session_id
 from kiosk_app.pin_guard import PinGuard
 from kiosk_app.view import KioskView, TechTools
 from sync_agent.settings import Settings
@@ -67,6 +67,8 @@ def _outcome_name(outcome: Outcome) -> str:
         return "queued" if outcome.queued else "borrowed"
     if isinstance(outcome, Offer):
         return "offer"
+    if isinstance(outcome, RenewLine):
+        return "renewed"
     return "busy" if outcome == BUSY else outcome.why
 
 
@@ -252,6 +254,9 @@ class KioskApp(App[None]):
                 await self.screen.add_borrow(outcome)  # the common case, without a full redraw
             else:
                 await self.show_base(MemberScreen)
+        elif isinstance(outcome, RenewLine):  # the ACS renewed a copy already on the card
+            log.info("borrow shown as a renewal: item %s due %s", outcome.barcode, outcome.due_at)
+            await self.show_base(MemberScreen)
         elif isinstance(outcome, Offer):
             await self.show_base(MemberScreen)
             await self.push_screen(OfferScreen(outcome), self._offer_answered(session, outcome))

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from hardware.status import DeviceStatus
 from kiosk_app.lending import Lending
-from sync_agent.results import Ok
+from sync_agent.results import Busy, BusyReason, Ok
 from sync_agent.contract import SERVICES
 from sync_agent.logs import mask_card
 from sync_agent.outbox import OutboxEntry
@@ -73,6 +73,8 @@ async def gather(lending: Lending, devices: list[DeviceStatus], log_lines: list[
     answer = await lending.client.health()
     if isinstance(answer, Ok):
         health = {name: answer.value.services.get(name, "?") for name in SERVICES}
+    elif isinstance(answer, Busy) and answer.reason is BusyReason.LOGIN_REFUSED:
+        health = dict.fromkeys(SERVICES, "login refused")  # seen here before the agent records it
     else:
         health = dict.fromkeys(SERVICES, "unreachable")
     disk = await asyncio.to_thread(_disk, lending.settings)

@@ -66,9 +66,11 @@ KEYS_HANDED_ON = (
     N_("why_payment_busy"), N_("next_payment_busy"), N_("why_rent_unconfirmed"),
     N_("next_rent_unconfirmed"), N_("why_reserve_unconfirmed"), N_("next_reserve_unconfirmed"),
     N_("next_reserved_kept"), N_("why_offline_limit"), N_("next_offline_limit"),
-    N_("why_member_offline"), N_("next_member_offline"), N_("renew_no_limit"),
+    N_("why_member_offline"), N_("next_member_offline"), N_("why_lending_out_of_service"),
+    N_("next_lending_out_of_service"), N_("renew_no_limit"),
     N_("renew_no_reserved"), N_("renew_no_blocked"), N_("renew_no_overdue"), N_("renew_no_other"),
-    N_("renew_busy"), N_("renew_unconfirmed"),
+    N_("renew_busy"), N_("renew_unconfirmed"), N_("renew_no_denied"), N_("why_card_cannot_borrow"),
+    N_("next_card_cannot_borrow"), N_("why_already_yours"), N_("next_already_yours"),
     # kiosk_app/screens/returns.py and receipt.py: what became of a return, a borrow, a visit
     N_("returned"), N_("returned_offline"), N_("return_unchecked"), N_("return_already"),
     N_("return_not_on_loan"), N_("return_on_hold"), N_("unknown_title"), N_("borrowed"),
@@ -81,7 +83,8 @@ KEYS_HANDED_ON = (
     N_("overdue"), N_("pending"), N_("earlier_reserve_undone"), N_("earlier_reserve_undoing"),
     N_("earlier_reserve_not_made"), N_("earlier_rent_undone"), N_("earlier_rent_undoing"),
     N_("earlier_rent_not_made"), N_("earlier_rent_checking"), N_("earlier_reserve_checking"),
-    N_("earlier_rent_see_desk"), N_("earlier_reserve_see_desk"),
+    N_("earlier_rent_see_desk"), N_("earlier_reserve_see_desk"), N_("earlier_rent_restored"),
+    N_("earlier_rent_restoring"),
     # kiosk_app/screens/technician.py: states, reasons and kinds in words
     N_("tech_state_connected"), N_("tech_state_reconnecting"), N_("tech_state_error"),
     N_("tech_state_stopped"), N_("tech_reason_not_found"), N_("tech_reason_permission"),
@@ -90,12 +93,13 @@ KEYS_HANDED_ON = (
     N_("tech_reject_too short"), N_("tech_reject_too long"), N_("tech_reject_not a library code"),
     N_("tech_reject_not text"), N_("tech_reject_line too long"), N_("tech_reject_incomplete line"),
     N_("tech_service_up"), N_("tech_service_down"), N_("tech_service_unreachable"),
-    N_("tech_service_rental"), N_("tech_service_payment"), N_("tech_service_book"),
+    N_("tech_service_login_refused"), N_("tech_service_rental"), N_("tech_service_payment"),
+    N_("tech_service_book"),
     N_("tech_breaker_closed"), N_("tech_breaker_open"), N_("tech_breaker_half-open"),
     N_("tech_kind_member_card"), N_("tech_kind_item"), N_("tech_kind_isbn"), N_("tech_kind_invalid"),
     N_("tech_kiosk_ok"), N_("tech_kiosk_unauthorized"), N_("tech_kiosk_clock_skew"),
-    N_("tech_kiosk_keys_rejected"), N_("tech_entry_return"), N_("tech_entry_rent"),
-    N_("tech_entry_cancel"),
+    N_("tech_kiosk_keys_rejected"), N_("tech_kiosk_login_refused"), N_("tech_entry_return"), N_("tech_entry_rent"),
+    N_("tech_entry_cancel"), N_("tech_entry_unrent"),
 )
 """Keys that reach :func:`t` through a table or a variable, where ``pybabel extract`` cannot see
 them: declared here so that ``make translations`` keeps them (tests/app/test_i18n.py fails when a

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from kiosk_app.card_blocks import Reason, reasons, renewals_stopped
 from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.fines import days_late, fine_estimate
 from kiosk_app.i18n import fmt_won
@@ -40,6 +41,7 @@ from kiosk_app.session import (
     ReturnLine,
     Session,
 )
+from sync_agent import schedule_clock
 from sync_agent.central import Central
 from sync_agent.contract import (
     Book,
@@ -55,7 +57,7 @@ from sync_agent.contract import (
 from sync_agent.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
 from sync_agent.read_model import ReadModel
 from sync_agent.relay import Asked, Relay
-from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result
+from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result, is_kiosk_wide
 from sync_agent.retention import Retention
 from sync_agent.settings import Settings
 from sync_agent.store import Store, StoreError
@@ -69,12 +71,14 @@ _REFUSALS = {
     "reserved_for_other": ("why_reserved_for_other", "next_reserved_for_other"),
     "limit_reached": ("why_limit_reached", "next_limit_reached"),
     "member_blocked": ("why_member_blocked", "next_member_blocked"),
+    "card_blocked": ("why_card_cannot_borrow", "next_card_cannot_borrow"),
     "member_withdrawn": ("why_member_withdrawn", "next_member_withdrawn"),
     "book_withdrawn": ("why_book_withdrawn", "next_book_withdrawn"),
     "return_pending": ("why_return_pending", "next_return_pending"),
     "book_unavailable": ("why_book_unavailable", "next_ask_desk"),
     "not_reserved": ("why_book_unavailable", "next_ask_desk"),
     "payment_declined": ("why_payment_declined", "next_ask_desk"),
+    "already_yours": ("why_already_yours", "next_already_yours"),
 }
 
 
@@ -82,7 +86,9 @@ _RENEWAL_REFUSALS = {
     "renewal_limit": "renew_no_limit",
     "reserved_for_other": "renew_no_reserved",
     "member_blocked": "renew_no_blocked",
+    "card_blocked": "renew_no_blocked",
     "overdue": "renew_no_overdue",
+    "renewal_denied": "renew_no_denied",
 }
 """Why a renewal was refused, by the central side's code, as the i18n key the patron reads."""
 
@@ -96,6 +102,8 @@ class Refusal:
     fields: dict[str, object] = field(default_factory=dict)
     said: str = ""
     """The library's own words, when its system sent some for the patron (shown under ours)."""
+    reasons: tuple[Reason, ...] = ()
+    """Each reason the library system gave (a card's blocks), one line each under ``why``."""
 
     @classmethod
     def for_code(cls, code: str, said: str = "") -> Refusal:
@@ -109,6 +117,9 @@ class Refusal:
 
 
 BUSY = Refusal("why_busy", "next_busy")
+OUT_OF_SERVICE = Refusal("why_lending_out_of_service", "next_lending_out_of_service")
+"""The library system refuses the kiosk itself (its SIP2 login, its token): no card can be checked
+until a technician fixes it, but returns are still taken."""
 PAYMENT_BUSY = Refusal("why_payment_busy", "next_payment_busy")
 RENT_UNCONFIRMED = Refusal("why_rent_unconfirmed", "next_rent_unconfirmed")
 RESERVE_UNCONFIRMED = Refusal("why_reserve_unconfirmed", "next_reserve_unconfirmed")
@@ -125,7 +136,9 @@ class Offer:
     fee: int
 
 
-Outcome = BorrowLine | Offer | Refusal
+Outcome = BorrowLine | RenewLine | Offer | Refusal
+"""What a scanned borrow comes to; a ``RenewLine`` when the ACS renewed a copy already on the
+patron's card instead of lending it (a SIP2 12 with renewal Y)."""
 
 
 class Lending:
@@ -225,6 +238,8 @@ class Lending:
             return MEMBER_UNKNOWN
         if isinstance(found, Refused):
             return Refusal.of(found)
+        if is_kiosk_wide(found):
+            return OUT_OF_SERVICE
         if isinstance(found, Busy | InDoubt):
             patron = await asyncio.to_thread(self._cached_patron, card)
         else:
@@ -288,9 +303,12 @@ class Lending:
         if entry.status is Status.DECLINED:
             return Became.NOT_MADE
         undo = self.outbox.compensation_of(entry.id)
+        restoring = undo is not None and undo.kind is Kind.UNRENT
         if undo is None or undo.status in OPEN:
-            return Became.UNDOING
-        return Became.UNDONE if undo.status is Status.DELIVERED else Became.SEE_DESK
+            return Became.RESTORING if restoring else Became.UNDOING
+        if undo.status is not Status.DELIVERED:
+            return Became.SEE_DESK
+        return Became.RESTORED if restoring else Became.UNDONE
 
     # -- borrow ----------------------------------------------------------------------------------
 
@@ -396,13 +414,18 @@ class Lending:
         asked = await self.relay.ask(entry, self.settings.borrow_wait_s,
                                      doubted=entry.told is Told.UNDO)
         result = asked.result
-        title = title or _title(patron, barcode) or await self._title(barcode)
+        named = result.title if isinstance(result, Ok) else ""  # the title the answer carries (AJ)
+        title = title or _title(patron, barcode) or named or await self._title(barcode)
         if isinstance(result, Ok):
             rental = Rental.model_validate(result.value)
             await self._settle(entry, asked, Status.DELIVERED, Told.CONFIRMED)
+            session.settled(barcode)
+            if rental.renewals:  # the copy was already the patron's: the ACS renewed it
+                renewed = RenewLine(barcode, title or barcode, True, rental.due_at)
+                session.renewals.append(renewed)
+                return renewed
             line = BorrowLine(barcode, title, rental.due_at or self._offline_due(entry.occurred_at),
                               queued=False)
-            session.settled(barcode)
             session.borrows.append(line)
             return line
         if isinstance(result, NotFound | Refused):
@@ -450,7 +473,7 @@ class Lending:
             error = f"{result.code}: {result.message}"
         elif isinstance(result, Busy | InDoubt):
             error = f"{result.service}: {result.reason.value}"
-        due = time.time() + self.doubt_hold_s if hold else 0.0
+        due = schedule_clock.now() + self.doubt_hold_s if hold else 0.0
         settlement = Settlement(entry.id, status, asked.attempts, error=error, response=response,
                                 next_attempt_at=due, told=told)
         await asyncio.to_thread(self.outbox.settle, self.relay.owner, [settlement])
@@ -482,7 +505,8 @@ class Lending:
         central side renews once; the key changes after each confirmed renewal."""
         patron = session.patron
         assert patron is not None
-        result = await self.client.renew(patron.member.id, loan.barcode, _renew_key(self.settings.id, session, loan))
+        result = _renewals_refused(patron.member) or await self.client.renew(
+            patron.member.id, loan.barcode, _renew_key(self.settings.id, session, loan))
         return _record_renewal(session, patron, loan, result)
 
     async def renew_all(self, session: Session) -> list[RenewLine]:
@@ -493,7 +517,8 @@ class Lending:
         returned = {line.barcode for line in session.returns}
         loans = [loan for loan in list(patron.page.loans) if loan.barcode not in returned]
         keys = {loan.barcode: _renew_key(self.settings.id, session, loan) for loan in loans}
-        results = await self.client.renew_all(patron.member.id, keys)
+        refused = _renewals_refused(patron.member)
+        results = dict.fromkeys(keys, refused) if refused else await self.client.renew_all(patron.member.id, keys)
         return [_record_renewal(session, patron, loan, results[loan.barcode]) for loan in loans]
 
     # -- end of a visit --------------------------------------------------------------------------
@@ -526,11 +551,21 @@ class Lending:
 
 
 def _status_refusal(member: Member) -> Refusal | None:
+    if member.status is MemberStatus.BLOCKED and member.blocks:  # the library said why
+        return Refusal("why_card_cannot_borrow", "next_card_cannot_borrow", said=member.said,
+                       reasons=reasons(member))
     if member.status is MemberStatus.BLOCKED:
         return Refusal.for_code("member_blocked")
     if member.status is MemberStatus.WITHDRAWN:
         return Refusal.for_code("member_withdrawn")
     return None
+
+
+def _renewals_refused(member: Member) -> Refused | None:
+    """The library system said this card may not renew (its patron status): nothing is asked."""
+    if not renewals_stopped(member):
+        return None
+    return Refused("renewal_denied", "the card may not renew (patron status)", said=member.said)
 
 
 def _renew_key(kiosk_id: str, session: Session, loan: MyPageEntry) -> str:
@@ -541,7 +576,7 @@ def _renew_key(kiosk_id: str, session: Session, loan: MyPageEntry) -> str:
 
 def _record_renewal(session: Session, patron: Patron, loan: MyPageEntry, result: Result[Rental]) -> RenewLine:
     """The renewal's outcome into the visit, and a new due date into the patron's loans."""
-    line = _renew_line(loan, result)
+    line = _renew_line(loan, result, patron.member)
     if line.due_at is not None:
         patron.page.loans = [entry.model_copy(update={"due_at": line.due_at, "overdue": False})
                              if entry.barcode == loan.barcode else entry for entry in patron.page.loans]
@@ -550,12 +585,13 @@ def _record_renewal(session: Session, patron: Patron, loan: MyPageEntry, result:
     return line
 
 
-def _renew_line(loan: MyPageEntry, result: Result[Rental]) -> RenewLine:
+def _renew_line(loan: MyPageEntry, result: Result[Rental], member: Member) -> RenewLine:
     if isinstance(result, Ok):
         return RenewLine(loan.barcode, loan.title, True, result.value.due_at)
     if isinstance(result, Refused):
-        return RenewLine(loan.barcode, loan.title, False, why=_RENEWAL_REFUSALS.get(
-            result.code, "renew_no_other"), said=result.said)
+        why = _RENEWAL_REFUSALS.get(result.code, "renew_no_other")
+        because = reasons(member) if result.code == "renewal_denied" else ()
+        return RenewLine(loan.barcode, loan.title, False, why=why, said=result.said, reasons=because)
     if isinstance(result, NotFound):
         why = "renew_no_other"
     else:

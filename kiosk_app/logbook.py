@@ -23,6 +23,16 @@ SYSLOG_SOCKET = "/dev/log"
 SYSLOG_IDENT = "kiosk: "
 
 
+class PrivateRotatingFile(RotatingFileHandler):
+    """The log file and its rotations, readable by the kiosk's user only (0600) whatever the
+    umask: masked as the lines are, they still tell who was at the kiosk and when."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # logging's own signature is untyped
+        os.close(os.open(self.baseFilename, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
+        os.chmod(self.baseFilename, 0o600)
+        return super()._open()
+
+
 class RecentLines(logging.Handler):
     """Keeps the last lines, already masked and formatted."""
 
@@ -72,7 +82,7 @@ def install(data_dir: Path | None, level: str = "INFO", *, env: Mapping[str, str
     if data_dir is not None:
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
-            handler = RotatingFileHandler(data_dir / LOG_FILE, maxBytes=2_000_000, backupCount=3,
+            handler = PrivateRotatingFile(data_dir / LOG_FILE, maxBytes=2_000_000, backupCount=3,
                                           encoding="utf-8")
         except OSError as exc:
             logging.getLogger(__name__).warning("no log file in %s: %s", data_dir, exc)

@@ -18,6 +18,7 @@ STORE_OUT_OF_ORDER = {
     "corrupt": Refusal("why_store_corrupt", "next_store_staff"),
     "readonly": Refusal("why_store_unwritable", "next_store_staff"),
     "io": Refusal("why_store_unwritable", "next_store_unsure"),
+    "moved": Refusal("why_store_unwritable", "next_store_staff"),
 }
 """The store cannot take anything until a technician acts: the patron is told why, and to see staff."""
 ACTION_FAILED = Refusal("why_refused", "next_ask_desk")

@@ -15,6 +15,7 @@ from enum import Enum, StrEnum
 from stdnum import luhn
 
 from hardware.codes import CodeKind
+from kiosk_app.card_blocks import Reason
 from sync_agent.contract import Member, MyPage, MyPageEntry
 
 TECHNICIAN_SEQUENCE = "99999999"
@@ -106,6 +107,8 @@ class RenewLine:
     why: str = ""
     said: str = ""
     """The library's own words about a refusal, when its system sent some."""
+    reasons: tuple[Reason, ...] = ()
+    """Why the card may not renew, as the library system said it (its blocks), one line each."""
 
 
 class Became(StrEnum):
@@ -113,6 +116,8 @@ class Became(StrEnum):
 
     UNDONE = "undone"  # it had been recorded; the compensation went through (refund / return)
     UNDOING = "undoing"  # it had been recorded; the compensation is on its way
+    RESTORED = "restored"  # a loan had been recorded; it went back to the reservation, fee kept
+    RESTORING = "restoring"  # a loan had been recorded; it is going back to the reservation
     NOT_MADE = "not_made"  # it was never recorded: nothing was charged or lent
     CHECKING = "checking"  # still not known
     SEE_DESK = "see_desk"  # a borrow saved offline was refused, or an undo failed: staff must act

@@ -27,8 +27,8 @@ the (stand-in) time it arrived; no kiosk return at the central side without an e
 shown is a central loan of that member and copy with the due date shown. Every borrow or
 reservation the patron was *not* told happened (the kiosk's intents told ``undo``, ``asking`` or
 ``declined``) is, once the agent has settled them, either not applied at the central side or undone
-there (the loan returned, the reservation cancelled and its fee refunded), by exactly one
-compensation applied exactly once. Fallbacks while the
+there (the loan back to its reservation or returned, the reservation cancelled and its fee
+refunded), by exactly one compensation applied exactly once. Fallbacks while the
 lending breaker was open: count and latency (the targets: 5 ms for an open breaker's answer, 50 ms
 for the screen path; measured here, asserted only by the benchmark report).
 
@@ -556,10 +556,10 @@ def _saga_ledger(kiosk: Kiosk, counts: dict[str, int]) -> SagaLedger:
     ledger = SagaLedger()
     intents = _query(kiosk.store_path, "SELECT id, key, kind, told, status FROM outbox "
                                        "WHERE kind IN ('rent', 'reserve')")
-    undoes = Counter(row[0] for row in _query(kiosk.store_path, "SELECT compensates FROM outbox "
-                                                                "WHERE compensates IS NOT NULL"))
-    compensation_keys = [row[0] for row in _query(kiosk.store_path, "SELECT key FROM outbox "
-                                                                   "WHERE compensates IS NOT NULL")]
+    compensations = _query(kiosk.store_path, "SELECT compensates, key FROM outbox WHERE compensates IS NOT NULL")
+    undoes = Counter(row[0] for row in compensations)
+    compensation_keys = [row[1] for row in compensations]
+    undo_key = dict(compensations)
     answers = {key: json.loads(body) for key, body in _query(kiosk.central_db,
                                                              "SELECT key, body FROM idempotency")}
     rentals = {row[0]: row for row in _query(kiosk.central_db,
@@ -575,8 +575,10 @@ def _saga_ledger(kiosk: Kiosk, counts: dict[str, int]) -> SagaLedger:
         if counts.get(key, 0) == 0:
             continue  # never applied: nothing to undo
         rental = rentals.get(answers[key]["id"])
+        unrent = answers.get(undo_key.get(entry_id, ""), {})
         undone = rental is not None and (
             (kind == "rent" and rental[1] == "returned" and rental[2] == 0)
+            or (kind == "rent" and unrent.get("status") == "reserved")  # back to its reservation
             or (kind == "reserve" and rental[1] in ("cancelled", "expired") and rental[3] == "refunded"))
         if not undone:
             ledger.left += 1

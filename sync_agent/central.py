@@ -30,8 +30,10 @@ from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import Result
 
 DEPENDENCY_OF_KIND = {Kind.RETURN: "returns", Kind.RENT: "lending", Kind.CANCEL: "lending",
-                      Kind.RESERVE: "payment"}
-"""The breaker an outbox entry's delivery goes through, whichever adapter sends it."""
+                      Kind.RESERVE: "payment", Kind.UNRENT: "returns"}
+"""The breaker an outbox entry's delivery goes through, whichever adapter sends it. An undo of a
+loan (``unrent``) goes where returns go: the rental service alone, not the book management whose
+slowness may have kept the loan's answer from the patron and opened the lending breaker."""
 
 
 class Central(Protocol):

@@ -14,8 +14,10 @@ Python's recursion limit, a ``Retry-After`` of ``²``, a body of 150 MB (refused
 streaming, :mod:`sync_agent.capped_body`) and any exception no rule foresaw all become a typed
 result, because an exception here ends the agent (a crash loop under systemd) or the patron app.
 
-Each call has one deadline (``call_timeout_ms``, the seed's 610 ms) over the whole exchange, TLS is
-verified, and the bearer token travels in a header that is never logged.
+Each call has one deadline over the whole exchange: ``call_timeout_ms`` (the seed's 610 ms) in the
+app, where a patron waits, ``background_timeout_ms`` in the agent, where nobody does (a service
+that stays slower than 610 ms would otherwise never be heard from). TLS is verified, and the
+bearer token travels in a header that is never logged.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sync_agent.breakers import Breakers, through
 from sync_agent.capped_body import ACCEPT_ENCODING, TOO_LARGE, Body, read_capped
@@ -49,7 +51,7 @@ from sync_agent.contract import (
     ReservationQuote,
 )
 from sync_agent.central import DEPENDENCY_OF_KIND
-from sync_agent.delivery_answer import NotAboutEntry, kept_answer
+from sync_agent.delivery_answer import EXPECTED_STATUS, MADE_AT, NotAboutEntry, kept, kept_answer, made_by
 from sync_agent.outbox import Kind, OutboxEntry
 from sync_agent.results import (
     Busy,
@@ -69,6 +71,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+_RENTALS = TypeAdapter(list[Rental])
 
 
 
@@ -107,7 +110,7 @@ class CentralClient:
     def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
-        self.timeout_s = settings.call_timeout_ms / 1000
+        self.timeout_s = settings.call_timeout_s(owner)
         self.breakers = Breakers(settings, store, owner)
         headers = {"User-Agent": f"library-kiosk/{settings.id}", "Accept-Encoding": ACCEPT_ENCODING}
         token = settings.api_token.get_secret_value()
@@ -190,9 +193,18 @@ class CentralClient:
     async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
         """Send one outbox entry with its idempotency key. Ok only for a ``Rental`` about this very
         entry, and then with only the fields the kiosk keeps (:mod:`sync_agent.delivery_answer`);
-        a 2xx about another request is in doubt (``MISMATCHED``)."""
+        a 2xx about another request is in doubt (``MISMATCHED``).
+
+        A self-rent or reservation tried before may have been applied while its answer was lost:
+        the member's rentals are read first (:meth:`made_by_intent`), and what it made settles it
+        as a replay would, without sending it again through book management or payment, whose
+        slowness may be why the answer was lost."""
+        if entry.kind in MADE_AT and entry.attempts:
+            made = await self.made_by_intent(entry)
+            if made is not None:
+                return made
         dependency = DEPENDENCY_OF_KIND[entry.kind]
-        if entry.kind is Kind.CANCEL:
+        if entry.kind in (Kind.CANCEL, Kind.UNRENT):
             method, path = "PATCH", f"/rentals/{entry.rental_id}"
         elif entry.kind is Kind.RESERVE:
             method, path = "POST", "/rentals"
@@ -200,6 +212,19 @@ class CentralClient:
             method, path = "POST", "/kiosk/returns" if entry.kind is Kind.RETURN else "/kiosk/rentals"
         return await self._call(dependency, method, path, partial(kept_answer, entry), json=entry.payload,
                                 key=entry.key)
+
+    async def made_by_intent(self, entry: OutboxEntry) -> Ok[dict[str, Any]] | None:
+        """The loan a self-rent made, or the reservation a reserve made, read from the rental
+        service's own records (``GET /rentals?memberId=&status=``: neither book management nor
+        payment on the way), as the kept fields of a replayed answer; None when there is none, or
+        the records cannot be read now (then only the call itself, under its key, can settle it)."""
+        status = EXPECTED_STATUS[entry.kind].value
+        found = await self._call("views", "GET", "/rentals", _RENTALS.validate_json,
+                                 params={"memberId": str(entry.member_id), "status": status})
+        if not isinstance(found, Ok):
+            return None
+        made = next((rental for rental in found.value if made_by(entry, rental, self.settings.id)), None)
+        return Ok(kept(made), 200, replayed=True) if made is not None else None
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -230,7 +255,7 @@ class CentralClient:
             log.info("%s %s: %s", method, path, type(exc).__name__)
             return Busy(dependency, None, BusyReason.UNREACHABLE, type(exc).__name__)
         except (TimeoutError, httpx.TimeoutException):
-            log.info("%s %s: timeout after %d ms", method, path, self.settings.call_timeout_ms)
+            log.info("%s %s: timeout after %.0f ms", method, path, self.timeout_s * 1000)
             return InDoubt(dependency, DoubtReason.TIMEOUT)
         except httpx.TransportError as exc:
             log.info("%s %s: %s", method, path, type(exc).__name__)

@@ -59,13 +59,16 @@ class RentalStatus(StrEnum):
 
 
 class ReqState(StrEnum):
-    """The seed's ``reqState`` values for ``PATCH /rentals/{id}``."""
+    """The seed's ``reqState`` values for ``PATCH /rentals/{id}``, and ``kioskunrent``: a kiosk
+    loan the patron was told does not count goes back to the reservation it was made from (still
+    held for the member, its fee kept with it), instead of ending both with a return."""
 
     CANCEL = "cancel"
     RENTAL = "rental"
     RETURN = "return"
     KIOSK_RENTAL = "kioskrental"
     KIOSK_RETURN = "kioskreturn"
+    KIOSK_UNRENT = "kioskunrent"
 
 
 class PaymentStatus(StrEnum):
@@ -115,6 +118,10 @@ class Health(Wire):
     services: dict[str, ServiceState]
 
 
+STOPS_RENEWING = frozenset({"renewal_denied", "card_invalid"})
+"""Codes of ``Member.blocks`` that stop a renewal (a blocked ``status`` stops a borrow)."""
+
+
 class Member(Wire):
     id: int
     card_number: str
@@ -123,6 +130,12 @@ class Member(Wire):
     loan_limit: int
     fines: int = Field(description="unpaid fines, KRW")
     active_loans: int = 0
+    blocks: list[str] = Field(default_factory=list, description=(
+        "why the card is limited, as codes (a SIP2 ACS's patron-status flags and validity "
+        "fields, sync_agent.sip2_patron); empty when the central side gives no reasons"))
+    said: str = Field("", description="the library's own words about the card (a SIP2 AF), for the patron")
+    fines_written: str = Field("", description="the fines as the library wrote them, with a currency "
+                               "other than won (SIP2 BV and BH); empty when in won")
     email: str | None = Field(None, description="where the member's receipts may be emailed, if the "
                               "library has an address; the kiosk keeps it only until the mail is sent")
 
@@ -145,10 +158,15 @@ class BookPage(Wire):
 
 
 class ReserveRequest(Wire):
-    """``POST /rentals``: reserve a copy; payment is taken synchronously."""
+    """``POST /rentals``: reserve a copy; payment is taken synchronously. A kiosk names itself and
+    when the patron asked, so that a reservation whose answer was lost can be recognised among the
+    member's rentals (its ``kioskNo`` and ``reservedAt``) without asking the payment service."""
 
     member_id: int
     book_id: int
+    kiosk_no: str | None = None
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when the patron asked; the reservation's reservedAt and its hold run from it")
 
 
 class RentalPatch(Wire):

@@ -4,7 +4,7 @@ A 2xx proves only that *something* was accepted. It settles an entry only when i
 entry: the rental it carries must be of the same copy, member, rental and kind as the request
 (a return's answer is a returned rental of that barcode; a rent's a rented loan of that member
 and barcode; a cancel's the cancelled rental of that id; a reservation's a reserved rental of
-that member and book). Anything else (a cache or a proxy answering for another request, a
+that member and book; an unrent's the same rental reserved again). Anything else (a cache or a proxy answering for another request, a
 central side replaying another request's answer by key) is :class:`NotAboutEntry`: the client
 reports it in doubt, the relay asks again, and after a bound makes it a dead letter that says
 what came back.
@@ -16,6 +16,7 @@ whatever its size, is never written to the store.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sync_agent.contract import Rental, RentalStatus
@@ -26,7 +27,13 @@ KEPT = frozenset({"id", "member_id", "book_id", "barcode", "status", "hold_until
 """Fields of a ``Rental`` stored with a delivered entry (snake_case; stored in camelCase)."""
 
 EXPECTED_STATUS = {Kind.RETURN: RentalStatus.RETURNED, Kind.RENT: RentalStatus.RENTED,
-                   Kind.CANCEL: RentalStatus.CANCELLED, Kind.RESERVE: RentalStatus.RESERVED}
+                   Kind.CANCEL: RentalStatus.CANCELLED, Kind.RESERVE: RentalStatus.RESERVED,
+                   Kind.UNRENT: RentalStatus.RESERVED}
+
+
+SAME_MOMENT = timedelta(seconds=1)
+"""How close a loan's start must be to a self-rent's ``occurredAt`` to be the loan it made: a
+central side may keep whole seconds; one patron cannot start two loans of a copy within one."""
 
 
 class NotAboutEntry(ValueError):
@@ -42,7 +49,27 @@ def kept_answer(entry: OutboxEntry, body: bytes) -> dict[str, Any]:
     differences = mismatches(entry, rental)
     if differences:
         raise NotAboutEntry(f"answered rental #{rental.id}: " + "; ".join(differences))
+    return kept(rental)
+
+
+def kept(rental: Rental) -> dict[str, Any]:
+    """The fields of ``rental`` the store keeps, as on the wire."""
     return rental.model_dump(mode="json", by_alias=True, include=set(KEPT))
+
+
+MADE_AT = {Kind.RENT: "rented_at", Kind.RESERVE: "reserved_at"}
+"""The field in which the central side records an intent's ``occurredAt``: an intent of these
+kinds can be recognised among the member's rentals."""
+
+
+def made_by(entry: OutboxEntry, rental: Rental, kiosk_id: str) -> bool:
+    """Whether ``rental`` is what the intent ``entry`` made: this kiosk's loan (or reservation) of
+    that copy for that member, started when the patron asked (the central side records
+    ``occurredAt`` as its start; to the second, for one that keeps whole seconds), so one made at
+    the desk or at another visit is never taken for it."""
+    started = getattr(rental, MADE_AT[entry.kind]) if entry.kind in MADE_AT else None
+    return (started is not None and not mismatches(entry, rental) and rental.kiosk_no == kiosk_id
+            and abs(started - entry.occurred_at) < SAME_MOMENT)
 
 
 def mismatches(entry: OutboxEntry, rental: Rental) -> list[str]:
@@ -51,7 +78,7 @@ def mismatches(entry: OutboxEntry, rental: Rental) -> list[str]:
     expected = EXPECTED_STATUS[entry.kind]
     if rental.status is not expected:
         found.append(f"status {rental.status.value}, not {expected.value}")
-    if entry.kind is Kind.CANCEL:
+    if entry.kind in (Kind.CANCEL, Kind.UNRENT):
         if rental.id != entry.rental_id:
             found.append(f"rental #{rental.id}, not #{entry.rental_id}")
         return found

@@ -17,6 +17,15 @@ stayed. Instead the relay holds them in one :class:`KioskGate`:
   certainly not applied under the old one, which belongs to another request);
 - the first answer the central side gives about an entry itself (accepted, refused, not found)
   ends the state and delivery resumes at full speed.
+
+A SIP2 ACS that refuses the kiosk's login (94 with ok=0, or no answer to the login at all) puts
+the kiosk in ``login_refused``, a state of its own rather than ``unauthorized``: the repair is
+another one (the SIP2 user, password and location, or the ACS's SIP account, not an API token),
+and whoever reads only the state's name (an alert, the technician screen) must know which to fix.
+Before each probe its login (``sip2_user``, ``sip2_password``, ``sip2_location``) is read again,
+as a token is; a password kept as the credential ``kiosk_sip2_password`` is read by systemd when
+the service starts, so replacing it takes a restart, after which :meth:`KioskGate.restore` probes
+at once. Either way the first login that lets an entry through ends the state.
 """
 
 from __future__ import annotations
@@ -36,12 +45,18 @@ OK = "ok"
 PROBE_EVERY_S = 30.0
 """How often a paused kiosk tries one entry: a fixed token or clock is noticed within half a minute,
 and a fleet of misconfigured kiosks sends the central side two requests a minute each."""
+LOGIN_CHECK = ("check sip2_user, sip2_password (the credential kiosk_sip2_password) and "
+               "sip2_location, and that the ACS has a SIP account for that user, enabled, "
+               "allowed at that location")
+"""What a technician checks when the SIP2 ACS refuses the kiosk's login (also the connection's
+log line, :mod:`sync_agent.sip2_connection`)."""
 WHAT_TO_DO = {
     "unauthorized": "the central API refuses this kiosk's token: replace it (the credential "
                     "kiosk_api_token or api_token in kiosk.toml)",
     "clock_skew": "the central API says this kiosk's clock runs ahead: check NTP (timedatectl)",
     "keys_rejected": "the central API knows an idempotency key of this kiosk for another request "
                      "(was the store restored from a copy?): keys are being renewed",
+    "login_refused": f"the library system's SIP2 server (ACS) refuses this kiosk's login: {LOGIN_CHECK}",
 }
 
 
@@ -50,13 +65,20 @@ class KioskGate:
 
     ``record``: whether this process writes the state to the store (the agent does; the app only
     pauses its own deliveries). ``reload``: reads the settings again before each probe, whose token
-    ``use_token`` hands to the client (None for a client without a bearer token)."""
+    ``use_token`` hands to the client (None for a client without a bearer token), or whose SIP2
+    login ``use_login`` does (None for a client without one)."""
 
     def __init__(self, store: Store, *, record: bool, use_token: Callable[[str], None] | None,
+                 use_login: Callable[[Settings], None] | None = None,
                  reload: Callable[[], Settings] | None = None, probe_every_s: float = PROBE_EVERY_S) -> None:
         self.store = store
         self.record = record
-        self.use_token = use_token
+        self._credentials: dict[str, Callable[[Settings], None]] = {}
+        """What to hand the client from settings read again, per state a new credential can end."""
+        if use_token is not None:
+            self._credentials["unauthorized"] = lambda settings: use_token(settings.api_token.get_secret_value())
+        if use_login is not None:
+            self._credentials["login_refused"] = use_login
         self.reload = reload
         self.probe_every_s = probe_every_s
         self.state = OK
@@ -79,7 +101,7 @@ class KioskGate:
         if time.monotonic() < self._next_probe:
             return 0
         self._next_probe = time.monotonic() + self.probe_every_s
-        self._reload_token()
+        self._reload_credentials()
         return 1
 
     def paused(self) -> bool:
@@ -104,6 +126,14 @@ class KioskGate:
             self.state = OK
             self._write(OK, "")
 
+    def login(self, result: object) -> None:
+        """The outcome of a login tried before any delivery (the agent's start), so that a refused
+        one shows with nothing to deliver: a refusal enters ``login_refused`` as a delivery's
+        would; a success ends that state and no other (an ACS that answers says nothing of a
+        token, a clock or keys)."""
+        if is_kiosk_wide(result) or (self.state == "login_refused" and isinstance(result, Ok)):
+            self.observe(result)
+
     def _write(self, state: str, reason: str) -> None:
         if not self.record:
             return
@@ -112,12 +142,13 @@ class KioskGate:
         except StoreError as exc:  # the log line above says it; the next change tries again
             log.error("kiosk-wide state %s not recorded: %s", state, exc)
 
-    def _reload_token(self) -> None:
-        if self.reload is None or self.use_token is None or self.state != "unauthorized":
+    def _reload_credentials(self) -> None:
+        use = self._credentials.get(self.state)
+        if self.reload is None or use is None:
             return
         try:
             settings = self.reload()
         except Exception as exc:  # noqa: BLE001 - a bad edit of kiosk.toml must not stop the agent
             log.error("settings not re-read before the probe: %s", str(exc).splitlines()[0])
             return
-        self.use_token(settings.api_token.get_secret_value())
+        use(settings)

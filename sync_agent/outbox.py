@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sync_agent import counters, sync_state
+from sync_agent import counters, schedule_clock, sync_state
 from sync_agent.claimer import owner_alive, owner_id
 from sync_agent.contract import KioskRent, KioskReturn, ReqState, RentalPatch, ReserveRequest
 from sync_agent.store import Store, StoreError
@@ -57,6 +57,8 @@ class Kind(StrEnum):
     RENT = "rent"
     CANCEL = "cancel"
     RESERVE = "reserve"
+    UNRENT = "unrent"
+    """The undo of a self-rent of a reserved copy: the loan back to its reservation."""
 
 
 class Status(StrEnum):
@@ -203,6 +205,10 @@ the entry may have been sent, even applied, so it counts as an attempt. An adapt
 idempotency keys (SIP2) asks the central side's state of an entry tried before rather than
 sending it again (a second checkin)."""
 
+_DOUBTED = "(o.kind IN ('rent', 'reserve') AND o.told IN ('asking', 'undo') AND o.attempts > 0)"
+"""An intent the patron was not told happened, sent at least once: it may have been applied, and
+the adapter first looks for what it made where the held dependency is not in the way."""
+
 _HEADS = """
     SELECT o.* FROM outbox o
     WHERE o.status = 'pending' {extra}
@@ -236,7 +242,7 @@ class Outbox:
     def append_cancel(self, rental_id: int, barcode: str, member_id: int,
                       occurred_at: datetime) -> OutboxEntry:
         """Record a reservation cancel (the central side refunds); durable when this returns."""
-        entry = self._append(NewEntry(Kind.CANCEL, _cancel_body(self.kiosk_id, occurred_at),
+        entry = self._append(NewEntry(Kind.CANCEL, _patch_body(ReqState.CANCEL, self.kiosk_id, occurred_at),
                                       occurred_at, barcode, member_id, rental_id))
         assert entry is not None
         return entry
@@ -255,7 +261,8 @@ class Outbox:
                       visit: str, owner: str, lease_s: float) -> OutboxEntry | None:
         """Record a reserve-and-pay intent before its first call, claimed by ``owner``; None as
         for :meth:`begin_rent`."""
-        body = ReserveRequest(member_id=member_id, book_id=book_id).model_dump(mode="json", by_alias=True)
+        body = ReserveRequest(member_id=member_id, book_id=book_id, kiosk_no=self.kiosk_id,
+                              occurred_at=occurred_at).model_dump(mode="json", by_alias=True)
         return self._append(NewEntry(Kind.RESERVE, body, occurred_at, barcode, member_id),
                             told=Told.ASKING, visit=visit, book_id=book_id, claim=(owner, lease_s),
                             behind=False)
@@ -287,7 +294,7 @@ class Outbox:
             "status": Status.IN_FLIGHT.value if owner else Status.PENDING.value,
             "told": told.value if told else None, "visit": visit, "book_id": book_id,
             "compensates": compensates, "claimed_by": owner,
-            "lease_until": created_at + lease_s if owner else None}
+            "lease_until": schedule_clock.now() + lease_s if owner else None}
         values["id"], values["member_id"] = conn.execute(_APPEND, values).fetchone()
         return values | {"attempts": 0, "next_attempt_at": 0.0, "last_error": None, "response": None,
                          "note": None}
@@ -403,23 +410,27 @@ class Outbox:
         """Atomically take up to ``limit`` heads (oldest unsettled entry of each book) that are
         pending, due (unless ``due_only`` is false) and not of ``skip_kinds``; expired leases are
         returned to pending first. ``settle``: outcomes to write in the same transaction first
-        (one fsync for both, and the books they free can be claimed at once)."""
-        now = time.time()
+        (one fsync for both, and the books they free can be claimed at once).
+
+        An intent in doubt (the patron was not told it happened, and it was sent) is claimed even
+        while its kind is skipped: its undo has a deadline, and the adapter settles it by reading
+        the central side's state first, which does not go through the held dependency."""
+        now = schedule_clock.now()
         extra, params = "", {"limit": limit}
         if due_only:
-            extra += " AND o.next_attempt_at <= :now"
+            extra += " AND " + schedule_clock.due_now_sql("o.next_attempt_at")
         if barcode is not None:
             extra += " AND o.barcode = :barcode"
             params["barcode"] = barcode
         skipped = [kind.value for kind in skip_kinds]
         for index, kind in enumerate(skipped):
-            extra += f" AND o.kind != :skip{index}"
+            extra += f" AND (o.kind != :skip{index} OR {_DOUBTED})"
             params[f"skip{index}"] = kind
         params["now"] = now
         with self.store.write() as conn:
             self._settle(conn, owner, settle)
             conn.execute(f"UPDATE outbox SET {_GIVEN_BACK_SENT} WHERE status = 'in_flight' "
-                         "AND lease_until < ?", (now,))
+                         f"AND {schedule_clock.due_now_sql('lease_until')}", {"now": now})
             cursor = conn.execute(_HEADS.format(extra=extra), params)
             names = [column[0] for column in cursor.description]
             rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -430,7 +441,7 @@ class Outbox:
 
     def claim_entry(self, entry_id: int, owner: str, lease_s: float) -> OutboxEntry | None:
         """Claim one pending entry by id (the app asking a patron's intent again)."""
-        now = time.time()
+        now = schedule_clock.now()
         with self.store.write() as conn:
             changed = conn.execute("UPDATE outbox SET status = 'in_flight', claimed_by = ?, "
                                    "lease_until = ? WHERE id = ? AND status = 'pending'",
@@ -484,9 +495,12 @@ class Outbox:
                                 "WHERE status = 'pending' AND next_attempt_at > 0").rowcount
 
     def next_due_at(self) -> float | None:
-        """When the earliest pending entry is due (epoch seconds), None if none is pending."""
-        return self.store.rows("SELECT min(next_attempt_at) AS due FROM outbox "
-                               "WHERE status = 'pending'")[0]["due"]
+        """When the earliest pending entry is due (:func:`schedule_clock.now` seconds), None if
+        none is pending."""
+        now = schedule_clock.now()
+        return self.store.rows(f"SELECT min(CASE WHEN {schedule_clock.due_now_sql('next_attempt_at')} "
+                               "THEN :now ELSE next_attempt_at END) AS due FROM outbox "
+                               "WHERE status = 'pending'", {"now": now})[0]["due"]
 
     def release_claims(self, owner: str, ids: Iterable[int] | None = None, *,
                        maybe_sent: bool = False) -> int:
@@ -518,19 +532,26 @@ def _return_body(barcode: str, kiosk_id: str, occurred_at: datetime) -> dict[str
         mode="json", by_alias=True)
 
 
-def _cancel_body(kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
-    return RentalPatch(req_state=ReqState.CANCEL, kiosk_no=kiosk_id, occurred_at=occurred_at).model_dump(
+def _patch_body(req_state: ReqState, kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
+    return RentalPatch(req_state=req_state, kiosk_no=kiosk_id, occurred_at=occurred_at).model_dump(
         mode="json", by_alias=True)
 
 
-def compensation_for(entry: OutboxEntry, answer: dict[str, Any], kiosk_id: str) -> NewEntry:
+def compensation_for(entry: OutboxEntry, answer: dict[str, Any], kiosk_id: str, *,
+                     lent_from_hold: bool) -> NewEntry:
     """What undoes an intent the central side applied although the patron was not told so: a
-    reservation is cancelled (the central side refunds its fee); a loan is returned as of the
-    moment it was made (so no fine can ever come of it)."""
+    reservation is cancelled (the central side refunds its fee). A loan made from a reservation
+    (``lent_from_hold``: the central side lends only copies reserved for the member) goes back to
+    that reservation, held for the patron with the fee they paid for it: they were told to scan
+    the book again, and a return would end the hold and keep the fee. Any other loan is returned
+    as of the moment it was made (so no fine can ever come of it)."""
+    now = datetime.now(UTC)
     if entry.kind is Kind.RESERVE:
-        now = datetime.now(UTC)
-        return NewEntry(Kind.CANCEL, _cancel_body(kiosk_id, now), now, entry.barcode or "",
-                        entry.member_id, int(answer["id"]))
+        return NewEntry(Kind.CANCEL, _patch_body(ReqState.CANCEL, kiosk_id, now), now,
+                        entry.barcode or "", entry.member_id, int(answer["id"]))
+    if entry.kind is Kind.RENT and lent_from_hold:
+        return NewEntry(Kind.UNRENT, _patch_body(ReqState.KIOSK_UNRENT, kiosk_id, now), now,
+                        entry.barcode or "", entry.member_id, int(answer["id"]))
     if entry.kind is Kind.RENT:
         return NewEntry(Kind.RETURN, _return_body(entry.barcode or "", kiosk_id, entry.occurred_at),
                         entry.occurred_at, entry.barcode or "", entry.member_id)

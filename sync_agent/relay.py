@@ -22,6 +22,13 @@ the claim: the entry goes back to pending with its next attempt time, so the app
 :meth:`Relay.deliver_book` is never stuck behind a sleeping agent. An open breaker stops claims of
 the kinds behind it until its reset time.
 
+Undoing has a deadline (a minute after the visit that was told "it does not count"): an intent in
+doubt is claimed even while its dependency is held, since the adapter first reads the central
+side's state elsewhere (the member's rentals, over REST); undo work is tried again at least every
+:data:`UNDO_RECHECK_S`, however far its backoff has grown (a ``Retry-After`` is still honoured);
+and the agent's calls wait ``background_timeout_ms``, not the patron's 610 ms, so a service that
+stays slow is still heard.
+
 Outcomes: a 2xx about the entry (or a repeat the server reports as already applied) → delivered,
 with the answer's kept fields; a 2xx about another request → asked again, then after
 :data:`MISMATCH_LIMIT` such answers a dead letter; an answer about the kiosk (token, clock, keys)
@@ -48,6 +55,7 @@ from typing import Any
 
 from tenacity import wait_random_exponential
 
+from sync_agent import schedule_clock
 from sync_agent.central import DEPENDENCY_OF_KIND, Central
 from sync_agent.claimer import owner_id
 from sync_agent.kiosk_wide import KioskGate
@@ -92,6 +100,13 @@ ALREADY_UNDONE = ("not_reserved", "not_rented")
 refunded), or the loan was returned some other way. Likewise a return answered ``not_rented``:
 the copy is not on loan (returned at the desk, or never lent), so there is nothing to return and
 nothing for a technician; the book itself is on the kiosk's shelf."""
+
+
+UNDO_RECHECK_S = 10.0
+"""Work toward an undo (an intent the patron was told does not count, or its compensation) is
+tried again at least this often, however far its backoff has grown (unless the central side asks
+for longer with ``Retry-After``): the undo is promised within a minute of the visit's end, and one
+call every few seconds from one kiosk is no load."""
 
 
 MISMATCH_LIMIT = 5
@@ -164,9 +179,9 @@ class Relay:
         self.store_retry_s = STORE_RETRY_S
         self.pacer = Pacer(settings.relay_parallelism)
         self.gate = KioskGate(store, record=role != "app", use_token=getattr(client, "use_token", None),
-                              reload=reload)
+                              use_login=getattr(client, "use_login", None), reload=reload)
         """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.kiosk_wide`)."""
-        call_s = settings.call_timeout_ms / 1000
+        call_s = client.timeout_s
         queued = settings.relay_parallelism if client.answers_in_order else 1
         self.lease_s = max(30.0, 2 * ATTEMPTS_PER_CLAIM * (call_s + MAX_IN_CLAIM_WAIT_S) * queued)
         """Long enough for every try of a claim and, toward one connection that answers in order,
@@ -388,7 +403,7 @@ class Relay:
             if is_kiosk_wide(result):  # not this entry's fault: it waits, unchanged, for the gate
                 assert isinstance(result, Busy)
                 return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
-                                  next_attempt_at=time.time(), mismatches=mismatched,
+                                  next_attempt_at=schedule_clock.now(), mismatches=mismatched,
                                   renew_key=result.reason is BusyReason.KEYS_REJECTED)
             if isinstance(result, InDoubt) and result.reason is DoubtReason.MISMATCHED:
                 mismatched += 1
@@ -400,9 +415,12 @@ class Relay:
             wait = max(backoff_s(attempt, result.retry_after_s), self.pacer.paused_for(dependency))
             if (attempt >= ATTEMPTS_PER_CLAIM or time.monotonic() - started >= budget_s
                     or wait > MAX_IN_CLAIM_WAIT_S):
-                wait = backoff_s(entry.attempts + max(sent, 1), result.retry_after_s)
+                wait = backoff_s(entry.attempts + max(sent, 1), None)
+                if entry.told in UNDONE_IF_APPLIED or entry.compensates is not None:
+                    wait = min(wait, UNDO_RECHECK_S)
+                wait = max(wait, result.retry_after_s or 0.0)
                 return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
-                                  next_attempt_at=time.time() + wait, mismatches=mismatched)
+                                  next_attempt_at=schedule_clock.now() + wait, mismatches=mismatched)
             await asyncio.sleep(wait)
 
     def settlement(self, entry: OutboxEntry, result: Ok[Any] | Refused | NotFound,
@@ -412,7 +430,8 @@ class Relay:
         if isinstance(result, Ok):
             response: dict[str, Any] = {"status": result.status, "replayed": result.replayed,
                                         "body": result.value}
-            compensation = compensation_for(entry, result.value, self.settings.id) if undo else None
+            compensation = compensation_for(entry, result.value, self.settings.id,
+                                            lent_from_hold=not self.client.lends_from_shelf) if undo else None
             if compensation is not None:
                 log.warning("entry %d (%s %s) was applied although the patron was not told so: "
                             "undoing it with a %s", entry.id, entry.kind, entry.barcode, compensation.kind)
@@ -436,8 +455,8 @@ class Relay:
         due = await asyncio.to_thread(self.outbox.next_due_at)
         waits = [self._hold_s(DEPENDENCY_OF_KIND[kind]) for kind in Kind]
         waits = [wait for wait in [*waits, self.gate.wait_s()] if wait > 0]
-        if due is not None and due > time.time():  # due now but held: the hold is the wait
-            waits.append(due - time.time())
+        if due is not None and due > schedule_clock.now():  # due now but held: the hold is the wait
+            waits.append(due - schedule_clock.now())
         return max(0.01, min(waits, default=self.poll_s))
 
     def _hold_s(self, dependency: str) -> float:

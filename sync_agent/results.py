@@ -34,9 +34,11 @@ class BusyReason(StrEnum):
     UNAUTHORIZED = "unauthorized"  # 401/403: the kiosk's API token is refused
     CLOCK_SKEW = "clock_skew"  # 422 "occurredAt is in the future": the kiosk's clock runs ahead
     KEYS_REJECTED = "keys_rejected"  # 422 idempotency_mismatch: a key reused after a rollback
+    LOGIN_REFUSED = "login_refused"  # SIP2: the ACS refuses the kiosk's login (94 ok=0, or no 94)
 
 
-KIOSK_WIDE = frozenset({BusyReason.UNAUTHORIZED, BusyReason.CLOCK_SKEW, BusyReason.KEYS_REJECTED})
+KIOSK_WIDE = frozenset({BusyReason.UNAUTHORIZED, BusyReason.CLOCK_SKEW, BusyReason.KEYS_REJECTED,
+                        BusyReason.LOGIN_REFUSED})
 """Busy reasons that pause all delivery instead of counting against one entry."""
 
 
@@ -56,6 +58,9 @@ class Ok(Generic[T]):
     value: T
     status: int = 200
     replayed: bool = False
+    title: str = ""
+    """The item's title when the answer names it (a SIP2 AJ), for the screen and the receipt only:
+    it is never written with the entry (no title in the outbox, docs/privacy.md)."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,15 @@
 """Kiosk configuration: one TOML file, overridden by ``KIOSK_*`` environment variables.
 
-Both processes (the app and the agent) load the same settings. Keys in the TOML file are the field
+Both processes (the app and the agent) load the same settings.
+
+Two call timeouts: ``call_timeout_ms`` (the seed's 610 ms) for the calls a patron waits for, where a
+slow answer is worth less than a fast "please try again in a minute"; ``background_timeout_ms``
+(5 s) for the agent's calls, which nobody waits for. A service that stays slower than 610 ms (book
+management answering in 700-800 ms) would otherwise time out every replay of an intent the patron
+was told does not count, for as long as it stays slow, and the loan would never be undone. 5 s is
+several times the slowest answer seen from a slow service, yet short enough that one claim (three
+tries) still ends in well under the minute within which an undo must be done, and that a request
+the central side never answers is found out in seconds, not minutes. Keys in the TOML file are the field
 names below (``scanner_port = "/dev/kiosk-scanner"``); the environment variable of a key is
 ``KIOSK_`` plus the key in capitals (``KIOSK_SCANNER_PORT``). The environment wins over systemd
 credentials (``LoadCredential=kiosk_api_token:...``, read from ``$CREDENTIALS_DIRECTORY``), those
@@ -63,7 +72,11 @@ class Settings(BaseSettings):
     sip2_tls: bool = Field(False, description="SIP2 over TLS (the ACS's certificate is verified)")
     sip2_timezone: str = Field("Asia/Seoul", description="time zone of SIP2 dates without a zone")
     call_timeout_ms: int = Field(610, ge=50, le=30_000,
-                                 description="timeout of one central call (the seed's 610 ms)")
+                                 description="timeout of one central call a patron waits for (the seed's 610 ms)")
+    background_timeout_ms: int = Field(
+        5000, ge=50, le=60_000,
+        description="timeout of one central call of the agent (kiosk-sync): deliveries, settling "
+                    "intents, compensations; nobody waits for these")
     breaker_failure_threshold: int = Field(5, ge=1, le=100,
                                            description="consecutive failures that open a breaker")
     breaker_reset_s: float = Field(30.0, gt=0, le=3600,
@@ -123,6 +136,11 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "tls", "off"] = Field(
         "starttls", description="STARTTLS on the plain port, TLS from the start, or off (a local relay)")
     smtp_from: str = Field("kiosk@library.example", description="the sender of email receipts")
+
+    def call_timeout_s(self, owner: str) -> float:
+        """One central call's deadline for ``owner``: the patron's ``call_timeout_ms`` in the app,
+        ``background_timeout_ms`` in the agent (whatever adapter speaks for it)."""
+        return (self.call_timeout_ms if owner == "app" else self.background_timeout_ms) / 1000
 
     @field_validator("scanner_baud", "card_reader_baud")
     @classmethod

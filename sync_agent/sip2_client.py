@@ -5,14 +5,16 @@ Each operation is one or a few SIP2 messages on the process's one connection
 is translated into the wire contract's models, so nothing above the port can tell the adapters
 apart:
 
-- ``member_by_card``: patron information 63/64 (name AE, blocks from the first four patron-status
-  flags, loan limit CB, fees BV); ``mypage``: 63 for holds (AS) and for loans (AU), then item
+- ``member_by_card``: patron information 63/64 (name AE, the patron-status flags and BL/CQ as
+  blocks and the AF as the library's words, :mod:`sync_agent.sip2_patron`, loan limit CB, fees
+  BV); ``mypage``: 63 for holds (AS) and for loans (AU), then item
   information 17/18 of each (title AJ, due date AH, hold pickup date CM);
 - ``book`` and ``item_state``: item information 17/18 (circulation status);
 - ``deliver``: a return is checkin 09/10 (return date = when the patron dropped the book,
   no-block Y once it was stored offline); a rent is checkout 11/12 with renewal policy N, which
-  Evergreen honours but Koha ignores (it renews a copy already out to the patron), so a checkout
-  whose answer was lost is never simply sent again (below); reservations and cancels are not
+  Evergreen honours but Koha ignores (it renews a copy already out to the patron: answered as a
+  renewal, ``Rental.renewals`` 1, with the title AJ as ``Ok.title``), so a checkout whose answer
+  was lost is never simply sent again (below); reservations and cancels are not
   SIP2 self-check messages and are refused (``not_supported``);
 - ``renew`` is renew 29/30; ``renew_all`` is one renew all 65/66, whose unrenewed items get a
   reason learnt from 17 and the last 64 (:mod:`sync_agent.sip2_renew_all`), or one 29 per loan
@@ -22,9 +24,13 @@ apart:
   barcode is forgotten;
 - ``health``: SC status 99/98.
 
+Every answer is checked against its request (:mod:`sync_agent.sip2_answers`): one naming another
+item, patron or institution is in doubt (``MISMATCHED``), never done.
+
 SIP2 has no idempotency key. A checkout or checkin whose answer was lost is not simply sent again:
-the item's state (17) is asked first and settles it (charged after a checkout, not charged after a
-checkin: it was applied; else it is sent again). Refusals (ok=0) carry the library's own words
+the item's state (17) is asked first and settles it (not charged after a checkin: it was applied;
+after a checkout, charged *to this patron*, which the patron's 64 with its charged items tells;
+else it is sent again). Refusals (ok=0) carry the library's own words
 (AF screen message, AG print line) in ``Refused.message``; the code is read from them
 (:func:`refusal_code`).
 
@@ -51,6 +57,7 @@ from zoneinfo import ZoneInfo
 
 from sync_agent.breakers import Breakers, through
 from sync_agent.contract import (
+    STOPS_RENEWING,
     Book,
     BookPage,
     BookStatus,
@@ -58,7 +65,6 @@ from sync_agent.contract import (
     Health,
     ItemState,
     Member,
-    MemberStatus,
     MyPage,
     MyPageEntry,
     Rental,
@@ -68,9 +74,11 @@ from sync_agent.contract import (
 )
 from sync_agent.central import DEPENDENCY_OF_KIND
 from sync_agent.outbox import Kind, OutboxEntry
-from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result
+from sync_agent.results import Busy, DoubtReason, InDoubt, NotFound, Ok, Refused, Result
 from sync_agent.settings import Settings
+from sync_agent.sip2_answers import doubt, number
 from sync_agent.sip2_connection import Login, Sip2Connection
+from sync_agent.sip2_patron import blocks_of, member_of
 from sync_agent.sip2_renew_all import renewal_lists, why_not_renewed
 from sync_agent.sip2_wire import Dialect, Frame, terminator_bytes
 from sync_agent.store import Store
@@ -91,7 +99,8 @@ _WORDS = (
     (("renewal limit", "renewals", "max renew", "too many renew"), "renewal_limit"),
     (("overdue",), "overdue"),
     (("limit", "too many", "maximum"), "limit_reached"),
-    (("block", "fine", "debt", "owe", "fee", "barred", "expired"), "member_blocked"),
+    (("fine", "debt", "owe", "fee"), "member_blocked"),  # the library's words name money
+    (("block", "barred", "expired", "card reported lost"), "card_blocked"),  # they do not
     (("not checked out", "not on loan", "not charged"), "not_rented"),
     (("lost", "missing", "withdrawn", "damaged"), "book_withdrawn"),
     (("not available", "in transit", "unavailable"), "book_unavailable"),
@@ -99,6 +108,8 @@ _WORDS = (
 
 
 UNKNOWN_PATRON = "the patron's barcode is known only while the patron is at the kiosk"
+CHARGED_ITEMS = "  Y" + " " * 7
+"""The summary field of a 63 that asks for the patron's charged items (AU)."""
 END_SESSION, RENEW_ALL = 8, 15
 """Positions of end patron session and renew all in the ACS's supported messages (BX of 98)."""
 
@@ -133,14 +144,11 @@ class Sip2Client:
     def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
                  member_key: bytes | None = None) -> None:
         self.settings = settings
-        self.timeout_s = settings.call_timeout_ms / 1000
+        self.timeout_s = settings.call_timeout_s(owner)  # the agent's own, as over REST
         self.breakers = Breakers(settings, store, owner)
         self.dialect = Dialect(settings.sip2_encoding, terminator_bytes(settings.sip2_terminator),
                                settings.sip2_checksums, ZoneInfo(settings.sip2_timezone))
-        login = Login(settings.sip2_host, settings.sip2_port, settings.sip2_user,
-                      settings.sip2_password.get_secret_value(), settings.sip2_location,
-                      settings.sip2_tls)
-        self.connection = Sip2Connection(login, self.dialect, self.timeout_s)
+        self.connection = Sip2Connection(Login.of(settings), self.dialect, self.timeout_s)
         self._member_key = member_key or secrets.token_bytes(32)
         self._cards: dict[int, str] = {}
         """Opaque member id → patron barcode, for the patrons this process has seen (memory only)."""
@@ -149,7 +157,10 @@ class Sip2Client:
         self._opened: set[str] = set()
         """Patron barcodes the ACS may hold a session for (63, 11, 29 or 65 sent): ended by 35."""
         self._blocked: set[str] = set()
-        """Patron barcodes whose last 64 showed a block: the reason renew all did not renew."""
+        """Patron barcodes whose last 64 said they may not renew: why renew all did not renew."""
+        self._charged: dict[str, set[str]] = {}
+        """Patron barcode → the copies charged to them, as their last 64 asked for them (AU) listed:
+        a checkout of one of those is never sent, for the ACS would renew it (memory only)."""
 
     async def __aenter__(self) -> Sip2Client:
         return self
@@ -159,6 +170,10 @@ class Sip2Client:
 
     async def aclose(self) -> None:
         await self.connection.aclose()
+
+    def use_login(self, settings: Settings) -> None:
+        """Log in as ``settings`` say from the next connection on (a refused login was fixed)."""
+        self.connection.login = Login.of(settings)
 
     def supports(self, position: int) -> bool:
         """Whether the ACS lists the message at ``position`` of BX as supported (yes if unknown)."""
@@ -194,11 +209,7 @@ class Sip2Client:
         answer = await self._patron(card, " " * 10)
         if not isinstance(answer, Frame):
             return answer
-        blocked = "Y" in answer.fixed[:4]
-        return Ok(Member(id=self.patron_id(card), card_number=card, name=answer.get("AE"),
-                         status=MemberStatus.BLOCKED if blocked else MemberStatus.ACTIVE,
-                         loan_limit=_int(answer.get("CB"), 99), fines=_int(answer.get("BV"), 0),
-                         active_loans=_int(answer.fixed[43:47], 0), email=answer.get("BE") or None))
+        return Ok(member_of(answer, self.patron_id(card), card))
 
     async def mypage(self, member_id: int) -> Result[MyPage]:
         card = self._cards.get(member_id)
@@ -210,7 +221,7 @@ class Sip2Client:
         holds = await self._patron(card, "Y" + " " * 9)
         if not isinstance(holds, Frame):
             return holds
-        loans = await self._patron(card, "  Y" + " " * 7)
+        loans = await self._patron(card, CHARGED_ITEMS)
         if not isinstance(loans, Frame):
             return loans
         reservations, lent = [], []
@@ -225,7 +236,7 @@ class Sip2Client:
                 return item
             lent.append(self._entry(item, barcode, RentalStatus.RENTED))
         return Ok(MyPage(member_id=member_id, name=loans.get("AE"),
-                         fines=_int(loans.get("BV"), 0), reservations=reservations, loans=lent,
+                         fines=max(number(loans.get("BV")), 0), reservations=reservations, loans=lent,
                          as_of=datetime.now(UTC)))
 
     def _entry(self, item: Frame, barcode: str, status: RentalStatus) -> MyPageEntry:
@@ -298,16 +309,38 @@ class Sip2Client:
             return Ok(self._rental(entry, RentalStatus.RETURNED, returned_at=entry.occurred_at),
                       replayed=True)
         if entry.kind is Kind.RENT and charged:
-            log.info("loan of item %s: charged already; taken as applied", barcode)
-            return Ok(self._rental(entry, RentalStatus.RENTED,
-                                   due_at=self.dialect.parse_date(answer.get("AH"))), replayed=True)
+            return await self._charged_to_patron(entry, barcode, answer)
         return None
+
+    async def _charged_to_patron(self, entry: OutboxEntry, barcode: str,
+                                 item: Frame) -> Result[dict[str, Any]] | None:
+        """A charged copy settles a loan in doubt only when it is charged to this patron: among
+        the charged items (AU) of the patron's 64, asked with the charged-items summary. Charged
+        to another patron, the lost checkout was not applied (None: it is sent again, and the ACS
+        says why not). Without the patron's barcode (the agent, after the visit) nobody can tell
+        whose loan it is: in doubt, for the technician once repeated."""
+        card = self._cards.get(entry.member_id or 0)
+        if card is None:
+            return InDoubt(self.connection.service, DoubtReason.MISMATCHED,
+                           f"item {barcode} is charged, to a patron the kiosk cannot ask about "
+                           f"({UNKNOWN_PATRON})")
+        loans = await self._patron(card, CHARGED_ITEMS)
+        if isinstance(loans, NotFound):
+            return InDoubt(self.connection.service, DoubtReason.MALFORMED, loans.message)
+        if not isinstance(loans, Frame):
+            return loans
+        if barcode not in loans.all("AU"):
+            log.info("loan of item %s: charged, but not to this patron; not applied", barcode)
+            return None
+        log.info("loan of item %s: charged to this patron already; taken as applied", barcode)
+        return Ok(self._rental(entry, RentalStatus.RENTED, due_at=self.dialect.parse_date(item.get("AH"))),
+                  replayed=True, title=item.get("AJ"))
 
     async def _checkin(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]]:
         now = datetime.now(UTC)
         stored_offline = entry.attempts > 0 or (now - entry.occurred_at).total_seconds() > OFFLINE_AFTER_S
         fixed = ("Y" if stored_offline else "N") + self.dialect.date(now) + self.dialect.date(entry.occurred_at)
-        answer = await self.connection.ask(Frame("09", fixed, (
+        answer = await self._exchange(Frame("09", fixed, (
             ("AP", self.settings.sip2_location), ("AO", self.settings.sip2_institution),
             ("AB", barcode), ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
         if not isinstance(answer, Frame):
@@ -315,16 +348,19 @@ class Sip2Client:
         if answer.flag(0) != "1":
             return self._refused(answer)
         return Ok(self._rental(entry, RentalStatus.RETURNED, returned_at=entry.occurred_at,
-                               fine=_int(answer.get("BV"), 0)))
+                               fine=max(number(answer.get("BV")), 0)))
 
     async def _checkout(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]]:
         card = self._cards.get(entry.member_id or 0)
         if card is None:  # e.g. the agent after the patron left: the barcode was never stored
             return Refused("not_supported", UNKNOWN_PATRON)
+        if barcode in self._charged.get(card, ()):
+            return Refused("already_yours", "the patron's last 64 lists this copy among their charged "
+                           "items (AU): a checkout would renew it at Koha and Evergreen; nothing was sent")
         self._opened.add(card)
         now = datetime.now(UTC)
         fixed = "N" + "N" + self.dialect.date(now) + " " * 18  # renewal policy N, no-block N
-        answer = await self.connection.ask(Frame("11", fixed, (
+        answer = await self._exchange(Frame("11", fixed, (
             ("AO", self.settings.sip2_institution), ("AA", card),
             ("AB", barcode), ("AC", self.settings.sip2_terminal_password.get_secret_value()),
             ("BO", "N"), ("BI", "N"))))
@@ -332,10 +368,15 @@ class Sip2Client:
             return answer
         if answer.flag(0) != "1":
             return self._refused(answer)
-        if answer.flag(1) == "Y":  # Koha renews a copy already out to the patron, policy N or not
+        due = self.dialect.parse_date(answer.get("AH"))
+        if due is None:
+            return InDoubt(self.connection.service, DoubtReason.MALFORMED,
+                           "checkout answered ok without a readable due date (12: AH)")
+        renewed = answer.flag(1) == "Y"
+        if renewed:  # Koha and Evergreen renew a copy already out to the patron, policy N or not
             log.warning("checkout of item %s was a renewal at the ACS: %s", barcode, _words(answer))
-        return Ok(self._rental(entry, RentalStatus.RENTED, rented_at=entry.occurred_at,
-                               due_at=self.dialect.parse_date(answer.get("AH"))))
+        return Ok(self._rental(entry, RentalStatus.RENTED, rented_at=entry.occurred_at, due_at=due,
+                               renewals=int(renewed)), title=answer.get("AJ"))
 
     async def renew(self, member_id: int, barcode: str, key: str) -> Result[Rental]:
         """Renew 29/30. SIP2 has no idempotency key: a renewal whose answer was lost is not sent
@@ -348,13 +389,16 @@ class Sip2Client:
     async def _renew(self, member_id: int, card: str, barcode: str) -> Result[Rental]:
         self._opened.add(card)
         fixed = "N" + "N" + self.dialect.date(datetime.now(UTC)) + " " * 18  # no third party, no-block N
-        answer = await self.connection.ask(Frame("29", fixed, (
+        answer = await self._exchange(Frame("29", fixed, (
             ("AO", self.settings.sip2_institution), ("AA", card), ("AB", barcode),
             ("AC", self.settings.sip2_terminal_password.get_secret_value()), ("BO", "N"))))
         if not isinstance(answer, Frame):
             return answer
         if answer.flag(0) != "1":
-            return self._refused(answer)
+            refused = self._refused(answer)
+            if card in self._blocked and isinstance(refused, Refused):  # the 64 said why, not the 30
+                return Refused("renewal_denied", refused.message, said=refused.said)
+            return refused
         return Ok(self._loan(member_id, barcode, self.dialect.parse_date(answer.get("AH"))))
 
     async def renew_all(self, member_id: int, keys: Mapping[str, str]) -> dict[str, Result[Rental]]:
@@ -371,7 +415,7 @@ class Sip2Client:
     async def _renew_all(self, member_id: int, card: str,
                          barcodes: list[str]) -> Result[dict[str, Result[Rental]]]:
         self._opened.add(card)
-        answer = await self.connection.ask(Frame("65", self.dialect.date(datetime.now(UTC)), (
+        answer = await self._exchange(Frame("65", self.dialect.date(datetime.now(UTC)), (
             ("AO", self.settings.sip2_institution), ("AA", card),
             ("AC", self.settings.sip2_terminal_password.get_secret_value()), ("BO", "N"))))
         if not isinstance(answer, Frame):
@@ -403,12 +447,13 @@ class Sip2Client:
             return Ok(None)
         self._opened.discard(card)
         self._blocked.discard(card)
+        self._charged.pop(card, None)
         if not self.supports(END_SESSION):
             return Ok(None)
         return await through(self.breakers, "lending", lambda: self._end_session(card))
 
     async def _end_session(self, card: str) -> Result[None]:
-        answer = await self.connection.ask(Frame("35", self.dialect.date(datetime.now(UTC)), (
+        answer = await self._exchange(Frame("35", self.dialect.date(datetime.now(UTC)), (
             ("AO", self.settings.sip2_institution), ("AA", card),
             ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
         if not isinstance(answer, Frame):
@@ -419,19 +464,30 @@ class Sip2Client:
 
     # -- plumbing ----------------------------------------------------------------------------
 
+    async def _exchange(self, request: Frame) -> Frame | Busy | InDoubt:
+        """Ask ``request``; an answer naming another item, patron or institution, or one whose
+        outcome cannot be read, is in doubt."""
+        answer = await self.connection.ask(request)
+        if not isinstance(answer, Frame):
+            return answer
+        return doubt(self.connection.service, request, answer) or answer
+
     async def _patron(self, card: str, summary: str) -> Frame | NotFound | Busy | InDoubt:
         self._opened.add(card)
-        answer = await self.connection.ask(Frame("63", "000" + self.dialect.date(datetime.now(UTC)) + summary, (
+        answer = await self._exchange(Frame("63", "000" + self.dialect.date(datetime.now(UTC)) + summary, (
             ("AO", self.settings.sip2_institution), ("AA", card),
             ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
-        if isinstance(answer, Frame) and (answer.get("BL") == "N" or not answer.get("AE")):
+        if isinstance(answer, Frame) and not answer.get("AE"):
             return NotFound(_words(answer) or "patron not known to the library system")
         if isinstance(answer, Frame):
-            (self._blocked.add if "Y" in answer.fixed[:4] else self._blocked.discard)(card)
+            stopped = any(code in STOPS_RENEWING for code in blocks_of(answer))
+            (self._blocked.add if stopped else self._blocked.discard)(card)
+            if summary == CHARGED_ITEMS:
+                self._charged[card] = set(answer.all("AU"))
         return answer
 
     async def _item(self, barcode: str) -> Frame | Busy | InDoubt:
-        return await self.connection.ask(Frame("17", self.dialect.date(datetime.now(UTC)), (
+        return await self._exchange(Frame("17", self.dialect.date(datetime.now(UTC)), (
             ("AO", self.settings.sip2_institution), ("AB", barcode),
             ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
 
@@ -454,9 +510,3 @@ class Sip2Client:
                         kiosk_no=self.settings.id, **when)
         return rental.model_dump(mode="json", by_alias=True)
 
-
-def _int(text: str, default: int) -> int:
-    try:
-        return int(float(text.strip()))
-    except ValueError:
-        return default

@@ -16,7 +16,7 @@ from typing import Any
 
 from sync_agent import counters, sync_state
 from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store import Store, unwritable
 
 
 def record_device_status(store: Store, name: str, status: dict[str, Any]) -> None:
@@ -88,4 +88,5 @@ def snapshot(store: Store) -> dict[str, Any]:
         "devices": device_statuses(store),
         "kiosk_state": kiosk_state(store),
         "schema_version": store.schema_version,
+        "store_unwritable": unwritable(store.path),
     }

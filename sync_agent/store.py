@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -39,7 +40,7 @@ if TYPE_CHECKING:  # only the migrations need it, and they run once per file: no
 
 log = logging.getLogger(__name__)
 
-Reason = Literal["disk_full", "locked", "corrupt", "readonly", "io"]
+Reason = Literal["disk_full", "locked", "corrupt", "readonly", "io", "moved"]
 
 BUSY_TIMEOUT_MS = 3000
 CHECKED_TABLE = "outbox"
@@ -229,16 +230,87 @@ def readonly_uri(path: Path, *, plain: bool = False) -> str:
     return f"file:{urllib.parse.quote(str(path.resolve()))}?{options}"
 
 
-class Store:
-    """One connection to the kiosk's SQLite file, safe to share between this process's threads."""
+PRIVATE_MODE = 0o600
+"""The store holds patrons' data: only the kiosk's user reads it, whatever umask the process was
+started with (``kiosk.service`` sets 0077; a technician's shell usually has 0022). SQLite gives
+the ``-wal`` and ``-shm`` files the mode of the main file, so creating that one private is enough."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file behind ``path`` (device, inode), or None when nothing is there."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def unwritable(path: Path) -> str | None:
+    """Why the store at ``path`` cannot be written safely, or None.
+
+    SQLite keeps the WAL's index in the ``-shm`` file mapped into memory and writes it by storing
+    into that map, readers included. When the file system is remounted read-only (an SD card's
+    errors) or the file is made immutable, such a store is not an error code but a SIGBUS that
+    kills the process without a line in any log. So each transaction first asks the file system
+    (``statvfs``, then ``access(W_OK)``, which the kernel answers EPERM for an immutable file even
+    to root) and refuses with reason ``readonly`` instead; the window between that question and
+    SQLite's store is microseconds wide. Both go by path: opening and closing a descriptor of the
+    store's files here would drop the POSIX locks SQLite holds on them for this process."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return f"the file system holding {path.parent} is mounted read-only"
+    except OSError:
+        return None
+    for name in (path.with_name(path.name + "-shm"), path):
+        if not os.access(name, os.W_OK) and name.exists():
+            return f"{name} cannot be written (immutable, or its permissions)"
+    return None
+
+
+def _create_private(path: Path) -> None:
+    """Create the store's file with :data:`PRIVATE_MODE`, or take a looser mode away from one a
+    process under a wider umask created earlier (by path: see :func:`unwritable` on descriptors)."""
+    try:
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_MODE))
+        elif path.stat().st_mode & 0o777 & ~PRIVATE_MODE:
+            log.warning("%s could be read by other users: made private (0600)", path)
+            for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(name, PRIVATE_MODE)
+    except FileExistsError:  # another process created it meanwhile
+        pass
+    except OSError as exc:
+        raise classify(sqlite3.OperationalError(f"cannot create {path}: {exc.strerror}")) from exc
+
+
+class Store:
+    """One connection to the kiosk's SQLite file, safe to share between this process's threads.
+
+    **A file moved under the process.** The connection keeps the file it opened (its inode) for as
+    long as it lives. If that file is replaced (a restore, a copy put back) or deleted while the
+    process runs, everything written from then on would go to a file that no other process and no
+    restart will ever read: a patron's return acknowledged into nothing. So every transaction first
+    checks that the path still names the file that was opened (one ``stat``, a few microseconds
+    next to a durable commit) and, if not, refuses with reason ``moved``: the patron is told the
+    kiosk cannot save, the agent's loop logs it and retries, the metrics answer
+    ``kiosk_store_up 0``. It is said once in the log, as an error, with what to do. The store is
+    not re-opened in place: the other process may still have the old file open, and its ``-wal``
+    and ``-shm`` at the same path would be read as belonging to the new file. Restarting both
+    services (``systemctl restart kiosk kiosk-sync``) lets the old file go and opens the new one.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, watch: bool = False) -> None:
         self.path = path
         self.conn = conn
         self._lock = threading.RLock()
+        self._opened = _identity(path) if watch else None
+        self._moved_said = False
+        self._unwritable_said: str | None = None
 
     @classmethod
-    def _connect(cls, path: Path, target: str, busy_timeout_ms: int, *, uri: bool = False) -> Store:
+    def _connect(cls, path: Path, target: str, busy_timeout_ms: int, *, uri: bool = False,
+                 watch: bool = False) -> Store:
         """One connection to ``target`` (the file, or a read-only URI of it) with the busy timeout:
         what both ways of opening share."""
         try:
@@ -251,7 +323,7 @@ class Store:
         except sqlite3.Error as exc:
             conn.close()
             raise classify(exc) from exc
-        return cls(path, conn)
+        return cls(path, conn, watch=watch)
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, verify: bool = True) -> Store:
@@ -262,7 +334,11 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError("io", f"cannot create {path.parent}: {exc.strerror}") from exc
-        store = cls._connect(path, str(path), busy_timeout_ms)
+        _create_private(path)
+        why = unwritable(path)
+        if why is not None:
+            raise StoreError("readonly", f"cannot be written: {why}")
+        store = cls._connect(path, str(path), busy_timeout_ms, watch=True)
         conn = store.conn
         try:
             with store._guard():
@@ -417,9 +493,43 @@ class Store:
         with self._transaction("BEGIN") as conn:
             yield conn
 
+    def moved(self) -> str | None:
+        """``"replaced"`` or ``"deleted"`` when the path no longer names the file this store
+        opened; None while it does (and for a store opened read-only, which lives a moment)."""
+        if self._opened is None:
+            return None
+        now = _identity(self.path)
+        if now == self._opened:
+            return None
+        return "deleted" if now is None else "replaced"
+
+    def _still_here(self) -> None:
+        """Refuse (reason ``moved``) to go on with a file the path no longer names (class doc), and
+        (reason ``readonly``) with one that cannot be written (:func:`unwritable`)."""
+        if self._opened is not None:
+            why = unwritable(self.path)
+            if why is not None:
+                if why != self._unwritable_said:
+                    log.error("the store cannot be written: %s; nothing is saved until it can be", why)
+                    self._unwritable_said = why
+                raise StoreError("readonly", f"cannot be written: {why}")
+            if self._unwritable_said:
+                log.warning("the store %s can be written again", self.path)
+                self._unwritable_said = None
+        moved = self.moved()
+        if moved is None:
+            return
+        if not self._moved_said:
+            self._moved_said = True
+            log.error("the store %s was %s while this process had it open: nothing more is saved "
+                      "until both kiosk services are restarted (systemctl restart kiosk kiosk-sync)",
+                      self.path, moved)
+        raise StoreError("moved", f"{self.path} was {moved} while open")
+
     @contextlib.contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
         with self._lock, self._guard():
+            self._still_here()
             conn = self.conn
             conn.execute(begin)
             try:
@@ -434,6 +544,7 @@ class Store:
     def rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """Run one query and return its rows as dicts."""
         with self._lock, self._guard():
+            self._still_here()
             cursor = self.conn.execute(sql, params)
             names = [column[0] for column in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -22,10 +22,11 @@ a few milliseconds. ``make_central`` starts further ones, with a token or faults
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -33,28 +34,43 @@ from backend_stub.app import create_app
 from backend_stub.server import CentralServer
 
 
-def _install_debian(what: str, packages: list[str]) -> str:
-    """Install Debian ``packages`` if we may; the reason ``what`` is still missing otherwise
-    ("" once installed)."""
+def install_debian(package: str, present: Callable[[], bool]) -> str:
+    """Install Debian's ``package`` if ``present()`` says it is missing and we may (root with
+    apt-get); the reason it is still missing otherwise ("" when present)."""
+    if present():
+        return ""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return f"{what} not installed, and not root with apt-get to install it"
+        return f"{package} is not installed, and this is not root with apt-get to install it"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
+    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", package]):
         done = subprocess.run(argv, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             return f"{' '.join(argv)} failed: {done.stderr.strip()[-300:]}"
-    return ""
+    return "" if present() else f"{package} installed, yet not found where expected"
 
 
 @pytest.fixture(scope="session")
 def prometheus_tools() -> dict[str, str]:
     """``{"prometheus": path, "promtool": path}``, installing Debian's package where it can;
     skips with the reason where it cannot (never passes without them)."""
-    if not (shutil.which("prometheus") and shutil.which("promtool")):
-        missing = _install_debian("prometheus/promtool", ["prometheus"])
-        if missing:
-            pytest.skip(missing)
+    missing = install_debian("prometheus",
+                             lambda: bool(shutil.which("prometheus") and shutil.which("promtool")))
+    if missing:
+        pytest.skip(missing)
     return {name: shutil.which(name) or name for name in ("prometheus", "promtool")}
+
+
+LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+
+
+@pytest.fixture(scope="session")
+def libfaketime() -> Path:
+    """Debian's libfaketime (an ``LD_PRELOAD`` that moves a process's wall clock), installed
+    where it can be; skips with the reason where it cannot."""
+    missing = install_debian("libfaketime", LIBFAKETIME.exists)
+    if missing:
+        pytest.skip(missing)
+    return LIBFAKETIME
 
 
 def _has_cjk_font() -> bool:
@@ -71,10 +87,9 @@ def _has_cjk_font() -> bool:
 def cjk_font() -> None:
     """Noto Sans CJK (Debian's ``fonts-noto-cjk``) for printed receipts, installed where it can
     be; skips with the reason where it cannot."""
-    if not _has_cjk_font():
-        missing = _install_debian("the Noto CJK font", ["fonts-noto-cjk"])
-        if missing:
-            pytest.skip(missing)
+    missing = install_debian("fonts-noto-cjk", _has_cjk_font)
+    if missing:
+        pytest.skip(missing)
 
 
 def _has_korean_ocr() -> bool:
@@ -88,10 +103,10 @@ def _has_korean_ocr() -> bool:
 def korean_ocr(cjk_font) -> str:
     """The path of ``tesseract`` with its Korean data (``tesseract-ocr-kor``), installed where it
     can be; skips with the reason where it cannot."""
-    if not _has_korean_ocr():
-        missing = _install_debian("tesseract with Korean", ["tesseract-ocr", "tesseract-ocr-kor"])
-        if missing:
-            pytest.skip(missing)
+    missing = (install_debian("tesseract-ocr", lambda: bool(shutil.which("tesseract")))
+               or install_debian("tesseract-ocr-kor", _has_korean_ocr))
+    if missing:
+        pytest.skip(missing)
     return shutil.which("tesseract") or "tesseract"
 
 

@@ -21,6 +21,8 @@ from kiosk_app.session import Became, BorrowLine, Earlier, RenewLine, Session
 EARLIER_TEXT = {
     ("rent", Became.UNDONE): "earlier_rent_undone",
     ("rent", Became.UNDOING): "earlier_rent_undoing",
+    ("rent", Became.RESTORED): "earlier_rent_restored",
+    ("rent", Became.RESTORING): "earlier_rent_restoring",
     ("rent", Became.NOT_MADE): "earlier_rent_not_made",
     ("rent", Became.CHECKING): "earlier_rent_checking",
     ("rent", Became.SEE_DESK): "earlier_rent_see_desk",
@@ -42,8 +44,13 @@ class MemberScreen(KioskScreen):
         yield TopBar(self.view)
         with Horizontal(id="member-head"):
             yield Static(self.tr("member_heading", name=escape(patron.member.name)), classes="heading")
-            if patron.page.fines:
+            if patron.member.fines_written:  # owed in another currency than won, as the library wrote it
+                yield Static(self.tr("block_owed_written", amount=escape(patron.member.fines_written)),
+                             id="fines")
+            elif patron.page.fines:
                 yield Static(self.tr("fines", amount=fmt_won(patron.page.fines)), id="fines")
+        if patron.member.said:  # the library's own words about the card (a SIP2 AF), as text
+            yield Static(self.tr("library_says", words=escape(patron.member.said)), id="said")
         if patron.cached:
             yield Static(self.tr("as_of", time=self._time(patron.page.as_of)), id="as-of")
         if patron.earlier:
@@ -120,6 +127,8 @@ class MemberScreen(KioskScreen):
             status = self.tr("renewed_to", date=self._date(line.due_at))
         else:
             status = self.tr("renewed" if line.renewed else line.why)
+        for reason in line.reasons:
+            status += "\n· " + self.tr(reason.key, **reason.fields)
         if line.said:
             status += "\n" + self.tr("library_says", words=escape(line.said))
         return Vertical(Static(escape(line.title), classes="row-title"), Static(status, classes="row-status"),

@@ -46,6 +46,9 @@ class NoticeScreen(KioskModal):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.tr(self.refusal.why, **self.refusal.fields), id="why")
+            if self.refusal.reasons:
+                yield Static("\n".join("· " + self.tr(reason.key, **reason.fields)
+                                       for reason in self.refusal.reasons), id="reasons")
             yield Static(self.tr(self.refusal.next, **self.refusal.fields), id="next")
             if self.refusal.said:  # the library's own words, as text (never markup)
                 yield Static(self.tr("library_says", words=escape(self.refusal.said)), id="said")

@@ -42,6 +42,7 @@ WORDS = {
     "not text": "tech_reject_not text", "line too long": "tech_reject_line too long",
     "incomplete line": "tech_reject_incomplete line",
     "up": "tech_service_up", "down": "tech_service_down", "unreachable": "tech_service_unreachable",
+    "login refused": "tech_service_login_refused",
     "rental": "tech_service_rental", "payment": "tech_service_payment", "book": "tech_service_book",
     "closed": "tech_breaker_closed", "open": "tech_breaker_open", "half-open": "tech_breaker_half-open",
     **PRINTER_WORDS,
@@ -50,9 +51,11 @@ WORDS = {
 KINDS = {"member_card": "tech_kind_member_card", "item": "tech_kind_item", "isbn": "tech_kind_isbn",
          "invalid": "tech_kind_invalid"}
 KIOSK_STATES = {"ok": "tech_kiosk_ok", "unauthorized": "tech_kiosk_unauthorized",
-                "clock_skew": "tech_kiosk_clock_skew", "keys_rejected": "tech_kiosk_keys_rejected"}
+                "clock_skew": "tech_kiosk_clock_skew", "keys_rejected": "tech_kiosk_keys_rejected",
+                "login_refused": "tech_kiosk_login_refused"}
 """Kiosk-wide states (sync_agent.kiosk_wide) in words, with what to do."""
-ENTRY_KINDS = {"return": "tech_entry_return", "rent": "tech_entry_rent", "cancel": "tech_entry_cancel"}
+ENTRY_KINDS = {"return": "tech_entry_return", "rent": "tech_entry_rent", "cancel": "tech_entry_cancel",
+               "unrent": "tech_entry_unrent"}
 
 
 def _mib(size: int) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
+import os
 from pathlib import Path
 
 from kiosk_app import logbook
@@ -102,3 +104,18 @@ def test_a_folder_that_cannot_hold_the_key_still_lets_the_kiosk_start(tmp_path):
     first = card_secret(Settings(data_dir=blocked))
     assert len(first) == 64
     assert card_secret(Settings(data_dir=blocked)) != first, "one for each run, never written"
+
+
+def test_the_log_file_and_its_rotations_are_private_under_a_loose_umask(tmp_path, root_logger):
+    before = os.umask(0o022)
+    try:
+        logbook.install(tmp_path)
+        [handler] = [h for h in root_logger.handlers if isinstance(h, logbook.PrivateRotatingFile)]
+        logging.getLogger("kiosk_app.test").warning("a line")
+        handler.doRollover()
+        logging.getLogger("kiosk_app.test").warning("another line")
+        handler.flush()
+    finally:
+        os.umask(before)
+    modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
+    assert modes == {logbook.LOG_FILE: 0o600, logbook.LOG_FILE + ".1": 0o600}

@@ -55,15 +55,20 @@ def applied_once(central, key: str) -> bool:
 
 
 async def assert_loan_undone_once(k, central, agent) -> None:
-    """After the agent settles: the loan the patron was told did not count was made, and was
-    returned by exactly one compensation, applied once, with no fine."""
+    """After the agent settles: the loan the patron was told did not count was made, and exactly
+    one compensation, applied once, put it back to the reservation it was made from: the copy is
+    held for the patron again, with the fee they paid for it, as they expect when they come back
+    to scan it again."""
+    [paid] = central_get(central, "/payments", memberId=1)
     assert (await agent.relay.drain(10)).empty
     [rent] = intents(k, Kind.RENT)
     [undo] = compensations(k)
-    assert rent.told is Told.UNDO and undo.compensates == rent.id and undo.kind is Kind.RETURN
+    assert rent.told is Told.UNDO and undo.compensates == rent.id and undo.kind is Kind.UNRENT
     assert applied_once(central, rent.key) and applied_once(central, undo.key)
-    [loan] = central_get(central, "/rentals", memberId=1, bookId=1)
-    assert loan["status"] == "returned" and loan["fine"] == 0
+    [held] = central_get(central, "/rentals", memberId=1, bookId=1)
+    assert (held["status"], held["rentedAt"], held["fine"]) == ("reserved", None, 0)
+    assert held["paymentId"] == paid["id"] and held["fee"] == 1000
+    assert central_get(central, "/payments", memberId=1) == [paid], "the fee kept for the hold"
 
 
 async def test_a_reservation_whose_answer_was_lost_is_refunded_and_told_next_visit(
@@ -83,12 +88,12 @@ async def test_a_reservation_whose_answer_was_lost_is_refunded_and_told_next_vis
         assert "Nothing was reserved" not in text, "in doubt is never 'no'"
         [reserve] = intents(k, Kind.RESERVE)
         assert reserve.told is Told.UNDO and reserve.status is Status.PENDING
-        central.clear_faults()
         await finish_visit(pilot)
     paid = central_get(central, "/payments", memberId=6)
     assert [p["status"] for p in paid] == ["paid"], "the lost answer had taken the fee"
-    agent = agent_for(k)
+    agent = agent_for(k)  # payment still slower than the patron's timeout: the agent waits longer
     assert (await agent.relay.drain(10)).empty
+    central.clear_faults()
     [reserve] = intents(k, Kind.RESERVE)
     [undo] = compensations(k)
     assert reserve.status is Status.DELIVERED and undo.compensates == reserve.id
@@ -109,7 +114,7 @@ async def test_a_reservation_whose_answer_was_lost_is_refunded_and_told_next_vis
         assert "From your earlier visits" not in screen_text(later.app), "told once"
 
 
-async def test_a_self_rent_slower_than_the_timeout_is_returned_with_no_fine(kiosk, central, agent_for):
+async def test_a_self_rent_slower_than_the_timeout_goes_back_to_its_reservation(kiosk, central, agent_for):
     k = kiosk(**FAST)
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, CARD)
@@ -123,6 +128,15 @@ async def test_a_self_rent_slower_than_the_timeout_is_returned_with_no_fine(kios
     loans = central_get(central, "/rentals", memberId=1, bookId=1)
     assert [r["status"] for r in loans] == ["rented"], "the loan was made although the answer was lost"
     await assert_loan_undone_once(k, central, agent_for(k))
+
+    later = kiosk(**FAST)  # the next visit says what became of it, and the book can be borrowed
+    assert await later.relay.refresh_read_model()
+    async with later.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        text = screen_text(later.app)
+        assert "it was undone, and the book is held for you again" in text, text
+        await scan_and_settle(pilot, RESERVED_FOR_1)
+        assert "Borrowed · due" in screen_text(later.app)
 
 
 async def test_trying_again_in_the_visit_confirms_the_same_intent_under_its_key(kiosk, central, agent_for):
@@ -144,6 +158,28 @@ async def test_trying_again_in_the_visit_confirms_the_same_intent_under_its_key(
     [rent] = intents(k, Kind.RENT)
     assert rent.told is Told.CONFIRMED and rent.status is Status.DELIVERED
     assert rent.attempts >= 2 and applied_once(central, rent.key)
+    assert (await agent_for(k).relay.drain(5)).empty and compensations(k) == []
+    assert [r["status"] for r in central_get(central, "/rentals", memberId=1, bookId=1)] == ["rented"]
+
+
+async def test_trying_again_while_book_management_stays_slow_confirms_the_loan_from_the_records(
+        kiosk, central, agent_for):
+    """Book management slower than the call timeout for the whole visit: the second scan finds
+    the loan the first one made in the member's loans (the rental service answers at once), so
+    the patron is told "borrowed" although no answer ever came back through book management."""
+    k = kiosk(**FAST, breaker_failure_threshold=10)
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        central.set_fault("book", latency_ms=SLOW)
+        await scan_and_settle(pilot, RESERVED_FOR_1)
+        assert "this loan could not be confirmed" in screen_text(k.app)
+        await pilot.click("#ok")
+        await scan_and_settle(pilot, RESERVED_FOR_1)
+        assert "Borrowed · due" in screen_text(k.app), screen_text(k.app)
+        await finish_visit(pilot)
+    [rent] = intents(k, Kind.RENT)
+    assert rent.told is Told.CONFIRMED and rent.status is Status.DELIVERED
+    assert applied_once(central, rent.key)
     assert (await agent_for(k).relay.drain(5)).empty and compensations(k) == []
     assert [r["status"] for r in central_get(central, "/rentals", memberId=1, bookId=1)] == ["rented"]
 

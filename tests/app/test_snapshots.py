@@ -10,10 +10,12 @@ from datetime import timedelta
 import pytest
 
 from hardware.escpos_sim import VirtualPrinter
+from kiosk_app.card_blocks import reasons
 from kiosk_app.lending import (
     BOOK_UNKNOWN,
     BUSY,
     MEMBER_UNKNOWN,
+    OUT_OF_SERVICE,
     PAYMENT_BUSY,
     RENT_UNCONFIRMED,
     RESERVE_UNCONFIRMED,
@@ -53,11 +55,17 @@ REFUSALS |= {"member_unknown": MEMBER_UNKNOWN, "book_unknown": BOOK_UNKNOWN, "bu
              "save_failed": SAVE_FAILED,
              "offline_limit": Refusal("why_offline_limit", "next_offline_limit", {"max": 3}),
              "member_offline": Refusal("why_member_offline", "next_member_offline"),
+             "lending_out_of_service": OUT_OF_SERVICE,
              "payment_busy": PAYMENT_BUSY, "rent_unconfirmed": RENT_UNCONFIRMED,
              "reserve_unconfirmed": RESERVE_UNCONFIRMED,
              "reserved_kept": Refusal("why_busy", "next_reserved_kept", {"fee": "1,000"}),
              "library_says": Refusal.for_code("member_blocked",
                                               "[b]Fines[/b] over 10,000 won: see the [red]desk")}
+STOPPED_CARD = Member(id=3, card_number="20042000000032", name="-", status="blocked", loan_limit=5,
+                      fines=12000, said="Card reported lost",
+                      blocks=["charge_denied", "card_lost", "too_many_overdue", "excessive_fines"])
+REFUSALS["card_cannot_borrow"] = Refusal("why_card_cannot_borrow", "next_card_cannot_borrow",
+                                         said=STOPPED_CARD.said, reasons=reasons(STOPPED_CARD))
 REFUSALS |= {action.value: refusal for action, refusal in WRONG_INPUT.items()}
 REFUSALS |= {f"store_{reason}": refusal for reason, refusal in STORE_OUT_OF_ORDER.items()}
 assert isinstance(Action.INVALID.value, str)
@@ -185,6 +193,24 @@ def test_member_renewals(snap_compare, app_in, lang):
             *(RenewLine("30042000000105", "Dune", False, why=why) for why in (
                 "renew_no_limit", "renew_no_reserved", "renew_no_blocked", "renew_busy",
                 "renew_unconfirmed"))]
+        await app.show_base(MemberScreen)
+    snapshot(snap_compare, app_in(lang), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_member_whose_card_may_not_renew(snap_compare, app_in, lang):
+    """The library's words about the card under the greeting, an amount owed in its own currency,
+    and a renewal refused with the reasons the library gave."""
+    async def before(app):
+        session = app.session
+        session.card, session.patron = "20042000000016", patron()
+        member = session.patron.member.model_copy(update={
+            "blocks": ["renewal_denied", "too_many_renewals", "recall_overdue"],
+            "said": "Renewals are stopped on this card", "fines_written": "3.50 USD"})
+        session.patron.member = member
+        session.renewals.append(RenewLine("30042000000022", "The Pragmatic Programmer", False,
+                                          why="renew_no_denied", said=member.said,
+                                          reasons=reasons(member)))
         await app.show_base(MemberScreen)
     snapshot(snap_compare, app_in(lang), before)
 

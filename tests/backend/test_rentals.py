@@ -1,5 +1,7 @@
 """Reserve (POST /rentals, paid synchronously) and the seed's reqState transitions (PATCH)."""
 
+from datetime import datetime
+
 import pytest
 
 from sync_agent.contract import Rental
@@ -23,6 +25,15 @@ def test_reserve_pays_the_fee_and_reserves_the_copy(api):
         rental.payment_id, rental.id, 1000, "paid")
     assert api.book("30042000000048")["status"] == "reserved"
     assert [e["rentalId"] for e in api.get("/mypages/6").json()["reservations"]] == [rental.id]
+
+
+def test_a_kiosks_reservation_records_the_kiosk_and_runs_from_when_the_patron_asked(api):
+    asked = api.now() - days(0.01)
+    response = api.post("/rentals", json={"memberId": 6, "bookId": AVAILABLE, "kioskNo": "kiosk-07",
+                                          "occurredAt": asked.isoformat()})
+    assert response.status_code == 201
+    rental = Rental.model_validate(response.json())
+    assert (rental.kiosk_no, rental.reserved_at, rental.hold_until) == ("kiosk-07", asked, asked + days(3))
 
 
 @pytest.mark.parametrize(("member_id", "book_id", "code"), [
@@ -155,3 +166,47 @@ def test_fines_over_the_limit_block_the_member(api):
     member = api.get("/members/20042000000016").json()
     assert (member["status"], member["fines"]) == ("blocked", 10_500)
     assert error_code(api.reserve(1, AVAILABLE)) == "member_blocked"
+
+
+def test_kioskunrent_puts_a_kiosk_loan_back_on_hold_with_its_fee(api):
+    """The undo of a kiosk loan the patron was told does not count: the reservation it was made
+    from is held for them again, with the payment they made for it; applied once per key."""
+    before = api.rental(1)
+    assert api.kiosk_rent(1, "30042000000014").status_code == 200
+    key = {"Idempotency-Key": "kiosk-07:unrent-1"}
+    undo = {"reqState": "kioskunrent", "kioskNo": "kiosk-07"}
+    first = api.patch("/rentals/1", json=undo, headers=key)
+    again = api.patch("/rentals/1", json=undo, headers=key)
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    rental = Rental.model_validate(first.json())
+    assert (rental.status, rental.rented_at, rental.due_at, rental.kiosk_no) == ("reserved", None, None, None)
+    assert rental.payment_id == before["paymentId"] and rental.fee == 1000
+    assert rental.hold_until is not None and rental.hold_until >= api.now() + days(1)
+    [payment] = api.payments(1)
+    assert payment["status"] == "paid", "the fee stays with the reservation"
+    assert api.book("30042000000014")["status"] == "reserved"
+    assert [r["rentalId"] for r in api.get("/mypages/1").json()["reservations"]] == [1]
+    assert api.kiosk_rent(1, "30042000000014").status_code == 200, "and it can be borrowed again"
+
+
+def test_kioskunrent_keeps_a_hold_that_has_longer_to_run(api):
+    hold = datetime.fromisoformat(api.rental(1)["holdUntil"])
+    api.kiosk_rent(1, "30042000000014")
+    restored = api.patch("/rentals/1", json={"reqState": "kioskunrent"}).json()
+    assert datetime.fromisoformat(restored["holdUntil"]) == max(hold, api.now() + days(1))
+
+
+@pytest.mark.parametrize(("rental_id", "code"), [(1, "not_rented"), (3, "invalid_state")])
+def test_kioskunrent_only_of_an_unrenewed_kiosk_loan(api, rental_id, code):
+    """A reservation is no loan; a loan made at the desk (item 3, overdue) is not a kiosk loan."""
+    response = api.patch(f"/rentals/{rental_id}", json={"reqState": "kioskunrent"})
+    assert response.status_code == 409 and error_code(response) == code
+    assert api.rental(rental_id)["status"] == ("reserved" if rental_id == 1 else "rented")
+
+
+def test_kioskunrent_of_a_renewed_loan_is_refused(api):
+    api.kiosk_rent(1, "30042000000014")
+    assert api.renew(1, "30042000000014").status_code == 200
+    response = api.patch("/rentals/1", json={"reqState": "kioskunrent"})
+    assert response.status_code == 409 and error_code(response) == "invalid_state"

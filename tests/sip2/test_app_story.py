@@ -48,7 +48,7 @@ async def test_member_view_checkout_of_a_held_copy_and_from_the_shelf(tmp_path, 
 
 async def test_refusals_in_the_kiosks_words_and_the_librarys_own(tmp_path, acs) -> None:
     server = acs()
-    for card, code, words in ((CHOI, RESERVED_FOR_2, "reserved for another"), (BLOCKED, None, "blocked")):
+    for card, code, words in ((CHOI, RESERVED_FOR_2, "reserved for another"), (BLOCKED, None, "cannot borrow")):
         k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
         try:
             async with k.app.run_test(size=SIZE) as pilot:

@@ -147,7 +147,8 @@ async def test_a_replayed_checkin_is_answered_by_family(tmp_path, acs) -> None:
         async with Sip2Client(sip2_settings(tmp_path, server)) as client:
             await client.deliver(_entry(tmp_path, Kind.RETURN, ON_LOAN))
             await client.connection.ask(client.connection.sc_status())
-            second = await client.connection.ask(Frame("09", "N" + "20261121    143000" * 2, (("AB", ON_LOAN),)))
+            second = await client.connection.ask(Frame("09", "N" + "20261121    143000" * 2, (
+                ("AP", "kiosk-07"), ("AO", "0042"), ("AB", ON_LOAN), ("AC", ""))))
             assert isinstance(second, Frame) and second.flag(0) == ok, family
 
 

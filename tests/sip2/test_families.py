@@ -17,7 +17,7 @@ STAMP = "20261122    120000"
 
 
 def _checkout(policy: str) -> Frame:
-    return Frame("11", policy + "N" + STAMP + " " * 18, (("AO", "0042"), ("AA", CARD), ("AB", ON_LOAN)))
+    return Frame("11", policy + "N" + STAMP + " " * 18, (("AO", "0042"), ("AA", CARD), ("AB", ON_LOAN), ("AC", "")))
 
 
 @pytest.mark.parametrize("family, ok, renewed", [("koha", "1", 1), ("evergreen", "0", 0)])

@@ -65,7 +65,7 @@ async def test_a_card_blocked_at_the_last_64_is_the_reason_for_every_item(tmp_pa
         member_id = await opened_patron(client, CARD)
         outcome = await client.renew_all(member_id, {ON_LOAN: "a", OVERDUE: "b"})
     assert {b: r.code for b, r in outcome.items() if isinstance(r, Refused)} == {
-        ON_LOAN: "member_blocked", OVERDUE: "member_blocked"}
+        ON_LOAN: "renewal_denied", OVERDUE: "renewal_denied"}
 
 
 async def test_an_acs_without_renew_all_in_its_bx_gets_one_29_per_loan(tmp_path, acs) -> None:

@@ -65,7 +65,8 @@ def honest_rental(method: str, path: str, body: dict[str, Any] | None) -> bytes:
     rental: dict[str, Any] = {"id": 2, "memberId": body.get("memberId", 1), "bookId": body.get("bookId", 2),
                               "barcode": body.get("barcode", "30042000000022"), "fine": 0}
     if method == "PATCH":
-        rental |= {"id": int(path.rsplit("/", 1)[-1]), "status": "cancelled"}
+        unrent = body.get("reqState") == "kioskunrent"
+        rental |= {"id": int(path.rsplit("/", 1)[-1]), "status": "reserved" if unrent else "cancelled"}
     elif path == "/rentals":
         rental |= {"status": "reserved"}
     else:

@@ -88,6 +88,19 @@ async def test_a_slow_service_times_out_at_the_call_timeout(central, tmp_path: P
         assert time.perf_counter() - started < 0.85  # gave up before the answer came
 
 
+async def test_the_agent_waits_for_a_service_slower_than_the_patrons_timeout(central, tmp_path: Path) -> None:
+    """Book management answering in 700-800 ms: the app's call (a patron waits) gives up at the
+    610 ms timeout, the agent's (nobody waits) hears the answer."""
+    central.set_fault("book", latency_ms=(700, 800))
+    settings = make_settings(tmp_path, central.url)
+    async with CentralClient(settings, owner="app") as app, CentralClient(settings, owner="agent") as agent:
+        assert (app.timeout_s, agent.timeout_s) == (0.61, settings.background_timeout_ms / 1000)
+        lost = await app.book(RESERVED_FOR_KIM)
+        assert isinstance(lost, InDoubt) and lost.reason is DoubtReason.TIMEOUT
+        heard = await agent.book(RESERVED_FOR_KIM)
+        assert isinstance(heard, Ok) and heard.value.barcode == RESERVED_FOR_KIM
+
+
 async def test_breaker_opens_fails_fast_then_half_opens_and_closes(central, tmp_path: Path,
                                                                    store: Store) -> None:
     settings = make_settings(tmp_path, central.url, breaker_failure_threshold=3, breaker_reset_s=0.3)
@@ -178,11 +191,12 @@ async def test_the_token_is_sent_and_the_key_travels(hostile, tmp_path: Path, ca
     settings = make_settings(tmp_path, hostile.url, api_token="s3cret-token")
     hostile.queue(Reply(201, b'{"id": 9, "memberId": 1, "bookId": 4, "barcode": "30042000000048", '
                              b'"status": "reserved"}', {}))
-    reserve = outbox.begin_reserve(1, 4, "30042000000048", datetime.now(UTC), visit="v", owner="t",
-                                   lease_s=30)
+    asked = datetime.now(UTC)
+    reserve = outbox.begin_reserve(1, 4, "30042000000048", asked, visit="v", owner="t", lease_s=30)
     async with CentralClient(settings) as client:
         assert isinstance(await client.deliver(reserve), Ok)
-    assert hostile.seen[0].key == reserve.key and hostile.seen[0].body == {"memberId": 1, "bookId": 4}
+    assert hostile.seen[0].key == reserve.key and hostile.seen[0].body == {
+        "memberId": 1, "bookId": 4, "kioskNo": "kiosk-07", "occurredAt": asked.isoformat().replace("+00:00", "Z")}
     assert hostile.seen[0].path == "/rentals"
     assert hostile.seen[0].headers["authorization"] == "Bearer s3cret-token"
     assert "s3cret-token" not in caplog.text

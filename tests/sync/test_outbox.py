@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sync_agent import schedule_clock
 from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
 from sync_agent.outbox import Kind, Outbox, Settlement, Status, owner_alive, owner_id
 from sync_agent.read_model import ReadModel
@@ -86,11 +87,27 @@ def test_a_retry_keeps_later_entries_of_the_book_waiting(outbox: Outbox) -> None
     outbox.append_cancel(7, X, 1, NOW)
     outbox.claim("o:1:a", limit=5, lease_s=30)
     outbox.settle("o:1:a", [Settlement(x1.id, Status.PENDING, error="rental: timeout",
-                                       next_attempt_at=time.time() + 60)])
+                                       next_attempt_at=schedule_clock.now() + 60)])
     assert outbox.claim("o:1:a", limit=5, lease_s=30) == []  # not due, and x2 is behind it
     again = outbox.claim("o:1:a", limit=5, lease_s=30, due_only=False)
     assert [entry.id for entry in again] == [x1.id]
     assert again[0].attempts == 1 and again[0].last_error == "rental: timeout"
+
+
+def test_a_schedule_written_on_another_boots_clock_is_due_now(outbox: Outbox, store: Store) -> None:
+    """Times further ahead than anything the kiosk schedules (a previous boot's uptime, or an
+    epoch time from before the schedule ran on the boot clock) neither park an entry nor hold a
+    claim; an ordinary backoff still waits."""
+    waiting, parked, held = (outbox.append_return(code, NOW) for code in (X, Y, Z))
+    now = schedule_clock.now()
+    with store.write() as conn:
+        conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (now + 60, waiting.id))
+        conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (now + 86_400, parked.id))
+        conn.execute("UPDATE outbox SET status = 'in_flight', claimed_by = 'agent:1:gone', "
+                     "lease_until = ? WHERE id = ?", (1.8e9, held.id))
+    assert outbox.next_due_at() == pytest.approx(now, abs=5)
+    claimed = outbox.claim("o:1:a", limit=5, lease_s=30)
+    assert sorted(entry.id for entry in claimed) == [parked.id, held.id]
 
 
 def test_a_dead_letter_does_not_block_the_book(outbox: Outbox) -> None:

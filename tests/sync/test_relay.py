@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from sync_agent import schedule_clock
 from sync_agent.client import CentralClient
 from sync_agent.outbox import Outbox, Settlement, Status
 from sync_agent.relay import MISMATCH_LIMIT, Relay
@@ -134,7 +135,7 @@ async def test_retry_after_is_honoured(hostile, store, outbox, tmp_path) -> None
     sends = [seen for seen in hostile.seen if seen.path == "/kiosk/returns"]
     assert len(sends) == 1  # not re-sent before the server's 7 seconds
     waiting = outbox.get(entry.id)
-    assert waiting.status is Status.PENDING and waiting.next_attempt_at - time.time() > 5.5
+    assert waiting.status is Status.PENDING and waiting.next_attempt_at - schedule_clock.now() > 5.5
     assert waiting.last_error == "returns: service_down"
 
 

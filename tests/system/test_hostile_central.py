@@ -119,7 +119,7 @@ def refusal(answer: tuple[int, bytes, str]) -> bool:
 def test_any_answers_are_classified_and_no_entry_is_lost(tmp_path_factory, script) -> None:
     folder = tmp_path_factory.mktemp("kiosk")
     server = ScriptedServer(script)
-    settings_ = Settings(id="kiosk-hostile", data_dir=folder, api_url=server.url, call_timeout_ms=300,
+    settings_ = Settings(id="kiosk-hostile", data_dir=folder, api_url=server.url, background_timeout_ms=300,
                          breaker_failure_threshold=100, breaker_reset_s=0.1)
     store = Store.open(settings_.db_path)
     try:

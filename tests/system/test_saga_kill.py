@@ -1,7 +1,7 @@
 """The app SIGKILLed while a borrow is in flight: the patron saw no "borrowed" (the screen died
 with the spinner), the central side applied the loan anyway, and the agent (a real `kiosk-sync
-drain`) must find the orphaned intent, learn from the central side under the same key that it was
-applied, and return it exactly once, with no fine.
+drain`) must find the orphaned intent, learn from the central side that it was applied, and put
+the loan back to the reservation it was made from exactly once, the fee kept with it.
 
 Real processes: `kiosk run` on Textual's headless driver reading a scanner pty, the stand-in on
 127.0.0.1, `kiosk-sync drain`, one SQLite file.
@@ -82,9 +82,9 @@ def test_an_intent_orphaned_by_a_killed_app_is_settled_and_undone_once(central, 
                              capture_output=True, text=True, timeout=60)
     assert drained.returncode == 0, drained.stderr[-2000:]
     rows = query(store, "SELECT kind, status, told, compensates, key FROM outbox ORDER BY id")
-    assert [(kind, status) for kind, status, *_ in rows] == [("rent", "delivered"), ("return", "delivered")]
+    assert [(kind, status) for kind, status, *_ in rows] == [("rent", "delivered"), ("unrent", "delivered")]
     undo_key = rows[1][4]
-    assert rows[1][3] == 1, "the return undoes the intent"
+    assert rows[1][3] == 1, "the unrent undoes the intent"
     assert central.key_counts() == {key: 1, undo_key: 1}, "each applied once"
     loans = httpx.get(f"{central.url}/rentals", params={"memberId": 1, "bookId": 1}).json()
-    assert [(r["status"], r["fine"]) for r in loans] == [("returned", 0)]
+    assert [(r["status"], r["fee"]) for r in loans] == [("reserved", 1000)]
