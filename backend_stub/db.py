@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS members (
     status TEXT NOT NULL,
     loan_limit INTEGER NOT NULL,
     fines INTEGER NOT NULL DEFAULT 0,
-    payment_declined INTEGER NOT NULL DEFAULT 0
+    payment_declined INTEGER NOT NULL DEFAULT 0,
+    email TEXT
 );
 CREATE TABLE IF NOT EXISTS books (
     id INTEGER PRIMARY KEY,

@@ -31,10 +31,10 @@ def load(conn: sqlite3.Connection, data_dir: Path, now: datetime) -> None:
     """Insert members, copies, rentals and their payments, and announce the rentals."""
     for m in _read(data_dir, "members"):
         conn.execute(
-            "INSERT INTO members (id, card_number, name, status, loan_limit, fines, payment_declined) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO members (id, card_number, name, status, loan_limit, fines, payment_declined, "
+            "email) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (m["id"], m["cardNumber"], m["name"], m["status"], m["loanLimit"], m["fines"],
-             int(m.get("paymentDeclined", False))))
+             int(m.get("paymentDeclined", False)), m.get("email")))
     for item in _read(data_dir, "items"):
         conn.execute(
             "INSERT INTO books (id, barcode, isbn, title, author, status, updated_at) "

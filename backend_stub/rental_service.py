@@ -55,7 +55,7 @@ _ACTIVE = (RentalStatus.RESERVED, RentalStatus.RENTED)
 def to_member(conn: sqlite3.Connection, row: sqlite3.Row) -> Member:
     return Member(id=row["id"], card_number=row["card_number"], name=row["name"],
                   status=row["status"], loan_limit=row["loan_limit"], fines=row["fines"],
-                  active_loans=_count(conn, row["id"], RentalStatus.RENTED))
+                  active_loans=_count(conn, row["id"], RentalStatus.RENTED), email=row["email"])
 
 
 def member_row(conn: sqlite3.Connection, *, member_id: int | None = None,

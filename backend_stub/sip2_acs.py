@@ -86,6 +86,7 @@ class Patron:
     fines: int = 0
     limit: int = 5
     password: str = ""
+    email: str = ""
 
 
 @dataclass
@@ -118,7 +119,7 @@ def demo_library(now: datetime, data_dir: Path = DATA_DIR) -> Library:
         if m["status"] == "withdrawn":
             continue  # the ACS no longer knows a withdrawn card
         library.patrons[m["cardNumber"]] = Patron(m["cardNumber"], m["name"], m["status"] == "blocked",
-                                                  m["fines"], m["loanLimit"])
+                                                  m["fines"], m["loanLimit"], email=m.get("email", ""))
     for b in books.values():
         status = LOST if b["status"] == "withdrawn" else AVAILABLE
         library.items[b["barcode"]] = Item(b["barcode"], b["title"], status)
@@ -378,7 +379,8 @@ class FakeAcs:
             loans = self.library.loans_of(card)
             lists.update(hold_items=self.library.holds_of(card), charged_items=loans,
                          overdue_items=[item for item in loans if item.due and item.due < now])
-            fields += [("CB", f"{patron.limit:04d}"), ("CC", str(FINE_LIMIT))]
+            fields += [("CB", f"{patron.limit:04d}"), ("CC", str(FINE_LIMIT)),
+                       *((("BE", patron.email),) if patron.email else ())]
         asked = next((name for name in SUMMARY if frame.yes(f"summary_{name}")), None)
         if asked is not None:  # the one list the summary asks for, from start item to end item
             first = max(frame.integer("BP") or 1, 1)

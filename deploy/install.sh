@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the kiosk on a Debian-like box: user, groups, directories, packages, udev rule, PAM,
 # config, card-lookup key, lockdown (deploy/lockdown.sh), units. Run as root from a checkout:
-#   sudo deploy/install.sh [SCANNER_VID:PID [CARD_VID:PID]]
+#   sudo deploy/install.sh [SCANNER_VID:PID [CARD_VID:PID [PRINTER_VID:PID]]]
 # Re-running is safe: existing config, token and card-lookup key are kept.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ SRC="$(cd "$(dirname "$0")/.." && pwd)"
 PREFIX=/opt/kiosk
 SCANNER_ID="${1:-0000:0000}"
 CARD_ID="${2:-$SCANNER_ID}"
+PRINTER_ID="${3:-0000:0000}"
 
 [[ $EUID -eq 0 ]] || { echo "install.sh: run as root" >&2; exit 1; }
 [[ $SCANNER_ID =~ ^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$ ]] || { echo "install.sh: scanner id must be VID:PID (see lsusb)" >&2; exit 1; }
@@ -39,7 +40,9 @@ install -o root -g root -m 0644 "$SRC/deploy/pam.d-kiosk" /etc/pam.d/kiosk
 sed -e "s/@SCANNER_VENDOR@/${SCANNER_ID%%:*}/" -e "s/@SCANNER_PRODUCT@/${SCANNER_ID##*:}/" \
     -e "s/@CARD_VENDOR@/${CARD_ID%%:*}/" -e "s/@CARD_PRODUCT@/${CARD_ID##*:}/" \
     "$SRC/deploy/99-kiosk-scanner.rules" > /etc/udev/rules.d/99-kiosk-scanner.rules
-udevadm control --reload && udevadm trigger --subsystem-match=tty
+sed -e "s/@PRINTER_VENDOR@/${PRINTER_ID%%:*}/" -e "s/@PRINTER_PRODUCT@/${PRINTER_ID##*:}/" \
+    "$SRC/deploy/99-kiosk-printer.rules" > /etc/udev/rules.d/99-kiosk-printer.rules
+udevadm control --reload && udevadm trigger --subsystem-match=tty --subsystem-match=usbmisc
 
 "$SRC/deploy/lockdown.sh" /
 

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 from datetime import UTC, datetime, tzinfo
 
@@ -37,9 +37,9 @@ from kiosk_app.logbook import RecentLines
 from kiosk_app.jobs import PatronQueue
 from kiosk_app.notices import WRONG_INPUT, failure_notice
 from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
-                                FinishVisit, PatronActive, PrintReceipt, RenewRequested, Scanned,
-                                ScanRejected, TechnicianRequested, ToggleLanguage)
-from kiosk_app.receipt import ReceiptPrinter
+                                EmailReceipt, FinishVisit, PatronActive, PrintReceipt, RenewRequested,
+                                Scanned, ScanRejected, TechnicianRequested, ToggleLanguage)
+from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
@@ -104,9 +104,9 @@ class KioskApp(App[None]):
         self.pin_lock = PinGuard(lending.store)
         self.session = self._new_session()
         self.working = False
-        self.printer = ReceiptPrinter(settings.receipt_printer)
         self.allow_exit = False
         self.devices = Devices(self, device_configs(settings) if with_devices else [], lending.store)
+        self.receipts = ReceiptDesk(settings, lending.store, self.devices.report)
         self.jobs = PatronQueue(lambda: self.session, self._job_failed, self._job_done)
         self.tech_tools = TechTools(lending, self.devices, self.log_tail)
         self._log_lines = log_lines
@@ -337,8 +337,8 @@ class KioskApp(App[None]):
 
     def view(self) -> KioskView:
         """What a screen is given to draw, as things are now."""
-        return KioskView(self.lang, self.tz, self.online, self.session, self.working, self.printer.note,
-                         self.printer.available, self.idle.remaining_s, self.tech_tools)
+        return KioskView(self.lang, self.tz, self.online, self.session, self.working,
+                         self.receipts.offer(self.session), self.idle.remaining_s, self.tech_tools)
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         self._hand_down(screen)
@@ -390,18 +390,26 @@ class KioskApp(App[None]):
         """"Done": the receipt if anything happened, else straight back to the welcome screen."""
         async def finish() -> None:
             if self.session.has_lines:
-                self.printer.forget()
+                self.receipts.forget()
+                await self.receipts.check_printer()
                 await self.show_base(ReceiptScreen)
             else:
                 await self._reset_session()
         self.jobs.enqueue(finish, visit=self.session)
 
     def on_print_receipt(self, message: PrintReceipt) -> None:
-        async def print_it() -> None:
-            await self.printer.print(message.receipt)
+        self._receipt_job(lambda: self.receipts.print(message.receipt))
+
+    def on_email_receipt(self, message: EmailReceipt) -> None:
+        self._receipt_job(lambda: self.receipts.email(self.session, message.receipt, self.lang))
+
+    def _receipt_job(self, giving: Callable[[], Awaitable[None]]) -> None:
+        """The patron's choice, in the visit's queue; the receipt screen then says what became of it."""
+        async def give() -> None:
+            await giving()
             if isinstance(self.screen, ReceiptScreen):
                 await self._redraw(self.screen)
-        self.jobs.enqueue(print_it, visit=self.session)
+        self.jobs.enqueue(give, visit=self.session)
 
     def end_session(self) -> None:
         self.jobs.enqueue(self._reset_session)
@@ -417,7 +425,7 @@ class KioskApp(App[None]):
             await self.pop_screen()
         if not isinstance(self.screen, WelcomeScreen):
             await self.switch_screen(WelcomeScreen())
-        self.printer.forget()
+        self.receipts.forget()
         self.working = False
         self.idle.touch()
         if self.lang != self.settings.lang:
@@ -458,6 +466,7 @@ class KioskApp(App[None]):
 
     async def _check_health(self) -> None:
         self.online = await self.lending.online()
+        await self.receipts.check_printer()
 
     # -- technician ------------------------------------------------------------------------------
 

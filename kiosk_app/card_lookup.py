@@ -74,7 +74,7 @@ class CardLookup:
     def remember(self, card: str, member: Member) -> None:
         """Keep (or update) which member ``card`` belongs to, if that member's view is cached:
         without a view the kiosk has nothing to show offline, so nothing is kept."""
-        value = member.model_dump_json(exclude={"card_number"})
+        value = member.model_dump_json(exclude={"card_number", "email"})
         with self.store.write() as conn:
             conn.execute("INSERT INTO member_cards (card_key, member_id, member) "
                          "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM member_views WHERE member_id = ?) "

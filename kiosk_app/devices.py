@@ -54,6 +54,7 @@ class Devices:
         self._latest: dict[str, DeviceStatus] = {}
         self._recorded_state: dict[str, tuple[str, str | None]] = {}
         self._timers: dict[str, threading.Timer] = {}
+        self._others: dict[str, DeviceStatus] = {}
 
     def start(self) -> None:
         for device in self.devices:
@@ -70,7 +71,13 @@ class Devices:
             self._record(status)
 
     def statuses(self) -> list[DeviceStatus]:
-        return [device.status for device in self.devices]
+        return [device.status for device in self.devices] + list(self._others.values())
+
+    def report(self, status: DeviceStatus) -> None:
+        """A device that is not a serial reader (the receipt printer) says how it is: shown and
+        recorded like the scanners."""
+        self._others[status.name] = status
+        self._status(status)
 
     def _scan(self, event: ScanEvent) -> None:
         self.app.post_message(Scanned(event.kind, event.code))

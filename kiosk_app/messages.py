@@ -73,12 +73,20 @@ class CancelReservation(Message):
         self.rental_id = rental_id
 
 
-class PrintReceipt(Message):
-    """The receipt as the patron sees it, to go to the printer."""
+class ReceiptChosen(Message):
+    """The receipt as the patron sees it, to be given the way they chose."""
 
     def __init__(self, receipt: Receipt) -> None:
         super().__init__()
         self.receipt = receipt
+
+
+class PrintReceipt(ReceiptChosen):
+    """To the printer."""
+
+
+class EmailReceipt(ReceiptChosen):
+    """By email, to the address the library has for the patron."""
 
 
 class TechnicianRequested(Message):

@@ -1,4 +1,7 @@
-"""The receipt of a visit: localized lines, a Code 128 of the visit number, and the printer.
+"""The receipt of a visit: localized lines and a Code 128 of the visit number.
+
+The same lines are shown on screen, printed (:mod:`kiosk_app.receipt_escpos`) and emailed
+(:mod:`kiosk_app.receipt_mail`), so a patron reads one receipt whichever way they take it.
 
 The barcode is drawn with python-barcode's module pattern as terminal half blocks (two modules per
 cell), so a staff scanner can read the visit number off the screen or the paper; where the bars do
@@ -7,18 +10,13 @@ not fit, only the digits are shown.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import tzinfo
-from pathlib import Path
 
 from barcode import Code128
 
-from kiosk_app.i18n import Lang, N_, fmt_date, fmt_won, t
+from kiosk_app.i18n import Lang, fmt_date, fmt_time, fmt_won, t
 from kiosk_app.session import Session
-
-log = logging.getLogger(__name__)
 
 _HALF_BLOCKS = {"11": "█", "10": "▌", "01": "▐", "00": " "}
 QUIET_MODULES = 10
@@ -43,16 +41,13 @@ class Receipt:
         """The bars repeated to a readable height, or nothing when wider than ``width``."""
         return (self.bars,) * BAR_ROWS if len(self.bars) <= width else ()
 
-    def as_text(self) -> str:
-        """The printed form: the lines, the bars, then the digits."""
-        return "\n".join((*self.lines, "", *(self.bars,) * BAR_ROWS, self.session_id, "")) + "\n"
 
-
-def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None) -> Receipt:
-    """The visit in print: what was borrowed, renewed (to its new due date), reserved (with the fee paid), returned (each accepted
+def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None, library: str = "") -> Receipt:
+    """The visit in print, under the library's name and the visit's date and time: what was borrowed, renewed (to its new due date), reserved (with the fee paid), returned (each accepted
     return once, with its fine estimate), cancelled (with the refund due), and what could not be
     confirmed and so does not count."""
-    lines = [t(lang, "receipt_title"), fmt_date(session.started_at, lang, tz), ""]
+    head = [library] if library else []
+    lines = [*head, t(lang, "receipt_title"), fmt_time(session.started_at, lang, tz), ""]
     for reserved in session.reservations:
         lines.append(f"{t(lang, 'receipt_reserved')}  {reserved.title or reserved.barcode}")
         lines.append(f"    {t(lang, 'receipt_fee', amount=fmt_won(reserved.fee))}")
@@ -83,42 +78,7 @@ def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None) -> Rec
     if any(amount for _, amount in totals):
         lines.append("")
         lines += [t(lang, key, amount=fmt_won(amount)) for key, amount in totals if amount]
-    if len(lines) == 3:
+    if len(lines) == len(head) + 3:
         lines.append(t(lang, "receipt_nothing"))
     lines += ["", f"{t(lang, 'receipt_visit')} {session.id}"]
     return Receipt(session.id, tuple(lines), code128_bars(session.id))
-
-
-def print_receipt(receipt: Receipt, printer: Path) -> bool:
-    """Append the receipt to the configured printer device or file; False (logged) on failure."""
-    try:
-        with printer.open("a", encoding="utf-8") as out:
-            out.write(receipt.as_text())
-    except OSError as exc:
-        log.warning("receipt printer %s failed: %s", printer, exc.strerror or exc)
-        return False
-    return True
-
-
-class ReceiptPrinter:
-    """The kiosk's printer, if it has one, and what the patron reads about the last print of this
-    visit (an i18n key, so it follows a change of language)."""
-
-    def __init__(self, device: Path | None) -> None:
-        self.device = device
-        self.note: str | None = None
-
-    @property
-    def available(self) -> bool:
-        return self.device is not None
-
-    async def print(self, receipt: Receipt) -> None:
-        """Off the event loop (a printer device can block); the outcome becomes the note."""
-        if self.device is None:
-            return
-        printed = await asyncio.to_thread(print_receipt, receipt, self.device)
-        self.note = N_("receipt_printed") if printed else N_("receipt_print_failed")
-
-    def forget(self) -> None:
-        """A new visit starts without the last one's note."""
-        self.note = None

@@ -20,6 +20,7 @@ from kiosk_app.session import Session
 if TYPE_CHECKING:
     from kiosk_app.devices import Devices
     from kiosk_app.lending import Lending
+    from kiosk_app.receipt_desk import ReceiptOffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +43,8 @@ class KioskView:
     latest lines); screens only read it."""
     working: bool
     """A borrow is being asked: "one moment…" instead of "scan a book"."""
-    receipt_note: str | None
-    """The i18n key of what became of the last print, if any."""
-    can_print: bool
+    receipt: ReceiptOffer
+    """The receipts the patron may choose now, and what became of their choice."""
     idle_remaining_s: int
     """Seconds before an untouched visit is cleared (the "still here?" countdown)."""
     tech: TechTools

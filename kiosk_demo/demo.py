@@ -163,8 +163,10 @@ class DemoApp(KioskApp):
 
     async def _count_outbox(self) -> None:
         counts = await asyncio.to_thread(self.lending.outbox.counts)
+        mail = len(self.stack.mailbox.messages)
         self.outbox_line = (f"outbox: {counts['pending']} pending · {counts['in_flight']} in flight\n"
-                            f"        {counts['delivered']} delivered · {counts['dead']} dead")
+                            f"        {counts['delivered']} delivered · {counts['dead']} dead\n"
+                            f"mail received: {mail}" + (f" (mail/{mail:03d}.eml)" if mail else ""))
         seen = tuple(counts[status] for status in Status)
         if self._described_at != seen and not self._applying:
             self.descriptions = await asyncio.to_thread(self._describe)
@@ -212,10 +214,12 @@ def demo_settings(config: Path | None, folder: Path, port: int, scanner_port: st
     of 127.0.0.1 (the REST stand-in, or with ``central="sip2"`` the fake ACS) and scanner."""
     base = load_settings(config) if config is not None else Settings()
     api_url = f"http://127.0.0.1:{port}"
+    receipts = {"receipt_printer": folder / "receipts.escpos", "smtp_host": "127.0.0.1",
+                "smtp_port": free_port(), "smtp_tls": "off"}
     sip2 = {"central": central, "sip2_host": "127.0.0.1", "sip2_port": port,
             "sip2_user": "kiosk", "sip2_password": SecretStr("secret"), "sip2_institution": "0042",
             "sip2_location": base.id} if central == "sip2" else {"central": central}
-    return base.model_copy(update={**sip2,
+    return base.model_copy(update={**sip2, **receipts,
         "data_dir": folder / "kiosk", "api_url": AnyHttpUrl(api_url), "scanner_port": scanner_port,
         "card_reader_port": None, "breaker_reset_s": min(base.breaker_reset_s, 5.0),
         "tech_pin_hash": base.tech_pin_hash or SecretStr(hash_pin(DEMO_PIN)),

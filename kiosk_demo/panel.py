@@ -93,7 +93,7 @@ class DemoPanel(Vertical):
         height: 1fr; border: none; border-left: blank; padding: 0; background: $boost; }
     DemoPanel OptionList:focus { border-left: tall $accent; }
     DemoPanel Checkbox.fault, DemoPanel Checkbox.fault:focus { background: $boost; border: none; }
-    DemoPanel #demo-outbox { height: 2; color: $text; }
+    DemoPanel #demo-outbox { height: 3; color: $text; }
     DemoPanel #demo-technician { height: 2; color: $text-muted; }
     DemoPanel #demo-note { height: auto; color: $warning; }
     DemoPanel Button { width: 100%; }

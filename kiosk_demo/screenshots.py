@@ -18,11 +18,13 @@ from typing import Any
 from textual.app import App
 from textual.pilot import Pilot
 
+from hardware.escpos_sim import decode, stacked
 from kiosk_demo.demo import OUTBOX_EVERY_S, demo_app, demo_parts
 from kiosk_demo.stack import DemoStack, Faults
 from kiosk_app.composition import build_kiosk
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
+from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
@@ -107,6 +109,37 @@ async def patron_screens(settings: Settings, store: Store, client: CentralClient
         app.exit_kiosk()
 
 
+async def receipt_pictures(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
+                           scan: Callable[[str], None], folder: Path) -> None:
+    """The receipt screen, the receipt as the printer got it (its raster decoded back into a
+    picture) and as the mail server got it."""
+    app = build_kiosk(settings, store, client)
+    async with app.run_test(size=PATRON_SIZE) as pilot:
+        await until(pilot, lambda: app.online)
+        # a scan written before this app's reader has the port open would be lost
+        await until(pilot, lambda: app.devices.devices[0].status.state == "connected")
+        scan(CARD)
+        await settled(pilot, MemberScreen)
+        scan(RESERVED_FOR_HER)
+        await until(pilot, lambda: bool(app.session.borrows))
+        await pilot.click("#done")
+        await settled(pilot, ReceiptScreen)
+        save(app, folder, "receipt")
+        await pilot.click("#print")
+        await until(pilot, lambda: app.receipts.given)
+        assert settings.receipt_printer is not None
+        printed = decode(settings.receipt_printer.read_bytes())
+        stacked(printed.pictures).save(folder / "receipt-printed.png")
+        print(f"  {folder / 'receipt-printed.png'} (barcode {printed.barcodes}, {printed.cuts} cut)")
+        await app.receipts.email(app.session, app.screen.receipt, app.lang)  # type: ignore[attr-defined]
+        assert await asyncio.to_thread(stack.mailbox.wait_for, 1, WAIT_S)
+        mail = stack.mailbox.messages[0]
+        head = "".join(f"{name}: {mail[name]}\n" for name in ("From", "To", "Subject"))
+        (folder / "receipt-email.txt").write_text(head + "\n" + mail.get_body(("plain",)).get_content())
+        print(f"  {folder / 'receipt-email.txt'}")
+        app.exit_kiosk()
+
+
 async def demo_screen(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
                       scanner: Any, folder: Path) -> None:
     app = demo_app(settings, store, client, stack, scanner)
@@ -128,6 +161,7 @@ async def take(folder: Path) -> None:
         with demo_parts(None, Path(scratch)) as (settings, stack, scanner, store):
             async with CentralClient(settings, store, owner="app") as client:
                 await patron_screens(settings, store, client, stack, scanner.scan, folder)
+                await receipt_pictures(settings, store, client, stack, scanner.scan, folder)
                 await demo_screen(settings, store, client, stack, scanner, folder)
 
 

@@ -26,6 +26,7 @@ from typing import IO
 import httpx
 
 from backend_stub.readiness import wait_healthy
+from kiosk_demo.mailbox import Mailbox
 from sync_agent.settings import ENV_PREFIX, Settings
 
 SLOW_MS = (400, 620)
@@ -85,6 +86,8 @@ class DemoStack:
         self._logs: list[IO[bytes]] = []
         self._spawning = threading.Lock()
         self._closed = False
+        self.mailbox = Mailbox(settings.smtp_port, keep_in=folder / "mail")
+        """The library's mail server, in the demo's own process: the email receipts arrive here."""
 
     # -- processes -------------------------------------------------------------------------------
 
@@ -100,6 +103,7 @@ class DemoStack:
                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     def start(self) -> None:
+        self.mailbox.start()
         self.start_central()
         config = self.folder / "agent.toml"
         config.write_text("# kiosk demo: the agent's settings come from KIOSK_* variables\n")
@@ -132,6 +136,7 @@ class DemoStack:
             self._closed = True
         _stop(self.agent)
         _stop(self.central)
+        self.mailbox.stop()
         for log in self._logs:
             log.close()
         self._logs.clear()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sync_agent.adapters import open_central
 from sync_agent.logs import configure_logging
+from sync_agent.mail_jobs import MailSender
 from sync_agent.metrics import serve as serve_metrics
 from sync_agent.outbox import Outbox
 from sync_agent.relay import Relay
@@ -117,6 +118,8 @@ async def _run(store: Store, settings: Settings, reload: Callable[[], Settings])
         relay = Relay(store, client, settings, role="agent", reload=reload)
         _stop_on_signals(relay)
         watchdog = asyncio.create_task(watchdog_pings(relay))
+        mail_sender = MailSender(store, settings)
+        mail = asyncio.create_task(mail_sender.run())
         metrics = serve_metrics(store, settings, relay.pacer)
         log.info("kiosk-sync running for %s against %s", settings.id,
                  f"SIP2 {settings.sip2_host}:{settings.sip2_port}" if settings.central == "sip2" else settings.api_url)
@@ -129,8 +132,11 @@ async def _run(store: Store, settings: Settings, reload: Callable[[], Settings])
         finally:
             notify("STOPPING=1")
             watchdog.cancel()
+            mail_sender.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
+            with contextlib.suppress(asyncio.CancelledError):
+                await mail
             if metrics is not None:
                 metrics.shutdown()
                 metrics.server_close()

@@ -136,6 +136,8 @@ class Member(Wire):
     said: str = Field("", description="the library's own words about the card (a SIP2 AF), for the patron")
     fines_written: str = Field("", description="the fines as the library wrote them, with a currency "
                                "other than won (SIP2 BV and BH); empty when in won")
+    email: str | None = Field(None, description="where the member's receipts may be emailed, if the "
+                              "library has an address; the kiosk keeps it only until the mail is sent")
 
 
 class Book(Wire):

@@ -102,7 +102,9 @@ class KioskCollector(Collector):
             deliveries.add_metric([outcome], counted.get(name, 0))
         yield deliveries
         yield _breakers(breaker_states(self.store))
-        yield from _devices(device_statuses(self.store))
+        devices = device_statuses(self.store)
+        yield from _devices({name: status for name, status in devices.items() if name != PRINTER})
+        yield _printer(devices.get(PRINTER))
         state = kiosk_state(self.store)
         wide = GaugeMetricFamily("kiosk_state", "the kiosk-wide state (1 on the current one): ok, or "
                                  "a cause that stops delivery for every entry", labels=["state"])
@@ -137,6 +139,21 @@ def _devices(devices: dict[str, dict[str, Any]]) -> Iterator[Metric]:
         state.add_metric([name, str(status.get("state")), status.get("reason") or ""], 1)
     yield up
     yield state
+
+
+PRINTER = "printer"
+"""The receipt printer's row in ``devices`` (kiosk_app.receipt_desk): states of its own, not a scanner's."""
+PRINTER_STATES = ("ok", "paper_near_end", "paper_out", "cover_open", "offline", "no_answer", "missing", "file")
+
+
+def _printer(status: dict[str, Any] | None) -> Metric:
+    """1 on the receipt printer's state as it last answered (ESC/POS status); nothing without one."""
+    family = GaugeMetricFamily("kiosk_printer_state", "1 on the receipt printer's current state",
+                               labels=["state"])
+    if status is not None:
+        for state in PRINTER_STATES:
+            family.add_metric([state], int(status.get("state") == state))
+    return family
 
 
 def serve(store: Store, settings: Settings, pacer: Pacer | None) -> Any | None:

@@ -33,8 +33,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
 ENV_PREFIX = "KIOSK_"
-SECRET_KEYS = ("api_token", "tech_pin_hash", "card_key", "sip2_password", "sip2_terminal_password")
+SECRET_KEYS = ("api_token", "tech_pin_hash", "card_key", "sip2_password", "sip2_terminal_password",
+               "smtp_password")
 """Settings never shown: not in errors, not on the technician screen, not by ``config check``."""
+RECEIPT_CHOICES = ("print", "email", "none")
 STANDARD_BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
 
@@ -120,6 +122,20 @@ class Settings(BaseSettings):
     card_key: SecretStr = Field(
         SecretStr(""), description="per-kiosk key of the card lookups, best as the systemd "
                                    "credential kiosk_card_key; unset: <data_dir>/card-key")
+    library_name: str = Field("한빛도서관 Hanbit Library", min_length=1, max_length=60,
+                              description="the library's name, at the top of every receipt")
+    receipt_width_mm: int = Field(80, description="receipt paper width in mm (80 or 58)")
+    receipt_choices: str = Field(
+        "print,email,none", description="what the patron may choose at the end of a visit, from "
+        "print, email, none, comma-separated; the first one possible is the default")
+    smtp_host: str = Field("", description="the library's mail server; empty: no email receipts")
+    smtp_port: int = Field(587, ge=1, le=65535, description="the mail server's port")
+    smtp_user: str = Field("", description="mail server login; empty: no login")
+    smtp_password: SecretStr = Field(SecretStr(""), description="mail server password, best as the "
+                                     "systemd credential kiosk_smtp_password")
+    smtp_tls: Literal["starttls", "tls", "off"] = Field(
+        "starttls", description="STARTTLS on the plain port, TLS from the start, or off (a local relay)")
+    smtp_from: str = Field("kiosk@library.example", description="the sender of email receipts")
 
     def call_timeout_s(self, owner: str) -> float:
         """One central call's deadline for ``owner``: the patron's ``call_timeout_ms`` in the app,
@@ -151,6 +167,21 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone, e.g. Asia/Seoul") from None
         return value
 
+    @field_validator("receipt_width_mm")
+    @classmethod
+    def _paper_width(cls, value: int) -> int:
+        if value not in (80, 58):
+            raise ValueError("must be 80 or 58 (mm)")
+        return value
+
+    @field_validator("receipt_choices")
+    @classmethod
+    def _known_choices(cls, value: str) -> str:
+        choices = [part.strip() for part in value.split(",") if part.strip()]
+        if not choices or any(choice not in RECEIPT_CHOICES for choice in choices):
+            raise ValueError("must be some of print, email, none, comma-separated")
+        return ",".join(dict.fromkeys(choices))
+
     @field_validator("metrics_listen")
     @classmethod
     def _host_and_port(cls, value: str) -> str:
@@ -169,6 +200,11 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "kiosk.sqlite3"
+
+    @property
+    def receipt_options(self) -> tuple[str, ...]:
+        """``receipt_choices`` in the library's order (the first is the default)."""
+        return tuple(self.receipt_choices.split(","))
 
     @property
     def metrics_address(self) -> tuple[str, int] | None:

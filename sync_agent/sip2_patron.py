@@ -51,4 +51,5 @@ def member_of(answer: Frame, member_id: int, card: str) -> Member:
                   status=MemberStatus.BLOCKED if blocked else MemberStatus.ACTIVE,
                   loan_limit=number(answer.get("CB"), 99), fines=max(fines, 0),
                   active_loans=number(answer.fixed[43:47]), blocks=blocks,
-                  said=" / ".join(part for part in answer.all("AF") if part), fines_written=written)
+                  said=" / ".join(part for part in answer.all("AF") if part), fines_written=written,
+                  email=answer.get("BE") or None)

@@ -176,8 +176,17 @@ def _count_mismatched_answers(db: sqlite_utils.Database) -> None:
     db.conn.execute("ALTER TABLE outbox ADD COLUMN mismatches INTEGER NOT NULL DEFAULT 0")
 
 
+def _mail_jobs(db: sqlite_utils.Database) -> None:
+    """Email receipts (sync_agent/mail_jobs.py): one durable job per receipt, keyed, sent by the
+    agent and deleted once the mail server took it, address and all."""
+    db.conn.execute("CREATE TABLE mail_jobs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, "
+                    "recipient TEXT NOT NULL, subject TEXT NOT NULL, text TEXT NOT NULL, "
+                    "html TEXT NOT NULL, created_at REAL NOT NULL, attempts INTEGER NOT NULL "
+                    "DEFAULT 0, next_attempt_at REAL NOT NULL, last_error TEXT)")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _create_v1, _intents_v2, _keep_patron_data_short, _count_mismatched_answers)
+    _create_v1, _intents_v2, _keep_patron_data_short, _count_mismatched_answers, _mail_jobs)
 """Forward migrations; migration ``i`` brings the file from version ``i`` to ``i + 1``."""
 
 OWNERS: dict[str, str] = {
@@ -191,6 +200,7 @@ OWNERS: dict[str, str] = {
     "devices": "sync_agent.status",
     "tech_pin_lock": "kiosk_app.pin_guard",
     "member_cards": "kiosk_app.card_lookup",
+    "mail_jobs": "sync_agent.mail_jobs",
 }
 """The one module that writes each table; every other module asks it (its functions or methods,
 some of which take the caller's transaction so that two tables change in one commit). Two

@@ -73,6 +73,43 @@ def libfaketime() -> Path:
     return LIBFAKETIME
 
 
+def _has_cjk_font() -> bool:
+    from kiosk_app.receipt_escpos import FontMissing, cjk_font
+
+    try:
+        cjk_font(20)
+    except FontMissing:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> None:
+    """Noto Sans CJK (Debian's ``fonts-noto-cjk``) for printed receipts, installed where it can
+    be; skips with the reason where it cannot."""
+    missing = install_debian("fonts-noto-cjk", _has_cjk_font)
+    if missing:
+        pytest.skip(missing)
+
+
+def _has_korean_ocr() -> bool:
+    if not shutil.which("tesseract"):
+        return False
+    langs = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True).stdout.split()
+    return "kor" in langs
+
+
+@pytest.fixture(scope="session")
+def korean_ocr(cjk_font) -> str:
+    """The path of ``tesseract`` with its Korean data (``tesseract-ocr-kor``), installed where it
+    can be; skips with the reason where it cannot."""
+    missing = (install_debian("tesseract-ocr", lambda: bool(shutil.which("tesseract")))
+               or install_debian("tesseract-ocr-kor", _has_korean_ocr))
+    if missing:
+        pytest.skip(missing)
+    return shutil.which("tesseract") or "tesseract"
+
+
 @pytest.fixture
 def make_central(tmp_path):
     """``make_central(token=None, faults=None, seed=0, db_name="central.db")``: more stand-ins.

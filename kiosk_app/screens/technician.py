@@ -23,6 +23,7 @@ from hardware.status import DeviceStatus
 from kiosk_app.diagnostics import Report, describe_entry, gather
 from kiosk_app.i18n import fmt_time
 from kiosk_app.messages import CloseTechnician, ExitKiosk
+from kiosk_app.receipt_desk import PRINTER, PRINTER_WORDS
 from kiosk_app.screens.common import KioskScreen
 from sync_agent.logs import mask_card
 
@@ -47,6 +48,7 @@ WORDS = {
     "closed": "tech_breaker_closed", "open": "tech_breaker_open", "half-open": "tech_breaker_half-open",
     "lending": "tech_dependency_lending", "returns": "tech_dependency_returns",
     "views": "tech_dependency_views", "catalog": "tech_dependency_catalog",
+    **PRINTER_WORDS,
 }
 """Device states and reasons, rejection reasons, service and breaker states: the key of each word."""
 KINDS = {"member_card": "tech_kind_member_card", "item": "tech_kind_item", "isbn": "tech_kind_isbn",
@@ -129,8 +131,11 @@ class TechScreen(KioskScreen):
         for d in self.devices.values():
             reasons = ", ".join(f"{self._word(k)}: {v}" for k, v in d.rejected_by_reason.items()) or "-"
             reason = f" ({escape(self._word(d.reason))})" if d.reason else ""
-            lines.append(f"[b]{escape(d.name)}[/b] · {escape(str(d.port))} · {self._word(d.state)}{reason}\n  "
-                         + escape(self.tr("tech_device_line", ago=self._ago(d.last_scan_at), good=d.good,
+            head = f"[b]{escape(d.name)}[/b] · {escape(str(d.port))} · {self._word(d.state)}{reason}"
+            if d.name == PRINTER:  # no scans to count
+                lines.append(head)
+                continue
+            lines.append(f"{head}\n  " + escape(self.tr("tech_device_line", ago=self._ago(d.last_scan_at), good=d.good,
                                           rejected=d.rejected, reasons=reasons)))
         return "\n".join(lines)
 

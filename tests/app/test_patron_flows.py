@@ -5,6 +5,7 @@ import httpx
 import pytest
 from stdnum import luhn
 
+from hardware.escpos_sim import decode
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen
 from kiosk_app.screens.receipt import ReceiptScreen
@@ -68,8 +69,8 @@ async def test_a_terminal_too_small_is_told_the_size_it_needs(kiosk):
         assert not list(k.app._notifications), "the words go once it is big enough"
 
 
-async def test_return_without_card_builds_a_list_then_receipt(kiosk, central, tmp_path):
-    printer = tmp_path / "receipt.txt"
+async def test_return_without_card_builds_a_list_then_receipt(kiosk, central, tmp_path, cjk_font):
+    printer = tmp_path / "receipts.bin"
     k = kiosk(receipt_printer=printer, lang="en")
     assert await k.relay.refresh_read_model()
     async with k.app.run_test(size=SIZE) as pilot:
@@ -89,7 +90,8 @@ async def test_return_without_card_builds_a_list_then_receipt(kiosk, central, tm
         await pilot.click("#print")
         await settle(pilot)
         assert "Receipt printed." in screen_text(k.app)
-        assert "Returned  불편한 편의점" in printer.read_text(encoding="utf-8")
+        printed = decode(printer.read_bytes())
+        assert printed.barcodes == [k.app.session.id] and printed.cuts == 1 and printed.pictures
         await pilot.click("#finish")
         await settle(pilot)
         assert isinstance(k.app.screen, WelcomeScreen) and k.app.session.is_empty

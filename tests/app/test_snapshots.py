@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from hardware.escpos_sim import VirtualPrinter
 from kiosk_app.card_blocks import reasons
 from kiosk_app.lending import (
     BOOK_UNKNOWN,
@@ -72,7 +73,7 @@ assert isinstance(Action.INVALID.value, str)
 
 def patron(cached=False):
     member = Member(id=1, card_number="20042000000016", name="김민지", status="active", loan_limit=5,
-                    fines=1500)
+                    fines=1500, email="minji.kim@example.org")
     page = MyPage(member_id=1, name="김민지", fines=1500, as_of=FIXED_NOW - timedelta(hours=3), reservations=[
         MyPageEntry(rental_id=1, book_id=1, barcode="30042000000014", title="채식주의자",
                     status="reserved", hold_until=FIXED_NOW + 2 * DAY),
@@ -242,8 +243,20 @@ def test_receipt(snap_compare, app_in, lang, tmp_path):
         app.session.cancels.append(CancelLine("30042000000071", "아몬드", 1000))
         app.session.reservations.append(ReserveLine("30042000000048", "Clean Code", 1000, None))
         app.session.doubts.append(DoubtLine("rent", "30042000000089", "아몬드"))
+        await app.receipts.check_printer()
         await app.show_base(ReceiptScreen)
-    snapshot(snap_compare, app_in(lang, receipt_printer=tmp_path / "printer"), before)
+    snapshot(snap_compare, app_in(lang, receipt_printer=tmp_path / "printer", smtp_host="127.0.0.1"), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_receipt_printer_out_of_paper(snap_compare, app_in, lang):
+    async def before(app):
+        visit(app, member=True)
+        await app.receipts.check_printer()
+        await app.show_base(ReceiptScreen)
+    with VirtualPrinter() as printer:
+        printer.state = "paper_out"
+        snapshot(snap_compare, app_in(lang, receipt_printer=printer.path, smtp_host="127.0.0.1"), before)
 
 
 @pytest.mark.parametrize("lang", LANGS)

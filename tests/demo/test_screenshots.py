@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-NAMES = {"welcome", "welcome-en", "member", "return", "busy", "technician", "demo"}
+from PIL import Image
+
+NAMES = {"welcome", "welcome-en", "member", "return", "busy", "technician", "receipt", "demo"}
 
 
 def test_screenshots_are_written(tmp_path: Path) -> None:
@@ -18,3 +20,9 @@ def test_screenshots_are_written(tmp_path: Path) -> None:
     assert welcome.startswith('<svg class="rich-terminal"') and "textualize" in welcome
     assert "DEMO" in (tmp_path / "demo.svg").read_text()
     assert "혼잡" in (tmp_path / "busy.svg").read_text()             # "lending is busy"
+    assert "received:&#160;1&#160;(mail/001.eml)" in (tmp_path / "demo.svg").read_text(), \
+        "the demo's mail server got the receipt the agent sent, and the panel says so"
+    mail = (tmp_path / "receipt-email.txt").read_text()
+    assert "To: minji.kim@example.org" in mail and "채식주의자" in mail
+    printed = Image.open(tmp_path / "receipt-printed.png")
+    assert printed.width == 576 and printed.height > 200, "the decoded raster of an 80 mm receipt"

@@ -30,7 +30,7 @@ def promtool(tools: dict[str, str], *args: str | Path) -> subprocess.CompletedPr
 def test_promtool_accepts_the_rules_and_the_scrape_job(prometheus_tools) -> None:
     rules = promtool(prometheus_tools, "check", "rules", MONITORING / "kiosk-alerts.yml")
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 6 rules found" in rules.stdout
+    assert "SUCCESS: 7 rules found" in rules.stdout
     scrape = promtool(prometheus_tools, "check", "config", MONITORING / "prometheus-scrape.yml")
     assert scrape.returncode == 0, scrape.stdout + scrape.stderr
 
@@ -45,6 +45,7 @@ def exposed_names(tmp_path: Path) -> set[str]:
     store = Store.open(tmp_path / "kiosk.sqlite3")
     Breakers(Settings(), store, owner="agent")
     record_device_status(store, "scanner", {"state": "connected"})
+    record_device_status(store, "printer", {"state": "paper_out"})
     record_success(store)
     families: list[Metric] = list(KioskCollector(store, Settings(), Pacer(4)).collect())
     store.close()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sync_agent.settings import ConfigError, load_settings
+from sync_agent.settings import SECRET_KEYS, ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +92,27 @@ def test_credentials_in_the_api_url_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="api_url") as error:
         load_settings(write(tmp_path, 'api_url = "https://kiosk:hunter2@central.example/api"\n'))
     assert "hunter2" not in str(error.value)
+
+
+def test_receipt_settings_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setattr("sync_agent.settings.DEFAULT_CONFIG_PATH", tmp_path / "missing.toml")
+    monkeypatch.setenv("KIOSK_RECEIPT_WIDTH_MM", "58")
+    monkeypatch.setenv("KIOSK_RECEIPT_CHOICES", " email , none,email")
+    settings = load_settings()
+    assert settings.receipt_width_mm == 58 and settings.receipt_options == ("email", "none")
+    monkeypatch.setenv("KIOSK_RECEIPT_WIDTH_MM", "60")
+    with pytest.raises(ConfigError, match="receipt_width_mm .*must be 80 or 58"):
+        load_settings()
+    monkeypatch.setenv("KIOSK_RECEIPT_WIDTH_MM", "80")
+    monkeypatch.setenv("KIOSK_RECEIPT_CHOICES", "print,fax")
+    with pytest.raises(ConfigError, match="receipt_choices .*some of print, email, none"):
+        load_settings()
+
+
+def test_the_smtp_password_comes_from_its_credential_and_is_never_shown(monkeypatch, tmp_path):
+    monkeypatch.setattr("sync_agent.settings.DEFAULT_CONFIG_PATH", tmp_path / "missing.toml")
+    (tmp_path / "kiosk_smtp_password").write_text("s3cret-mail")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    settings = load_settings()
+    assert settings.smtp_password.get_secret_value() == "s3cret-mail"
+    assert "smtp_password" in SECRET_KEYS
