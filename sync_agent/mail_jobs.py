@@ -23,6 +23,7 @@ from email.utils import formatdate
 
 import aiosmtplib
 
+from sync_agent import schedule_clock
 from sync_agent.settings import Settings
 from sync_agent.store import Store, StoreError
 
@@ -52,18 +53,19 @@ class MailJob:
 def enqueue(store: Store, kiosk_id: str, recipient: str, subject: str, text: str, html: str) -> str:
     """Commit a mail to send; its key (``<kiosk>.<uuid>``, the Message-ID's core)."""
     key = f"{kiosk_id}.{uuid.uuid4().hex}"
-    now = time.time()
     with store.write() as conn:
         conn.execute("INSERT INTO mail_jobs (key, recipient, subject, text, html, created_at, "
-                     "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (key, recipient, subject, text, html, now, now))
+                     "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                     (key, recipient, subject, text, html, time.time()))
     return key
 
 
 def due(store: Store, now: float | None = None) -> list[MailJob]:
-    """Jobs whose time has come, oldest first."""
+    """Jobs whose time has come, oldest first; ``now`` on :func:`schedule_clock.now`'s clock, as
+    retries are scheduled (a wall clock stepped at boot neither parks nor rushes them)."""
     rows = store.rows("SELECT id, key, recipient, subject, text, html, attempts FROM mail_jobs "
-                      "WHERE next_attempt_at <= ? ORDER BY id", (time.time() if now is None else now,))
+                      f"WHERE {schedule_clock.due_now_sql('next_attempt_at')} ORDER BY id",
+                      {"now": schedule_clock.now() if now is None else now})
     return [MailJob(**row) for row in rows]
 
 
@@ -94,7 +96,7 @@ def later(store: Store, job: MailJob, error: str) -> float:
     wait = min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** job.attempts)
     with store.write() as conn:
         conn.execute("UPDATE mail_jobs SET attempts = attempts + 1, next_attempt_at = ?, "
-                     "last_error = ? WHERE id = ?", (time.time() + wait, error[:300], job.id))
+                     "last_error = ? WHERE id = ?", (schedule_clock.now() + wait, error[:300], job.id))
     return wait
 
 

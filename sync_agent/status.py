@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sync_agent import counters, sync_state
+from sync_agent import counters, mail_jobs, sync_state
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store, unwritable
 
@@ -89,4 +89,5 @@ def snapshot(store: Store) -> dict[str, Any]:
         "kiosk_state": kiosk_state(store),
         "schema_version": store.schema_version,
         "store_unwritable": unwritable(store.path),
+        "mails_waiting": mail_jobs.owed(store),
     }

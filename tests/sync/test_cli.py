@@ -58,6 +58,7 @@ def test_status_prints_the_truth_as_json(central, store, outbox, tmp_path) -> No
     status = json.loads(out)
     assert code == 0 and status["pending"] == 1 and status["dead"] == 0
     assert status["oldest_pending_age_s"] >= 0 and "breakers" in status and "last_success_at" in status
+    assert status["mails_waiting"] == 0 and status["store_unwritable"] is None
 
 
 def test_drain_exit_codes(central, store, outbox, tmp_path) -> None:

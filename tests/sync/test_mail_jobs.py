@@ -19,6 +19,7 @@ from kiosk_app.receipt import build_receipt
 from kiosk_app.receipt_mail import receipt_mail
 from kiosk_app.session import BorrowLine, Session
 from kiosk_demo.mailbox import Mailbox
+from sync_agent import schedule_clock
 from sync_agent import mail_jobs
 from sync_agent.mail_jobs import MailSender
 from sync_agent.settings import Settings
@@ -154,7 +155,7 @@ async def test_sent_over_starttls_or_tls_with_the_certificate_verified(tmp_path,
         enqueue_receipt(store, "en")
         assert not await sender.deliver(mail_jobs.due(store)[0]), "an unknown CA is refused"
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the library's CA, trusted by the system
-        assert await sender.deliver(mail_jobs.due(store, now=time.time() + 60)[0])
+        assert await sender.deliver(mail_jobs.due(store, now=schedule_clock.now() + 60)[0])
     finally:
         server.stop()
     assert len(server.messages) == 1 and mail_jobs.owed(store) == 0
