@@ -65,7 +65,7 @@ async def test_printed_in_korean_with_due_date_barcode_and_cut(kiosk, korean_ocr
             assert "영수증을 출력했습니다." in screen_text(k.app)
             assert buttons(k.app) == ["finish"], "a receipt given: only finish is left"
             visit = k.app.session.id
-            due = k.app.session.borrows[0].due_at
+            due = k.app.session.borrows[0].due_at.astimezone(k.app.tz)  # the library's day
         text = ocr(korean_ocr, printer, tmp_path).replace(" ", "")
     assert "채식주의자" in text and "반납예정일" in text, text
     assert f"{due.year}년{due.month}월{due.day}일" in text, text
