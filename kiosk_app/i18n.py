@@ -52,8 +52,8 @@ def N_(key: str) -> str:
 
 KEYS_HANDED_ON = (
     # kiosk_app/app.py: refusals of scans and the out-of-service words
-    N_("why_isbn"), N_("next_isbn"), N_("why_invalid"), N_("next_invalid"), N_("why_card_mid_return"),
-    N_("next_card_mid_return"), N_("why_second_card"), N_("next_second_card"), N_("why_save_failed"),
+    N_("why_isbn"), N_("next_isbn"), N_("why_invalid"), N_("next_invalid"),
+    N_("why_second_card"), N_("next_second_card"), N_("why_save_failed"),
     N_("next_save_failed"), N_("why_store_disk_full"), N_("why_store_corrupt"),
     N_("why_store_unwritable"), N_("next_store_unsure"), N_("next_store_staff"),
     # kiosk_app/lending.py and session.py: refusals and renewals, each as a why and a next step

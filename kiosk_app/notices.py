@@ -25,7 +25,6 @@ ACTION_FAILED = Refusal("why_refused", "next_ask_desk")
 """Anything else that broke an action: the kiosk goes on, the desk can help."""
 WRONG_INPUT = {
     Action.INVALID: Refusal("why_invalid", "next_invalid"),
-    Action.CARD_MID_RETURN: Refusal("why_card_mid_return", "next_card_mid_return"),
     Action.SECOND_CARD: Refusal("why_second_card", "next_second_card"),
 }
 

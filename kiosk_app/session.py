@@ -170,7 +170,6 @@ class Action(Enum):
     BORROW = "borrow"
     ISBN_HELP = "isbn_help"
     INVALID = "invalid"
-    CARD_MID_RETURN = "card_mid_return"
     SECOND_CARD = "second_card"
     TECHNICIAN = "technician"
 
@@ -249,9 +248,7 @@ class Session:
         if kind is CodeKind.MEMBER_CARD:
             if code == technician_card(institution):
                 return Action.TECHNICIAN
-            if self.mode is Mode.RETURNING:
-                return Action.CARD_MID_RETURN
-            if self.card is None:
+            if self.card is None:  # returns made first stay on the visit the card opens
                 return Action.OPEN_MEMBER
             return Action.SAME_MEMBER if code == self.card else Action.SECOND_CARD
         if kind is CodeKind.ITEM:

@@ -237,18 +237,29 @@ async def test_wrong_input_gets_a_message_and_writes_nothing(kiosk):
         text = screen_text(k.app)
         assert "That was the ISBN on the back cover." in text and "starts with 30042" in text
         assert "library label" in text and "ISBN (not this)" in text  # the drawing's captions
-        await scan_and_settle(pilot, ON_LOAN, CARD)
-        assert "You are in the middle of returning books." in screen_text(k.app)
-        assert k.app.session.card is None
-        await pilot.click("#ok")
-        await pilot.click("#done")
-        await settle(pilot)
-        await pilot.click("#finish")
-        await settle(pilot)
         await scan_and_settle(pilot, CARD, PARK)
         assert "Another card is already in use." in screen_text(k.app)
         assert k.app.session.card == CARD
-    assert outbox_counts(k)["pending"] == 1  # only the one real return
+    assert outbox_counts(k)["pending"] == 0  # nothing written
+
+
+async def test_a_card_scanned_after_returns_opens_the_visit_with_them(kiosk):
+    """Return first, then borrow: the most common visit at a self-check. The card opens the
+    member's visit (no "tap 완료 first" dead end), the returns stay on it, and a returned loan is
+    not listed among the loans."""
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, ON_LOAN)
+        assert isinstance(k.app.screen, ReturnScreen)
+        await scan_and_settle(pilot, CARD)
+        assert isinstance(k.app.screen, MemberScreen), screen_text(k.app)
+        assert k.app.session.card == CARD and [line.barcode for line in k.app.session.returns] == [ON_LOAN]
+        assert "The Pragmatic Programmer" in column_text(k.app, "visit")
+        assert "The Pragmatic Programmer" not in column_text(k.app, "loans")
+        await pilot.click("#done")
+        await settle(pilot)
+        assert isinstance(k.app.screen, ReceiptScreen) and "The Pragmatic Programmer" in screen_text(k.app)
+    assert outbox_counts(k)["pending"] == 1
 
 
 async def test_a_long_run_of_returns_shows_the_latest_and_counts_the_rest(offline_kiosk):

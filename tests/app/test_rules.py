@@ -62,7 +62,7 @@ def test_routing_on_the_welcome_screen():
 
 def test_routing_mid_return_and_mid_session():
     s = Session("1", NOW, returns=[ReturnLine(ITEM, "t", 0, 0)])
-    assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.CARD_MID_RETURN
+    assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.OPEN_MEMBER  # the visit goes on
     assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.RETURN
     s = Session("1", NOW, patron=patron(), card=CARD)
     assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.BORROW
