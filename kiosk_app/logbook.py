@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from logging.handlers import RotatingFileHandler, SysLogHandler
 from pathlib import Path
 
-from sync_agent.logs import JournalFormatter, MaskingFilter
+from sync_agent.logs import JournalFormatter, MaskingFilter, quiet_http_client
 
 RECENT_LINES = 200
 LOG_FILE = "kiosk-app.log"
@@ -91,4 +91,5 @@ def install(data_dir: Path | None, level: str = "INFO", *, env: Mapping[str, str
             handler.setFormatter(JournalFormatter())
             root.addHandler(handler)
     root.setLevel(level)
+    quiet_http_client()
     return recent

@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 
 from sync_agent.adapters import open_central
-from sync_agent.logs import configure_logging
+from sync_agent.logs import configure_logging, quiet_http_client
 from sync_agent.mail_jobs import MailSender
 from sync_agent.metrics import serve as serve_metrics
 from sync_agent.outbox import Outbox
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # the agent logs to stdout for journald; the one-shot commands keep stdout for their JSON
     configure_logging(args.log_level, None if args.command == "run" else sys.stderr)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is too many
+    quiet_http_client()
     try:
         settings = load_settings(args.config)
         if args.command in READ_ONLY_COMMANDS:

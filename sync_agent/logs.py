@@ -41,6 +41,13 @@ class JournalFormatter(logging.Formatter):
         return line
 
 
+def quiet_http_client() -> None:
+    """httpx logs one INFO line per request: too many for the journal and for the technician's
+    recent lines (the demo panel's own polling filled them). The kiosk's modules log what a call
+    meant; httpx keeps its warnings."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -> logging.Handler:
     """Install the masked stdout handler on the root logger (idempotent) and return it."""
     root = logging.getLogger()

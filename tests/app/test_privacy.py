@@ -119,3 +119,13 @@ def test_the_log_file_and_its_rotations_are_private_under_a_loose_umask(tmp_path
         os.umask(before)
     modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
     assert modes == {logbook.LOG_FILE: 0o600, logbook.LOG_FILE + ".1": 0o600}
+
+
+def test_the_recent_lines_hold_the_kiosks_own_lines_not_each_http_request(tmp_path, root_logger):
+    recent = logbook.install(tmp_path)
+    logging.getLogger("httpx").info('HTTP Request: GET http://127.0.0.1:8080/health "HTTP/1.1 200 OK"')
+    logging.getLogger("kiosk_app.app").info("member screen: member 1 (central view)")
+    logging.getLogger("httpx").warning("a warning of the HTTP client is kept")
+    kept = "\n".join(recent.lines)
+    assert "HTTP Request" not in kept
+    assert "member screen: member 1" in kept and "a warning of the HTTP client is kept" in kept
