@@ -24,6 +24,8 @@ from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
+from kiosk_app.korean_particles import choose_particles
+
 Lang = str
 """A language code with a catalog: the name of its folder under ``locale/`` (``ko``, ``en``)."""
 
@@ -142,8 +144,9 @@ def t(lang: Lang, key: str, **fields: object) -> str:
     text = _catalog(lang).gettext(key)
     if not fields:
         return text
-    return text.format(**{name: value.written_in(lang) if isinstance(value, Won) else value
-                          for name, value in fields.items()})
+    filled = text.format(**{name: value.written_in(lang) if isinstance(value, Won) else value
+                            for name, value in fields.items()})
+    return choose_particles(filled)  # "'채식주의자'는", not "은(는)": the word is known only now
 
 
 def other(lang: Lang) -> Lang:
