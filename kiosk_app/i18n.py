@@ -141,7 +141,17 @@ class Won:
 
 def t(lang: Lang, key: str, **fields: object) -> str:
     """The message ``key`` in ``lang``, with ``fields`` filled in (amounts as :class:`Won`)."""
-    text = _catalog(lang).gettext(key)
+    return _filled(_catalog(lang).gettext(key), lang, fields)
+
+
+def tn(lang: Lang, key: str, plural_key: str, n: int, **fields: object) -> str:
+    """The message whose form depends on ``n`` ("1 day late", "5 days late"): the language's
+    plural rule (its catalog's ``Plural-Forms``; Korean has one form) picks between ``key`` and
+    ``plural_key``'s translations."""
+    return _filled(_catalog(lang).ngettext(key, plural_key, n), lang, fields)
+
+
+def _filled(text: str, lang: Lang, fields: dict[str, object]) -> str:
     if not fields:
         return text
     filled = text.format(**{name: value.written_in(lang) if isinstance(value, Won) else value

@@ -15,7 +15,7 @@ from datetime import tzinfo
 
 from barcode import Code128
 
-from kiosk_app.i18n import Lang, fmt_date, fmt_time, fmt_won, t
+from kiosk_app.i18n import Lang, fmt_date, fmt_time, fmt_won, t, tn
 from kiosk_app.session import Session
 
 _HALF_BLOCKS = {"11": "█", "10": "▌", "01": "▐", "00": " "}
@@ -68,7 +68,9 @@ def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None, librar
             continue
         lines.append(f"{t(lang, 'receipt_returned')}  {line.title or line.barcode}")
         if line.fine:
-            lines.append(f"    {t(lang, 'late_fine', days=line.days_late, amount=fmt_won(line.fine))}")
+            late = tn(lang, "late_fine", "late_fines", line.days_late, days=line.days_late,
+                      amount=fmt_won(line.fine))
+            lines.append(f"    {late}")
     for cancel in session.cancels:
         lines.append(f"{t(lang, 'receipt_cancelled')}  {cancel.title}")
         if cancel.fee:

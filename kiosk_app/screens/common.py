@@ -17,7 +17,7 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
-from kiosk_app.i18n import Lang, switch_label, t
+from kiosk_app.i18n import Lang, switch_label, t, tn
 from kiosk_app.messages import PatronActive, TechnicianRequested, ToggleLanguage
 from kiosk_app.view import KioskView
 
@@ -32,6 +32,9 @@ class Translated:
 
     def tr(self, key: str, **fields: object) -> str:
         return t(self.lang, key, **fields)
+
+    def trn(self, key: str, plural_key: str, n: int, **fields: object) -> str:
+        return tn(self.lang, key, plural_key, n, **fields)
 
 
 class Logo(Static):

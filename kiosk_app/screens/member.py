@@ -162,7 +162,8 @@ class MemberScreen(KioskScreen):
                 yield Static(escape(line.title or line.barcode), classes="row-title")
                 status = self.tr(STATUS_OF[line.outcome])
                 if line.fine:
-                    status += " · " + self.tr("late_fine", days=line.days_late, amount=fmt_won(line.fine))
+                    status += " · " + self.trn("late_fine", "late_fines", line.days_late, days=line.days_late,
+                                              amount=fmt_won(line.fine))
                 yield Static(status, classes="row-status")
         for line in session.cancels:
             with Vertical(classes="row"):

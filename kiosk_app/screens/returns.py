@@ -44,7 +44,8 @@ class ReturnRow(Translated, Vertical):
         yield Static(self.tr(STATUS_OF[line.outcome]),
                      classes="row-status" if line.outcome is Returned.RETURNED else "row-status offline")
         if line.fine:
-            yield Static(self.tr("late_fine", days=line.days_late, amount=fmt_won(line.fine)),
+            yield Static(self.trn("late_fine", "late_fines", line.days_late, days=line.days_late,
+                                              amount=fmt_won(line.fine)),
                          classes="row-fine")
 
 
@@ -66,7 +67,7 @@ class ReturnScreen(KioskScreen):
 
     def _earlier(self) -> str:
         hidden = len(self.view.session.returns) - self.SHOWN
-        return self.tr("earlier_returns", count=hidden) if hidden > 0 else ""
+        return self.trn("earlier_return", "earlier_returns", hidden, count=hidden) if hidden > 0 else ""
 
     async def add_line(self, line: ReturnLine) -> None:
         """Put a new return at the top without rebuilding the list, and drop the oldest shown, so

@@ -33,8 +33,16 @@ def _read(path: Path) -> Catalog:
         return read_po(po)
 
 
+def _key(message_id: str | tuple[str, ...]) -> str:
+    """A message's key: its id, or for a plural message (``tn``) the singular id."""
+    return message_id[0] if isinstance(message_id, tuple) else message_id
+
+
 def _messages(lang: str) -> dict[str, str]:
-    return {m.id: m.string for m in _read(LOCALE / lang / "LC_MESSAGES" / "kiosk.po") if m.id and not m.fuzzy}
+    """Each key and its words; a plural message's forms joined by a line break (its fields are
+    then those of every form)."""
+    return {_key(m.id): "\n".join(m.string) if isinstance(m.string, tuple) else m.string
+            for m in _read(LOCALE / lang / "LC_MESSAGES" / "kiosk.po") if m.id and not m.fuzzy}
 
 
 def _fields(text: str) -> set[str]:
@@ -62,7 +70,7 @@ def _named_in_code(keys: set[str]) -> set[str]:
 
 
 def test_korean_and_english_have_every_message_and_every_language_the_same_fields():
-    template = {m.id for m in _read(LOCALE / "kiosk.pot") if m.id}
+    template = {_key(m.id) for m in _read(LOCALE / "kiosk.pot") if m.id}
     korean, english = _messages("ko"), _messages("en")
     assert set(korean) == set(english) == template
     for key in template:
@@ -77,7 +85,7 @@ def test_pybabel_extract_finds_every_key_the_code_names_and_the_catalog_has_no_o
     pot = tmp_path / "extracted.pot"
     subprocess.run([BIN / "pybabel", "-q", "extract", "-F", "pyproject.toml", "-o", pot, "kiosk_app"],
                    cwd=ROOT, check=True)
-    extracted = {m.id for m in _read(pot) if m.id}
+    extracted = {_key(m.id) for m in _read(pot) if m.id}
     catalog = set(_messages("en"))
     named = _named_in_code(catalog)
     assert named - extracted == set(), "hand these on with N_() in kiosk_app.i18n.KEYS_HANDED_ON"
@@ -157,3 +165,14 @@ def test_an_uncompiled_catalog_fails_clearly_naming_the_build(locale_copy):
     (locale_copy / "ko" / "LC_MESSAGES" / "kiosk.mo").unlink()
     with pytest.raises(i18n.MissingCatalog, match="make translations"):
         i18n.t("ko", "welcome_heading")
+
+
+@pytest.mark.parametrize(("lang", "one", "five"), [
+    ("en", "1 day late · estimated fine 100 won", "5 days late · estimated fine 500 won"),
+    ("ko", "1일 연체 · 예상 연체료 100원", "5일 연체 · 예상 연체료 500원"),
+])
+def test_counted_words_take_the_languages_plural_form(lang, one, five):
+    late = [i18n.tn(lang, "late_fine", "late_fines", days, days=days, amount=i18n.fmt_won(100 * days))
+            for days in (1, 5)]
+    assert late == [one, five]
+    assert "(s)" not in i18n.tn("en", "earlier_return", "earlier_returns", 3, count=3)
