@@ -34,7 +34,7 @@ class BusyReason(StrEnum):
     UNAUTHORIZED = "unauthorized"  # 401/403: the kiosk's API token is refused
     CLOCK_SKEW = "clock_skew"  # 422 "occurredAt is in the future": the kiosk's clock runs ahead
     KEYS_REJECTED = "keys_rejected"  # 422 idempotency_mismatch: a key reused after a rollback
-    LOGIN_REFUSED = "login_refused"  # SIP2: the ACS refuses the kiosk's login (94 ok=0, or no 94)
+    LOGIN_REFUSED = "login_refused"  # SIP2: the ACS refuses the kiosk's login (94 ok=0, or a hang-up on the 93)
 
 
 KIOSK_WIDE = frozenset({BusyReason.UNAUTHORIZED, BusyReason.CLOCK_SKEW, BusyReason.KEYS_REJECTED,

@@ -24,7 +24,7 @@ another request's answer, silence) counts as a failure to connect too: otherwise
 that accepts every login is logged into once per request. The backoff ends with the first usable
 answer to a request, not with a login.
 
-**A refused login** (94 with ok=0, or no answer to the login at all) is ``LOGIN_REFUSED``: about
+**A refused login** (94 with ok=0, or the connection closed on the login unanswered; a login merely unanswered is unreachable: a slow ACS is no wrong password) is ``LOGIN_REFUSED``: about
 the kiosk's SIP2 account, not about any request, so the relay pauses delivery in a kiosk-wide
 state (:mod:`sync_agent.kiosk_wide`) instead of counting it against entries or the breakers. Each
 run of failures of one kind is logged once, with what to check; the next usable answer is logged
@@ -201,7 +201,7 @@ class Sip2Connection:
             answer = await self._exchange(Frame("93", "00", (
                 ("CN", self.login.user), ("CO", self.login.password), ("CP", self.login.location))))
         except _Unusable as exc:
-            if exc.reason in (DoubtReason.TIMEOUT, DoubtReason.CONNECTION_LOST):
+            if exc.reason is DoubtReason.CONNECTION_LOST:  # hung up on the login, as Koha does on a wrong one
                 return BusyReason.LOGIN_REFUSED, f"no answer to the login: {exc.detail}"
             return BusyReason.UNREACHABLE, f"login: {exc.detail}"
         if answer.flag(0) != "1":

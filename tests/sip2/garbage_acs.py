@@ -11,7 +11,8 @@ Behaviours (``behaviour``):
 - ``bad_checksum``: every answer with a wrong checksum, the resends (97) too;
 - ``resend``: every message answered 96 (send it again), for ever;
 - ``huge``: every message answered with 10 MB and no terminator;
-- ``refuse_login``: the login answered 94 with ok=0; ``silent_login``: the login never answered.
+- ``refuse_login``: the login answered 94 with ok=0; ``hangup_login``: the connection closed on the
+  login, unanswered (Koha's way with a wrong password); ``silent_login``: the login never answered.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class GarbageAcs:
             self.logins += 1
             if self.behaviour == "silent_login":
                 return None
+            if self.behaviour == "hangup_login":
+                raise ConnectionResetError("the ACS hangs up on the login")
             return self.dialect.encode(Frame("94", "0" if self.behaviour == "refuse_login" else "1"),
                                        frame.sequence)
         if frame.command == "99":

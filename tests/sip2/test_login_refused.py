@@ -151,14 +151,26 @@ def wait_until(predicate, timeout_s: float = 20.0) -> None:  # noqa: ANN001
         time.sleep(0.1)
 
 
-async def test_no_answer_to_the_login_is_a_refused_login(tmp_path) -> None:
-    server = GarbageAcs("silent_login").start()
+async def test_a_hang_up_on_the_login_is_a_refused_login(tmp_path) -> None:
+    server = GarbageAcs("hangup_login").start()
     try:
         async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:  # type: ignore[arg-type]
             answer = await client.member_by_card(CARD)
             assert isinstance(answer, Busy) and answer.reason is BusyReason.LOGIN_REFUSED, answer
             again = await client.member_by_card(CARD)  # within the backoff: the same state, nothing sent
             assert isinstance(again, Busy) and again.reason is BusyReason.LOGIN_REFUSED
+        assert server.logins == 1
+    finally:
+        server.stop()
+
+
+async def test_a_login_left_unanswered_is_not_called_refused(tmp_path) -> None:
+    """A slow or hung ACS is not a wrong password: the technician is not sent to the password."""
+    server = GarbageAcs("silent_login").start()
+    try:
+        async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:  # type: ignore[arg-type]
+            answer = await client.member_by_card(CARD)
+            assert isinstance(answer, Busy) and answer.reason is BusyReason.UNREACHABLE, answer
         assert server.logins == 1
     finally:
         server.stop()
