@@ -289,7 +289,7 @@ class Lending:
             shown.append(Earlier(entry.kind.value, entry.barcode or "",
                                  self.read_model.title_for(entry.barcode or ""),
                                  entry.occurred_at, became, _fee(entry)))
-            if became is not Became.CHECKING and became is not Became.UNDOING:
+            if became not in (Became.CHECKING, Became.UNDOING, Became.RESTORING):  # still under way
                 final.append(entry.id)
         if final:
             self.outbox.mark_reported(final)

@@ -118,8 +118,8 @@ again under the same key; five in a row mean a person must look at the central s
 def _mismatched_dead_letter(entry: OutboxEntry, result: InDoubt, sent: int, mismatched: int) -> Settlement:
     """Give up on an entry the central side keeps answering with another request's rental."""
     count = entry.mismatches + mismatched
-    error = (f"mismatched: the library system answered {count} times with another request's "
-             f"rental ({result.detail}); check whether this {entry.kind} of item "
+    error = (f"mismatched: {count} answers of the library system could not be matched to this "
+             f"request ({result.detail}); check whether this {entry.kind} of item "
              f"{entry.barcode or '-'} was recorded there, then retry or resolve it")
     log.error("entry %d (%s %s) is a dead letter: %s", entry.id, entry.kind, entry.barcode, error)
     return Settlement(entry.id, Status.DEAD, sent, error=error, mismatches=mismatched,

@@ -347,6 +347,8 @@ class Sip2Client:
             return answer
         if answer.flag(0) != "1":
             return self._refused(answer)
+        for charged in self._charged.values():  # back on the shelf: a patron may borrow it again
+            charged.discard(barcode)
         return Ok(self._rental(entry, RentalStatus.RETURNED, returned_at=entry.occurred_at,
                                fine=max(number(answer.get("BV")), 0)))
 

@@ -20,7 +20,7 @@ from kiosk_app.screens.member import MemberScreen
 from sync_agent.contract import MemberStatus
 from sync_agent.outbox import Outbox
 from sync_agent.relay import Relay
-from sync_agent.results import DoubtReason, InDoubt, Ok
+from sync_agent.results import DoubtReason, InDoubt, Ok, Refused
 from sync_agent.sip2_answers import doubt, number
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
@@ -216,3 +216,29 @@ def test_an_answer_about_another_patron_names_no_card_number() -> None:
     found = doubt("sip2", request, patron_info(OTHER_CARD))
     assert found is not None and found.reason is DoubtReason.MISMATCHED
     assert CARD not in found.detail and OTHER_CARD not in found.detail and "patron" in found.detail
+
+
+async def test_a_copy_returned_in_the_visit_may_be_borrowed_again(tmp_path) -> None:
+    """The charged items a 64 listed are not a standing refusal: once the copy is checked in, a
+    checkout of it is sent (and not refused as "already yours" from the remembered list)."""
+    answers = {"63": lambda request: patron_info(request.get("AA"), charged=(ITEMS[0],)),
+               "09": lambda request: checkin("1", request.get("AB")),
+               "11": lambda request: checkout("1", request.get("AB"), request.get("AA"), AH=SIP_DATE),
+               "17": lambda request: item_info(request.get("AB"), "03"),
+               "35": end_session}
+    async with ScriptedAcs(answers) as acs:
+        config = sip2_settings(tmp_path, acs)
+        client = Sip2Client(config)
+        try:
+            member = await client.member_by_card(CARD)
+            assert isinstance(member, Ok)
+            await client.mypage(member.value.id)  # the 64 with the charged items: ITEMS[0] is on the card
+            refused = await client.deliver(rent_entry(tmp_path, client, ITEMS[0], tried=False))
+            assert isinstance(refused, Refused) and refused.code == "already_yours", refused
+            assert "11" not in acs.commands()
+            assert isinstance(await client.deliver(return_entry(config, ITEMS[0])), Ok)
+            lent = await client.deliver(rent_entry(tmp_path, client, ITEMS[0], tried=False))
+        finally:
+            await client.aclose()
+    assert isinstance(lent, Ok), lent
+    assert acs.commands().count("11") == 1

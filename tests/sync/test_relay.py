@@ -319,7 +319,7 @@ async def test_returns_answered_with_another_copys_rental_are_never_delivered(ho
     for entry in entries:
         dead = outbox.get(entry.id)
         assert dead.status is Status.DEAD and dead.mismatches == MISMATCH_LIMIT
-        assert dead.last_error.startswith("mismatched: the library system answered 5 times")
+        assert dead.last_error.startswith("mismatched: 5 answers of the library system could not be matched")
         assert f"item 30042000000022, not {entry.barcode}" in dead.last_error
         assert len([seen for seen in hostile.seen if seen.key == entry.key]) == MISMATCH_LIMIT
     assert outbox.retry_dead() == 2 and outbox.get(entries[0].id).mismatches == 0
