@@ -116,12 +116,12 @@ class EscposPrinter:
 
     @property
     def is_file(self) -> bool:
-        """A regular file, or a new one to be made (a name under /dev that is absent is a
-        printer unplugged, not a file to create)."""
+        """A regular file, or a new one to be made (a name anywhere under /dev that is absent,
+        ``/dev/usb/lp0`` or ``/dev/serial/by-id/...`` too, is a printer unplugged, not a file)."""
         try:
             return stat.S_ISREG(os.stat(self.path).st_mode)
         except OSError:
-            return self.path.parent != Path("/dev") and self.path.parent.is_dir()
+            return not self.path.is_relative_to("/dev") and self.path.parent.is_dir()
 
     def state(self) -> PrinterState:
         """Ask the printer how it is (a plain file: ``FILE``; nothing there: ``MISSING``)."""
@@ -204,6 +204,6 @@ class _Link:
             self.port.write(request)
             return self.port.read(1) or None
         assert self.fd is not None
-        os.write(self.fd, request)
+        self.write(request)  # with the write timeout: a jammed USB printer's driver blocks a plain write
         ready, _, _ = select.select([self.fd], [], [], STATUS_TIMEOUT_S)
         return os.read(self.fd, 1) or None if ready else None

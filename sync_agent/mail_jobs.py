@@ -122,7 +122,11 @@ async def connect(settings: Settings) -> aiosmtplib.SMTP:
                              tls_context=ssl.create_default_context(), timeout=SMTP_TIMEOUT_S)
     await client.connect()
     if settings.smtp_user:
-        await client.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+        try:
+            await client.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+        except BaseException:
+            client.close()  # a refused login must not leave the connection open until the next try
+            raise
     return client
 
 
@@ -166,11 +170,18 @@ class MailSender:
         taken the message, before the goodbye (QUIT), so a stop or a dropped line after that
         cannot send it twice. The server's words are not kept: they may hold the address."""
         try:
+            message = message_of(job, self.settings)
+        except ValueError as exc:  # an address no mail can carry (a line break in BE): never sendable
+            await asyncio.to_thread(done, self.store, job)
+            log.warning("mail %s: %s, the address cannot be written in a mail; not sent", job.key,
+                        type(exc).__name__)
+            return False
+        try:
             client = await connect(self.settings)
         except (aiosmtplib.SMTPException, OSError) as exc:
             return await self._later(job, exc)
         try:
-            await client.send_message(message_of(job, self.settings))
+            await client.send_message(message)
         except aiosmtplib.SMTPRecipientsRefused:
             await asyncio.to_thread(done, self.store, job)
             log.warning("mail %s: the server refuses the address for good; not sent", job.key)

@@ -37,6 +37,8 @@ def test_a_printer_that_does_not_answer_or_is_not_there(tmp_path):
         port.close()
     unplugged = EscposPrinter(Path("/dev/kiosk-printer-unplugged"))
     assert unplugged.state() is PrinterState.MISSING, "a device name under /dev that is gone"
+    usb = EscposPrinter(Path("/dev/usb/kiosk-lp-unplugged"))
+    assert not usb.is_file and usb.state() is PrinterState.MISSING, "deeper under /dev too"
     assert EscposPrinter(tmp_path / "no folder" / "printer").state() is PrinterState.MISSING
     assert EscposPrinter(tmp_path / "receipts.bin").state() is PrinterState.FILE, "a file to make"
 

@@ -128,6 +128,24 @@ async def test_an_address_the_server_refuses_for_good_is_given_up(tmp_path, stor
     assert ADDRESS not in caplog.text, "the address is never logged"
 
 
+async def test_an_address_no_mail_can_carry_is_given_up_and_the_loop_goes_on(tmp_path, store, caplog):
+    """A line break in an address (an ACS's BE field) cannot be written in a header: the job is
+    dropped, the address not logged, and the next mail still goes."""
+    server = Mailbox().start()
+    mail_jobs.enqueue(store, "kiosk-07", "k@example.org\nBcc: x@example.org", "s", "t", "<p>h</p>")
+    enqueue_receipt(store, "en")
+    sender = MailSender(store, settings(tmp_path, server.port))
+    loop = started(sender)
+    try:
+        assert await asyncio.to_thread(server.wait_for, 1, 10)
+        await until(lambda: mail_jobs.owed(store) == 0)
+    finally:
+        await stopped(sender, loop)
+        server.stop()
+    assert [message["To"] for message in server.messages] == [ADDRESS]
+    assert "x@example.org" not in caplog.text
+
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1, made with openssl; (cert, key)."""
