@@ -259,8 +259,8 @@ def unwritable(path: Path) -> str | None:
     try:
         if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
             return f"the file system holding {path.parent} is mounted read-only"
-    except OSError:
-        return None
+    except OSError as exc:  # cannot tell is not "writable": a failing disk is just when to say so
+        return f"cannot check {path.parent}: {exc.strerror}"
     for name in (path.with_name(path.name + "-shm"), path):
         if not os.access(name, os.W_OK) and name.exists():
             return f"{name} cannot be written (immutable, or its permissions)"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sync_agent.outbox import Outbox
-from sync_agent.store import Store, StoreError
+from sync_agent.store import Store, StoreError, unwritable
 
 
 def other_store(path: Path) -> None:
@@ -75,3 +75,11 @@ def test_a_store_left_world_readable_is_made_private_when_opened(tmp_path: Path)
     path.chmod(0o644)
     Store.open(path).close()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_store_whose_folder_cannot_be_checked_is_not_called_writable(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.sqlite3"
+    Store.open(path).close()
+    assert unwritable(path) is None
+    gone = tmp_path / "gone" / "kiosk.sqlite3"
+    assert unwritable(gone) is not None and "cannot check" in unwritable(gone)

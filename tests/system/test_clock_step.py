@@ -41,14 +41,13 @@ def test_retries_due_before_the_clock_stepped_back_an_hour_go_at_once(central, t
         wait_for(lambda: all(outbox.get(entry.id).attempts >= 1 for entry in returns), 30,
                  "both returns tried and scheduled again")
         offset.write_text("-1h\n")  # NTP, or a technician, steps the clock back
-        time.sleep(0.5)  # the agent's next loop reads its clock an hour earlier
         central.clear_faults()
         stepped = time.monotonic()
-        wait_for(lambda: all(outbox.get(entry.id).status is Status.DELIVERED for entry in returns), 40,
+        wait_for(lambda: all(outbox.get(entry.id).status is Status.DELIVERED for entry in returns), 120,
                  f"both returns delivered after the step:\n{log.read_text()[-1500:]}")
         took = time.monotonic() - stepped
     finally:
         agent.terminate()
         agent.wait(10)
         store.close()
-    assert took < 40, took
+    assert took < 30, f"{took:.1f} s: parked, not due at once (the backoff is at most a few seconds here)"
