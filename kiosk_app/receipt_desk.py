@@ -115,7 +115,10 @@ class ReceiptDesk:
             self.note = N_("receipt_print_partial") if exc.sent else N_("receipt_print_failed")
         else:
             self.note, self.given = N_("receipt_printed"), True
-        await self.check_printer()
+        state = await self.check_printer()
+        if self.given and state is not None and not state.can_print:  # the bytes went; the paper may not
+            log.warning("receipt sent, but the printer now says %s", state)
+            self.note, self.given = N_("receipt_print_partial"), False
 
     async def email(self, session: Session, receipt: Receipt, lang: Lang) -> None:
         """Hand the mail to the agent as a durable job (sent later if the network is away)."""

@@ -91,6 +91,22 @@ async def test_paper_out_is_told_before_the_choice_and_email_is_offered(kiosk, t
         assert '"cover_open"' in recorded[0]["status"], "and the store, which the metrics read"
 
 
+async def test_a_print_the_printer_cannot_finish_is_not_told_as_printed(kiosk, cjk_font):
+    """The job reached the printer, which then reports paper out: the patron is not told
+    "printed", only that the receipt may be incomplete."""
+    with VirtualPrinter() as printer:
+        k = kiosk(receipt_printer=printer.path, smtp_host="127.0.0.1", lang="en")
+        async with k.app.run_test(size=SIZE) as pilot:
+            await visit_to_receipt(pilot)
+            assert "print" in buttons(k.app)
+            printer.state = "paper_out"  # the roll ends during the job
+            await pilot.click("#print")
+            await settle(pilot)
+            text = screen_text(k.app)
+            assert "Receipt printed" not in text and "may be incomplete" in text, text
+            assert "print" not in buttons(k.app), "not printed again"
+
+
 async def test_a_print_that_stops_partway_is_not_printed_again(kiosk, cjk_font, monkeypatch):
     monkeypatch.setattr("hardware.escpos_printer.WRITE_TIMEOUT_S", 0.5)
     with VirtualPrinter() as printer:
