@@ -124,10 +124,10 @@ async def _run(store: Store, settings: Settings, reload: Callable[[], Settings])
         log.info("kiosk-sync running for %s against %s", settings.id,
                  f"SIP2 {settings.sip2_host}:{settings.sip2_port}" if settings.central == "sip2" else settings.api_url)
         notify("READY=1")
-        if settings.central == "sip2":  # log in now: a refused login shows with nothing to deliver
-            await asyncio.to_thread(relay.gate.restore)
-            relay.gate.login(await client.health())
         try:
+            if settings.central == "sip2":  # log in now: a refused login shows with nothing to deliver
+                await asyncio.to_thread(relay.gate.restore)
+                relay.gate.login(await client.health())
             await relay.run()
         finally:
             notify("STOPPING=1")
