@@ -205,7 +205,8 @@ the entry may have been sent, even applied, so it counts as an attempt. An adapt
 idempotency keys (SIP2) asks the central side's state of an entry tried before rather than
 sending it again (a second checkin)."""
 
-_DOUBTED = "(o.kind IN ('rent', 'reserve') AND o.told IN ('asking', 'undo') AND o.attempts > 0)"
+_DOUBTED = (f"(o.kind IN ('{Kind.RENT.value}', '{Kind.RESERVE.value}') "
+            f"AND o.told IN ({', '.join(repr(told.value) for told in UNDONE_IF_APPLIED)}) AND o.attempts > 0)")
 """An intent the patron was not told happened, sent at least once: it may have been applied, and
 the adapter first looks for what it made where the held dependency is not in the way."""
 
