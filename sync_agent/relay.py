@@ -116,7 +116,7 @@ again under the same key; five in a row mean a person must look at the central s
 
 
 def _mismatched_dead_letter(entry: OutboxEntry, result: InDoubt, sent: int, mismatched: int) -> Settlement:
-    """Give up on an entry the central side keeps answering with another request's rental."""
+    """Give up on an entry whose answers could not be matched to it, time after time."""
     count = entry.mismatches + mismatched
     error = (f"mismatched: {count} answers of the library system could not be matched to this "
              f"request ({result.detail}); check whether this {entry.kind} of item "
