@@ -124,6 +124,11 @@ class Settings(BaseSettings):
                                    "credential kiosk_card_key; unset: <data_dir>/card-key")
     library_name: str = Field("한빛도서관 Hanbit Library", min_length=1, max_length=60,
                               description="the library's name, at the top of every receipt")
+    display_size_mm: str = Field(
+        "", description="the patron display's visible area in mm, WIDTHxHEIGHT (e.g. 476x268 for a "
+        "21.5-inch 16:9 panel); empty: the display's own report (EDID)")
+    text_height_mm: float = Field(12.0, ge=4, le=40,
+                                  description="height of one line of patron text on the display")
     receipt_width_mm: int = Field(80, description="receipt paper width in mm (80 or 58)")
     receipt_choices: str = Field(
         "print,email,none", description="what the patron may choose at the end of a visit, from "
@@ -165,6 +170,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone, e.g. Asia/Seoul") from None
+        return value
+
+    @field_validator("display_size_mm")
+    @classmethod
+    def _width_by_height(cls, value: str) -> str:
+        if value:
+            parse_size_mm(value)
         return value
 
     @field_validator("receipt_width_mm")
@@ -232,6 +244,14 @@ def listen_address(value: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464 (empty turns metrics off)")
     return host, int(port)
+
+
+def parse_size_mm(value: str) -> tuple[float, float]:
+    """``"476x268"`` as (width, height) in mm; a clear ValueError for anything else."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*", value)
+    if not match or not all(20 <= float(part) <= 3000 for part in match.groups()):
+        raise ValueError("must be WIDTHxHEIGHT in mm, each 20 to 3000, e.g. 476x268")
+    return float(match[1]), float(match[2])
 
 
 def load_settings(config_path: Path | None = None) -> Settings:
