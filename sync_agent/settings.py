@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
@@ -172,13 +172,6 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone, e.g. Asia/Seoul") from None
         return value
 
-    @field_validator("display_size_mm")
-    @classmethod
-    def _width_by_height(cls, value: str) -> str:
-        if value:
-            parse_size_mm(value)
-        return value
-
     @field_validator("receipt_width_mm")
     @classmethod
     def _paper_width(cls, value: int) -> int:
@@ -194,11 +187,12 @@ class Settings(BaseSettings):
             raise ValueError("must be some of print, email, none, comma-separated")
         return ",".join(dict.fromkeys(choices))
 
-    @field_validator("metrics_listen")
+    @field_validator("metrics_listen", "display_size_mm")
     @classmethod
-    def _host_and_port(cls, value: str) -> str:
+    def _parsable_or_empty(cls, value: str, info: ValidationInfo) -> str:
+        # Each may be empty (metrics off, the display's own size); otherwise it must parse.
         if value:
-            listen_address(value)
+            (listen_address if info.field_name == "metrics_listen" else parse_size_mm)(value)
         return value
 
     @field_validator("api_url")
