@@ -9,7 +9,8 @@ physical size (``wlr-randr --json``, where the compositor reports the EDID's siz
 and replaces itself with foot running ``kiosk run``.
 
 The line height is pinned to the font's size (foot's ``line-height``), so a line of text is the
-12 mm and a cell is half as wide (Noto Sans Mono CJK's Latin advance). The app is handed the
+12 mm and a cell is half as wide (Noto Sans Mono CJK's Latin advance); the glyphs are lifted a
+tenth of that so descenders are not cut. The app is handed the
 display's size as ``KIOSK_DISPLAY_SIZE_MM``, from which it knows how many cells a 15 mm touch
 target takes (:mod:`kiosk_app.screen_fit`).
 """
@@ -36,6 +37,9 @@ FALLBACK_PX_PER_MM = 96 / 25.4
 
 FOOT_CONFIG = Path("/etc/kiosk/foot.ini")
 DEFAULT_FAMILY = "Noto Sans Mono CJK KR"
+LIFT = 0.1
+"""With the line as high as the font, foot sets the baseline for the font's own (taller) line and
+cuts the descenders of g, p and y; lifting the glyphs by a tenth of the size shows them whole."""
 ROTATED = {"90", "270", "flipped-90", "flipped-270"}
 
 
@@ -127,7 +131,8 @@ def plan(settings: Settings, output: Output | None, config: Path, config_file: P
     if config_file:
         kiosk += ["--config", str(config_file)]
     argv = [shutil.which("foot") or "/usr/bin/foot", f"--config={config}", "--override", f"main.font={family}:pixelsize={px}",
-            "--override", f"main.line-height={px}px", *kiosk, "run"]
+            "--override", f"main.line-height={px}px",
+            "--override", f"main.vertical-letter-offset=-{round(px * LIFT)}px", *kiosk, "run"]
     env = {"KIOSK_DISPLAY_SIZE_MM": f"{size_mm[0]:g}x{size_mm[1]:g}"} if size_mm else {}
     shown = f"{pixels[0]}x{pixels[1]} px" if pixels else "unknown mode"
     where = "display_size_mm" if settings.display_size_mm else "EDID" if size_mm else "nothing"

@@ -72,6 +72,7 @@ def test_the_setting_wins_over_the_edid_and_reaches_the_app():
                   Output("HDMI-A-1", (1280, 800), (520, 320)), ROOT / "deploy" / "foot.ini", None)
     assert "--override" in chosen.argv and "main.font=Noto Sans Mono CJK KR:pixelsize=47" in chosen.argv
     assert "main.line-height=47px" in chosen.argv and chosen.argv[-1] == "run"
+    assert "main.vertical-letter-offset=-5px" in chosen.argv
     assert chosen.env == {"KIOSK_DISPLAY_SIZE_MM": "331x207"} and chosen.measured
     assert "from display_size_mm" in chosen.why
 
