@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench screenshots clean translations check-translations
+.PHONY: demo test lint bench screenshots stack-screenshots clean translations check-translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	$(BIN)/python -m kiosk_demo.screenshots docs/screenshots
+
+# The real display stack in a Debian 13 root (as root): docs/screenshots/stack/.
+stack-screenshots: $(STAMP) $(MO_FILES)
+	$(BIN)/python -m tests.deploy.stack_screenshots docs/screenshots/stack
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -27,6 +27,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image, ImageOps
+
+from tests.deploy.rfb_pointer import RfbPointer
+
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = "trixie"
 MIRROR = "http://deb.debian.org/debian"
@@ -197,3 +201,61 @@ def start_stack(chroot: Chroot, pixels: tuple[int, int], env: dict[str, str], vn
         process = subprocess.Popen(chroot.argv(command, "kiosk", full), stdout=out, stderr=out,
                                    start_new_session=True)
     return Stack(chroot, process, runtime, vnc_port, started)
+
+
+def read_screen(chroot: Chroot, shot: Path) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The words tesseract reads on ``shot``, each with its box (left, top, width, height)."""
+    # tesseract reads dark text on light far better than the kiosk's light text on dark.
+    ImageOps.invert(Image.open(shot).convert("L")).save(chroot.path / "tmp" / shot.name)
+    done = chroot.run(f"tesseract /tmp/{shot.name} - -l kor+eng --psm 11 tsv", 120, "tesseract")
+    words = []
+    for line in done.stdout.splitlines()[1:]:
+        cells = line.split("\t")
+        if len(cells) == 12 and cells[11].strip() and float(cells[10]) > 30:
+            words.append((cells[11].strip(), tuple(int(cell) for cell in cells[6:10])))
+    return words
+
+
+def text_of(words) -> str:
+    return "".join(word for word, _box in words)
+
+
+def wait_for_words(stack: Stack, folder: Path, name: str, wanted: str, timeout_s: float = 20):
+    """Screenshots until tesseract reads ``wanted`` (spaces ignored); the words of the last."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        shot = stack.shot(folder / f"{name}.png")
+        words = read_screen(stack.chroot, shot)
+        if wanted in text_of(words) or time.monotonic() > deadline:
+            return shot, words
+        time.sleep(0.3)
+
+
+def first_frame_s(stack: Stack, folder: Path, timeout_s: float = 30) -> float:
+    """Seconds from the stack's start to a screenshot showing the app's screen (foot's empty
+    window is one colour; Textual's screen has many)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            shot = stack.shot(folder / "first.png")
+        except Unavailable:
+            time.sleep(0.05)
+            continue
+        if len(Image.open(shot).convert("RGB").getcolors(maxcolors=4096) or range(4096)) > 8:
+            return time.monotonic() - stack.started
+        time.sleep(0.05)
+    raise AssertionError(f"no frame within {timeout_s} s")
+
+
+def tap_word(stack: Stack, words, prefix: str) -> bool:
+    """Tap, through the compositor, the middle of the first word read that starts with ``prefix``
+    (case ignored); False if no such word was read."""
+    box = next((box for word, box in words if word.lower().startswith(prefix.lower())), None)
+    if box is None:
+        return False
+    pointer = RfbPointer(stack.vnc_port)
+    try:
+        pointer.tap(box[0] + box[2] // 2, box[1] + box[3] // 2)
+    finally:
+        pointer.close()
+    return True

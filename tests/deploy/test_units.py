@@ -1,5 +1,6 @@
 """The systemd units: verified by systemd-analyze, and hardened as the operations guide promises."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -98,3 +99,29 @@ def test_units_verify(tmp_path):
 def test_install_script_parses():
     result = subprocess.run(["bash", "-n", str(ROOT / "deploy" / "install.sh")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def _install_with(tmp_path: Path, foot_candidate: str) -> subprocess.CompletedProcess[str]:
+    """install.sh with apt-get doing nothing and apt-cache offering ``foot_candidate``; any other
+    command it reached would change this machine, so a stand-in for each of them records the call."""
+    for name in ("apt-get", "useradd", "usermod", "groupadd", "install", "python3", "udevadm",
+                 "systemctl", "cp", "rm"):
+        (tmp_path / name).write_text(f"#!/bin/sh\necho {name} \"$@\" >> {tmp_path}/reached\n")
+        (tmp_path / name).chmod(0o755)
+    (tmp_path / "apt-cache").write_text(f"#!/bin/sh\necho 'foot:'\necho '  Installed: (none)'\n"
+                                        f"echo '  Candidate: {foot_candidate}'\n")
+    (tmp_path / "apt-cache").chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(["bash", str(ROOT / "deploy" / "install.sh"), "0c2e:0b61"], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="skipped, because install.sh refuses to run as a user")
+@pytest.mark.parametrize("candidate", ["1.13.1-2+deb12u1", "(none)"])
+def test_install_stops_before_changing_anything_where_foot_has_no_touch_input(tmp_path, candidate):
+    done = _install_with(tmp_path, candidate)
+    assert done.returncode == 1
+    assert f"offers foot {candidate}; the kiosk's touchscreen needs foot 1.16 or newer" in done.stderr
+    assert "Install Debian 13 (trixie) on the kiosk." in done.stderr
+    reached = (tmp_path / "reached").read_text().split("\n")
+    assert reached == ["apt-get update", ""], "nothing but the package lists was touched"

@@ -1,0 +1,73 @@
+"""``make stack-screenshots``: the welcome, member and receipt screens on the real display stack
+(Debian 13, cage, foot, ``kiosk screen``) at the four kiosk displays, in Korean and English, into
+``docs/screenshots/stack/``. Each picture is taken through the compositor (grim) and the visit is
+driven as a patron would: a card and a book through the scanner's serial port, taps on Done.
+Needs root (it builds and enters the Debian 13 root of :mod:`tests.deploy.debian13`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from hardware.sim import encode_scan
+from kiosk_testing.display_grids import DISPLAY_GRIDS, DisplayGrid, size_setting
+from kiosk_testing.processes import stand_in
+from tests.deploy.debian13 import (
+    Chroot,
+    built_root,
+    first_frame_s,
+    install_kiosk,
+    start_stack,
+    tap_word,
+    wait_for_words,
+)
+
+CARD, RESERVED_BOOK = "20042000000016", "30042000000014"
+WORDS = {"ko": {"welcome": "어서오세요", "member": "채식주의자", "done": "완료"},
+         "en": {"welcome": "Welcome", "member": "채식주의자", "done": "Done"}}
+
+
+def visit(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str) -> None:
+    name, pixels = display.name, display.pixels
+    central, url = stand_in(work / f"{name}-{lang}.db", work / f"{name}-{lang}.log")
+    uid = chroot.uid("kiosk")
+    master, slave = os.openpty()
+    os.chown(os.ttyname(slave), uid, -1)
+    env = {"KIOSK_API_URL": url, "KIOSK_DATA_DIR": "/var/lib/kiosk", "KIOSK_LANG": lang,
+           "KIOSK_SCANNER_PORT": os.ttyname(slave), "KIOSK_DISPLAY_SIZE_MM": size_setting(display)}
+    stack = start_stack(chroot, pixels, env, 5900 + pixels[0] % 97, work / "stack.log")
+    words = WORDS[lang]
+    try:
+        first_frame_s(stack, work)
+        wait_for_words(stack, work, "welcome", words["welcome"])[0].replace(out / f"{name}-{lang}-welcome.png")
+        os.write(master, encode_scan(CARD))
+        wait_for_words(stack, work, "member", "김민지")
+        os.write(master, encode_scan(RESERVED_BOOK))
+        shot, seen = wait_for_words(stack, work, "member", words["member"])
+        shot.replace(out / f"{name}-{lang}-member.png")
+        if tap_word(stack, seen, words["done"]):
+            stack.shot(work / "receipt.png").replace(out / f"{name}-{lang}-receipt.png")
+        else:
+            print(f"{name} {lang}: no {words['done']} read; no receipt picture", file=sys.stderr)
+    finally:
+        stack.stop()
+        central.stop()
+        os.close(master)
+        os.close(slave)
+
+
+def main(out: Path) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    with Chroot(built_root()) as chroot, tempfile.TemporaryDirectory() as work:
+        install_kiosk(chroot)
+        for display in DISPLAY_GRIDS:
+            for lang in ("ko", "en"):
+                visit(chroot, out, Path(work), display, lang)
+                print(f"{display.name} {lang}: done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots/stack")))

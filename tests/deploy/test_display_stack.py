@@ -1,0 +1,127 @@
+"""The real display stack on Debian 13: cage → ``kiosk screen`` → foot → ``kiosk run``, installed by
+``deploy/install.sh`` into a Debian 13 root, run headless at each of the four kiosk displays.
+
+At each display the test reads the screen as a patron would see it (grim, then tesseract with
+Korean), taps the language button through the compositor (a pointer over wayvnc), sees the app
+answer, and counts the watchdog pings. It checks that one line of text is at least 12 mm on the
+glass, that the app's grid is the one the layout tests use (``kiosk_testing.display_grids``), and
+that no patron ever reads "enlarge the window". Skipped, saying why, where the root cannot be built
+(not root, no Debian registry) or pip cannot reach PyPI inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from hardware.sim import encode_scan
+from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
+from kiosk_testing.processes import stand_in
+from tests.deploy.debian13 import (
+    Chroot,
+    Unavailable,
+    built_root,
+    first_frame_s,
+    install_kiosk,
+    start_stack,
+    tap_word,
+    text_of,
+    wait_for_words,
+)
+from tests.fake_systemd import FakeSystemd
+
+pytestmark = pytest.mark.timeout(900)
+
+FIGURES = Path(__file__).resolve().parents[2] / "var" / "display-stack.json"
+
+
+@pytest.fixture(scope="module")
+def debian13():
+    try:
+        root = built_root()
+    except Unavailable as exc:
+        pytest.skip(f"skipped, because no Debian 13 root can be built here: {exc}")
+    with Chroot(root) as chroot:
+        try:
+            install_kiosk(chroot)
+        except Unavailable as exc:
+            pytest.skip(f"skipped, because the kiosk cannot be installed in Debian 13 here: {exc}")
+        yield chroot
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("central")
+    process, url = stand_in(folder / "central.db", folder / "central.log")
+    yield url
+    process.stop()
+
+
+def app_grid(chroot: Chroot) -> tuple[int, int] | None:
+    log = chroot.path / "var" / "lib" / "kiosk" / "kiosk-app.log"
+    found = re.findall(r"patron screen: (\d+)x(\d+) cells", log.read_text(errors="replace")) \
+        if log.exists() else []
+    return (int(found[-1][0]), int(found[-1][1])) if found else None
+
+
+@pytest.mark.parametrize("display", DISPLAY_GRIDS, ids=[display.name for display in DISPLAY_GRIDS])
+def test_the_kiosk_on_a_real_display_stack(debian13, central, tmp_path, display):
+    chroot, name, pixels, size_mm = debian13, display.name, display.pixels, display.size_mm
+    uid = chroot.uid("kiosk")
+    data = chroot.path / "var" / "lib" / "kiosk"
+    for old in data.glob("*"):
+        if old.is_file():
+            old.unlink()
+    notify_dir = chroot.path / "run" / "kiosk-notify"
+    notify_dir.mkdir(parents=True, exist_ok=True)
+    (notify_dir / "notify.sock").unlink(missing_ok=True)
+    notify_dir.chmod(0o755)
+    systemd = FakeSystemd(notify_dir)
+    systemd.path.chmod(0o777)
+    master, slave = os.openpty()
+    os.chown(os.ttyname(slave), uid, -1)
+    env = {"KIOSK_API_URL": central, "KIOSK_DATA_DIR": "/var/lib/kiosk",
+           "KIOSK_SCANNER_PORT": os.ttyname(slave), "KIOSK_DISPLAY_SIZE_MM": size_setting(display),
+           "NOTIFY_SOCKET": "/run/kiosk-notify/notify.sock", "WATCHDOG_USEC": "2000000",
+           "WATCHDOG_PID": "1", "KIOSK_LANG": "ko"}
+    vnc_port = 5900 + (os.getpid() + pixels[0]) % 1000
+    stack = start_stack(chroot, pixels, env, vnc_port, tmp_path / "stack.log")
+    try:
+        to_first_frame = first_frame_s(stack, tmp_path)
+        shot, words = wait_for_words(stack, tmp_path, "welcome-ko", "어서오세요")
+        seen = text_of(words)
+        assert "어서오세요" in seen, f"the welcome screen is not read: {seen!r}"
+        assert "창을키워" not in seen and "enlarge" not in seen.lower(), seen
+
+        # A tap on the language button, through the compositor, as a patron's finger.
+        assert tap_word(stack, words, "english"), f"no English button read on the screen: {seen!r}"
+        shot, words = wait_for_words(stack, tmp_path, "welcome-en", "Welcome")
+        assert "Welcome" in text_of(words), f"the tap did not switch to English: {text_of(words)!r}"
+
+        os.write(master, encode_scan("20042000000016"))
+        shot, words = wait_for_words(stack, tmp_path, "member-en", "Kim")
+        assert "Kim" in text_of(words) or "김민지" in text_of(words)
+
+        pings = systemd.pings(after=stack.started)
+        assert len(pings) >= 2, "the app's watchdog pings did not reach NOTIFY_SOCKET"
+
+        grid = app_grid(chroot)
+        assert grid == display.grid, f"the app's grid {grid} is not the layout tests' {display.grid}"
+        line_mm = size_mm[1] / grid[1]
+        assert line_mm >= 12.0, f"a line of text is {line_mm:.1f} mm"
+        figures = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+        figures[name] = {"grid": list(grid), "line_mm": round(line_mm, 2),
+                         "cell_mm": [round(size_mm[0] / grid[0], 2), round(line_mm, 2)],
+                         "first_frame_s": round(to_first_frame, 2), "pings": len(pings)}
+        FIGURES.parent.mkdir(exist_ok=True)
+        FIGURES.write_text(json.dumps(figures, indent=1))
+    finally:
+        stack.stop()
+        os.close(master)
+        os.close(slave)
+        systemd.close()
