@@ -10,12 +10,12 @@ a volume and a rate.
 the text on its standard input). It is the only speech engine in Debian that speaks Korean
 offline: the kiosk has no network to a cloud voice, and Debian packages no other Korean voice
 (festival, flite, pico and mbrola have none usable). Its voices are formant synthesis: clearly
-robotic, but quick (a sentence takes about 15 ms to make) and intelligible for the short
-sentences a kiosk says. The English voice is the better of the two; the Korean one reads Hangul
-letter by letter with simple rules, so words are understood but the melody is flat and some
-sound changes (liaison, tensing) are missed; digits are read as Sino-Korean numbers, which suits
-counts and dates. Latin letters inside Korean text are spelled out, so titles in English are
-better heard in the English voice (the patron's language decides the voice).
+robotic, but quick (a prompt of a few sentences is made in about 20 ms, docs/benchmarks.md) and
+intelligible for the short sentences a kiosk says. The English voice is the better of the two.
+The Korean one applies liaison and palatalization (같이 as 가치) but misses some assimilations
+(국물 is not nasalized) and its melody is flat; digits are read as Sino-Korean numbers (1권 as
+일 권, where a person says 한 권), fine for counts and dates. Latin letters inside Korean text
+switch to the English voice for that word, so an English title is heard in English.
 
 **Tones** are made here, not spoken (the ``wave`` module, 16-bit mono at espeak-ng's 22050 Hz):
 success is a rising two-note, attention one mid note, error a low double buzz; each well under
