@@ -117,7 +117,7 @@ def test_on_the_device_a_new_utterance_stops_the_one_playing(tmp_path, monkeypat
     bin_dir = fake_espeak(tmp_path, monkeypatch)
     log_file = tmp_path / "player-log"
     player = bin_dir / "aplay"
-    player.write_text(f"#!/bin/sh\ntrap 'echo stopped >> {log_file}; exit 143' TERM\n"
+    player.write_text(f"#!/bin/sh\ntrap 'kill $!; echo stopped >> {log_file}; exit 143' TERM\n"
                       f"echo started >> {log_file}\n/bin/sleep 30 & wait $!\necho finished >> {log_file}\n")
     player.chmod(player.stat().st_mode | stat.S_IEXEC)
     speech = SpeechEngine(None)
