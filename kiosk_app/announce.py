@@ -8,6 +8,7 @@ amounts (:mod:`kiosk_app.utterance`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 
 from hardware.speech import Tone
 from kiosk_app.i18n import Lang, fmt_date, fmt_won, t, tn
@@ -15,7 +16,9 @@ from kiosk_app.receipt_desk import ReceiptOffer
 from kiosk_app.screens.returns import STATUS_OF
 from kiosk_app.session import BorrowLine, CancelLine, RenewLine, Returned, ReturnLine, Session
 from kiosk_app.utterance import Utterance, utter
-from datetime import tzinfo
+
+SPOKEN_DATE = "yMMMMd"
+"""Dates with the month's whole name: "Dec" would be read as a word."""
 
 
 def returned(line: ReturnLine, session: Session, lang: Lang) -> Utterance:
@@ -36,7 +39,7 @@ def returned(line: ReturnLine, session: Session, lang: Lang) -> Utterance:
 
 
 def borrowed(line: BorrowLine, lang: Lang, tz: tzinfo) -> Utterance:
-    date = fmt_date(line.due_at, lang, tz)
+    date = _date(line.due_at, lang, tz)
     words = t(lang, "borrowed_offline", date=date) if line.queued else t(lang, "borrowed", date=date)
     return utter(lang, [words], [t(lang, "say_title", title=line.title or line.barcode), words], Tone.SUCCESS)
 
@@ -51,7 +54,7 @@ def renewed(lines: Sequence[RenewLine], lang: Lang, tz: tzinfo) -> Utterance | N
     for line in lines:
         details.append(t(lang, "say_title", title=line.title))
         if line.renewed:
-            details.append(t(lang, "renewed_to", date=fmt_date(line.due_at, lang, tz)) if line.due_at
+            details.append(t(lang, "renewed_to", date=_date(line.due_at, lang, tz)) if line.due_at
                            else t(lang, "renewed"))
         else:
             public.append(t(lang, line.why))
@@ -59,6 +62,10 @@ def renewed(lines: Sequence[RenewLine], lang: Lang, tz: tzinfo) -> Utterance | N
             details += [t(lang, reason.key, **reason.fields) for reason in line.reasons]
     return utter(lang, list(dict.fromkeys(public)), details,
                  Tone.SUCCESS if len(done) == len(lines) else Tone.ATTENTION)
+
+
+def _date(moment: datetime, lang: Lang, tz: tzinfo) -> str:
+    return fmt_date(moment, lang, tz, SPOKEN_DATE)
 
 
 def cancelled(line: CancelLine, lang: Lang) -> Utterance:

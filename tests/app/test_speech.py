@@ -129,7 +129,7 @@ async def test_a_member_visit_says_each_screen_and_outcome_without_names(speakin
         assert isinstance(k.app.screen, MemberScreen)
         await scan_and_settle(pilot, RESERVED_FOR_1)
         [line] = k.app.session.borrows
-        borrowed = spoken(t(lang, "borrowed", date=fmt_date(line.due_at, lang, k.app.tz)))
+        borrowed = spoken(t(lang, "borrowed", date=fmt_date(line.due_at, lang, k.app.tz, "yMMMMd")))
         await pilot.click("#done")
         await settle(pilot)
         assert isinstance(k.app.screen, ReceiptScreen)
@@ -138,7 +138,7 @@ async def test_a_member_visit_says_each_screen_and_outcome_without_names(speakin
         words = await hear(pilot, tmp_path / "said", 5)
     assert words[0] == t(lang, "say_welcome")
     assert words[1] == " ".join([t(lang, "say_member"), t(lang, "member_scan_book"), t(lang, "say_done")])
-    assert words[2] == borrowed
+    assert words[2] == borrowed and ("Borrowed, due December" in borrowed or lang == "ko")
     assert words[3] == t(lang, "say_receipt")
     assert words[4] == t(lang, "say_welcome")
     assert not any(NAME in line or TITLE_RESERVED in line for line in words)
