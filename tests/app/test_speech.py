@@ -15,6 +15,7 @@ from kiosk_app.i18n import fmt_date, t
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.receipt import ReceiptScreen
+from kiosk_app.session import Became, Earlier
 from kiosk_app.utterance import spoken
 from kiosk_app.voice import VisitVoice
 
@@ -143,6 +144,20 @@ async def test_a_member_visit_says_each_screen_and_outcome_without_names(speakin
     assert words[4] == t(lang, "say_welcome")
     assert not any(NAME in line or TITLE_RESERVED in line for line in words)
     assert tones(tmp_path / "said") == ["success"]
+
+
+async def test_news_of_earlier_visits_is_counted_aloud_and_told_in_the_details(speaking, tmp_path):
+    k = speaking(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        k.app.session.patron.earlier = [Earlier("rent", "30042000000105", "Dune", k.app.clock(), Became.NOT_MADE)]
+        k.app.say_screen()
+        await pilot.press("f7")
+        k.app.say_screen()
+        words = await hear(pilot, tmp_path / "said", 5)
+    assert "1 loan or reservation from your earlier visits has news" in words[2] and "Dune" not in words[2]
+    assert words[3] == t("en", "say_details_on")
+    assert "Dune" in words[4] and NAME in words[4]
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
