@@ -182,6 +182,17 @@ async def test_nothing_is_said_with_speech_off_until_the_patron_turns_it_on(spea
     assert words == ["Speech on.", "Scan the next book, or tap Done."]
 
 
+async def test_f1_says_the_keys_and_f2_stops_the_voice_for_the_rest_of_the_visit(speaking, tmp_path):
+    k = speaking(lang="ko")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.press("f2")
+        await scan_and_settle(pilot, ON_LOAN)
+        words = await hear(pilot, tmp_path / "said", 3)
+    assert words == [t("ko", "say_welcome"), t("ko", "say_keys"), "음성 안내를 끕니다."]
+    assert tones(tmp_path / "said") == []  # the return's tone is not played either
+
+
 async def test_the_visit_s_voice_goes_back_to_the_library_s_when_the_visit_ends(speaking, tmp_path):
     k = speaking(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
