@@ -36,6 +36,7 @@ MODULES: list[tuple[str, str, list[str]]] = [
     ("outage_day", "The outage day, long form (issues 7, 10)", []),
     ("sip2_screen", "Checkout and checkin on screen over SIP2", []),
     ("sip2_drain", "Drain over SIP2", []),
+    ("speech", "Speech: an utterance made", []),
 ]
 """(module, section title, arguments): the order of the report."""
 

@@ -8,6 +8,11 @@ loop only ever awaits (SQLite runs in threads, HTTP is async). The use-cases rec
 into the visit; the app picks the screen that shows it and hands the screen its data
 (:mod:`kiosk_app.view`). Patrons cannot quit: Ctrl+C and Ctrl+Q do nothing, and "exit kiosk"
 lives on the technician screen.
+
+Speech (:mod:`kiosk_app.voice`): screens say their prompt as they appear (a ``Speak`` message up),
+the app says each outcome where it handles it (:mod:`kiosk_app.announce`); the patron's keys
+(:data:`kiosk_app.voice.KEYS`) set the voice for the visit. Whatever the patron did last starts a
+new turn: its first words interrupt what is still being said, the rest of the turn follows them.
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ from textual.geometry import Size
 from textual.screen import ModalScreen
 
 from hardware.codes import CodeKind
+from kiosk_app import announce
 from kiosk_app.devices import Devices, device_configs
 from kiosk_app.fines import LIBRARY_TZ
-from kiosk_app.i18n import Lang, other, t
+from kiosk_app.i18n import N_, Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
 from kiosk_app.lending import BUSY, Lending, Offer, Outcome, Refusal
 from kiosk_app.logbook import RecentLines
@@ -38,7 +44,7 @@ from kiosk_app.jobs import PatronQueue
 from kiosk_app.notices import WRONG_INPUT, failure_notice
 from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
                                 EmailReceipt, FinishVisit, PatronActive, PrintReceipt, RenewRequested,
-                                Scanned, ScanRejected, TechnicianRequested, ToggleLanguage)
+                                Scanned, ScanRejected, Speak, TechnicianRequested, ToggleLanguage)
 from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
@@ -50,7 +56,9 @@ from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Action, BorrowLine, Mode, RenewLine, Session, new_session_id
 from kiosk_app.pin_guard import PinGuard
+from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView, TechTools
+from kiosk_app.voice import KEYS, Speaker
 from sync_agent.settings import Settings
 from sync_agent.store import StoreError
 
@@ -80,6 +88,7 @@ class KioskApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "stay", show=False, priority=True),
         Binding("ctrl+c", "stay", show=False, priority=True),
+        *(Binding(key, action, description, show=False, priority=True) for key, action, description in KEYS),
     ]
 
     MIN_SIZE: ClassVar[tuple[int, int]] = (100, 32)
@@ -91,7 +100,8 @@ class KioskApp(App[None]):
     def __init__(self, settings: Settings, lending: Lending, *, clock: Callable[[], datetime] = utc_now,
                  tz: tzinfo = LIBRARY_TZ, session_ids: Callable[[datetime], str] = new_session_id,
                  tick_s: float | None = 1.0, health_every_s: float | None = 10.0,
-                 with_devices: bool = True, log_lines: RecentLines | None = None) -> None:
+                 with_devices: bool = True, log_lines: RecentLines | None = None,
+                 speaker: Speaker | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.lending = lending
@@ -111,6 +121,8 @@ class KioskApp(App[None]):
         self.tech_tools = TechTools(lending, self.devices, self.log_tail)
         self._log_lines = log_lines
         self._size_warned = False
+        self.speaker = speaker or Speaker(settings, None)
+        self._new_turn = True
         self.set_reactive(KioskApp.lang, settings.lang)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -146,6 +158,7 @@ class KioskApp(App[None]):
             self._size_warned = True
 
     async def on_unmount(self) -> None:
+        self.speaker.close()
         await asyncio.to_thread(self.devices.stop)
 
     def action_stay(self) -> None:
@@ -219,6 +232,7 @@ class KioskApp(App[None]):
         session = self.session
         line = await self.lending.return_book(session, code, self.clock(), self.online)
         log.info("return %s: item %s", line.outcome.value, code)
+        self.say(announce.returned(line, session, self.lang))
         if isinstance(self.screen, ReturnScreen):
             await self.screen.add_line(line)
         else:
@@ -252,12 +266,14 @@ class KioskApp(App[None]):
             assert session.patron is not None
             log.info("borrow shown: item %s member %d due %s%s", outcome.barcode, session.patron.member.id,
                      outcome.due_at.isoformat(), " (queued offline)" if outcome.queued else "")
+            self.say(announce.borrowed(outcome, self.lang, self.tz))
             if isinstance(self.screen, MemberScreen) and not redraw:
                 await self.screen.add_borrow(outcome)  # the common case, without a full redraw
             else:
                 await self.show_base(MemberScreen)
         elif isinstance(outcome, RenewLine):  # the ACS renewed a copy already on the card
             log.info("borrow shown as a renewal: item %s due %s", outcome.barcode, outcome.due_at)
+            self.say(announce.renewed([outcome], self.lang, self.tz))
             await self.show_base(MemberScreen)
         elif isinstance(outcome, Offer):
             await self.show_base(MemberScreen)
@@ -293,6 +309,7 @@ class KioskApp(App[None]):
             if any(line.barcode == entry.barcode for line in session.cancels):
                 return  # a second tap before the screen caught up
             await self.lending.cancel(session, entry, self.clock())
+            self.say(announce.cancelled(session.cancels[-1], self.lang))
             await self.show_base(MemberScreen)
         self.jobs.enqueue(cancel, visit=session)
 
@@ -312,11 +329,13 @@ class KioskApp(App[None]):
 
         async def renew() -> None:
             await self._set_working(True)
+            before = len(session.renewals)
             if loan is None:
                 await self.lending.renew_all(session)
             else:
                 await self.lending.renew(session, loan)
             self.working = False
+            self.say(announce.renewed(session.renewals[before:], self.lang, self.tz))
             await self.show_base(MemberScreen)
         self.jobs.enqueue(renew, visit=session)
 
@@ -367,6 +386,7 @@ class KioskApp(App[None]):
     def toggle_lang(self) -> None:
         self.touch()
         self.lang = other(self.lang)
+        self.say_screen()
 
     def on_toggle_language(self, _: ToggleLanguage) -> None:
         self.toggle_lang()
@@ -409,6 +429,7 @@ class KioskApp(App[None]):
         """The patron's choice, in the visit's queue; the receipt screen then says what became of it."""
         async def give() -> None:
             await giving()
+            self.say(announce.receipt_note(self.receipts.offer(self.session), self.lang))
             if isinstance(self.screen, ReceiptScreen):
                 await self._redraw(self.screen)
         self.jobs.enqueue(give, visit=self.session)
@@ -423,9 +444,13 @@ class KioskApp(App[None]):
         """Forget everything of the patron: the visit, the language they chose, the screens.
         The new visit comes first, so the welcome screen is handed that one, not the last."""
         ended, self.session = self.session, self._new_session()
+        self.speaker.reset()
+        self._new_turn = True
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         if not isinstance(self.screen, WelcomeScreen):
+            # in the library's language from the start: it says its welcome as it appears
+            self.set_reactive(KioskApp.lang, self.settings.lang)
             await self.switch_screen(WelcomeScreen())
         self.receipts.forget()
         self.working = False
@@ -442,6 +467,7 @@ class KioskApp(App[None]):
 
     def touch(self) -> None:
         self.idle.touch()
+        self._new_turn = True
 
     def on_patron_active(self, _: PatronActive) -> None:
         self.touch()
@@ -459,7 +485,75 @@ class KioskApp(App[None]):
             if isinstance(self.screen, StillHereScreen):
                 self.screen.count(self.idle.remaining_s)
             elif not self._pin_pad_open():
+                self._new_turn = True
                 self.push_screen(StillHereScreen())
+
+    # -- speech --------------------------------------------------------------------------------
+
+    def say(self, utterance: Utterance | None, *, remember: bool = True) -> None:
+        """Hand ``utterance`` to the voice: the first of a turn interrupts what is still said."""
+        if utterance is None:
+            return
+        interrupt, self._new_turn = self._new_turn, False
+        self.speaker.say(utterance, interrupt=interrupt, remember=remember)
+
+    def on_speak(self, message: Speak) -> None:
+        self.say(message.utterance)
+
+    def say_screen(self) -> None:
+        """Say the current screen's prompt again (a new language, speech turned on)."""
+        screen = self.screen
+        if isinstance(screen, Viewed):
+            self.say(screen.spoken())
+
+    def _voice_key(self) -> None:
+        self.touch()
+
+    def action_speech_keys(self) -> None:
+        self._voice_key()
+        self.say(announce.keys_help(self.lang), remember=False)
+
+    def action_speech_toggle(self) -> None:
+        self._voice_key()
+        if self.speaker.voice.on:
+            self.say(announce.voice_changed(N_("say_speech_off"), self.lang), remember=False)
+            self.speaker.toggle()
+        else:
+            self.speaker.toggle()
+            self.say(announce.voice_changed(N_("say_speech_on"), self.lang), remember=False)
+            self.say_screen()
+
+    def action_speech_louder(self) -> None:
+        self._voice_step(volume=1)
+
+    def action_speech_softer(self) -> None:
+        self._voice_step(volume=-1)
+
+    def action_speech_faster(self) -> None:
+        self._voice_step(rate=1)
+
+    def action_speech_slower(self) -> None:
+        self._voice_step(rate=-1)
+
+    def _voice_step(self, *, volume: int = 0, rate: int = 0) -> None:
+        """A step of volume or rate for the visit, said in the new voice."""
+        self._voice_key()
+        if volume:
+            utterance = announce.voice_changed(N_("say_volume"), self.lang, level=self.speaker.louder(volume))
+        else:
+            utterance = announce.voice_changed(N_("say_rate"), self.lang, rate=self.speaker.faster(rate))
+        self.say(utterance, remember=False)
+
+    def action_speech_details(self) -> None:
+        self._voice_key()
+        details = self.speaker.toggle_details()
+        key = {None: N_("say_details_never"), True: N_("say_details_on"), False: N_("say_details_off")}[details]
+        self.say(announce.voice_changed(key, self.lang), remember=False)
+
+    def action_speech_repeat(self) -> None:
+        self._voice_key()
+        if self.speaker.last is not None:
+            self.say(self.speaker.last)
 
     # -- online indicator ------------------------------------------------------------------------
 

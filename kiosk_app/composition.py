@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from hardware.speech import SpeechEngine
 from kiosk_app.app import KioskApp
 from kiosk_app.lending import Lending
+from kiosk_app.voice import Speaker
 from sync_agent.central import Central
 from sync_agent.relay import Relay
 from sync_agent.settings import Settings
@@ -22,6 +24,8 @@ AppT = TypeVar("AppT", bound=KioskApp)
 def build_kiosk(settings: Settings, store: Store, central: Central, *,
                 app_class: type[AppT] = KioskApp, **app_options: Any) -> AppT:  # type: ignore[assignment]
     """The kiosk app over ``store`` and ``central``; ``app_options`` go to the app (timers,
-    devices, log lines), ``app_class`` is :class:`KioskApp` or the demo's subclass."""
+    devices, log lines), ``app_class`` is :class:`KioskApp` or the demo's subclass. The voice
+    (``speaker``) speaks through the sound device, or writes to ``speech_out``."""
     relay = Relay(store, central, settings, role="app")
+    app_options.setdefault("speaker", Speaker(settings, SpeechEngine(settings.speech_folder)))
     return app_class(settings, Lending(settings, store, central, relay), **app_options)

@@ -170,11 +170,12 @@ def switch_label(lang: Lang) -> str:
     return t(following, "language_name")
 
 
-def fmt_date(moment: datetime, lang: Lang, tz: tzinfo | None = None) -> str:
-    """Day, month and year as the language writes them ("2026년 11월 21일", "Nov 21, 2026")."""
+def fmt_date(moment: datetime, lang: Lang, tz: tzinfo | None = None, skeleton: str = "yMMMd") -> str:
+    """Day, month and year as the language writes them ("2026년 11월 21일", "Nov 21, 2026"); the
+    voice asks for ``"yMMMMd"`` ("November 21, 2026": a speech engine reads "Nov" as a word)."""
     from babel.dates import format_skeleton  # locale data on first use, see the module's docstring
 
-    return format_skeleton("yMMMd", moment.astimezone(tz), locale=lang)
+    return format_skeleton(skeleton, moment.astimezone(tz), locale=lang)
 
 
 def fmt_time(moment: datetime, lang: Lang, tz: tzinfo | None = None) -> str:

@@ -13,6 +13,7 @@ from hardware.status import DeviceStatus
 
 if TYPE_CHECKING:
     from kiosk_app.receipt import Receipt
+    from kiosk_app.utterance import Utterance
 
 
 class Scanned(Message):
@@ -87,6 +88,14 @@ class PrintReceipt(ReceiptChosen):
 
 class EmailReceipt(ReceiptChosen):
     """By email, to the address the library has for the patron."""
+
+
+class Speak(Message):
+    """What a screen says as it appears (its prompt, a notice), for the app to hand to the voice."""
+
+    def __init__(self, utterance: Utterance) -> None:
+        super().__init__()
+        self.utterance = utterance
 
 
 class TechnicianRequested(Message):

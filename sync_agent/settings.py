@@ -129,6 +129,18 @@ class Settings(BaseSettings):
         "21.5-inch 16:9 panel); empty: the display's own report (EDID)")
     text_height_mm: float = Field(12.0, ge=4, le=40,
                                   description="height of one line of patron text on the display")
+    speech: Literal["off", "on"] = Field(
+        "off", description="speak prompts and outcomes (the patron may turn it on or off for the visit)")
+    speech_out: str = Field(
+        "", description="empty: the default sound device (the earphone jack); a folder: each utterance "
+        "and tone is written there as a numbered WAV file instead of played")
+    speech_volume: int = Field(70, ge=0, le=100,
+                               description="the library's speech volume, 0-100 (the patron may change it)")
+    speech_rate: int = Field(150, ge=80, le=300,
+                             description="the library's speech rate in words per minute (the patron may change it)")
+    speech_details: Literal["on_request", "always", "never"] = Field(
+        "on_request", description="whether names, titles and amounts are spoken: on_request (when the "
+        "patron asks, for the visit), always (earphones only, nobody else hears), never")
     receipt_width_mm: int = Field(80, description="receipt paper width in mm (80 or 58)")
     receipt_choices: str = Field(
         "print,email,none", description="what the patron may choose at the end of a visit, from "
@@ -206,6 +218,11 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "kiosk.sqlite3"
+
+    @property
+    def speech_folder(self) -> Path | None:
+        """``speech_out`` as a folder, None for the sound device."""
+        return Path(self.speech_out) if self.speech_out.strip() else None
 
     @property
     def receipt_options(self) -> tuple[str, ...]:

@@ -60,6 +60,16 @@ def prometheus_tools() -> dict[str, str]:
     return {name: shutil.which(name) or name for name in ("prometheus", "promtool")}
 
 
+@pytest.fixture(scope="session")
+def espeak_ng() -> str:
+    """Debian's espeak-ng (the kiosk's voice), installed where it can be; skips with the reason
+    where it cannot."""
+    missing = install_debian("espeak-ng", lambda: bool(shutil.which("espeak-ng")))
+    if missing:
+        pytest.skip(f"skipped, because espeak-ng cannot be installed here: {missing}")
+    return shutil.which("espeak-ng") or "espeak-ng"
+
+
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
 

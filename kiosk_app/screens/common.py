@@ -18,7 +18,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 from kiosk_app.i18n import Lang, switch_label, t, tn
-from kiosk_app.messages import PatronActive, TechnicianRequested, ToggleLanguage
+from kiosk_app.messages import PatronActive, Speak, TechnicianRequested, ToggleLanguage
+from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView
 
 LOGO_TAPS = 5
@@ -110,6 +111,16 @@ class Viewed(Translated):
     def active(self) -> None:
         """The patron touched something: tell the app, which keeps the visit alive."""
         self.post_message(PatronActive())  # type: ignore[attr-defined]
+
+    def spoken(self) -> Utterance | None:
+        """What the screen says when it appears (its prompt; a notice's why and next step), in
+        the language handed down; None: nothing (the technician's screens)."""
+        return None
+
+    def on_mount(self) -> None:
+        utterance = self.spoken()
+        if utterance is not None:
+            self.post_message(Speak(utterance))  # type: ignore[attr-defined]
 
 
 class KioskScreen(Viewed, Screen[None]):

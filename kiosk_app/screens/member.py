@@ -16,6 +16,7 @@ from kiosk_app.messages import CancelReservation, FinishVisit, RenewRequested
 from kiosk_app.screens.common import KioskScreen, TopBar
 from kiosk_app.screens.returns import STATUS_OF
 from kiosk_app.session import Became, BorrowLine, Earlier, RenewLine, Session
+from kiosk_app.utterance import Utterance, utter
 
 
 EARLIER_TEXT = {
@@ -195,6 +196,28 @@ class MemberScreen(KioskScreen):
         await visit.mount(self._borrow_row(line), after=visit.children[0])
         await loans.mount(self._loan_of_visit(line), after=loans.children[0])
         self.show_working(False)
+
+    def spoken(self) -> Utterance:
+        """The prompt; the details greet the member by name and count what waits and what is late."""
+        patron = self.view.session.patron
+        assert patron is not None
+        public = [self.tr("say_member")]
+        if patron.cached:
+            public.append(self.tr("as_of", time=self._time(patron.page.as_of)))
+        if count := len(patron.earlier):
+            public.append(self.trn("say_earlier", "say_earlier_plural", count, count=count))
+        prompt = [self.tr("member_scan_book"), self.tr("say_done")]
+        details = [self.tr("member_heading", name=patron.member.name), *public[1:-1 if count else None]]
+        details += [self._earlier(earlier) for earlier in patron.earlier]
+        if patron.member.said:
+            details.append(self.tr("library_says", words=patron.member.said))
+        if patron.page.fines:
+            details.append(self.tr("fines", amount=fmt_won(patron.page.fines)))
+        if ready := len(patron.page.reservations):
+            details.append(self.trn("say_holds_ready", "say_holds_ready_plural", ready, count=ready))
+        if late := sum(1 for entry in patron.page.loans if entry.overdue):
+            details.append(self.trn("say_overdue", "say_overdue_plural", late, count=late))
+        return utter(self.lang, [*public, *prompt], [*details, *prompt])
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         button_id = event.button.id or ""

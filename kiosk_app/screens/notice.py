@@ -9,9 +9,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from hardware.speech import Tone
 from kiosk_app.i18n import fmt_won
 from kiosk_app.lending import Offer, Refusal
 from kiosk_app.screens.common import KioskModal
+from kiosk_app.utterance import Utterance, refusal_utterance, utter
 
 
 def _pad(text: str, width: int) -> str:
@@ -56,6 +58,9 @@ class NoticeScreen(KioskModal):
                 yield Static(self.drawing, id="drawing")
             yield Button(self.tr("ok"), id="ok", variant="primary", classes="wide")
 
+    def spoken(self) -> Utterance:
+        return refusal_utterance(self.refusal, self.lang)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.active()
@@ -79,6 +84,12 @@ class OfferScreen(KioskModal):
                 yield Button(self.tr("reserve_and_borrow"), id="accept", variant="success")
                 yield Button(self.tr("back"), id="decline")
 
+    def spoken(self) -> Utterance:
+        body = self.tr("reserve_offer_body", title=self.offer.book.title, fee=fmt_won(self.offer.fee))
+        choose = self.tr("say_offer_choose")
+        return utter(self.lang, [self.tr("reserve_offer_title"), choose],
+                     [self.tr("reserve_offer_title"), body, choose], Tone.ATTENTION)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.active()
@@ -93,6 +104,10 @@ class StillHereScreen(KioskModal):
             yield Static(self.tr("still_here_title"), id="why")
             yield Static(self._body(self.view.idle_remaining_s), id="countdown")
             yield Button(self.tr("still_here_yes"), id="continue", variant="primary", classes="wide")
+
+    def spoken(self) -> Utterance:
+        return utter(self.lang, [self.tr("still_here_title"), self._body(self.view.idle_remaining_s),
+                                 self.tr("say_still_here")], tone=Tone.ATTENTION)
 
     def _body(self, seconds: int) -> str:
         return self.tr("still_here_body", seconds=seconds)

@@ -11,6 +11,7 @@ from kiosk_app.receipt import Receipt, build_receipt
 from kiosk_app.messages import EmailReceipt, EndSession, PrintReceipt
 from kiosk_app.screens.common import KioskScreen, TopBar
 from kiosk_app.screens.receipt_choice import ReceiptChoice
+from kiosk_app.utterance import Utterance, utter
 
 BAR_WIDTH = 90
 
@@ -31,6 +32,9 @@ class ReceiptScreen(KioskScreen):
     @property
     def receipt(self) -> Receipt:
         return build_receipt(self.view.session, self.lang, self.view.tz, self.view.receipt.library)
+
+    def spoken(self) -> Utterance:
+        return utter(self.lang, [self.tr("say_receipt")])
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "print":

@@ -12,6 +12,7 @@ from kiosk_app.i18n import Lang
 from kiosk_app.messages import FinishVisit
 from kiosk_app.screens.common import KioskScreen, TopBar, Translated
 from kiosk_app.session import Returned, ReturnLine
+from kiosk_app.utterance import Utterance, utter
 
 
 STATUS_OF = {
@@ -81,6 +82,9 @@ class ReturnScreen(KioskScreen):
             await lines.children[-1].remove()
         for earlier in self.query("#earlier").results(Static):
             earlier.update(self._earlier())
+
+    def spoken(self) -> Utterance:
+        return utter(self.lang, [self.tr("scan_next_return")])
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "done":

@@ -7,6 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from kiosk_app.screens.common import KioskScreen, TopBar
+from kiosk_app.utterance import Utterance, utter
 
 CARD_ICON = "┌──────────┐\n│ ▒▒  ▌▐▌▐ │\n│ ▒▒  ▌▐▌▐ │\n└──────────┘"
 BOOK_ICON = "┌────────┐\n│ ▌▐█▌▐▌ │\n│        │\n└────────┘"
@@ -24,3 +25,6 @@ class WelcomeScreen(KioskScreen):
                 with Vertical(classes="choice"):
                     yield Static(BOOK_ICON, classes="icon")
                     yield Static(self.tr("welcome_return"), classes="choice-text")
+
+    def spoken(self) -> Utterance:
+        return utter(self.lang, [self.tr("say_welcome")])
