@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
@@ -50,6 +50,7 @@ class PatronPinScreen(KioskModal):
                 for key in KEYS:
                     label = {"back": "⌫", "enter": self.tr("ok")}.get(key, key)
                     yield Button(label, id=f"patron-key-{key}", variant="primary" if key == "enter" else "default")
+            with Horizontal(id="patron-pin-actions"):
                 yield Button(self.tr("pin_clear"), id="patron-key-clear")
                 yield Button(self.tr("patron_pin_cancel"), id="patron-key-cancel")
 
