@@ -38,13 +38,14 @@ from kiosk_app.logbook import RecentLines
 from kiosk_app.jobs import PatronQueue
 from kiosk_app.notices import WRONG_INPUT, failure_notice
 from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
-                                EmailReceipt, FinishVisit, PatronActive, PrintReceipt, RenewRequested,
+                                EmailReceipt, FinishVisit, PatronActive, PatronPinEntered, PrintReceipt,
+                                RenewRequested,
                                 Scanned, ScanRejected, TechnicianRequested, ToggleLanguage)
 from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
-from kiosk_app.screens.patron_pin import PatronPinEntered, PatronPinScreen
+from kiosk_app.screens.patron_pin import PatronPinScreen
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen

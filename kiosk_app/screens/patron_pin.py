@@ -13,22 +13,14 @@ from pydantic import SecretStr
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Static
 
+from kiosk_app.messages import PatronPinEntered
 from kiosk_app.screens.common import KioskModal
 
 MAX_DIGITS = 8
 """Library PINs are 4 to 8 digits (Koha's and Evergreen's defaults are 4); more are not taken."""
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "enter")
-
-
-class PatronPinEntered(Message):
-    """OK with at least one digit: the PIN, hidden from every repr and log line."""
-
-    def __init__(self, pin: SecretStr) -> None:
-        super().__init__()
-        self.pin = pin
 
 
 class PatronPinScreen(KioskModal):

@@ -3,6 +3,8 @@ password (AD), the 64's CQ answers it; a 64 without CQ checked nothing and is ne
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import SecretStr
 
 from kiosk_app import logbook
@@ -73,6 +75,7 @@ async def test_a_visit_over_sip2_with_a_wrong_then_the_right_pin(tmp_path, acs, 
     server = acs()
     k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en", patron_pin="required"))
     logbook.install(k.settings.data_dir)
+    root_logger.setLevel(logging.DEBUG)
     try:
         async with k.app.run_test(size=SIZE) as pilot:
             await scan_and_settle(pilot, CARD)
