@@ -254,20 +254,28 @@ class KioskApp(App[None]):
         card, pad = self._pin_card, self.screen
         if card is None or not isinstance(pad, PatronPinScreen):
             return
-        outcome = await self.lending.check_pin(card, pin)
+        try:
+            outcome = await self.lending.check_pin(card, pin)
+        except Exception:
+            await self._leave_pin_pad(pad)  # the failure's notice goes over the screen, not a pad still "checking"
+            raise
         if self.screen is not pad or self._pin_card != card:
             return
         if isinstance(outcome, PinWrong):
             log.info("patron PIN wrong (tries left: %s)", outcome.tries_left)
             pad.wrong(outcome.tries_left)
             return
-        self._pin_card = None
-        await self.pop_screen()
+        await self._leave_pin_pad(pad)
         if isinstance(outcome, Refusal):
             await self.show_notice(outcome)
         else:
             log.info("patron PIN accepted")
             await self._show_member(card)
+
+    async def _leave_pin_pad(self, pad: PatronPinScreen) -> None:
+        if self.screen is pad:
+            self._pin_card = None
+            await self.pop_screen()
 
     async def _show_member(self, card: str) -> None:
         self.working = True

@@ -498,15 +498,19 @@ class Sip2Client:
 
     async def _patron(self, card: str, summary: str,
                       pin: SecretStr | None = None) -> Frame | NotFound | Busy | InDoubt:
-        """A 63 about ``card``; with ``pin``, also its patron password (AD), so the 64 says CQ."""
-        self._opened.add(card)
+        """A 63 about ``card``; with ``pin``, also its patron password (AD), so the 64 says CQ.
+        A PIN check keeps nothing of the patron: one who then cancels, or whose PIN was wrong,
+        leaves no barcode in this process (the patron is remembered from the 63 that follows a
+        right PIN)."""
+        if pin is None:
+            self._opened.add(card)
         password = (("AD", pin.get_secret_value()),) if pin is not None else ()
         answer = await self._exchange(Frame("63", "000" + self.dialect.date(datetime.now(UTC)) + summary, (
             ("AO", self.settings.sip2_institution), ("AA", card),
             ("AC", self.settings.sip2_terminal_password.get_secret_value()), *password)))
         if isinstance(answer, Frame) and not answer.get("AE"):
             return NotFound(_words(answer) or "patron not known to the library system")
-        if isinstance(answer, Frame):
+        if isinstance(answer, Frame) and pin is None:
             stopped = any(code in STOPS_RENEWING for code in blocks_of(answer))
             (self._blocked.add if stopped else self._blocked.discard)(card)
             if summary == CHARGED_ITEMS:

@@ -23,6 +23,11 @@ MAX_DIGITS = 8
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "enter")
 
 
+class PadKey(Button, can_focus=False):
+    """A key of the pad: touched, never focused, so Enter from a keypad is always OK and never a
+    press of whichever key was touched last."""
+
+
 class PatronPinScreen(KioskModal):
     """Dismissed with False on cancel; the app closes it once the PIN is right."""
 
@@ -41,10 +46,10 @@ class PatronPinScreen(KioskModal):
             with Grid(id="patron-keypad"):
                 for key in KEYS:
                     label = {"back": "⌫", "enter": self.tr("ok")}.get(key, key)
-                    yield Button(label, id=f"patron-key-{key}", variant="primary" if key == "enter" else "default")
+                    yield PadKey(label, id=f"patron-key-{key}", variant="primary" if key == "enter" else "default")
             with Horizontal(id="patron-pin-actions"):
-                yield Button(self.tr("pin_clear"), id="patron-key-clear")
-                yield Button(self.tr("patron_pin_cancel"), id="patron-key-cancel")
+                yield PadKey(self.tr("pin_clear"), id="patron-key-clear")
+                yield PadKey(self.tr("patron_pin_cancel"), id="patron-key-cancel")
 
     def _dots(self) -> str:
         return " ".join("●" * len(self._digits)) or "_"

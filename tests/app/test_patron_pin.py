@@ -149,3 +149,18 @@ async def test_cancel_forgets_the_card_and_a_late_answer_opens_nothing(kiosk, ca
         await k.app._check_pin(SecretStr(PIN))  # an answer that comes after the cancel
         await settle(pilot)
         assert isinstance(k.app.screen, WelcomeScreen) and k.app.session.patron is None
+
+
+async def test_a_check_that_fails_closes_the_pad_and_says_ask_at_the_desk(kiosk, monkeypatch):
+    k = kiosk(lang="en", patron_pin="required")
+
+    async def broken(card, pin):
+        raise RuntimeError("a fault no rule foresaw")
+
+    monkeypatch.setattr(k.lending, "check_pin", broken)
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        await type_pin(pilot, PIN)
+        assert isinstance(k.app.screen, NoticeScreen)
+        assert not any(isinstance(screen, PatronPinScreen) for screen in k.app.screen_stack)
+        assert k.app.session.patron is None

@@ -37,6 +37,8 @@ async def test_the_right_pin_is_valid_and_a_wrong_one_is_not(tmp_path, acs) -> N
         wrong = await client.check_pin(CARD, SecretStr("000000"))
         assert isinstance(wrong, Ok) and not wrong.value.valid
         assert wrong.value.tries_left is None and wrong.value.locked_until is None
+        assert not client._opened and not client._cards and not client._blocked, \
+            "a PIN check leaves no barcode behind in the adapter"
     sent = [frame for frame in seen if frame.command == "63"]
     assert [frame.get("AD") for frame in sent] == [PIN, "000000"]
     assert all(PIN not in repr(frame) for frame in seen), "a frame's repr hides the password"
