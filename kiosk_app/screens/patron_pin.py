@@ -31,7 +31,7 @@ class PadKey(Button, can_focus=False):
 class PatronPinScreen(KioskModal):
     """Dismissed with False on cancel; the app closes it once the PIN is right."""
 
-    AUTO_FOCUS = ""  # Enter is OK, never a press of whichever key has focus
+    AUTO_FOCUS = ""  # nothing on the pad takes the focus: its keys are touched or typed
 
     def __init__(self) -> None:
         super().__init__(id="patron-pin-screen")
