@@ -164,3 +164,22 @@ async def test_a_check_that_fails_closes_the_pad_and_says_ask_at_the_desk(kiosk,
         assert isinstance(k.app.screen, NoticeScreen)
         assert not any(isinstance(screen, PatronPinScreen) for screen in k.app.screen_stack)
         assert k.app.session.patron is None
+
+
+async def test_an_open_breaker_answers_at_once_and_lets_nobody_in(kiosk, central):
+    """The rental service down: each PIN check is refused by it (503), the lending breaker opens
+    after three, and the next check is not even sent; every time the patron reads "try again
+    shortly" and no member opens."""
+    k = kiosk(lang="en", patron_pin="required", breaker_sustained_s=0)
+    central.set_fault("rental", down=True)
+    async with k.app.run_test(size=SIZE) as pilot:
+        for _ in range(4):
+            await scan_and_settle(pilot, CARD)
+            await type_pin(pilot, PIN)
+            assert isinstance(k.app.screen, NoticeScreen)
+            assert "cannot be checked" in screen_text(k.app)
+            assert k.app.session.patron is None
+            await pilot.click("#ok")
+            await settle(pilot)
+        assert k.client.breakers.states()["lending"] == "open"
+    assert central.requests().get("rental") == 3, "the fourth PIN was not sent"
