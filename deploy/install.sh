@@ -14,11 +14,30 @@ PRINTER_ID="${3:-0000:0000}"
 [[ $EUID -eq 0 ]] || { echo "install.sh: run as root" >&2; exit 1; }
 [[ $SCANNER_ID =~ ^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$ ]] || { echo "install.sh: scanner id must be VID:PID (see lsusb)" >&2; exit 1; }
 
+# The patron screen needs a terminal with touch input: foot 1.16 or newer (Debian 13 has 1.21;
+# Debian 12's foot 1.13 ignores the touchscreen). Say so before anything is changed.
 apt-get update
-apt-get install -y --no-install-recommends python3 python3-venv cage foot fonts-noto-cjk dbus
+FOOT_VERSION="$(apt-cache policy foot | sed -n 's/^ *Candidate: *//p')"
+if [[ -z $FOOT_VERSION || $FOOT_VERSION == "(none)" ]] || dpkg --compare-versions "$FOOT_VERSION" lt 1.16; then
+    . /etc/os-release
+    echo "install.sh: ${PRETTY_NAME:-this system} offers foot ${FOOT_VERSION:-(none)}; the kiosk's" \
+         "touchscreen needs foot 1.16 or newer. Install Debian 13 (trixie) on the kiosk." >&2
+    exit 1
+fi
+mapfile -t PACKAGES < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SRC/deploy/packages.txt")
+apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+# Where systemd is not running (an image being built, a chroot) nothing runs yet: udev, sysctl
+# and systemd's reload are left to the first boot.
+IN_CHROOT=1
+[[ -d /run/systemd/system ]] && IN_CHROOT=0
 
 id kiosk >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/kiosk --no-create-home \
     --shell /usr/sbin/nologin --comment "library self-service kiosk" kiosk
+# The device groups udev hands the serial ports, display and input devices to (made by systemd on a
+# booted system; made here where the image is still being built).
+for group in dialout video input render; do
+    getent group "$group" >/dev/null || groupadd --system "$group"
+done
 usermod -a -G dialout,video,input,render kiosk
 
 install -d -o root -g kiosk -m 0750 /etc/kiosk
@@ -42,12 +61,12 @@ sed -e "s/@SCANNER_VENDOR@/${SCANNER_ID%%:*}/" -e "s/@SCANNER_PRODUCT@/${SCANNER
     "$SRC/deploy/99-kiosk-scanner.rules" > /etc/udev/rules.d/99-kiosk-scanner.rules
 sed -e "s/@PRINTER_VENDOR@/${PRINTER_ID%%:*}/" -e "s/@PRINTER_PRODUCT@/${PRINTER_ID##*:}/" \
     "$SRC/deploy/99-kiosk-printer.rules" > /etc/udev/rules.d/99-kiosk-printer.rules
-udevadm control --reload && udevadm trigger --subsystem-match=tty --subsystem-match=usbmisc
+((IN_CHROOT)) || { udevadm control --reload && udevadm trigger --subsystem-match=tty --subsystem-match=usbmisc; }
 
 "$SRC/deploy/lockdown.sh" /
 
 install -m 0644 "$SRC/kiosk.service" "$SRC/kiosk-sync.service" /etc/systemd/system/
-systemctl daemon-reload
+((IN_CHROOT)) || systemctl daemon-reload
 systemctl set-default graphical.target
 systemctl enable kiosk-sync.service kiosk.service
 

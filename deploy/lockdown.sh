@@ -28,6 +28,6 @@ CONF
 # Masked: Ctrl+Alt+Del starts nothing; no getty instance on any VT (autovt@ is an alias of getty@).
 systemctl --root="$ROOT" --quiet mask ctrl-alt-del.target getty@.service
 
-if [[ $ROOT == / ]]; then
+if [[ $ROOT == / && -d /run/systemd/system ]]; then
     sysctl --quiet --load "/etc/sysctl.d/$NAME"
 fi

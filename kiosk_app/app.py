@@ -131,6 +131,8 @@ class KioskApp(App[None]):
             self.check_health()
 
     def on_resize(self, event: events.Resize) -> None:
+        # The grid is what the patron's text size left of the display (kiosk_app/terminal.py).
+        log.info("patron screen: %dx%d cells", event.size.width, event.size.height)
         self.check_size(event.size)
 
     def check_size(self, size: Size) -> None:

@@ -74,6 +74,22 @@ async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> i
         feeding.cancel()
 
 
+def _screen_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--foot-config", type=Path, default=None,
+                        help="foot's settings (default /etc/kiosk/foot.ini)")
+
+
+def _screen(settings: Settings, args: argparse.Namespace) -> int:
+    """foot, full screen under cage, with 12 mm text on this display, running ``kiosk run``
+    (:mod:`kiosk_app.terminal`). Its one line about the display goes to the journal."""
+    import logging
+
+    from kiosk_app import terminal
+
+    logging.basicConfig(level=logging.INFO, format="kiosk screen: %(message)s", stream=sys.stderr)
+    return terminal.run(settings, args.config, args.foot_config or terminal.FOOT_CONFIG)
+
+
 def _tech_pin_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw", action="store_true",
                         help="print only the hash (for KIOSK_TECH_PIN_HASH), not the TOML line")
@@ -139,6 +155,9 @@ def _demo(_settings: Settings | None, args: argparse.Namespace) -> int:
 Command = Callable[[Settings, argparse.Namespace], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None] | None, Command, bool]] = {
     "run": ("run the full-screen kiosk app", None, _run, True),
+    "screen": ("start the patron terminal (foot) with text of a legal size on this display, "
+               "running `kiosk run`; kiosk.service runs it under cage", _screen_arguments, _screen,
+               True),
     "tech-pin": ("hash a technician PIN for tech_pin_hash / KIOSK_TECH_PIN_HASH",
                  _tech_pin_arguments, _tech_pin, False),
     "config": ("validate the configuration and print it, secrets hidden", _config_arguments,

@@ -63,7 +63,7 @@ def test_app_owns_tty1_under_the_kiosk_compositor():
     assert found["TTYPath"] == ["/dev/tty1"]
     assert found["Conflicts"] == ["getty@tty1.service"]
     assert found["ExecStart"][0].startswith("/usr/bin/cage ")
-    assert "kiosk --config /etc/kiosk/kiosk.toml run" in found["ExecStart"][0]
+    assert found["ExecStart"][0].endswith("/opt/kiosk/venv/bin/kiosk --config /etc/kiosk/kiosk.toml screen")
 
 
 def installed_units(folder: Path) -> dict[str, Path]:

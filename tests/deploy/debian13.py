@@ -1,0 +1,199 @@
+"""A Debian 13 root with the kiosk installed by ``deploy/install.sh``, and the display stack run in it
+headless, as ``kiosk.service`` runs it: for the display-stack test and ``make stack-screenshots``.
+
+The root is built with mmdebstrap from the Debian registry, from ``deploy/packages.txt`` plus what
+the test itself looks with (grim for screenshots, wayvnc for a pointer through the compositor,
+tesseract with Korean for reading them), and cached between runs (``KIOSK_TEST_CACHE``, default
+``~/.cache/kiosk-tests``), keyed by that list. Each run copies this checkout in and runs
+``install.sh`` inside it; pip reaches PyPI there with this machine's CA bundle.
+
+Taps: ``wlrctl`` makes a new virtual pointer for every action, and cage gives each a fresh seat
+capability, so the click arrives before foot has taken the pointer and is lost. wayvnc keeps one
+virtual pointer for as long as it runs, so clicks sent to it (vncdotool, over loopback) reach foot
+as they would from a touchscreen: foot turns taps into the same pointer presses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITE = "trixie"
+MIRROR = "http://deb.debian.org/debian"
+TEST_PACKAGES = ["grim", "wayvnc", "tesseract-ocr", "tesseract-ocr-kor", "passwd", "systemd",
+                 "ca-certificates", "procps"]
+HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+class Unavailable(Exception):
+    """The root cannot be had here; the message says why (the test skips with it)."""
+
+
+def packages() -> list[str]:
+    lines = (ROOT / "deploy" / "packages.txt").read_text().splitlines()
+    return [word for line in lines if (word := line.split("#")[0].strip())] + TEST_PACKAGES
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("KIOSK_TEST_CACHE", Path.home() / ".cache" / "kiosk-tests"))
+
+
+def _run(argv: list[str], timeout: float, what: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kwargs)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Unavailable(f"{what}: {exc}") from None
+    if done.returncode:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise Unavailable(f"{what} failed ({done.returncode}): {' | '.join(tail)}")
+    return done
+
+
+def _mmdebstrap() -> str:
+    found = shutil.which("mmdebstrap")
+    if found:
+        return found
+    _run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "mmdebstrap"], 300,
+         "installing mmdebstrap from Debian", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    return shutil.which("mmdebstrap") or "mmdebstrap"
+
+
+def built_root() -> Path:
+    """The cached Debian 13 root for today's package list, built once (about 40 s)."""
+    if os.geteuid() != 0:
+        raise Unavailable("building and entering a Debian 13 root needs root (mount, chroot)")
+    key = hashlib.sha256(" ".join([SUITE, *packages()]).encode()).hexdigest()[:12]
+    target = cache_dir() / f"debian13-{key}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / ".complete").exists():
+            return target
+        shutil.rmtree(target, ignore_errors=True)
+        _run([_mmdebstrap(), "--variant=apt", "--include=" + ",".join(packages()), SUITE,
+              str(target), MIRROR], 900, "mmdebstrap of Debian 13")
+        (target / ".complete").touch()
+    return target
+
+
+@dataclass
+class Chroot:
+    """The root with /proc, /dev and /sys mounted; commands run in it with a clean environment."""
+
+    path: Path
+    mounts: list[Path] = field(default_factory=list)
+
+    def __enter__(self) -> Chroot:
+        for name, how in (("proc", ["-t", "proc", "proc"]), ("sys", ["--rbind", "/sys"]),
+                          ("dev", ["--rbind", "/dev"])):
+            point = self.path / name
+            _run(["mount", *how, str(point)], 30, f"mounting /{name} in the root")
+            if name != "proc":
+                subprocess.run(["mount", "--make-rslave", str(point)], check=False)
+            self.mounts.append(point)
+        shutil.copyfile("/etc/resolv.conf", self.path / "etc" / "resolv.conf")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for point in reversed(self.mounts):
+            subprocess.run(["umount", "-R", "-l", str(point)], check=False, capture_output=True)
+        self.mounts.clear()
+
+    def run(self, command: str, timeout: float, what: str, user: str = "root",
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return _run(self.argv(command, user, env), timeout, what)
+
+    def argv(self, command: str, user: str = "root", env: dict[str, str] | None = None) -> list[str]:
+        base = {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": "/root" if user == "root"
+                else "/var/lib/kiosk", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive"}
+        words = ["env", "-i", *(f"{k}={v}" for k, v in {**base, **(env or {})}.items()),
+                 "sh", "-c", command]
+        if user != "root":
+            words = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", *words]
+        return ["chroot", str(self.path), *words]
+
+    def uid(self, user: str) -> int:
+        return int(self.run(f"id -u {user}", 10, "id").stdout)
+
+
+def install_kiosk(chroot: Chroot) -> None:
+    """This checkout, as committed or not, installed by ``deploy/install.sh`` inside the root."""
+    source = chroot.path / "tmp" / "kiosk-src"
+    shutil.rmtree(source, ignore_errors=True)
+    ignore = shutil.ignore_patterns(".venv", ".git", "var", "__pycache__", "*.egg-info",
+                                    ".pytest_cache", "snapshot_report.html")
+    shutil.copytree(ROOT, source, ignore=ignore)
+    # pip inside the root reaches PyPI only with this machine's CA bundle.
+    if HOST_CA.exists():
+        shutil.copyfile(HOST_CA, chroot.path / "etc" / "ssl" / "certs" / "ca-certificates.crt")
+    chroot.run("bash /tmp/kiosk-src/deploy/install.sh", 900, "deploy/install.sh in Debian 13")
+
+
+def unit_command() -> list[str]:
+    """kiosk.service's ExecStart, as words."""
+    for line in (ROOT / "kiosk.service").read_text().splitlines():
+        if line.startswith("ExecStart="):
+            return shlex.split(line.removeprefix("ExecStart="))
+    raise AssertionError("kiosk.service has no ExecStart")
+
+
+@dataclass
+class Stack:
+    """cage → kiosk screen → foot → kiosk run, headless at one display size, with wayvnc beside it."""
+
+    chroot: Chroot
+    process: subprocess.Popen[bytes]
+    runtime: str
+    vnc_port: int
+    started: float
+
+    def shot(self, path: Path) -> Path:
+        """A screenshot through the compositor (grim), copied out of the root."""
+        inside = f"/tmp/shot-{os.getpid()}.png"
+        self.chroot.run(f"grim {inside}", 20, "grim", user="kiosk",
+                        env={"XDG_RUNTIME_DIR": self.runtime, "WAYLAND_DISPLAY": "wayland-0"})
+        shutil.move(self.chroot.path / inside.lstrip("/"), path)
+        return path
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, 15)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)
+            self.process.wait()
+
+
+def start_stack(chroot: Chroot, pixels: tuple[int, int], env: dict[str, str], vnc_port: int,
+                log: Path) -> Stack:
+    """kiosk.service's command line as user kiosk, the headless output set to ``pixels`` first (a
+    real display has its mode from its EDID), wayvnc beside the app for the test's clicks."""
+    uid = chroot.uid("kiosk")
+    runtime = f"/run/user/{uid}"
+    folder = chroot.path / runtime.lstrip("/")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, mode=0o700)
+    os.chown(folder, uid, uid)
+    cage, *rest = unit_command()
+    app = shlex.join(rest[rest.index("--") + 1:])
+    inner = (f"wlr-randr --output HEADLESS-1 --custom-mode {pixels[0]}x{pixels[1]} && "
+             f"(wayvnc 127.0.0.1 {vnc_port} >/dev/null 2>&1 &) && exec {app}")
+    command = f"exec {shlex.quote(cage)} -- sh -c {shlex.quote(inner)}"
+    full = {"XDG_RUNTIME_DIR": runtime, "WLR_BACKENDS": "headless", "WLR_RENDERER": "pixman",
+            "WLR_LIBINPUT_NO_DEVICES": "1", **env}
+    started = time.monotonic()
+    with open(log, "ab") as out:
+        process = subprocess.Popen(chroot.argv(command, "kiosk", full), stdout=out, stderr=out,
+                                   start_new_session=True)
+    return Stack(chroot, process, runtime, vnc_port, started)
