@@ -39,8 +39,7 @@ from kiosk_app.jobs import PatronQueue
 from kiosk_app.notices import WRONG_INPUT, failure_notice
 from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
                                 EmailReceipt, FinishVisit, PatronActive, PatronPinEntered, PrintReceipt,
-                                RenewRequested,
-                                Scanned, ScanRejected, TechnicianRequested, ToggleLanguage)
+                                RenewRequested, Scanned, ScanRejected, TechnicianRequested, ToggleLanguage)
 from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
