@@ -21,6 +21,8 @@ from sync_agent.contract import (
     Member,
     MyPage,
     Payment,
+    PinCheck,
+    PinCheckRequest,
     Rental,
     RentalPatch,
     RentalStatus,
@@ -30,7 +32,7 @@ from sync_agent.contract import (
     ServiceState,
 )
 
-from . import book_service, mypage, payment_service, rental_service
+from . import book_service, mypage, payment_service, pin_service, rental_service
 from .runtime import StandIn
 
 
@@ -57,6 +59,18 @@ async def get_member(request: Request, central: Central,
                      card_number: Annotated[str, Path(alias="cardNumber", max_length=64)]) -> Member:
     return await central.query(request, ("rental",),
                                lambda conn, now: rental_service.get_member(conn, card_number))
+
+
+@router.post("/members/{cardNumber}/pin-check", response_model=PinCheck, tags=["rental"],
+             responses={423: {"model": PinCheck, "description": "PIN entry locked for this card"}})
+async def pin_check(request: Request, central: Central, body: PinCheckRequest,
+                    card_number: Annotated[str, Path(alias="cardNumber", max_length=64)]) -> JSONResponse:
+    """Whether the PIN is the card's; the rental service counts wrong ones and locks the card's
+    PIN entry after 3 in a row for 15 minutes (``rules.PIN_MAX_TRIES``, ``PIN_LOCK_S``). Not an
+    idempotent command: each check is a try."""
+    pin = body.pin.get_secret_value()
+    return await central.query(request, ("rental",),
+                               lambda conn, now: pin_service.check(conn, card_number, pin, now))
 
 
 @router.get("/books/{barcode}", response_model=Book, tags=["book"])

@@ -25,6 +25,12 @@ CREATE TABLE IF NOT EXISTS members (
     payment_declined INTEGER NOT NULL DEFAULT 0,
     email TEXT
 );
+CREATE TABLE IF NOT EXISTS member_pins (
+    member_id INTEGER PRIMARY KEY REFERENCES members(id),
+    pin TEXT NOT NULL,
+    wrong INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT
+);
 CREATE TABLE IF NOT EXISTS books (
     id INTEGER PRIMARY KEY,
     barcode TEXT NOT NULL UNIQUE,

@@ -35,6 +35,8 @@ def load(conn: sqlite3.Connection, data_dir: Path, now: datetime) -> None:
             "email) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (m["id"], m["cardNumber"], m["name"], m["status"], m["loanLimit"], m["fines"],
              int(m.get("paymentDeclined", False)), m.get("email")))
+        if m.get("pin"):
+            conn.execute("INSERT INTO member_pins (member_id, pin) VALUES (?, ?)", (m["id"], m["pin"]))
     for item in _read(data_dir, "items"):
         conn.execute(
             "INSERT INTO books (id, barcode, isbn, title, author, status, updated_at) "

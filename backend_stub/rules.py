@@ -25,6 +25,10 @@ RENEW_OVERDUE = False
 """Whether an overdue loan may be renewed; this library says no (the fine is settled first)."""
 FINE_BLOCK_LIMIT = 10_000
 """KRW: a member whose unpaid fines exceed this is blocked."""
+PIN_MAX_TRIES = 3
+"""Wrong PINs in a row after which the card's PIN entry is locked (counted here, not at a kiosk)."""
+PIN_LOCK_S = 15 * 60
+"""How long that lock lasts; the right PIN before it clears the count of wrong ones."""
 
 LIBRARY_TZ = timezone(timedelta(hours=9), "KST")
 """Due dates are calendar days in Seoul (no daylight saving)."""

@@ -23,7 +23,8 @@ ok=0, "Message not supported"), else answered 96. Patron status (24 and 64) come
 data: a blocked card denies the four privileges, fines over ``FINE_LIMIT`` are "excessive
 outstanding fines" with the amount in BV, a full allowance is "too many items charged"; a 64 lists
 the items its summary asks for (holds AS, overdue AT, charged AU), from start item BP to end item
-BQ. Every answer is built through the message table (``Frame.build``) and says back the request's
+BQ. A 24 or 64 asked with a patron password (AD) says whether it is the patron's (CQ Y or N; the
+demo member's ``pin``), as Evergreen and Koha do; asked without one, it has no CQ. Every answer is built through the message table (``Frame.build``) and says back the request's
 institution, patron and item (AO, AA, AB).
 
 Hostile behaviours (``hostile``) for the next answers: ``garbage``, ``bad_checksum``, ``half``
@@ -119,7 +120,8 @@ def demo_library(now: datetime, data_dir: Path = DATA_DIR) -> Library:
         if m["status"] == "withdrawn":
             continue  # the ACS no longer knows a withdrawn card
         library.patrons[m["cardNumber"]] = Patron(m["cardNumber"], m["name"], m["status"] == "blocked",
-                                                  m["fines"], m["loanLimit"], email=m.get("email", ""))
+                                                  m["fines"], m["loanLimit"], password=m.get("pin", ""),
+                                                  email=m.get("email", ""))
     for b in books.values():
         status = LOST if b["status"] == "withdrawn" else AVAILABLE
         library.items[b["barcode"]] = Item(b["barcode"], b["title"], status)

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 from datetime import UTC, datetime, tzinfo
 
+from pydantic import SecretStr
 from textual import events
 from textual.app import App
 from textual.binding import Binding
@@ -38,17 +39,19 @@ from kiosk_app.devices import Devices, device_configs
 from kiosk_app.fines import LIBRARY_TZ
 from kiosk_app.i18n import N_, Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
-from kiosk_app.lending import BUSY, Lending, Offer, Outcome, Refusal
+from kiosk_app.lending import BUSY, Lending, Offer, Outcome, PinWrong, Refusal
 from kiosk_app.logbook import RecentLines
 from kiosk_app.jobs import PatronQueue
 from kiosk_app.notices import WRONG_INPUT, failure_notice
 from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
-                                EmailReceipt, FinishVisit, PatronActive, PrintReceipt, RenewRequested,
-                                Scanned, ScanRejected, Speak, TechnicianRequested, ToggleLanguage)
+                                EmailReceipt, FinishVisit, PatronActive, PatronPinEntered, PrintReceipt,
+                                RenewRequested, Scanned, ScanRejected, Speak, TechnicianRequested,
+                                ToggleLanguage)
 from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
+from kiosk_app.screens.patron_pin import PatronPinScreen
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
@@ -120,6 +123,8 @@ class KioskApp(App[None]):
         self.jobs = PatronQueue(lambda: self.session, self._job_failed, self._job_done)
         self.tech_tools = TechTools(lending, self.devices, self.log_tail)
         self._log_lines = log_lines
+        self._pin_card: str | None = None
+        """The card whose PIN the pad asks for (``patron_pin = "required"``), until it is judged."""
         self._size_warned = False
         self.speaker = speaker or Speaker(settings, None)
         self._new_turn = True
@@ -239,6 +244,56 @@ class KioskApp(App[None]):
             await self.show_base(MemberScreen if session.mode is Mode.MEMBER else ReturnScreen)
 
     async def _open_member(self, card: str) -> None:
+        if self.settings.patron_pin == "required":
+            await self._ask_pin(card)
+        else:
+            await self._show_member(card)
+
+    async def _ask_pin(self, card: str) -> None:
+        """The PIN pad, before anything of the member is asked or shown."""
+        await self._close_overlays()
+        self._pin_card = card
+        await self.push_screen(PatronPinScreen(), self._pin_pad_closed)
+
+    def _pin_pad_closed(self, _: bool | None) -> None:
+        if self._pin_card is not None:
+            log.info("patron PIN pad cancelled")
+        self._pin_card = None
+
+    def on_patron_pin_entered(self, message: PatronPinEntered) -> None:
+        self.jobs.enqueue(lambda: self._check_pin(message.pin), visit=self.session)
+
+    async def _check_pin(self, pin: SecretStr) -> None:
+        """The library system's word on the PIN: right opens the member's page; wrong stays on
+        the pad with the tries left; anything else (locked, unknown card, unreachable) closes the
+        pad and says why. A pad cancelled while its PIN was asked opens nothing."""
+        card, pad = self._pin_card, self.screen
+        if card is None or not isinstance(pad, PatronPinScreen):
+            return
+        try:
+            outcome = await self.lending.check_pin(card, pin)
+        except Exception:
+            await self._leave_pin_pad(pad)  # the failure's notice goes over the screen, not a pad still "checking"
+            raise
+        if self.screen is not pad or self._pin_card != card:
+            return
+        if isinstance(outcome, PinWrong):
+            log.info("patron PIN wrong (tries left: %s)", outcome.tries_left)
+            pad.wrong(outcome.tries_left)
+            return
+        await self._leave_pin_pad(pad)
+        if isinstance(outcome, Refusal):
+            await self.show_notice(outcome)
+        else:
+            log.info("patron PIN accepted")
+            await self._show_member(card)
+
+    async def _leave_pin_pad(self, pad: PatronPinScreen) -> None:
+        if self.screen is pad:
+            self._pin_card = None
+            await self.pop_screen()
+
+    async def _show_member(self, card: str) -> None:
         self.working = True
         found = await self.lending.open_member(self.session, card, self.clock())
         if isinstance(found, Refusal):
@@ -446,6 +501,7 @@ class KioskApp(App[None]):
         ended, self.session = self.session, self._new_session()
         self.speaker.reset()
         self._new_turn = True
+        self._pin_card = None
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         if not isinstance(self.screen, WelcomeScreen):
@@ -590,7 +646,8 @@ class KioskApp(App[None]):
         self.exit_kiosk()
 
     def _pin_pad_open(self) -> bool:
-        return isinstance(self.screen, PinScreen)
+        """A PIN pad (the technician's, or a patron's) takes no scan and stays under no prompt."""
+        return isinstance(self.screen, PinScreen | PatronPinScreen)
 
     def _technician(self) -> TechScreen | None:
         return self.screen if isinstance(self.screen, TechScreen) else None

@@ -65,6 +65,7 @@ KEYS_HANDED_ON = (
     N_("next_book_withdrawn"), N_("why_return_pending"), N_("next_return_pending"),
     N_("why_book_unavailable"), N_("next_ask_desk"), N_("why_payment_declined"), N_("why_refused"),
     N_("why_member_unknown"), N_("why_book_unknown"), N_("why_busy"), N_("next_busy"),
+    N_("why_pin_locked"), N_("next_pin_locked"), N_("why_pin_not_set"),
     N_("why_payment_busy"), N_("next_payment_busy"), N_("why_rent_unconfirmed"),
     N_("next_rent_unconfirmed"), N_("why_reserve_unconfirmed"), N_("next_reserve_unconfirmed"),
     N_("next_reserved_kept"), N_("why_offline_limit"), N_("next_offline_limit"),
@@ -154,9 +155,23 @@ def tn(lang: Lang, key: str, plural_key: str, n: int, **fields: object) -> str:
 def _filled(text: str, lang: Lang, fields: dict[str, object]) -> str:
     if not fields:
         return text
-    filled = text.format(**{name: value.written_in(lang) if isinstance(value, Won) else value
+    filled = text.format(**{name: value.written_in(lang) if isinstance(value, Won | ClockTime) else value
                             for name, value in fields.items()})
     return choose_particles(filled)  # "'채식주의자'는", not "은(는)": the word is known only now
+
+
+@dataclass(frozen=True, slots=True)
+class ClockTime:
+    """A time of day ("14:35") in the library's time zone, written by :func:`t` the language's
+    way, so a notice made before the patron switches language still reads right afterwards."""
+
+    moment: datetime
+    tz: tzinfo
+
+    def written_in(self, lang: Lang) -> str:
+        from babel.dates import format_skeleton
+
+        return format_skeleton("Hm", self.moment.astimezone(self.tz), locale=lang)
 
 
 def other(lang: Lang) -> Lang:

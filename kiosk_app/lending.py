@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import SecretStr
+
 from kiosk_app.card_blocks import Reason, reasons, renewals_stopped
 from kiosk_app.card_lookup import CardLookup, card_secret
-from kiosk_app.fines import days_late, fine_estimate
-from kiosk_app.i18n import fmt_won
+from kiosk_app.fines import LIBRARY_TZ, days_late, fine_estimate
+from kiosk_app.i18n import ClockTime, fmt_won
 from kiosk_app.session import (
     Became,
     BorrowLine,
@@ -79,6 +81,7 @@ _REFUSALS = {
     "not_reserved": ("why_book_unavailable", "next_ask_desk"),
     "payment_declined": ("why_payment_declined", "next_ask_desk"),
     "already_yours": ("why_already_yours", "next_already_yours"),
+    "pin_not_set": ("why_pin_not_set", "next_ask_desk"),
 }
 
 
@@ -125,6 +128,26 @@ RENT_UNCONFIRMED = Refusal("why_rent_unconfirmed", "next_rent_unconfirmed")
 RESERVE_UNCONFIRMED = Refusal("why_reserve_unconfirmed", "next_reserve_unconfirmed")
 MEMBER_UNKNOWN = Refusal("why_member_unknown", "next_ask_desk")
 BOOK_UNKNOWN = Refusal("why_book_unknown", "next_ask_desk")
+PIN_UNCHECKED = Refusal("why_member_offline", "next_member_offline")
+"""The PIN cannot be checked now (the library system unreachable, its breaker open, an answer
+lost): the card is not let in, the patron is told to try again shortly, as for a card that cannot
+be checked."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinAccepted:
+    """The library system says the PIN is the card's: the member's page may open."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinWrong:
+    """The library system says the PIN is not the card's. ``tries_left``: how many more wrong
+    ones before it locks the card's PIN entry, when it says (REST; SIP2 does not)."""
+
+    tries_left: int | None
+
+
+PinOutcome = PinAccepted | PinWrong | Refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +244,26 @@ class Lending:
         return next((e for e in view.page.loans if e.barcode == entry.barcode), None) if view else None
 
     # -- member ----------------------------------------------------------------------------------
+
+    async def check_pin(self, card: str, pin: SecretStr) -> PinOutcome:
+        """The library system's word on the PIN typed after the card scan (``patron_pin =
+        "required"``). It counts wrong PINs and locks, not the kiosk; a lock is told with its end
+        ("until 14:35"). Whatever keeps the answer away lets nobody in (:data:`PIN_UNCHECKED`).
+        The PIN is handed on and forgotten: not stored, not logged."""
+        answer = await self.client.check_pin(card, pin)
+        if isinstance(answer, Ok):
+            check = answer.value
+            if check.valid:
+                return PinAccepted()
+            if check.locked_until is not None:
+                return Refusal("why_pin_locked", "next_pin_locked",
+                               {"until": ClockTime(check.locked_until, LIBRARY_TZ)})
+            return PinWrong(check.tries_left)
+        if isinstance(answer, NotFound):
+            return MEMBER_UNKNOWN
+        if isinstance(answer, Refused):
+            return Refusal.of(answer)
+        return OUT_OF_SERVICE if is_kiosk_wide(answer) else PIN_UNCHECKED
 
     async def open_member(self, session: Session, card: str, now: datetime) -> Patron | Refusal:
         """Sign the member behind ``card`` into the visit, with their page: central when it

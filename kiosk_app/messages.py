@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
 from textual.message import Message
 
 from hardware.codes import CodeKind
@@ -50,6 +51,15 @@ class PatronActive(Message):
 
 class ToggleLanguage(Message):
     """The 한국어/English button."""
+
+
+class PatronPinEntered(Message):
+    """OK on the patron PIN pad: the PIN, as a ``SecretStr`` (hidden from every repr and log
+    line), for the app to have the library system judge."""
+
+    def __init__(self, pin: SecretStr) -> None:
+        super().__init__()
+        self.pin = pin
 
 
 class FinishVisit(Message):

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from pydantic import SecretStr
+
 from sync_agent.breakers import Breakers
 from sync_agent.contract import (
     Book,
@@ -23,6 +25,7 @@ from sync_agent.contract import (
     ItemState,
     Member,
     MyPage,
+    PinCheck,
     Rental,
     ReservationQuote,
 )
@@ -58,6 +61,13 @@ class Central(Protocol):
     async def health(self) -> Result[Health]: ...
 
     async def member_by_card(self, card_number: str) -> Result[Member]: ...
+
+    async def check_pin(self, card_number: str, pin: SecretStr) -> Result[PinCheck]:
+        """Whether ``pin`` is the PIN of the card, as the library system judges it (it counts wrong
+        PINs and may lock the card's PIN entry: ``PinCheck.locked_until``; ``tries_left`` when it
+        says). Online only, through the lending breaker; the PIN is sent and forgotten, never
+        logged nor put in a result."""
+        ...
 
     async def mypage(self, member_id: int) -> Result[MyPage]: ...
 

@@ -31,7 +31,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from sync_agent.breakers import Breakers, through
 from sync_agent.capped_body import ACCEPT_ENCODING, TOO_LARGE, Body, read_capped
@@ -47,6 +47,7 @@ from sync_agent.contract import (
     KioskRenew,
     Member,
     MyPage,
+    PinCheck,
     Rental,
     ReservationQuote,
 )
@@ -159,6 +160,12 @@ class CentralClient:
     async def member_by_card(self, card_number: str) -> Result[Member]:
         return await self._call("lending", "GET", f"/members/{card_number}", _model(Member))
 
+    async def check_pin(self, card_number: str, pin: SecretStr) -> Result[PinCheck]:
+        """``POST /members/{card}/pin-check``: 200 is the answer, and so is 423 Locked (with
+        ``lockedUntil``); no idempotency key, for each check is a try the central side counts."""
+        return await self._call("lending", "POST", f"/members/{card_number}/pin-check", _pin_check,
+                                json={"pin": pin.get_secret_value()}, answers=LOCKED)
+
     async def mypage(self, member_id: int) -> Result[MyPage]:
         return await self._call("views", "GET", f"/mypages/{member_id}", _model(MyPage))
 
@@ -230,13 +237,17 @@ class CentralClient:
 
     async def _call(self, dependency: str, method: str, path: str, parse: Callable[[Any], T], *,
                     body: BaseModel | None = None, json: dict[str, Any] | None = None,
-                    key: str | None = None, params: dict[str, str] | None = None) -> Result[T]:
+                    key: str | None = None, params: dict[str, str] | None = None,
+                    answers: frozenset[int] = frozenset()) -> Result[T]:
         return await through(self.breakers, dependency, lambda: self._exchange(
-            dependency, method, path, parse, body=body, json=json, key=key, params=params))
+            dependency, method, path, parse, body=body, json=json, key=key, params=params,
+            answers=answers))
 
     async def _exchange(self, dependency: str, method: str, path: str, parse: Callable[[Any], T], *,
                         body: BaseModel | None = None, json: dict[str, Any] | None = None,
-                        key: str | None = None, params: dict[str, str] | None = None) -> Result[T]:
+                        key: str | None = None, params: dict[str, str] | None = None,
+                        answers: frozenset[int] = frozenset()) -> Result[T]:
+        """One exchange; ``answers``: statuses besides 2xx whose body is the call's answer."""
         headers = {IDEMPOTENCY_KEY_HEADER: key} if key else {}
         if body is not None:
             json = body.model_dump(mode="json", by_alias=True)
@@ -266,7 +277,7 @@ class CentralClient:
         elapsed_ms = (time.perf_counter() - started) * 1000
         log.debug("%s %s: %d in %.0f ms", method, path, response.status_code, elapsed_ms)
         try:
-            return _classify(dependency, response.status_code, response.headers, content, parse)
+            return _classify(dependency, response.status_code, response.headers, content, parse, answers)
         except Exception as exc:  # noqa: BLE001 - an answer no rule foresaw is never a crash
             log.warning("%s %s: answer %d not classified: %s", method, path, response.status_code,
                         type(exc).__name__)
@@ -274,9 +285,9 @@ class CentralClient:
 
 
 def _classify(dependency: str, status: int, headers: httpx.Headers, body: Body,
-              parse: Callable[[bytes], T]) -> Result[T]:
+              parse: Callable[[bytes], T], answers: frozenset[int] = frozenset()) -> Result[T]:
     retry_after = parse_retry_after(headers.get("Retry-After"))
-    if 200 <= status < 300:
+    if 200 <= status < 300 or status in answers:
         if body.content is None:
             reason = DoubtReason.TOO_LARGE if body.problem == TOO_LARGE else DoubtReason.MALFORMED
             return InDoubt(dependency, reason, f"{status}: {body.problem}")
@@ -321,6 +332,18 @@ def _kiosk_wide_reason(status: int, code: str, message: str) -> BusyReason | Non
     if status == 422 and code == ErrorCode.VALIDATION_ERROR and "in the future" in message:
         return BusyReason.CLOCK_SKEW
     return None
+
+
+LOCKED = frozenset({423})
+"""A PIN check's 423 Locked is an answer (the card's PIN entry is locked), not a refusal."""
+
+
+def _pin_check(content: bytes) -> PinCheck:
+    """A PIN check's answer; a lock without its end cannot be told to the patron (unreadable)."""
+    check = PinCheck.model_validate_json(content)
+    if check.tries_left == 0 and check.locked_until is None and not check.valid:
+        raise ValueError("a locked PIN check without lockedUntil")
+    return check
 
 
 def _model(model: type[M]) -> Callable[[bytes], M]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 from pydantic.alias_generators import to_camel
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -93,6 +93,7 @@ class ErrorCode(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     RENEWAL_LIMIT = "renewal_limit"
     OVERDUE = "overdue"  # a renewal of an overdue loan, where the library forbids it
+    PIN_NOT_SET = "pin_not_set"  # a PIN check for a card the library gave no PIN
     # other 4xx
     NOT_FOUND = "not_found"
     VALIDATION_ERROR = "validation_error"
@@ -138,6 +139,22 @@ class Member(Wire):
                                "other than won (SIP2 BV and BH); empty when in won")
     email: str | None = Field(None, description="where the member's receipts may be emailed, if the "
                               "library has an address; the kiosk keeps it only until the mail is sent")
+
+
+class PinCheckRequest(Wire):
+    """``POST /members/{cardNumber}/pin-check``: the PIN the patron typed (never echoed back)."""
+
+    pin: SecretStr = Field(min_length=1, max_length=12)
+
+
+class PinCheck(Wire):
+    """Whether the PIN is the card's: 200 ``{"valid": true}`` or ``{"valid": false, "triesLeft":
+    2}``; 423 Locked ``{"valid": false, "triesLeft": 0, "lockedUntil": ...}`` while the central
+    side refuses PINs for the card (too many wrong ones), whatever PIN was sent."""
+
+    valid: bool = False
+    tries_left: int | None = Field(None, ge=0)
+    locked_until: AwareDatetime | None = None
 
 
 class Book(Wire):

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     session_timeout_s: int = Field(60, ge=10, le=600,
                                    description="inactivity before a patron's session ends")
     tech_pin_hash: SecretStr | None = Field(None, description="scrypt hash of the technician PIN")
+    patron_pin: Literal["never", "required"] = Field(
+        "never", description="whether a patron types their PIN after the card scan, checked by the "
+        "library system, before their page opens")
     receipt_printer: Path | None = Field(None, description="device or file receipts are written to")
 
     relay_parallelism: int = Field(4, ge=1, le=64, description="books delivered in parallel")

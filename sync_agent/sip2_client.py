@@ -9,6 +9,10 @@ apart:
   blocks and the AF as the library's words, :mod:`sync_agent.sip2_patron`, loan limit CB, fees
   BV); ``mypage``: 63 for holds (AS) and for loans (AU), then item
   information 17/18 of each (title AJ, due date AH, hold pickup date CM);
+- ``check_pin``: patron information 63 with the patron password (AD); the 64's CQ (valid patron
+  password, Y or N) is the answer. SIP2 says nothing of tries left or locks: the ACS counts wrong
+  PINs itself if it does (Koha's ``FailedLoginAttempts``), and the patron reads "wrong PIN" and the
+  library's own words (AF); a 64 without CQ did not check the PIN and is in doubt, never a yes;
 - ``book`` and ``item_state``: item information 17/18 (circulation status);
 - ``deliver``: a return is checkin 09/10 (return date = when the patron dropped the book,
   no-block Y once it was stored offline); a rent is checkout 11/12 with renewal policy N, which
@@ -55,6 +59,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import SecretStr
+
 from sync_agent.breakers import Breakers, through
 from sync_agent.contract import (
     STOPS_RENEWING,
@@ -67,6 +73,7 @@ from sync_agent.contract import (
     Member,
     MyPage,
     MyPageEntry,
+    PinCheck,
     Rental,
     RentalStatus,
     ReservationQuote,
@@ -210,6 +217,21 @@ class Sip2Client:
         if not isinstance(answer, Frame):
             return answer
         return Ok(member_of(answer, self.patron_id(card), card))
+
+    async def check_pin(self, card_number: str, pin: SecretStr) -> Result[PinCheck]:
+        if not card_number.isdigit():
+            return NotFound("SIP2 patron barcodes must be digits here")
+        return await through(self.breakers, "lending", lambda: self._check_pin(card_number, pin))
+
+    async def _check_pin(self, card: str, pin: SecretStr) -> Result[PinCheck]:
+        answer = await self._patron(card, " " * 10, pin)
+        if not isinstance(answer, Frame):
+            return answer
+        valid = answer.get("CQ")
+        if valid not in ("Y", "N"):
+            return InDoubt(self.connection.service, DoubtReason.MALFORMED,
+                           "the 64 has no valid patron password (CQ): the PIN was not checked")
+        return Ok(PinCheck(valid=valid == "Y"))
 
     async def mypage(self, member_id: int) -> Result[MyPage]:
         card = self._cards.get(member_id)
@@ -474,14 +496,21 @@ class Sip2Client:
             return answer
         return doubt(self.connection.service, request, answer) or answer
 
-    async def _patron(self, card: str, summary: str) -> Frame | NotFound | Busy | InDoubt:
-        self._opened.add(card)
+    async def _patron(self, card: str, summary: str,
+                      pin: SecretStr | None = None) -> Frame | NotFound | Busy | InDoubt:
+        """A 63 about ``card``; with ``pin``, also its patron password (AD), so the 64 says CQ.
+        A PIN check keeps nothing of the patron: one who then cancels, or whose PIN was wrong,
+        leaves no barcode in this process (the patron is remembered from the 63 that follows a
+        right PIN)."""
+        if pin is None:
+            self._opened.add(card)
+        password = (("AD", pin.get_secret_value()),) if pin is not None else ()
         answer = await self._exchange(Frame("63", "000" + self.dialect.date(datetime.now(UTC)) + summary, (
             ("AO", self.settings.sip2_institution), ("AA", card),
-            ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
+            ("AC", self.settings.sip2_terminal_password.get_secret_value()), *password)))
         if isinstance(answer, Frame) and not answer.get("AE"):
             return NotFound(_words(answer) or "patron not known to the library system")
-        if isinstance(answer, Frame):
+        if isinstance(answer, Frame) and pin is None:
             stopped = any(code in STOPS_RENEWING for code in blocks_of(answer))
             (self._blocked.add if stopped else self._blocked.discard)(card)
             if summary == CHARGED_ITEMS:

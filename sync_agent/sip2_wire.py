@@ -78,6 +78,10 @@ zone or a loan period added to one cannot overflow."""
 _WITH_PATRON_STATUS = frozenset(c for c, message in MESSAGES.items() if PATRON_STATUS[0] in message.layout)
 
 
+SECRET_FIELDS = frozenset({"CO", "AC", "AD"})
+"""Variable fields that carry a password: the login's, the terminal's, the patron's PIN."""
+
+
 class WireError(ValueError):
     """A frame that cannot be read: unknown command, short fixed part or a bad checksum."""
 
@@ -99,6 +103,12 @@ class Frame:
     fixed: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     sequence: int | None = None
+
+    def __repr__(self) -> str:
+        """Passwords (login CO, terminal AC, patron AD) shown as ``***``: a frame may reach a log
+        or an exception's message, a password never may."""
+        shown = tuple((fid, "***" if fid in SECRET_FIELDS and value else value) for fid, value in self.fields)
+        return f"Frame({self.command!r}, {self.fixed!r}, {shown!r}, sequence={self.sequence!r})"
 
     @classmethod
     def build(cls, command: str, fields: Iterable[tuple[str, str]] = (), **fixed: str | int | bool) -> Frame:

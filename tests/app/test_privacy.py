@@ -129,3 +129,36 @@ def test_the_recent_lines_hold_the_kiosks_own_lines_not_each_http_request(tmp_pa
     kept = "\n".join(recent.lines)
     assert "HTTP Request" not in kept
     assert "member screen: member 1" in kept and "a warning of the HTTP client is kept" in kept
+
+
+async def test_a_visit_with_a_pin_leaves_no_pin_in_the_store_its_log_or_the_log_files(kiosk, root_logger):
+    """``patron_pin = "required"``: a wrong PIN, then the right one, a borrow, a return and the
+    receipt, everything logged down to debug; the raw bytes of the database file, its
+    write-ahead log and the log files hold neither PIN, during the visit or after it."""
+    pin, wrong = "739146", "460213"  # 김민지's PIN (data/README.md), and one that is not
+    k = kiosk(lang="en", patron_pin="required")
+    folder = k.settings.data_dir
+    logbook.install(folder)
+    root_logger.setLevel(logging.DEBUG)
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)
+        for typed in (wrong, pin):
+            for digit in typed:
+                await pilot.press(digit)
+            await pilot.press("enter")
+            await settle(pilot)
+        assert isinstance(k.app.screen, MemberScreen)
+        await scan_and_settle(pilot, RESERVED_FOR_1, ON_LOAN)
+        assert k.app.session.borrows and k.app.session.returns
+        assert (folder / "kiosk.sqlite3-wal").stat().st_size > 0, "the write-ahead log is searched too"
+        assert found_in(folder, pin, wrong) == [], "during the visit"
+        await pilot.click("#done")
+        await settle(pilot)
+        await pilot.click("#finish")
+        await settle(pilot)
+    assert (await k.relay.drain(10)).delivered == 1
+    for handler in root_logger.handlers:
+        handler.flush()
+    assert (folder / logbook.LOG_FILE).stat().st_size > 0
+    assert "patron PIN wrong" in (folder / logbook.LOG_FILE).read_text()
+    assert found_in(folder, pin, wrong) == []

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from kiosk_app.screens.member import MemberScreen
 from sync_agent.contract import Circulation, Member, MemberStatus
@@ -242,3 +243,19 @@ async def test_a_refused_login_is_a_kiosk_wide_state(real_acs: AcsTarget, tmp_pa
         assert kiosk_state(agent.store)["state"] != "ok", kiosk_state(agent.store)
     finally:
         await agent.close()
+
+
+async def test_a_real_acs_checks_a_patron_pin(real_acs: AcsTarget, tmp_path) -> None:
+    """The PIN goes as the 63's patron password (AD); the 64's CQ says whether it is right."""
+    patron = real_acs.need("patron_with_pin")
+    pin = real_acs.need("pin_of_patron_with_pin")
+    async with adapter(real_acs, tmp_path) as acs:
+        right = await acs.client.check_pin(patron, SecretStr(pin))
+        assert isinstance(right, Ok) and right.value.valid, right
+        wrong = await acs.client.check_pin(patron, SecretStr("000000" if pin != "000000" else "111111"))
+        assert isinstance(wrong, Ok) and not wrong.value.valid, wrong
+        assert wrong.value.locked_until is None and wrong.value.tries_left is None, "SIP2 says neither"
+        (asked, _), (asked_wrong, answer) = acs.exchanges[-2:]
+        assert asked.command == "63" and asked.get("AD") == pin
+        assert isinstance(answer, Frame) and answer.get("CQ") == "N", answer
+        assert pin not in repr(asked_wrong) and pin not in repr(asked)
