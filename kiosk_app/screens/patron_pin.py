@@ -15,8 +15,10 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from kiosk_app.messages import PatronPinEntered
+from hardware.speech import Tone
+from kiosk_app.messages import PatronPinEntered, Speak
 from kiosk_app.screens.common import KioskModal
+from kiosk_app.utterance import Utterance, utter
 
 MAX_DIGITS = 8
 """Library PINs are 4 to 8 digits (Koha's and Evergreen's defaults are 4); more are not taken."""
@@ -98,12 +100,18 @@ class PatronPinScreen(KioskModal):
         when it said; the pad takes the next PIN."""
         self.checking = False
         if tries_left is None:
-            self._say(self.tr("patron_pin_wrong"))
+            self._say(self.tr("patron_pin_wrong"), Tone.ERROR)
         else:
             self._say(self.trn("patron_pin_wrong_left", "patron_pin_wrong_left_plural", tries_left,
-                               left=tries_left))
+                               left=tries_left), Tone.ERROR)
 
-    def _say(self, message: str) -> None:
+    def spoken(self) -> Utterance:
+        """The pad's prompt; the digits are never spoken, not even how many were typed."""
+        return utter(self.lang, [self.message or self.tr("patron_pin_title")])
+
+    def _say(self, message: str, tone: Tone | None = None) -> None:
+        if message:
+            self.post_message(Speak(utter(self.lang, [message], tone=tone)))
         self.message = message
         self.query_one("#patron-pin-title", Static).update(message)
         self.set_class(bool(message), "said")

@@ -236,3 +236,22 @@ def test_a_notice_that_names_an_amount_or_the_library_s_words_says_them_only_in_
     assert utterance.text_public == spoken(t("en", "why_rent_unconfirmed", fee=fmt_won(1500)))
     assert "1,500" in utterance.text(details=True) and "Kim" in utterance.text(details=True)
     assert "1,500" not in utterance.text(details=False) and "Kim" not in utterance.text(details=False)
+
+
+async def test_the_pin_pad_speaks_its_prompt_and_a_wrong_pin_but_never_a_digit(speaking, tmp_path):
+    from .test_patron_pin import PIN, type_pin
+
+    k = speaking(lang="en", patron_pin="required")
+    folder = tmp_path / "said"
+    async with k.app.run_test(size=SIZE) as pilot:
+        await hear(pilot, folder, 1)
+        await scan_and_settle(pilot, CARD)
+        await type_pin(pilot, "111111")
+        heard = await hear(pilot, folder, 3)
+        assert "Enter your PIN." in heard
+        assert any(words.startswith("Wrong PIN") for words in heard), heard
+        await type_pin(pilot, PIN)
+        await settle(pilot)
+        heard = await hear(pilot, folder, len(heard) + 1)
+    assert not any(digit in " ".join(heard) for digit in ("111111", PIN, "7 3 9"))
+    assert "error" in tones(folder)
