@@ -69,7 +69,7 @@ class MemberScreen(KioskScreen):
                 yield Static(self.tr("this_visit"), classes="subheading")
                 yield from self._visit(session)
         yield Static(self.tr("working") if self.view.working else self.tr("member_scan_book"),
-                     classes="hint", id="hint")
+                     classes="hint working" if self.view.working else "hint", id="hint")
         yield Button(self.tr("done"), id="done", classes="done", variant="primary")
 
     def _time(self, moment: datetime) -> str:
@@ -180,6 +180,7 @@ class MemberScreen(KioskScreen):
         """"One moment…" while a borrow is asked, without redrawing the screen."""
         for hint in self.query("#hint").results(Static):
             hint.update(self.tr("working") if working else self.tr("member_scan_book"))
+            hint.set_class(working, "working")
 
     async def add_borrow(self, line: BorrowLine) -> None:
         """Show a new loan at the top of this visit and take its hold off the list, without

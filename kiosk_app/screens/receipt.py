@@ -24,8 +24,10 @@ class ReceiptScreen(KioskScreen):
             yield Static("\n".join(receipt.barcode_rows(BAR_WIDTH)), id="bars")
             yield Static(receipt.session_id, id="digits")
         offer = self.view.receipt
-        yield Static(self.tr(offer.note, address=offer.masked) if offer.note else "", id="printed",
-                     classes="hint")
+        note = Static(self.tr(offer.note, address=offer.masked) if offer.note else "", id="printed",
+                      classes="hint")
+        note.display = bool(offer.note)  # no empty line above the choice
+        yield note
         yield ReceiptChoice(offer, self.lang)
 
     @property

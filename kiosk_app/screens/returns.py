@@ -61,7 +61,9 @@ class ReturnScreen(KioskScreen):
         with VerticalScroll(id="lines"):
             for line in reversed(returns[-self.SHOWN:]):
                 yield ReturnRow(line, self.lang)
-        yield Static(self._earlier(), id="earlier", classes="hint")
+        earlier = Static(self._earlier(), id="earlier", classes="hint")
+        earlier.display = bool(self._earlier())  # no empty line under the list
+        yield earlier
         yield Static(self.tr("scan_next_return"), classes="hint")
         yield Button(self.tr("done"), id="done", classes="done", variant="primary")
 
@@ -81,6 +83,7 @@ class ReturnScreen(KioskScreen):
             await lines.children[-1].remove()
         for earlier in self.query("#earlier").results(Static):
             earlier.update(self._earlier())
+            earlier.display = bool(self._earlier())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "done":
