@@ -73,10 +73,10 @@ class MemberScreen(KioskScreen):
         yield Button(self.tr("done"), id="done", classes="done", variant="primary")
 
     def _time(self, moment: datetime) -> str:
-        return fmt_time(moment, self.lang, self.view.tz)
+        return fmt_time(moment, self.lang, self.view.tz, unbroken=True)
 
     def _date(self, moment: datetime) -> str:
-        return fmt_date(moment, self.lang, self.view.tz)
+        return fmt_date(moment, self.lang, self.view.tz, unbroken=True)
 
     def _earlier(self, earlier: Earlier) -> str:
         title = escape(earlier.title or earlier.barcode)

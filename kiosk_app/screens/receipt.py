@@ -17,7 +17,7 @@ BAR_WIDTH = 90
 
 class ReceiptScreen(KioskScreen):
     def compose(self) -> ComposeResult:
-        receipt = self.receipt
+        receipt = self._receipt(unbroken=True)
         yield TopBar(self.view)
         with VerticalScroll(id="receipt"):
             yield Static(escape("\n".join(receipt.lines)), id="receipt-lines")
@@ -32,7 +32,12 @@ class ReceiptScreen(KioskScreen):
 
     @property
     def receipt(self) -> Receipt:
-        return build_receipt(self.view.session, self.lang, self.view.tz, self.view.receipt.library)
+        """The receipt to print or email."""
+        return self._receipt()
+
+    def _receipt(self, *, unbroken: bool = False) -> Receipt:
+        return build_receipt(self.view.session, self.lang, self.view.tz, self.view.receipt.library,
+                             unbroken=unbroken)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "print":
