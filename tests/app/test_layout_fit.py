@@ -14,8 +14,9 @@ import pytest
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button
+from textual.widgets import Button, Static
 
+from kiosk_app.i18n import NO_BREAK, fmt_date
 from kiosk_app.lending import BUSY, Offer, Refusal
 from kiosk_app.screen_fit import Touch, touch_cells
 from kiosk_app.screens.member import MemberScreen
@@ -188,3 +189,30 @@ async def test_a_developer_terminal_keeps_its_three_row_buttons(offline_kiosk):
         assert app.has_class("-touch-3") and not app.has_class("-touch-2")
         assert not list(app._notifications), "22x8 and more is no longer too small"
         assert app.screen.query_one("#lang", Button).region.height == 3
+
+
+async def test_a_due_date_is_never_wrapped_apart_on_narrow_grids(offline_kiosk):
+    """22 to 30 columns: the loans' and this visit's lines wrap, but each date stays on one line."""
+    app = offline_kiosk(display_size_mm="268x476").app
+    async with app.run_test(size=(22, 19)) as pilot:
+        a_long_visit(app)
+        for lang in ("ko", "en"):
+            app.lang = lang
+            await app.show_base(MemberScreen)
+            dates = {fmt_date(moment, lang, app.tz) for moment in (FIXED_NOW + 7 * DAY, FIXED_NOW + 14 * DAY,
+                                                                    FIXED_NOW - 5 * DAY, FIXED_NOW + 21 * DAY)}
+            for width in range(22, 31):
+                await pilot.resize_terminal(width, 19)
+                await settle(pilot)
+                seen = wrapped = 0
+                for status in app.screen.query(".row-status").results(Static):
+                    lines = [strip.text.replace(NO_BREAK, " ").strip()
+                             for strip in status.render_lines(Region(0, 0, *status.size))]
+                    text = str(status.visual.plain).replace(NO_BREAK, " ")  # type: ignore[union-attr]
+                    date = next((date for date in dates if date in text), None)
+                    if date is not None:
+                        seen += 1
+                        wrapped += len([line for line in lines if line]) > 1
+                        assert any(date in line for line in lines), (width, date, lines)
+                assert seen >= 4, "the loans' due dates and this visit's loan and renewal"
+                assert wrapped >= 1, "lines with a date that did wrap"
