@@ -183,8 +183,9 @@ class MemberScreen(KioskScreen):
             hint.set_class(working, "working")
 
     async def add_borrow(self, line: BorrowLine) -> None:
-        """Show a new loan at the top of this visit and take its hold off the list, without
-        rebuilding the screen (a redraw of a long member page costs tens of milliseconds)."""
+        """Show a new loan at the top of this visit and at the top of the loans, in view, and take
+        its hold off the list, without rebuilding the screen (a redraw of a long member page costs
+        tens of milliseconds)."""
         visit = next(self.query("#visit").results(VerticalScroll), None)
         loans = next(self.query("#loans").results(VerticalScroll), None)
         if visit is None or loans is None:  # not composed yet: compose draws it from the session
@@ -194,7 +195,9 @@ class MemberScreen(KioskScreen):
         for empty in loans.query(".empty"):
             await empty.remove()
         await visit.mount(self._borrow_row(line), after=visit.children[0])
-        await loans.mount(self._loan_of_visit(line), after=loans.children[0])
+        loan = self._loan_of_visit(line)
+        await loans.mount(loan, after=loans.children[0])
+        loan.scroll_visible(animate=False)  # where the lists scroll as one (a small screen), it may be out of view
         self.show_working(False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -216,3 +216,26 @@ async def test_a_due_date_is_never_wrapped_apart_on_narrow_grids(offline_kiosk):
                         assert any(date in line for line in lines), (width, date, lines)
                 assert seen >= 4, "the loans' due dates and this visit's loan and renewal"
                 assert wrapped >= 1, "lines with a date that did wrap"
+
+
+async def test_a_new_loan_comes_into_view_on_a_screen_that_scrolls_as_one(offline_kiosk):
+    """27x8: the member's lists are one scrolling area; the patron scrolled to the end, then
+    scans a book: its loan is shown where they look."""
+    app = offline_kiosk(display_size_mm="331x207").app
+    async with app.run_test(size=(27, 8)) as pilot:
+        a_long_visit(app)
+        await app.show_base(MemberScreen)
+        await settle(pilot)
+        body = app.screen.query_one("#member-body")
+        body.scroll_end(animate=False, immediate=True)
+        await settle(pilot)
+        assert body.scroll_y > 0
+        line = BorrowLine("30042000000048", "Clean Code", FIXED_NOW + 14 * DAY, queued=False)
+        app.session.borrows.append(line)
+        screen = app.screen
+        assert isinstance(screen, MemberScreen)
+        await screen.add_borrow(line)
+        await settle(pilot)
+        titles = {row: str(row.query_one(".row-title", Static).visual) for row in screen.query("#loans .row")}
+        row = next(row for row, title in titles.items() if "Clean Code" in title)
+        assert _within(row.region, body.scrollable_content_region), (row.region, body.scrollable_content_region)
