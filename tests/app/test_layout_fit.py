@@ -16,11 +16,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from hardware.codes import CodeKind
 from kiosk_app.i18n import NO_BREAK, fmt_date
 from kiosk_app.lending import BUSY, Offer, Refusal
 from kiosk_app.screen_fit import Touch, touch_cells
 from kiosk_app.screens.member import MemberScreen
-from kiosk_app.screens.notice import OfferScreen, StillHereScreen
+from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.welcome import WelcomeScreen
@@ -28,7 +29,7 @@ from kiosk_app.session import BorrowLine, CancelLine, RenewLine, Returned, Retur
 from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
 from sync_agent.contract import Book
 
-from .conftest import FIXED_NOW, settle
+from .conftest import FIXED_NOW, ISBN, settle
 from .test_snapshots import DAY, patron
 
 GRIDS = [pytest.param(display, grid, id=f"{display.name}-{percent}")
@@ -154,7 +155,9 @@ async def test_every_patron_screen_fits_the_grid(offline_kiosk, tmp_path, displa
             assert app.screen.query("#renew-all") and app.screen.query("#cancel-1"), "renew and cancel shown"
             for refusal in (BUSY, Refusal.for_code("member_blocked")):
                 await app.show_notice(refusal)
-                await check(pilot, type(app.screen), ("ok",), touch)
+                await check(pilot, NoticeScreen, ("ok",), touch)
+            await app.handle_scan(CodeKind.ISBN, ISBN)  # the notice with the drawing of a book's covers
+            await check(pilot, NoticeScreen, ("ok",), touch)
             await app.show_base(MemberScreen)
             await app.push_screen(OfferScreen(OFFER))
             await check(pilot, OfferScreen, ("accept", "decline"), touch)
