@@ -48,6 +48,7 @@ from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChange
                                 RenewRequested, Scanned, ScanRejected, Speak, TechnicianRequested,
                                 ToggleLanguage)
 from kiosk_app.receipt_desk import ReceiptDesk
+from kiosk_app.screen_fit import MIN_GRID, touch_cells
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
@@ -62,7 +63,7 @@ from kiosk_app.pin_guard import PinGuard
 from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView, TechTools
 from kiosk_app.voice import KEYS, Speaker
-from sync_agent.settings import Settings
+from sync_agent.settings import Settings, parse_size_mm
 from sync_agent.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,15 @@ class KioskApp(App[None]):
         *(Binding(key, action, description, show=False, priority=True) for key, action, description in KEYS),
     ]
 
-    MIN_SIZE: ClassVar[tuple[int, int]] = (100, 32)
-    """Columns and rows the patron screens are laid out for."""
+    MIN_SIZE: ClassVar[tuple[int, int]] = MIN_GRID
+    """Columns and rows the patron screens are laid out for (kiosk_app.screen_fit)."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (50, "-medium"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-very-short"), (14, "-short"), (32, "-tall")]
+    """The screen's classes by its size: ``-wide``/``-tall`` is the layout of 100x32 and more, the
+    others are the compact layouts of the patron displays' grids (kiosk.tcss)."""
+    TOUCH_ROWS: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    """The button heights kiosk.tcss has a class for (``-touch-2``: buttons two rows high)."""
 
     lang: reactive[Lang] = reactive("ko", init=False)
     online: reactive[bool] = reactive(True)
@@ -128,6 +136,9 @@ class KioskApp(App[None]):
         self._size_warned = False
         self.speaker = speaker or Speaker(settings, None)
         self._new_turn = True
+        self._size_logged = False
+        self.display_mm = parse_size_mm(settings.display_size_mm) if settings.display_size_mm else None
+        """The patron display's visible area (width, height) in mm; None on a developer's terminal."""
         self.set_reactive(KioskApp.lang, settings.lang)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -145,16 +156,35 @@ class KioskApp(App[None]):
     def on_resize(self, event: events.Resize) -> None:
         # The grid is what the patron's text size left of the display (kiosk_app/terminal.py).
         log.info("patron screen: %dx%d cells", event.size.width, event.size.height)
+        self.fit_to(event.size)
         self.check_size(event.size)
 
+    def fit_to(self, size: Size) -> None:
+        """Buttons as high as a touch target needs on this display at this grid (15 mm), as the
+        class ``-touch-N`` of the app, which kiosk.tcss turns into heights on every screen."""
+        rows = touch_cells((size.width, size.height), self.display_mm).rows
+        styled = min(max(rows, self.TOUCH_ROWS[0]), self.TOUCH_ROWS[-1])
+        if styled != rows:
+            log.warning("a touch target needs %d rows at %dx%d, buttons have %d", rows, size.width,
+                        size.height, styled)
+        self.update_classes({f"-touch-{n}": n == styled for n in self.TOUCH_ROWS})
+
     def check_size(self, size: Size) -> None:
-        """Say so, in both languages, while the terminal is smaller than the layout needs (a
-        clipped screen hides buttons); the words go once it is big enough."""
+        """Below the smallest grid the screens are laid out for: on a developer's terminal, say so
+        in both languages (the words go once it is big enough); on a kiosk display (its size is
+        set) a patron could do nothing about it, so it is only logged, once, and the most compact
+        layout is used."""
         need = self.MIN_SIZE
         if size.width >= need[0] and size.height >= need[1]:
             if self._size_warned:
                 self.clear_notifications()
                 self._size_warned = False
+            return
+        if self.display_mm is not None:
+            if not self._size_logged:
+                log.warning("terminal %dx%d is smaller than the %dx%d the patron screens are laid out "
+                            "for: the most compact layout is used", size.width, size.height, *need)
+                self._size_logged = True
             return
         if not self._size_warned:
             words = [t(lang, "too_small", width=need[0], height=need[1], now_width=size.width,

@@ -185,21 +185,33 @@ def switch_label(lang: Lang) -> str:
     return t(following, "language_name")
 
 
-def fmt_date(moment: datetime, lang: Lang, tz: tzinfo | None = None, skeleton: str = "yMMMd") -> str:
+NO_BREAK = "\u2800"
+"""What joins the parts of a date on screen, so that a line never breaks inside "2026년 12월 21일"
+or "Dec 21, 2026". The character for it is U+00A0 NO-BREAK SPACE, but the screen's text wrapping
+(Rich's ``divide_line``, which Textual uses) breaks lines at every Unicode space, U+00A0 included
+(Textualize/rich#3545); U+2800 BRAILLE PATTERN BLANK draws the same one empty cell and is no space
+to it. Only the screen gets it: print and email keep plain spaces."""
+
+
+def fmt_date(moment: datetime, lang: Lang, tz: tzinfo | None = None, skeleton: str = "yMMMd", *,
+             unbroken: bool = False) -> str:
     """Day, month and year as the language writes them ("2026년 11월 21일", "Nov 21, 2026"); the
-    voice asks for ``"yMMMMd"`` ("November 21, 2026": a speech engine reads "Nov" as a word)."""
+    voice asks for ``"yMMMMd"`` ("November 21, 2026": a speech engine reads "Nov" as a word);
+    ``unbroken`` (on screen): joined by :data:`NO_BREAK`, so never wrapped apart."""
     from babel.dates import format_skeleton  # locale data on first use, see the module's docstring
 
-    return format_skeleton(skeleton, moment.astimezone(tz), locale=lang)
+    written = format_skeleton(skeleton, moment.astimezone(tz), locale=lang)
+    return written.replace(" ", NO_BREAK).replace("\u00a0", NO_BREAK) if unbroken else written
 
 
-def fmt_time(moment: datetime, lang: Lang, tz: tzinfo | None = None) -> str:
-    """The date and the 24-hour time, joined the language's way ("2026년 11월 21일 14:30")."""
+def fmt_time(moment: datetime, lang: Lang, tz: tzinfo | None = None, *, unbroken: bool = False) -> str:
+    """The date and the 24-hour time, joined the language's way ("2026년 11월 21일 14:30");
+    ``unbroken``: the date's parts as in :func:`fmt_date` (a line may still break before the time)."""
     from babel.dates import format_skeleton, get_datetime_format
 
     local = moment.astimezone(tz)
     joined = get_datetime_format("medium", locale=lang)
-    return joined.format(format_skeleton("Hm", local, locale=lang), fmt_date(local, lang))
+    return joined.format(format_skeleton("Hm", local, locale=lang), fmt_date(local, lang, unbroken=unbroken))
 
 
 def fmt_won(amount: int) -> Won:

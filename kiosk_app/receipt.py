@@ -11,7 +11,7 @@ not fit, only the digits are shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from barcode import Code128
 
@@ -42,12 +42,17 @@ class Receipt:
         return (self.bars,) * BAR_ROWS if len(self.bars) <= width else ()
 
 
-def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None, library: str = "") -> Receipt:
+def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None, library: str = "", *,
+                  unbroken: bool = False) -> Receipt:
     """The visit in print, under the library's name and the visit's date and time: what was borrowed, renewed (to its new due date), reserved (with the fee paid), returned (each accepted
     return once, with its fine estimate), cancelled (with the refund due), and what could not be
-    confirmed and so does not count."""
+    confirmed and so does not count. ``unbroken``: dates that a line never breaks inside, for the
+    screen (:data:`kiosk_app.i18n.NO_BREAK`)."""
+    def day(moment: datetime) -> str:
+        return fmt_date(moment, lang, tz, unbroken=unbroken)
+
     head = [library] if library else []
-    lines = [*head, t(lang, "receipt_title"), fmt_time(session.started_at, lang, tz), ""]
+    lines = [*head, t(lang, "receipt_title"), fmt_time(session.started_at, lang, tz, unbroken=unbroken), ""]
     for reserved in session.reservations:
         lines.append(f"{t(lang, 'receipt_reserved')}  {reserved.title or reserved.barcode}")
         lines.append(f"    {t(lang, 'receipt_fee', amount=fmt_won(reserved.fee))}")
@@ -55,12 +60,12 @@ def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None, librar
         title = line.title or line.barcode
         status = "borrowed_offline" if line.queued else "borrowed"
         lines.append(f"{t(lang, 'receipt_borrowed')}  {title}")
-        lines.append(f"    {t(lang, status, date=fmt_date(line.due_at, lang, tz))}")
+        lines.append(f"    {t(lang, status, date=day(line.due_at))}")
     for renewal in session.renewals:
         if renewal.renewed:
             lines.append(f"{t(lang, 'receipt_renewed')}  {renewal.title}")
             if renewal.due_at is not None:
-                lines.append(f"    {t(lang, 'due', date=fmt_date(renewal.due_at, lang, tz))}")
+                lines.append(f"    {t(lang, 'due', date=day(renewal.due_at))}")
     for doubt in session.doubts:
         lines.append(f"{t(lang, 'receipt_unconfirmed')}  {doubt.title or doubt.barcode}")
     for line in session.returns:

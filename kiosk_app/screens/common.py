@@ -139,7 +139,18 @@ class KioskScreen(Viewed, Screen[None]):
 
 
 class KioskModal(Viewed, ModalScreen[bool]):
-    """A prompt or notice over the current screen."""
+    """A prompt or notice over the current screen.
+
+    Its first button takes the focus (an Enter answers it), without scrolling to it: where the
+    text is longer than the screen is high, the dialog is read from the top and its buttons stay
+    at its foot (kiosk.tcss)."""
+
+    AUTO_FOCUS = ""
+
+    def on_mount(self) -> None:
+        first = next((button for button in self.query(Button) if button.focusable), None)
+        if first is not None:
+            self.set_focus(first, scroll_visible=False)
 
     def on_click(self) -> None:
         self.active()

@@ -70,14 +70,14 @@ class MemberScreen(KioskScreen):
                 yield Static(self.tr("this_visit"), classes="subheading")
                 yield from self._visit(session)
         yield Static(self.tr("working") if self.view.working else self.tr("member_scan_book"),
-                     classes="hint", id="hint")
+                     classes="hint working" if self.view.working else "hint", id="hint")
         yield Button(self.tr("done"), id="done", classes="done", variant="primary")
 
     def _time(self, moment: datetime) -> str:
-        return fmt_time(moment, self.lang, self.view.tz)
+        return fmt_time(moment, self.lang, self.view.tz, unbroken=True)
 
     def _date(self, moment: datetime) -> str:
-        return fmt_date(moment, self.lang, self.view.tz)
+        return fmt_date(moment, self.lang, self.view.tz, unbroken=True)
 
     def _earlier(self, earlier: Earlier) -> str:
         title = escape(earlier.title or earlier.barcode)
@@ -181,10 +181,12 @@ class MemberScreen(KioskScreen):
         """"One moment…" while a borrow is asked, without redrawing the screen."""
         for hint in self.query("#hint").results(Static):
             hint.update(self.tr("working") if working else self.tr("member_scan_book"))
+            hint.set_class(working, "working")
 
     async def add_borrow(self, line: BorrowLine) -> None:
-        """Show a new loan at the top of this visit and take its hold off the list, without
-        rebuilding the screen (a redraw of a long member page costs tens of milliseconds)."""
+        """Show a new loan at the top of this visit and at the top of the loans, in view, and take
+        its hold off the list, without rebuilding the screen (a redraw of a long member page costs
+        tens of milliseconds)."""
         visit = next(self.query("#visit").results(VerticalScroll), None)
         loans = next(self.query("#loans").results(VerticalScroll), None)
         if visit is None or loans is None:  # not composed yet: compose draws it from the session
@@ -194,7 +196,9 @@ class MemberScreen(KioskScreen):
         for empty in loans.query(".empty"):
             await empty.remove()
         await visit.mount(self._borrow_row(line), after=visit.children[0])
-        await loans.mount(self._loan_of_visit(line), after=loans.children[0])
+        loan = self._loan_of_visit(line)
+        await loans.mount(loan, after=loans.children[0])
+        loan.scroll_visible(animate=False)  # where the lists scroll as one (a small screen), it may be out of view
         self.show_working(False)
 
     def spoken(self) -> Utterance:

@@ -18,20 +18,27 @@ BAR_WIDTH = 90
 
 class ReceiptScreen(KioskScreen):
     def compose(self) -> ComposeResult:
-        receipt = self.receipt
+        receipt = self._receipt(unbroken=True)
         yield TopBar(self.view)
         with VerticalScroll(id="receipt"):
             yield Static(escape("\n".join(receipt.lines)), id="receipt-lines")
             yield Static("\n".join(receipt.barcode_rows(BAR_WIDTH)), id="bars")
             yield Static(receipt.session_id, id="digits")
         offer = self.view.receipt
-        yield Static(self.tr(offer.note, address=offer.masked) if offer.note else "", id="printed",
-                     classes="hint")
+        note = Static(self.tr(offer.note, address=offer.masked) if offer.note else "", id="printed",
+                      classes="hint")
+        note.display = bool(offer.note)  # no empty line above the choice
+        yield note
         yield ReceiptChoice(offer, self.lang)
 
     @property
     def receipt(self) -> Receipt:
-        return build_receipt(self.view.session, self.lang, self.view.tz, self.view.receipt.library)
+        """The receipt to print or email."""
+        return self._receipt()
+
+    def _receipt(self, *, unbroken: bool = False) -> Receipt:
+        return build_receipt(self.view.session, self.lang, self.view.tz, self.view.receipt.library,
+                             unbroken=unbroken)
 
     def spoken(self) -> Utterance:
         return utter(self.lang, [self.tr("say_receipt")])

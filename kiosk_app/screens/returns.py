@@ -62,7 +62,9 @@ class ReturnScreen(KioskScreen):
         with VerticalScroll(id="lines"):
             for line in reversed(returns[-self.SHOWN:]):
                 yield ReturnRow(line, self.lang)
-        yield Static(self._earlier(), id="earlier", classes="hint")
+        earlier = Static(self._earlier(), id="earlier", classes="hint")
+        earlier.display = bool(self._earlier())  # no empty line under the list
+        yield earlier
         yield Static(self.tr("scan_next_return"), classes="hint")
         yield Button(self.tr("done"), id="done", classes="done", variant="primary")
 
@@ -82,6 +84,7 @@ class ReturnScreen(KioskScreen):
             await lines.children[-1].remove()
         for earlier in self.query("#earlier").results(Static):
             earlier.update(self._earlier())
+            earlier.display = bool(self._earlier())
 
     def spoken(self) -> Utterance:
         return utter(self.lang, [self.tr("scan_next_return")])

@@ -107,8 +107,11 @@ async def offline_kiosk(tmp_path: Path) -> AsyncIterator[Callable[..., Kiosk]]:
 
 
 def screen_text(app: KioskApp) -> str:
-    """Every text on the current screen (statics and button labels), as plain text."""
+    """Every text on the current screen (statics and button labels), as plain text (the blank
+    that keeps a date's parts together, i18n.NO_BREAK, read as a space)."""
     from textual.widgets import Button, Static
+
+    from kiosk_app.i18n import NO_BREAK
     parts = []
     for widget in app.screen.query("*"):
         if isinstance(widget, Button):
@@ -116,7 +119,7 @@ def screen_text(app: KioskApp) -> str:
         elif isinstance(widget, Static):
             visual = widget.visual
             parts.append(getattr(visual, "plain", str(widget.content)))
-    return "\n".join(parts)
+    return "\n".join(parts).replace(NO_BREAK, " ")
 
 
 async def settle(pilot: Any) -> None:

@@ -119,6 +119,29 @@ def test_dates_times_and_money_are_written_by_babel_in_each_language(lang, date,
     assert i18n.t(lang, "fines", amount=i18n.fmt_won(12000)) == fine
 
 
+@pytest.mark.parametrize("lang, date", [("ko", "2026년 11월 21일"), ("en", "Nov 21, 2026")])
+def test_a_date_on_screen_has_no_space_a_line_could_break_at(lang, date):
+    """Textual wraps at every character ``str.isspace`` calls a space, U+00A0 too; the screen's
+    date has none, and reads as the printed one with each space one empty cell."""
+    from rich._wrap import divide_line
+    from rich.cells import cell_len
+
+    unbroken = i18n.fmt_date(MOMENT, lang, SEOUL, unbroken=True)
+    assert not any(char.isspace() for char in unbroken), repr(unbroken)
+    assert unbroken.replace(i18n.NO_BREAK, " ") == date
+
+    def breaks_inside(text: str) -> set[int]:
+        """The widths, of those the date fits, at which a line breaks inside it."""
+        start = len("due ")
+        return {width for width in range(cell_len(date), 40)
+                if any(start < cut < start + len(date) for cut in divide_line(f"due {text} just borrowed", width))}
+
+    assert breaks_inside(unbroken) == set()
+    assert breaks_inside(date), "a date with plain spaces is broken inside at some widths"
+    time = i18n.fmt_time(MOMENT, lang, SEOUL, unbroken=True)
+    assert unbroken in time and time.replace(i18n.NO_BREAK, " ") == i18n.fmt_time(MOMENT, lang, SEOUL)
+
+
 def test_formats_follow_the_locale_not_a_fixed_pattern():
     assert i18n.fmt_date(MOMENT, "de", SEOUL) == "21. Nov. 2026"
     assert i18n.fmt_won(1234567).written_in("de") == "1.234.567"

@@ -1,0 +1,39 @@
+"""The terminal grids the kiosk app gets on the patron displays the library uses.
+
+Measured on the real stack: foot 1.21 under cage 0.2.0, font Noto Sans Mono CJK KR sized so that
+one line of text is 12 mm high on the glass (``text_height_mm``); ``grid_200`` is the patron's
+enlargement to 200 % (twice the font). The layout tests (tests/app/test_layout_fit.py) lay every
+patron screen out in each grid; a system test on the real stack is to assert that it gives these
+grids, so the names and fields stay as they are.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class DisplayGrid(NamedTuple):
+    name: str
+    """The display's resolution, ``"1920x1080"``."""
+    pixels: tuple[int, int]
+    """Width and height in pixels."""
+    size_mm: tuple[int, int]
+    """The visible area, width and height in mm (the setting ``display_size_mm``)."""
+    grid: tuple[int, int]
+    """Columns and rows at 100 %."""
+    grid_200: tuple[int, int]
+    """Columns and rows at 200 %."""
+
+
+DISPLAY_GRIDS: tuple[DisplayGrid, ...] = (
+    DisplayGrid("1920x1080", (1920, 1080), (476, 268), (76, 21), (39, 10)),
+    DisplayGrid("1280x1024", (1280, 1024), (376, 301), (60, 24), (31, 12)),
+    DisplayGrid("1280x800", (1280, 800), (331, 207), (53, 16), (27, 8)),
+    DisplayGrid("1080x1920", (1080, 1920), (268, 476), (43, 38), (22, 19)),
+)
+"""Landscape, 5:4, 16:10 and portrait (1080x1920 is landscape 1920x1080 turned)."""
+
+
+def size_setting(display: DisplayGrid) -> str:
+    """The display's size as the setting ``display_size_mm`` writes it (``"476x268"``)."""
+    return f"{display.size_mm[0]}x{display.size_mm[1]}"
