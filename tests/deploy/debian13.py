@@ -206,15 +206,14 @@ def start_stack(chroot: Chroot, pixels: tuple[int, int], env: dict[str, str], vn
 def read_screen(chroot: Chroot, shot: Path, langs: str = "kor+eng"
                 ) -> list[tuple[str, tuple[int, int, int, int]]]:
     """The words tesseract reads on ``shot``, each with its box (left, top, width, height)."""
-    # tesseract reads dark text on light far better than the kiosk's light text on dark; lines of
-    # 12 mm are 40 px or more, read as well at half the size in half the time.
-    ImageOps.invert(Image.open(shot).convert("L")).reduce(2).save(chroot.path / "tmp" / shot.name)
+    # tesseract reads dark text on light far better than the kiosk's light text on dark.
+    ImageOps.invert(Image.open(shot).convert("L")).save(chroot.path / "tmp" / shot.name)
     done = chroot.run(f"tesseract /tmp/{shot.name} - -l {langs} --psm 11 tsv", 120, "tesseract")
     words = []
     for line in done.stdout.splitlines()[1:]:
         cells = line.split("\t")
         if len(cells) == 12 and cells[11].strip() and float(cells[10]) > 30:
-            words.append((cells[11].strip(), tuple(2 * int(cell) for cell in cells[6:10])))
+            words.append((cells[11].strip(), tuple(int(cell) for cell in cells[6:10])))
     return words
 
 
@@ -222,14 +221,22 @@ def text_of(words) -> str:
     return "".join(word for word, _box in words)
 
 
-def wait_for_words(stack: Stack, folder: Path, name: str, wanted: str, timeout_s: float = 20,
-                   langs: str = "kor+eng"):
-    """Screenshots until tesseract reads ``wanted`` (spaces ignored); the words of the last."""
+def found(words, wanted: tuple[str, ...], need: int = 1) -> bool:
+    """Whether at least ``need`` of the ``wanted`` phrases were read (spaces ignored): OCR misreads
+    a word now and then, never the whole screen."""
+    read = text_of(words)
+    return sum(phrase in read for phrase in wanted) >= need
+
+
+def wait_for_words(stack: Stack, folder: Path, name: str, wanted: tuple[str, ...], need: int = 1,
+                   timeout_s: float = 20, langs: str = "kor+eng"):
+    """Screenshots until tesseract reads ``need`` of the ``wanted`` phrases; the last picture and
+    its words."""
     deadline = time.monotonic() + timeout_s
     while True:
         shot = stack.shot(folder / f"{name}.png")
         words = read_screen(stack.chroot, shot, langs)
-        if wanted in text_of(words) or time.monotonic() > deadline:
+        if found(words, wanted, need) or time.monotonic() > deadline:
             return shot, words
         time.sleep(0.3)
 

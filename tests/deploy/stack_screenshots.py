@@ -25,8 +25,8 @@ from tests.deploy.debian13 import (
 )
 
 CARD, RESERVED_BOOK = "20042000000016", "30042000000014"
-WORDS = {"ko": {"welcome": "어서오세요", "member": "채식주의자", "done": "완료"},
-         "en": {"welcome": "Welcome", "member": "채식주의자", "done": "Done"}}
+WORDS = {"ko": {"welcome": ("빌리기", "반납하기"), "done": "완료"},
+         "en": {"welcome": ("Borrow", "Return"), "done": "Done"}}
 
 
 def visit(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str) -> None:
@@ -43,9 +43,9 @@ def visit(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str
         first_frame_s(stack, work)
         wait_for_words(stack, work, "welcome", words["welcome"])[0].replace(out / f"{name}-{lang}-welcome.png")
         os.write(master, encode_scan(CARD))
-        wait_for_words(stack, work, "member", "김민지")
+        wait_for_words(stack, work, "member", ("김민지",))
         os.write(master, encode_scan(RESERVED_BOOK))
-        shot, seen = wait_for_words(stack, work, "member", words["member"])
+        shot, seen = wait_for_words(stack, work, "member", ("채식주의자",))
         shot.replace(out / f"{name}-{lang}-member.png")
         if tap_word(stack, seen, words["done"]):
             stack.shot(work / "receipt.png").replace(out / f"{name}-{lang}-receipt.png")
