@@ -211,7 +211,10 @@ def fmt_time(moment: datetime, lang: Lang, tz: tzinfo | None = None, *, unbroken
 
     local = moment.astimezone(tz)
     joined = get_datetime_format("medium", locale=lang)
-    return joined.format(format_skeleton("Hm", local, locale=lang), fmt_date(local, lang, unbroken=unbroken))
+    # The date in the same zone as the time: left to the machine's zone (UTC on a kiosk), a receipt
+    # printed at 02:49 in Seoul would carry the day before.
+    return joined.format(format_skeleton("Hm", local, locale=lang),
+                         fmt_date(local, lang, local.tzinfo, unbroken=unbroken))
 
 
 def fmt_won(amount: int) -> Won:

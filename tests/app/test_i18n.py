@@ -199,3 +199,21 @@ def test_counted_words_take_the_languages_plural_form(lang, one, five):
             for days in (1, 5)]
     assert late == [one, five]
     assert "(s)" not in i18n.tn("en", "earlier_return", "earlier_returns", 3, count=3)
+
+
+def test_a_time_after_midnight_in_the_library_carries_the_librarys_date_whatever_the_machines_zone(monkeypatch):
+    import time
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from kiosk_app.i18n import fmt_time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        moment = datetime(2026, 12, 7, 17, 49, tzinfo=timezone.utc)  # 02:49 on the 8th in Seoul
+        assert fmt_time(moment, "en", ZoneInfo("Asia/Seoul")) == "Dec 8, 2026, 02:49"
+        assert fmt_time(moment, "ko", ZoneInfo("Asia/Seoul")) == "2026년 12월 8일 02:49"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
