@@ -8,6 +8,8 @@ both languages; the visit's state is set directly, as the snapshots do.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +21,7 @@ from textual.widgets import Button, Static
 from hardware.codes import CodeKind
 from kiosk_app.i18n import NO_BREAK, fmt_date
 from kiosk_app.lending import BUSY, Offer, Refusal
-from kiosk_app.screen_fit import Touch, touch_cells
+from kiosk_app.screen_fit import Touch, cell_mm, touch_cells
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen
 from kiosk_app.screens.receipt import ReceiptScreen
@@ -103,6 +105,15 @@ def out_of_view(screen: Screen[Any], ids: tuple[str, ...]) -> list[str]:
     return hidden
 
 
+SMALLEST: dict[str, tuple[float, float]] = {}
+"""Per grid, the narrowest and the lowest button seen, in mm (for the report in var/)."""
+
+
+def smallest_button(screen: Screen[Any]) -> tuple[int, int]:
+    sizes = [button.region.size for button in screen.query(Button) if _shown(button)]
+    return min(size.width for size in sizes), min(size.height for size in sizes)
+
+
 async def check(pilot: Any, kind: type[Screen[Any]], ids: tuple[str, ...], touch: Touch) -> None:
     await settle(pilot)
     app = pilot.app
@@ -113,6 +124,12 @@ async def check(pilot: Any, kind: type[Screen[Any]], ids: tuple[str, ...], touch
     assert not small_buttons(screen, touch), f"{where}: under {touch}: {small_buttons(screen, touch)}"
     assert not out_of_view(screen, ids), f"{where}: not in view: {out_of_view(screen, ids)}"
     assert not list(app._notifications), f"{where}: {[n.message for n in app._notifications]}"
+    if app.display_mm:
+        width, height = smallest_button(screen)
+        cell_w, cell_h = cell_mm((app.size.width, app.size.height), app.display_mm)
+        key = f"{app.size.width}x{app.size.height}"
+        seen = SMALLEST.get(key, (float("inf"), float("inf")))
+        SMALLEST[key] = (min(seen[0], width * cell_w), min(seen[1], height * cell_h))
 
 
 def a_long_visit(app: Any) -> None:
@@ -168,6 +185,13 @@ async def test_every_patron_screen_fits_the_grid(offline_kiosk, tmp_path, displa
             await app.open_pin_pad()
             await check(pilot, type(app.screen), ("pin-cancel", "key-enter"), touch)
             await app.pop_screen()
+    smallest = SMALLEST[f"{grid[0]}x{grid[1]}"]
+    assert min(smallest) >= 15.0, smallest
+    report = Path(__file__).resolve().parents[2] / "var" / "touch-targets.json"
+    report.parent.mkdir(exist_ok=True)
+    figures = json.loads(report.read_text()) if report.exists() else {}
+    figures[f"{display.name} at {grid[0]}x{grid[1]}"] = [round(smallest[0], 1), round(smallest[1], 1)]
+    report.write_text(json.dumps(figures, indent=1))
 
 
 async def test_a_kiosk_display_below_the_smallest_grid_is_logged_once_never_told(offline_kiosk, caplog):
