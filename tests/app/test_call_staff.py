@@ -11,6 +11,7 @@ import pytest
 
 from kiosk_app.app import CALL_STAFF_KEY
 from kiosk_app.i18n import t
+from kiosk_app.screen_fit import MIN_GRID
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
@@ -37,6 +38,20 @@ async def test_the_button_calls_staff_and_the_patron_is_told_in_their_language(k
     request = help_request.current(k.store)
     assert request["open"] and request["screen"] == "welcome" and request["total"] == 1
     assert "staff called by a patron on the welcome screen" in caplog.text
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+async def test_on_the_smallest_grid_the_button_says_less_and_still_calls(kiosk, lang):
+    k = kiosk(lang=lang)
+    async with k.app.run_test(size=MIN_GRID) as pilot:
+        await settle(pilot)
+        button = k.app.screen.query_one("#help")
+        assert str(button.label) == t(lang, "help_call_short")
+        assert button.region.right <= MIN_GRID[0] and button.region.height >= 1
+        await pilot.click("#help")
+        await settle(pilot)
+        assert isinstance(k.app.screen, NoticeScreen)
+    assert help_request.current(k.store)["open"]
 
 
 async def test_the_key_calls_staff_from_the_member_screen_and_a_second_press_counts_nothing(kiosk):

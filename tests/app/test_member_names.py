@@ -11,6 +11,7 @@ from kiosk_app.screens.member import MemberScreen
 from sync_agent.contract import Member, MemberStatus
 
 from .conftest import CARD, SIZE, scan_and_settle, screen_text, settle
+from .test_central_down import go_offline
 
 HELLO = {"ko": t("ko", "member_heading", name="김민지"), "en": t("en", "member_heading", name="Kim Min-ji")}
 
@@ -55,3 +56,15 @@ def test_name_in_falls_back_to_the_name_the_library_shows() -> None:
     blank = member.model_copy(update={"name_en": ""})
     assert blank.name_in("en") == "김민지"
     assert Member.model_validate_json(member.model_dump_json(by_alias=True)).name_en == "Kim Min-ji"
+
+
+async def test_offline_the_cached_member_keeps_her_english_name(kiosk, central):
+    k = kiosk(lang="en")
+    async with k.app.run_test(size=SIZE) as pilot:
+        await scan_and_settle(pilot, CARD)  # a visit while up caches the view and the card's member
+        await pilot.click("#done")
+        await settle(pilot)
+        await go_offline(pilot, central)
+        await scan_and_settle(pilot, CARD)
+        assert isinstance(k.app.screen, MemberScreen) and k.app.session.patron.cached
+        assert HELLO["en"] in screen_text(k.app)
