@@ -61,6 +61,9 @@ KIOSK_STATES = {"ok": "tech_kiosk_ok", "unauthorized": "tech_kiosk_unauthorized"
                 "clock_skew": "tech_kiosk_clock_skew", "keys_rejected": "tech_kiosk_keys_rejected",
                 "login_refused": "tech_kiosk_login_refused"}
 """Kiosk-wide states (sync_agent.kiosk_wide) in words, with what to do."""
+PATRON_SCREENS = {"welcome": "tech_screen_welcome", "returns": "tech_screen_returns",
+                  "member": "tech_screen_member", "receipt": "tech_screen_receipt"}
+"""The patron screens a call for staff can come from (kiosk_app.app ``_patron_screen_name``)."""
 ENTRY_KINDS = {"return": "tech_entry_return", "rent": "tech_entry_rent", "cancel": "tech_entry_cancel",
                "unrent": "tech_entry_unrent"}
 
@@ -153,7 +156,9 @@ class TechScreen(KioskScreen):
         request = report.status["help_request"]
         if not request["open"]:
             return
-        yield Static(self.tr("tech_help_open", screen=escape(request["screen"]),
+        screen = request["screen"]
+        where = self.tr(PATRON_SCREENS[screen]) if screen in PATRON_SCREENS else escape(screen)
+        yield Static(self.tr("tech_help_open", screen=where,
                              when=self._when(datetime.fromtimestamp(request["since"], UTC).isoformat())),
                      id="help-text", classes="dead-text")
         yield Button(self.tr("tech_help_ack"), id="help-ack", variant="warning")
