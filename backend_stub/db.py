@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS members (
     id INTEGER PRIMARY KEY,
     card_number TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
+    name_en TEXT,
     status TEXT NOT NULL,
     loan_limit INTEGER NOT NULL,
     fines INTEGER NOT NULL DEFAULT 0,
@@ -113,6 +114,10 @@ def unstamp(text: str | None) -> datetime | None:
     return None if text is None else datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
 
 
+ADDED_COLUMNS = (("members", "name_en", "TEXT"),)
+"""Columns added to the schema since it was first written: (table, column, type)."""
+
+
 class Database:
     """One SQLite file (WAL) and the transaction helper every request goes through."""
 
@@ -123,7 +128,15 @@ class Database:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(SCHEMA)
+        self._add_missing_columns()
         self._lock = threading.RLock()
+
+    def _add_missing_columns(self) -> None:
+        """A database made before a column was added to the schema gets it (empty)."""
+        for table, column, kind in ADDED_COLUMNS:
+            present = {row["name"] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -31,10 +31,10 @@ def load(conn: sqlite3.Connection, data_dir: Path, now: datetime) -> None:
     """Insert members, copies, rentals and their payments, and announce the rentals."""
     for m in _read(data_dir, "members"):
         conn.execute(
-            "INSERT INTO members (id, card_number, name, status, loan_limit, fines, payment_declined, "
-            "email) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (m["id"], m["cardNumber"], m["name"], m["status"], m["loanLimit"], m["fines"],
-             int(m.get("paymentDeclined", False)), m.get("email")))
+            "INSERT INTO members (id, card_number, name, name_en, status, loan_limit, fines, "
+            "payment_declined, email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (m["id"], m["cardNumber"], m["name"], m.get("nameEn"), m["status"], m["loanLimit"],
+             m["fines"], int(m.get("paymentDeclined", False)), m.get("email")))
         if m.get("pin"):
             conn.execute("INSERT INTO member_pins (member_id, pin) VALUES (?, ?)", (m["id"], m["pin"]))
     for item in _read(data_dir, "items"):

@@ -54,7 +54,7 @@ _ACTIVE = (RentalStatus.RESERVED, RentalStatus.RENTED)
 
 def to_member(conn: sqlite3.Connection, row: sqlite3.Row) -> Member:
     return Member(id=row["id"], card_number=row["card_number"], name=row["name"],
-                  status=row["status"], loan_limit=row["loan_limit"], fines=row["fines"],
+                  name_en=row["name_en"], status=row["status"], loan_limit=row["loan_limit"], fines=row["fines"],
                   active_loans=_count(conn, row["id"], RentalStatus.RENTED), email=row["email"])
 
 

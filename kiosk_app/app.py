@@ -45,8 +45,8 @@ from kiosk_app.jobs import PatronQueue
 from kiosk_app.notices import WRONG_INPUT, failure_notice
 from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
                                 EmailReceipt, FinishVisit, PatronActive, PatronPinEntered, PrintReceipt,
-                                RenewRequested, Scanned, ScanRejected, Speak, TechnicianRequested,
-                                ToggleLanguage)
+                                RenewRequested, Scanned, ScanRejected, Speak, StaffCalled,
+                                TechnicianRequested, ToggleLanguage)
 from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screen_fit import MIN_GRID, touch_cells
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
@@ -63,10 +63,17 @@ from kiosk_app.pin_guard import PinGuard
 from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView, TechTools
 from kiosk_app.voice import KEYS, Speaker
+from sync_agent import help_request
 from sync_agent.settings import Settings, parse_size_mm
 from sync_agent.store import StoreError
 
 log = logging.getLogger(__name__)
+
+CALL_STAFF_KEY = "f9"
+"""The key of "call staff" (F1-F8 are the speech keys, :data:`kiosk_app.voice.KEYS`): a keypad
+with an earphone jack maps its help button to it."""
+HELP_CALLED = Refusal(N_("help_called"), N_("help_called_next"))
+"""What the patron is told after calling staff (again after a second press: one call is open)."""
 
 
 def utc_now() -> datetime:
@@ -93,6 +100,7 @@ class KioskApp(App[None]):
         Binding("ctrl+q", "stay", show=False, priority=True),
         Binding("ctrl+c", "stay", show=False, priority=True),
         *(Binding(key, action, description, show=False, priority=True) for key, action, description in KEYS),
+        Binding(CALL_STAFF_KEY, "call_staff", "call staff", show=False, priority=True),
     ]
 
     MIN_SIZE: ClassVar[tuple[int, int]] = MIN_GRID
@@ -649,6 +657,37 @@ class KioskApp(App[None]):
     async def _check_health(self) -> None:
         self.online = await self.lending.online()
         await self.receipts.check_printer()
+
+    # -- call staff ----------------------------------------------------------------------------
+
+    def action_call_staff(self) -> None:
+        self.call_staff()
+
+    def on_staff_called(self, _: StaffCalled) -> None:
+        self.call_staff()
+
+    def call_staff(self) -> None:
+        """The patron's "call staff" (button or key): the alert (sync_agent.help_request, seen by
+        the technician screen and the agent's metrics) unless one is open, then the notice that
+        help is coming. Nothing on the technician's own screen."""
+        if self._technician() is not None:
+            return
+        self.touch()
+        where = self._patron_screen_name()
+        self.jobs.enqueue(lambda: self._call_staff(where))
+
+    async def _call_staff(self, where: str) -> None:
+        if await asyncio.to_thread(help_request.request, self.lending.store, where):
+            log.warning("staff called by a patron on the %s screen", where)
+        else:
+            log.info("staff called again on the %s screen: the call already open stands", where)
+        await self.show_notice(HELP_CALLED)
+
+    def _patron_screen_name(self) -> str:
+        """The patron screen under any notice, as the technician reads it (``member``, ``returns``...)."""
+        base = next((screen for screen in reversed(self.screen_stack) if not isinstance(screen, ModalScreen)),
+                    self.screen)
+        return type(base).__name__.removesuffix("Screen").lower() or "?"
 
     # -- technician ------------------------------------------------------------------------------
 

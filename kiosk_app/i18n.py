@@ -105,6 +105,7 @@ KEYS_HANDED_ON = (
     N_("tech_kiosk_ok"), N_("tech_kiosk_unauthorized"), N_("tech_kiosk_clock_skew"),
     N_("tech_kiosk_keys_rejected"), N_("tech_kiosk_login_refused"), N_("tech_entry_return"), N_("tech_entry_rent"),
     N_("tech_entry_cancel"), N_("tech_entry_unrent"),
+    N_("tech_screen_welcome"), N_("tech_screen_returns"), N_("tech_screen_member"), N_("tech_screen_receipt"),
 )
 """Keys that reach :func:`t` through a table or a variable, where ``pybabel extract`` cannot see
 them: declared here so that ``make translations`` keeps them (tests/app/test_i18n.py fails when a

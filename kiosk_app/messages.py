@@ -112,6 +112,10 @@ class TechnicianRequested(Message):
     """Five quick taps on the logo: the technician PIN pad, after the visit is ended."""
 
 
+class StaffCalled(Message):
+    """"Call staff" in the top bar (or its key): the patron needs a person."""
+
+
 class CloseTechnician(Message):
     """The technician is done: back to the welcome screen with a new visit."""
 

@@ -126,7 +126,11 @@ STOPS_RENEWING = frozenset({"renewal_denied", "card_invalid"})
 class Member(Wire):
     id: int
     card_number: str
-    name: str
+    name: str = Field(description="the member's name as the library shows it (in Korean for most)")
+    name_en: str | None = Field(None, description=(
+        "the member's name in English (Latin letters), where the library keeps one; shown to a "
+        "patron who chose English. Absent: ``name`` is shown in either language (a SIP2 ACS's "
+        "AE, the only name it sends, is always ``name``)"))
     status: MemberStatus
     loan_limit: int
     fines: int = Field(description="unpaid fines, KRW")
@@ -139,6 +143,11 @@ class Member(Wire):
                                "other than won (SIP2 BV and BH); empty when in won")
     email: str | None = Field(None, description="where the member's receipts may be emailed, if the "
                               "library has an address; the kiosk keeps it only until the mail is sent")
+
+    def name_in(self, lang: str) -> str:
+        """The name to show a patron who reads ``lang``: the English one in English where the
+        library has one, else the name as the library shows it."""
+        return self.name_en if lang == "en" and self.name_en else self.name
 
 
 class PinCheckRequest(Wire):

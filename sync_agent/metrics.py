@@ -2,7 +2,7 @@
 
 Every figure is read from the store when Prometheus scrapes, not counted in this process's memory:
 the outbox, the delivery counters, the breaker rows of both processes, the devices the app
-records, the kiosk-wide state and the last success. So the figures are true right after an agent
+records, the kiosk-wide state, a patron's call for staff and the last success. So the figures are true right after an agent
 restart, and they include what the app process did (its returns, its breakers, its scanners).
 Only the relay's pacing window is live process state, and it is the agent's own.
 
@@ -23,7 +23,7 @@ from prometheus_client import start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from sync_agent import counters, sync_state
+from sync_agent import counters, help_request, sync_state
 from sync_agent.breakers import CLOSED, HALF_OPEN, OPEN
 from sync_agent.outbox import Kind, Status
 from sync_agent.pacing import Pacer
@@ -110,6 +110,7 @@ class KioskCollector(Collector):
                                  "a cause that stops delivery for every entry", labels=["state"])
         wide.add_metric([state["state"]], 1)
         yield wide
+        yield from _help(help_request.current(self.store))
         last = sync_state.get(self.store, sync_state.LAST_SUCCESS)
         if last is not None:
             yield GaugeMetricFamily("kiosk_last_success_timestamp_seconds", "when a central call last "
@@ -139,6 +140,14 @@ def _devices(devices: dict[str, dict[str, Any]]) -> Iterator[Metric]:
         state.add_metric([name, str(status.get("state")), status.get("reason") or ""], 1)
     yield up
     yield state
+
+
+def _help(request: dict[str, Any]) -> Iterator[Metric]:
+    """A patron's call for staff (sync_agent.help_request): open now, and how many were raised."""
+    yield GaugeMetricFamily("kiosk_help_requested", "1 while a patron's call for staff is open (until a "
+                            "technician acknowledges it, at most 30 minutes)", value=int(request["open"]))
+    yield CounterMetricFamily("kiosk_help_requests", "patrons' calls for staff raised on this kiosk",
+                              value=request["total"])
 
 
 PRINTER = "printer"

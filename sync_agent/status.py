@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sync_agent import counters, mail_jobs, sync_state
+from sync_agent import counters, help_request, mail_jobs, sync_state
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store, unwritable
 
@@ -87,6 +87,7 @@ def snapshot(store: Store) -> dict[str, Any]:
         "counters": counters.totals(store),
         "devices": device_statuses(store),
         "kiosk_state": kiosk_state(store),
+        "help_request": help_request.current(store),
         "schema_version": store.schema_version,
         "store_unwritable": unwritable(store.path),
         "mails_waiting": mail_jobs.owed(store),

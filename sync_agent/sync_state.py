@@ -8,6 +8,7 @@ value changes in the same commit as what it describes). The names in use:
 - :data:`CATALOG_SINCE`: the read model's catalog watermark (the server time of the last delta).
 - :data:`LAST_SUCCESS`: when the central side last accepted something from this kiosk.
 - :data:`KIOSK_STATE`: the kiosk-wide state, JSON ``{"state", "reason", "since"}``; absent is ok.
+- :data:`HELP_REQUEST`: a patron's call for staff (:mod:`sync_agent.help_request`), JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sync_agent.store import Store
 CATALOG_SINCE = "catalog_since"
 LAST_SUCCESS = "last_success_at"
 KIOSK_STATE = "kiosk_state"
+HELP_REQUEST = "help_request"
 
 
 def get(store: Store, name: str) -> str | None:

@@ -1,5 +1,5 @@
-"""What every screen shares: the top bar (logo, title, online indicator, language toggle) and a
-base that counts any touch as activity.
+"""What every screen shares: the top bar (logo, title, online indicator, "call staff", language
+toggle) and a base that counts any touch as activity.
 
 Attributes down, messages up: a screen draws from the :class:`~kiosk_app.view.KioskView` the app
 hands it, and says what the patron did by posting a message (:mod:`kiosk_app.messages`); it never
@@ -18,7 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 from kiosk_app.i18n import Lang, switch_label, t, tn
-from kiosk_app.messages import PatronActive, Speak, TechnicianRequested, ToggleLanguage
+from kiosk_app.messages import PatronActive, Speak, StaffCalled, TechnicianRequested, ToggleLanguage
 from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView
 
@@ -81,6 +81,28 @@ class LangButton(Button, can_focus=False):
     the patron's language."""
 
 
+# -- call staff: one button of the top bar (its CSS: "Call staff" in kiosk.tcss) --------------------
+
+HELP_SHORT_BELOW = 50
+"""Under this many columns (the narrow layouts) the button says an icon and "직원"/"Staff"."""
+
+
+class HelpButton(Translated, Button, can_focus=False):
+    """"Call staff" (직원 호출) on every patron screen: a touch target only, like the language
+    button (an Enter from a wedge scanner must not call staff). Its words shorten on a narrow bar."""
+
+    def __init__(self, lang: Lang, **kwargs: str) -> None:
+        self.lang = lang
+        super().__init__(self.tr("help_call"), **kwargs)
+
+    def fit(self, width: int) -> None:
+        self.label = self.tr("help_call_short") if width < HELP_SHORT_BELOW else self.tr("help_call")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(StaffCalled())
+
+
 class TopBar(Translated, Horizontal):
     def __init__(self, view: KioskView) -> None:
         super().__init__()
@@ -91,7 +113,11 @@ class TopBar(Translated, Horizontal):
         yield Logo("▤▤", id="logo")
         yield Static(self.tr("app_title"), id="title")
         yield OnlineIndicator(self.lang, self.online, id="online")
+        yield HelpButton(self.lang, id="help", classes="help", variant="warning")
         yield LangButton(switch_label(self.lang), id="lang", classes="lang")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(HelpButton).fit(event.size.width)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lang":

@@ -44,7 +44,7 @@ class MemberScreen(KioskScreen):
         assert patron is not None
         yield TopBar(self.view)
         with Horizontal(id="member-head"):
-            yield Static(self.tr("member_heading", name=escape(patron.member.name)), classes="heading")
+            yield Static(self.tr("member_heading", name=escape(patron.member.name_in(self.lang))), classes="heading")
             if patron.member.fines_written:  # owed in another currency than won, as the library wrote it
                 yield Static(self.tr("block_owed_written", amount=escape(patron.member.fines_written)),
                              id="fines")
@@ -211,7 +211,7 @@ class MemberScreen(KioskScreen):
         if count := len(patron.earlier):
             public.append(self.trn("say_earlier", "say_earlier_plural", count, count=count))
         prompt = [self.tr("member_scan_book"), self.tr("say_done")]
-        details = [self.tr("member_heading", name=patron.member.name), *public[1:-1 if count else None]]
+        details = [self.tr("member_heading", name=patron.member.name_in(self.lang)), *public[1:-1 if count else None]]
         details += [self._earlier(earlier) for earlier in patron.earlier]
         if patron.member.said:
             details.append(self.tr("library_says", words=patron.member.said))

@@ -1,4 +1,4 @@
-"""Technician diagnostics: devices with a live test-scan area, outbox and dead letters (sync now,
+"""Technician diagnostics: a patron's open call for staff (acknowledge), devices with a live test-scan area, outbox and dead letters (sync now,
 retry, resolve), breakers (reset), central health per service, last sync, database integrity,
 disk, version, configuration with secrets hidden, recent log lines, and the maintenance exit.
 
@@ -9,8 +9,9 @@ searches the journal for."""
 
 from __future__ import annotations
 
+import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.markup import escape
 from textual import work
@@ -25,7 +26,10 @@ from kiosk_app.i18n import fmt_time
 from kiosk_app.messages import CloseTechnician, ExitKiosk
 from kiosk_app.receipt_desk import PRINTER, PRINTER_WORDS
 from kiosk_app.screens.common import KioskScreen
+from sync_agent import help_request
 from sync_agent.logs import mask_card
+
+log = logging.getLogger(__name__)
 
 SYNC_NOW_TIMEOUT_S = 10.0
 RESOLVED_NOTE = "resolved by a technician at the kiosk"
@@ -57,6 +61,9 @@ KIOSK_STATES = {"ok": "tech_kiosk_ok", "unauthorized": "tech_kiosk_unauthorized"
                 "clock_skew": "tech_kiosk_clock_skew", "keys_rejected": "tech_kiosk_keys_rejected",
                 "login_refused": "tech_kiosk_login_refused"}
 """Kiosk-wide states (sync_agent.kiosk_wide) in words, with what to do."""
+PATRON_SCREENS = {"welcome": "tech_screen_welcome", "returns": "tech_screen_returns",
+                  "member": "tech_screen_member", "receipt": "tech_screen_receipt"}
+"""The patron screens a call for staff can come from (kiosk_app.app ``_patron_screen_name``)."""
 ENTRY_KINDS = {"return": "tech_entry_return", "rent": "tech_entry_rent", "cancel": "tech_entry_cancel",
                "unrent": "tech_entry_unrent"}
 
@@ -79,6 +86,7 @@ class TechScreen(KioskScreen):
         # The devices as they are now: a working scanner shows at once, not after a test scan.
         self.devices = {status.name: status for status in self.view.tech.devices.statuses()}
         yield Static(self.tr("tech_title"), classes="heading")
+        yield Horizontal(id="help-request")
         with TabbedContent(id="tech-tabs"):
             with TabPane(self.tr("tech_devices"), id="tab-devices"):
                 yield VerticalScroll(Static(self._devices(), id="devices"),
@@ -143,6 +151,18 @@ class TechScreen(KioskScreen):
         return "\n".join(self.tr("tech_test_scan", code=line) for line in self.test_scans[-8:]) or \
             self.tr("tech_test_scan", code="-")
 
+    def _help(self, report: Report) -> ComposeResult:
+        """A patron's open call for staff: since when, from which screen, and "acknowledge"."""
+        request = report.status["help_request"]
+        if not request["open"]:
+            return
+        screen = request["screen"]
+        where = self.tr(PATRON_SCREENS[screen]) if screen in PATRON_SCREENS else escape(screen)
+        yield Static(self.tr("tech_help_open", screen=where,
+                             when=self._when(datetime.fromtimestamp(request["since"], UTC).isoformat())),
+                     id="help-text", classes="dead-text")
+        yield Button(self.tr("tech_help_ack"), id="help-ack", variant="warning")
+
     def _outbox(self, report: Report) -> ComposeResult:
         s = report.status
         age = s["oldest_pending_age_s"]
@@ -204,6 +224,10 @@ class TechScreen(KioskScreen):
         report = self.report = await gather(tech.lending, tech.devices.statuses(), tech.log_tail())
         # The screen may have been composed again (or closed) while the report was gathered: fill
         # what is there now; a recompose starts a reload of its own.
+        for row in self.query("#help-request").results(Horizontal):
+            await row.remove_children()
+            await row.mount_all(list(self._help(report)))
+            row.set_class(report.status["help_request"]["open"], "open")
         for body, widgets in (("#outbox-body", self._outbox(report)), ("#central-body", self._central(report)),
                               ("#system-body", self._system(report))):
             for container in self.query(body).results(VerticalScroll):
@@ -237,6 +261,12 @@ class TechScreen(KioskScreen):
             self.reload()
         elif button_id == "integrity":
             self._integrity()
+        elif button_id == "help-ack":
+            self._thread(self._acknowledge_help)
+
+    def _acknowledge_help(self) -> None:
+        if help_request.acknowledge(self.view.tech.lending.store):
+            log.warning("call for staff acknowledged on the technician screen")
 
     @work(group="tech-action")
     async def _run(self, action: object) -> None:

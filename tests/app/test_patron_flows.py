@@ -119,7 +119,7 @@ async def test_member_screen_shows_reservations_loans_and_overdue(kiosk):
         await scan_and_settle(pilot, CARD)
         assert isinstance(k.app.screen, MemberScreen)
         text = screen_text(k.app)
-        assert "Hello, 김민지" in text
+        assert "Hello, Kim Min-ji" in text and "김민지" not in text
         assert "채식주의자" in text and "Cancel reservation" in text
         assert "The Pragmatic Programmer" in text and "소년이 온다" in text and "OVERDUE" in text
         assert len(k.app.screen.query(".row.overdue")) == 1

@@ -45,7 +45,7 @@ async def test_the_right_pin_opens_the_member_and_nothing_is_asked_before_it(kio
         await scan_and_settle(pilot, CARD)
         assert isinstance(k.app.screen, PatronPinScreen)
         assert k.app.session.patron is None, "nothing of the member before the PIN"
-        assert "Enter your PIN" in screen_text(k.app) and "김민지" not in screen_text(k.app)
+        assert "Enter your PIN" in screen_text(k.app) and "Kim Min-ji" not in screen_text(k.app)
         for digit in PIN[:3]:
             await pilot.click(f"#patron-key-{digit}")
         await settle(pilot)
@@ -57,7 +57,7 @@ async def test_the_right_pin_opens_the_member_and_nothing_is_asked_before_it(kio
         assert k.app.screen.typed == 0
         await type_pin(pilot, PIN)
         assert isinstance(k.app.screen, MemberScreen)
-        assert k.app.session.patron is not None and "김민지" in screen_text(k.app)
+        assert k.app.session.patron is not None and "Kim Min-ji" in screen_text(k.app)
 
 
 async def test_a_wrong_pin_says_how_many_tries_are_left_and_the_pad_stays(kiosk):

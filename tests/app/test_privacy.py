@@ -28,6 +28,7 @@ from sync_agent.contract import Member, MemberStatus
 from .conftest import CARD, ON_LOAN, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text, settle
 
 NAME = "김민지"
+NAME_EN = "Kim Min-ji"  # her name in English, shown in an English visit
 TITLES = ("채식주의자", "The Pragmatic Programmer", "소년이 온다")  # reserved, on loan, overdue
 
 
@@ -51,7 +52,7 @@ async def test_a_visit_leaves_nothing_of_the_patron_once_the_grace_has_passed(ki
     logbook.install(folder)
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, CARD)
-        assert isinstance(k.app.screen, MemberScreen) and NAME in screen_text(k.app)
+        assert isinstance(k.app.screen, MemberScreen) and NAME_EN in screen_text(k.app)
         await scan_and_settle(pilot, RESERVED_FOR_1)
         assert [line.barcode for line in k.app.session.borrows] == [RESERVED_FOR_1]
         await scan_and_settle(pilot, ON_LOAN)
@@ -75,7 +76,7 @@ async def test_a_visit_leaves_nothing_of_the_patron_once_the_grace_has_passed(ki
     assert k.store.rows("SELECT * FROM member_views") == []
     for handler in root_logger.handlers:
         handler.flush()
-    assert found_in(folder, CARD, NAME, *TITLES) == []
+    assert found_in(folder, CARD, NAME, NAME_EN, *TITLES) == []
 
 
 def test_card_lookups_are_keyed_by_the_kiosk_secret(kiosk, tmp_path):

@@ -1,5 +1,8 @@
 """The read side: health, members, books and the catalog delta, rentals, payments, MyPage."""
 
+import sqlite3
+
+from backend_stub.db import Database
 from sync_agent.contract import Book, BookPage, Health, Member, MyPage, Payment, Rental
 
 from .conftest import MEMBER_CARD, error_code
@@ -17,6 +20,25 @@ def test_member_by_card_number_is_camel_case_and_counts_loans(api):
     assert {"cardNumber", "loanLimit", "activeLoans"} <= set(response.json())
     member = Member.model_validate(response.json())
     assert (member.id, member.status, member.loan_limit, member.active_loans) == (1, "active", 5, 2)
+    assert (response.json()["name"], response.json()["nameEn"]) == ("김민지", "Kim Min-ji")
+
+
+def test_a_database_made_before_english_names_gets_the_column(tmp_path):
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("CREATE TABLE members (id INTEGER PRIMARY KEY, card_number TEXT NOT NULL UNIQUE, "
+                "name TEXT NOT NULL, status TEXT NOT NULL, loan_limit INTEGER NOT NULL, "
+                "fines INTEGER NOT NULL DEFAULT 0, payment_declined INTEGER NOT NULL DEFAULT 0, email TEXT)")
+    old.execute("INSERT INTO members (id, card_number, name, status, loan_limit) "
+                "VALUES (1, '20042000000016', '김민지', 'active', 5)")
+    old.commit()
+    old.close()
+    db = Database(tmp_path / "old.db")
+    try:
+        with db.transaction() as conn:
+            row = conn.execute("SELECT name, name_en FROM members").fetchone()
+    finally:
+        db.close()
+    assert tuple(row) == ("김민지", None)
 
 
 def test_blocked_and_withdrawn_members_are_shown_with_their_status(api):

@@ -29,8 +29,9 @@ from tests.deploy.debian13 import (
 
 RECEIPT = {"ko": ("영수증",), "en": ("Receipt",)}
 CARD, RESERVED_BOOK = "20042000000016", "30042000000014"
-WORDS = {"ko": {"welcome": ("빌리기", "반납하기"), "done": "완료"},
-         "en": {"welcome": ("Borrow", "Return"), "done": "Done"}}
+WORDS = {"ko": {"welcome": ("빌리기", "반납하기"), "member": ("김민지",), "done": "완료"},
+         "en": {"welcome": ("Borrow", "Return"), "member": ("Kim",), "done": "Done"}}
+"""What each screen is read for; the member is greeted by her name in the visit's language."""
 
 
 def lowest_accent_row(shot: Path, pixels: tuple[int, int]) -> int:
@@ -57,7 +58,7 @@ def visit(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str
         first_frame_s(stack, work)
         wait_for_words(stack, work, "welcome", words["welcome"])[0].replace(out / f"{name}-{lang}-welcome.png")
         os.write(master, encode_scan(CARD))
-        wait_for_words(stack, work, "member", ("김민지",))
+        wait_for_words(stack, work, "member", words["member"])
         os.write(master, encode_scan(RESERVED_BOOK))
         shot, seen = wait_for_words(stack, work, "member", ("채식주의자",))
         member = shot.replace(out / f"{name}-{lang}-member.png")

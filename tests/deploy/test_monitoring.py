@@ -30,7 +30,7 @@ def promtool(tools: dict[str, str], *args: str | Path) -> subprocess.CompletedPr
 def test_promtool_accepts_the_rules_and_the_scrape_job(prometheus_tools) -> None:
     rules = promtool(prometheus_tools, "check", "rules", MONITORING / "kiosk-alerts.yml")
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 7 rules found" in rules.stdout
+    assert "SUCCESS: 8 rules found" in rules.stdout
     scrape = promtool(prometheus_tools, "check", "config", MONITORING / "prometheus-scrape.yml")
     assert scrape.returncode == 0, scrape.stdout + scrape.stderr
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from sync_agent import help_request
 from sync_agent.client import CentralClient
 from sync_agent.metrics import KioskCollector
 from sync_agent.outbox import Outbox, Status
@@ -152,6 +153,27 @@ def test_figures_survive_an_agent_restart(central, store, outbox, tmp_path) -> N
         figures = scrape(port)
         assert figures[("kiosk_outbox_entries", (("kind", "return"), ("status", "delivered")))] == len(entries)
         assert figures[("kiosk_outbox_oldest_pending_age_seconds", (("kind", "return"),))] == 0
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        assert finish(agent)[0] == 0
+
+
+def test_a_call_for_staff_is_served_until_a_technician_acknowledges_it(central, store, tmp_path) -> None:
+    """The app writes the call, the running agent serves it: 1 while open, 0 once acknowledged,
+    and a second press while open counts nothing."""
+    port = free_port()
+    agent = kiosk_sync(config(tmp_path, central.url, metrics_listen=f"127.0.0.1:{port}"), "run")
+    requested, total = ("kiosk_help_requested", ()), ("kiosk_help_requests_total", ())
+    try:
+        wait_for(lambda: _scrape_or_empty(port).get(requested) == 0)
+        assert scrape(port)[total] == 0
+        assert help_request.request(store, "member")
+        assert not help_request.request(store, "member")
+        figures = scrape(port)
+        assert figures[requested] == 1 and figures[total] == 1
+        assert help_request.acknowledge(store)
+        figures = scrape(port)
+        assert figures[requested] == 0 and figures[total] == 1
     finally:
         agent.send_signal(signal.SIGTERM)
         assert finish(agent)[0] == 0
