@@ -115,11 +115,14 @@ def test_the_kiosk_on_a_real_display_stack(debian13, central, tmp_path, display)
 
         grid = app_grid(chroot)
         assert grid == display.grid, f"the app's grid {grid} is not the layout tests' {display.grid}"
-        line_mm = size_mm[1] / grid[1]
-        assert line_mm >= 12.0, f"a line of text is {line_mm:.1f} mm"
+        # kiosk screen's journal line names the font's pixel size, which is the line's height.
+        font_px = int(re.findall(r"font (\d+) px for 12 mm lines \(measured\)",
+                                 (tmp_path / "stack.log").read_text())[-1])
+        line_mm = font_px * size_mm[1] / pixels[1]
+        assert line_mm >= 12.0, f"a line of text is {line_mm:.2f} mm"
         figures = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
-        figures[name] = {"grid": list(grid), "line_mm": round(line_mm, 2),
-                         "cell_mm": [round(size_mm[0] / grid[0], 2), round(line_mm, 2)],
+        figures[name] = {"grid": list(grid), "font_px": font_px, "line_mm": round(line_mm, 2),
+                         "cell_mm": [round(size_mm[0] / grid[0], 2), round(size_mm[1] / grid[1], 2)],
                          "first_frame_s": round(to_first_frame, 2), "pings": len(pings)}
         FIGURES.parent.mkdir(exist_ok=True)
         FIGURES.write_text(json.dumps(figures, indent=1))
