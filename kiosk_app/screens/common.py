@@ -18,7 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 from kiosk_app.i18n import Lang, switch_label, t, tn
-from kiosk_app.messages import PatronActive, Speak, TechnicianRequested, ToggleLanguage
+from kiosk_app.messages import ChooseView, PatronActive, Speak, TechnicianRequested, ToggleLanguage
 from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView
 
@@ -81,6 +81,20 @@ class LangButton(Button, can_focus=False):
     the patron's language."""
 
 
+class ViewButton(Button, can_focus=False):
+    """"View": opens the chooser of high contrast and low position (screens/view_choice.py); a
+    touch target only, like the language toggle. F10 moves the controls low without it."""
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(ChooseView())
+
+
+class LowSpacer(Static):
+    """Under the top bar of each patron screen: shown only in low position, where it takes the
+    upper part of the screen so that every control is below it (kiosk.tcss)."""
+
+
 class TopBar(Translated, Horizontal):
     def __init__(self, view: KioskView) -> None:
         super().__init__()
@@ -92,6 +106,7 @@ class TopBar(Translated, Horizontal):
         yield Static(self.tr("app_title"), id="title")
         yield OnlineIndicator(self.lang, self.online, id="online")
         yield LangButton(switch_label(self.lang), id="lang", classes="lang")
+        yield ViewButton(self.tr("view_button"), id="view", classes="view")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lang":
