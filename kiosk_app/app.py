@@ -514,6 +514,8 @@ class KioskApp(App[None]):
     def watch_low(self, low: bool) -> None:
         log.info("low position %s for the visit", "on" if low else "off")
         self.set_class(low, "-low")
+        for screen in self.screen_stack:  # Textual restyles only the screens it sees through
+            self.update_styles(screen)
         self._view_changed()
 
     def _view_changed(self) -> None:
