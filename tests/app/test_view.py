@@ -18,7 +18,7 @@ from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.themes import HIGH_CONTRAST, STANDARD
 
 from .conftest import SIZE, settle
-from .test_layout_fit import _shown, a_long_visit
+from .test_layout_fit import _shown, a_long_visit, cut_widgets, out_of_view
 
 
 async def test_the_library_s_theme_is_the_one_at_start(offline_kiosk):
@@ -63,6 +63,10 @@ async def test_the_patron_s_view_lasts_the_visit(offline_kiosk):
         assert app.theme == STANDARD.name and not app.has_class("-low") and not app.low
 
 
+ENDS = {MemberScreen: ("done",), ReceiptScreen: ("finish",)}
+"""The buttons that end a visit, which must be in view without scrolling."""
+
+
 def low_buttons(app: Any) -> list[str]:
     """The shown buttons whose top is above the middle of the screen."""
     middle = app.size.height // 2
@@ -86,3 +90,6 @@ async def test_low_position_puts_every_button_in_the_lower_half(offline_kiosk, t
             await settle(pilot)
             assert app.screen.query(Button), screen
             assert not low_buttons(app), f"{screen.__name__} at {size}: {low_buttons(app)}"
+            assert not cut_widgets(app.screen), f"{screen.__name__} at {size}: {cut_widgets(app.screen)}"
+            ends = ("lang", "view", *ENDS.get(screen, ()))
+            assert not out_of_view(app.screen, ends), out_of_view(app.screen, ends)
