@@ -504,12 +504,14 @@ class KioskApp(App[None]):
         self._view_changed()
 
     def on_toggle_low(self, _: ToggleLow) -> None:
-        self.touch()
-        self.low = not self.low
+        self.action_low_position()
 
     def action_low_position(self) -> None:
+        """Low position on or off for the visit (F10, or the chooser), said in the patron's voice."""
         self.touch()
         self.low = not self.low
+        self.say(announce.voice_changed(N_("say_low_on") if self.low else N_("say_low_off"), self.lang),
+                 remember=False)
 
     def watch_low(self, low: bool) -> None:
         log.info("low position %s for the visit", "on" if low else "off")

@@ -29,8 +29,22 @@ async def test_the_library_s_theme_is_the_one_at_start(offline_kiosk):
         assert str(app.screen.styles.background.hex) == "#000000"
 
 
+class Heard:
+    """A speech engine that keeps the words it is given."""
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+
+    def say(self, text: str, lang: str, **_: object) -> None:
+        self.words.append(text)
+
+    def close(self) -> None:
+        pass
+
+
 async def test_the_patron_s_view_lasts_the_visit(offline_kiosk):
-    app = offline_kiosk().app
+    app = offline_kiosk(speech="on").app
+    heard = app.speaker.engine = Heard()  # type: ignore[assignment]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.theme == STANDARD.name and not app.has_class("-low")
@@ -52,6 +66,7 @@ async def test_the_patron_s_view_lasts_the_visit(offline_kiosk):
         await pilot.press("f10")
         await settle(pilot)
         assert not app.has_class("-low"), "F10 switches it back"
+        assert heard.words[-2:] == ["버튼을 화면 아래쪽으로 옮겼습니다.", "버튼을 원래 자리로 되돌렸습니다."], heard.words
         await pilot.press("f10")
         await settle(pilot)
         assert app.has_class("-low")
