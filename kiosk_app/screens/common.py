@@ -1,5 +1,5 @@
-"""What every screen shares: the top bar (logo, title, online indicator, language toggle) and a
-base that counts any touch as activity.
+"""What every screen shares: the top bar (logo, title, online indicator, language toggle, the
+patron's "view" button), the spacer of low position, and a base that counts any touch as activity.
 
 Attributes down, messages up: a screen draws from the :class:`~kiosk_app.view.KioskView` the app
 hands it, and says what the patron did by posting a message (:mod:`kiosk_app.messages`); it never

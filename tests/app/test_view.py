@@ -27,7 +27,7 @@ async def test_the_library_s_theme_is_the_one_at_start(offline_kiosk):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.theme == HIGH_CONTRAST.name
-        assert str(app.screen.styles.background.hex) == "#000000"
+        assert app.screen.styles.background.hex == "#000000"
 
 
 class Heard:
@@ -64,6 +64,7 @@ async def test_the_patron_s_view_lasts_the_visit(offline_kiosk):
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         assert app.screen.query_one("TopBar").styles.dock == "bottom"
+        assert app.screen.styles.background.hex == "#000000", "the screen under the chooser follows"
         await pilot.press("f10")
         await settle(pilot)
         assert not app.has_class("-low"), "F10 switches it back"
@@ -77,6 +78,8 @@ async def test_the_patron_s_view_lasts_the_visit(offline_kiosk):
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         assert app.theme == STANDARD.name and not app.has_class("-low") and not app.low
+        assert app.screen.styles.background.hex != "#000000"
+        assert app.screen.query_one("TopBar").styles.dock != "bottom"
 
 
 ENDS = {MemberScreen: ("done",), ReceiptScreen: ("finish",)}
