@@ -90,6 +90,11 @@ class ViewButton(Button, can_focus=False):
         self.post_message(ChooseView())
 
 
+VIEW_ICON = "Aa"
+"""The "view" button's label on narrow grids, where the word would leave the online indicator no
+room for its own."""
+
+
 class LowSpacer(Static):
     """Under the top bar of each patron screen: shown only in low position, where it takes the
     upper part of the screen so that every control is below it (kiosk.tcss)."""
@@ -107,6 +112,9 @@ class TopBar(Translated, Horizontal):
         yield OnlineIndicator(self.lang, self.online, id="online")
         yield LangButton(switch_label(self.lang), id="lang", classes="lang")
         yield ViewButton(self.tr("view_button"), id="view", classes="view")
+        icon = ViewButton(VIEW_ICON, id="view-icon", classes="view")  # narrow grids: kiosk.tcss shows one
+        icon.styles.line_pad = 0  # the button's cells are the label's (CSS takes no line-pad of 0)
+        yield icon
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "lang":

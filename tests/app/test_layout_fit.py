@@ -165,7 +165,8 @@ async def test_every_patron_screen_fits_the_grid(offline_kiosk, tmp_path, displa
         for lang in ("ko", "en"):
             app.lang = lang
             await app.show_base(WelcomeScreen)
-            await check(pilot, WelcomeScreen, ("lang", "view"), touch)
+            await check(pilot, WelcomeScreen, ("lang", "view-icon" if "-narrow" in app.screen.classes else "view"),
+                        touch)
             await app.push_screen(ViewScreen())
             await check(pilot, ViewScreen, ("contrast", "low", "view-close"), touch)
             await app.show_base(ReturnScreen)

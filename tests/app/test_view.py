@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from textual.widgets import Button
 
+from kiosk_app.i18n import t
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.patron_pin import PatronPinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
@@ -110,10 +111,22 @@ async def test_low_position_puts_every_button_in_the_lower_half(offline_kiosk, t
             assert app.screen.query(Button), screen
             assert not low_buttons(app), f"{screen.__name__} at {size}: {low_buttons(app)}"
             assert not cut_widgets(app.screen), f"{screen.__name__} at {size}: {cut_widgets(app.screen)}"
-            ends = ("lang", "view", *ENDS.get(screen, ()))
+            ends = ("lang", "view", *ENDS.get(screen, ()))  # 76 columns: the word, not the icon
             assert not out_of_view(app.screen, ends), out_of_view(app.screen, ends)
         if size[1] < 32:
             return  # the PIN pad's twelve keys need the whole height for 15 mm each on short grids
         await app.push_screen(PatronPinScreen())
         await settle(pilot)
         assert len(app.screen.query(Button)) >= 12 and not low_buttons(app), low_buttons(app)
+
+
+async def test_on_the_narrowest_grid_the_view_button_leaves_the_online_indicator_its_words(offline_kiosk):
+    """22 columns: the "view" button is its icon, three cells, and the indicator says it whole."""
+    app = offline_kiosk(display_size_mm="268x476").app
+    async with app.run_test(size=(22, 19)) as pilot:
+        for lang in ("ko", "en"):
+            app.lang = lang
+            await settle(pilot)
+            bar = app.screen._compositor.render_strips()[0].text
+            assert t(lang, "online") in bar, bar
+            assert app.screen.query_one("#view-icon").display and not app.screen.query_one("#view").display
