@@ -43,10 +43,10 @@ from kiosk_app.lending import BUSY, Lending, Offer, Outcome, PinWrong, Refusal
 from kiosk_app.logbook import RecentLines
 from kiosk_app.jobs import PatronQueue
 from kiosk_app.notices import WRONG_INPUT, failure_notice
-from kiosk_app.messages import (CancelReservation, CloseTechnician, DeviceChanged, EndSession, ExitKiosk,
-                                EmailReceipt, FinishVisit, PatronActive, PatronPinEntered, PrintReceipt,
-                                RenewRequested, Scanned, ScanRejected, Speak, StaffCalled,
-                                TechnicianRequested, ToggleLanguage)
+from kiosk_app.messages import (CancelReservation, ChooseView, CloseTechnician, DeviceChanged, EndSession,
+                                ExitKiosk, EmailReceipt, FinishVisit, PatronActive, PatronPinEntered,
+                                PrintReceipt, RenewRequested, Scanned, ScanRejected, Speak, StaffCalled,
+                                TechnicianRequested, ToggleContrast, ToggleLanguage, ToggleLow)
 from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screen_fit import MIN_GRID, touch_cells
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
@@ -57,7 +57,9 @@ from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
+from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_app.themes import HIGH_CONTRAST, THEMES, theme_name
 from kiosk_app.session import Action, BorrowLine, Mode, RenewLine, Session, new_session_id
 from kiosk_app.pin_guard import PinGuard
 from kiosk_app.utterance import Utterance
@@ -74,6 +76,8 @@ CALL_STAFF_KEY = "f9"
 with an earphone jack maps its help button to it."""
 HELP_CALLED = Refusal(N_("help_called"), N_("help_called_next"))
 """What the patron is told after calling staff (again after a second press: one call is open)."""
+LOW_KEY = "f10"
+"""Low position on or off for the visit (F1-F8 are the speech keys)."""
 
 
 def utc_now() -> datetime:
@@ -101,6 +105,7 @@ class KioskApp(App[None]):
         Binding("ctrl+c", "stay", show=False, priority=True),
         *(Binding(key, action, description, show=False, priority=True) for key, action, description in KEYS),
         Binding(CALL_STAFF_KEY, "call_staff", "call staff", show=False, priority=True),
+        Binding(LOW_KEY, "low_position", "low position on / off", show=False, priority=True),
     ]
 
     MIN_SIZE: ClassVar[tuple[int, int]] = MIN_GRID
@@ -115,6 +120,9 @@ class KioskApp(App[None]):
 
     lang: reactive[Lang] = reactive("ko", init=False)
     online: reactive[bool] = reactive(True)
+    low: reactive[bool] = reactive(False, init=False)
+    """Low position for the visit: the top bar at the foot, every control in the lower part
+    (the app's class ``-low``, kiosk.tcss)."""
 
     def __init__(self, settings: Settings, lending: Lending, *, clock: Callable[[], datetime] = utc_now,
                  tz: tzinfo = LIBRARY_TZ, session_ids: Callable[[datetime], str] = new_session_id,
@@ -148,6 +156,9 @@ class KioskApp(App[None]):
         self.display_mm = parse_size_mm(settings.display_size_mm) if settings.display_size_mm else None
         """The patron display's visible area (width, height) in mm; None on a developer's terminal."""
         self.set_reactive(KioskApp.lang, settings.lang)
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme = theme_name(settings.theme)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -452,7 +463,8 @@ class KioskApp(App[None]):
     def view(self) -> KioskView:
         """What a screen is given to draw, as things are now."""
         return KioskView(self.lang, self.tz, self.online, self.session, self.working,
-                         self.receipts.offer(self.session), self.idle.remaining_s, self.tech_tools)
+                         self.receipts.offer(self.session), self.idle.remaining_s, self.tech_tools,
+                         high_contrast=self.theme == HIGH_CONTRAST.name, low=self.low)
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         self._hand_down(screen)
@@ -483,6 +495,49 @@ class KioskApp(App[None]):
 
     def on_toggle_language(self, _: ToggleLanguage) -> None:
         self.toggle_lang()
+
+    # -- the patron's view: high contrast, low position ---------------------------------------------
+
+    def on_choose_view(self, _: ChooseView) -> None:
+        self.touch()
+        if not isinstance(self.screen, ViewScreen):
+            self.push_screen(ViewScreen())
+
+    def on_toggle_contrast(self, _: ToggleContrast) -> None:
+        self.touch()
+        high = self.theme != HIGH_CONTRAST.name
+        self.theme = theme_name("high-contrast" if high else "standard")
+        log.info("high contrast %s for the visit", "on" if high else "off")
+        self._view_changed()
+
+    def on_toggle_low(self, _: ToggleLow) -> None:
+        self.action_low_position()
+
+    def action_low_position(self) -> None:
+        """Low position on or off for the visit (F10, or the chooser), said in the patron's voice."""
+        self.touch()
+        self.low = not self.low
+        self.say(announce.voice_changed(N_("say_low_on") if self.low else N_("say_low_off"), self.lang),
+                 remember=False)
+
+    def watch_low(self, low: bool) -> None:
+        log.info("low position %s for the visit", "on" if low else "off")
+        self.set_class(low, "-low")
+        for screen in self.screen_stack:  # Textual restyles only the screens it sees through
+            self.update_styles(screen)
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        """The chooser, if open, shows the new state."""
+        if isinstance(self.screen, ViewScreen):
+            self.screen.view = self.view()
+            self.screen.refresh(recompose=True)
+
+    def _library_view(self) -> None:
+        """The visit ended: the library's colours, controls where they were."""
+        self.theme = theme_name(self.settings.theme)
+        if self.low:
+            self.low = False
 
     def watch_online(self, online: bool) -> None:
         """The indicators shown say it at once; a screen shown but not yet composed draws it
@@ -538,6 +593,7 @@ class KioskApp(App[None]):
         The new visit comes first, so the welcome screen is handed that one, not the last."""
         ended, self.session = self.session, self._new_session()
         self.speaker.reset()
+        self._library_view()
         self._new_turn = True
         self._pin_card = None
         while len(self.screen_stack) > 2:

@@ -53,6 +53,18 @@ class ToggleLanguage(Message):
     """The 한국어/English button."""
 
 
+class ChooseView(Message):
+    """The top bar's "view" button: open the chooser of high contrast and low position."""
+
+
+class ToggleContrast(Message):
+    """The view chooser's "high contrast": on or off for the visit."""
+
+
+class ToggleLow(Message):
+    """The view chooser's "low position": every control in the lower part of the screen."""
+
+
 class PatronPinEntered(Message):
     """OK on the patron PIN pad: the PIN, as a ``SecretStr`` (hidden from every repr and log
     line), for the app to have the library system judge."""

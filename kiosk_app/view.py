@@ -48,3 +48,6 @@ class KioskView:
     idle_remaining_s: int
     """Seconds before an untouched visit is cleared (the "still here?" countdown)."""
     tech: TechTools
+    high_contrast: bool = False
+    """The patron's view for the visit: the high-contrast theme, and every control low."""
+    low: bool = False

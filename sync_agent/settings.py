@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     speech_details: Literal["on_request", "always", "never"] = Field(
         "on_request", description="whether names, titles and amounts are spoken: on_request (when the "
         "patron asks, for the visit), always (earphones only, nobody else hears), never")
+    theme: Literal["standard", "high-contrast"] = Field(
+        "standard", description="the patron screen's colours: standard, or high-contrast (black, white and "
+        "yellow); the patron may switch for the visit")
     receipt_width_mm: int = Field(80, description="receipt paper width in mm (80 or 58)")
     receipt_choices: str = Field(
         "print,email,none", description="what the patron may choose at the end of a visit, from "

@@ -1,5 +1,6 @@
 """What every screen shares: the top bar (logo, title, online indicator, "call staff", language
-toggle) and a base that counts any touch as activity.
+toggle, the patron's "view" button), the spacer of low position, and a base that counts any touch
+as activity.
 
 Attributes down, messages up: a screen draws from the :class:`~kiosk_app.view.KioskView` the app
 hands it, and says what the patron did by posting a message (:mod:`kiosk_app.messages`); it never
@@ -18,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 from kiosk_app.i18n import Lang, switch_label, t, tn
-from kiosk_app.messages import PatronActive, Speak, StaffCalled, TechnicianRequested, ToggleLanguage
+from kiosk_app.messages import ChooseView, PatronActive, Speak, StaffCalled, TechnicianRequested, ToggleLanguage
 from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView
 
@@ -103,6 +104,25 @@ class HelpButton(Translated, Button, can_focus=False):
         self.post_message(StaffCalled())
 
 
+class ViewButton(Button, can_focus=False):
+    """"View": opens the chooser of high contrast and low position (screens/view_choice.py); a
+    touch target only, like the language toggle. F10 moves the controls low without it."""
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(ChooseView())
+
+
+VIEW_ICON = "Aa"
+"""The "view" button's label on narrow grids, where the word would leave the online indicator no
+room for its own."""
+
+
+class LowSpacer(Static):
+    """Under the top bar of each patron screen: shown only in low position, where it takes the
+    upper part of the screen so that every control is below it (kiosk.tcss)."""
+
+
 class TopBar(Translated, Horizontal):
     def __init__(self, view: KioskView) -> None:
         super().__init__()
@@ -115,6 +135,10 @@ class TopBar(Translated, Horizontal):
         yield OnlineIndicator(self.lang, self.online, id="online")
         yield HelpButton(self.lang, id="help", classes="help", variant="warning")
         yield LangButton(switch_label(self.lang), id="lang", classes="lang")
+        yield ViewButton(self.tr("view_button"), id="view", classes="view")
+        icon = ViewButton(VIEW_ICON, id="view-icon", classes="view")  # narrow grids: kiosk.tcss shows one
+        icon.styles.line_pad = 0  # the button's cells are the label's (CSS takes no line-pad of 0)
+        yield icon
 
     def on_resize(self, event: events.Resize) -> None:
         self.query_one(HelpButton).fit(event.size.width)

@@ -13,7 +13,7 @@ from textual.widgets import Button, Static
 
 from kiosk_app.i18n import fmt_date, fmt_time, fmt_won
 from kiosk_app.messages import CancelReservation, FinishVisit, RenewRequested
-from kiosk_app.screens.common import KioskScreen, TopBar
+from kiosk_app.screens.common import KioskScreen, LowSpacer, TopBar
 from kiosk_app.screens.returns import STATUS_OF
 from kiosk_app.session import Became, BorrowLine, Earlier, RenewLine, Session
 from kiosk_app.utterance import Utterance, utter
@@ -43,6 +43,7 @@ class MemberScreen(KioskScreen):
         patron = session.patron
         assert patron is not None
         yield TopBar(self.view)
+        yield LowSpacer(id="low-spacer")
         with Horizontal(id="member-head"):
             yield Static(self.tr("member_heading", name=escape(patron.member.name_in(self.lang))), classes="heading")
             if patron.member.fines_written:  # owed in another currency than won, as the library wrote it

@@ -9,7 +9,7 @@ from textual.widgets import Button, Static
 
 from kiosk_app.receipt import Receipt, build_receipt
 from kiosk_app.messages import EmailReceipt, EndSession, PrintReceipt
-from kiosk_app.screens.common import KioskScreen, TopBar
+from kiosk_app.screens.common import KioskScreen, LowSpacer, TopBar
 from kiosk_app.screens.receipt_choice import ReceiptChoice
 from kiosk_app.utterance import Utterance, utter
 
@@ -20,6 +20,7 @@ class ReceiptScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         receipt = self._receipt(unbroken=True)
         yield TopBar(self.view)
+        yield LowSpacer(id="low-spacer")
         with VerticalScroll(id="receipt"):
             yield Static(escape("\n".join(receipt.lines)), id="receipt-lines")
             yield Static("\n".join(receipt.barcode_rows(BAR_WIDTH)), id="bars")

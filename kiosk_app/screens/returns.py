@@ -10,7 +10,7 @@ from textual.widgets import Button, Static
 from kiosk_app.i18n import fmt_won
 from kiosk_app.i18n import Lang
 from kiosk_app.messages import FinishVisit
-from kiosk_app.screens.common import KioskScreen, TopBar, Translated
+from kiosk_app.screens.common import KioskScreen, LowSpacer, TopBar, Translated
 from kiosk_app.session import Returned, ReturnLine
 from kiosk_app.utterance import Utterance, utter
 
@@ -58,6 +58,7 @@ class ReturnScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         returns = self.view.session.returns
         yield TopBar(self.view)
+        yield LowSpacer(id="low-spacer")
         yield Static(self.tr("returns_heading"), classes="heading")
         with VerticalScroll(id="lines"):
             for line in reversed(returns[-self.SHOWN:]):

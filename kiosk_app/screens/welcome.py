@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from kiosk_app.screens.common import KioskScreen, TopBar
+from kiosk_app.screens.common import KioskScreen, LowSpacer, TopBar
 from kiosk_app.utterance import Utterance, utter
 
 CARD_ICON = "┌──────────┐\n│ ▒▒  ▌▐▌▐ │\n│ ▒▒  ▌▐▌▐ │\n└──────────┘"
@@ -16,6 +16,7 @@ BOOK_ICON = "┌────────┐\n│ ▌▐█▌▐▌ │\n│    
 class WelcomeScreen(KioskScreen):
     def compose(self) -> ComposeResult:
         yield TopBar(self.view)
+        yield LowSpacer(id="low-spacer")
         with Vertical(id="welcome"):
             yield Static(self.tr("welcome_heading"), id="heading", classes="heading")
             with Horizontal(id="choices"):

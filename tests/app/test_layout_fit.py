@@ -26,6 +26,7 @@ from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
+from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import BorrowLine, CancelLine, RenewLine, Returned, ReturnLine
 from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
@@ -164,7 +165,10 @@ async def test_every_patron_screen_fits_the_grid(offline_kiosk, tmp_path, displa
         for lang in ("ko", "en"):
             app.lang = lang
             await app.show_base(WelcomeScreen)
-            await check(pilot, WelcomeScreen, ("lang",), touch)
+            await check(pilot, WelcomeScreen, ("lang", "view-icon" if "-narrow" in app.screen.classes else "view"),
+                        touch)
+            await app.push_screen(ViewScreen())
+            await check(pilot, ViewScreen, ("contrast", "low", "view-close"), touch)
             await app.show_base(ReturnScreen)
             await check(pilot, ReturnScreen, ("lang", "done"), touch)
             await app.show_base(MemberScreen)

@@ -125,6 +125,20 @@ def test_welcome(snap_compare, app_in, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("view", ["high-contrast", "low"])
+@pytest.mark.parametrize("member", [False, True], ids=["welcome", "member"])
+def test_seen_otherwise(snap_compare, app_in, lang, view, member):
+    """The library's high-contrast theme; low position (F10): the top bar at the foot, every
+    control in the lower half."""
+    async def before(app):
+        app.low = view == "low"
+        if member:
+            visit(app, member=True)
+            await app.show_base(MemberScreen)
+    snapshot(snap_compare, app_in(lang, theme="high-contrast" if view == "high-contrast" else "standard"), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_welcome_offline(snap_compare, app_in, lang):
     async def before(app):
         app.online = False

@@ -116,3 +116,12 @@ def test_the_smtp_password_comes_from_its_credential_and_is_never_shown(monkeypa
     settings = load_settings()
     assert settings.smtp_password.get_secret_value() == "s3cret-mail"
     assert "smtp_password" in SECRET_KEYS
+
+
+def test_the_theme_is_standard_unless_the_library_sets_high_contrast(monkeypatch, tmp_path):
+    assert load_settings(write(tmp_path, "")).theme == "standard"
+    monkeypatch.setenv("KIOSK_THEME", "high-contrast")
+    assert load_settings(write(tmp_path, 'theme = "standard"\n')).theme == "high-contrast"
+    monkeypatch.setenv("KIOSK_THEME", "dark")
+    with pytest.raises(ConfigError, match="theme"):
+        load_settings(write(tmp_path, ""))
