@@ -86,6 +86,10 @@ class LangButton(Button, can_focus=False):
 
 HELP_SHORT_BELOW = 50
 """Under this many columns (the narrow layouts) the button says an icon and "직원"/"Staff"."""
+HELP_ICON_BELOW = 30
+"""Under this many columns (portrait at 200 %: 22) the icon alone, or the online indicator beside it
+would lose its words."""
+HELP_ICON = "☎"
 
 
 class HelpButton(Translated, Button, can_focus=False):
@@ -97,7 +101,8 @@ class HelpButton(Translated, Button, can_focus=False):
         super().__init__(self.tr("help_call"), **kwargs)
 
     def fit(self, width: int) -> None:
-        self.label = self.tr("help_call_short") if width < HELP_SHORT_BELOW else self.tr("help_call")
+        self.label = (HELP_ICON if width < HELP_ICON_BELOW else self.tr("help_call_short")
+                      if width < HELP_SHORT_BELOW else self.tr("help_call"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
