@@ -82,11 +82,7 @@ async def test_a_copy_not_on_loan_is_never_returned(kiosk, central):
 
 
 async def test_a_held_copy_scanned_before_the_card_goes_to_the_hold_shelf_or_card_first(kiosk, central):
-    # The stand-in answers in this process's other thread: on a loaded machine its answer can
-    # take longer than the patron's 610 ms deadline, and a return asked about in vain, with no
-    # catalog fetched yet, is "unchecked". The held copy is what is judged here, not the deadline
-    # (test_saga.py times out on purpose), so the deadline here is a generous one.
-    k = kiosk(lang="en", call_timeout_ms=10_000)
+    k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, RESERVED_FOR_1)  # 김민지's hold, scanned before her card
         assert outcomes(k) == [Returned.ON_HOLD]
