@@ -1,9 +1,9 @@
 """One at a time across processes on this machine.
 
-The suite runs in two worker processes (pytest-xdist, ``-n 2`` in pyproject.toml), each with its
-own session: a one-time set-up of the machine (an ``apt-get install``, the Evergreen peer's Perl
-packages unpacked into their cache) would otherwise run twice at once, and the second dpkg would
-find the first one's lock, or one unpacking would remove the other's files.
+The suite can run in two worker processes (pytest-xdist, ``-n 2``), each with its own session: a
+one-time set-up of the machine (an ``apt-get install``, the Evergreen peer's Perl packages unpacked
+into their cache) would otherwise run twice at once, and the second dpkg would find the first
+one's lock, or one unpacking would remove the other's files.
 """
 
 from __future__ import annotations
