@@ -32,6 +32,7 @@ import pytest
 
 from backend_stub.app import create_app
 from backend_stub.server import CentralServer
+from kiosk_testing.machine_lock import machine_lock
 
 
 def install_debian(package: str, present: Callable[[], bool]) -> str:
@@ -41,11 +42,14 @@ def install_debian(package: str, present: Callable[[], bool]) -> str:
         return ""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return f"{package} is not installed, and this is not root with apt-get to install it"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", package]):
-        done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            return f"{' '.join(argv)} failed: {done.stderr.strip()[-300:]}"
+    with machine_lock("apt-get"):  # the other test worker may be installing too
+        if present():
+            return ""
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", package]):
+            done = subprocess.run(argv, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                return f"{' '.join(argv)} failed: {done.stderr.strip()[-300:]}"
     return "" if present() else f"{package} installed, yet not found where expected"
 
 

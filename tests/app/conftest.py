@@ -2,9 +2,13 @@
 
 ``kiosk`` builds a :class:`KioskApp` against the ``central`` stand-in (real HTTP on 127.0.0.1) and
 a store on disk, with the catalog fetched once as the agent would; the inactivity and health timers
-are off so tests drive them (``app.tick()``, ``app.check_health()``). ``offline_kiosk`` builds one
-whose central API address answers nothing (port 9), for snapshots and the central-down cases that
-need no server at all.
+are off so tests drive them (``app.tick()``, ``app.check_health()``). Its patron calls wait up to
+:data:`PATRON_DEADLINE_MS`, not the seed's 610 ms: the stand-in answers from a thread of the same
+process, and on a loaded machine (the suite's other worker, other processes) an answer can take
+longer than 610 ms, which turns a flow into its "central side busy" variant at random. A test
+about that deadline passes ``call_timeout_ms=610`` itself (test_saga.py). ``offline_kiosk`` builds
+one whose central API address answers nothing (port 9), for snapshots and the central-down cases
+that need no server at all.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sync_agent.store import Store
 FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
 SESSION_ID = "26112114300042"
 SIZE = (100, 32)
+PATRON_DEADLINE_MS = 5000
 
 CARD = "20042000000016"          # 김민지: reservation ready (item 1), a loan (2), an overdue loan (3)
 PARK = "20042000000024"          # James Park: holds item 5
@@ -81,6 +86,7 @@ async def kiosk(tmp_path: Path, central) -> AsyncIterator[Callable[..., Kiosk]]:
 
     def build(app_options: dict[str, Any] | None = None, **overrides: Any) -> Kiosk:
         api_url = overrides.pop("api_url", central.url)
+        overrides.setdefault("call_timeout_ms", PATRON_DEADLINE_MS)
         made = Kiosk(make_settings(tmp_path, api_url, **overrides), **(app_options or {}))
         built.append(made)
         return made

@@ -115,6 +115,8 @@ def app_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("KIOSK_", "NOTIFY_SOCKET", "WATCHDOG_"))}
     env.pop("TEXTUAL_DRIVER", None)
+    for size in ("COLUMNS", "LINES"):  # a test runner may export them; the size is the pty's
+        env.pop(size, None)
     return {**env, "TERM": "xterm-256color", **extra}
 
 

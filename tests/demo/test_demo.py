@@ -137,7 +137,8 @@ def test_a_stand_in_that_cannot_start_is_reported_and_leaves_nothing(tmp_path: P
     assert "address already in use" in (tmp_path / "central.log").read_text().lower()
 
 
-def test_a_bad_config_file_exits_2_naming_it(tmp_path: Path, capsys) -> None:
+def test_a_bad_config_file_exits_2_naming_it(tmp_path: Path, capsys, root_logger) -> None:
+    # root_logger: the demo's log file handler, installed before the config is read, goes after
     missing = tmp_path / "nowhere.toml"
     assert main(["--config", str(missing), "demo", "--dir", str(tmp_path / "demo")]) == 2
     assert f"{missing}: configuration file not found" in capsys.readouterr().err

@@ -14,10 +14,12 @@ from hardware.sim import PtyPort
 
 
 @pytest.mark.parametrize("state", list(STATUS_BYTES))
-def test_status_answers_come_back_through_the_pty_as_states(state):
+def test_status_answers_come_back_through_the_pty_as_states(state, wait):
     with VirtualPrinter() as printer:
         printer.state = state
         assert EscposPrinter(printer.path).state() == PrinterState(state)
+        # the virtual printer answers a request before it records it: the last one may be on its way
+        wait(lambda: len(printer.printout.status_requests) >= 3)
         assert printer.printout.status_requests == [1, 2, 4], "DLE EOT 1, 2 and 4 asked"
 
 

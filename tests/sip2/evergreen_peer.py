@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from backend_stub.readiness import free_port
+from kiosk_testing.machine_lock import machine_lock
 from sync_agent.settings import Settings
 
 PEER_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "peers" / "evergreen-sipserver"
@@ -95,18 +96,19 @@ class EvergreenPeer:
             if shutil.which(tool) is None:
                 raise PeerUnavailable(f"the peer needs {tool}, which this machine lacks")
         deadline = time.monotonic() + START_BUDGET_S
-        try:
-            self._launch(deadline)
-        except PeerUnavailable:
-            if os.geteuid() != 0 or (perl_cache() / ".ok").exists():
-                raise  # not root, or the packages were there: an update would not help
-            # a machine whose package lists are empty: fetch them once, then try again
+        with machine_lock("evergreen-peer"):  # the other test worker's peer may be filling the cache
             try:
-                subprocess.run(["apt-get", "update", "-q"], capture_output=True,
-                               timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                raise PeerUnavailable(f"apt-get update took over {START_BUDGET_S:.0f} s") from None
-            self._launch(deadline)
+                self._launch(deadline)
+            except PeerUnavailable:
+                if os.geteuid() != 0 or (perl_cache() / ".ok").exists():
+                    raise  # not root, or the packages were there: an update would not help
+                # a machine whose package lists are empty: fetch them once, then try again
+                try:
+                    subprocess.run(["apt-get", "update", "-q"], capture_output=True,
+                                   timeout=max(1.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    raise PeerUnavailable(f"apt-get update took over {START_BUDGET_S:.0f} s") from None
+                self._launch(deadline)
         return self
 
     def stop(self) -> None:

@@ -102,12 +102,14 @@ async def test_more_kiosks_than_the_central_side_serves_at_once_send_less_than_o
 
 
 async def test_timeouts_under_load_shrink_the_window_and_keep_the_breaker_closed(loaded_central, store, tmp_path):
-    loaded_central.set_fault("rental", latency_ms=(300, 900))  # about half beyond a 610 ms timeout
+    # the seed's 610 ms timeout and a service at 300-900 ms, both at half scale: the pauses of a
+    # window below one are multiples of the round trip, so the same story takes half the time
+    loaded_central.set_fault("rental", latency_ms=(150, 450))  # about half beyond a 305 ms timeout
     fill(store, 8)
-    # half the calls time out, so the window sits at its floor: a send every couple of seconds,
-    # and a streak of failures lasts longer in time than unpaced; 30 s is "sustained" here
+    # half the calls time out, so the window sits at its floor: a send every second or so, and a
+    # streak of failures lasts longer in time than unpaced; 30 s is "sustained" here
     settings = make_settings(tmp_path, loaded_central.url, relay_parallelism=8, breaker_failure_threshold=2,
-                             breaker_sustained_s=30, background_timeout_ms=610)
+                             breaker_sustained_s=30, background_timeout_ms=305)
     async with CentralClient(settings, store, owner="agent") as client:
         relay = Relay(store, client, settings)
         result = await relay.drain(100)

@@ -76,8 +76,13 @@ def test_a_loan_told_it_does_not_count_is_undone_within_a_minute_while_book_mana
         settings = Settings(id="kiosk-slow", data_dir=data, api_url=url, metrics_listen="")
         asyncio.run(borrow_told_it_does_not_count(settings))
         ended = time.monotonic()
-        assert told_not_happened(url) == 1, "the lost answer had made the loan"
+        # the last try's loan is applied when book management answers, a little after the
+        # kiosk gave up waiting; the agent's undo takes at least one more slow answer after it
         left = told_not_happened(url)
+        while left == 0 and time.monotonic() - ended < 5.0:
+            time.sleep(0.02)
+            left = told_not_happened(url)
+        assert left == 1, "the lost answer had made the loan"
         while left and time.monotonic() - ended < UNDO_DEADLINE_S:
             time.sleep(0.2)
             left = told_not_happened(url)
