@@ -775,6 +775,9 @@ class KioskApp(App[None]):
         return isinstance(self.screen, PinScreen | PatronPinScreen)
 
     def _technician(self) -> TechScreen | None:
+        # A device's news can arrive while the app shuts down, its screens already gone.
+        if not self.screen_stack:
+            return None
         return self.screen if isinstance(self.screen, TechScreen) else None
 
     def log_tail(self, count: int = 40) -> list[str]:

@@ -25,3 +25,11 @@ async def test_a_burst_of_scans_is_recorded_in_few_writes_and_ends_exact() -> No
             scanner.unplug()
             await until(lambda: device_statuses(store)["scanner"]["state"] == "reconnecting", timeout_s=5)
     assert writes_for_burst < len(codes) // 4, writes_for_burst
+
+
+async def test_a_device_change_during_shutdown_after_the_screens_are_gone_is_ignored(offline_kiosk):
+    app = offline_kiosk().app
+    async with app.run_test(size=(100, 32)):
+        pass
+    assert not app.screen_stack
+    assert app._technician() is None, "no ScreenStackError from news arriving at the end"
