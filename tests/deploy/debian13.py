@@ -16,6 +16,7 @@ as they would from a touchscreen: foot turns taps into the same pointer presses.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import fcntl
 import hashlib
 import os
@@ -203,11 +204,22 @@ def start_stack(chroot: Chroot, pixels: tuple[int, int], env: dict[str, str], vn
     return Stack(chroot, process, runtime, vnc_port, started)
 
 
-def read_screen(chroot: Chroot, shot: Path, langs: str = "kor+eng"
-                ) -> list[tuple[str, tuple[int, int, int, int]]]:
-    """The words tesseract reads on ``shot``, each with its box (left, top, width, height)."""
-    # tesseract reads dark text on light far better than the kiosk's light text on dark.
-    ImageOps.invert(Image.open(shot).convert("L")).save(chroot.path / "tmp" / shot.name)
+PREPARED = {
+    "inverted": lambda grey: ImageOps.invert(grey),
+    "thresholded": lambda grey: grey.point(lambda value: 0 if value > 150 else 255),
+}
+"""Ways of showing tesseract the screen: it reads dark text on light far better than the kiosk's
+light text on dark, and a button's label on a coloured ground best in black and white."""
+
+
+def read_screen(chroot: Chroot, shot: Path, langs: str = "kor+eng", prepared: str = "inverted",
+                top_only: bool = False) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The words tesseract reads on ``shot`` (``top_only``: its top eighth, where the top bar is),
+    each with its box (left, top, width, height)."""
+    grey = Image.open(shot).convert("L")
+    if top_only:
+        grey = grey.crop((0, 0, grey.width, grey.height // 8))
+    PREPARED[prepared](grey).save(chroot.path / "tmp" / shot.name)
     done = chroot.run(f"tesseract /tmp/{shot.name} - -l {langs} --psm 11 tsv", 120, "tesseract")
     words = []
     for line in done.stdout.splitlines()[1:]:
@@ -257,10 +269,21 @@ def first_frame_s(stack: Stack, folder: Path, timeout_s: float = 30) -> float:
     raise AssertionError(f"no frame within {timeout_s} s")
 
 
-def tap_word(stack: Stack, words, prefix: str) -> bool:
-    """Tap, through the compositor, the middle of the first word read that starts with ``prefix``
-    (case ignored); False if no such word was read."""
-    box = next((box for word, box in words if word.lower().startswith(prefix.lower())), None)
+def like(word: str, wanted: str) -> bool:
+    """Whether OCR's ``word`` is ``wanted`` misread by a letter or two ("Enclish", even "fetish", for English)."""
+    return difflib.SequenceMatcher(None, word.lower(), wanted.lower()).ratio() >= 0.6
+
+
+def tap_word(stack: Stack, words, wanted: str, shot: Path | None = None) -> bool:
+    """Tap, through the compositor, the middle of the first word read as ``wanted`` (a letter or
+    two misread allowed); where ``words`` lack it, the top bar of ``shot`` is read again in English
+    alone, inverted and in black and white. False if it is not read."""
+    box = next((box for word, box in words if like(word, wanted)), None)
+    for prepared in PREPARED if box is None and shot is not None else ():
+        again = read_screen(stack.chroot, shot, "eng", prepared, top_only=True)
+        box = next((box for word, box in again if like(word, wanted)), None)
+        if box is not None:
+            break
     if box is None:
         return False
     pointer = RfbPointer(stack.vnc_port)
