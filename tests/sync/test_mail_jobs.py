@@ -63,14 +63,8 @@ async def until(condition, timeout_s: float = 10.0) -> None:
             await asyncio.sleep(0.02)
 
 
-@pytest.mark.parametrize(("lang", "subject", "due"), [
-    ("ko", "한빛도서관 이용 영수증", "반납 예정일 2026년 12월 21일"),
-    ("en", "Your receipt from 한빛도서관", "due Dec 21, 2026"),
-])
-async def test_the_mail_arrives_as_plain_text_and_html_in_the_patrons_language(tmp_path, store, lang,
-                                                                               subject, due):
-    server = Mailbox().start()
-    enqueue_receipt(store, lang)
+async def deliver_everything(store, tmp_path, server) -> None:
+    """A real MailSender until the server has a message and nothing is owed; then both stopped."""
     sender = MailSender(store, settings(tmp_path, server.port))
     loop = started(sender)
     try:
@@ -79,6 +73,17 @@ async def test_the_mail_arrives_as_plain_text_and_html_in_the_patrons_language(t
     finally:
         await stopped(sender, loop)
         server.stop()
+
+
+@pytest.mark.parametrize(("lang", "subject", "due"), [
+    ("ko", "한빛도서관 이용 영수증", "반납 예정일 2026년 12월 21일"),
+    ("en", "Your receipt from 한빛도서관", "due Dec 21, 2026"),
+])
+async def test_the_mail_arrives_as_plain_text_and_html_in_the_patrons_language(tmp_path, store, lang,
+                                                                               subject, due):
+    server = Mailbox().start()
+    enqueue_receipt(store, lang)
+    await deliver_everything(store, tmp_path, server)
     message = server.messages[0]
     assert message["Subject"] == subject and message["To"] == ADDRESS
     assert server.envelopes == [("library@example.org", [ADDRESS])]
@@ -134,14 +139,7 @@ async def test_an_address_no_mail_can_carry_is_given_up_and_the_loop_goes_on(tmp
     server = Mailbox().start()
     mail_jobs.enqueue(store, "kiosk-07", "k@example.org\nBcc: x@example.org", "s", "t", "<p>h</p>")
     enqueue_receipt(store, "en")
-    sender = MailSender(store, settings(tmp_path, server.port))
-    loop = started(sender)
-    try:
-        assert await asyncio.to_thread(server.wait_for, 1, 10)
-        await until(lambda: mail_jobs.owed(store) == 0)
-    finally:
-        await stopped(sender, loop)
-        server.stop()
+    await deliver_everything(store, tmp_path, server)
     assert [message["To"] for message in server.messages] == [ADDRESS]
     assert "x@example.org" not in caplog.text
 
