@@ -18,16 +18,15 @@ target takes (:mod:`kiosk_app.screen_fit`).
 from __future__ import annotations
 
 import configparser
-import json
 import logging
 import math
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from hardware.display import DisplayError, Output, read_outputs
 from sync_agent.settings import Settings, parse_size_mm
 
 log = logging.getLogger(__name__)
@@ -40,51 +39,15 @@ DEFAULT_FAMILY = "Noto Sans Mono CJK KR"
 LIFT = 0.1
 """With the line as high as the font, foot sets the baseline for the font's own (taller) line and
 cuts the descenders of g, p and y; lifting the glyphs by a tenth of the size shows them whole."""
-ROTATED = {"90", "270", "flipped-90", "flipped-270"}
-
-
-@dataclass(frozen=True)
-class Output:
-    """One display as the compositor reports it: its current mode in pixels, and its physical size
-    in mm (None where the EDID gives none, as on a headless or virtual output), both as the patron
-    sees them (a portrait panel's are swapped)."""
-
-    name: str
-    pixels: tuple[int, int]
-    size_mm: tuple[float, float] | None
-
-
-def outputs_from_wlr_randr(text: str) -> list[Output]:
-    """The enabled outputs in ``wlr-randr --json``'s answer; a ValueError for anything else."""
-    try:
-        entries = json.loads(text)
-        if not isinstance(entries, list):
-            raise TypeError("a list of outputs was expected")
-        found = []
-        for entry in entries:
-            if not entry.get("enabled"):
-                continue
-            mode = next(mode for mode in entry["modes"] if mode.get("current"))
-            pixels = (int(mode["width"]), int(mode["height"]))
-            physical = entry.get("physical_size") or {}
-            size = (float(physical.get("width") or 0), float(physical.get("height") or 0))
-            if str(entry.get("transform", "normal")) in ROTATED:
-                pixels, size = (pixels[1], pixels[0]), (size[1], size[0])
-            found.append(Output(str(entry["name"]), pixels, size if min(size) > 0 else None))
-        return found
-    except (json.JSONDecodeError, KeyError, StopIteration, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"not wlr-randr's JSON: {exc}") from None
 
 
 def ask_compositor() -> Output | None:
     """The first enabled output of the compositor this runs under, or None (no wlr-randr, no
     compositor, or an answer it cannot read: each logged)."""
     try:
-        done = subprocess.run(["wlr-randr", "--json"], capture_output=True, text=True, timeout=5,
-                              check=True)
-        outputs = outputs_from_wlr_randr(done.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError) as exc:
-        log.warning("the display's mode is unknown (wlr-randr: %s)", exc)
+        outputs = read_outputs()
+    except DisplayError as exc:
+        log.warning("the display's mode is unknown (%s)", exc)
         return None
     return outputs[0] if outputs else None
 

@@ -3,7 +3,6 @@ started with it (a stand-in foot and wlr-randr on PATH record what they were giv
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,43 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.terminal import Output, font_family, font_pixels, outputs_from_wlr_randr, plan
+from hardware.display import Output
+from kiosk_app.terminal import font_family, font_pixels, plan
+from kiosk_testing.display_grids import wlr_randr_answer as randr
 from sync_agent.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def randr(width: int, height: int, mm: tuple[int, int] = (0, 0), transform: str = "normal") -> str:
-    """wlr-randr 0.4's --json answer for one output (as cage 0.2.0 on Debian 13 gives it)."""
-    return json.dumps([{
-        "name": "HDMI-A-1", "description": "x", "make": None, "model": None, "serial": None,
-        "physical_size": {"width": mm[0], "height": mm[1]}, "enabled": True,
-        "modes": [{"width": 1280, "height": 720, "refresh": 60.0, "preferred": True, "current": False},
-                  {"width": width, "height": height, "refresh": 60.0, "preferred": False,
-                   "current": True}],
-        "position": {"x": 0, "y": 0}, "transform": transform, "scale": 1.0,
-        "adaptive_sync": False}])
-
-
-def test_the_current_mode_and_the_edid_size_are_read():
-    [output] = outputs_from_wlr_randr(randr(1920, 1080, (476, 268)))
-    assert output == Output("HDMI-A-1", (1920, 1080), (476.0, 268.0))
-
-
-def test_a_panel_turned_to_portrait_is_seen_as_the_patron_sees_it():
-    [output] = outputs_from_wlr_randr(randr(1920, 1080, (476, 268), transform="90"))
-    assert output.pixels == (1080, 1920) and output.size_mm == (268.0, 476.0)
-
-
-def test_an_output_without_a_physical_size_has_none():
-    [output] = outputs_from_wlr_randr(randr(1280, 720))
-    assert output.size_mm is None
-
-
-@pytest.mark.parametrize("text", ["", "{}", "[{\"enabled\": true}]", "not json"])
-def test_an_answer_that_is_not_wlr_randrs_is_refused_by_name(text):
-    with pytest.raises(ValueError, match="not wlr-randr's JSON"):
-        outputs_from_wlr_randr(text)
 
 
 @pytest.mark.parametrize(("pixels", "mm", "font"), [
