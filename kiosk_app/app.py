@@ -32,9 +32,11 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.geometry import Size
 from textual.screen import ModalScreen
+from textual.widgets import Button
 
 from hardware.codes import CodeKind
-from kiosk_app import announce
+from hardware.display import DisplayError, OutputScale
+from kiosk_app import announce, keypad
 from kiosk_app.devices import Devices, device_configs
 from kiosk_app.fines import LIBRARY_TZ
 from kiosk_app.i18n import N_, Lang, other, t
@@ -42,11 +44,13 @@ from kiosk_app.idle import IdleClock, IdleState
 from kiosk_app.lending import BUSY, Lending, Offer, Outcome, PinWrong, Refusal
 from kiosk_app.logbook import RecentLines
 from kiosk_app.jobs import PatronQueue
+from kiosk_app.keypad import KEYPAD
 from kiosk_app.notices import WRONG_INPUT, failure_notice
 from kiosk_app.messages import (CancelReservation, ChooseView, CloseTechnician, DeviceChanged, EndSession,
-                                ExitKiosk, EmailReceipt, FinishVisit, PatronActive, PatronPinEntered,
+                                ExitKiosk, EmailReceipt, FinishVisit, MoreTime, PatronActive, PatronPinEntered,
                                 PrintReceipt, RenewRequested, Scanned, ScanRejected, Speak, StaffCalled,
-                                TechnicianRequested, ToggleContrast, ToggleLanguage, ToggleLow)
+                                TechnicianRequested, ToggleContrast, ToggleEnlarge, ToggleLanguage,
+                                ToggleLow)
 from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screen_fit import MIN_GRID, touch_cells
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
@@ -106,6 +110,7 @@ class KioskApp(App[None]):
         *(Binding(key, action, description, show=False, priority=True) for key, action, description in KEYS),
         Binding(CALL_STAFF_KEY, "call_staff", "call staff", show=False, priority=True),
         Binding(LOW_KEY, "low_position", "low position on / off", show=False, priority=True),
+        *(Binding(keys, action, description, show=False, priority=True) for keys, action, description in KEYPAD),
     ]
 
     MIN_SIZE: ClassVar[tuple[int, int]] = MIN_GRID
@@ -123,12 +128,15 @@ class KioskApp(App[None]):
     low: reactive[bool] = reactive(False, init=False)
     """Low position for the visit: the top bar at the foot, every control in the lower part
     (the app's class ``-low``, kiosk.tcss)."""
+    enlarged: reactive[bool] = reactive(False, init=False)
+    """Everything at 200 % for the visit: the display's scale (hardware/display.py), which
+    reaches the app as a resize to half the grid."""
 
     def __init__(self, settings: Settings, lending: Lending, *, clock: Callable[[], datetime] = utc_now,
                  tz: tzinfo = LIBRARY_TZ, session_ids: Callable[[datetime], str] = new_session_id,
                  tick_s: float | None = 1.0, health_every_s: float | None = 10.0,
                  with_devices: bool = True, log_lines: RecentLines | None = None,
-                 speaker: Speaker | None = None) -> None:
+                 speaker: Speaker | None = None, scale: OutputScale | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.lending = lending
@@ -151,6 +159,9 @@ class KioskApp(App[None]):
         """The card whose PIN the pad asks for (``patron_pin = "required"``), until it is judged."""
         self._size_warned = False
         self.speaker = speaker or Speaker(settings, None)
+        self.scale = scale
+        """The display's scale, for the patron's enlargement; None where nothing can enlarge the
+        screen (a developer's terminal), and the view offers none."""
         self._new_turn = True
         self._size_logged = False
         self.display_mm = parse_size_mm(settings.display_size_mm) if settings.display_size_mm else None
@@ -464,7 +475,8 @@ class KioskApp(App[None]):
         """What a screen is given to draw, as things are now."""
         return KioskView(self.lang, self.tz, self.online, self.session, self.working,
                          self.receipts.offer(self.session), self.idle.remaining_s, self.tech_tools,
-                         high_contrast=self.theme == HIGH_CONTRAST.name, low=self.low)
+                         high_contrast=self.theme == HIGH_CONTRAST.name, low=self.low,
+                         enlarged=self.enlarged, can_enlarge=self.scale is not None)
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         self._hand_down(screen)
@@ -496,12 +508,74 @@ class KioskApp(App[None]):
     def on_toggle_language(self, _: ToggleLanguage) -> None:
         self.toggle_lang()
 
+    def action_toggle_language(self) -> None:
+        """F12 on the keypad: the language button's switch."""
+        self.toggle_lang()
+
+    # -- the keypad (kiosk_app.keypad) ----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The keypad's arrows and back are bindings of priority, but they give way (the key goes
+        on to the widget) where they mean nothing: arrows while a control other than a button has
+        the focus (a list of its own), back on a screen that is not the patron's."""
+        if action == "focus_step":
+            return self.focused is None or isinstance(self.focused, Button)
+        if action == "back":
+            return isinstance(self.screen, Viewed)
+        return True
+
+    def action_focus_step(self, by: int) -> None:
+        """An arrow: the focus to the next or previous control of the screen, which is said."""
+        self.touch()
+        button = keypad.step(self.screen, by)
+        if button is not None:
+            button.focus()
+            self.say(keypad.said_on_focus(button, self.lang), remember=False)
+
+    def action_back(self) -> None:
+        """Back (Escape): the screen's own way back."""
+        self.touch()
+        if isinstance(self.screen, Viewed):
+            self.screen.back()
+
     # -- the patron's view: high contrast, low position ---------------------------------------------
 
     def on_choose_view(self, _: ChooseView) -> None:
+        self.action_choose_view()
+
+    def action_choose_view(self) -> None:
+        """The view chooser (the top bar's "view", or F11), over any patron screen."""
         self.touch()
-        if not isinstance(self.screen, ViewScreen):
+        if not isinstance(self.screen, ViewScreen | PinScreen | TechScreen):
             self.push_screen(ViewScreen())
+
+    def on_toggle_enlarge(self, _: ToggleEnlarge) -> None:
+        """The chooser's "enlarge": everything at 200 % or back, asked of the display off the
+        event loop; the view changes when the display did."""
+        self.touch()
+        if self.scale is not None:
+            self._scale_to(not self.enlarged)
+
+    def _scale_to(self, enlarged: bool) -> None:
+        scale = self.scale
+        assert scale is not None
+
+        def ask() -> None:
+            try:
+                scale.set(2 if enlarged else 1)
+            except DisplayError as exc:
+                log.warning("the screen could not be %s: %s", "enlarged" if enlarged else "restored", exc)
+                self.call_from_thread(self.say, announce.voice_changed(N_("say_enlarge_failed"), self.lang))
+            else:
+                self.call_from_thread(setattr, self, "enlarged", enlarged)
+
+        self.run_worker(ask, thread=True, group="enlarge", exclusive=True, name="enlarge")
+
+    def watch_enlarged(self, enlarged: bool) -> None:
+        log.info("enlargement %s for the visit", "on" if enlarged else "off")
+        self.say(announce.voice_changed(N_("say_enlarge_on") if enlarged else N_("say_enlarge_off"),
+                                        self.lang), remember=False)
+        self._view_changed()
 
     def on_toggle_contrast(self, _: ToggleContrast) -> None:
         self.touch()
@@ -528,16 +602,17 @@ class KioskApp(App[None]):
         self._view_changed()
 
     def _view_changed(self) -> None:
-        """The chooser, if open, shows the new state."""
+        """The chooser, if open, shows the new state (its focus stays where the keypad left it)."""
         if isinstance(self.screen, ViewScreen):
-            self.screen.view = self.view()
-            self.screen.refresh(recompose=True)
+            self.screen.show(self.view())
 
     def _library_view(self) -> None:
-        """The visit ended: the library's colours, controls where they were."""
+        """The visit ended: the library's colours, controls where they were, the normal size."""
         self.theme = theme_name(self.settings.theme)
         if self.low:
             self.low = False
+        if self.enlarged:
+            self._scale_to(False)
 
     def watch_online(self, online: bool) -> None:
         """The indicators shown say it at once; a screen shown but not yet composed draws it
@@ -604,7 +679,7 @@ class KioskApp(App[None]):
             await self.switch_screen(WelcomeScreen())
         self.receipts.forget()
         self.working = False
-        self.idle.touch()
+        self.idle.new_visit()
         if self.lang != self.settings.lang:
             self.lang = self.settings.lang
         await self.lending.end_visit(ended)
@@ -621,6 +696,12 @@ class KioskApp(App[None]):
 
     def on_patron_active(self, _: PatronActive) -> None:
         self.touch()
+
+    def on_more_time(self, _: MoreTime) -> None:
+        self.idle.more_time()
+        self._new_turn = True
+        self.say(announce.voice_changed(N_("say_more_time"), self.lang, seconds=int(self.idle.timeout_s)),
+                 remember=False)
 
     def tick(self) -> None:
         """Once a second: nothing to clear on an untouched welcome screen; else count down."""

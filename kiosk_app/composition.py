@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from hardware.display import output_scale
 from hardware.speech import SpeechEngine
 from kiosk_app.app import KioskApp
 from kiosk_app.lending import Lending
@@ -25,7 +26,9 @@ def build_kiosk(settings: Settings, store: Store, central: Central, *,
                 app_class: type[AppT] = KioskApp, **app_options: Any) -> AppT:  # type: ignore[assignment]
     """The kiosk app over ``store`` and ``central``; ``app_options`` go to the app (timers,
     devices, log lines), ``app_class`` is :class:`KioskApp` or the demo's subclass. The voice
-    (``speaker``) speaks through the sound device, or writes to ``speech_out``."""
+    (``speaker``) speaks through the sound device, or writes to ``speech_out``; the display's scale
+    (``scale``) enlarges the screen where the app runs under the kiosk's compositor."""
     relay = Relay(store, central, settings, role="app")
     app_options.setdefault("speaker", Speaker(settings, SpeechEngine(settings.speech_folder)))
+    app_options.setdefault("scale", output_scale())
     return app_class(settings, Lending(settings, store, central, relay), **app_options)

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 
+MORE_TIME = 2
+"""How many times the library's inactivity time a patron who asked for more time gets."""
+
+
 class IdleState(Enum):
     ACTIVE = "active"
     WARN = "warn"
@@ -26,9 +30,21 @@ class IdleClock:
 
     def __post_init__(self) -> None:
         self.warn_s = min(self.warn_s, self.timeout_s / 2)
+        self.library_timeout_s = self.timeout_s
 
     def touch(self) -> None:
         self.idle_s = 0.0
+
+    def more_time(self) -> None:
+        """The patron asked for more time ("still here?"): for the rest of the visit, twice the
+        library's time before the warning, which stays as long (time extension, MSIT criteria)."""
+        self.timeout_s = self.library_timeout_s * MORE_TIME
+        self.touch()
+
+    def new_visit(self) -> None:
+        """The next patron starts with the library's time."""
+        self.timeout_s = self.library_timeout_s
+        self.touch()
 
     @property
     def remaining_s(self) -> int:

@@ -54,7 +54,7 @@ class ToggleLanguage(Message):
 
 
 class ChooseView(Message):
-    """The top bar's "view" button: open the chooser of high contrast and low position."""
+    """The top bar's "view" button: open the chooser of enlargement, high contrast and low position."""
 
 
 class ToggleContrast(Message):
@@ -63,6 +63,14 @@ class ToggleContrast(Message):
 
 class ToggleLow(Message):
     """The view chooser's "low position": every control in the lower part of the screen."""
+
+
+class MoreTime(Message):
+    """"Still here?" answered: the patron wants more time for the rest of the visit."""
+
+
+class ToggleEnlarge(Message):
+    """The view chooser's "enlarge": everything on the screen at 200 %, or back."""
 
 
 class PatronPinEntered(Message):

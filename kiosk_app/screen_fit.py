@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 TOUCH_MM = 15.0
 """The smallest touch target, each way."""
-MIN_GRID = (22, 8)
-"""Columns and rows every patron screen is laid out for (1080x1920 portrait and 1280x800 at
-200 %)."""
+MIN_GRID = (22, 7)
+"""Columns and rows every patron screen is laid out for (1080x1920 portrait at 200 % gives the
+columns, 1280x800 at 200 % the rows, measured on the real stack)."""
 UNKNOWN_ROWS = 3
 """A button's rows when the display's size is not known (the layout's own)."""
 

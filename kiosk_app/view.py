@@ -49,5 +49,8 @@ class KioskView:
     """Seconds before an untouched visit is cleared (the "still here?" countdown)."""
     tech: TechTools
     high_contrast: bool = False
-    """The patron's view for the visit: the high-contrast theme, and every control low."""
+    """The patron's view for the visit: the high-contrast theme, every control low, everything at
+    200 % (where the display can be enlarged: ``can_enlarge``)."""
     low: bool = False
+    enlarged: bool = False
+    can_enlarge: bool = False

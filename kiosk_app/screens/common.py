@@ -9,6 +9,8 @@ calls the app, nor knows its class.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import time
 from collections.abc import Callable
 
@@ -162,6 +164,17 @@ class Viewed(Translated):
     @property
     def lang(self) -> Lang:  # type: ignore[override]
         return self.view.lang
+
+    BACK: ClassVar[str] = ""
+    """The selector of the button that is this screen's way back, pressed by the keypad's back
+    (Escape, :mod:`kiosk_app.keypad`); "" where there is none (the welcome screen)."""
+
+    def back(self) -> None:
+        """The keypad's back: the screen's back button pressed, as a touch would."""
+        if self.BACK:
+            for button in self.query(self.BACK).results(Button):
+                button.press()
+                return
 
     def active(self) -> None:
         """The patron touched something: tell the app, which keeps the visit alive."""

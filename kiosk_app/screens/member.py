@@ -38,6 +38,8 @@ UNCONFIRMED_TEXT = {"rent": "visit_rent_unconfirmed", "reserve": "visit_reserve_
 
 
 class MemberScreen(KioskScreen):
+    BACK = "#done"
+
     def compose(self) -> ComposeResult:
         session = self.view.session
         patron = session.patron

@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 from hardware.speech import Tone
 from kiosk_app.i18n import fmt_won
 from kiosk_app.lending import Offer, Refusal
+from kiosk_app.messages import MoreTime
 from kiosk_app.screens.common import KioskModal
 from kiosk_app.utterance import Utterance, refusal_utterance, utter
 
@@ -39,6 +40,7 @@ def label_drawing(label: str, isbn: str, prefix: str) -> str:
 
 class NoticeScreen(KioskModal):
     """Why nothing happened and what to do next; OK, or the next scan, closes it."""
+    BACK = "#ok"
 
     def __init__(self, refusal: Refusal, drawing: str | None = None) -> None:
         super().__init__(classes="notice")
@@ -70,6 +72,7 @@ class NoticeScreen(KioskModal):
 class OfferScreen(KioskModal):
     """An available book not reserved for the member: reserve (paying the fee the central side
     quoted, shown before the patron confirms) and borrow?"""
+    BACK = "#decline"
 
     def __init__(self, offer: Offer) -> None:
         super().__init__()
@@ -97,7 +100,9 @@ class OfferScreen(KioskModal):
 
 
 class StillHereScreen(KioskModal):
-    """The last seconds before the session is cleared, counted down on screen."""
+    """The last seconds before the session is cleared, counted down on screen and said; its one
+    button (focused: OK on the keypad answers it) gives the patron more time."""
+    BACK = "#continue"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -119,5 +124,5 @@ class StillHereScreen(KioskModal):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.active()
+        self.post_message(MoreTime())
         self.dismiss(True)

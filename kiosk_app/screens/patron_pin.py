@@ -73,6 +73,10 @@ class PatronPinScreen(KioskModal):
             event.prevent_default()
             self.press(key)
 
+    def back(self) -> None:
+        """The keypad's back: cancel, as the pad's own key."""
+        self.press("cancel")
+
     def press(self, key: str) -> None:
         self.active()
         if key == "cancel":

@@ -27,6 +27,8 @@ COUNTDOWN_TICK_S = 1.0
 class PinScreen(KioskModal):
     """Dismissed with True for the right PIN; ``pin_hash`` None is a kiosk with no PIN set."""
 
+    BACK = "#pin-cancel"
+
     def __init__(self, pin_lock: PinGuard, pin_hash: SecretStr | None) -> None:
         super().__init__()
         self.pin_lock = pin_lock

@@ -17,6 +17,8 @@ BAR_WIDTH = 90
 
 
 class ReceiptScreen(KioskScreen):
+    BACK = "#finish"
+
     def compose(self) -> ComposeResult:
         receipt = self._receipt(unbroken=True)
         yield TopBar(self.view)

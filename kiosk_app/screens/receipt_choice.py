@@ -12,6 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button
 
 from kiosk_app.i18n import Lang, t
+from kiosk_app.keypad import PrivateLabel
 from kiosk_app.receipt_desk import ReceiptOffer
 
 
@@ -28,7 +29,12 @@ class ReceiptChoice(Horizontal):
                  "none": t(self.lang, "receipt_none")}
         for number, choice in enumerate(offer.choices):
             button_id = "finish" if choice == "none" else choice
-            yield Button(words[choice], id=button_id, variant="primary" if number == 0 else "default")
+            variant = "primary" if number == 0 else "default"
+            if choice == "email":  # the address is heard only in the patron's private mode
+                yield PrivateLabel(words[choice], t(self.lang, "say_receipt_email"), id=button_id,
+                                   variant=variant)
+            else:
+                yield Button(words[choice], id=button_id, variant=variant)
         if "none" not in offer.choices:
             yield Button(t(self.lang, "receipt_finish"), id="finish",
                          variant="primary" if not offer.choices else "default")

@@ -52,6 +52,7 @@ class ReturnRow(Translated, Vertical):
 
 class ReturnScreen(KioskScreen):
     """The latest returns first; older ones of a long run are counted, and all are on the receipt."""
+    BACK = "#done"
 
     SHOWN = 8
 

@@ -73,6 +73,7 @@ def _mib(size: int) -> str:
 
 
 class TechScreen(KioskScreen):
+    BACK = "#tech-close"
     AUTO_FOCUS = "*"  # a technician may well have a keyboard: the tabs take the focus at once
 
     def __init__(self) -> None:

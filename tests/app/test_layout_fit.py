@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from hardware.display import OutputScale
 from hardware.codes import CodeKind
 from kiosk_app.i18n import NO_BREAK, fmt_date
 from kiosk_app.lending import BUSY, Offer, Refusal
@@ -155,8 +156,8 @@ OFFER = Offer(Book(id=4, barcode="30042000000048", isbn="9780132350884", title="
 async def test_every_patron_screen_fits_the_grid(offline_kiosk, tmp_path, display, grid):
     touch = touch_cells(grid, display.size_mm)
     assert touch.rows in (1, 2), "12 mm text: a row is 12.5 mm or more"
-    app = offline_kiosk(display_size_mm=size_setting(display), receipt_printer=tmp_path / "printer",
-                        smtp_host="127.0.0.1").app
+    app = offline_kiosk({"scale": OutputScale()}, display_size_mm=size_setting(display),  # never asked here
+                        receipt_printer=tmp_path / "printer", smtp_host="127.0.0.1").app
     async with app.run_test(size=grid) as pilot:
         app.set_reactive(type(app).online, True)
         assert app.has_class(f"-touch-{touch.rows}")
@@ -168,7 +169,7 @@ async def test_every_patron_screen_fits_the_grid(offline_kiosk, tmp_path, displa
             await check(pilot, WelcomeScreen, ("lang", "view-icon" if "-narrow" in app.screen.classes else "view"),
                         touch)
             await app.push_screen(ViewScreen())
-            await check(pilot, ViewScreen, ("contrast", "low", "view-close"), touch)
+            await check(pilot, ViewScreen, ("enlarge", "contrast", "low", "view-close"), touch)
             await app.show_base(ReturnScreen)
             await check(pilot, ReturnScreen, ("lang", "done"), touch)
             await app.show_base(MemberScreen)
@@ -186,9 +187,10 @@ async def test_every_patron_screen_fits_the_grid(offline_kiosk, tmp_path, displa
             await check(pilot, StillHereScreen, ("continue",), touch)
             await app.show_base(ReceiptScreen)
             await check(pilot, ReceiptScreen, ("lang", "print", "email", "finish"), touch)
-            await app.open_pin_pad()
-            await check(pilot, type(app.screen), ("pin-cancel", "key-enter"), touch)
-            await app.pop_screen()
+            if grid == display.grid:  # a technician's visit ends first, and with it the 200 %
+                await app.open_pin_pad()
+                await check(pilot, type(app.screen), ("pin-cancel", "key-enter"), touch)
+                await app.pop_screen()
     smallest = SMALLEST[f"{grid[0]}x{grid[1]}"]
     assert min(smallest) >= 15.0, smallest
     report = Path(__file__).resolve().parents[2] / "var" / "touch-targets.json"
@@ -208,8 +210,8 @@ async def test_a_kiosk_display_below_the_smallest_grid_is_logged_once_never_told
         assert not list(app._notifications), [n.message for n in app._notifications]
         assert {"-narrow", "-very-short"} <= app.screen.classes
         assert app.has_class("-touch-1"), "29.6 mm rows: one is enough"
-    logged = [r.getMessage() for r in caplog.records if "smaller than the 22x8" in r.getMessage()]
-    assert logged == ["terminal 20x7 is smaller than the 22x8 the patron screens are laid out for: "
+    logged = [r.getMessage() for r in caplog.records if "smaller than the 22x7" in r.getMessage()]
+    assert logged == ["terminal 20x7 is smaller than the 22x7 the patron screens are laid out for: "
                       "the most compact layout is used"], logged
 
 
@@ -218,7 +220,7 @@ async def test_a_developer_terminal_keeps_its_three_row_buttons(offline_kiosk):
     async with app.run_test(size=(53, 16)) as pilot:
         await settle(pilot)
         assert app.has_class("-touch-3") and not app.has_class("-touch-2")
-        assert not list(app._notifications), "22x8 and more is no longer too small"
+        assert not list(app._notifications), "22x7 and more is no longer too small"
         assert app.screen.query_one("#lang", Button).region.height == 3
 
 
@@ -250,7 +252,7 @@ async def test_a_due_date_is_never_wrapped_apart_on_narrow_grids(offline_kiosk):
 
 
 async def test_a_new_loan_comes_into_view_on_a_screen_that_scrolls_as_one(offline_kiosk):
-    """27x8: the member's lists are one scrolling area; the patron scrolled to the end, then
+    """27x7: the member's lists are one scrolling area; the patron scrolled to the end, then
     scans a book: its loan is shown where they look."""
     app = offline_kiosk(display_size_mm="331x207").app
     async with app.run_test(size=(27, 8)) as pilot:

@@ -58,14 +58,14 @@ async def test_the_language_button_never_takes_the_focus(kiosk):
 
 
 async def test_a_terminal_too_small_is_told_the_size_it_needs(kiosk):
-    """A developer's terminal (no display size set) below the smallest grid, 22x8."""
+    """A developer's terminal (no display size set) below the smallest grid, 22x7."""
     k = kiosk(lang="en")
-    async with k.app.run_test(size=(21, 8)) as pilot:
+    async with k.app.run_test(size=(21, 7)) as pilot:
         await settle(pilot)
         toasts = [n.message for n in k.app._notifications]
-        assert any("the kiosk needs 22×8 (now 21×8)" in text and "22×8 이상이 필요합니다" in text
+        assert any("the kiosk needs 22×7 (now 21×7)" in text and "22×7 이상이 필요합니다" in text
                    for text in toasts), toasts
-        await pilot.resize_terminal(22, 8)
+        await pilot.resize_terminal(22, 7)
         await settle(pilot)
         assert not list(k.app._notifications), "the words go once it is big enough"
 

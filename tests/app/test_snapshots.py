@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from hardware.display import OutputScale
 from hardware.escpos_sim import VirtualPrinter
 from kiosk_app.card_blocks import reasons
 from kiosk_app.lending import (
@@ -41,6 +42,7 @@ from kiosk_app.session import (
     Returned,
     ReturnLine,
 )
+from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
 from sync_agent.contract import Book, Member, MyPage, MyPageEntry
 
 from .conftest import FIXED_NOW, SIZE
@@ -105,14 +107,14 @@ def app_in(offline_kiosk):
     return build
 
 
-def snapshot(snap_compare, app, before):
+def snapshot(snap_compare, app, before, size=SIZE):
     async def run_before(pilot):
         await pilot.pause()
         await before(pilot.app)
         await pilot.pause()
         await pilot.app.drain()
         await pilot.pause()
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 async def _nothing(app):
@@ -136,6 +138,32 @@ def test_seen_otherwise(snap_compare, app_in, lang, view, member):
             visit(app, member=True)
             await app.show_base(MemberScreen)
     snapshot(snap_compare, app_in(lang, theme="high-contrast" if view == "high-contrast" else "standard"), before)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("member", [False, True], ids=["welcome", "member"])
+def test_enlarged(snap_compare, app_in, lang, member):
+    """Everything at 200 % on a 21.5-inch 1920x1080 panel: the grid the display's scale of 2 leaves
+    (measured on the real stack), with the app told the display's size as ``kiosk screen`` does."""
+    display = DISPLAY_GRIDS[0]
+
+    async def before(app):
+        app.set_reactive(type(app).enlarged, True)
+        if member:
+            visit(app, member=True)
+            await app.show_base(MemberScreen)
+    snapshot(snap_compare, app_in(lang, display_size_mm=size_setting(display)), before, display.grid_200)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_view_chooser_with_enlargement(snap_compare, offline_kiosk, lang):
+    """The view as the kiosk's own display stack offers it: enlargement first, focused for OK."""
+    app = offline_kiosk({"scale": OutputScale()}, lang=lang).app
+    app.set_reactive(type(app).online, True)
+
+    async def before(app):
+        app.action_choose_view()
+    snapshot(snap_compare, app, before)
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -19,6 +19,7 @@ import contextlib
 import difflib
 import fcntl
 import hashlib
+import itertools
 import os
 import shlex
 import shutil
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from tests.deploy.rfb_pointer import RfbPointer
+from tests.deploy.rfb_input import RfbInput
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = "trixie"
@@ -207,20 +208,23 @@ def start_stack(chroot: Chroot, pixels: tuple[int, int], env: dict[str, str], vn
 PREPARED = {
     "inverted": lambda grey: ImageOps.invert(grey),
     "thresholded": lambda grey: grey.point(lambda value: 0 if value > 150 else 255),
+    "as shown": lambda grey: grey,
 }
 """Ways of showing tesseract the screen: it reads dark text on light far better than the kiosk's
-light text on dark, and a button's label on a coloured ground best in black and white."""
+light text on dark, a button's label on a coloured ground best in black and white, and a focused
+label (dark on light) as it is shown."""
 
 
 def read_screen(chroot: Chroot, shot: Path, langs: str = "kor+eng", prepared: str = "inverted",
-                top_only: bool = False) -> list[tuple[str, tuple[int, int, int, int]]]:
+                top_only: bool = False, psm: int = 11) -> list[tuple[str, tuple[int, int, int, int]]]:
     """The words tesseract reads on ``shot`` (``top_only``: its top eighth, where the top bar is),
-    each with its box (left, top, width, height)."""
+    each with its box (left, top, width, height). ``psm`` 11 looks for words anywhere; 6 reads the
+    screen as one block of lines, which finds the large letters of the 200 % view better."""
     grey = Image.open(shot).convert("L")
     if top_only:
         grey = grey.crop((0, 0, grey.width, grey.height // 8))
     PREPARED[prepared](grey).save(chroot.path / "tmp" / shot.name)
-    done = chroot.run(f"tesseract /tmp/{shot.name} - -l {langs} --psm 11 tsv", 120, "tesseract")
+    done = chroot.run(f"tesseract /tmp/{shot.name} - -l {langs} --psm {psm} tsv", 120, "tesseract")
     words = []
     for line in done.stdout.splitlines()[1:]:
         cells = line.split("\t")
@@ -241,13 +245,13 @@ def found(words, wanted: tuple[str, ...], need: int = 1) -> bool:
 
 
 def wait_for_words(stack: Stack, folder: Path, name: str, wanted: tuple[str, ...], need: int = 1,
-                   timeout_s: float = 20, langs: str = "kor+eng"):
+                   timeout_s: float = 20, langs: str = "kor+eng", psm: int = 11):
     """Screenshots until tesseract reads ``need`` of the ``wanted`` phrases; the last picture and
     its words."""
     deadline = time.monotonic() + timeout_s
     while True:
         shot = stack.shot(folder / f"{name}.png")
-        words = read_screen(stack.chroot, shot, langs)
+        words = read_screen(stack.chroot, shot, langs, psm=psm)
         if found(words, wanted, need) or time.monotonic() > deadline:
             return shot, words
         time.sleep(0.3)
@@ -270,25 +274,40 @@ def first_frame_s(stack: Stack, folder: Path, timeout_s: float = 30) -> float:
 
 
 def like(word: str, wanted: str) -> bool:
-    """Whether OCR's ``word`` is ``wanted`` misread by a letter or two ("Enclish", even "fetish", for English)."""
+    """Whether OCR's ``word`` is ``wanted`` misread by a letter or two ("Enclish", even "fetish", for
+    English); a word of two letters or fewer must be read whole (대 is not 확대)."""
+    if len(wanted) <= 2:
+        return word.lower().rstrip(":") == wanted.lower()
     return difflib.SequenceMatcher(None, word.lower(), wanted.lower()).ratio() >= 0.6
 
 
 def tap_word(stack: Stack, words, wanted: str, shot: Path | None = None) -> bool:
     """Tap, through the compositor, the middle of the first word read as ``wanted`` (a letter or
-    two misread allowed); where ``words`` lack it, the top bar of ``shot`` is read again in English
-    alone, inverted and in black and white. False if it is not read."""
+    two misread allowed); where ``words`` lack it, ``shot`` is read again in every way of
+    :data:`PREPARED`, as words and as lines: a Latin word in the top bar in English alone, any other
+    on the whole screen. False if it is not read."""
     box = next((box for word, box in words if like(word, wanted)), None)
-    for prepared in PREPARED if box is None and shot is not None else ():
-        again = read_screen(stack.chroot, shot, "eng", prepared, top_only=True)
+    latin = wanted.isascii()
+    for prepared, psm in itertools.product(PREPARED, (11, 6)) if box is None and shot is not None else ():
+        again = read_screen(stack.chroot, shot, "eng" if latin else "kor+eng", prepared, top_only=latin, psm=psm)
         box = next((box for word, box in again if like(word, wanted)), None)
         if box is not None:
             break
     if box is None:
         return False
-    pointer = RfbPointer(stack.vnc_port)
+    pointer = RfbInput(stack.vnc_port)
     try:
         pointer.tap(box[0] + box[2] // 2, box[1] + box[3] // 2)
     finally:
         pointer.close()
     return True
+
+
+def press_keys(stack: Stack, *keys: str) -> None:
+    """Keys of an accessibility keypad, pressed through the compositor (``rfb_input.KEYSYMS``)."""
+    keypad = RfbInput(stack.vnc_port)
+    try:
+        for key in keys:
+            keypad.press(key)
+    finally:
+        keypad.close()

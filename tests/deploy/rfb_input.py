@@ -1,8 +1,9 @@
-"""A pointer over RFB (VNC): enough of the protocol to press and release a button at a pixel.
+"""A pointer and a keypad over RFB (VNC): enough of the protocol to tap a pixel and press a key.
 
-The display-stack test taps through the compositor with it: wayvnc turns these events into a
-virtual pointer in cage, which foot turns into the terminal's mouse reports, as it does a
-touchscreen's taps. RFB 3.8 with security type None, wayvnc's default on loopback (RFC 6143).
+The display-stack test taps and presses keys through the compositor with it: wayvnc turns these
+events into a virtual pointer and a virtual keyboard in cage, which foot turns into the terminal's
+mouse reports and keys, as it does a touchscreen's taps and an accessibility keypad's keys. RFB 3.8
+with security type None, wayvnc's default on loopback (RFC 6143).
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ import struct
 import time
 
 
-class RfbPointer:
+KEYSYMS = {"enter": 0xFF0D, "escape": 0xFF1B, "f11": 0xFFC8}
+"""X keysyms of the keypad keys the tests press (RFC 6143, 7.5.4)."""
+
+
+class RfbInput:
     def __init__(self, port: int, host: str = "127.0.0.1", timeout_s: float = 10.0) -> None:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -51,6 +56,12 @@ class RfbPointer:
         """Move to (x, y), press the first button, release it."""
         for mask in (0, 1, 0):
             self.sock.sendall(struct.pack(">BBHH", 5, mask, x, y))
+            time.sleep(0.05)
+
+    def press(self, key: str) -> None:
+        """Press and release a key of :data:`KEYSYMS`."""
+        for down in (1, 0):
+            self.sock.sendall(struct.pack(">BBHI", 4, down, 0, KEYSYMS[key]))
             time.sleep(0.05)
 
     def close(self) -> None:

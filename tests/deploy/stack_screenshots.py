@@ -1,7 +1,8 @@
 """``make stack-screenshots``: the welcome, member and receipt screens on the real display stack
 (Debian 13, cage, foot, ``kiosk screen``) at the four kiosk displays, in Korean and English, into
-``docs/screenshots/stack/``. Each picture is taken through the compositor (grim) and the visit is
-driven as a patron would: a card and a book through the scanner's serial port, taps on Done.
+``docs/screenshots/stack/``, and the member screen enlarged to 200 % (``*-member-200.png``). Each
+picture is taken through the compositor (grim) and the visit is driven as a patron would: a card
+and a book through the scanner's serial port, taps on Done, the view's enlargement from the keypad.
 Needs root (it builds and enters the Debian 13 root of :mod:`tests.deploy.debian13`)."""
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from PIL import Image
 from hardware.sim import encode_scan
 from kiosk_testing.display_grids import DISPLAY_GRIDS, DisplayGrid, size_setting
 from kiosk_testing.processes import stand_in
-from tests.deploy.rfb_pointer import RfbPointer
 from tests.deploy.debian13 import (
     Chroot,
     built_root,
     first_frame_s,
     install_kiosk,
+    press_keys,
     start_stack,
     tap_word,
     wait_for_words,
 )
+from tests.deploy.rfb_input import RfbInput
 
 RECEIPT = {"ko": ("영수증",), "en": ("Receipt",)}
 CARD, RESERVED_BOOK = "20042000000016", "30042000000014"
@@ -65,11 +67,36 @@ def visit(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str
         if not tap_word(stack, seen, words["done"]):
             # White on the accent colour is not always read; Done is the full-width bar of that
             # colour at the bottom of the member screen on every layout (test_layout_fit.py).
-            pointer = RfbPointer(stack.vnc_port)
+            pointer = RfbInput(stack.vnc_port)
             pointer.tap(pixels[0] // 2, lowest_accent_row(member, pixels))
             pointer.close()
         shot, _seen = wait_for_words(stack, work, "receipt", RECEIPT[lang], langs="kor+eng")
         shot.replace(out / f"{name}-{lang}-receipt.png")
+    finally:
+        stack.stop()
+        central.stop()
+        os.close(master)
+        os.close(slave)
+
+
+def visit_enlarged(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str) -> None:
+    """The member screen with everything at 200 %: the view (F11), its first choice (Enter) and
+    back (Escape) from the keypad, then the card."""
+    name, pixels = display.name, display.pixels
+    central, url = stand_in(work / f"{name}-{lang}-200.db", work / f"{name}-{lang}-200.log")
+    uid = chroot.uid("kiosk")
+    master, slave = os.openpty()
+    os.chown(os.ttyname(slave), uid, -1)
+    env = {"KIOSK_API_URL": url, "KIOSK_DATA_DIR": "/var/lib/kiosk", "KIOSK_LANG": lang,
+           "KIOSK_SCANNER_PORT": os.ttyname(slave), "KIOSK_DISPLAY_SIZE_MM": size_setting(display)}
+    stack = start_stack(chroot, pixels, env, 5900 + pixels[0] % 97, work / "stack.log")
+    try:
+        first_frame_s(stack, work)
+        wait_for_words(stack, work, "welcome", WORDS[lang]["welcome"])
+        press_keys(stack, "f11", "enter", "escape")
+        os.write(master, encode_scan(CARD))
+        shot, _seen = wait_for_words(stack, work, "member-200", WORDS[lang]["member"], psm=6)
+        shot.replace(out / f"{name}-{lang}-member-200.png")
     finally:
         stack.stop()
         central.stop()
@@ -84,6 +111,7 @@ def main(out: Path) -> int:
         for display in DISPLAY_GRIDS:
             for lang in ("ko", "en"):
                 visit(chroot, out, Path(work), display, lang)
+                visit_enlarged(chroot, out, Path(work), display, lang)
                 print(f"{display.name} {lang}: done")
     return 0
 

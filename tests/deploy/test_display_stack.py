@@ -2,9 +2,10 @@
 ``deploy/install.sh`` into a Debian 13 root, run headless at each of the four kiosk displays.
 
 At each display the test reads the screen as a patron would see it (grim, then tesseract with
-Korean), taps the language button through the compositor (a pointer over wayvnc), sees the app
-answer, and counts the watchdog pings. It checks that one line of text is at least 12 mm on the
-glass, that the app's grid is the one the layout tests use (``kiosk_testing.display_grids``), and
+Korean), taps through the compositor (a pointer over wayvnc) the view button and, in its chooser,
+the enlargement to 200 %, sees the app laid out again at half the grid and still read, and counts
+the watchdog pings. It checks that one line of text is at least 12 mm on the glass, that the app's
+grids at 100 % and 200 % are the ones the layout tests use (``kiosk_testing.display_grids``), and
 that no patron ever reads "enlarge the window". Skipped, saying why, where the root cannot be built
 (not root, no Debian registry) or pip cannot reach PyPI inside it.
 """
@@ -29,6 +30,7 @@ from tests.deploy.debian13 import (
     first_frame_s,
     found,
     install_kiosk,
+    press_keys,
     start_stack,
     tap_word,
     text_of,
@@ -40,6 +42,9 @@ pytestmark = pytest.mark.timeout(900)
 
 WELCOME_KO = ("어서오세요", "빌리기", "반납하기", "회원증")
 VIEW_CHOOSER = ("화면보기", "꺼짐", "닫기")
+CHOOSER_FOOT_200 = ("낮은위치", "닫기")
+"""The chooser's last choices at 200 %: below what is left of the old frame before the app redraws."""
+MEMBER_KO = ("김민지", "찾아갈예약", "대출중인", "예약취소")
 FIGURES = Path(__file__).resolve().parents[2] / "var" / "display-stack.json"
 
 
@@ -72,6 +77,14 @@ def app_grid(chroot: Chroot) -> tuple[int, int] | None:
     return (int(found[-1][0]), int(found[-1][1])) if found else None
 
 
+def wait_for_grid(chroot: Chroot, wanted: tuple[int, int], timeout_s: float = 10) -> tuple[int, int] | None:
+    """The app's grid once it is ``wanted`` (the log line of its resize), or the last one seen."""
+    deadline = time.monotonic() + timeout_s
+    while (grid := app_grid(chroot)) != wanted and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return grid
+
+
 @pytest.mark.parametrize("display", DISPLAY_GRIDS, ids=[display.name for display in DISPLAY_GRIDS])
 def test_the_kiosk_on_a_real_display_stack(debian13, central, tmp_path, display):
     chroot, name, pixels, size_mm = debian13, display.name, display.pixels, display.size_mm
@@ -101,35 +114,48 @@ def test_the_kiosk_on_a_real_display_stack(debian13, central, tmp_path, display)
         assert found(words, WELCOME_KO, need=2), f"the welcome screen is not read: {seen!r}"
         assert "창을키워" not in seen and "enlarge" not in seen.lower(), seen
 
-        # Taps through the compositor, as a patron's finger: "보기" opens the view chooser, whose
-        # "닫기" closes it. (The language button's bold Latin label on the top row is read too
-        # unreliably by OCR to aim at.)
-        # (narrow grids label the button "Aa").
+        grid = app_grid(chroot)
+        assert grid == display.grid, f"the app's grid {grid} is not the layout tests' {display.grid}"
+
+        # A tap through the compositor, as a patron's finger: "보기" opens the view chooser. (The
+        # language button's bold Latin label on the top row is read too unreliably by OCR to aim
+        # at; narrow grids label the view button "Aa".) Then the keypad, through the compositor
+        # too: OK on the chooser's first choice enlarges everything to 200 % (the output's scale),
+        # back closes the chooser.
         assert tap_word(stack, words, "보기", shot) or tap_word(stack, words, "Aa"), \
             f"no 보기 button read on the screen: {seen!r}"
         shot, words = wait_for_words(stack, tmp_path, "view-chooser", VIEW_CHOOSER, need=2)
         assert found(words, VIEW_CHOOSER, need=2), f"the tap did not open the chooser: {text_of(words)!r}"
-        assert tap_word(stack, words, "닫기", shot), f"no 닫기 read: {text_of(words)!r}"
-        shot, words = wait_for_words(stack, tmp_path, "welcome-again", WELCOME_KO, need=2)
-        assert not found(words, VIEW_CHOOSER, need=2), "the second tap closed the chooser"
+        press_keys(stack, "enter")
+        enlarged = wait_for_grid(chroot, display.grid_200)
+        assert enlarged == display.grid_200, f"at 200 % the grid is {enlarged}, not {display.grid_200}"
+        # Until the app has drawn itself again, foot shows the old frame twice as large and cut
+        # off; its large letters read best as lines (psm 6).
+        shot, words = wait_for_words(stack, tmp_path, "view-enlarged", CHOOSER_FOOT_200, psm=6)
+        assert found(words, CHOOSER_FOOT_200) and found(words, ("화면보기", "200%", "고대비")), \
+            f"the chooser is not read at 200 %: {text_of(words)!r}"
+        press_keys(stack, "escape")
+        shot, words = wait_for_words(stack, tmp_path, "welcome-enlarged", WELCOME_KO, need=2, psm=6)
+        assert found(words, WELCOME_KO, need=2), f"the welcome is not read at 200 %: {text_of(words)!r}"
+        assert not found(words, VIEW_CHOOSER, need=2), "back closed the chooser"
 
-        os.write(master, encode_scan("20042000000016"))
-        shot, words = wait_for_words(stack, tmp_path, "member-ko", ("김민지",))
-        assert "김민지" in text_of(words), text_of(words)
+        os.write(master, encode_scan("20042000000016"))  # 김민지's card, her screen at 200 %
+        shot, words = wait_for_words(stack, tmp_path, "member-ko", MEMBER_KO, need=2, psm=6)
+        assert found(words, MEMBER_KO, need=2), text_of(words)
 
         pings = systemd.pings(after=stack.started)
         assert len(pings) >= 2, "the app's watchdog pings did not reach NOTIFY_SOCKET"
-
-        grid = app_grid(chroot)
-        assert grid == display.grid, f"the app's grid {grid} is not the layout tests' {display.grid}"
         # kiosk screen's journal line names the font's pixel size, which is the line's height.
         font_px = int(re.findall(r"font (\d+) px for 12 mm lines \(measured\)",
                                  (tmp_path / "stack.log").read_text())[-1])
         line_mm = font_px * size_mm[1] / pixels[1]
         assert line_mm >= 12.0, f"a line of text is {line_mm:.2f} mm"
         figures = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
-        figures[name] = {"grid": list(grid), "font_px": font_px, "line_mm": round(line_mm, 2),
+        figures[name] = {"grid": list(grid), "grid_200": list(enlarged), "font_px": font_px,
+                         "line_mm": round(line_mm, 2),
                          "cell_mm": [round(size_mm[0] / grid[0], 2), round(size_mm[1] / grid[1], 2)],
+                         "cell_mm_200": [round(size_mm[0] / enlarged[0], 2),
+                                         round(size_mm[1] / enlarged[1], 2)],
                          "first_frame_s": round(to_first_frame, 2), "pings": len(pings)}
         FIGURES.parent.mkdir(exist_ok=True)
         FIGURES.write_text(json.dumps(figures, indent=1))
