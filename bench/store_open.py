@@ -19,11 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.report import Figure, table
+from kiosk_data.codes import ON_LOAN
 from sync_agent.outbox import Outbox, Settlement, Status
 from sync_agent.store import CHECKED_TABLE, Store
 
 ANSWER = {"status": 200, "replayed": False,
-          "body": {"id": 2, "memberId": 1, "bookId": 2, "barcode": "30042000000022",
+          "body": {"id": 2, "memberId": 1, "bookId": 2, "barcode": ON_LOAN,
                    "status": "returned", "fine": 0}}
 
 

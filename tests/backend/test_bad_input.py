@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from backend_stub.app import create_app
 from backend_stub.middleware import MAX_BODY_BYTES
+from kiosk_data.codes import KIM, ON_LOAN
 
 from .conftest import error_code
 
@@ -69,12 +70,12 @@ def test_bearer_token_guards_everything_but_health(tmp_path):
         assert client.get("/health").status_code == 200
         assert client.get("/openapi.json").status_code == 200
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
-            response = client.get("/members/20042000000016", headers=headers)
+            response = client.get(f"/members/{KIM}", headers=headers)
             assert response.status_code == 401 and response.json()["code"] == "unauthorized"
             assert response.headers["WWW-Authenticate"] == "Bearer"
-        refused = client.post("/kiosk/returns", json={"barcode": "30042000000022"})
+        refused = client.post("/kiosk/returns", json={"barcode": ON_LOAN})
         assert refused.status_code == 401
-        ok = client.get("/members/20042000000016", headers={"Authorization": "Bearer s3cret"})
+        ok = client.get(f"/members/{KIM}", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
     app.state.stand_in.db.close()
 
@@ -97,7 +98,7 @@ def test_kiosk_backend_command_serves_the_demo_library(tmp_path):
                 assert time.monotonic() < deadline and process.poll() is None
                 time.sleep(0.05)
         assert health["services"]["book"] == "down"
-        member = httpx.get(f"http://127.0.0.1:{port}/members/20042000000016").json()
+        member = httpx.get(f"http://127.0.0.1:{port}/members/{KIM}").json()
         assert member["name"] == "김민지"
         assert httpx.get(f"http://127.0.0.1:{port}/admin/faults").status_code == 403
     finally:

@@ -22,6 +22,7 @@ import pytest
 from hardware.sim import encode_scan
 from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
 from kiosk_testing.processes import stand_in
+from kiosk_data.codes import KIM
 from tests.deploy.debian13 import (
     Chroot,
     Unavailable,
@@ -113,7 +114,7 @@ def test_the_kiosk_on_a_real_display_stack(debian13, central, tmp_path, display)
         shot, words = wait_for_words(stack, tmp_path, "welcome-again", WELCOME_KO, need=2)
         assert not found(words, VIEW_CHOOSER, need=2), "the second tap closed the chooser"
 
-        os.write(master, encode_scan("20042000000016"))
+        os.write(master, encode_scan(KIM))
         shot, words = wait_for_words(stack, tmp_path, "member-ko", ("김민지",))
         assert "김민지" in text_of(words), text_of(words)
 

@@ -15,19 +15,20 @@ from pathlib import Path
 import pytest
 
 from hardware.speech import SAMPLE_RATE, SpeechEngine, Tone, tone_seconds, tone_wav
+from kiosk_testing.waiting import wait_until
 
 
 def wait_for_files(folder: Path, pattern: str, count: int, timeout_s: float = 10.0) -> list[Path]:
     """The files matching ``pattern`` once there are ``count`` of them, in name order."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = sorted(folder.glob(pattern)) if folder.is_dir() else []
-        if len(found) >= count:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{count} x {pattern} not in {folder} within {timeout_s} s: "
-                                 f"{sorted(p.name for p in folder.iterdir()) if folder.is_dir() else 'no folder'}")
-        time.sleep(0.01)
+    def found() -> list[Path]:
+        files = sorted(folder.glob(pattern)) if folder.is_dir() else []
+        return files if len(files) >= count else []
+
+    def missing() -> str:
+        there = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "no folder"
+        return f"{count} x {pattern} in {folder}; there: {there}"
+
+    return wait_until(found, timeout_s, missing, every_s=0.01)
 
 
 def wav_seconds(data: bytes) -> float:

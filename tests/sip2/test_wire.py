@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pysip2.models import MESSAGE_SPECS_BY_ID
 
+from kiosk_data.codes import OVERDUE
 from sync_agent.sip2_messages import MESSAGES, PATRON_STATUS, REPEATABLE, SUPPORTED_MESSAGES
 from sync_agent.sip2_wire import (
     ANSWER_OF,
@@ -35,7 +36,7 @@ def test_checksum_makes_the_16_bit_sum_zero() -> None:
 
 def test_a_frame_survives_the_round_trip_with_hangul_and_trailer() -> None:
     dialect = Dialect()
-    frame = Frame("18", "0400" + "01" + "20261121    143000", (("AB", "30042000000030"), ("AJ", "소년이 온다")))
+    frame = Frame("18", "0400" + "01" + "20261121    143000", (("AB", OVERDUE), ("AJ", "소년이 온다")))
     raw = dialect.encode(frame, sequence=3)
     assert raw.endswith(b"\r") and b"AY3AZ" in raw
     back = dialect.decode(raw)
