@@ -11,7 +11,6 @@ in these bytes can only have come from this visit.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -25,6 +24,7 @@ from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import HOLD_READY, KIM, KIM_PIN, ON_LOAN
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.contract import Member, MemberStatus
 
 from .conftest import SIZE, scan_and_settle, settle
@@ -73,8 +73,8 @@ async def test_a_visit_leaves_nothing_of_the_patron_once_the_grace_has_passed(ki
         assert isinstance(k.app.screen, WelcomeScreen)
     assert (await k.relay.drain(10)).delivered == 1, "the return reached the central side"
 
-    while not k.lending.retention.purge():  # the grace: 0.2 s after the visit ended
-        await asyncio.sleep(0.05)
+    # the grace: 0.2 s after the visit ended
+    await wait_until_async(k.lending.retention.purge, what="the member's views purged after the grace")
     assert k.store.rows("SELECT * FROM member_views") == []
     for handler in root_logger.handlers:
         handler.flush()

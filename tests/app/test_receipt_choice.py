@@ -25,6 +25,7 @@ from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_demo.mailbox import Mailbox
 from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import AVAILABLE_KO, CHOI, HOLD_READY, KIM
+from kiosk_testing.waiting import wait_until_async
 from sync_agent import mail_jobs
 from sync_agent.mail_jobs import MailSender
 
@@ -160,9 +161,7 @@ async def test_emailed_in_the_patrons_language_once_and_the_address_leaves_no_tr
         loop = asyncio.create_task(sender.run())
         try:
             assert await asyncio.to_thread(server.wait_for, 1, 10)
-            async with asyncio.timeout(10):
-                while mail_jobs.owed(k.store):
-                    await asyncio.sleep(0.02)
+            await wait_until_async(lambda: not mail_jobs.owed(k.store), 10, "the receipt mail delivered")
         finally:
             sender.stop()
             await asyncio.gather(loop, return_exceptions=True)

@@ -3,7 +3,6 @@
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 from backend_stub.app import create_app
 from backend_stub.middleware import MAX_BODY_BYTES
 from kiosk_data.codes import KIM, ON_LOAN
+from kiosk_testing.waiting import wait_until
 
 from .conftest import error_code
 
@@ -89,14 +89,14 @@ def test_kiosk_backend_command_serves_the_demo_library(tmp_path):
         [sys.executable, "-c", "from backend_stub.cli import main; main()", "--port", str(port),
          "--db", str(db), "--down", "book", "--log-level", "warning"])
     try:
-        deadline = time.monotonic() + 30
-        while True:
+        def answered() -> dict | None:
+            assert process.poll() is None, "the stand-in ended"
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health").json()
-                break
+                return httpx.get(f"http://127.0.0.1:{port}/health").json()
             except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.05)
+                return None  # not listening yet
+
+        health = wait_until(answered, 30, "the stand-in answering /health", every_s=0.05)
         assert health["services"]["book"] == "down"
         member = httpx.get(f"http://127.0.0.1:{port}/members/{KIM}").json()
         assert member["name"] == "김민지"

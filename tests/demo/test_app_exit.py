@@ -157,7 +157,7 @@ def test_sigterm_ends_kiosk_run_within_5_s_with_the_store_closed(tmp_path: Path,
     try:
         log = folder / "data" / "kiosk-app.log"
         wait_until(lambda: (folder / "data" / "kiosk.sqlite3-wal").exists(), 30, "the store open")
-        time.sleep(1.0)  # the app up on its (headless) screen
+        wait_until(lambda: "patron screen:" in log.read_text(), 30, "the app up on its (headless) screen")
         app.send_signal(signal.SIGTERM)
         asked = time.monotonic()
         wait_until(lambda: app.poll() is not None, 5, "kiosk run ended after SIGTERM")

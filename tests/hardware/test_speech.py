@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import logging
 import stat
-import time
 import wave
 from pathlib import Path
 
@@ -124,15 +123,11 @@ def test_on_the_device_a_new_utterance_stops_the_one_playing(tmp_path, monkeypat
     speech = SpeechEngine(None)
     try:
         speech.say("first", "en")
-        deadline = time.monotonic() + 10
-        while not (log_file.exists() and "started" in log_file.read_text()):
-            assert time.monotonic() < deadline, "the first utterance never started playing"
-            time.sleep(0.01)
+        wait_until(lambda: log_file.exists() and "started" in log_file.read_text(), 10,
+                   "the first utterance never started playing", every_s=0.01)
         speech.say("second", "en")
-        deadline = time.monotonic() + 10
-        while log_file.read_text().split() != ["started", "stopped", "started"]:
-            assert time.monotonic() < deadline, log_file.read_text()
-            time.sleep(0.01)
+        wait_until(lambda: log_file.read_text().split() == ["started", "stopped", "started"], 10,
+                   log_file.read_text, every_s=0.01)
     finally:
         speech.close()
 

@@ -3,7 +3,6 @@ library's words, settling in doubt with 17, both families' replays, and hostile 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from kiosk_data.codes import AVAILABLE, BLOCKED, HOLD_READY, KIM, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE, WITHDRAWN_CARD
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.contract import BookStatus, Circulation, MemberStatus
 from sync_agent.outbox import Kind, Outbox
 from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
@@ -157,8 +157,8 @@ async def test_evergreen_drops_an_idle_connection_and_the_client_reconnects(tmp_
     server = acs("evergreen", idle_timeout_s=0.2)
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
         assert isinstance(await client.health(), Ok)
-        while server.connections == 1 and not client.connection._reader.at_eof():  # noqa: SLF001
-            await asyncio.sleep(0.05)
+        await wait_until_async(lambda: server.connections != 1 or client.connection._reader.at_eof(),
+                               what="the idle connection dropped by the ACS")
         state = await client.item_state(ON_LOAN)
         assert isinstance(state, Ok)
     assert server.connections == 2

@@ -17,6 +17,7 @@ import pytest
 
 from kiosk_testing.processes import BIN, Process
 from kiosk_data.codes import HOLD_READY, ON_LOAN, OVERDUE
+from kiosk_testing.waiting import wait_until
 
 from sync_agent.outbox import Outbox, Status
 from sync_agent.relay import MISMATCH_LIMIT, Relay
@@ -129,9 +130,7 @@ def test_a_running_agent_logs_in_a_few_times_against_garbage(tmp_path, hostile, 
     agent = Process([str(BIN / "kiosk-sync"), "--config", str(config), "run"], None, tmp_path / "agent.log")
     agent.start()
     try:
-        started = time.monotonic()
-        while server.logins == 0 and time.monotonic() - started < 20:
-            time.sleep(0.05)
+        wait_until(lambda: server.logins > 0, 20, "the agent's first login")
         first = time.monotonic()
         time.sleep(AGENT_WINDOW_S)
         logins = server.logins

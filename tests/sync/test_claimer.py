@@ -7,12 +7,12 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk_data.codes import AVAILABLE, ON_LOAN, OVERDUE
+from kiosk_testing.waiting import wait_until, wait_until_async
 from sync_agent import claimer
 from sync_agent.claimer import Claimer, boot_id, owner_alive, owner_id, start_time
 from sync_agent.client import CentralClient
@@ -91,10 +91,8 @@ def test_an_ended_process_is_dead_and_so_is_an_unreaped_zombie() -> None:
     named = str(Claimer("agent", boot_id(), child.pid, start_time(child.pid) or "-", "t"))
     assert owner_alive(named)
     child.kill()
-    deadline = time.monotonic() + 5
-    while owner_alive(named):  # killed, not yet waited for: a zombie, which has ended
-        assert time.monotonic() < deadline, "a zombie was taken for a running claimer"
-        time.sleep(0.01)
+    # killed, not yet waited for: a zombie, which has ended
+    wait_until(lambda: not owner_alive(named), 5, "a zombie was taken for a running claimer", every_s=0.01)
     assert Path(f"/proc/{child.pid}").exists(), "still a zombie (not reaped) when judged"
     child.wait()
     assert not owner_alive(named)
@@ -151,10 +149,9 @@ async def test_the_agent_delivers_a_reused_pid_s_entries_at_start_not_after_the_
         assert relay.lease_s >= 30
         running = asyncio.create_task(relay.run())
         try:
-            deadline = time.monotonic() + 5  # well inside the hour-long lease it was claimed with
-            while outbox.get(entry.id).status is not Status.DELIVERED:
-                assert time.monotonic() < deadline, "the entry waited for its lease"
-                await asyncio.sleep(0.02)
+            # 5 s: well inside the hour-long lease it was claimed with
+            await wait_until_async(lambda: outbox.get(entry.id).status is Status.DELIVERED, 5,
+                                   "the entry waited for its lease")
         finally:
             relay.stop()
             await running

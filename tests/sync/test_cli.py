@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,7 +113,7 @@ def test_kill_9_mid_delivery_then_restart_loses_nothing_and_applies_once(central
     entries = [outbox.append_return(code, datetime.now(UTC)) for code in rented_barcodes()]
     agent = kiosk_sync(cfg, "run")
     wait_until(lambda: outbox.counts()["in_flight"] > 0)
-    time.sleep(0.25)  # requests are at the server, answers not back yet
+    wait_until(lambda: central.requests().get("rental", 0) > 0, what="a return at the stand-in, its answer not back")
     agent.kill()
     agent.wait(10)
     stranded = outbox.counts()

@@ -19,7 +19,7 @@ from kiosk_app.receipt import build_receipt
 from kiosk_app.receipt_mail import receipt_mail
 from kiosk_app.session import BorrowLine, Session
 from kiosk_demo.mailbox import Mailbox
-from kiosk_testing.waiting import wait_until_async
+from kiosk_testing.waiting import wait_until, wait_until_async
 from kiosk_data.codes import HOLD_READY
 from sync_agent import schedule_clock
 from sync_agent import mail_jobs
@@ -183,15 +183,12 @@ def test_the_agent_process_sends_a_mail_once_its_server_is_back(tmp_path, store)
     agent = subprocess.Popen([sys.executable, "-m", "sync_agent", "--config", str(cfg), "run"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while store.rows("SELECT attempts FROM mail_jobs")[0]["attempts"] < 1:
-            assert time.monotonic() < deadline and agent.poll() is None, "the agent tries"
-            time.sleep(0.02)
+        wait_until(lambda: store.rows("SELECT attempts FROM mail_jobs")[0]["attempts"] >= 1
+                   or agent.poll() is not None, 20, "the agent tries")
+        assert agent.poll() is None, "the agent tries"
         server.start()
         assert server.wait_for(1, 20)
-        while mail_jobs.owed(store):
-            assert time.monotonic() < deadline + 20
-            time.sleep(0.02)
+        wait_until(lambda: not mail_jobs.owed(store), 40, "the mail delivered and nothing owed")
     finally:
         agent.send_signal(signal.SIGTERM)
         _, err = agent.communicate(timeout=20)

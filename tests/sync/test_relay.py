@@ -212,8 +212,7 @@ async def start_agent_on_a_slow_reply(hostile, store, outbox, tmp_path, delay_s:
     entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     relay = relay_for(store, hostile.url, tmp_path, call_timeout_ms=5000)
     task = asyncio.create_task(relay.run())
-    while not hostile.seen:
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: hostile.seen, what="the delivery at the server")
     return relay, task, entry
 
 
