@@ -86,7 +86,7 @@ def driver_scans_per_s(stream: bytes, codes: list[str]) -> tuple[float, int]:
         scanner.write_raw(stream)
         done.wait(120)
         elapsed = time.perf_counter() - started
-    lost = len(codes) - sum(1 for a, b in zip(received, codes) if a == b)
+    lost = len(codes) - sum(1 for a, b in zip(received, codes, strict=False) if a == b)
     return len(received) / elapsed, lost
 
 

@@ -14,7 +14,7 @@ that need no server at all.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
-FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
 SESSION_ID = "26112114300042"
 SIZE = (100, 32)
 PATRON_DEADLINE_MS = 5000

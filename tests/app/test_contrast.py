@@ -116,7 +116,7 @@ async def test_every_text_has_a_contrast_of_4_5_to_1(offline_kiosk, tmp_path, se
         await every_screen(pilot, seen)
     ratios = sorted((contrast(Color(*fg), Color(*bg)), fg, bg, where) for (fg, bg), where in seen.items())
     assert len(ratios) >= 5, "the text's colours were read"
-    failing = [f"{ratio:.2f}: #{'%02x%02x%02x' % fg} on #{'%02x%02x%02x' % bg} ({where})"
+    failing = [f"{ratio:.2f}: #{bytes(fg).hex()} on #{bytes(bg).hex()} ({where})"
                for ratio, fg, bg, where in ratios if ratio < MIN_CONTRAST]
     report = Path(__file__).resolve().parents[2] / "var" / "contrast.json"
     report.parent.mkdir(exist_ok=True)

@@ -12,7 +12,8 @@ from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnRow, ReturnScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_testing.pilot import screen_text
-from kiosk_data.codes import AT_LIMIT, AT_LIMIT_LOAN, AVAILABLE, BLOCKED, CHOI, HOLD_READY, HOLD_READY_ISBN, KIM, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE, PARK, WITHDRAWN_CARD
+from kiosk_data.codes import (AT_LIMIT, AT_LIMIT_LOAN, AVAILABLE, BLOCKED, CHOI, HOLD_READY, HOLD_READY_ISBN,
+                              KIM, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE, PARK, WITHDRAWN_CARD)
 
 from .conftest import (SIZE, scan_and_settle, settle)
 
@@ -136,7 +137,7 @@ async def test_borrow_reserved_book_shows_due_date(kiosk, central):
     assert rental["kioskNo"] == "kiosk-07"
 
 
-def column_text(app, column_id: str) -> str:  # noqa: ANN001
+def column_text(app, column_id: str) -> str:
     """What one column of the member screen says, as the patron reads it."""
     column = app.screen.query_one(f"#{column_id}")
     return "\n".join(str(static.render()) for static in column.query("Static"))

@@ -36,7 +36,7 @@ async def test_a_rescan_through_the_scanner_adds_nothing_within_or_after_the_win
                   duplicate_window_s=0.5)
         async with k.app.run_test(size=SIZE) as pilot:
             await wait_on_screen(pilot, lambda: device_statuses(k.store).get("scanner", {}).get("state")
-                           == "connected")
+                                 == "connected")
             scanner.scan(ON_LOAN)
             scanner.scan(ON_LOAN)  # a double read: one scan
             await wait_on_screen(pilot, lambda: len(k.app.session.returns) == 1)

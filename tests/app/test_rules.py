@@ -1,6 +1,6 @@
 """Plain rules of a visit: fines, scan routing, inactivity and receipts (the words: test_i18n.py)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from barcode import Code128
@@ -12,10 +12,11 @@ from kiosk_app.receipt import build_receipt, code128_bars
 from kiosk_app.session import (Action, BorrowLine, CancelLine, DoubtLine, Patron, ReserveLine, Returned,
                                ReturnLine, Session, new_session_id,
                                technician_card)
-from kiosk_data.codes import AVAILABLE, AVAILABLE_EN, AVAILABLE_KO, HOLD_READY, HOLD_READY_ISBN, KIM, ON_LOAN, OTHERS_HOLD, PARK
+from kiosk_data.codes import (AVAILABLE, AVAILABLE_EN, AVAILABLE_KO, HOLD_READY, HOLD_READY_ISBN, KIM,
+                              ON_LOAN, OTHERS_HOLD, PARK)
 from sync_agent.contract import Member, MyPage, MyPageEntry
 
-NOW = datetime(2026, 11, 21, 14, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 14, 30, tzinfo=UTC)
 
 
 def seoul(y, m, d, h=12):

@@ -229,7 +229,7 @@ class BadGateway:
                 self.end_headers()
                 self.wfile.write(page)
 
-            do_GET = do_POST = do_PATCH = _forward
+            do_GET = do_POST = do_PATCH = _forward  # noqa: N815 - http.server's handler names
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -22,7 +22,7 @@ from kiosk_testing.waiting import wait_until
 class Exits:
     """Stands in for os._exit: records the status and when, and wakes whoever waits for it."""
 
-    def __init__(self, then=None) -> None:  # noqa: ANN001
+    def __init__(self, then=None) -> None:
         self.codes: list[int] = []
         self.at: float | None = None
         self.done = threading.Event()
@@ -57,7 +57,7 @@ class App:
 def guard_factory():
     made: list[ExitGuard] = []
 
-    def make(**options) -> ExitGuard:  # noqa: ANN003
+    def make(**options) -> ExitGuard:
         options.setdefault("watch", [])
         guard = ExitGuard(**options).install()
         made.append(guard)

@@ -41,7 +41,8 @@ from kiosk_app.session import (
     Returned,
     ReturnLine,
 )
-from kiosk_data.codes import AT_LIMIT_LOAN, AT_LIMIT_OTHER_LOAN, AVAILABLE, AVAILABLE_EN, AVAILABLE_KO, BLOCKED, HOLD_READY, HOLD_READY_ISBN, KIM, ON_LOAN, OTHERS_HOLD, OVERDUE
+from kiosk_data.codes import (AT_LIMIT_LOAN, AT_LIMIT_OTHER_LOAN, AVAILABLE, AVAILABLE_EN, AVAILABLE_KO,
+                              BLOCKED, HOLD_READY, HOLD_READY_ISBN, KIM, ON_LOAN, OTHERS_HOLD, OVERDUE)
 from sync_agent.contract import Book, Member, MyPage, MyPageEntry
 
 from .conftest import FIXED_NOW, SIZE

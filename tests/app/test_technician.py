@@ -289,4 +289,4 @@ async def test_the_kiosk_wide_state_and_what_to_do_are_shown(kiosk, central, pin
         record_kiosk_state(k.lending.store, "ok")
         k.app.screen.reload()
         await wait_on_screen(pilot, lambda: shown.split(":")[0] + ": " + ("ok" if lang == "en" else "정상")
-                       in detail_text(k.app.screen))
+                             in detail_text(k.app.screen))

@@ -60,7 +60,7 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
                 await wait_on_screen(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
                 await switch(pilot, "#demo-book_down")
                 await wait_on_screen(pilot, lambda: stack.faults.book_down and app.note == "",
-                               lambda: f"fault applied (faults {stack.faults}, note {app.note!r})")
+                                     lambda: f"fault applied (faults {stack.faults}, note {app.note!r})")
                 assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True
                 await tap(pilot, "demo-cards", KIM)
                 await wait_on_screen(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
@@ -99,7 +99,7 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
         await wait_on_screen(pilot, lambda: stack.faults.book_down and app.note == "", "book down")
         await switch(pilot, "#demo-central_unreachable")
         await wait_on_screen(pilot, lambda: stack.faults.central_unreachable and app.note == "",
-                       "stand-in stopped")
+                             "stand-in stopped")
         with pytest.raises(httpx.ConnectError):
             httpx.get(stack.url + "/health")
         await tap(pilot, "demo-labels", OVERDUE)
@@ -108,7 +108,7 @@ async def test_central_unreachable_is_connection_refused_and_returns_pile_up(tmp
 
         await switch(pilot, "#demo-central_unreachable")
         await wait_on_screen(pilot, lambda: "1 delivered" in app.outbox_line, "drained after recovery",
-                       timeout_s=30)
+                             timeout_s=30)
         assert httpx.get(stack.url + "/health").status_code == 200
         assert httpx.get(stack.url + "/admin/faults").json()["book"]["down"] is True, \
             "the restarted stand-in gets the switches back"

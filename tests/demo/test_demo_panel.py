@@ -45,19 +45,19 @@ async def test_switches_say_on_or_off_and_the_descriptions_follow_the_state(tmp_
         switch = await laid_out(pilot, "#demo-central_unreachable")
         assert switch.label.plain.endswith(": off")
         await wait_on_screen(pilot, lambda: _description(app, OVERDUE) == "on loan to 김민지, overdue by 5 days",
-                       lambda: f"described from the stand-in: {_description(app, OVERDUE)!r}")
+                             lambda: f"described from the stand-in: {_description(app, OVERDUE)!r}")
 
         await pilot.click("#demo-central_unreachable")
         await wait_on_screen(pilot, lambda: stack.faults.central_unreachable and app.note == "", "stand-in stopped")
         assert app.screen.query_one("#demo-central_unreachable", FaultSwitch).label.plain.endswith(": ON")
         await tap(pilot, "demo-labels", OVERDUE)
         await wait_on_screen(pilot, lambda: "in the outbox" in _description(app, OVERDUE),
-                       lambda: f"the return waiting in the outbox: {_description(app, OVERDUE)!r}")
+                             lambda: f"the return waiting in the outbox: {_description(app, OVERDUE)!r}")
 
         await pilot.click("#demo-central_unreachable")
         await wait_on_screen(pilot, lambda: "1 delivered" in app.outbox_line, "delivered after recovery", 30)
         await wait_on_screen(pilot, lambda: _description(app, OVERDUE) == "available",
-                       lambda: f"returned and delivered: {_description(app, OVERDUE)!r}")
+                             lambda: f"returned and delivered: {_description(app, OVERDUE)!r}")
         assert "overdue" not in _description(app, KIM), _description(app, KIM)
         assert app.screen.query_one("#demo-central_unreachable", FaultSwitch).label.plain.endswith(": off")
 
@@ -79,7 +79,7 @@ async def test_rapid_presses_apply_one_at_a_time_and_the_last_press_wins(
         for _ in range(presses):
             await pilot.click("#demo-central_unreachable")
         await wait_on_screen(pilot, lambda: not _applying(app) and app.note != "applying…",
-                       lambda: f"settled (note {app.note!r})", 30)
+                             lambda: f"settled (note {app.note!r})", 30)
         assert app.note == ""
         assert app.screen.query_one("#demo-central_unreachable", FaultSwitch).value is unreachable
         assert stack.faults.central_unreachable is unreachable

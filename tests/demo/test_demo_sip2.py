@@ -59,10 +59,12 @@ async def test_the_story_over_sip2_with_the_acs_stopped_and_started_again(tmp_pa
                 async with app.run_test(size=SIZE) as pilot:
                     await tap(pilot, "demo-labels", ON_LOAN)
                     await wait_on_screen(pilot, lambda: isinstance(app.screen, ReturnScreen), "return screen")
-                    await wait_on_screen(pilot, lambda: "1 delivered" in app.outbox_line, "checkin delivered by the agent")
+                    await wait_on_screen(pilot, lambda: "1 delivered" in app.outbox_line,
+                                         "checkin delivered by the agent")
                     assert _circulation(stack.port, ON_LOAN) == "03"
-                    await wait_on_screen(pilot, lambda: "sent to the library system" in app.descriptions.get(ON_LOAN, ""),
-                                   "the panel's line follows the return, from the outbox")
+                    await wait_on_screen(pilot,
+                                         lambda: "sent to the library system" in app.descriptions.get(ON_LOAN, ""),
+                                         "the panel's line follows the return, from the outbox")
                     assert described.called
 
                     await switch(pilot, "#demo-book_down")  # no such thing over SIP2: said, not applied
@@ -72,15 +74,17 @@ async def test_the_story_over_sip2_with_the_acs_stopped_and_started_again(tmp_pa
                     app.end_session()
                     await wait_on_screen(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
                     await switch(pilot, "#demo-central_unreachable")
-                    await wait_on_screen(pilot, lambda: stack.faults.central_unreachable and app.note == "", "ACS stopped")
+                    await wait_on_screen(pilot, lambda: stack.faults.central_unreachable and app.note == "",
+                                         "ACS stopped")
                     with pytest.raises(ConnectionRefusedError):
                         socket.create_connection(("127.0.0.1", stack.port), 1).close()
                     await tap_shown(pilot, "demo-labels", OVERDUE)
-                    await wait_on_screen(pilot, lambda: "1 pending" in app.outbox_line, "the return waits in the outbox")
+                    await wait_on_screen(pilot, lambda: "1 pending" in app.outbox_line,
+                                         "the return waits in the outbox")
 
                     await switch(pilot, "#demo-central_unreachable")
                     await wait_on_screen(pilot, lambda: "2 delivered" in app.outbox_line, "drained after the restart",
-                                   timeout_s=30)
+                                         timeout_s=30)
                     assert _circulation(stack.port, ON_LOAN) == "03", "the restarted ACS kept its records"
                     assert _circulation(stack.port, OVERDUE) == "03"
 

@@ -67,12 +67,12 @@ def change(focused: list, blurred: list) -> int:
     if len(focused) != len(blurred):
         return 255
     most = 0
-    for (char, fg, bg, mark), (char2, fg2, bg2, mark2) in zip(focused, blurred):
+    for (char, fg, bg, mark), (char2, fg2, bg2, mark2) in zip(focused, blurred, strict=True):
         if char != char2 or mark != mark2:
             return 255
         for one, two in ((fg, fg2), (bg, bg2)):
             if one is not None and two is not None:
-                most = max(most, *(abs(a - b) for a, b in zip(one, two)))
+                most = max(most, *(abs(a - b) for a, b in zip(one, two, strict=True)))
             elif one != two:
                 return 255
     return most

@@ -90,7 +90,8 @@ async def test_checkins_never_answered_with_their_sequence_number_become_dead_le
                 await relay.drain(5)
         dead = outbox.get(entry.id)
         assert dead.status is Status.DEAD, dead
-        assert dead.last_error.startswith(f"mismatched: {MISMATCH_LIMIT} answers of the library system could not be matched")
+        assert dead.last_error.startswith(
+            f"mismatched: {MISMATCH_LIMIT} answers of the library system could not be matched")
         assert outbox.counts()["delivered"] == 0
     finally:
         store.close()

@@ -25,7 +25,7 @@ from sync_agent.metrics import KioskCollector
 from sync_agent.outbox import Outbox, Status
 from sync_agent.relay import Relay
 from sync_agent.results import Busy, BusyReason
-from sync_agent.settings import Settings, load_settings
+from sync_agent.settings import load_settings
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.status import kiosk_state, record_kiosk_state, snapshot
 from sync_agent.store import Store

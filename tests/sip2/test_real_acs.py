@@ -30,7 +30,7 @@ from sync_agent.status import kiosk_state
 from sync_agent.store import Store
 from tests.app.conftest import SIZE, Agent, scan_and_settle
 from tests.sip2.conftest import sip2_kiosk
-from tests.sip2.evergreen_peer import AcsTarget, real_acs  # noqa: F401 - the session fixture
+from tests.sip2.evergreen_peer import AcsTarget
 
 PATRON_STATUS = "patron-status semantics (issue 19): "
 

@@ -3,7 +3,7 @@ table behind named fields, strict building and lenient reading."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -70,7 +70,7 @@ def test_values_cannot_split_a_message() -> None:
 
 def test_dates_are_local_to_the_library_and_read_back() -> None:
     dialect = Dialect(timezone=ZoneInfo("Asia/Seoul"))
-    when = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
     assert dialect.date(when) == "20261121    143000"
     assert dialect.parse_date("20261121    143000") == when
     assert dialect.parse_date("20261121   Z053000") == when

@@ -35,7 +35,7 @@ def write_config(path: Path, folder: Path, url: str, token: str) -> Path:
     return path
 
 
-def start_agent(store: Store, settings: Settings, reload=None) -> tuple[Relay, asyncio.Task]:  # noqa: ANN001
+def start_agent(store: Store, settings: Settings, reload=None) -> tuple[Relay, asyncio.Task]:
     relay = Relay(store, CentralClient(settings, store, owner="agent"), settings, reload=reload)
     relay.gate.probe_every_s = PROBE_S
     return relay, asyncio.create_task(relay.run())
@@ -47,7 +47,7 @@ async def stop_agent(relay: Relay, task: asyncio.Task) -> None:
     await relay.client.aclose()
 
 
-def returned(central) -> set[str]:  # noqa: ANN001
+def returned(central) -> set[str]:
     return {r["barcode"] for r in httpx.get(f"{central.url}/rentals", params={"status": "returned"},
                                             headers={"Authorization": "Bearer tok-right-7734"}).json()}
 

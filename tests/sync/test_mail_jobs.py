@@ -98,7 +98,8 @@ async def test_a_server_down_while_the_agent_runs_gets_the_mail_once_it_is_back(
     sender = MailSender(store, settings(tmp_path, server.port))
     loop = started(sender)
     try:
-        await wait_until_async(lambda: asyncio.to_thread(lambda: store.rows("SELECT attempts FROM mail_jobs")[0]["attempts"] >= 2))
+        await wait_until_async(lambda: asyncio.to_thread(
+            lambda: store.rows("SELECT attempts FROM mail_jobs")[0]["attempts"] >= 2))
         assert mail_jobs.owed(store) == 1, "kept while the server is down"
         server.start()
         assert await asyncio.to_thread(server.wait_for, 1, 10)
@@ -113,7 +114,7 @@ async def test_a_server_down_while_the_agent_runs_gets_the_mail_once_it_is_back(
 
 
 class Refusing(Mailbox):
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802 - aiosmtpd's name
         return "550 no such mailbox"
 
 

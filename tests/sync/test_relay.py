@@ -120,7 +120,7 @@ async def test_retry_after_is_honoured(hostile, store, outbox, tmp_path) -> None
     relay = relay_for(store, hostile.url, tmp_path)
     task = asyncio.create_task(relay.run())
     await wait_until_async(lambda: outbox.get(entry.id).attempts == 1
-                and outbox.get(entry.id).status is Status.PENDING)
+                           and outbox.get(entry.id).status is Status.PENDING)
     await asyncio.sleep(0.5)  # a relay that ignored Retry-After would send again within this
     relay.stop()
     await asyncio.wait_for(task, 5)
@@ -138,7 +138,7 @@ async def test_outage_piles_up_returns_then_every_one_arrives_once(central, stor
     relay = relay_for(store, central.url, tmp_path, breaker_failure_threshold=2, breaker_reset_s=0.4)
     task = asyncio.create_task(relay.run())
     await wait_until_async(lambda: snapshot(store)["breakers"].get("agent", {}).get("returns", {}).get("state")
-                in ("open", "half-open") and (snapshot(store)["oldest_pending_age_s"] or 0) >= 0.9)
+                           in ("open", "half-open") and (snapshot(store)["oldest_pending_age_s"] or 0) >= 0.9)
     during = snapshot(store)
     assert during["pending"] + during["in_flight"] == len(barcodes) and during["delivered"] == 0
     assert during["breakers"]["agent"]["returns"]["state"] in ("open", "half-open")

@@ -39,12 +39,12 @@ def test_retries_due_before_the_clock_stepped_back_an_hour_go_at_once(central, t
         agent = subprocess.Popen([str(BIN / "kiosk-sync"), "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: all(outbox.get(entry.id).attempts >= 1 for entry in returns), 30,
-                 "both returns tried and scheduled again")
+                   "both returns tried and scheduled again")
         offset.write_text("-1h\n")  # NTP, or a technician, steps the clock back
         central.clear_faults()
         stepped = time.monotonic()
         wait_until(lambda: all(outbox.get(entry.id).status is Status.DELIVERED for entry in returns), 120,
-                 f"both returns delivered after the step:\n{log.read_text()[-1500:]}")
+                   f"both returns delivered after the step:\n{log.read_text()[-1500:]}")
         took = time.monotonic() - stepped
     finally:
         agent.terminate()

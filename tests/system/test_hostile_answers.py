@@ -91,8 +91,8 @@ async def test_the_app_survives_hostile_answers_to_its_own_calls(tmp_path: Path)
         async with kiosk_on_pty(server.url, call_timeout_ms=5000) as (app, scanner, _pilot):
             for asked in range(1, 5):
                 app.check_health()
-                await wait_until_async(lambda: sum(seen.path == "/health" for seen in server.seen) == asked  # noqa: B023
-                            and not any(w.group == "health" and w.is_running for w in app.workers))
+                await wait_until_async(lambda: sum(seen.path == "/health" for seen in server.seen) == asked
+                                       and not any(w.group == "health" and w.is_running for w in app.workers))
             scanner.scan(BARCODES[0])  # the item check gets a hostile answer: saved, to be checked
             await wait_until_async(lambda: isinstance(app.screen, ReturnScreen) and app.session.returns, timeout_s=20)
             assert app.is_running and app.return_code is None

@@ -16,7 +16,7 @@ from sync_agent.outbox import Outbox
 NOISE_SEED = 20261121
 
 
-def stored_returns(app) -> list[str]:  # noqa: ANN001
+def stored_returns(app) -> list[str]:
     outbox = Outbox(app.lending.store, app.settings.id)
     return [row["barcode"] for row in outbox.store.rows("SELECT barcode FROM outbox WHERE kind = 'return'")]
 

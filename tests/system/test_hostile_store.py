@@ -34,24 +34,24 @@ conn.execute("ROLLBACK")
 """
 
 
-def stored(app) -> list[str]:  # noqa: ANN001
+def stored(app) -> list[str]:
     outbox = Outbox(app.lending.store, app.settings.id)
     return [row["barcode"] for row in outbox.store.rows("SELECT barcode FROM outbox WHERE kind = 'return'")]
 
 
-def shown(app) -> list[str]:  # noqa: ANN001
+def shown(app) -> list[str]:
     return [line.barcode for line in app.session.returns]
 
 
-def told(app, why: str) -> bool:  # noqa: ANN001
+def told(app, why: str) -> bool:
     return isinstance(app.screen, NoticeScreen) and app.screen.refusal.why == why
 
 
-def save_failed(app) -> bool:  # noqa: ANN001
+def save_failed(app) -> bool:
     return told(app, "why_save_failed")
 
 
-def disk_full(app) -> bool:  # noqa: ANN001
+def disk_full(app) -> bool:
     return told(app, "why_store_disk_full")
 
 

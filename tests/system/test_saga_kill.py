@@ -55,14 +55,14 @@ def test_an_intent_orphaned_by_a_killed_app_is_settled_and_undone_once(central, 
                   30, "the app's scanner connected")
             scanner.scan(CARD)
             wait_until(lambda: log.exists() and "member screen: member 1" in log.read_text(), 15,
-                  "the member screen")
+                       "the member screen")
             central.set_fault("book", latency_ms=(2500, 2500))  # the shelf check takes its time
             sent_before = central.requests().get("rental", 0)
             scanner.scan(HELD)
             wait_until(lambda: query(store, "SELECT status FROM outbox WHERE kind = 'rent'") == [("in_flight",)],
-                  15, "the intent written and in flight")
+                       15, "the intent written and in flight")
             wait_until(lambda: central.requests().get("rental", 0) > sent_before, 15,
-                  "the borrow sent (the central side is now working on it)")
+                       "the borrow sent (the central side is now working on it)")
             app.send_signal(signal.SIGKILL)
             app.wait(10)
         finally:

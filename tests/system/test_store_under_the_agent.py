@@ -26,6 +26,11 @@ def store_up(url: str) -> str | None:
     return next((line.split()[-1] for line in text.splitlines() if line.startswith("kiosk_store_up ")), None)
 
 
+def replaced_lines(log: Path) -> list[str]:
+    """The agent's log lines saying its store file was swapped under it."""
+    return [line for line in log.read_text().splitlines() if "was replaced while this process" in line]
+
+
 def test_the_agent_creates_a_private_store_and_notices_it_replaced(tmp_path: Path) -> None:
     data, port = tmp_path / "kiosk", free_port()
     store, log = data / "kiosk.sqlite3", tmp_path / "agent.log"
@@ -44,11 +49,10 @@ def test_the_agent_creates_a_private_store_and_notices_it_replaced(tmp_path: Pat
         Store.open(spare).close()
         os.replace(spare, store)
         assert wait_until(lambda: store_up(metrics) == "0.0", 20, "kiosk_store_up 0") is True
-        said = wait_until(lambda: [line for line in log.read_text().splitlines() if "was replaced while this process" in line],
-                        10, "the log line")
-        retries = lambda: log.read_text().count("store unusable, retrying")  # noqa: E731
-        wait_until(lambda: retries() >= 2, 20, "the agent's loop refused by the store again and again")
-        assert len([line for line in log.read_text().splitlines() if "was replaced while this process" in line]) == 1, said
+        said = wait_until(lambda: replaced_lines(log), 10, "the log line")
+        wait_until(lambda: log.read_text().count("store unusable, retrying") >= 2, 20,
+                   "the agent's loop refused by the store again and again")
+        assert len(replaced_lines(log)) == 1, said
         assert agent.poll() is None, "the agent goes on (no crash loop), reporting"
     finally:
         agent.terminate()

@@ -66,7 +66,7 @@ def test_an_immutable_store_under_the_agent_is_reported_not_a_bus_error(tmp_path
         wait_until(lambda: all(f.exists() for f in files), 10, "the store open in WAL mode")
         chattr("+i", *files)
         wait_until(lambda: store_up(metrics) == "0.0" or agent.poll() is not None, 20,
-                 "kiosk_store_up 0")
+                   "kiosk_store_up 0")
         assert agent.poll() is None, f"the agent died (exit {agent.returncode}):\n{log.read_text()[-2000:]}"
         wait_until(lambda: "cannot be written" in log.read_text(), 10, "why, in the log")
         status = subprocess.run([str(BIN / "kiosk-sync"), "status"], env=env, capture_output=True, timeout=30)
