@@ -18,7 +18,7 @@ from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.session import Became, Earlier
 from kiosk_app.utterance import spoken
 from kiosk_app.voice import VisitVoice
-from kiosk_data.codes import AT_LIMIT_OTHER_LOAN, BLOCKED, HOLD_READY, KIM, ON_LOAN, OVERDUE
+from kiosk_data.codes import AT_LIMIT_OTHER_LOAN, BLOCKED, HOLD_READY, KIM, KIM_PIN, ON_LOAN, OVERDUE
 
 from .conftest import SIZE, scan_and_settle, settle
 
@@ -242,7 +242,7 @@ def test_a_notice_that_names_an_amount_or_the_library_s_words_says_them_only_in_
 
 
 async def test_the_pin_pad_speaks_its_prompt_and_a_wrong_pin_but_never_a_digit(speaking, tmp_path):
-    from .test_patron_pin import PIN, type_pin
+    from .test_patron_pin import type_pin
 
     k = speaking(lang="en", patron_pin="required")
     folder = tmp_path / "said"
@@ -253,8 +253,8 @@ async def test_the_pin_pad_speaks_its_prompt_and_a_wrong_pin_but_never_a_digit(s
         heard = await hear(pilot, folder, 3)
         assert "Enter your PIN." in heard
         assert any(words.startswith("Wrong PIN") for words in heard), heard
-        await type_pin(pilot, PIN)
+        await type_pin(pilot, KIM_PIN)
         await settle(pilot)
         heard = await hear(pilot, folder, len(heard) + 1)
-    assert not any(digit in " ".join(heard) for digit in ("111111", PIN, "7 3 9"))
+    assert not any(digit in " ".join(heard) for digit in ("111111", KIM_PIN, "7 3 9"))
     assert "error" in tones(folder)
