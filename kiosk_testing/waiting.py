@@ -1,13 +1,13 @@
 """Waiting for a state rather than for a guessed time: the one loop every test and benchmark uses.
 
-A sleep that is "long enough" is slow on a quiet machine and flaky on a loaded one (the suite
-shares two cores with other work). These look at the state itself until it holds, and fail at a
-deadline with what was awaited; when ``what`` is a callable it is asked at that moment, so the
-failure shows the state last seen (a screen's text, a log). :func:`wait_until` is for threads and
-other processes, :func:`wait_until_async` for a running event loop: there the predicate may
-return an awaitable (a look done in a thread), and ``tick`` replaces the plain sleep between
-looks, for instance with a Pilot's pause so the app under test runs meanwhile
-(:func:`kiosk_testing.pilot.wait_on_screen`).
+A sleep that is "long enough" is slow on a quiet machine and flaky on a loaded one (the suite shares
+two cores with other work). These look at the state itself until it holds, and fail at a deadline
+(20 s unless told: generous, since only a failure waits it out) with what was awaited; when ``what``
+is a callable it is asked at that moment, so the failure shows the state last seen (a screen's text,
+a log). :func:`wait_until` is for threads and other processes, :func:`wait_until_async` for a
+running event loop: there the predicate may return an awaitable (a look done in a thread), and
+``tick`` replaces the plain sleep between looks, for instance with a Pilot's pause so the app under
+test runs meanwhile (:func:`kiosk_testing.pilot.wait_on_screen`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _missed(what: What, timeout_s: float) -> AssertionError:
     return AssertionError(f"not within {timeout_s} s: {what() if callable(what) else what}")
 
 
-def wait_until(predicate: Callable[[], T], timeout_s: float = 10.0, what: What = "the awaited state",
+def wait_until(predicate: Callable[[], T], timeout_s: float = 20.0, what: What = "the awaited state",
                *, every_s: float = 0.02) -> T:
     """The predicate's first true value, looked for every ``every_s`` seconds."""
     deadline = time.monotonic() + timeout_s
@@ -38,7 +38,7 @@ def wait_until(predicate: Callable[[], T], timeout_s: float = 10.0, what: What =
     return found
 
 
-async def wait_until_async(predicate: Callable[[], T | Awaitable[T]], timeout_s: float = 10.0,
+async def wait_until_async(predicate: Callable[[], T | Awaitable[T]], timeout_s: float = 20.0,
                            what: What = "the awaited state", *, every_s: float = 0.02,
                            tick: Callable[[], Awaitable[object]] | None = None) -> T:
     """The predicate's first true value; between looks ``tick()`` is awaited, or a sleep of
