@@ -42,6 +42,10 @@ test: $(STAMP) $(MO_FILES)
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
+# ruff with the rules in pyproject.toml's [tool.ruff]; not yet a step of `make test`.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

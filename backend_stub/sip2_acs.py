@@ -24,8 +24,9 @@ data: a blocked card denies the four privileges, fines over ``FINE_LIMIT`` are "
 outstanding fines" with the amount in BV, a full allowance is "too many items charged"; a 64 lists
 the items its summary asks for (holds AS, overdue AT, charged AU), from start item BP to end item
 BQ. A 24 or 64 asked with a patron password (AD) says whether it is the patron's (CQ Y or N; the
-demo member's ``pin``), as Evergreen and Koha do; asked without one, it has no CQ. Every answer is built through the message table (``Frame.build``) and says back the request's
-institution, patron and item (AO, AA, AB).
+demo member's ``pin``), as Evergreen and Koha do; asked without one, it has no CQ. Every answer
+is built through the message table (``Frame.build``) and says back the request's institution,
+patron and item (AO, AA, AB).
 
 Hostile behaviours (``hostile``) for the next answers: ``garbage``, ``bad_checksum``, ``half``
 (half a message, then silence), ``silence``, ``huge`` (a 200 KB line), ``close_mid`` (half a
@@ -112,7 +113,7 @@ class Library:
 
 def demo_library(now: datetime, data_dir: Path = DATA_DIR) -> Library:
     """The demo data of ``data/*.json`` as an ACS holds it (patrons by card, copies by barcode)."""
-    read = lambda name: json.loads((data_dir / f"{name}.json").read_text(encoding="utf-8"))  # noqa: E731
+    read = lambda name: json.loads((data_dir / f"{name}.json").read_text(encoding="utf-8"))  # noqa: E731 - a one-line reader
     members = {m["id"]: m for m in read("members")}
     books = {b["id"]: b for b in read("items")}
     library = Library()

@@ -14,9 +14,10 @@ import argparse
 import asyncio
 import gc
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, pid_note, rss_mb, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, pid_note, rss_mb
 from bench.report import Figure, table
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_testing.waiting import wait_until_async
 
 TARGET_MB = 120.0
 
@@ -30,10 +31,10 @@ async def measure(scans: int, visit: int, batches: int) -> list[tuple[str, float
             for index, code in enumerate(codes[(number - 1) * scans:number * scans], 1):
                 done = len(app.session.returns)
                 scanner.scan(code)
-                await until(lambda d=done: len(app.session.returns) > d)
+                await wait_until_async(lambda d=done: len(app.session.returns) > d)
                 if index % visit == 0:
                     app.end_session()
-                    await until(lambda: app.session.is_empty and isinstance(app.screen, WelcomeScreen))
+                    await wait_until_async(lambda: app.session.is_empty and isinstance(app.screen, WelcomeScreen))
             await app.drain()
             gc.collect()
             figures.append((f"app after {number * scans:,} scans", rss_mb()))

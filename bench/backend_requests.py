@@ -19,9 +19,10 @@ import httpx
 
 from backend_stub.app import create_app
 from backend_stub.server import CentralServer
+from kiosk_data.codes import AVAILABLE
 from bench.report import Figure, table
 
-MEMBER, BOOK_ID, BARCODE = 6, 4, "30042000000048"
+MEMBER, BOOK_ID, BARCODE = 6, 4, AVAILABLE
 
 
 async def bare_app(scope, receive, send) -> None:

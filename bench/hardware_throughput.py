@@ -15,6 +15,7 @@ the time for a tight 1 ms polling loop to open the returning port with pyserial.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import random
@@ -32,6 +33,8 @@ from hardware.decoder import StreamDecoder
 from hardware.serial_reader import SerialDevice
 from hardware.sim import VirtualScanner, encode_scan
 from hardware.status import DeviceState
+from kiosk_testing.waiting import wait_until
+from kiosk_data.codes import HOLD_READY
 
 TARGET_SCANS_PER_S = 1_000
 TARGET_RECONNECT_S = 2.0
@@ -78,12 +81,12 @@ def driver_scans_per_s(stream: bytes, codes: list[str]) -> tuple[float, int]:
             done.set()
 
     with VirtualScanner() as scanner, SerialDevice(DeviceConfig("bench", scanner.path), on_scan) as device:
-        _wait(lambda: device.status.state is DeviceState.CONNECTED, 10)
+        wait_until(lambda: device.status.state is DeviceState.CONNECTED, 10, every_s=0.005)
         started = time.perf_counter()
         scanner.write_raw(stream)
         done.wait(120)
         elapsed = time.perf_counter() - started
-    lost = len(codes) - sum(1 for a, b in zip(received, codes) if a == b)
+    lost = len(codes) - sum(1 for a, b in zip(received, codes, strict=False) if a == b)
     return len(received) / elapsed, lost
 
 
@@ -100,9 +103,10 @@ def paced_latencies(codes: list[str], rate: float, raw: bool) -> tuple[list[floa
             device = SerialDevice(DeviceConfig("bench", scanner.path),
                                   lambda event: arrivals.setdefault(event.code, time.perf_counter()))
             device.start()
-            _wait(lambda: device.status.state is DeviceState.CONNECTED, 10)
+            wait_until(lambda: device.status.state is DeviceState.CONNECTED, 10, every_s=0.005)
         written = _write_paced(scanner, codes, rate)
-        _wait(lambda: len(arrivals) == len(codes), 30, quiet=True)
+        with contextlib.suppress(AssertionError):  # what never arrived counts as lost below
+            wait_until(lambda: len(arrivals) == len(codes), 30, every_s=0.005)
         if device is not None:
             device.stop()
         else:
@@ -118,7 +122,7 @@ def reconnect_times(rounds: int, away_s: float) -> tuple[list[float], list[float
     with VirtualScanner() as scanner, SerialDevice(
             DeviceConfig("bench", scanner.path), lambda event: arrived.set()) as device:
         for _ in range(rounds):
-            _wait(lambda: device.status.state is DeviceState.CONNECTED, 10)
+            wait_until(lambda: device.status.state is DeviceState.CONNECTED, 10, every_s=0.005)
             scanner.unplug()
             time.sleep(random.uniform(away_s, away_s + 1.0))  # replug at any phase of the backoff
             arrived.clear()
@@ -126,7 +130,7 @@ def reconnect_times(rounds: int, away_s: float) -> tuple[list[float], list[float
             started = time.perf_counter()
             while not arrived.is_set():
                 if device.status.state is DeviceState.CONNECTED:
-                    scanner.scan("30042000000014")
+                    scanner.scan(HOLD_READY)
                     arrived.wait(0.2)
                 else:
                     time.sleep(0.001)
@@ -224,16 +228,6 @@ def _read_lines(path: str, arrivals: dict[str, float], count: int) -> None:
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-def _wait(predicate, timeout: float, quiet: bool = False) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            if quiet:
-                return
-            raise TimeoutError("device did not connect")
-        time.sleep(0.005)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ def _number(value: float | None) -> str:
 def table(title: str, figures: list[Figure]) -> str:
     rows = [HEADER, *(figure.cells() for figure in figures)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = [title, ""] + ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = [title, ""] + ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                           for row in rows]
     return "\n".join(lines)
 
 

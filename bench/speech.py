@@ -45,7 +45,7 @@ def figures(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args(argv)
     espeak = shutil.which("espeak-ng")
-    ms = lambda samples: statistics.median(samples) * 1e3  # noqa: E731
+    ms = lambda samples: statistics.median(samples) * 1e3  # noqa: E731 - a one-line unit for the table below
     tone = [0.0] * args.rounds
     for index in range(args.rounds):
         started = time.perf_counter()

@@ -28,11 +28,10 @@ from backend_stub.app import create_app
 from bench.report import Figure, table
 from bench.sync_append import percentile
 from backend_stub.server import CentralServer
+from kiosk_data.codes import KIM
 from sync_agent.client import Busy, CentralClient, InDoubt
 from sync_agent.settings import Settings
 from sync_agent.store import Store
-
-CARD = "20042000000016"
 
 
 async def measure(url: str, folder: Path, count: int, threshold: int) -> tuple[list[float], list[float]]:
@@ -44,12 +43,12 @@ async def measure(url: str, folder: Path, count: int, threshold: int) -> tuple[l
     async with CentralClient(settings, store, owner="app") as client:
         for _ in range(threshold):  # these time out and open the breaker
             started = time.perf_counter()
-            result = await client.member_by_card(CARD)
+            result = await client.member_by_card(KIM)
             timeouts.append(time.perf_counter() - started)
             assert isinstance(result, InDoubt) and result.reason == "timeout", result
         for _ in range(count):
             started = time.perf_counter()
-            result = await client.member_by_card(CARD)
+            result = await client.member_by_card(KIM)
             fast.append(time.perf_counter() - started)
             assert isinstance(result, Busy) and result.reason == "breaker_open", result
     store.close()
@@ -79,14 +78,14 @@ async def patrons_under_load(central: CentralServer, folder: Path, patrons: int,
     fallbacks: list[float] = []
     async with CentralClient(settings) as client:
         while not client.breakers.is_open("lending"):
-            await client.member_by_card(CARD)
+            await client.member_by_card(KIM)
         before = central.requests()["rental"]
         deadline = time.perf_counter() + seconds
 
         async def patron() -> None:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                result = await client.member_by_card(CARD)
+                result = await client.member_by_card(KIM)
                 if isinstance(result, Busy) and result.reason == "breaker_open":
                     fallbacks.append(time.perf_counter() - started)
                 await asyncio.sleep(0.02)

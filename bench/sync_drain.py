@@ -31,7 +31,7 @@ from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
-def _serve(db_path: Path, port: int, ready) -> None:  # noqa: ANN001 - a multiprocessing Event
+def _serve(db_path: Path, port: int, ready) -> None:  # ready: a multiprocessing Event
     CentralServer(create_app(db_path, faults_enabled=True), port=port).start()
     ready.set()
     while True:

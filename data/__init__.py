@@ -3,10 +3,11 @@ fixture is described in ``README.md`` beside them), for every part that reads th
 the fake SIP2 ACS, the label sheet, ``kiosk demo`` and the test support.
 
 In the checkout this is the folder ``data/``; installed, it is the package ``kiosk_data`` (the link
-``kiosk_data -> data`` beside it, listed in pyproject's packages) and its files travel in the wheel as package data. The folder
-is asked of :mod:`importlib.resources` rather than reckoned from another module's ``__file__``,
-so an installed kiosk (``pip install .``, a wheel) finds the files where it installed them, with no
-checkout. The package imports nothing of ours, so the drivers and the stand-in may use it too.
+``kiosk_data -> data`` beside it, listed in pyproject's packages) and its files travel in the wheel
+as package data. The folder is asked of :mod:`importlib.resources` rather than reckoned from another
+module's ``__file__``, so an installed kiosk (``pip install .``, a wheel) finds the files where it
+installed them, with no checkout. The package imports nothing of ours, so the drivers and the
+stand-in may use it too.
 """
 
 from importlib import resources

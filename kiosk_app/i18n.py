@@ -47,7 +47,7 @@ class MissingCatalog(RuntimeError):
     """A language's compiled catalog is not where the package keeps it."""
 
 
-def N_(key: str) -> str:
+def N_(key: str) -> str:  # noqa: N802 - the name gettext tools and pyproject's [tool.babel] know
     """Marks ``key`` as a message for ``pybabel extract`` where the code hands it on as data."""
     return key
 

@@ -49,7 +49,7 @@ class PatronQueue:
                 await job()
             else:
                 log.info("dropped an action of visit %s, which has ended", visit.id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any job's failure is reported, and the queue goes on
             await self._on_failure(exc)
         finally:
             self._after_each()

@@ -66,7 +66,7 @@ class JournalHandler(SysLogHandler):
         self.addFilter(MaskingFilter())
         self.setFormatter(JournalFormatter())
 
-    def handleError(self, record: logging.LogRecord) -> None:
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging.Handler's name
         """Drop the line (see the class docstring)."""
 
 

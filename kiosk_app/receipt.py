@@ -44,7 +44,8 @@ class Receipt:
 
 def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None, library: str = "", *,
                   unbroken: bool = False) -> Receipt:
-    """The visit in print, under the library's name and the visit's date and time: what was borrowed, renewed (to its new due date), reserved (with the fee paid), returned (each accepted
+    """The visit in print, under the library's name and the visit's date and time: what was
+    borrowed, renewed (to its new due date), reserved (with the fee paid), returned (each accepted
     return once, with its fine estimate), cancelled (with the refund due), and what could not be
     confirmed and so does not count. ``unbroken``: dates that a line never breaks inside, for the
     screen (:data:`kiosk_app.i18n.NO_BREAK`)."""

@@ -276,5 +276,5 @@ def _flush_logs() -> None:
         try:
             if stream is not None:
                 stream.flush()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a closed standard stream must not stop the exit
             pass

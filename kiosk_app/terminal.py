@@ -93,7 +93,8 @@ def plan(settings: Settings, output: Output | None, config: Path, config_file: P
     kiosk = [sys.executable, "-m", "kiosk_app.cli"]
     if config_file:
         kiosk += ["--config", str(config_file)]
-    argv = [shutil.which("foot") or "/usr/bin/foot", f"--config={config}", "--override", f"main.font={family}:pixelsize={px}",
+    argv = [shutil.which("foot") or "/usr/bin/foot", f"--config={config}",
+            "--override", f"main.font={family}:pixelsize={px}",
             "--override", f"main.line-height={px}px",
             "--override", f"main.vertical-letter-offset=-{round(px * LIFT)}px", *kiosk, "run"]
     env = {"KIOSK_DISPLAY_SIZE_MM": f"{size_mm[0]:g}x{size_mm[1]:g}"} if size_mm else {}

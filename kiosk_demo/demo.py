@@ -146,7 +146,7 @@ class DemoApp(KioskApp):
             while (wanted := self.wanted_faults) != self.stack.faults:
                 await asyncio.to_thread(self.stack.set_faults, wanted)
             self.note = ""
-        except Exception as exc:  # a stand-in that will not start must not end the demo
+        except Exception as exc:  # noqa: BLE001 - a stand-in that will not start must not end the demo
             log.warning("demo: faults not applied: %s", exc)
             self.note = f"not applied: {exc}"
             self.wanted_faults = self.stack.faults

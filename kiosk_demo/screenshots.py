@@ -28,17 +28,13 @@ from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_data.codes import AT_LIMIT_OTHER_LOAN, AVAILABLE, HOLD_READY, KIM, ON_LOAN, OVERDUE
 from sync_agent.client import CentralClient
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
 PATRON_SIZE = (100, 32)
 DEMO_SIZE = (140, 40)
-CARD = "20042000000016"          # 김민지: a reservation ready, a loan, an overdue loan
-RESERVED_FOR_HER = "30042000000014"
-ON_LOAN = "30042000000022"
-OVERDUE = "30042000000030"
-AVAILABLE = "30042000000048"
 WAIT_S = 20.0
 
 
@@ -80,12 +76,12 @@ async def patron_screens(settings: Settings, store: Store, client: CentralClient
 
         app.end_session()
         await settled(pilot, WelcomeScreen)
-        scan(CARD)
+        scan(KIM)
         await settled(pilot, MemberScreen)
         save(app, folder, "member")
 
         await asyncio.to_thread(stack.set_faults, Faults(book_down=True))
-        scan(RESERVED_FOR_HER)
+        scan(HOLD_READY)
         await settled(pilot, NoticeScreen)
         save(app, folder, "busy")
         await asyncio.to_thread(stack.set_faults, Faults())
@@ -118,9 +114,9 @@ async def receipt_pictures(settings: Settings, store: Store, client: CentralClie
         await until(pilot, lambda: app.online)
         # a scan written before this app's reader has the port open would be lost
         await until(pilot, lambda: app.devices.devices[0].status.state == "connected")
-        scan(CARD)
+        scan(KIM)
         await settled(pilot, MemberScreen)
-        scan(RESERVED_FOR_HER)
+        scan(HOLD_READY)
         await until(pilot, lambda: bool(app.session.borrows))
         await pilot.click("#done")
         await settled(pilot, ReceiptScreen)
@@ -147,7 +143,7 @@ async def demo_screen(settings: Settings, store: Store, client: CentralClient, s
         await until(pilot, lambda: app.online)
         await pilot.click("#demo-book_down")
         await until(pilot, lambda: stack.faults.book_down and app.note == "")
-        scanner.scan("30042000000105")      # Dune, on loan to member 5
+        scanner.scan(AT_LIMIT_OTHER_LOAN)      # Dune, on loan to member 5
         await until(pilot, lambda: len(app.session.returns) == 1)
         await until(pilot, lambda: delivered(app.lending.outbox.counts()))
         await settled(pilot, ReturnScreen)

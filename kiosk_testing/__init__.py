@@ -1,2 +1,3 @@
-"""What the tests (``tests/``) and the benchmarks (``bench/``) both need: a kiosk on a pty, real
-processes, loads of returns, the outage day. Neither imports the other; both import this."""
+"""What the tests (``tests/``) and the benchmarks (``bench/``) both need: waits for a state, a kiosk
+app under Pilot, a kiosk on a pty, real processes, loads of returns, the outage day. Neither
+imports the other; both import this."""

@@ -2,9 +2,9 @@
 
 Measured on the real stack: foot 1.21 under cage 0.2.0, font Noto Sans Mono CJK KR sized so that
 one line of text is 12 mm high on the glass (``text_height_mm``); ``grid_200`` is the patron's
-enlargement to 200 % (the compositor's output at scale 2, hardware/display.py). The layout tests (tests/app/test_layout_fit.py) lay every
-patron screen out in each grid; a system test on the real stack is to assert that it gives these
-grids, so the names and fields stay as they are.
+enlargement to 200 % (the compositor's output at scale 2, hardware/display.py). The layout tests
+(tests/app/test_layout_fit.py) lay every patron screen out in each grid, and the system test on the
+real stack (tests/deploy/test_display_stack.py) asserts that it gives these grids at 100 % and 200 %.
 """
 
 from __future__ import annotations

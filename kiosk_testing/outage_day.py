@@ -277,7 +277,7 @@ class Chaos(threading.Thread):
     def run(self) -> None:
         try:
             self._walk()
-        except BaseException as exc:  # handed to the driver at stop(), so a broken day fails loudly
+        except BaseException as exc:  # noqa: BLE001 - handed to the driver at stop(): a broken day fails loudly
             self.error = exc
 
     def _walk(self) -> None:
@@ -531,7 +531,8 @@ def verify(kiosk: Kiosk) -> Verdict:
     return Verdict(
         acknowledged=len(entries), delivered=statuses.get("delivered", 0), duplicates=duplicates,
         lost=lost, dead_letters=statuses.get("dead", 0), unacknowledged_central_returns=len(strays),
-        borrows_shown=len(shown), borrows_unconfirmed=len(unconfirmed), borrows_not_shown=len(not_shown), fines_checked=fines_checked,
+        borrows_shown=len(shown), borrows_unconfirmed=len(unconfirmed), borrows_not_shown=len(not_shown),
+        fines_checked=fines_checked,
         fines_wrong=fines_wrong, delivered_a_day_later=later, fines_that_delivery_time_changes=changed,
         intents_untold=saga.untold, left_centrally=saga.left, compensations=saga.compensations,
         compensated_twice=saga.twice,

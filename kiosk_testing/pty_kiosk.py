@@ -19,10 +19,14 @@ import kiosk_data
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
 from kiosk_app.composition import build_kiosk
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.adapters import make_central
 from sync_agent.contract import Book
 from sync_agent.settings import Settings
 from sync_agent.store import Store
+
+TIMED_LOOK_S = 0.0002
+"""Between looks of a wait that is timed: a fifth of a millisecond, so the figure is the app's."""
 
 DATA = kiosk_data.DATA_DIR
 DEAD_API = "http://127.0.0.1:9"
@@ -74,7 +78,7 @@ async def kiosk_on_pty(api_url: str = DEAD_API,
         try:
             async with app.run_test(size=(100, 32)) as pilot:
                 app.online = api_url != DEAD_API or settings.central == "sip2"
-                await until(lambda: all(d.status.state == "connected" for d in app.devices.devices))
+                await wait_until_async(lambda: all(d.status.state == "connected" for d in app.devices.devices))
                 yield app, scanner, pilot
                 # the patron's last jobs finish before the app closes: one still drawing a screen
                 # while Textual takes the screens down fails the test in teardown
@@ -94,14 +98,14 @@ async def timed_borrow(app: KioskApp, scanner: VirtualScanner, card: str, code: 
     drawn (ms); the visit is ended before returning."""
     from kiosk_app.screens.member import MemberScreen
     scanner.scan(card)
-    await until(lambda: isinstance(app.screen, MemberScreen), timeout_s=30)
+    await wait_until_async(lambda: isinstance(app.screen, MemberScreen), timeout_s=30)
     await asyncio.sleep(PATRON_PAUSE_S)
     started = time.perf_counter()
     scanner.scan(code)
-    await until(lambda: len(app.screen.query(".row.borrowed")) == 1, timeout_s=30)
+    await wait_until_async(lambda: len(app.screen.query(".row.borrowed")) == 1, 30, every_s=TIMED_LOOK_S)
     took = (time.perf_counter() - started) * 1000
     app.end_session()
-    await until(lambda: app.session.card is None and not isinstance(app.screen, MemberScreen), timeout_s=30)
+    await wait_until_async(lambda: app.session.card is None and not isinstance(app.screen, MemberScreen), timeout_s=30)
     return took
 
 
@@ -116,18 +120,10 @@ async def timed_return(app: KioskApp, scanner: VirtualScanner, code: str) -> flo
 
     started = time.perf_counter()
     scanner.scan(code)
-    await until(lambda: top_row() == code, timeout_s=30)
+    await wait_until_async(lambda: top_row() == code, 30, every_s=TIMED_LOOK_S)
     took = (time.perf_counter() - started) * 1000
     await asyncio.sleep(0.005)
     return took
-
-
-async def until(predicate, timeout_s: float = 10.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the app did not get there in time")
-        await asyncio.sleep(0.0002)
 
 
 def pid_note() -> str:

@@ -51,7 +51,7 @@ def _serve(load: Load, conn: Connection) -> None:
     acs = FakeAcs(library, user=USER, password=PASSWORD).start()
     conn.send(acs.port)
     while (asked := conn.recv()) != "stop":
-        with acs._lock:  # noqa: SLF001 - the ACS's own lock around its records
+        with acs._lock:  # the ACS's own lock around its records
             conn.send(dict(acs.library.applied) if asked == "applied" else acs.connections)
     acs.stop()
 

@@ -1,6 +1,7 @@
-"""Technician diagnostics: a patron's open call for staff (acknowledge), devices with a live test-scan area, outbox and dead letters (sync now,
-retry, resolve), breakers (reset), central health per service, last sync, database integrity,
-disk, version, configuration with secrets hidden, recent log lines, and the maintenance exit.
+"""Technician diagnostics: a patron's open call for staff (acknowledge), devices with a live
+test-scan area, outbox and dead letters (sync now, retry, resolve), breakers (reset), central health
+per service, last sync, database integrity, disk, version, configuration with secrets hidden, recent
+log lines, and the maintenance exit.
 
 Every label and state word is in Korean and English (kiosk_app.i18n). Left as they are: setting
 names and values, breaker names, the central side's refusal codes, SQLite's integrity messages,

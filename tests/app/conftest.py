@@ -14,7 +14,7 @@ that need no server at all.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +29,10 @@ from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
-FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
 SESSION_ID = "26112114300042"
 SIZE = (100, 32)
 PATRON_DEADLINE_MS = 5000
-
-CARD = "20042000000016"          # 김민지: reservation ready (item 1), a loan (2), an overdue loan (3)
-PARK = "20042000000024"          # James Park: holds item 5
-BLOCKED = "20042000000032"
-WITHDRAWN = "20042000000040"
-AT_LIMIT = "20042000000057"
-CHOI = "20042000000065"          # clean record
-RESERVED_FOR_1 = "30042000000014"
-ON_LOAN = "30042000000022"
-OVERDUE = "30042000000030"
-AVAILABLE = "30042000000048"
-RESERVED_FOR_2 = "30042000000055"
-LOST = "30042000000063"
-ISBN = "9788936433598"
 
 
 def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
@@ -112,22 +98,6 @@ async def offline_kiosk(tmp_path: Path) -> AsyncIterator[Callable[..., Kiosk]]:
         await made.close()
 
 
-def screen_text(app: KioskApp) -> str:
-    """Every text on the current screen (statics and button labels), as plain text (the blank
-    that keeps a date's parts together, i18n.NO_BREAK, read as a space)."""
-    from textual.widgets import Button, Static
-
-    from kiosk_app.i18n import NO_BREAK
-    parts = []
-    for widget in app.screen.query("*"):
-        if isinstance(widget, Button):
-            parts.append(str(widget.label))
-        elif isinstance(widget, Static):
-            visual = widget.visual
-            parts.append(getattr(visual, "plain", str(widget.content)))
-    return "\n".join(parts).replace(NO_BREAK, " ")
-
-
 async def settle(pilot: Any) -> None:
     """Let queued messages, the patron queue and the repaint all finish."""
     await pilot.pause()
@@ -139,18 +109,6 @@ async def scan_and_settle(pilot: Any, *codes: str) -> None:
     for code in codes:
         scan(pilot.app, code)
         await settle(pilot)
-
-
-async def wait_for(pilot: Any, predicate: Callable[[], bool], timeout_s: float = 15.0) -> None:
-    """Poll ``predicate`` while the app runs (scans through a pty arrive on their own time)."""
-    import asyncio
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time:\n" + screen_text(pilot.app))
-        await pilot.pause(0.02)
-        await pilot.app.drain()
 
 
 class Agent:

@@ -19,9 +19,11 @@ from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.techpin import hash_pin
 from kiosk_app.utterance import spoken
+from kiosk_testing.pilot import screen_text, wait_on_screen
+from kiosk_data.codes import KIM
 from sync_agent import help_request
 
-from .conftest import CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
+from .conftest import SIZE, scan_and_settle, settle
 from .test_speech import hear
 from .test_technician import PIN, TECH_CARD, enter
 
@@ -63,7 +65,7 @@ async def test_on_the_smallest_grid_the_button_says_less_and_still_calls(kiosk, 
 async def test_the_key_calls_staff_from_the_member_screen_and_a_second_press_counts_nothing(kiosk):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await pilot.press(CALL_STAFF_KEY)
         await settle(pilot)
         assert t("en", "help_called") in screen_text(k.app)
@@ -84,18 +86,18 @@ async def test_the_technician_sees_the_call_and_acknowledges_it(kiosk, caplog):
     k = kiosk(lang="en", tech_pin_hash=hash_pin(PIN))
     caplog.set_level(logging.INFO)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await pilot.press(CALL_STAFF_KEY)
         await settle(pilot)
         await scan_and_settle(pilot, TECH_CARD)
         await enter(pilot, PIN)
         assert isinstance(k.app.screen, TechScreen)
-        await wait_for(pilot, lambda: bool(k.app.screen.query("#help-ack")))
+        await wait_on_screen(pilot, lambda: bool(k.app.screen.query("#help-ack")))
         row = k.app.screen.query_one("#help-request")
         assert row.display and "Staff called by a patron" in screen_text(k.app)
         assert "on the member screen" in screen_text(k.app)
         await pilot.click("#help-ack")
-        await wait_for(pilot, lambda: not k.app.screen.query("#help-ack"))
+        await wait_on_screen(pilot, lambda: not k.app.screen.query("#help-ack"))
         assert not row.display
         assert not help_request.current(k.store)["open"]
         await pilot.press(CALL_STAFF_KEY)

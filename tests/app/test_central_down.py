@@ -5,15 +5,16 @@ import httpx
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
+from kiosk_testing.pilot import screen_text, wait_on_screen
+from kiosk_data.codes import AVAILABLE_KO, CHOI, HOLD_READY, KIM, ON_LOAN, OVERDUE
 
-from .conftest import (CARD, CHOI, ON_LOAN, OVERDUE, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text,
-                       settle, wait_for)
+from .conftest import (SIZE, scan_and_settle, settle)
 
 
 async def go_offline(pilot, central):
     central.stop()
     pilot.app.check_health()
-    await wait_for(pilot, lambda: not pilot.app.online)
+    await wait_on_screen(pilot, lambda: not pilot.app.online)
     await settle(pilot)
 
 
@@ -38,14 +39,14 @@ async def test_returns_are_saved_offline_and_synced_when_central_is_back(kiosk, 
 async def test_member_sees_cached_view_and_borrowing_answers_busy(kiosk, central):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)       # a visit while up caches the view
+        await scan_and_settle(pilot, KIM)       # a visit while up caches the view
         await pilot.click("#done")
         await settle(pilot)
         await go_offline(pilot, central)
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, MemberScreen) and k.app.session.patron.cached
         assert "Offline: information as of" in screen_text(k.app)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert isinstance(k.app.screen, NoticeScreen)
         text = screen_text(k.app)
         assert "Lending is busy, please try again in a minute." in text and "Nothing has been borrowed." in text
@@ -56,13 +57,13 @@ async def test_member_sees_cached_view_and_borrowing_answers_busy(kiosk, central
 async def test_open_breaker_answers_the_fallback_without_calling(kiosk, central):
     k = kiosk(lang="en", breaker_failure_threshold=1, breaker_sustained_s=0)  # the first 503 opens it
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         central.set_fault("rental", down=True)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert "Lending is busy" in screen_text(k.app)
         assert k.client.breakers.is_open("lending")
         await pilot.click("#ok")
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert "Lending is busy" in screen_text(k.app) and not k.app.session.borrows
     central.clear_faults()
     assert httpx.get(f"{central.url}/rentals", params={"memberId": 1, "status": "rented"}).json()[0]["bookId"] != 1
@@ -71,13 +72,13 @@ async def test_open_breaker_answers_the_fallback_without_calling(kiosk, central)
 async def test_offline_checkout_queues_within_the_limit(kiosk, central):
     k = kiosk(lang="en", offline_checkout="allow", offline_max_items=1, offline_due_days=7)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await go_offline(pilot, central)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         [line] = k.app.session.borrows
         assert line.queued and (line.due_at - k.app.session.started_at).days in (6, 7)
         assert "Borrow saved · due" in screen_text(k.app)
-        await scan_and_settle(pilot, "30042000000071")
+        await scan_and_settle(pilot, AVAILABLE_KO)
         assert "While offline, you can borrow up to 1 books per visit." in screen_text(k.app)
     assert k.lending.outbox.counts()["pending"] == 1
     central.start()

@@ -25,8 +25,9 @@ from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.themes import MIN_CONTRAST, THEMES, contrast
+from kiosk_data.codes import HOLD_READY_ISBN
 
-from .conftest import ISBN, SIZE, settle
+from .conftest import SIZE, settle
 from .test_layout_fit import OFFER, a_long_visit
 
 DRAWING = range(0x2500, 0x25A0)
@@ -84,7 +85,7 @@ async def every_screen(pilot: Any, seen: dict[Pair, str]) -> None:
         for refusal in (BUSY, Refusal.for_code("member_blocked")):
             await app.show_notice(refusal)
             await look(f"notice {refusal.why}")
-        await app.handle_scan(CodeKind.ISBN, ISBN)
+        await app.handle_scan(CodeKind.ISBN, HOLD_READY_ISBN)
         await look("isbn help")
         await app.show_base(MemberScreen)
         await app.push_screen(OfferScreen(OFFER))
@@ -115,7 +116,7 @@ async def test_every_text_has_a_contrast_of_4_5_to_1(offline_kiosk, tmp_path, se
         await every_screen(pilot, seen)
     ratios = sorted((contrast(Color(*fg), Color(*bg)), fg, bg, where) for (fg, bg), where in seen.items())
     assert len(ratios) >= 5, "the text's colours were read"
-    failing = [f"{ratio:.2f}: #{'%02x%02x%02x' % fg} on #{'%02x%02x%02x' % bg} ({where})"
+    failing = [f"{ratio:.2f}: #{bytes(fg).hex()} on #{bytes(bg).hex()} ({where})"
                for ratio, fg, bg, where in ratios if ratio < MIN_CONTRAST]
     report = Path(__file__).resolve().parents[2] / "var" / "contrast.json"
     report.parent.mkdir(exist_ok=True)

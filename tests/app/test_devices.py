@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 from unittest import mock
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from kiosk_app import devices
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.status import device_statuses
 
 
@@ -16,14 +17,14 @@ async def test_a_burst_of_scans_is_recorded_in_few_writes_and_ends_exact() -> No
     with mock.patch.object(devices, "record_device_status", wraps=devices.record_device_status) as record:
         async with kiosk_on_pty() as (app, scanner, _pilot):
             store = app.lending.store
-            await until(lambda: device_statuses(store).get("scanner", {}).get("state") == "connected")
+            await wait_until_async(lambda: device_statuses(store).get("scanner", {}).get("state") == "connected")
             for code in codes:  # one read each, as a patron scanning a stack of books
                 scanner.scan(code)
                 await asyncio.sleep(0.02)
-            await until(lambda: device_statuses(store)["scanner"]["good"] == len(codes), timeout_s=15)
+            await wait_until_async(lambda: device_statuses(store)["scanner"]["good"] == len(codes), timeout_s=15)
             writes_for_burst = record.call_count
             scanner.unplug()
-            await until(lambda: device_statuses(store)["scanner"]["state"] == "reconnecting", timeout_s=5)
+            await wait_until_async(lambda: device_statuses(store)["scanner"]["state"] == "reconnecting", timeout_s=5)
     assert writes_for_burst < len(codes) // 4, writes_for_burst
 
 

@@ -9,7 +9,7 @@ import string
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from gettext import GNUTranslations
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ LOCALE = Path(i18n.__file__).parent / "locale"
 ROOT = LOCALE.parents[1]
 BIN = Path(sys.executable).parent
 SEOUL = ZoneInfo("Asia/Seoul")
-MOMENT = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)  # 14:30 in Seoul
+MOMENT = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
 
 
 def _read(path: Path) -> Catalog:
@@ -203,7 +203,7 @@ def test_counted_words_take_the_languages_plural_form(lang, one, five):
 
 def test_a_time_after_midnight_in_the_library_carries_the_librarys_date_whatever_the_machines_zone(monkeypatch):
     import time
-    from datetime import datetime, timezone
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from kiosk_app.i18n import fmt_time
@@ -211,7 +211,7 @@ def test_a_time_after_midnight_in_the_library_carries_the_librarys_date_whatever
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     try:
-        moment = datetime(2026, 12, 7, 17, 49, tzinfo=timezone.utc)  # 02:49 on the 8th in Seoul
+        moment = datetime(2026, 12, 7, 17, 49, tzinfo=UTC)  # 02:49 on the 8th in Seoul
         assert fmt_time(moment, "en", ZoneInfo("Asia/Seoul")) == "Dec 8, 2026, 02:49"
         assert fmt_time(moment, "ko", ZoneInfo("Asia/Seoul")) == "2026년 12월 8일 02:49"
     finally:

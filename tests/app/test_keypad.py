@@ -1,7 +1,7 @@
 """A patron who cannot see or reach the screen: a whole visit by the physical keypad alone (no
 mouse event in this file), through the real app, the REST stand-in over real HTTP, a store on
 disk and espeak-ng writing each utterance to ``speech_out``: the language key, the card and its
-PIN, a borrow, a renewal, a return, the receipt; the view's 200 % enlargement (the display's scale
+KIM_PIN, a borrow, a renewal, a return, the receipt; the view's 200 % enlargement (the display's scale
 a recording stand-in here; the real one is driven in tests/deploy/test_display_stack.py); the
 inactivity warning answered with more time."""
 
@@ -21,8 +21,10 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 
-from .conftest import CARD, ON_LOAN, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text, settle
-from .test_patron_pin import PIN
+from kiosk_data.codes import HOLD_READY, KIM, KIM_PIN, ON_LOAN
+from kiosk_testing.pilot import screen_text
+
+from .conftest import SIZE, scan_and_settle, settle
 from .test_speech import hear, said
 
 TITLE_ON_LOAN = "The Pragmatic Programmer"
@@ -80,13 +82,13 @@ async def test_a_whole_visit_by_the_keypad_alone(speaking, tmp_path, central):
         await press(pilot, "f12")                                  # the language key
         assert k.app.lang == "en"
 
-        await scan_and_settle(pilot, CARD)                         # the card, at the scanner
+        await scan_and_settle(pilot, KIM)                         # the card, at the scanner
         assert isinstance(k.app.screen, PatronPinScreen)
-        await press(pilot, *PIN, "enter")
+        await press(pilot, *KIM_PIN, "enter")
         assert isinstance(k.app.screen, MemberScreen)
 
-        await scan_and_settle(pilot, RESERVED_FOR_1)               # a borrow
-        assert [line.barcode for line in k.app.session.borrows] == [RESERVED_FOR_1]
+        await scan_and_settle(pilot, HOLD_READY)               # a borrow
+        assert [line.barcode for line in k.app.session.borrows] == [HOLD_READY]
 
         await focus_on(pilot, f"renew-{ON_LOAN}")                  # a renewal
         heard = await hear(pilot, folder, 1)
@@ -124,13 +126,13 @@ async def test_a_whole_visit_by_the_keypad_alone(speaking, tmp_path, central):
     spoken = "\n".join(heard)
     assert "Email it to the address the library has." in spoken
     assert "m***@example.org" not in spoken and TITLE_ON_LOAN not in spoken, "nothing private aloud"
-    assert PIN not in spoken and " ".join(PIN) not in spoken
+    assert KIM_PIN not in spoken and " ".join(KIM_PIN) not in spoken
 
 
 async def test_in_private_mode_the_focused_renewal_names_its_book(speaking, tmp_path):
     k = speaking(lang="en", speech_details="always")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await focus_on(pilot, f"renew-{ON_LOAN}")
         heard = await hear(pilot, tmp_path / "said", 2)
     assert heard[-1] == f"Renew. {TITLE_ON_LOAN}."
@@ -150,7 +152,7 @@ async def test_the_arrows_go_round_and_back_is_the_screens_own_way_back(kiosk):
 async def test_back_on_the_pin_pad_cancels_it(kiosk):
     k = kiosk(lang="en", patron_pin="required")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await press(pilot, "1", "2")
         await press(pilot, "escape")
         assert isinstance(k.app.screen, WelcomeScreen) and k.app.session.patron is None

@@ -31,9 +31,10 @@ from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import BorrowLine, CancelLine, RenewLine, Returned, ReturnLine
 from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
+from kiosk_data.codes import AVAILABLE, AVAILABLE_EN, AVAILABLE_KO, HOLD_READY_ISBN, KIM, ON_LOAN, OVERDUE
 from sync_agent.contract import Book
 
-from .conftest import FIXED_NOW, ISBN, settle
+from .conftest import FIXED_NOW, settle
 from .test_snapshots import DAY, patron
 
 GRIDS = [pytest.param(display, grid, id=f"{display.name}-{percent}")
@@ -139,16 +140,16 @@ def a_long_visit(app: Any) -> None:
     fines, this visit's loan, renewals, returns (late ones with fines) and a cancel: every kind
     of row and button."""
     session = app.session
-    session.card, session.patron = "20042000000016", patron()
-    session.borrows.append(BorrowLine("30042000000089", "아몬드", FIXED_NOW + 14 * DAY, queued=False))
+    session.card, session.patron = KIM, patron()
+    session.borrows.append(BorrowLine(AVAILABLE_EN, "아몬드", FIXED_NOW + 14 * DAY, queued=False))
     session.returns += [ReturnLine(f"300420000001{n}5", "불편한 편의점 두 번째 이야기", 3, 300, Returned.RETURNED)
                         for n in range(4)]
-    session.renewals += [RenewLine("30042000000022", "The Pragmatic Programmer", True, FIXED_NOW + 21 * DAY),
-                         RenewLine("30042000000030", "소년이 온다", False, why="renew_no_overdue")]
-    session.cancels.append(CancelLine("30042000000071", "아몬드", 1000))
+    session.renewals += [RenewLine(ON_LOAN, "The Pragmatic Programmer", True, FIXED_NOW + 21 * DAY),
+                         RenewLine(OVERDUE, "소년이 온다", False, why="renew_no_overdue")]
+    session.cancels.append(CancelLine(AVAILABLE_KO, "아몬드", 1000))
 
 
-OFFER = Offer(Book(id=4, barcode="30042000000048", isbn="9780132350884", title="Clean Code",
+OFFER = Offer(Book(id=4, barcode=AVAILABLE, isbn="9780132350884", title="Clean Code",
                    author="Robert C. Martin", status="available", updated_at=FIXED_NOW), 1000)
 
 
@@ -178,7 +179,7 @@ async def test_every_patron_screen_fits_the_grid(offline_kiosk, tmp_path, displa
             for refusal in (BUSY, Refusal.for_code("member_blocked")):
                 await app.show_notice(refusal)
                 await check(pilot, NoticeScreen, ("ok",), touch)
-            await app.handle_scan(CodeKind.ISBN, ISBN)  # the notice with the drawing of a book's covers
+            await app.handle_scan(CodeKind.ISBN, HOLD_READY_ISBN)  # the notice with the drawing of a book's covers
             await check(pilot, NoticeScreen, ("ok",), touch)
             await app.show_base(MemberScreen)
             await app.push_screen(OfferScreen(OFFER))
@@ -263,7 +264,7 @@ async def test_a_new_loan_comes_into_view_on_a_screen_that_scrolls_as_one(offlin
         body.scroll_end(animate=False, immediate=True)
         await settle(pilot)
         assert body.scroll_y > 0
-        line = BorrowLine("30042000000048", "Clean Code", FIXED_NOW + 14 * DAY, queued=False)
+        line = BorrowLine(AVAILABLE, "Clean Code", FIXED_NOW + 14 * DAY, queued=False)
         app.session.borrows.append(line)
         screen = app.screen
         assert isinstance(screen, MemberScreen)

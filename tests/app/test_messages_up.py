@@ -15,8 +15,9 @@ from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Patron
+from kiosk_data.codes import HOLD_READY, KIM, ON_LOAN, OVERDUE
 
-from .conftest import CARD, ON_LOAN, OVERDUE, RESERVED_FOR_1, SIZE, scan, scan_and_settle, settle
+from .conftest import SIZE, scan, scan_and_settle, settle
 
 
 class LogoOnly(App[None]):
@@ -84,9 +85,9 @@ async def test_a_tap_of_an_ended_visit_does_nothing_in_the_next(kiosk, central) 
 
     k.lending.borrow = slow_borrow
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         first = k.app.session
-        scan(k.app, RESERVED_FOR_1)
+        scan(k.app, HOLD_READY)
         await pilot.pause()
         assert k.app.working, "the borrow is in flight"
         k.app.end_session()                     # what the inactivity timer does
@@ -94,7 +95,7 @@ async def test_a_tap_of_an_ended_visit_does_nothing_in_the_next(kiosk, central) 
         await pilot.pause()
         gate.set()
         await settle(pilot)
-        assert [line.barcode for line in first.borrows] == [RESERVED_FOR_1]
+        assert [line.barcode for line in first.borrows] == [HOLD_READY]
         assert not first.renewals, "nothing is renewed for a visit that has ended"
         assert isinstance(k.app.screen, WelcomeScreen) and k.app.session is not first
         assert k.app.session.is_empty
@@ -106,7 +107,7 @@ async def test_a_tap_of_an_ended_visit_does_nothing_in_the_next(kiosk, central) 
 async def test_the_done_button_posts_up_and_the_app_ends_the_visit(kiosk) -> None:
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, MemberScreen)
         await pilot.click("#done")
         await settle(pilot)
@@ -118,7 +119,7 @@ async def test_no_screen_keeps_the_ended_visit(kiosk) -> None:
     nothing is redrawn for that) none of them may still hold the last patron."""
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await pilot.click("#done")
         await settle(pilot)
         assert isinstance(k.app.screen, WelcomeScreen)

@@ -11,10 +11,11 @@ from kiosk_app.screens.notice import NoticeScreen, OfferScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnRow, ReturnScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import (AT_LIMIT, AT_LIMIT_LOAN, AVAILABLE, BLOCKED, CHOI, HOLD_READY, HOLD_READY_ISBN,
+                              KIM, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE, PARK, WITHDRAWN_CARD)
 
-from .conftest import (AT_LIMIT, AVAILABLE, BLOCKED, CARD, CHOI, ISBN, LOST, ON_LOAN, OVERDUE, PARK,
-                       RESERVED_FOR_1, RESERVED_FOR_2, SIZE, WITHDRAWN, scan_and_settle, screen_text,
-                       settle)
+from .conftest import (SIZE, scan_and_settle, settle)
 
 
 def rentals(central, **params):
@@ -79,9 +80,9 @@ async def test_return_without_card_builds_a_list_then_receipt(kiosk, central, tm
         assert isinstance(k.app.screen, ReturnScreen)
         text = screen_text(k.app)
         assert "The Pragmatic Programmer" in text and "Returned" in text
-        await scan_and_settle(pilot, "30042000000097")
+        await scan_and_settle(pilot, AT_LIMIT_LOAN)
         assert "불편한 편의점" in screen_text(k.app)
-        assert [line.barcode for line in k.app.session.returns] == [ON_LOAN, "30042000000097"]
+        assert [line.barcode for line in k.app.session.returns] == [ON_LOAN, AT_LIMIT_LOAN]
         assert outbox_counts(k)["pending"] == 2, "each return is committed before it is shown"
         await pilot.click("#done")
         await settle(pilot)
@@ -104,7 +105,7 @@ async def test_return_without_card_builds_a_list_then_receipt(kiosk, central, tm
 async def test_late_return_shows_the_fine_estimate(kiosk):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)  # caches the member's view, as a visit would
+        await scan_and_settle(pilot, KIM)  # caches the member's view, as a visit would
         await pilot.click("#done")
         await settle(pilot)
         await scan_and_settle(pilot, OVERDUE)
@@ -116,7 +117,7 @@ async def test_late_return_shows_the_fine_estimate(kiosk):
 async def test_member_screen_shows_reservations_loans_and_overdue(kiosk):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, MemberScreen)
         text = screen_text(k.app)
         assert "Hello, Kim Min-ji" in text and "김민지" not in text
@@ -128,7 +129,7 @@ async def test_member_screen_shows_reservations_loans_and_overdue(kiosk):
 async def test_borrow_reserved_book_shows_due_date(kiosk, central):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD, RESERVED_FOR_1)
+        await scan_and_settle(pilot, KIM, HOLD_READY)
         [line] = k.app.session.borrows
         assert not line.queued and line.title == "채식주의자"
         assert "Borrowed · due" in screen_text(k.app)
@@ -136,7 +137,7 @@ async def test_borrow_reserved_book_shows_due_date(kiosk, central):
     assert rental["kioskNo"] == "kiosk-07"
 
 
-def column_text(app, column_id: str) -> str:  # noqa: ANN001
+def column_text(app, column_id: str) -> str:
     """What one column of the member screen says, as the patron reads it."""
     column = app.screen.query_one(f"#{column_id}")
     return "\n".join(str(static.render()) for static in column.query("Static"))
@@ -187,11 +188,11 @@ async def test_declining_the_offer_changes_nothing(kiosk, central):
 
 
 @pytest.mark.parametrize(("card", "item", "why"), [
-    (CARD, RESERVED_FOR_2, "This book is reserved for another member."),
-    (CARD, LOST, "This copy has been withdrawn from the collection."),
+    (KIM, OTHERS_HOLD, "This book is reserved for another member."),
+    (KIM, LOST, "This copy has been withdrawn from the collection."),
     (AT_LIMIT, AVAILABLE, "You have reached your loan limit."),
     (BLOCKED, None, "Your card is blocked because of unpaid fines."),
-    (WITHDRAWN, None, "This card has been withdrawn."),
+    (WITHDRAWN_CARD, None, "This card has been withdrawn."),
     ("20042000000990", None, "This card is not registered."),
     (CHOI, ON_LOAN, "This book's return has not been processed yet."),
 ])
@@ -218,11 +219,11 @@ async def test_refusals_say_why_and_what_next(kiosk, central, card, item, why):
 async def test_cancel_reservation_goes_through_the_outbox_and_refunds(kiosk, central):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await pilot.click("#cancel-1")
         k.app.cancel_reservation(1)   # a second tap before the screen caught up
         await settle(pilot)
-        assert [line.barcode for line in k.app.session.cancels] == [RESERVED_FOR_1]
+        assert [line.barcode for line in k.app.session.cancels] == [HOLD_READY]
         text = screen_text(k.app)
         assert "Cancelled · 1,000 won refund on its way" in text
         assert "Cancel reservation" not in text
@@ -234,13 +235,13 @@ async def test_cancel_reservation_goes_through_the_outbox_and_refunds(kiosk, cen
 async def test_wrong_input_gets_a_message_and_writes_nothing(kiosk):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, ISBN)
+        await scan_and_settle(pilot, HOLD_READY_ISBN)
         text = screen_text(k.app)
         assert "That was the ISBN on the back cover." in text and "starts with 30042" in text
         assert "library label" in text and "ISBN (not this)" in text  # the drawing's captions
-        await scan_and_settle(pilot, CARD, PARK)
+        await scan_and_settle(pilot, KIM, PARK)
         assert "Another card is already in use." in screen_text(k.app)
-        assert k.app.session.card == CARD
+        assert k.app.session.card == KIM
     assert outbox_counts(k)["pending"] == 0  # nothing written
 
 
@@ -252,9 +253,9 @@ async def test_a_card_scanned_after_returns_opens_the_visit_with_them(kiosk):
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, ON_LOAN)
         assert isinstance(k.app.screen, ReturnScreen)
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, MemberScreen), screen_text(k.app)
-        assert k.app.session.card == CARD and [line.barcode for line in k.app.session.returns] == [ON_LOAN]
+        assert k.app.session.card == KIM and [line.barcode for line in k.app.session.returns] == [ON_LOAN]
         assert "The Pragmatic Programmer" in column_text(k.app, "visit")
         assert "The Pragmatic Programmer" not in column_text(k.app, "loans")
         await pilot.click("#done")

@@ -11,10 +11,10 @@ from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.patron_pin import PatronPinScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import KIM, KIM_PIN
 
-from .conftest import CARD, SIZE, scan_and_settle, screen_text, settle
-
-PIN = "739146"  # 김민지's (data/README.md)
+from .conftest import SIZE, scan_and_settle, settle
 
 
 async def type_pin(pilot, pin: str, *, by: str = "touch") -> None:
@@ -35,27 +35,27 @@ async def type_pin(pilot, pin: str, *, by: str = "touch") -> None:
 async def test_without_a_required_pin_the_card_opens_the_member_at_once(kiosk):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, MemberScreen)
 
 
 async def test_the_right_pin_opens_the_member_and_nothing_is_asked_before_it(kiosk):
     k = kiosk(lang="en", patron_pin="required")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, PatronPinScreen)
         assert k.app.session.patron is None, "nothing of the member before the PIN"
         assert "Enter your PIN" in screen_text(k.app) and "Kim Min-ji" not in screen_text(k.app)
-        for digit in PIN[:3]:
+        for digit in KIM_PIN[:3]:
             await pilot.click(f"#patron-key-{digit}")
         await settle(pilot)
         assert k.app.screen.query_one("#patron-pin-dots").visual.plain == "● ● ●"
-        assert PIN[:3] not in screen_text(k.app), "digits are shown as dots only"
+        assert KIM_PIN[:3] not in screen_text(k.app), "digits are shown as dots only"
         await pilot.click("#patron-key-back")
         await pilot.click("#patron-key-clear")
         await settle(pilot)
         assert k.app.screen.typed == 0
-        await type_pin(pilot, PIN)
+        await type_pin(pilot, KIM_PIN)
         assert isinstance(k.app.screen, MemberScreen)
         assert k.app.session.patron is not None and "Kim Min-ji" in screen_text(k.app)
 
@@ -63,21 +63,21 @@ async def test_the_right_pin_opens_the_member_and_nothing_is_asked_before_it(kio
 async def test_a_wrong_pin_says_how_many_tries_are_left_and_the_pad_stays(kiosk):
     k = kiosk(lang="en", patron_pin="required")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await type_pin(pilot, "000000")
         assert isinstance(k.app.screen, PatronPinScreen)
         assert "Wrong PIN. 2 tries left." in screen_text(k.app)
         assert k.app.screen.typed == 0 and k.app.session.patron is None
         await type_pin(pilot, "111111")
         assert "Wrong PIN. 1 try left." in screen_text(k.app)
-        await type_pin(pilot, PIN)
+        await type_pin(pilot, KIM_PIN)
         assert isinstance(k.app.screen, MemberScreen)
 
 
 async def test_the_central_side_locks_the_card_and_the_patron_reads_until_when(kiosk, central):
     k = kiosk(lang="ko", patron_pin="required")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         for wrong in ("000000", "111111", "222222"):
             await type_pin(pilot, wrong)
         assert isinstance(k.app.screen, NoticeScreen)
@@ -92,8 +92,8 @@ async def test_the_central_side_locks_the_card_and_the_patron_reads_until_when(k
         assert f"locked for PIN entry until {until.written_in('en')}" in screen_text(k.app)
 
         await pilot.click("#ok")
-        await scan_and_settle(pilot, CARD)
-        await type_pin(pilot, PIN)
+        await scan_and_settle(pilot, KIM)
+        await type_pin(pilot, KIM_PIN)
         assert isinstance(k.app.screen, NoticeScreen), "locked: not even the right PIN lets in"
         assert k.app.session.patron is None
 
@@ -103,17 +103,17 @@ async def test_central_down_while_asking_lets_nobody_in(kiosk, central):
     the kiosk still opens nothing: the PIN could not be checked, try again shortly."""
     k = kiosk(lang="en", patron_pin="required")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
-        await type_pin(pilot, PIN)
+        await scan_and_settle(pilot, KIM)
+        await type_pin(pilot, KIM_PIN)
         assert isinstance(k.app.screen, MemberScreen)
         k.app.end_session()
         await settle(pilot)
-        assert k.lending.cards.find(CARD) is not None, "the card is known offline"
+        assert k.lending.cards.find(KIM) is not None, "the card is known offline"
 
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, PatronPinScreen)
         central.stop()
-        await type_pin(pilot, PIN)
+        await type_pin(pilot, KIM_PIN)
         assert isinstance(k.app.screen, NoticeScreen)
         assert "cannot be checked" in screen_text(k.app) and "try borrowing again shortly" in screen_text(k.app)
         assert k.app.session.patron is None
@@ -122,14 +122,14 @@ async def test_central_down_while_asking_lets_nobody_in(kiosk, central):
 async def test_a_whole_visit_by_keyboard_alone(kiosk):
     k = kiosk(lang="en", patron_pin="required")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await pilot.press("1", "2", "backspace")
         await settle(pilot)
         assert k.app.screen.typed == 1
         await pilot.press("delete")
         await type_pin(pilot, "0000", by="keys")
         assert "Wrong PIN. 2 tries left." in screen_text(k.app)
-        await type_pin(pilot, PIN, by="keys")
+        await type_pin(pilot, KIM_PIN, by="keys")
         assert isinstance(k.app.screen, MemberScreen)
         assert k.app.session.patron is not None and k.app.session.patron.member.id == 1
 
@@ -138,7 +138,7 @@ async def test_a_whole_visit_by_keyboard_alone(kiosk):
 async def test_cancel_forgets_the_card_and_a_late_answer_opens_nothing(kiosk, cancel):
     k = kiosk(lang="en", patron_pin="required")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await pilot.press("4")
         if cancel == "escape":
             await pilot.press("escape")
@@ -146,7 +146,7 @@ async def test_cancel_forgets_the_card_and_a_late_answer_opens_nothing(kiosk, ca
             await pilot.click("#patron-key-cancel")
         await settle(pilot)
         assert isinstance(k.app.screen, WelcomeScreen) and k.app.session.patron is None
-        await k.app._check_pin(SecretStr(PIN))  # an answer that comes after the cancel
+        await k.app._check_pin(SecretStr(KIM_PIN))  # an answer that comes after the cancel
         await settle(pilot)
         assert isinstance(k.app.screen, WelcomeScreen) and k.app.session.patron is None
 
@@ -159,8 +159,8 @@ async def test_a_check_that_fails_closes_the_pad_and_says_ask_at_the_desk(kiosk,
 
     monkeypatch.setattr(k.lending, "check_pin", broken)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
-        await type_pin(pilot, PIN)
+        await scan_and_settle(pilot, KIM)
+        await type_pin(pilot, KIM_PIN)
         assert isinstance(k.app.screen, NoticeScreen)
         assert not any(isinstance(screen, PatronPinScreen) for screen in k.app.screen_stack)
         assert k.app.session.patron is None
@@ -174,8 +174,8 @@ async def test_an_open_breaker_answers_at_once_and_lets_nobody_in(kiosk, central
     central.set_fault("rental", down=True)
     async with k.app.run_test(size=SIZE) as pilot:
         for _ in range(4):
-            await scan_and_settle(pilot, CARD)
-            await type_pin(pilot, PIN)
+            await scan_and_settle(pilot, KIM)
+            await type_pin(pilot, KIM_PIN)
             assert isinstance(k.app.screen, NoticeScreen)
             assert "cannot be checked" in screen_text(k.app)
             assert k.app.session.patron is None

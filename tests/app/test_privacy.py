@@ -11,7 +11,6 @@ in these bytes can only have come from this visit.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -23,9 +22,12 @@ from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import HOLD_READY, KIM, KIM_PIN, ON_LOAN
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.contract import Member, MemberStatus
 
-from .conftest import CARD, ON_LOAN, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text, settle
+from .conftest import SIZE, scan_and_settle, settle
 
 NAME = "김민지"
 NAME_EN = "Kim Min-ji"  # her name in English, shown in an English visit
@@ -51,17 +53,17 @@ async def test_a_visit_leaves_nothing_of_the_patron_once_the_grace_has_passed(ki
     folder = k.settings.data_dir
     logbook.install(folder)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, MemberScreen) and NAME_EN in screen_text(k.app)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
-        assert [line.barcode for line in k.app.session.borrows] == [RESERVED_FOR_1]
+        await scan_and_settle(pilot, HOLD_READY)
+        assert [line.barcode for line in k.app.session.borrows] == [HOLD_READY]
         await scan_and_settle(pilot, ON_LOAN)
         assert [line.barcode for line in k.app.session.returns] == [ON_LOAN]
 
         assert (folder / logbook.LOG_FILE).stat().st_size > 0
-        assert found_in(folder, CARD, hashlib.sha256(CARD.encode()).hexdigest()) == [], \
+        assert found_in(folder, KIM, hashlib.sha256(KIM.encode()).hexdigest()) == [], \
             "no card number in clear, nor its plain hash, during the visit"
-        assert k.lending.cards.find(CARD).id == 1, "yet the card still finds its member offline"
+        assert k.lending.cards.find(KIM).id == 1, "yet the card still finds its member offline"
 
         await pilot.click("#done")
         await settle(pilot)
@@ -71,12 +73,12 @@ async def test_a_visit_leaves_nothing_of_the_patron_once_the_grace_has_passed(ki
         assert isinstance(k.app.screen, WelcomeScreen)
     assert (await k.relay.drain(10)).delivered == 1, "the return reached the central side"
 
-    while not k.lending.retention.purge():  # the grace: 0.2 s after the visit ended
-        await asyncio.sleep(0.05)
+    # the grace: 0.2 s after the visit ended
+    await wait_until_async(k.lending.retention.purge, what="the member's views purged after the grace")
     assert k.store.rows("SELECT * FROM member_views") == []
     for handler in root_logger.handlers:
         handler.flush()
-    assert found_in(folder, CARD, NAME, NAME_EN, *TITLES) == []
+    assert found_in(folder, KIM, NAME, NAME_EN, *TITLES) == []
 
 
 def test_card_lookups_are_keyed_by_the_kiosk_secret(kiosk, tmp_path):
@@ -86,12 +88,12 @@ def test_card_lookups_are_keyed_by_the_kiosk_secret(kiosk, tmp_path):
     key_file = k.settings.data_dir / "card-key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert key_file.read_bytes().strip() not in k.store.path.read_bytes()
-    member = Member(id=9, card_number=CARD, name=NAME, status=MemberStatus.ACTIVE, loan_limit=5, fines=0)
+    member = Member(id=9, card_number=KIM, name=NAME, status=MemberStatus.ACTIVE, loan_limit=5, fines=0)
     k.store.conn.execute("INSERT INTO member_views (member_id, page, fetched_at, expires_at) "
                             "VALUES (9, '{}', 0, 0)")
-    k.lending.cards.remember(CARD, member)
-    assert k.lending.cards.find(CARD) == member
-    assert CardLookup(k.store, b"another kiosk").find(CARD) is None
+    k.lending.cards.remember(KIM, member)
+    assert k.lending.cards.find(KIM) == member
+    assert CardLookup(k.store, b"another kiosk").find(KIM) is None
     assert card_secret(k.settings) == key_file.read_bytes().strip(), "made once, then reused"
 
 
@@ -136,20 +138,20 @@ async def test_a_visit_with_a_pin_leaves_no_pin_in_the_store_its_log_or_the_log_
     """``patron_pin = "required"``: a wrong PIN, then the right one, a borrow, a return and the
     receipt, everything logged down to debug; the raw bytes of the database file, its
     write-ahead log and the log files hold neither PIN, during the visit or after it."""
-    pin, wrong = "739146", "460213"  # 김민지's PIN (data/README.md), and one that is not
+    pin, wrong = KIM_PIN, "460213"  # 김민지's PIN (data/README.md), and one that is not
     k = kiosk(lang="en", patron_pin="required")
     folder = k.settings.data_dir
     logbook.install(folder)
     root_logger.setLevel(logging.DEBUG)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         for typed in (wrong, pin):
             for digit in typed:
                 await pilot.press(digit)
             await pilot.press("enter")
             await settle(pilot)
         assert isinstance(k.app.screen, MemberScreen)
-        await scan_and_settle(pilot, RESERVED_FOR_1, ON_LOAN)
+        await scan_and_settle(pilot, HOLD_READY, ON_LOAN)
         assert k.app.session.borrows and k.app.session.returns
         assert (folder / "kiosk.sqlite3-wal").stat().st_size > 0, "the write-ahead log is searched too"
         assert found_in(folder, pin, wrong) == [], "during the visit"

@@ -23,10 +23,13 @@ from kiosk_app.receipt_escpos import TEXT_PX, cjk_font, escpos_receipt, receipt_
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_demo.mailbox import Mailbox
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import AVAILABLE_KO, CHOI, HOLD_READY, KIM
+from kiosk_testing.waiting import wait_until_async
 from sync_agent import mail_jobs
 from sync_agent.mail_jobs import MailSender
 
-from .conftest import CARD, CHOI, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text, settle, wait_for
+from .conftest import SIZE, scan_and_settle, settle
 from .test_privacy import found_in
 from .test_technician import PIN, detail_text, open_technician
 
@@ -42,8 +45,8 @@ def ocr(tesseract: str, printer: VirtualPrinter, folder) -> str:
     return done.stdout
 
 
-async def visit_to_receipt(pilot, card: str = CARD) -> None:
-    await scan_and_settle(pilot, card, RESERVED_FOR_1)
+async def visit_to_receipt(pilot, card: str = KIM) -> None:
+    await scan_and_settle(pilot, card, HOLD_READY)
     await pilot.click("#done")
     await settle(pilot)
     assert isinstance(pilot.app.screen, ReceiptScreen)
@@ -158,9 +161,7 @@ async def test_emailed_in_the_patrons_language_once_and_the_address_leaves_no_tr
         loop = asyncio.create_task(sender.run())
         try:
             assert await asyncio.to_thread(server.wait_for, 1, 10)
-            async with asyncio.timeout(10):
-                while mail_jobs.owed(k.store):
-                    await asyncio.sleep(0.02)
+            await wait_until_async(lambda: not mail_jobs.owed(k.store), 10, "the receipt mail delivered")
         finally:
             sender.stop()
             await asyncio.gather(loop, return_exceptions=True)
@@ -179,15 +180,15 @@ async def test_emailed_in_the_patrons_language_once_and_the_address_leaves_no_tr
 
 @pytest.mark.parametrize(("choices", "smtp", "card", "offered"), [
     ("print,email,none", "127.0.0.1", CHOI, ["print", "finish"]),       # no address for her
-    ("email,print,none", "127.0.0.1", CARD, ["email", "print", "finish"]),  # the library's default first
-    ("print,email,none", "", CARD, ["print", "finish"]),                # no mail server
-    ("email", "127.0.0.1", CARD, ["email", "finish"]),                  # finish stays, labelled as such
+    ("email,print,none", "127.0.0.1", KIM, ["email", "print", "finish"]),  # the library's default first
+    ("print,email,none", "", KIM, ["print", "finish"]),                # no mail server
+    ("email", "127.0.0.1", KIM, ["email", "finish"]),                  # finish stays, labelled as such
 ])
 async def test_only_what_is_possible_and_allowed_is_offered(kiosk, tmp_path, choices, smtp, card, offered):
     k = kiosk(receipt_printer=tmp_path / "receipts.bin", smtp_host=smtp, receipt_choices=choices)
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, card)
-        k.app.session.cancels.append(CancelLine("30042000000071", "아몬드", 1000))
+        k.app.session.cancels.append(CancelLine(AVAILABLE_KO, "아몬드", 1000))
         await pilot.click("#done")
         await settle(pilot)
         assert isinstance(k.app.screen, ReceiptScreen)
@@ -213,7 +214,7 @@ async def test_the_technician_reads_the_printer_state_in_words(kiosk, lang, word
 def test_58_mm_paper_is_384_dots_and_long_titles_wrap():
     visit = Session("26120714300042", datetime(2026, 12, 7, 5, 30, tzinfo=UTC))
     title = "당신이 계속 나아갈 수 있도록 오늘의 문장을 건네는 작은 책"
-    visit.borrows.append(BorrowLine("30042000000014", title, datetime(2026, 12, 21, tzinfo=UTC), False))
+    visit.borrows.append(BorrowLine(HOLD_READY, title, datetime(2026, 12, 21, tzinfo=UTC), False))
     receipt = build_receipt(visit, "ko", UTC, "한빛도서관")
     narrow, wide = receipt_picture(receipt, 58), receipt_picture(receipt, 80)
     assert (narrow.width, wide.width) == (384, 576)

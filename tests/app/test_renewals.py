@@ -7,7 +7,9 @@ import httpx
 
 from backend_stub import rental_service
 from kiosk_app.receipt import build_receipt
-from tests.app.conftest import CARD, OVERDUE, ON_LOAN, SIZE, scan_and_settle, screen_text, settle
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import KIM, ON_LOAN, OVERDUE
+from tests.app.conftest import SIZE, scan_and_settle, settle
 
 NOT_RENEWED = {
     "limit": "renewed as often as the library allows",
@@ -36,7 +38,7 @@ async def test_renew_shows_the_new_due_date_and_the_central_side_has_it(kiosk, c
     k = kiosk(lang="en")
     before = loan_of(central, ON_LOAN)["dueAt"]
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert "Renew all" in screen_text(k.app)
         await renew(pilot, ON_LOAN)
         [line] = k.app.session.renewals
@@ -53,7 +55,7 @@ async def test_renew_shows_the_new_due_date_and_the_central_side_has_it(kiosk, c
 async def test_each_reason_why_not_in_words(kiosk, central):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await renew(pilot, OVERDUE)
         assert NOT_RENEWED["overdue"] in screen_text(k.app)
         assert "The library says" not in screen_text(k.app)  # the REST message is not for patrons
@@ -69,7 +71,7 @@ async def test_a_copy_someone_waits_for_and_a_card_blocked_meanwhile(kiosk, cent
     stand_in(central).run(lambda conn, now: rental_service.place_hold(conn, 2, ON_LOAN, now))
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await renew(pilot, ON_LOAN)
         assert NOT_RENEWED["reserved"] in screen_text(k.app)
         stand_in(central).run(lambda conn, now: conn.execute(
@@ -82,7 +84,7 @@ async def test_a_copy_someone_waits_for_and_a_card_blocked_meanwhile(kiosk, cent
 async def test_renew_all_answers_for_each_loan(kiosk, central):
     k = kiosk(lang="ko")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await pilot.click("#renew-all")
         await settle(pilot)
         outcome = {line.barcode: line.renewed for line in k.app.session.renewals}
@@ -94,7 +96,7 @@ async def test_renew_all_answers_for_each_loan(kiosk, central):
 async def test_the_library_system_down_says_try_again_and_changes_nothing(kiosk, central):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         httpx.put(f"{central.url}/admin/faults/rental", json={"down": True}).raise_for_status()
         await renew(pilot, ON_LOAN)
         assert "Cannot renew right now" in screen_text(k.app)
@@ -105,7 +107,7 @@ async def test_the_library_system_down_says_try_again_and_changes_nothing(kiosk,
 async def test_a_lost_answer_is_in_doubt_and_a_second_tap_renews_once(kiosk, central):
     k = kiosk(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         httpx.put(f"{central.url}/admin/faults/rental", json={"dropRate": 1.0}).raise_for_status()
         await renew(pilot, ON_LOAN)
         assert "The renewal could not be confirmed" in screen_text(k.app)

@@ -19,9 +19,11 @@ import pytest
 
 from kiosk_app.notices import STORE_OUT_OF_ORDER
 from kiosk_app.session import Returned
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import ON_LOAN
 from sync_agent.outbox import Kind
 
-from .conftest import ON_LOAN, SIZE, central_get, make_settings, scan_and_settle, screen_text
+from .conftest import SIZE, central_get, make_settings, scan_and_settle
 
 SHIM = r"""
 #define _GNU_SOURCE

@@ -1,6 +1,6 @@
 """Plain rules of a visit: fines, scan routing, inactivity and receipts (the words: test_i18n.py)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from barcode import Code128
@@ -12,12 +12,11 @@ from kiosk_app.receipt import build_receipt, code128_bars
 from kiosk_app.session import (Action, BorrowLine, CancelLine, DoubtLine, Patron, ReserveLine, Returned,
                                ReturnLine, Session, new_session_id,
                                technician_card)
+from kiosk_data.codes import (AVAILABLE, AVAILABLE_EN, AVAILABLE_KO, HOLD_READY, HOLD_READY_ISBN, KIM,
+                              ON_LOAN, OTHERS_HOLD, PARK)
 from sync_agent.contract import Member, MyPage, MyPageEntry
 
-NOW = datetime(2026, 11, 21, 14, 30, tzinfo=timezone.utc)
-CARD = "20042000000016"
-OTHER_CARD = "20042000000024"
-ITEM = "30042000000014"
+NOW = datetime(2026, 11, 21, 14, 30, tzinfo=UTC)
 
 
 def seoul(y, m, d, h=12):
@@ -44,8 +43,8 @@ def test_technician_card_is_a_valid_member_code():
 
 
 def patron():
-    member = Member(id=1, card_number=CARD, name="김민지", status="active", loan_limit=5, fines=0)
-    loan = MyPageEntry(rental_id=2, book_id=2, barcode="30042000000022", title="The Pragmatic Programmer",
+    member = Member(id=1, card_number=KIM, name="김민지", status="active", loan_limit=5, fines=0)
+    loan = MyPageEntry(rental_id=2, book_id=2, barcode=ON_LOAN, title="The Pragmatic Programmer",
                        status="rented", due_at=NOW)
     page = MyPage(member_id=1, name="김민지", fines=0, reservations=[], loans=[loan], as_of=NOW)
     return Patron(member, page, cached=False)
@@ -53,24 +52,24 @@ def patron():
 
 def test_routing_on_the_welcome_screen():
     s = Session("1", NOW)
-    assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.RETURN
-    assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.OPEN_MEMBER
-    assert s.route(CodeKind.ISBN, "9788936433598", "0042") is Action.ISBN_HELP
+    assert s.route(CodeKind.ITEM, HOLD_READY, "0042") is Action.RETURN
+    assert s.route(CodeKind.MEMBER_CARD, KIM, "0042") is Action.OPEN_MEMBER
+    assert s.route(CodeKind.ISBN, HOLD_READY_ISBN, "0042") is Action.ISBN_HELP
     assert s.route(CodeKind.INVALID, "123", "0042") is Action.INVALID
     assert s.route(CodeKind.MEMBER_CARD, "20042999999996", "0042") is Action.TECHNICIAN
 
 
 def test_routing_mid_return_and_mid_session():
-    s = Session("1", NOW, returns=[ReturnLine(ITEM, "t", 0, 0)])
-    assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.OPEN_MEMBER  # the visit goes on
-    assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.RETURN
-    s = Session("1", NOW, patron=patron(), card=CARD)
-    assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.BORROW
-    assert s.route(CodeKind.ITEM, "30042000000022", "0042") is Action.RETURN  # own loan
-    assert s.route(CodeKind.MEMBER_CARD, CARD, "0042") is Action.SAME_MEMBER
-    assert s.route(CodeKind.MEMBER_CARD, OTHER_CARD, "0042") is Action.SECOND_CARD
-    s.borrows.append(BorrowLine(ITEM, "t", NOW, queued=False))
-    assert s.route(CodeKind.ITEM, ITEM, "0042") is Action.SAME_ITEM, "borrowed a moment ago"
+    s = Session("1", NOW, returns=[ReturnLine(HOLD_READY, "t", 0, 0)])
+    assert s.route(CodeKind.MEMBER_CARD, KIM, "0042") is Action.OPEN_MEMBER  # the visit goes on
+    assert s.route(CodeKind.ITEM, HOLD_READY, "0042") is Action.RETURN
+    s = Session("1", NOW, patron=patron(), card=KIM)
+    assert s.route(CodeKind.ITEM, HOLD_READY, "0042") is Action.BORROW
+    assert s.route(CodeKind.ITEM, ON_LOAN, "0042") is Action.RETURN  # own loan
+    assert s.route(CodeKind.MEMBER_CARD, KIM, "0042") is Action.SAME_MEMBER
+    assert s.route(CodeKind.MEMBER_CARD, PARK, "0042") is Action.SECOND_CARD
+    s.borrows.append(BorrowLine(HOLD_READY, "t", NOW, queued=False))
+    assert s.route(CodeKind.ITEM, HOLD_READY, "0042") is Action.SAME_ITEM, "borrowed a moment ago"
 
 
 def test_session_ids_are_14_digits():
@@ -97,13 +96,13 @@ def test_code128_bars_encode_the_session_id():
 
 def test_receipt_lists_the_visit_in_the_patron_language(tmp_path):
     s = Session("26112114300042", NOW,
-                returns=[ReturnLine(ITEM, "채식주의자", 5, 500, Returned.SAVED),
-                         ReturnLine(ITEM, "채식주의자", 0, 0, Returned.ALREADY),
-                         ReturnLine("30042000000055", "Sapiens", 0, 0, Returned.ON_HOLD)],
-                borrows=[BorrowLine("30042000000048", "Clean Code", NOW + timedelta(days=14), False)],
-                reservations=[ReserveLine("30042000000048", "Clean Code", 1000, None)],
-                cancels=[CancelLine("30042000000071", "아몬드", 1000)],
-                doubts=[DoubtLine("rent", "30042000000089", "Dune")])
+                returns=[ReturnLine(HOLD_READY, "채식주의자", 5, 500, Returned.SAVED),
+                         ReturnLine(HOLD_READY, "채식주의자", 0, 0, Returned.ALREADY),
+                         ReturnLine(OTHERS_HOLD, "Sapiens", 0, 0, Returned.ON_HOLD)],
+                borrows=[BorrowLine(AVAILABLE, "Clean Code", NOW + timedelta(days=14), False)],
+                reservations=[ReserveLine(AVAILABLE, "Clean Code", 1000, None)],
+                cancels=[CancelLine(AVAILABLE_KO, "아몬드", 1000)],
+                doubts=[DoubtLine("rent", AVAILABLE_EN, "Dune")])
     ko = build_receipt(s, "ko", LIBRARY_TZ)
     en = build_receipt(s, "en", LIBRARY_TZ)
     assert "반납  채식주의자" in ko.lines and "Returned  채식주의자" in en.lines

@@ -17,10 +17,12 @@ import pytest
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import AVAILABLE, CHOI, HOLD_READY, KIM
 from sync_agent.outbox import Kind, Status, Told
 
-from .conftest import (AVAILABLE, CARD, CHOI, RESERVED_FOR_1, SIZE, central_get, scan_and_settle,
-                       screen_text, settle)
+from .conftest import (SIZE, central_get, scan_and_settle,
+                       settle)
 
 FAST = {"call_timeout_ms": 610, "borrow_wait_s": 2.0, "lang": "en"}
 """The seed's call timeout; a patron waits 2 s in all: a few tries under one key."""
@@ -117,9 +119,9 @@ async def test_a_reservation_whose_answer_was_lost_is_refunded_and_told_next_vis
 async def test_a_self_rent_slower_than_the_timeout_goes_back_to_its_reservation(kiosk, central, agent_for):
     k = kiosk(**FAST)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         central.set_fault("book", latency_ms=SLOW)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         text = screen_text(k.app)
         assert "this loan could not be confirmed" in text and "does not count" in text
         assert k.app.session.borrows == [] and len(k.app.session.doubts) == 1
@@ -132,10 +134,10 @@ async def test_a_self_rent_slower_than_the_timeout_goes_back_to_its_reservation(
     later = kiosk(**FAST)  # the next visit says what became of it, and the book can be borrowed
     assert await later.relay.refresh_read_model()
     async with later.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         text = screen_text(later.app)
         assert "it was undone, and the book is held for you again" in text, text
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert "Borrowed · due" in screen_text(later.app)
 
 
@@ -145,13 +147,13 @@ async def test_trying_again_in_the_visit_confirms_the_same_intent_under_its_key(
     made once, and never undone."""
     k = kiosk(**FAST, breaker_failure_threshold=10)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         central.set_fault("rental", drop_rate=1.0)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert "this loan could not be confirmed" in screen_text(k.app)
         central.clear_faults()
         await pilot.click("#ok")
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert isinstance(k.app.screen, MemberScreen), screen_text(k.app)
         assert "Borrowed · due" in screen_text(k.app)
         await finish_visit(pilot)
@@ -169,12 +171,12 @@ async def test_trying_again_while_book_management_stays_slow_confirms_the_loan_f
     the patron is told "borrowed" although no answer ever came back through book management."""
     k = kiosk(**FAST, breaker_failure_threshold=10)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         central.set_fault("book", latency_ms=SLOW)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert "this loan could not be confirmed" in screen_text(k.app)
         await pilot.click("#ok")
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert "Borrowed · due" in screen_text(k.app), screen_text(k.app)
         await finish_visit(pilot)
     [rent] = intents(k, Kind.RENT)
@@ -187,9 +189,9 @@ async def test_trying_again_while_book_management_stays_slow_confirms_the_loan_f
 async def test_a_connection_dropped_after_the_central_side_applied_is_undone(kiosk, central, agent_for):
     k = kiosk(**FAST)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         central.set_fault("rental", drop_rate=1.0)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert "this loan could not be confirmed" in screen_text(k.app)
         central.clear_faults()
         await finish_visit(pilot)
@@ -227,7 +229,7 @@ class BadGateway:
                 self.end_headers()
                 self.wfile.write(page)
 
-            do_GET = do_POST = do_PATCH = _forward
+            do_GET = do_POST = do_PATCH = _forward  # noqa: N815 - http.server's handler names
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -252,9 +254,9 @@ async def test_a_proxy_502_in_front_of_a_central_side_that_applied_is_in_doubt(
         kiosk, central, agent_for, bad_gateway):
     k = kiosk(**(FAST | {"api_url": bad_gateway.url}))
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         bad_gateway.failing = True
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         text = screen_text(k.app)
         assert "this loan could not be confirmed" in text
         assert "Nothing has been borrowed" not in text, "a 502 is not 'certainly not done'"
@@ -268,9 +270,9 @@ async def test_certainly_not_done_is_told_at_once_and_nothing_is_left(kiosk, cen
     fallback at once, and the intent is closed as declined, with nothing for the agent."""
     k = kiosk(**FAST)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         central.set_fault("book", down=True)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         assert "Nothing has been borrowed" in screen_text(k.app)
         await finish_visit(pilot)
     [rent] = intents(k, Kind.RENT)

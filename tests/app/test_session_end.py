@@ -9,8 +9,10 @@ from kiosk_app.screens.notice import NoticeScreen, StillHereScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Patron
+from kiosk_testing.pilot import screen_text, wait_on_screen
+from kiosk_data.codes import KIM, ON_LOAN
 
-from .conftest import CARD, ON_LOAN, SIZE, scan_and_settle, screen_text, settle, wait_for
+from .conftest import SIZE, scan_and_settle, settle
 
 
 async def tick(pilot, times):
@@ -23,7 +25,7 @@ async def test_inactivity_prompts_counts_down_and_clears_the_patron(kiosk):
     k = kiosk(session_timeout_s=20)  # warns for the last 10 s
     async with k.app.run_test(size=SIZE) as pilot:
         await pilot.click("#lang")                      # the patron chose English
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, MemberScreen)
         await tick(pilot, 9)
         assert isinstance(k.app.screen, MemberScreen), "no prompt before the warning time"
@@ -66,12 +68,12 @@ async def test_scans_through_a_real_pty(kiosk, central):
     with VirtualScanner() as scanner:
         k = kiosk({"with_devices": True}, scanner_port=scanner.path, lang="en")
         async with k.app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: any(d.status.state == "connected" for d in k.app.devices.devices))
+            await wait_on_screen(pilot, lambda: any(d.status.state == "connected" for d in k.app.devices.devices))
             scanner.scan(ON_LOAN)
             # the screen is switched before its rows are composed: wait for the row itself
-            await wait_for(pilot, lambda: isinstance(k.app.screen, ReturnScreen) and (
+            await wait_on_screen(pilot, lambda: isinstance(k.app.screen, ReturnScreen) and (
                 "The Pragmatic Programmer" in screen_text(k.app) or ON_LOAN in screen_text(k.app)))
             scanner.scan("30042000000015")  # wrong check digit: a plausible misread
-            await wait_for(pilot, lambda: isinstance(k.app.screen, NoticeScreen))
+            await wait_on_screen(pilot, lambda: isinstance(k.app.screen, NoticeScreen))
             assert "This barcode could not be read." in screen_text(k.app)
             assert len(k.app.session.returns) == 1

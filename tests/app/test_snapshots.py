@@ -42,6 +42,8 @@ from kiosk_app.session import (
     Returned,
     ReturnLine,
 )
+from kiosk_data.codes import (AT_LIMIT_LOAN, AT_LIMIT_OTHER_LOAN, AVAILABLE, AVAILABLE_EN, AVAILABLE_KO,
+                              BLOCKED, HOLD_READY, HOLD_READY_ISBN, KIM, ON_LOAN, OTHERS_HOLD, OVERDUE)
 from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
 from sync_agent.contract import Book, Member, MyPage, MyPageEntry
 
@@ -63,7 +65,7 @@ REFUSALS |= {"member_unknown": MEMBER_UNKNOWN, "book_unknown": BOOK_UNKNOWN, "bu
              "reserved_kept": Refusal("why_busy", "next_reserved_kept", {"fee": "1,000"}),
              "library_says": Refusal.for_code("member_blocked",
                                               "[b]Fines[/b] over 10,000 won: see the [red]desk")}
-STOPPED_CARD = Member(id=3, card_number="20042000000032", name="-", status="blocked", loan_limit=5,
+STOPPED_CARD = Member(id=3, card_number=BLOCKED, name="-", status="blocked", loan_limit=5,
                       fines=12000, said="Card reported lost",
                       blocks=["charge_denied", "card_lost", "too_many_overdue", "excessive_fines"])
 REFUSALS["card_cannot_borrow"] = Refusal("why_card_cannot_borrow", "next_card_cannot_borrow",
@@ -74,28 +76,28 @@ assert isinstance(Action.INVALID.value, str)
 
 
 def patron(cached=False):
-    member = Member(id=1, card_number="20042000000016", name="김민지", status="active", loan_limit=5,
+    member = Member(id=1, card_number=KIM, name="김민지", status="active", loan_limit=5,
                     fines=1500, email="minji.kim@example.org")
     page = MyPage(member_id=1, name="김민지", fines=1500, as_of=FIXED_NOW - timedelta(hours=3), reservations=[
-        MyPageEntry(rental_id=1, book_id=1, barcode="30042000000014", title="채식주의자",
+        MyPageEntry(rental_id=1, book_id=1, barcode=HOLD_READY, title="채식주의자",
                     status="reserved", hold_until=FIXED_NOW + 2 * DAY),
     ], loans=[
-        MyPageEntry(rental_id=2, book_id=2, barcode="30042000000022", title="The Pragmatic Programmer",
+        MyPageEntry(rental_id=2, book_id=2, barcode=ON_LOAN, title="The Pragmatic Programmer",
                     status="rented", due_at=FIXED_NOW + 7 * DAY),
-        MyPageEntry(rental_id=3, book_id=3, barcode="30042000000030", title="소년이 온다",
+        MyPageEntry(rental_id=3, book_id=3, barcode=OVERDUE, title="소년이 온다",
                     status="rented", due_at=FIXED_NOW - 5 * DAY, overdue=True),
     ])
-    return Patron(member, page, cached=cached, pending=frozenset({"30042000000022"}) if cached else frozenset())
+    return Patron(member, page, cached=cached, pending=frozenset({ON_LOAN}) if cached else frozenset())
 
 
 def visit(app, *, member=False, cached=False):
     session = app.session
     if member:
-        session.card, session.patron = "20042000000016", patron(cached)
-        session.borrows.append(BorrowLine("30042000000014", "채식주의자", FIXED_NOW + 14 * DAY, queued=cached))
+        session.card, session.patron = KIM, patron(cached)
+        session.borrows.append(BorrowLine(HOLD_READY, "채식주의자", FIXED_NOW + 14 * DAY, queued=cached))
     outcome = Returned.SAVED if cached else Returned.RETURNED
-    session.returns.append(ReturnLine("30042000000030", "소년이 온다", 5, 500, outcome))
-    session.returns.append(ReturnLine("30042000000105", "Dune", 0, 0, outcome))
+    session.returns.append(ReturnLine(OVERDUE, "소년이 온다", 5, 500, outcome))
+    session.returns.append(ReturnLine(AT_LIMIT_OTHER_LOAN, "Dune", 0, 0, outcome))
 
 
 @pytest.fixture
@@ -188,10 +190,10 @@ def test_returns_that_add_nothing(snap_compare, app_in, lang):
     """Only a return the central side confirmed is "returned ✓"; the rest say what to do."""
     async def before(app):
         returns = app.session.returns
-        returns.append(ReturnLine("30042000000097", "불편한 편의점", 0, 0, Returned.UNCHECKED))
-        returns.append(ReturnLine("30042000000048", "Clean Code", 0, 0, Returned.NOT_ON_LOAN))
-        returns.append(ReturnLine("30042000000055", "Sapiens", 0, 0, Returned.ON_HOLD))
-        returns.append(ReturnLine("30042000000097", "불편한 편의점", 0, 0, Returned.ALREADY))
+        returns.append(ReturnLine(AT_LIMIT_LOAN, "불편한 편의점", 0, 0, Returned.UNCHECKED))
+        returns.append(ReturnLine(AVAILABLE, "Clean Code", 0, 0, Returned.NOT_ON_LOAN))
+        returns.append(ReturnLine(OTHERS_HOLD, "Sapiens", 0, 0, Returned.ON_HOLD))
+        returns.append(ReturnLine(AT_LIMIT_LOAN, "불편한 편의점", 0, 0, Returned.ALREADY))
         await app.show_base(ReturnScreen)
     snapshot(snap_compare, app_in(lang), before)
 
@@ -202,7 +204,7 @@ def test_member(snap_compare, app_in, lang, cached):
     async def before(app):
         app.online = not cached
         visit(app, member=True, cached=cached)
-        app.session.cancels.append(CancelLine("30042000000071", "아몬드", 1000))
+        app.session.cancels.append(CancelLine(AVAILABLE_KO, "아몬드", 1000))
         await app.show_base(MemberScreen)
     snapshot(snap_compare, app_in(lang), before)
 
@@ -215,10 +217,10 @@ def test_member_with_earlier_visits_and_unconfirmed(snap_compare, app_in, lang):
         visit(app, member=True)
         session = app.session
         session.patron.earlier = [
-            Earlier("reserve", "30042000000048", "Clean Code", FIXED_NOW - 2 * DAY, Became.UNDONE, 1000),
-            Earlier("rent", "30042000000105", "Dune", FIXED_NOW - DAY, Became.NOT_MADE)]
-        session.reservations.append(ReserveLine("30042000000089", "아몬드", 1000, FIXED_NOW + 3 * DAY))
-        session.doubts.append(DoubtLine("rent", "30042000000089", "아몬드"))
+            Earlier("reserve", AVAILABLE, "Clean Code", FIXED_NOW - 2 * DAY, Became.UNDONE, 1000),
+            Earlier("rent", AT_LIMIT_OTHER_LOAN, "Dune", FIXED_NOW - DAY, Became.NOT_MADE)]
+        session.reservations.append(ReserveLine(AVAILABLE_EN, "아몬드", 1000, FIXED_NOW + 3 * DAY))
+        session.doubts.append(DoubtLine("rent", AVAILABLE_EN, "아몬드"))
         await app.show_base(MemberScreen)
     snapshot(snap_compare, app_in(lang), before)
 
@@ -228,11 +230,11 @@ def test_member_renewals(snap_compare, app_in, lang):
     """Each loan with "renew", one "renew all", and a renewal of each outcome in this visit."""
     async def before(app):
         session = app.session
-        session.card, session.patron = "20042000000016", patron()
+        session.card, session.patron = KIM, patron()
         session.renewals += [
-            RenewLine("30042000000022", "The Pragmatic Programmer", True, FIXED_NOW + 21 * DAY),
-            RenewLine("30042000000030", "소년이 온다", False, why="renew_no_overdue"),
-            *(RenewLine("30042000000105", "Dune", False, why=why) for why in (
+            RenewLine(ON_LOAN, "The Pragmatic Programmer", True, FIXED_NOW + 21 * DAY),
+            RenewLine(OVERDUE, "소년이 온다", False, why="renew_no_overdue"),
+            *(RenewLine(AT_LIMIT_OTHER_LOAN, "Dune", False, why=why) for why in (
                 "renew_no_limit", "renew_no_reserved", "renew_no_blocked", "renew_busy",
                 "renew_unconfirmed"))]
         await app.show_base(MemberScreen)
@@ -245,12 +247,12 @@ def test_member_whose_card_may_not_renew(snap_compare, app_in, lang):
     and a renewal refused with the reasons the library gave."""
     async def before(app):
         session = app.session
-        session.card, session.patron = "20042000000016", patron()
+        session.card, session.patron = KIM, patron()
         member = session.patron.member.model_copy(update={
             "blocks": ["renewal_denied", "too_many_renewals", "recall_overdue"],
             "said": "Renewals are stopped on this card", "fines_written": "3.50 USD"})
         session.patron.member = member
-        session.renewals.append(RenewLine("30042000000022", "The Pragmatic Programmer", False,
+        session.renewals.append(RenewLine(ON_LOAN, "The Pragmatic Programmer", False,
                                           why="renew_no_denied", said=member.said,
                                           reasons=reasons(member)))
         await app.show_base(MemberScreen)
@@ -263,7 +265,7 @@ def test_reserve_offer(snap_compare, app_in, lang):
         visit(app, member=True)
         await app.show_base(MemberScreen)
         await app.push_screen(OfferScreen(Offer(Book(
-            id=4, barcode="30042000000048", isbn="9780132350884", title="Clean Code",
+            id=4, barcode=AVAILABLE, isbn="9780132350884", title="Clean Code",
             author="Robert C. Martin", status="available", updated_at=FIXED_NOW), 1000)))
     snapshot(snap_compare, app_in(lang), before)
 
@@ -282,9 +284,9 @@ def test_still_here(snap_compare, app_in, lang):
 def test_receipt(snap_compare, app_in, lang, tmp_path):
     async def before(app):
         visit(app, member=True)
-        app.session.cancels.append(CancelLine("30042000000071", "아몬드", 1000))
-        app.session.reservations.append(ReserveLine("30042000000048", "Clean Code", 1000, None))
-        app.session.doubts.append(DoubtLine("rent", "30042000000089", "아몬드"))
+        app.session.cancels.append(CancelLine(AVAILABLE_KO, "아몬드", 1000))
+        app.session.reservations.append(ReserveLine(AVAILABLE, "Clean Code", 1000, None))
+        app.session.doubts.append(DoubtLine("rent", AVAILABLE_EN, "아몬드"))
         await app.receipts.check_printer()
         await app.show_base(ReceiptScreen)
     snapshot(snap_compare, app_in(lang, receipt_printer=tmp_path / "printer", smtp_host="127.0.0.1"), before)
@@ -310,7 +312,7 @@ def test_isbn_help(snap_compare, app_in, lang):
 
 def _isbn():
     from hardware.codes import CodeKind
-    return CodeKind.ISBN, "9788936433598"
+    return CodeKind.ISBN, HOLD_READY_ISBN
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -18,8 +18,9 @@ from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.session import Became, Earlier
 from kiosk_app.utterance import spoken
 from kiosk_app.voice import VisitVoice
+from kiosk_data.codes import AT_LIMIT_OTHER_LOAN, BLOCKED, HOLD_READY, KIM, KIM_PIN, ON_LOAN, OVERDUE
 
-from .conftest import BLOCKED, CARD, ON_LOAN, OVERDUE, RESERVED_FOR_1, SIZE, scan_and_settle, settle
+from .conftest import SIZE, scan_and_settle, settle
 
 TITLE_ON_LOAN = "The Pragmatic Programmer"
 TITLE_RESERVED = "채식주의자"
@@ -56,7 +57,7 @@ async def hear(pilot: Any, folder: Path, count: int, timeout_s: float = 15.0) ->
 async def member_seen(pilot: Any, folder: Path) -> int:
     """The member's card scanned and their visit closed with nothing done (which caches their
     loans, as a visit would, so a late return knows its fine); how many utterances that made."""
-    await scan_and_settle(pilot, CARD)
+    await scan_and_settle(pilot, KIM)
     await pilot.click("#done")
     await settle(pilot)
     return len(await hear(pilot, folder, 2))
@@ -118,7 +119,7 @@ async def test_without_details_a_late_return_says_it_is_late_not_the_amount(spea
 async def test_where_earphones_are_the_only_way_out_details_are_said_from_the_start(speaking, tmp_path):
     k = speaking(lang="en", speech_details="always")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         words = await hear(pilot, tmp_path / "said", 2)
     assert words[1].startswith(f"Hello, {NAME_EN}. ")
     assert "1 reservation is ready for pickup. 1 loan is overdue." in words[1]
@@ -128,9 +129,9 @@ async def test_where_earphones_are_the_only_way_out_details_are_said_from_the_st
 async def test_a_member_visit_says_each_screen_and_outcome_without_names(speaking, tmp_path, lang):
     k = speaking(lang=lang)
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, MemberScreen)
-        await scan_and_settle(pilot, RESERVED_FOR_1)
+        await scan_and_settle(pilot, HOLD_READY)
         [line] = k.app.session.borrows
         borrowed = spoken(t(lang, "borrowed", date=fmt_date(line.due_at, lang, k.app.tz, "yMMMMd")))
         await pilot.click("#done")
@@ -151,8 +152,8 @@ async def test_a_member_visit_says_each_screen_and_outcome_without_names(speakin
 async def test_news_of_earlier_visits_is_counted_aloud_and_told_in_the_details(speaking, tmp_path):
     k = speaking(lang="en")
     async with k.app.run_test(size=SIZE) as pilot:
-        await scan_and_settle(pilot, CARD)
-        k.app.session.patron.earlier = [Earlier("rent", "30042000000105", "Dune", k.app.clock(), Became.NOT_MADE)]
+        await scan_and_settle(pilot, KIM)
+        k.app.session.patron.earlier = [Earlier("rent", AT_LIMIT_OTHER_LOAN, "Dune", k.app.clock(), Became.NOT_MADE)]
         k.app.say_screen()
         await pilot.press("f7")
         k.app.say_screen()
@@ -241,19 +242,19 @@ def test_a_notice_that_names_an_amount_or_the_library_s_words_says_them_only_in_
 
 
 async def test_the_pin_pad_speaks_its_prompt_and_a_wrong_pin_but_never_a_digit(speaking, tmp_path):
-    from .test_patron_pin import PIN, type_pin
+    from .test_patron_pin import type_pin
 
     k = speaking(lang="en", patron_pin="required")
     folder = tmp_path / "said"
     async with k.app.run_test(size=SIZE) as pilot:
         await hear(pilot, folder, 1)
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         await type_pin(pilot, "111111")
         heard = await hear(pilot, folder, 3)
         assert "Enter your PIN." in heard
         assert any(words.startswith("Wrong PIN") for words in heard), heard
-        await type_pin(pilot, PIN)
+        await type_pin(pilot, KIM_PIN)
         await settle(pilot)
         heard = await hear(pilot, folder, len(heard) + 1)
-    assert not any(digit in " ".join(heard) for digit in ("111111", PIN, "7 3 9"))
+    assert not any(digit in " ".join(heard) for digit in ("111111", KIM_PIN, "7 3 9"))
     assert "error" in tones(folder)

@@ -16,10 +16,12 @@ from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
 from kiosk_app.techpin import hash_pin
+from kiosk_testing.pilot import screen_text, wait_on_screen
+from kiosk_data.codes import KIM, ON_LOAN
 from sync_agent import sync_state
 from sync_agent.status import record_kiosk_state
 
-from .conftest import CARD, ON_LOAN, SIZE, scan_and_settle, screen_text, settle, wait_for
+from .conftest import SIZE, scan_and_settle, settle
 
 PIN = "246813"
 TECH_CARD = "20042999999996"
@@ -36,7 +38,7 @@ async def enter(pilot, pin):
     for digit in pin:
         await pilot.click(f"#key-{digit}")
     await pilot.click("#key-enter")
-    await wait_for(pilot, lambda: pad.checked > checked)
+    await wait_on_screen(pilot, lambda: pad.checked > checked)
     await settle(pilot)
 
 
@@ -79,11 +81,11 @@ async def test_the_lock_counts_down_on_screen(kiosk, pin_hash):
         await lock_out(pilot)
         assert "Locked: try again in 5 min 0 s." in screen_text(k.app)
         now[0] += 10
-        await wait_for(pilot, lambda: "Locked: try again in 4 min 50 s." in screen_text(k.app))
+        await wait_on_screen(pilot, lambda: "Locked: try again in 4 min 50 s." in screen_text(k.app))
         now[0] += 4 * 60 + 49
-        await wait_for(pilot, lambda: "Locked: try again in 0 min 1 s." in screen_text(k.app))
+        await wait_on_screen(pilot, lambda: "Locked: try again in 0 min 1 s." in screen_text(k.app))
         now[0] += 1
-        await wait_for(pilot, lambda: "Locked" not in screen_text(k.app))
+        await wait_on_screen(pilot, lambda: "Locked" not in screen_text(k.app))
 
 
 async def test_a_restart_during_a_lock_keeps_it(kiosk, pin_hash):
@@ -113,7 +115,7 @@ async def test_a_keyboard_types_the_pin(kiosk, pin_hash):
         await pilot.press(*"9", "backspace", *PIN)
         assert pad.digits == PIN
         await pilot.press("enter")
-        await wait_for(pilot, lambda: pad.checked == 1)
+        await wait_on_screen(pilot, lambda: pad.checked == 1)
         await settle(pilot)
         assert isinstance(k.app.screen, TechScreen)
 
@@ -124,7 +126,7 @@ async def test_the_devices_tab_shows_a_working_scanner_at_once(kiosk, pin_hash):
     with VirtualScanner() as scanner:
         k = kiosk({"with_devices": True}, tech_pin_hash=pin_hash, lang="en", scanner_port=scanner.path)
         async with k.app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: all(d.state is DeviceState.CONNECTED
+            await wait_on_screen(pilot, lambda: all(d.state is DeviceState.CONNECTED
                                               for d in k.app.devices.statuses()))
             await open_technician(pilot, k)
             text = detail_text(k.app.screen)
@@ -141,7 +143,7 @@ async def test_five_logo_taps_open_the_pin_pad_and_cancel_returns(kiosk, pin_has
         await pilot.click("#logo")
         await settle(pilot)
         assert isinstance(k.app.screen, PinScreen)
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert isinstance(k.app.screen, PinScreen) and k.app.session.is_empty, "scans wait"
         await pilot.click("#pin-cancel")
         await settle(pilot)
@@ -161,7 +163,7 @@ async def open_technician(pilot, k):
     await scan_and_settle(pilot, TECH_CARD)
     await enter(pilot, PIN)
     assert isinstance(k.app.screen, TechScreen)
-    await wait_for(pilot, lambda: k.app.screen.report is not None)
+    await wait_on_screen(pilot, lambda: k.app.screen.report is not None)
     await settle(pilot)
 
 
@@ -183,9 +185,9 @@ async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
     async with k.app.run_test(size=SIZE) as pilot:
         await open_technician(pilot, k)
         scan_text = screen_text(k.app)
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         assert "member card **********0016" in screen_text(k.app), "test scans show masked cards"
-        assert "20042000000016" not in screen_text(k.app) and scan_text
+        assert KIM not in screen_text(k.app) and scan_text
         assert k.app.session.is_empty, "a test scan is not a patron scan"
 
         await show_tab(pilot, "tab-outbox")
@@ -193,12 +195,12 @@ async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
         assert "dead 2" in text and f"return {UNKNOWN_COPY}: not_found" in text
         first, second = k.lending.outbox.dead_letters()
         await pilot.click(f"#resolve-{first.id}")
-        await wait_for(pilot, lambda: len(k.lending.outbox.dead_letters()) == 1)
+        await wait_on_screen(pilot, lambda: len(k.lending.outbox.dead_letters()) == 1)
         assert k.lending.outbox.get(first.id).status == "resolved"
-        await wait_for(pilot, lambda: "dead 1" in screen_text(k.app))
+        await wait_on_screen(pilot, lambda: "dead 1" in screen_text(k.app))
         await settle(pilot)
         await pilot.click(f"#retry-{second.id}")
-        await wait_for(pilot, lambda: not k.lending.outbox.dead_letters())
+        await wait_on_screen(pilot, lambda: not k.lending.outbox.dead_letters())
         assert k.lending.outbox.get(second.id).status == "pending"
 
         await show_tab(pilot, "tab-central")
@@ -208,14 +210,14 @@ async def test_diagnostics_show_and_act(kiosk, central, pin_hash):
         assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", screen_text(k.app)), "no raw ISO time"
         k.client.breakers["lending"].open()
         k.app.screen.reload()
-        await wait_for(pilot, lambda: "app · lending: open" in screen_text(k.app))
+        await wait_on_screen(pilot, lambda: "app · lending: open" in screen_text(k.app))
         await settle(pilot)
         await pilot.click("#reset-lending")
-        await wait_for(pilot, lambda: "app · lending: closed" in screen_text(k.app))
+        await wait_on_screen(pilot, lambda: "app · lending: closed" in screen_text(k.app))
 
         await show_tab(pilot, "tab-system")
         await pilot.click("#integrity")
-        await wait_for(pilot, lambda: k.app.screen.integrity == "ok")
+        await wait_on_screen(pilot, lambda: k.app.screen.integrity == "ok")
         text = screen_text(k.app)
         assert "api_token = (set)" in text and "s3cret-token" not in text and "scrypt$" not in text
         assert "version " in text and "disk free" in text
@@ -258,7 +260,7 @@ async def test_the_technician_screen_speaks_korean(kiosk, central, pin_hash):
     assert (await k.relay.drain(10)).dead == 1
     async with k.app.run_test(size=SIZE) as pilot:
         await open_technician(pilot, k)
-        await scan_and_settle(pilot, CARD)
+        await scan_and_settle(pilot, KIM)
         k.app.screen.device_changed(DeviceStatus(
             "scanner", "/dev/kiosk-scanner", DeviceState.RECONNECTING, reason="device disconnected",
             last_scan_at=time.time() - 5, good=3, rejected=1,
@@ -283,8 +285,8 @@ async def test_the_kiosk_wide_state_and_what_to_do_are_shown(kiosk, central, pin
     async with k.app.run_test(size=SIZE) as pilot:
         await open_technician(pilot, k)
         await show_tab(pilot, "tab-central")
-        await wait_for(pilot, lambda: shown in detail_text(k.app.screen))
+        await wait_on_screen(pilot, lambda: shown in detail_text(k.app.screen))
         record_kiosk_state(k.lending.store, "ok")
         k.app.screen.reload()
-        await wait_for(pilot, lambda: shown.split(":")[0] + ": " + ("ok" if lang == "en" else "정상")
-                       in detail_text(k.app.screen))
+        await wait_on_screen(pilot, lambda: shown.split(":")[0] + ": " + ("ok" if lang == "en" else "정상")
+                             in detail_text(k.app.screen))

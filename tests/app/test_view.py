@@ -69,7 +69,8 @@ async def test_the_patron_s_view_lasts_the_visit(offline_kiosk):
         await pilot.press("f10")
         await settle(pilot)
         assert not app.has_class("-low"), "F10 switches it back"
-        assert heard.words[-2:] == ["버튼을 화면 아래쪽으로 옮겼습니다.", "버튼을 원래 자리로 되돌렸습니다."], heard.words
+        assert heard.words[-2:] == ["버튼을 화면 아래쪽으로 옮겼습니다.", "버튼을 원래 자리로 되돌렸습니다."], \
+            heard.words
         await pilot.press("f10")
         await settle(pilot)
         assert app.has_class("-low")

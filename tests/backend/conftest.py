@@ -15,8 +15,6 @@ from fastapi.testclient import TestClient
 from backend_stub.app import create_app
 from backend_stub.runtime import StandIn
 
-MEMBER_CARD = "20042000000016"  # 김민지: hold ready (item 1), loan (item 2), overdue (item 3)
-
 
 class Api:
     """An httpx client plus the admin calls the tests need."""

@@ -3,7 +3,6 @@
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -11,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from backend_stub.app import create_app
 from backend_stub.middleware import MAX_BODY_BYTES
+from kiosk_data.codes import KIM, ON_LOAN
+from kiosk_testing.waiting import wait_until
 
 from .conftest import error_code
 
@@ -69,12 +70,12 @@ def test_bearer_token_guards_everything_but_health(tmp_path):
         assert client.get("/health").status_code == 200
         assert client.get("/openapi.json").status_code == 200
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
-            response = client.get("/members/20042000000016", headers=headers)
+            response = client.get(f"/members/{KIM}", headers=headers)
             assert response.status_code == 401 and response.json()["code"] == "unauthorized"
             assert response.headers["WWW-Authenticate"] == "Bearer"
-        refused = client.post("/kiosk/returns", json={"barcode": "30042000000022"})
+        refused = client.post("/kiosk/returns", json={"barcode": ON_LOAN})
         assert refused.status_code == 401
-        ok = client.get("/members/20042000000016", headers={"Authorization": "Bearer s3cret"})
+        ok = client.get(f"/members/{KIM}", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
     app.state.stand_in.db.close()
 
@@ -88,16 +89,16 @@ def test_kiosk_backend_command_serves_the_demo_library(tmp_path):
         [sys.executable, "-c", "from backend_stub.cli import main; main()", "--port", str(port),
          "--db", str(db), "--down", "book", "--log-level", "warning"])
     try:
-        deadline = time.monotonic() + 30
-        while True:
+        def answered() -> dict | None:
+            assert process.poll() is None, "the stand-in ended"
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health").json()
-                break
+                return httpx.get(f"http://127.0.0.1:{port}/health").json()
             except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.05)
+                return None  # not listening yet
+
+        health = wait_until(answered, 30, "the stand-in answering /health", every_s=0.05)
         assert health["services"]["book"] == "down"
-        member = httpx.get(f"http://127.0.0.1:{port}/members/20042000000016").json()
+        member = httpx.get(f"http://127.0.0.1:{port}/members/{KIM}").json()
         assert member["name"] == "김민지"
         assert httpx.get(f"http://127.0.0.1:{port}/admin/faults").status_code == 403
     finally:

@@ -2,10 +2,8 @@
 
 import httpx
 
+from kiosk_data.codes import HOLD_READY, ON_LOAN
 from .conftest import error_code
-
-ON_LOAN = "30042000000022"
-HOLD_READY = "30042000000014"
 
 
 def test_returns_are_accepted_while_book_management_is_down_and_the_book_catches_up(api):

@@ -12,13 +12,14 @@ from backend_stub.app import create_app
 from backend_stub.cli import _DroppedOnPurpose, faults_from, parser
 from backend_stub.faults import ServiceFaults
 from backend_stub.middleware import ConnectionDropped
+from kiosk_data.codes import KIM, ON_LOAN
 
 from .conftest import error_code
 
 
 def test_down_service_answers_503_with_retry_after_and_health_says_so(api):
     api.fault("rental", down=True, retryAfter=5)
-    response = api.get("/members/20042000000016")
+    response = api.get(f"/members/{KIM}")
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert error_code(response) == "service_down" and response.json()["service"] == "rental"
     health = api.get("/health").json()
@@ -36,7 +37,7 @@ def test_slow_service_delays_the_answer_by_its_latency(api):
 
 def test_error_rate_answers_500_without_applying(api):
     api.fault("rental", errorRate=1.0)
-    response = api.kiosk_return("30042000000022", key="e-1")
+    response = api.kiosk_return(ON_LOAN, key="e-1")
     assert response.status_code == 500 and error_code(response) == "internal_error"
     assert "Retry-After" not in response.headers
     api.fault("rental")
@@ -75,7 +76,7 @@ def test_dropped_connection_is_a_protocol_error_for_the_client(central):
 
 def test_faults_of_one_service_leave_the_others_alone(central):
     central.set_fault("book", down=True)
-    assert httpx.get(f"{central.url}/members/20042000000016").status_code == 200
+    assert httpx.get(f"{central.url}/members/{KIM}").status_code == 200
     assert httpx.get(f"{central.url}/payments").status_code == 200
 
 

@@ -3,9 +3,8 @@
 import httpx
 import pytest
 
+from kiosk_data.codes import ON_LOAN, OTHERS_HOLD
 from .conftest import error_code
-
-ON_LOAN = "30042000000022"
 
 
 def test_repeat_returns_the_first_answer_marked_replayed(api):
@@ -62,7 +61,7 @@ def test_refusals_are_not_remembered_so_a_fixed_request_can_be_retried(api):
 def test_every_command_honours_the_key(api):
     patch = [api.patch("/rentals/1", json={"reqState": "cancel"}, headers={"Idempotency-Key": "p"})
              for _ in range(2)]
-    rent = [api.kiosk_rent(1, "30042000000055", key="x") for _ in range(2)]  # refused: not kept
+    rent = [api.kiosk_rent(1, OTHERS_HOLD, key="x") for _ in range(2)]  # refused: not kept
     assert [r.status_code for r in patch] == [200, 200]
     assert patch[1].headers["Idempotent-Replayed"] == "true"
     assert [r.status_code for r in rent] == [409, 409]

@@ -2,16 +2,10 @@
 
 import pytest
 
+from kiosk_data.codes import AVAILABLE, HOLD_READY, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE
 from sync_agent.contract import Rental
 
 from .conftest import days, error_code
-
-HOLD_READY = "30042000000014"     # reserved for member 1
-ON_LOAN = "30042000000022"        # member 1, due in 7 days
-OVERDUE = "30042000000030"        # member 1, 5 days overdue
-AVAILABLE = "30042000000048"
-OTHERS_HOLD = "30042000000055"    # reserved for member 2
-WITHDRAWN = "30042000000063"
 
 
 def test_return_on_time_has_no_fine_and_frees_the_copy(api):
@@ -37,7 +31,7 @@ def test_fine_counts_from_occurred_at_not_from_delivery(api):
 
 
 def test_return_of_a_copy_not_on_loan_is_refused(api):
-    for barcode in (AVAILABLE, HOLD_READY, WITHDRAWN):
+    for barcode in (AVAILABLE, HOLD_READY, LOST):
         response = api.kiosk_return(barcode)
         assert response.status_code == 409 and error_code(response) == "not_rented"
 
@@ -66,7 +60,7 @@ def test_rent_of_the_members_reservation_gives_a_due_date(api):
 @pytest.mark.parametrize(("member_id", "barcode", "code"), [
     (1, OTHERS_HOLD, "reserved_for_other"),
     (1, AVAILABLE, "not_reserved"),
-    (1, WITHDRAWN, "book_withdrawn"),
+    (1, LOST, "book_withdrawn"),
     (1, ON_LOAN, "return_pending"),       # on the shelf at the kiosk, but its return not in yet
     (3, HOLD_READY, "member_blocked"),
     (4, HOLD_READY, "member_withdrawn"),

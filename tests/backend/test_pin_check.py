@@ -4,19 +4,16 @@ central side puts on a card's PIN entry after three wrong PINs in a row, for 15 
 from datetime import datetime, timedelta
 
 from backend_stub.rules import PIN_LOCK_S, PIN_MAX_TRIES
+from kiosk_data.codes import CHOI, KIM, KIM_PIN
 from sync_agent.contract import PinCheck
 
-from .conftest import MEMBER_CARD
 
-PIN = "739146"  # 김민지's PIN (data/README.md)
-
-
-def check(api, pin: str, card: str = MEMBER_CARD):
+def check(api, pin: str, card: str = KIM):
     return api.post(f"/members/{card}/pin-check", json={"pin": pin})
 
 
 def test_the_right_pin_is_valid(api):
-    answer = check(api, PIN)
+    answer = check(api, KIM_PIN)
     assert answer.status_code == 200
     assert answer.json() == {"valid": True}
 
@@ -30,7 +27,7 @@ def test_a_wrong_pin_says_how_many_tries_are_left(api):
 def test_the_right_pin_clears_the_count_of_wrong_ones(api):
     check(api, "000000")
     check(api, "000000")
-    assert check(api, PIN).json() == {"valid": True}
+    assert check(api, KIM_PIN).json() == {"valid": True}
     assert check(api, "000000").json()["triesLeft"] == PIN_MAX_TRIES - 1
 
 
@@ -43,7 +40,7 @@ def test_three_wrong_pins_lock_the_card_for_15_minutes_even_for_the_right_pin(ap
     until = PinCheck.model_validate(third.json()).locked_until
     assert until is not None
     assert timedelta(seconds=PIN_LOCK_S) <= until - before < timedelta(seconds=PIN_LOCK_S + 60)
-    right = check(api, PIN)
+    right = check(api, KIM_PIN)
     assert right.status_code == 423, "while locked, not even the right PIN is compared"
     assert datetime.fromisoformat(right.json()["lockedUntil"]) == until
 
@@ -52,17 +49,17 @@ def test_the_lock_ends_after_15_minutes(api):
     for _ in range(PIN_MAX_TRIES):
         check(api, "000000")
     api.advance(PIN_LOCK_S / 86400 + 1 / 86400)
-    assert check(api, PIN).json() == {"valid": True}
+    assert check(api, KIM_PIN).json() == {"valid": True}
 
 
 def test_the_count_is_per_card(api):
     for _ in range(PIN_MAX_TRIES):
         check(api, "000000")
-    assert check(api, "946058", card="20042000000065").json() == {"valid": True}
+    assert check(api, "946058", card=CHOI).json() == {"valid": True}
 
 
 def test_an_unknown_card_is_404_and_a_bad_body_422(api):
-    assert check(api, PIN, card="20042999999996").status_code == 404
-    bad = api.post(f"/members/{MEMBER_CARD}/pin-check", json={"pin": ""})
+    assert check(api, KIM_PIN, card="20042999999996").status_code == 404
+    bad = api.post(f"/members/{KIM}/pin-check", json={"pin": ""})
     assert bad.status_code == 422
     assert "pin" in bad.json()["message"]

@@ -3,9 +3,10 @@
 import sqlite3
 
 from backend_stub.db import Database
+from kiosk_data.codes import HOLD_READY, KIM, ON_LOAN, OVERDUE
 from sync_agent.contract import Book, BookPage, Health, Member, MyPage, Payment, Rental
 
-from .conftest import MEMBER_CARD, error_code
+from .conftest import error_code
 
 
 def test_health_reports_every_service_up(api):
@@ -15,7 +16,7 @@ def test_health_reports_every_service_up(api):
 
 
 def test_member_by_card_number_is_camel_case_and_counts_loans(api):
-    response = api.get(f"/members/{MEMBER_CARD}")
+    response = api.get(f"/members/{KIM}")
     assert response.status_code == 200
     assert {"cardNumber", "loanLimit", "activeLoans"} <= set(response.json())
     member = Member.model_validate(response.json())
@@ -66,10 +67,10 @@ def test_book_by_barcode_and_unknown_barcode(api):
 def test_catalog_delta_returns_only_copies_changed_since(api):
     full = BookPage.model_validate(api.get("/books").json())
     assert len(full.books) == 16
-    assert api.kiosk_return("30042000000022").status_code == 200
+    assert api.kiosk_return(ON_LOAN).status_code == 200
     delta = BookPage.model_validate(
         api.get("/books", params={"updatedSince": full.server_time.isoformat()}).json())
-    assert [(b.barcode, b.status) for b in delta.books] == [("30042000000022", "available")]
+    assert [(b.barcode, b.status) for b in delta.books] == [(ON_LOAN, "available")]
     assert delta.server_time >= full.server_time
 
 
@@ -106,9 +107,9 @@ def test_payments_of_a_member(api):
 def test_mypage_lists_reservations_and_loans_with_overdue_flag(api):
     page = MyPage.model_validate(api.get("/mypages/1").json())
     assert (page.name, page.fines) == ("김민지", 0)
-    assert [e.barcode for e in page.reservations] == ["30042000000014"]
+    assert [e.barcode for e in page.reservations] == [HOLD_READY]
     assert {e.barcode: e.overdue for e in page.loans} == {
-        "30042000000022": False, "30042000000030": True}
+        ON_LOAN: False, OVERDUE: True}
     assert abs((page.as_of - api.now()).total_seconds()) < 60
 
 

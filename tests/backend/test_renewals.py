@@ -2,13 +2,10 @@
 
 from backend_stub import rental_service
 from backend_stub.rules import LOAN_DAYS, RENEWAL_LIMIT
+from kiosk_data.codes import AT_LIMIT_LOAN, AVAILABLE, ON_LOAN, OVERDUE
 from sync_agent.contract import Rental
 
 from .conftest import days, error_code
-
-ON_LOAN = "30042000000022"   # member 1, due in 7 days
-OVERDUE = "30042000000030"   # member 1, 5 days overdue
-EMILYS = "30042000000097"    # member 5
 
 
 def _block(api, member_id: int) -> None:
@@ -45,7 +42,7 @@ def test_a_copy_another_member_waits_for_is_not_renewed(api):
 
 def test_a_blocked_member_cannot_renew(api):
     _block(api, 5)
-    assert error_code(api.renew(5, EMILYS)) == "member_blocked"
+    assert error_code(api.renew(5, AT_LIMIT_LOAN)) == "member_blocked"
 
 
 def test_an_overdue_loan_is_not_renewed_where_the_library_forbids_it(api):
@@ -55,8 +52,8 @@ def test_an_overdue_loan_is_not_renewed_where_the_library_forbids_it(api):
 
 
 def test_only_the_members_own_loan_is_renewed(api):
-    assert error_code(api.renew(1, EMILYS)) == "not_rented"
-    assert error_code(api.renew(1, "30042000000048")) == "not_rented"  # on the shelf
+    assert error_code(api.renew(1, AT_LIMIT_LOAN)) == "not_rented"
+    assert error_code(api.renew(1, AVAILABLE)) == "not_rented"  # on the shelf
 
 
 def test_a_repeated_key_renews_once(api):

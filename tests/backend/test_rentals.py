@@ -4,6 +4,7 @@ from datetime import datetime
 
 import pytest
 
+from kiosk_data import codes
 from sync_agent.contract import Rental
 
 from .conftest import days, error_code
@@ -23,7 +24,7 @@ def test_reserve_pays_the_fee_and_reserves_the_copy(api):
     (payment,) = api.payments(6)
     assert (payment["id"], payment["rentalId"], payment["amount"], payment["status"]) == (
         rental.payment_id, rental.id, 1000, "paid")
-    assert api.book("30042000000048")["status"] == "reserved"
+    assert api.book(codes.AVAILABLE)["status"] == "reserved"
     assert [e["rentalId"] for e in api.get("/mypages/6").json()["reservations"]] == [rental.id]
 
 
@@ -73,7 +74,7 @@ def test_cancel_refunds_the_fee_and_frees_the_copy(api):
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     (payment,) = api.payments(1)
     assert payment["status"] == "refunded" and payment["refundedAt"] is not None
-    assert api.book("30042000000014")["status"] == "available"
+    assert api.book(codes.HOLD_READY)["status"] == "available"
     assert api.get("/mypages/1").json()["reservations"] == []
 
 
@@ -91,7 +92,7 @@ def test_rental_turns_the_reservation_into_a_loan_due_in_14_days(api, req_state)
     rental = Rental.model_validate(response.json())
     assert (rental.status, rental.kiosk_no, rental.rented_at) == ("rented", "kiosk-07", occurred)
     assert rental.due_at - rental.rented_at == days(14)
-    assert api.book("30042000000014")["status"] == "rented"
+    assert api.book(codes.HOLD_READY)["status"] == "rented"
     assert error_code(api.patch("/rentals/1", json={"reqState": req_state})) == "not_reserved"
 
 
@@ -104,8 +105,8 @@ def test_return_closes_the_loan_with_the_fine_of_its_occurred_at(api, req_state)
     assert response.status_code == 200
     rental = Rental.model_validate(response.json())
     assert (rental.status, rental.returned_at, rental.fine) == ("returned", occurred, 300)
-    assert api.get("/members/20042000000016").json()["fines"] == 300
-    assert api.book("30042000000030")["status"] == "available"
+    assert api.get(f"/members/{codes.KIM}").json()["fines"] == 300
+    assert api.book(codes.OVERDUE)["status"] == "available"
     assert error_code(api.patch("/rentals/3", json={"reqState": req_state})) == "not_rented"
 
 
@@ -162,8 +163,8 @@ def test_rental_over_a_lowered_loan_limit_is_refused(api):
 
 def test_fines_over_the_limit_block_the_member(api):
     api.advance(100)  # item 3 is now 105 days late: 10,500 KRW
-    assert api.kiosk_return("30042000000030").json()["fine"] == 10_500
-    member = api.get("/members/20042000000016").json()
+    assert api.kiosk_return(codes.OVERDUE).json()["fine"] == 10_500
+    member = api.get(f"/members/{codes.KIM}").json()
     assert (member["status"], member["fines"]) == ("blocked", 10_500)
     assert error_code(api.reserve(1, AVAILABLE)) == "member_blocked"
 
@@ -172,7 +173,7 @@ def test_kioskunrent_puts_a_kiosk_loan_back_on_hold_with_its_fee(api):
     """The undo of a kiosk loan the patron was told does not count: the reservation it was made
     from is held for them again, with the payment they made for it; applied once per key."""
     before = api.rental(1)
-    assert api.kiosk_rent(1, "30042000000014").status_code == 200
+    assert api.kiosk_rent(1, codes.HOLD_READY).status_code == 200
     key = {"Idempotency-Key": "kiosk-07:unrent-1"}
     undo = {"reqState": "kioskunrent", "kioskNo": "kiosk-07"}
     first = api.patch("/rentals/1", json=undo, headers=key)
@@ -185,14 +186,14 @@ def test_kioskunrent_puts_a_kiosk_loan_back_on_hold_with_its_fee(api):
     assert rental.hold_until is not None and rental.hold_until >= api.now() + days(1)
     [payment] = api.payments(1)
     assert payment["status"] == "paid", "the fee stays with the reservation"
-    assert api.book("30042000000014")["status"] == "reserved"
+    assert api.book(codes.HOLD_READY)["status"] == "reserved"
     assert [r["rentalId"] for r in api.get("/mypages/1").json()["reservations"]] == [1]
-    assert api.kiosk_rent(1, "30042000000014").status_code == 200, "and it can be borrowed again"
+    assert api.kiosk_rent(1, codes.HOLD_READY).status_code == 200, "and it can be borrowed again"
 
 
 def test_kioskunrent_keeps_a_hold_that_has_longer_to_run(api):
     hold = datetime.fromisoformat(api.rental(1)["holdUntil"])
-    api.kiosk_rent(1, "30042000000014")
+    api.kiosk_rent(1, codes.HOLD_READY)
     restored = api.patch("/rentals/1", json={"reqState": "kioskunrent"}).json()
     assert datetime.fromisoformat(restored["holdUntil"]) == max(hold, api.now() + days(1))
 
@@ -206,7 +207,7 @@ def test_kioskunrent_only_of_an_unrenewed_kiosk_loan(api, rental_id, code):
 
 
 def test_kioskunrent_of_a_renewed_loan_is_refused(api):
-    api.kiosk_rent(1, "30042000000014")
-    assert api.renew(1, "30042000000014").status_code == 200
+    api.kiosk_rent(1, codes.HOLD_READY)
+    assert api.renew(1, codes.HOLD_READY).status_code == 200
     response = api.patch("/rentals/1", json={"reqState": "kioskunrent"})
     assert response.status_code == 409 and error_code(response) == "invalid_state"

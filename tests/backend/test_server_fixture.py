@@ -6,20 +6,19 @@ from fastapi.testclient import TestClient
 
 from backend_stub.app import create_app
 from backend_stub.faults import ServiceFaults
-
-MEMBER = "20042000000016"
+from kiosk_data.codes import HOLD_READY, KIM, ON_LOAN
 
 
 def test_serves_the_demo_library_over_real_http(central):
     assert central.url.startswith("http://127.0.0.1:")
-    response = httpx.get(f"{central.url}/members/{MEMBER}")
+    response = httpx.get(f"{central.url}/members/{KIM}")
     assert response.status_code == 200
     assert response.json()["name"] == "김민지"
 
 
 def test_stop_makes_the_api_unreachable_and_start_brings_it_back_with_its_data(central):
     key = "restart-1"
-    body = {"barcode": "30042000000022", "kioskNo": "k1", "occurredAt": "2026-01-01T00:00:00Z"}
+    body = {"barcode": ON_LOAN, "kioskNo": "k1", "occurredAt": "2026-01-01T00:00:00Z"}
     # the loan started 7 days ago by the stand-in's clock; return it now
     body["occurredAt"] = httpx.get(f"{central.url}/admin/clock").json()["now"]
     assert httpx.post(f"{central.url}/kiosk/returns", json=body,
@@ -79,8 +78,8 @@ def test_a_reopened_database_applies_the_events_an_outage_left_behind(tmp_path):
 def test_make_central_starts_a_guarded_stand_in_with_faults_at_start(make_central):
     guarded = make_central(token="t0k", faults={"payment": ServiceFaults(down=True)},
                            db_name="guarded.db")
-    assert httpx.get(f"{guarded.url}/members/{MEMBER}").status_code == 401
-    member = httpx.get(f"{guarded.url}/members/{MEMBER}", headers={"Authorization": "Bearer t0k"})
+    assert httpx.get(f"{guarded.url}/members/{KIM}").status_code == 401
+    member = httpx.get(f"{guarded.url}/members/{KIM}", headers={"Authorization": "Bearer t0k"})
     assert member.status_code == 200
     assert httpx.get(f"{guarded.url}/health").json()["services"]["payment"] == "down"
     guarded.clear_faults()  # the admin helpers carry the token
@@ -88,7 +87,7 @@ def test_make_central_starts_a_guarded_stand_in_with_faults_at_start(make_centra
 
 
 def test_withdraw_helper_cancels_the_hold_on_the_copy(central):
-    assert central.withdraw("30042000000014")["status"] == "withdrawn"
+    assert central.withdraw(HOLD_READY)["status"] == "withdrawn"
     rentals = httpx.get(f"{central.url}/rentals", params={"bookId": 1}).json()
     assert [r["status"] for r in rentals] == ["cancelled"]
     assert central.backlog() == {"book-status": 0, "payment-refunds": 0, "mypage": 0}

@@ -3,9 +3,8 @@ and the panel operated as a presenter does. Shared by the demo's Pilot tests."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,23 +13,10 @@ from textual.widget import Widget
 
 from kiosk_demo.demo import DemoApp, demo_app, demo_parts
 from kiosk_demo.stack import DemoStack
+from kiosk_testing.pilot import wait_on_screen
 from sync_agent.client import CentralClient
 
 SIZE = (140, 40)
-CARD = "20042000000016"        # 김민지: item 1 is reserved for her, item 2 on loan to her
-RESERVED_FOR_HER = "30042000000014"
-ON_LOAN = "30042000000022"
-OVERDUE = "30042000000030"
-
-
-async def wait_for(pilot, predicate: Callable[[], bool], what: str | Callable[[], str],
-                   timeout_s: float = 20.0) -> None:
-    """Wait for ``predicate``; ``what`` (or what it returns: the state seen) names it on failure."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        assert loop.time() < deadline, f"not reached in {timeout_s} s: {what() if callable(what) else what}"
-        await pilot.pause(0.05)
 
 
 async def laid_out(pilot, selector: str) -> Widget:
@@ -40,7 +26,7 @@ async def laid_out(pilot, selector: str) -> Widget:
     def ready() -> bool:
         found = pilot.app.screen.query(selector)
         return bool(found) and found.first().region.area > 0
-    await wait_for(pilot, ready, f"{selector} laid out on screen")
+    await wait_on_screen(pilot, ready, f"{selector} laid out on screen")
     return pilot.app.screen.query_one(selector)
 
 
@@ -73,7 +59,6 @@ def alive(pid: int) -> bool:
         return False
     # A zombie is gone for our purpose only once reaped; Popen.wait reaps it.
     return Path(f"/proc/{pid}").exists()
-
 
 
 @asynccontextmanager

@@ -21,11 +21,12 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from kiosk_testing.waiting import wait_until
 from tests.fake_systemd import FakeSystemd
 
 KIOSK = str(Path(sys.executable).parent / "kiosk")
@@ -47,15 +48,6 @@ def leaves_nothing(folder: Path) -> Iterator[None]:
         for line in running(str(folder)):
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(line.split()[0]), signal.SIGKILL)
-
-
-def wait_until(predicate: Callable[[], object], timeout_s: float, what: str) -> float:
-    """Seconds it took; fails with ``what`` at the deadline."""
-    started = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - started < timeout_s, f"not within {timeout_s} s: {what}"
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 class Terminal:
@@ -133,7 +125,9 @@ def test_kiosk_demo_ends_with_its_stand_in_and_agent_when_the_terminal_goes_away
         wait_until(lambda: term.shows("outbox: 0 pending"), 60, "the demo on screen")
         assert len(running(str(folder))) == 3, running(str(folder))  # app, agent, stand-in
         term.close()  # the terminal window is closed: EIO on every write, no SIGHUP
-        took = wait_until(lambda: not running(str(folder)), 10, "no process of the demo left")
+        closed = time.monotonic()
+        wait_until(lambda: not running(str(folder)), 10, "no process of the demo left")
+        took = time.monotonic() - closed
     assert term.process.returncode is not None
     assert not (folder / "kiosk" / "kiosk.sqlite3-wal").exists(), "the app's store was closed"
     log = (folder / "kiosk" / "kiosk-app.log").read_text()
@@ -163,9 +157,11 @@ def test_sigterm_ends_kiosk_run_within_5_s_with_the_store_closed(tmp_path: Path,
     try:
         log = folder / "data" / "kiosk-app.log"
         wait_until(lambda: (folder / "data" / "kiosk.sqlite3-wal").exists(), 30, "the store open")
-        time.sleep(1.0)  # the app up on its (headless) screen
+        wait_until(lambda: "patron screen:" in log.read_text(), 30, "the app up on its (headless) screen")
         app.send_signal(signal.SIGTERM)
-        took = wait_until(lambda: app.poll() is not None, 5, "kiosk run ended after SIGTERM")
+        asked = time.monotonic()
+        wait_until(lambda: app.poll() is not None, 5, "kiosk run ended after SIGTERM")
+        took = time.monotonic() - asked
     finally:
         if app.poll() is None:
             app.kill()

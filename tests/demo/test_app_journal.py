@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app import logbook
-
-CARD = "20042000000016"
+from kiosk_data.codes import KIM
 
 
 @pytest.fixture
@@ -28,12 +27,12 @@ def dev_log(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
 def test_under_systemd_lines_reach_the_journal_socket_masked(root_logger, dev_log, tmp_path) -> None:
     server, address = dev_log
     logbook.install(tmp_path / "data", env={"INVOCATION_ID": "4f3c"}, syslog_address=address)
-    logging.getLogger("kiosk_app.lending").info("member %s opened", CARD)
+    logging.getLogger("kiosk_app.lending").info("member %s opened", KIM)
     datagram = server.recv(4096).decode()
     assert datagram.startswith("<30>kiosk: ")          # facility daemon (3), level info (6)
     assert 'logger=kiosk_app.lending msg="member **********0016 opened"' in datagram
-    assert CARD not in datagram
-    assert CARD not in (tmp_path / "data" / logbook.LOG_FILE).read_text()
+    assert KIM not in datagram
+    assert KIM not in (tmp_path / "data" / logbook.LOG_FILE).read_text()
 
 
 def test_journal_stream_alone_also_means_systemd(root_logger, dev_log, tmp_path) -> None:

@@ -16,7 +16,9 @@ from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_demo.panel import FaultSwitch, QuitDemo
-from tests.demo.demo_pilot import CARD, ON_LOAN, OVERDUE, laid_out, running_demo, tap, wait_for
+from kiosk_testing.pilot import wait_on_screen
+from kiosk_data.codes import KIM, ON_LOAN, OVERDUE
+from tests.demo.demo_pilot import laid_out, running_demo, tap
 
 
 def row_of(options: OptionList, code: str) -> int:
@@ -29,12 +31,12 @@ async def test_a_tap_scans_the_row_tapped_whether_the_list_is_focused_or_not(tmp
         labels = await laid_out(pilot, "#demo-labels")
         assert not labels.has_focus
         await pilot.click("#demo-labels", offset=(4, row_of(labels, OVERDUE)))
-        await wait_for(pilot, lambda: len(app.session.returns) == 1, "a return")
+        await wait_on_screen(pilot, lambda: len(app.session.returns) == 1, "a return")
         assert app.session.returns[0].barcode == OVERDUE, "the row tapped, not the one above"
 
         labels = await laid_out(pilot, "#demo-labels")     # the return screen's panel
         await pilot.click("#demo-labels", offset=(4, row_of(labels, ON_LOAN)))
-        await wait_for(pilot, lambda: len(app.session.returns) == 2, "a second return")
+        await wait_on_screen(pilot, lambda: len(app.session.returns) == 2, "a second return")
         assert app.session.returns[1].barcode == ON_LOAN
 
 
@@ -42,21 +44,21 @@ async def test_switches_say_on_or_off_and_the_descriptions_follow_the_state(tmp_
     async with running_demo(tmp_path) as (app, pilot, stack):
         switch = await laid_out(pilot, "#demo-central_unreachable")
         assert switch.label.plain.endswith(": off")
-        await wait_for(pilot, lambda: _description(app, OVERDUE) == "on loan to 김민지, overdue by 5 days",
-                       lambda: f"described from the stand-in: {_description(app, OVERDUE)!r}")
+        await wait_on_screen(pilot, lambda: _description(app, OVERDUE) == "on loan to 김민지, overdue by 5 days",
+                             lambda: f"described from the stand-in: {_description(app, OVERDUE)!r}")
 
         await pilot.click("#demo-central_unreachable")
-        await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "", "stand-in stopped")
+        await wait_on_screen(pilot, lambda: stack.faults.central_unreachable and app.note == "", "stand-in stopped")
         assert app.screen.query_one("#demo-central_unreachable", FaultSwitch).label.plain.endswith(": ON")
         await tap(pilot, "demo-labels", OVERDUE)
-        await wait_for(pilot, lambda: "in the outbox" in _description(app, OVERDUE),
-                       lambda: f"the return waiting in the outbox: {_description(app, OVERDUE)!r}")
+        await wait_on_screen(pilot, lambda: "in the outbox" in _description(app, OVERDUE),
+                             lambda: f"the return waiting in the outbox: {_description(app, OVERDUE)!r}")
 
         await pilot.click("#demo-central_unreachable")
-        await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "delivered after recovery", 30)
-        await wait_for(pilot, lambda: _description(app, OVERDUE) == "available",
-                       lambda: f"returned and delivered: {_description(app, OVERDUE)!r}")
-        assert "overdue" not in _description(app, CARD), _description(app, CARD)
+        await wait_on_screen(pilot, lambda: "1 delivered" in app.outbox_line, "delivered after recovery", 30)
+        await wait_on_screen(pilot, lambda: _description(app, OVERDUE) == "available",
+                             lambda: f"returned and delivered: {_description(app, OVERDUE)!r}")
+        assert "overdue" not in _description(app, KIM), _description(app, KIM)
         assert app.screen.query_one("#demo-central_unreachable", FaultSwitch).label.plain.endswith(": off")
 
 
@@ -76,8 +78,8 @@ async def test_rapid_presses_apply_one_at_a_time_and_the_last_press_wins(
         await laid_out(pilot, "#demo-central_unreachable")
         for _ in range(presses):
             await pilot.click("#demo-central_unreachable")
-        await wait_for(pilot, lambda: not _applying(app) and app.note != "applying…",
-                       lambda: f"settled (note {app.note!r})", 30)
+        await wait_on_screen(pilot, lambda: not _applying(app) and app.note != "applying…",
+                             lambda: f"settled (note {app.note!r})", 30)
         assert app.note == ""
         assert app.screen.query_one("#demo-central_unreachable", FaultSwitch).value is unreachable
         assert stack.faults.central_unreachable is unreachable
@@ -98,13 +100,13 @@ async def test_a_switch_that_cannot_be_applied_says_why_in_full(tmp_path: Path) 
     async with running_demo(tmp_path) as (app, pilot, stack):
         await laid_out(pilot, "#demo-central_unreachable")
         await pilot.click("#demo-central_unreachable")
-        await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "", "stand-in stopped")
+        await wait_on_screen(pilot, lambda: stack.faults.central_unreachable and app.note == "", "stand-in stopped")
         with socket.socket() as squatter:             # the port taken while the stand-in is away
             squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             squatter.bind(("127.0.0.1", stack.port))
             squatter.listen()
             await pilot.click("#demo-central_unreachable")
-            await wait_for(pilot, lambda: app.note.startswith("not applied"), "the failure told", 30)
+            await wait_on_screen(pilot, lambda: app.note.startswith("not applied"), "the failure told", 30)
         note = app.screen.query_one("#demo-note", Static)
         await pilot.pause()
         assert "the stand-in exited" in app.note and "central.log" in app.note, "the whole message"
@@ -117,19 +119,19 @@ async def test_a_switch_that_cannot_be_applied_says_why_in_full(tmp_path: Path) 
 
 async def test_focus_does_not_fall_on_quit_demo_and_quitting_asks(tmp_path: Path) -> None:
     async with running_demo(tmp_path) as (app, pilot, stack):
-        await tap(pilot, "demo-cards", CARD)
-        await wait_for(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
+        await tap(pilot, "demo-cards", KIM)
+        await wait_on_screen(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
         cancel = await laid_out(pilot, "#cancel-1")
         app.screen.set_focus(cancel)
         await pilot.press("enter")                     # 예약 취소: the button goes away
-        await wait_for(pilot, lambda: not app.screen.query("#cancel-1"), "reservation cancelled")
+        await wait_on_screen(pilot, lambda: not app.screen.query("#cancel-1"), "reservation cancelled")
         await pilot.pause(0.3)
         assert _focused_id(app) != "demo-quit"
 
         for button, then in (("#done", ReceiptScreen), ("#finish", WelcomeScreen)):   # 마치기, twice
             app.screen.set_focus(await laid_out(pilot, button))
             await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, then), then.__name__)
+            await wait_on_screen(pilot, lambda: isinstance(app.screen, then), then.__name__)
             await pilot.pause(0.3)
             assert _focused_id(app) != "demo-quit", f"on {then.__name__}"
         await pilot.press("enter")
@@ -138,11 +140,11 @@ async def test_focus_does_not_fall_on_quit_demo_and_quitting_asks(tmp_path: Path
         quit_button = await laid_out(pilot, "#demo-quit")
         app.screen.set_focus(quit_button)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, QuitDemo), "asked to confirm")
+        await wait_on_screen(pilot, lambda: isinstance(app.screen, QuitDemo), "asked to confirm")
         assert "quit the demo?" in str(app.screen.query_one(Static).content)
         assert app.screen.focused is not None and app.screen.focused.id == "quit-no", "no by default"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: not isinstance(app.screen, QuitDemo), "kept going")
+        await wait_on_screen(pilot, lambda: not isinstance(app.screen, QuitDemo), "kept going")
         assert app.is_running
 
 

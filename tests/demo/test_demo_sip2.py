@@ -18,9 +18,11 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_demo.demo import demo_app, demo_parts
 from kiosk_demo.stack import NOT_OVER_SIP2
 from kiosk_testing.sip2_load import RawSip2
+from kiosk_testing.pilot import wait_on_screen
+from kiosk_data.codes import HOLD_READY, KIM, ON_LOAN, OVERDUE
 from sync_agent.adapters import open_central
 from sync_agent.sip2_wire import Frame
-from tests.demo.test_demo import CARD, ON_LOAN, OVERDUE, RESERVED_FOR_HER, SIZE, alive, switch, tap, wait_for
+from tests.demo.test_demo import SIZE, alive, switch, tap
 
 
 async def tap_shown(pilot, list_id: str, code: str) -> None:
@@ -31,7 +33,7 @@ async def tap_shown(pilot, list_id: str, code: str) -> None:
     def laid_out() -> bool:
         found = pilot.app.screen.query(selector)
         return bool(found) and found.first().region.area > 0
-    await wait_for(pilot, laid_out, f"{selector} laid out on screen")
+    await wait_on_screen(pilot, laid_out, f"{selector} laid out on screen")
     await tap(pilot, list_id, code)
 
 
@@ -56,39 +58,43 @@ async def test_the_story_over_sip2_with_the_acs_stopped_and_started_again(tmp_pa
             with no_http, mock.patch.object(app, "_describe", wraps=app._describe) as described:
                 async with app.run_test(size=SIZE) as pilot:
                     await tap(pilot, "demo-labels", ON_LOAN)
-                    await wait_for(pilot, lambda: isinstance(app.screen, ReturnScreen), "return screen")
-                    await wait_for(pilot, lambda: "1 delivered" in app.outbox_line, "checkin delivered by the agent")
+                    await wait_on_screen(pilot, lambda: isinstance(app.screen, ReturnScreen), "return screen")
+                    await wait_on_screen(pilot, lambda: "1 delivered" in app.outbox_line,
+                                         "checkin delivered by the agent")
                     assert _circulation(stack.port, ON_LOAN) == "03"
-                    await wait_for(pilot, lambda: "sent to the library system" in app.descriptions.get(ON_LOAN, ""),
-                                   "the panel's line follows the return, from the outbox")
+                    await wait_on_screen(pilot,
+                                         lambda: "sent to the library system" in app.descriptions.get(ON_LOAN, ""),
+                                         "the panel's line follows the return, from the outbox")
                     assert described.called
 
                     await switch(pilot, "#demo-book_down")  # no such thing over SIP2: said, not applied
-                    await wait_for(pilot, lambda: app.note != "applying…", "the switch answered")
+                    await wait_on_screen(pilot, lambda: app.note != "applying…", "the switch answered")
                     assert NOT_OVER_SIP2 in app.note and not stack.faults.book_down
 
                     app.end_session()
-                    await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
+                    await wait_on_screen(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
                     await switch(pilot, "#demo-central_unreachable")
-                    await wait_for(pilot, lambda: stack.faults.central_unreachable and app.note == "", "ACS stopped")
+                    await wait_on_screen(pilot, lambda: stack.faults.central_unreachable and app.note == "",
+                                         "ACS stopped")
                     with pytest.raises(ConnectionRefusedError):
                         socket.create_connection(("127.0.0.1", stack.port), 1).close()
                     await tap_shown(pilot, "demo-labels", OVERDUE)
-                    await wait_for(pilot, lambda: "1 pending" in app.outbox_line, "the return waits in the outbox")
+                    await wait_on_screen(pilot, lambda: "1 pending" in app.outbox_line,
+                                         "the return waits in the outbox")
 
                     await switch(pilot, "#demo-central_unreachable")
-                    await wait_for(pilot, lambda: "2 delivered" in app.outbox_line, "drained after the restart",
-                                   timeout_s=30)
+                    await wait_on_screen(pilot, lambda: "2 delivered" in app.outbox_line, "drained after the restart",
+                                         timeout_s=30)
                     assert _circulation(stack.port, ON_LOAN) == "03", "the restarted ACS kept its records"
                     assert _circulation(stack.port, OVERDUE) == "03"
 
                     app.end_session()
-                    await wait_for(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
-                    await tap_shown(pilot, "demo-cards", CARD)
-                    await wait_for(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
-                    await tap_shown(pilot, "demo-labels", RESERVED_FOR_HER)
-                    await wait_for(pilot, lambda: len(app.session.borrows) == 1, "borrowed over SIP2")
-                    assert _circulation(stack.port, RESERVED_FOR_HER) == "04"
+                    await wait_on_screen(pilot, lambda: not isinstance(app.screen, ReturnScreen), "welcome again")
+                    await tap_shown(pilot, "demo-cards", KIM)
+                    await wait_on_screen(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
+                    await tap_shown(pilot, "demo-labels", HOLD_READY)
+                    await wait_on_screen(pilot, lambda: len(app.session.borrows) == 1, "borrowed over SIP2")
+                    assert _circulation(stack.port, HOLD_READY) == "04"
     assert not any(alive(pid) for pid in children), "ACS and agent stopped and reaped"
 
 

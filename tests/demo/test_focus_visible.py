@@ -15,7 +15,9 @@ from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_demo.panel import QuitDemo
-from tests.demo.demo_pilot import CARD, ON_LOAN, running_demo, tap, wait_for
+from kiosk_testing.pilot import wait_on_screen
+from kiosk_data.codes import KIM, ON_LOAN
+from tests.demo.demo_pilot import running_demo, tap
 
 VISIBLE = 40
 """The least change, in one colour channel (0-255) of one cell, that counts as visible: four
@@ -65,12 +67,12 @@ def change(focused: list, blurred: list) -> int:
     if len(focused) != len(blurred):
         return 255
     most = 0
-    for (char, fg, bg, mark), (char2, fg2, bg2, mark2) in zip(focused, blurred):
+    for (char, fg, bg, mark), (char2, fg2, bg2, mark2) in zip(focused, blurred, strict=True):
         if char != char2 or mark != mark2:
             return 255
         for one, two in ((fg, fg2), (bg, bg2)):
             if one is not None and two is not None:
-                most = max(most, *(abs(a - b) for a, b in zip(one, two)))
+                most = max(most, *(abs(a - b) for a, b in zip(one, two, strict=True)))
             elif one != two:
                 return 255
     return most
@@ -95,32 +97,32 @@ async def unseen_stops(pilot) -> list[str]:
 
 async def test_every_tab_stop_shows_its_focus(tmp_path: Path) -> None:
     async with running_demo(tmp_path) as (app, pilot, stack):
-        await wait_for(pilot, lambda: bool(app.screen.query("#demo-quit")), "the panel")
+        await wait_on_screen(pilot, lambda: bool(app.screen.query("#demo-quit")), "the panel")
         unseen = await unseen_stops(pilot)                            # welcome: the panel alone
 
-        await tap(pilot, "demo-cards", CARD)
-        await wait_for(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
-        await wait_for(pilot, lambda: bool(app.screen.query("#demo-quit")), "the panel on it")
+        await tap(pilot, "demo-cards", KIM)
+        await wait_on_screen(pilot, lambda: isinstance(app.screen, MemberScreen), "member screen")
+        await wait_on_screen(pilot, lambda: bool(app.screen.query("#demo-quit")), "the panel on it")
         unseen += await unseen_stops(pilot)
 
         await tap(pilot, "demo-labels", ON_LOAN)                   # a return: the visit has a receipt
-        await wait_for(pilot, lambda: len(app.session.returns) == 1, "returned")
+        await wait_on_screen(pilot, lambda: len(app.session.returns) == 1, "returned")
         app.screen.set_focus(app.screen.query_one("#done"))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReceiptScreen), "receipt")
-        await wait_for(pilot, lambda: bool(app.screen.query("#demo-quit")), "the panel on it")
+        await wait_on_screen(pilot, lambda: isinstance(app.screen, ReceiptScreen), "receipt")
+        await wait_on_screen(pilot, lambda: bool(app.screen.query("#demo-quit")), "the panel on it")
         unseen += await unseen_stops(pilot)
 
         app.ask_to_quit()
-        await wait_for(pilot, lambda: isinstance(app.screen, QuitDemo), "asked to confirm")
+        await wait_on_screen(pilot, lambda: isinstance(app.screen, QuitDemo), "asked to confirm")
         unseen += await unseen_stops(pilot)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, QuitDemo), "kept going")
+        await wait_on_screen(pilot, lambda: not isinstance(app.screen, QuitDemo), "kept going")
 
         app.end_session()
-        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), "welcome again")
+        await wait_on_screen(pilot, lambda: isinstance(app.screen, WelcomeScreen), "welcome again")
         await tap(pilot, "demo-cards", TECHNICIAN_CARD)
-        await wait_for(pilot, lambda: isinstance(app.screen, PinScreen), lambda: f"PIN pad, not {app.screen}")
-        await wait_for(pilot, lambda: bool(app.screen.query("#demo-quit")), "the panel on it")
+        await wait_on_screen(pilot, lambda: isinstance(app.screen, PinScreen), lambda: f"PIN pad, not {app.screen}")
+        await wait_on_screen(pilot, lambda: bool(app.screen.query("#demo-quit")), "the panel on it")
         unseen += await unseen_stops(pilot)
     assert unseen == [], "\n".join(unseen)

@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from hardware.sim import encode_scan
+from kiosk_data.codes import HOLD_READY, KIM
 from kiosk_testing.display_grids import DISPLAY_GRIDS, DisplayGrid, size_setting
 from kiosk_testing.processes import stand_in
 from tests.deploy.debian13 import (
@@ -30,7 +31,7 @@ from tests.deploy.debian13 import (
 from tests.deploy.rfb_input import RfbInput
 
 RECEIPT = {"ko": ("영수증",), "en": ("Receipt",)}
-CARD, RESERVED_BOOK = "20042000000016", "30042000000014"
+CARD, RESERVED_BOOK = KIM, HOLD_READY
 WORDS = {"ko": {"welcome": ("빌리기", "반납하기"), "member": ("김민지",), "done": "완료"},
          "en": {"welcome": ("Borrow", "Return"), "member": ("Kim",), "done": "Done"}}
 """What each screen is read for; the member is greeted by her name in the visit's language."""

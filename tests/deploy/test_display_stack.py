@@ -15,14 +15,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 
 from hardware.sim import encode_scan
+from kiosk_data.codes import KIM
 from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
 from kiosk_testing.processes import stand_in
+from kiosk_testing.waiting import wait_until
 from tests.deploy.debian13 import (
     Chroot,
     Unavailable,
@@ -77,14 +78,6 @@ def app_grid(chroot: Chroot) -> tuple[int, int] | None:
     return (int(found[-1][0]), int(found[-1][1])) if found else None
 
 
-def wait_for_grid(chroot: Chroot, wanted: tuple[int, int], timeout_s: float = 10) -> tuple[int, int] | None:
-    """The app's grid once it is ``wanted`` (the log line of its resize), or the last one seen."""
-    deadline = time.monotonic() + timeout_s
-    while (grid := app_grid(chroot)) != wanted and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return grid
-
-
 @pytest.mark.parametrize("display", DISPLAY_GRIDS, ids=[display.name for display in DISPLAY_GRIDS])
 def test_the_kiosk_on_a_real_display_stack(debian13, central, tmp_path, display):
     chroot, name, pixels, size_mm = debian13, display.name, display.pixels, display.size_mm
@@ -127,8 +120,8 @@ def test_the_kiosk_on_a_real_display_stack(debian13, central, tmp_path, display)
         shot, words = wait_for_words(stack, tmp_path, "view-chooser", VIEW_CHOOSER, need=2)
         assert found(words, VIEW_CHOOSER, need=2), f"the tap did not open the chooser: {text_of(words)!r}"
         press_keys(stack, "enter")
-        enlarged = wait_for_grid(chroot, display.grid_200)
-        assert enlarged == display.grid_200, f"at 200 % the grid is {enlarged}, not {display.grid_200}"
+        enlarged = wait_until(lambda: app_grid(chroot) == display.grid_200 and display.grid_200, 10,
+                              lambda: f"the grid at 200 % to be {display.grid_200}: it is {app_grid(chroot)}")
         # Until the app has drawn itself again, foot shows the old frame twice as large and cut
         # off; its large letters read best as lines (psm 6).
         shot, words = wait_for_words(stack, tmp_path, "view-enlarged", CHOOSER_FOOT_200, psm=6)
@@ -139,7 +132,7 @@ def test_the_kiosk_on_a_real_display_stack(debian13, central, tmp_path, display)
         assert found(words, WELCOME_KO, need=2), f"the welcome is not read at 200 %: {text_of(words)!r}"
         assert not found(words, VIEW_CHOOSER, need=2), "back closed the chooser"
 
-        os.write(master, encode_scan("20042000000016"))  # 김민지's card, her screen at 200 %
+        os.write(master, encode_scan(KIM))  # 김민지's card, her screen at 200 %
         shot, words = wait_for_words(stack, tmp_path, "member-ko", MEMBER_KO, need=2, psm=6)
         assert found(words, MEMBER_KO, need=2), text_of(words)
 

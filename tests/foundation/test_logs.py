@@ -3,6 +3,7 @@
 import io
 import logging
 
+from kiosk_data.codes import BLOCKED, PARK
 from sync_agent.logs import configure_logging, mask_card
 
 
@@ -20,7 +21,7 @@ def test_handler_masks_arguments_and_exceptions():
     handler = configure_logging("INFO", stream)
     try:
         log = logging.getLogger("tests.logs")
-        log.info("member %s borrowed", "20042000000024")
+        log.info("member %s borrowed", PARK)
         try:
             raise ValueError("bad card 20042000000032")
         except ValueError:
@@ -28,7 +29,7 @@ def test_handler_masks_arguments_and_exceptions():
     finally:
         logging.getLogger().removeHandler(handler)
     out = stream.getvalue()
-    assert "20042000000024" not in out and "**********0024" in out
-    assert "20042000000032" not in out and "**********0032" in out
+    assert PARK not in out and "**********0024" in out
+    assert BLOCKED not in out and "**********0032" in out
     assert out.count("\n") == 2
     assert 'level=info logger=tests.logs msg="member **********0024 borrowed"' in out

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import pytest
 
@@ -12,17 +12,10 @@ from hardware.events import Rejection, ScanEvent
 from hardware.serial_reader import DeviceConfig, SerialDevice
 from hardware.sim import VirtualScanner
 from hardware.status import DeviceState, DeviceStatus
+from kiosk_testing.waiting import wait_until
 
-DEADLINE_S = 10.0
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = DEADLINE_S) -> None:
-    """Poll until ``predicate`` holds; generous, since the machine is shared."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.005)
+DEADLINE_S = 10.0  # generous: the machine is shared
+wait = partial(wait_until, timeout_s=DEADLINE_S, every_s=0.005)
 
 
 class Collector:
@@ -70,7 +63,7 @@ def run_device() -> Iterator[Callable[..., tuple[SerialDevice, Collector]]]:
         device.start()
         started.append(device)
         if wait_connected:
-            wait_for(lambda: device.status.state is DeviceState.CONNECTED)
+            wait(lambda: device.status.state is DeviceState.CONNECTED)
         return device, collector
 
     yield start
@@ -78,6 +71,8 @@ def run_device() -> Iterator[Callable[..., tuple[SerialDevice, Collector]]]:
         device.stop()
 
 
-@pytest.fixture
-def wait() -> Callable[..., None]:
-    return wait_for
+@pytest.fixture(name="wait")
+def wait_fixture() -> Callable[..., object]:
+    """``wait(predicate)``: the drivers' own threads reach a state within milliseconds, so it looks
+    every 5 ms (a test of many scans would spend most of its time between looks otherwise)."""
+    return wait

@@ -14,7 +14,7 @@ MAX_LINE = 32
 def feed_in_chunks(framer: LineFramer, data: bytes, cuts: list[int]) -> list[Frame]:
     frames: list[Frame] = []
     edges = [0, *sorted({c % (len(data) + 1) for c in cuts}), len(data)]
-    for start, end in zip(edges, edges[1:]):
+    for start, end in zip(edges, edges[1:], strict=False):
         frames += framer.feed(data[start:end])
         assert framer.buffered <= MAX_LINE
     return frames
@@ -81,5 +81,5 @@ def test_any_byte_stream_keeps_the_buffer_bounded_and_loses_no_line(
     frames = feed_in_chunks(framer, data, cuts)
     expected = data.split(TERMINATORS[terminator])[:-1]
     assert len(frames) == len(expected)
-    for frame, line in zip(frames, expected):
+    for frame, line in zip(frames, expected, strict=True):
         assert frame == Frame(line[:MAX_LINE], overlong=len(line) > MAX_LINE)

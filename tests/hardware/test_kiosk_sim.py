@@ -14,8 +14,9 @@ import pytest
 
 from hardware.sim import VirtualScanner, encode_scan, main
 from hardware.status import DeviceState
+from kiosk_data.codes import HOLD_READY, HOLD_READY_ISBN, KIM, PARK
 
-ITEM, CARD, ISBN = "30042000000014", "20042000000016", "9788936433598"
+ITEM, CARD, ISBN = HOLD_READY, KIM, HOLD_READY_ISBN
 KIOSK_SIM = Path(sys.executable).with_name("kiosk-sim")
 
 
@@ -79,9 +80,9 @@ def test_pty_forwards_stdin_and_the_feed_port_to_the_driver(tmp_path, run_device
         assert [(e.code, e.symbology) for e in seen.scans] == [
             (ITEM, None), (CARD, "codabar"), (ISBN, "ean13")]
         sim.stdin.close()  # stdin closed: the feed port keeps working
-        assert subprocess.run([str(KIOSK_SIM), "scan", "--port", str(feed_link), "20042000000024"],
+        assert subprocess.run([str(KIOSK_SIM), "scan", "--port", str(feed_link), PARK],
                               timeout=30).returncode == 0
-        wait(lambda: seen.codes[-1:] == ["20042000000024"])
+        wait(lambda: seen.codes[-1:] == [PARK])
     finally:
         sim.send_signal(signal.SIGTERM)
         assert sim.wait(timeout=10) == 0

@@ -14,8 +14,9 @@ from hardware.codes import CodeKind, RejectReason
 from hardware.serial_reader import DeviceConfig, SerialDevice
 from hardware.sim import VirtualScanner
 from hardware.status import DeviceState
+from kiosk_data.codes import HOLD_READY, HOLD_READY_ISBN, KIM
 
-ITEM, CARD, ISBN = "30042000000014", "20042000000016", "9788936433598"
+ITEM, CARD, ISBN = HOLD_READY, KIM, HOLD_READY_ISBN
 
 
 def item_code(sequence: int) -> str:

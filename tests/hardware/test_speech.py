@@ -8,26 +8,26 @@ from __future__ import annotations
 import io
 import logging
 import stat
-import time
 import wave
 from pathlib import Path
 
 import pytest
 
 from hardware.speech import SAMPLE_RATE, SpeechEngine, Tone, tone_seconds, tone_wav
+from kiosk_testing.waiting import wait_until
 
 
 def wait_for_files(folder: Path, pattern: str, count: int, timeout_s: float = 10.0) -> list[Path]:
     """The files matching ``pattern`` once there are ``count`` of them, in name order."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = sorted(folder.glob(pattern)) if folder.is_dir() else []
-        if len(found) >= count:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{count} x {pattern} not in {folder} within {timeout_s} s: "
-                                 f"{sorted(p.name for p in folder.iterdir()) if folder.is_dir() else 'no folder'}")
-        time.sleep(0.01)
+    def found() -> list[Path]:
+        files = sorted(folder.glob(pattern)) if folder.is_dir() else []
+        return files if len(files) >= count else []
+
+    def missing() -> str:
+        there = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else "no folder"
+        return f"{count} x {pattern} in {folder}; there: {there}"
+
+    return wait_until(found, timeout_s, missing, every_s=0.01)
 
 
 def wav_seconds(data: bytes) -> float:
@@ -123,15 +123,11 @@ def test_on_the_device_a_new_utterance_stops_the_one_playing(tmp_path, monkeypat
     speech = SpeechEngine(None)
     try:
         speech.say("first", "en")
-        deadline = time.monotonic() + 10
-        while not (log_file.exists() and "started" in log_file.read_text()):
-            assert time.monotonic() < deadline, "the first utterance never started playing"
-            time.sleep(0.01)
+        wait_until(lambda: log_file.exists() and "started" in log_file.read_text(), 10,
+                   "the first utterance never started playing", every_s=0.01)
         speech.say("second", "en")
-        deadline = time.monotonic() + 10
-        while log_file.read_text().split() != ["started", "stopped", "started"]:
-            assert time.monotonic() < deadline, log_file.read_text()
-            time.sleep(0.01)
+        wait_until(lambda: log_file.read_text().split() == ["started", "stopped", "started"], 10,
+                   log_file.read_text, every_s=0.01)
     finally:
         speech.close()
 

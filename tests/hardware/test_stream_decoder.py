@@ -11,8 +11,9 @@ from hardware.config import DeviceConfig, card_reader
 from hardware.decoder import StreamDecoder, strip_track_sentinels
 from hardware.events import Rejection, ScanEvent
 from hardware.screening import DuplicateFilter
+from kiosk_data.codes import HOLD_READY, HOLD_READY_ISBN, KIM
 
-ITEM, CARD, ISBN = "30042000000014", "20042000000016", "9788936433598"
+ITEM, CARD, ISBN = HOLD_READY, KIM, HOLD_READY_ISBN
 
 
 def decoder(**options) -> StreamDecoder:

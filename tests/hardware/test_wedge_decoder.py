@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from hardware.codes import CodeKind, RejectReason
 from hardware.events import Rejection, ScanEvent
 from hardware.wedge import TypedText, WedgeDecoder
+from kiosk_data.codes import HOLD_READY, KIM
 
-ITEM, CARD = "30042000000014", "20042000000016"
+ITEM, CARD = HOLD_READY, KIM
 
 
 def type_keys(decoder: WedgeDecoder, text: str, start: float, gap: float, enter: str = "enter"):

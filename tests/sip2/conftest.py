@@ -25,6 +25,7 @@ from backend_stub.sip2_acs import FakeAcs
 from sync_agent.sip2_wire import Dialect, checksum
 from sync_agent.settings import Settings
 from tests.app.conftest import Kiosk
+from tests.sip2.evergreen_peer import real_acs  # noqa: F401 - a session fixture: pytest finds it here by name
 
 
 def sip2_settings(tmp_path: Path, acs: FakeAcs, **overrides: Any) -> Settings:

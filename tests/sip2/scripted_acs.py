@@ -43,7 +43,7 @@ def patron_info(patron: str, status: str = " " * 14, *, charged: tuple[str, ...]
     head = (("AO", "0042"), ("AA", patron), ("AE", fields.pop("AE", "Test Patron")),
             ("BL", fields.pop("BL", "Y")))
     return Frame("64", status.ljust(14) + "000" + SIP_DATE + counts,
-                 (*head, *((("AU", barcode) for barcode in charged)), *fields.items()))
+                 (*head, *(("AU", barcode) for barcode in charged), *fields.items()))
 
 
 def renewal(ok: str, item: str, patron: str, **fields: str) -> Frame:

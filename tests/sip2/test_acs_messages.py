@@ -11,14 +11,14 @@ import pytest
 
 from backend_stub.sip2_acs import FakeAcs
 from kiosk_testing.sip2_load import RawSip2
+from kiosk_data.codes import AT_LIMIT, AVAILABLE, BLOCKED, CHOI, HOLD_READY, KIM, ON_LOAN, OVERDUE
 from sync_agent.sip2_messages import DATE, MESSAGES, PRIVILEGES_DENIED, SUPPORTED_MESSAGES
 from sync_agent.sip2_wire import ANSWER_OF, Dialect, Frame
-from tests.app.conftest import AT_LIMIT, AVAILABLE, BLOCKED, CARD, CHOI, ON_LOAN, OVERDUE, RESERVED_FOR_1
 from tests.sip2.conftest import IndependentDecoder, as_pysip2_reads_it
 
 ANSWERED = {"23", "11", "09", "99", "97", "93", "63", "35", "17", "29", "65"}
 BRANCH = "branch-7"
-VALUES = {"AO": BRANCH, "AA": CARD, "AB": ON_LOAN, "CN": "kiosk", "CO": "secret", "BV": "1.00",
+VALUES = {"AO": BRANCH, "AA": KIM, "AB": ON_LOAN, "CN": "kiosk", "CO": "secret", "BV": "1.00",
           "AL": "card kept", "AC": "", "AD": "", "AP": "kiosk-07", "CH": ""}
 """A value for each field some request requires."""
 
@@ -94,7 +94,7 @@ def test_patron_information_lists_what_its_summary_asks_for(acs) -> None:
     assert not (plain.all("AS") or plain.all("AT") or plain.all("AU"))
     loans = raw.ask(request("63", summary_charged_items=True))
     assert sorted(loans.all("AU")) == [ON_LOAN, OVERDUE] and not loans.all("AS")
-    assert raw.ask(request("63", summary_hold_items=True)).all("AS") == [RESERVED_FOR_1]
+    assert raw.ask(request("63", summary_hold_items=True)).all("AS") == [HOLD_READY]
     assert raw.ask(request("63", summary_overdue_items=True)).all("AT") == [OVERDUE]
     second = raw.ask(request("63", {"BP": "2", "BQ": "2"}, summary_charged_items=True))
     assert second.all("AU") == loans.all("AU")[1:2]

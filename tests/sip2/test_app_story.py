@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.returns import ReturnScreen
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import AVAILABLE, BLOCKED, CHOI, HOLD_READY, KIM, ON_LOAN, OTHERS_HOLD, OVERDUE, PARK
 from tests.app.conftest import (
-    AVAILABLE,
-    BLOCKED,
-    CARD,
-    CHOI,
-    OVERDUE,
-    PARK,
-    ON_LOAN,
-    RESERVED_FOR_1,
-    RESERVED_FOR_2,
     SIZE,
     Agent,
     scan_and_settle,
-    screen_text,
     settle,
 )
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
@@ -29,26 +21,26 @@ async def test_member_view_checkout_of_a_held_copy_and_from_the_shelf(tmp_path, 
     k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
-            await scan_and_settle(pilot, CARD)
+            await scan_and_settle(pilot, KIM)
             assert isinstance(k.app.screen, MemberScreen)
             text = screen_text(k.app)
             assert "Hello, 김민지" in text and "채식주의자" in text
             assert "The Pragmatic Programmer" in text and "OVERDUE" in text
-            await scan_and_settle(pilot, RESERVED_FOR_1)
+            await scan_and_settle(pilot, HOLD_READY)
             [line] = k.app.session.borrows
             assert line.title == "채식주의자" and not line.queued
             assert "Borrowed · due" in screen_text(k.app)
             await scan_and_settle(pilot, AVAILABLE)  # any copy on the shelf: no reservation first
-            assert [b.barcode for b in k.app.session.borrows] == [RESERVED_FOR_1, AVAILABLE]
-        assert server.library.items[RESERVED_FOR_1].patron == CARD
-        assert server.library.applied == {f"checkout:{RESERVED_FOR_1}": 1, f"checkout:{AVAILABLE}": 1}
+            assert [b.barcode for b in k.app.session.borrows] == [HOLD_READY, AVAILABLE]
+        assert server.library.items[HOLD_READY].patron == KIM
+        assert server.library.applied == {f"checkout:{HOLD_READY}": 1, f"checkout:{AVAILABLE}": 1}
     finally:
         await k.close()
 
 
 async def test_refusals_in_the_kiosks_words_and_the_librarys_own(tmp_path, acs) -> None:
     server = acs()
-    for card, code, words in ((CHOI, RESERVED_FOR_2, "reserved for another"), (BLOCKED, None, "cannot borrow")):
+    for card, code, words in ((CHOI, OTHERS_HOLD, "reserved for another"), (BLOCKED, None, "cannot borrow")):
         k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
         try:
             async with k.app.run_test(size=SIZE) as pilot:
@@ -93,7 +85,7 @@ async def test_renewals_over_sip2_in_the_kiosks_words(tmp_path, acs) -> None:
     k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
-            await scan_and_settle(pilot, CARD)
+            await scan_and_settle(pilot, KIM)
             due_before = server.library.items[ON_LOAN].due
             k.app.renew_loans(None)  # renew all: one 65, then 17 for each loan
             await settle(pilot)
@@ -113,7 +105,7 @@ async def test_renewals_over_sip2_in_the_kiosks_words(tmp_path, acs) -> None:
             k.app.renew_loans(ON_LOAN)
             await settle(pilot)
             assert k.app.session.renewals[-1].why == "renew_no_limit"
-            server.library.patrons[CARD].blocked = True
+            server.library.patrons[KIM].blocked = True
             k.app.renew_loans(ON_LOAN)
             await settle(pilot)
             assert "your card is blocked" in screen_text(k.app)

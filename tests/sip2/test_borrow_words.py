@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from kiosk_app.receipt import build_receipt
 from kiosk_app.screens.member import MemberScreen
-from tests.app.conftest import AVAILABLE, CARD, ON_LOAN, SIZE, scan_and_settle, screen_text
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import AVAILABLE, KIM, ON_LOAN
+from tests.app.conftest import SIZE, scan_and_settle
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.scripted_acs import ScriptedAcs, checkout, item_info, patron_info
 
@@ -17,7 +19,7 @@ async def test_a_borrow_from_the_shelf_shows_the_title_the_acs_names(tmp_path, a
     k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
-            await scan_and_settle(pilot, CARD, AVAILABLE)
+            await scan_and_settle(pilot, KIM, AVAILABLE)
             [line] = k.app.session.borrows
             assert line.title == title
             assert title in screen_text(k.app) and AVAILABLE not in screen_text(k.app)
@@ -31,7 +33,7 @@ async def test_a_copy_on_the_patrons_card_is_never_checked_out_again(tmp_path, a
     k = sip2_kiosk(sip2_settings(tmp_path, server, lang="en"))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
-            await scan_and_settle(pilot, CARD, ON_LOAN)
+            await scan_and_settle(pilot, KIM, ON_LOAN)
             assert not k.app.session.borrows
             assert [line.barcode for line in k.app.session.recorded_returns] == [ON_LOAN]
     finally:
@@ -50,7 +52,7 @@ async def test_a_checkout_the_acs_answers_as_a_renewal_is_told_as_one(tmp_path) 
         k = sip2_kiosk(sip2_settings(tmp_path, acs, lang="en"))
         try:
             async with k.app.run_test(size=SIZE) as pilot:
-                await scan_and_settle(pilot, CARD, AVAILABLE)
+                await scan_and_settle(pilot, KIM, AVAILABLE)
                 assert isinstance(k.app.screen, MemberScreen)
                 assert not k.app.session.borrows
                 [renewed] = k.app.session.renewals

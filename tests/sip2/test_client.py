@@ -3,7 +3,6 @@ library's words, settling in doubt with 17, both families' replays, and hostile 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,25 +10,15 @@ from typing import Any
 
 import pytest
 
+from kiosk_data.codes import AVAILABLE, BLOCKED, HOLD_READY, KIM, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE, WITHDRAWN_CARD
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.contract import BookStatus, Circulation, MemberStatus
 from sync_agent.outbox import Kind, Outbox
 from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
 from sync_agent.store import Store
-from tests.app.conftest import (
-    AVAILABLE,
-    BLOCKED,
-    CARD,
-    LOST,
-    ON_LOAN,
-    OVERDUE,
-    RESERVED_FOR_1,
-    RESERVED_FOR_2,
-    WITHDRAWN,
-)
 from tests.sip2.conftest import sip2_settings
-
 
 
 def _entry(tmp_path: Path, kind: Kind, barcode: str, client: Sip2Client | None = None,
@@ -43,7 +32,7 @@ def _entry(tmp_path: Path, kind: Kind, barcode: str, client: Sip2Client | None =
         entry = outbox.append_return(barcode, when)
     else:
         assert client is not None  # a checkout names the patron by the client's opaque id
-        entry = outbox.begin_rent(client.patron_id(member or CARD), barcode, when, visit="v1",
+        entry = outbox.begin_rent(client.patron_id(member or KIM), barcode, when, visit="v1",
                                   owner="test", lease_s=30)
     store.close()
     return entry
@@ -52,12 +41,12 @@ def _entry(tmp_path: Path, kind: Kind, barcode: str, client: Sip2Client | None =
 async def test_member_view_holds_loans_due_dates_fines_and_blocks(tmp_path, acs) -> None:
     server = acs()
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
-        member = await client.member_by_card(CARD)
+        member = await client.member_by_card(KIM)
         assert isinstance(member, Ok) and member.value.name == "김민지"
         assert member.value.status is MemberStatus.ACTIVE and member.value.loan_limit == 5
         page = await client.mypage(member.value.id)
         assert isinstance(page, Ok)
-        assert [r.barcode for r in page.value.reservations] == [RESERVED_FOR_1]
+        assert [r.barcode for r in page.value.reservations] == [HOLD_READY]
         loans = {loan.barcode: loan for loan in page.value.loans}
         assert set(loans) == {ON_LOAN, OVERDUE}
         assert loans[OVERDUE].overdue and not loans[ON_LOAN].overdue
@@ -65,7 +54,7 @@ async def test_member_view_holds_loans_due_dates_fines_and_blocks(tmp_path, acs)
         blocked = await client.member_by_card(BLOCKED)
         assert isinstance(blocked, Ok) and blocked.value.status is MemberStatus.BLOCKED
         assert blocked.value.fines == 12000
-        assert isinstance(await client.member_by_card(WITHDRAWN), NotFound)
+        assert isinstance(await client.member_by_card(WITHDRAWN_CARD), NotFound)
     assert server.commands()[:2] == ["93", "99"]  # login, then the ACS status
 
 
@@ -76,7 +65,7 @@ async def test_items_as_the_acs_sees_them(tmp_path, acs) -> None:
         assert state.value.title == "소년이 온다" and state.value.due_at is not None
         book = await client.book(AVAILABLE)
         assert isinstance(book, Ok) and book.value.status is BookStatus.AVAILABLE
-        held = await client.item_state(RESERVED_FOR_2)
+        held = await client.item_state(OTHERS_HOLD)
         assert isinstance(held, Ok) and held.value.circulation is Circulation.ON_HOLD
         lost = await client.item_state(LOST)
         assert isinstance(lost, Ok) and lost.value.circulation is Circulation.WITHDRAWN
@@ -91,15 +80,15 @@ async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(
     server = acs(family)
     dropped = datetime.now(UTC) - timedelta(hours=3)
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
-        rented = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client))
+        rented = await client.deliver(_entry(tmp_path, Kind.RENT, HOLD_READY, client))
         assert isinstance(rented, Ok) and rented.value["status"] == "rented" and rented.value["dueAt"]
         checkout = next(f for f in server.received if f.command == "11")
         assert checkout.flag(0) == "N"  # renewal policy N
-        again = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client))
+        again = await client.deliver(_entry(tmp_path, Kind.RENT, HOLD_READY, client))
         if family == "evergreen":
             assert isinstance(again, Refused)  # Evergreen honours policy N: not renewed
         else:  # Koha renews whatever the policy: the patron has the copy, to its new due date
-            assert isinstance(again, Ok) and server.library.items[RESERVED_FOR_1].renewals == 1
+            assert isinstance(again, Ok) and server.library.items[HOLD_READY].renewals == 1
         returned = await client.deliver(_entry(tmp_path, Kind.RETURN, OVERDUE, occurred=dropped))
         assert isinstance(returned, Ok) and returned.value["status"] == "returned"
     checkin = next(f for f in server.received if f.command == "09")
@@ -108,12 +97,12 @@ async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(
     if family == "evergreen":  # by day only, as Evergreen's backdate
         returned_at = returned_at.astimezone(server.dialect.timezone).replace(hour=0, minute=0, second=0)
     assert server.library.items[OVERDUE].returned_at == returned_at
-    assert server.library.applied == {f"checkout:{RESERVED_FOR_1}": 1, f"checkin:{OVERDUE}": 1}
+    assert server.library.applied == {f"checkout:{HOLD_READY}": 1, f"checkin:{OVERDUE}": 1}
 
 
 async def test_refusals_carry_the_librarys_own_words(tmp_path, acs) -> None:
     async with Sip2Client(sip2_settings(tmp_path, acs())) as client:
-        other = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_2, client))
+        other = await client.deliver(_entry(tmp_path, Kind.RENT, OTHERS_HOLD, client))
         assert isinstance(other, Refused) and other.code == "reserved_for_other"
         assert "hold for another patron" in other.message
         blocked = await client.deliver(_entry(tmp_path, Kind.RENT, AVAILABLE, client, member=BLOCKED))
@@ -155,21 +144,21 @@ async def test_a_replayed_checkin_is_answered_by_family(tmp_path, acs) -> None:
 async def test_a_lost_checkout_answer_is_settled_without_a_second_checkout(tmp_path, acs) -> None:
     server = acs()
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
-        entry = _entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client)
+        entry = _entry(tmp_path, Kind.RENT, HOLD_READY, client)
         assert isinstance(await client.health(), Ok)
         server.hostile.append("close_mid")
         assert isinstance(await client.deliver(entry), InDoubt)
         again = await client.deliver(entry)
         assert isinstance(again, Ok) and again.replayed and again.value["dueAt"]
-    assert server.library.applied == {f"checkout:{RESERVED_FOR_1}": 1}
+    assert server.library.applied == {f"checkout:{HOLD_READY}": 1}
 
 
 async def test_evergreen_drops_an_idle_connection_and_the_client_reconnects(tmp_path, acs) -> None:
     server = acs("evergreen", idle_timeout_s=0.2)
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
         assert isinstance(await client.health(), Ok)
-        while server.connections == 1 and not client.connection._reader.at_eof():  # noqa: SLF001
-            await asyncio.sleep(0.05)
+        await wait_until_async(lambda: server.connections != 1 or client.connection._reader.at_eof(),
+                               what="the idle connection dropped by the ACS")
         state = await client.item_state(ON_LOAN)
         assert isinstance(state, Ok)
     assert server.connections == 2
@@ -178,7 +167,7 @@ async def test_evergreen_drops_an_idle_connection_and_the_client_reconnects(tmp_
 async def test_evergreen_honours_the_supported_messages(tmp_path, acs) -> None:
     no_checkout = "Y" + "N" + "Y" * 14
     async with Sip2Client(sip2_settings(tmp_path, acs("evergreen", supported=no_checkout))) as client:
-        refused = await client.deliver(_entry(tmp_path, Kind.RENT, RESERVED_FOR_1, client))
+        refused = await client.deliver(_entry(tmp_path, Kind.RENT, HOLD_READY, client))
         assert isinstance(refused, Refused) and "not supported" in refused.message
 
 
@@ -224,5 +213,5 @@ async def test_a_refused_connection_is_busy_and_backs_off(tmp_path, acs) -> None
 async def test_a_wrong_password_is_busy_never_in_doubt(tmp_path, acs) -> None:
     server = acs()
     async with Sip2Client(sip2_settings(tmp_path, server, sip2_password="wrong")) as client:
-        answer = await client.member_by_card(CARD)
+        answer = await client.member_by_card(KIM)
         assert isinstance(answer, Busy) and "login refused" in answer.detail

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_testing.processes import BIN, Process
+from kiosk_data.codes import HOLD_READY, ON_LOAN, OVERDUE
+from kiosk_testing.waiting import wait_until
 
 from sync_agent.outbox import Outbox, Status
 from sync_agent.relay import MISMATCH_LIMIT, Relay
@@ -25,7 +27,6 @@ from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_connection import BACKOFF_FIRST_S, BACKOFF_MAX_S
 from sync_agent.sip2_wire import Frame
 from sync_agent.store import Store
-from tests.app.conftest import ON_LOAN
 from tests.sip2.conftest import sip2_settings
 from tests.sip2.garbage_acs import GarbageAcs
 from tests.sip2.test_login_refused import write_config
@@ -89,7 +90,8 @@ async def test_checkins_never_answered_with_their_sequence_number_become_dead_le
                 await relay.drain(5)
         dead = outbox.get(entry.id)
         assert dead.status is Status.DEAD, dead
-        assert dead.last_error.startswith(f"mismatched: {MISMATCH_LIMIT} answers of the library system could not be matched")
+        assert dead.last_error.startswith(
+            f"mismatched: {MISMATCH_LIMIT} answers of the library system could not be matched")
         assert outbox.counts()["delivered"] == 0
     finally:
         store.close()
@@ -123,15 +125,13 @@ def test_a_running_agent_logs_in_a_few_times_against_garbage(tmp_path, hostile, 
     config = write_config(tmp_path / "kiosk.toml", folder, server.port, "secret")
     store = Store.open(folder / "kiosk.sqlite3")
     outbox = Outbox(store, "kiosk-07")
-    for barcode in ("30042000000014", ON_LOAN, "30042000000030"):
+    for barcode in (HOLD_READY, ON_LOAN, OVERDUE):
         outbox.append_return(barcode, datetime.now(UTC))
     store.close()
     agent = Process([str(BIN / "kiosk-sync"), "--config", str(config), "run"], None, tmp_path / "agent.log")
     agent.start()
     try:
-        started = time.monotonic()
-        while server.logins == 0 and time.monotonic() - started < 20:
-            time.sleep(0.05)
+        wait_until(lambda: server.logins > 0, 20, "the agent's first login")
         first = time.monotonic()
         time.sleep(AGENT_WINDOW_S)
         logins = server.logins

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk_testing.waiting import wait_until_async
+from kiosk_data.codes import BLOCKED, KIM, ON_LOAN
 from sync_agent.results import Ok
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
-from tests.app.conftest import BLOCKED, CARD, ON_LOAN
 from tests.sip2.conftest import sip2_settings
-from tests.sync.test_relay import until
 
 STAMP = "20261122    120000"
 
 
 def _checkout(policy: str) -> Frame:
-    return Frame("11", policy + "N" + STAMP + " " * 18, (("AO", "0042"), ("AA", CARD), ("AB", ON_LOAN), ("AC", "")))
+    return Frame("11", policy + "N" + STAMP + " " * 18, (("AO", "0042"), ("AA", KIM), ("AB", ON_LOAN), ("AC", "")))
 
 
 @pytest.mark.parametrize("family, ok, renewed", [("koha", "1", 1), ("evergreen", "0", 0)])
@@ -39,7 +39,7 @@ async def test_both_drop_an_idle_connection(tmp_path, acs, family) -> None:
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
         assert isinstance(await client.health(), Ok)
         assert server.open_sessions == 1
-        await until(lambda: server.open_sessions == 0)  # the ACS hung up on the idle connection
+        await wait_until_async(lambda: server.open_sessions == 0)  # the ACS hung up on the idle connection
         assert isinstance(await client.item_state(ON_LOAN), Ok)  # on a new connection
     assert server.connections == 2
 

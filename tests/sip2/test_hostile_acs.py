@@ -17,6 +17,8 @@ import pytest
 from stdnum import luhn
 
 from kiosk_app.screens.member import MemberScreen
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import KIM, PARK
 from sync_agent.contract import MemberStatus
 from sync_agent.outbox import Outbox
 from sync_agent.relay import Relay
@@ -25,7 +27,7 @@ from sync_agent.sip2_answers import doubt, number
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
 from sync_agent.store import Store
-from tests.app.conftest import SIZE, scan_and_settle, screen_text
+from tests.app.conftest import SIZE, scan_and_settle
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.scripted_acs import (
     SIP_DATE,
@@ -36,9 +38,6 @@ from tests.sip2.scripted_acs import (
     patron_info,
     renewal,
 )
-
-CARD = "20042000000016"
-OTHER_CARD = "20042000000024"
 
 
 def label(sequence: int) -> str:
@@ -58,7 +57,7 @@ def end_session(request: Frame) -> Frame:
 def rent_entry(tmp_path: Path, client: Sip2Client, barcode: str, *, tried: bool = True) -> Any:
     """A loan intent as the app writes it, tried before (its answer was lost)."""
     store = Store.open(tmp_path / f"entries-{uuid.uuid4().hex}.sqlite3")
-    entry = Outbox(store, "kiosk-07").begin_rent(client.patron_id(CARD), barcode, datetime.now(UTC),
+    entry = Outbox(store, "kiosk-07").begin_rent(client.patron_id(KIM), barcode, datetime.now(UTC),
                                                  visit="v1", owner="test", lease_s=30)
     store.close()
     assert entry is not None
@@ -104,7 +103,7 @@ async def test_checkouts_answered_about_another_item_are_never_told_as_borrowed(
         k = sip2_kiosk(sip2_settings(tmp_path, acs, lang="en", borrow_wait_s=1.0))
         try:
             async with k.app.run_test(size=SIZE) as pilot:
-                await scan_and_settle(pilot, CARD)
+                await scan_and_settle(pilot, KIM)
                 assert isinstance(k.app.screen, MemberScreen)
                 told = []
                 for barcode in ITEMS[:2]:
@@ -146,10 +145,10 @@ async def test_a_loan_in_doubt_counts_only_when_charged_to_this_patron(tmp_path)
 
 
 async def test_a_patron_answer_about_another_patron_is_not_this_member(tmp_path) -> None:
-    answers = {"63": lambda request: patron_info(OTHER_CARD, AE="Someone Else")}
+    answers = {"63": lambda request: patron_info(PARK, AE="Someone Else")}
     async with ScriptedAcs(answers) as acs:
         async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
-            member = await client.member_by_card(CARD)
+            member = await client.member_by_card(KIM)
     assert isinstance(member, InDoubt) and member.reason is DoubtReason.MISMATCHED
 
 
@@ -158,7 +157,7 @@ async def test_a_renewal_answered_about_another_item_is_not_renewed(tmp_path) ->
                "29": lambda request: renewal("1", OTHER_ITEM, request.get("AA"), AH=SIP_DATE)}
     async with ScriptedAcs(answers) as acs:
         async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
-            member = await client.member_by_card(CARD)
+            member = await client.member_by_card(KIM)
             assert isinstance(member, Ok)
             renewed = await client.renew(member.value.id, ITEMS[0], "key")
     assert isinstance(renewed, InDoubt) and renewed.reason is DoubtReason.MISMATCHED
@@ -172,7 +171,7 @@ async def test_numbers_no_parser_expects_never_crash_the_client(tmp_path) -> Non
         entry = return_entry(config, ITEMS[0])
         async with Sip2Client(config) as client:
             returned = await client.deliver(entry)
-            member = await client.member_by_card(CARD)
+            member = await client.member_by_card(KIM)
     assert isinstance(returned, Ok) and returned.value["fine"] == 0
     assert isinstance(member, Ok) and member.value.fines == 0 and member.value.status is MemberStatus.ACTIVE
 
@@ -212,10 +211,10 @@ async def test_an_unreadable_outcome_is_in_doubt_never_a_no_or_on_the_shelf(tmp_
 
 
 def test_an_answer_about_another_patron_names_no_card_number() -> None:
-    request = Frame("63", "", (("AO", "0042"), ("AA", CARD)))
-    found = doubt("sip2", request, patron_info(OTHER_CARD))
+    request = Frame("63", "", (("AO", "0042"), ("AA", KIM)))
+    found = doubt("sip2", request, patron_info(PARK))
     assert found is not None and found.reason is DoubtReason.MISMATCHED
-    assert CARD not in found.detail and OTHER_CARD not in found.detail and "patron" in found.detail
+    assert KIM not in found.detail and PARK not in found.detail and "patron" in found.detail
 
 
 async def test_a_copy_returned_in_the_visit_may_be_borrowed_again(tmp_path) -> None:
@@ -230,7 +229,7 @@ async def test_a_copy_returned_in_the_visit_may_be_borrowed_again(tmp_path) -> N
         config = sip2_settings(tmp_path, acs)
         client = Sip2Client(config)
         try:
-            member = await client.member_by_card(CARD)
+            member = await client.member_by_card(KIM)
             assert isinstance(member, Ok)
             await client.mypage(member.value.id)  # the 64 with the charged items: ITEMS[0] is on the card
             refused = await client.deliver(rent_entry(tmp_path, client, ITEMS[0], tried=False))

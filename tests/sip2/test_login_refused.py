@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,19 +18,21 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from kiosk_app.screens.technician import TechScreen
 from kiosk_testing.processes import BIN, Process
+from kiosk_testing.pilot import screen_text, wait_on_screen
+from kiosk_testing.waiting import wait_until, wait_until_async
+from kiosk_data.codes import KIM, ON_LOAN
 from sync_agent.metrics import KioskCollector
 from sync_agent.outbox import Outbox, Status
 from sync_agent.relay import Relay
 from sync_agent.results import Busy, BusyReason
-from sync_agent.settings import Settings, load_settings
+from sync_agent.settings import load_settings
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.status import kiosk_state, record_kiosk_state, snapshot
 from sync_agent.store import Store
-from tests.app.conftest import CARD, ON_LOAN, SIZE, scan_and_settle, screen_text, wait_for
+from tests.app.conftest import SIZE, scan_and_settle
 from tests.app.test_technician import detail_text, enter, show_tab
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.garbage_acs import GarbageAcs
-from tests.sync.test_relay import until
 
 TECH_CARD, PIN = "20042999999996", "246813"
 
@@ -68,8 +69,8 @@ async def test_a_refused_login_is_one_kiosk_wide_state_until_a_login_succeeds(tm
     entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     relay, task = agent(store, config)
     try:
-        await until(lambda: kiosk_state(store)["state"] == "login_refused")
-        await until(lambda: server.commands().count("93") >= 3)  # it keeps trying, with backoff
+        await wait_until_async(lambda: kiosk_state(store)["state"] == "login_refused")
+        await wait_until_async(lambda: server.commands().count("93") >= 3)  # it keeps trying, with backoff
         assert "sip2_password" in kiosk_state(store)["reason"]
         assert status_of(config)["kiosk_state"]["state"] == "login_refused"  # kiosk-sync status
         registry = CollectorRegistry()
@@ -77,8 +78,8 @@ async def test_a_refused_login_is_one_kiosk_wide_state_until_a_login_succeeds(tm
         assert 'kiosk_state{state="login_refused"} 1.0' in generate_latest(registry).decode()
         assert outbox.get(entry.id).status is not Status.DEAD and snapshot(store)["dead"] == 0
         write_config(config, tmp_path / "kiosk", server.port, "secret")  # the technician's fix
-        await until(lambda: outbox.get(entry.id).status is Status.DELIVERED)
-        await until(lambda: kiosk_state(store)["state"] == "ok")
+        await wait_until_async(lambda: outbox.get(entry.id).status is Status.DELIVERED)
+        await wait_until_async(lambda: kiosk_state(store)["state"] == "ok")
     finally:
         await stop(relay, task)
         store.close()
@@ -144,20 +145,13 @@ def test_the_agent_logs_in_at_start_so_a_refusal_shows_with_nothing_to_deliver(t
     assert status_of(config)["pending"] == 0 and server.commands().count("93") == 2
 
 
-def wait_until(predicate, timeout_s: float = 20.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "state not reached"
-        time.sleep(0.1)
-
-
 async def test_a_hang_up_on_the_login_is_a_refused_login(tmp_path) -> None:
     server = GarbageAcs("hangup_login").start()
     try:
         async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:  # type: ignore[arg-type]
-            answer = await client.member_by_card(CARD)
+            answer = await client.member_by_card(KIM)
             assert isinstance(answer, Busy) and answer.reason is BusyReason.LOGIN_REFUSED, answer
-            again = await client.member_by_card(CARD)  # within the backoff: the same state, nothing sent
+            again = await client.member_by_card(KIM)  # within the backoff: the same state, nothing sent
             assert isinstance(again, Busy) and again.reason is BusyReason.LOGIN_REFUSED
         assert server.logins == 1
     finally:
@@ -169,7 +163,7 @@ async def test_a_login_left_unanswered_is_not_called_refused(tmp_path) -> None:
     server = GarbageAcs("silent_login").start()
     try:
         async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:  # type: ignore[arg-type]
-            answer = await client.member_by_card(CARD)
+            answer = await client.member_by_card(KIM)
             assert isinstance(answer, Busy) and answer.reason is BusyReason.UNREACHABLE, answer
         assert server.logins == 1
     finally:
@@ -191,7 +185,7 @@ async def test_patrons_are_told_lending_is_out_of_service_and_the_technician_why
                                  tech_pin_hash=hash_pin(PIN)))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
-            await scan_and_settle(pilot, CARD)
+            await scan_and_settle(pilot, KIM)
             text = screen_text(k.app)
             assert patron in text, text
             assert "unreachable" not in text and "연결할 수 없" not in text
@@ -199,9 +193,9 @@ async def test_patrons_are_told_lending_is_out_of_service_and_the_technician_why
             await scan_and_settle(pilot, TECH_CARD)
             await enter(pilot, PIN)
             assert isinstance(k.app.screen, TechScreen)
-            await wait_for(pilot, lambda: k.app.screen.report is not None)
+            await wait_on_screen(pilot, lambda: k.app.screen.report is not None)
             await show_tab(pilot, "tab-central")
-            await wait_for(pilot, lambda: technician in detail_text(k.app.screen))
+            await wait_on_screen(pilot, lambda: technician in detail_text(k.app.screen))
             assert health in detail_text(k.app.screen)
     finally:
         await k.close()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kiosk_data.codes import KIM, PARK
 from sync_agent.results import Ok
 from sync_agent.sip2_client import Sip2Client
-from tests.app.conftest import CARD, PARK
 
 from .conftest import sip2_settings
 
@@ -12,7 +12,7 @@ from .conftest import sip2_settings
 async def test_the_email_comes_from_the_patron_information_be_field(tmp_path, acs) -> None:
     server = acs()
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
-        minji = await client.member_by_card(CARD)
+        minji = await client.member_by_card(KIM)
         park = await client.member_by_card(PARK)
     assert isinstance(minji, Ok) and minji.value.email == "minji.kim@example.org"
     assert isinstance(park, Ok) and park.value.email is None, "no BE: no email offered"

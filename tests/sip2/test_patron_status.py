@@ -15,17 +15,16 @@ import pytest
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
+from kiosk_testing.pilot import screen_text
+from kiosk_data.codes import AVAILABLE, HOLD_READY, KIM
 from sync_agent.contract import MemberStatus
 from sync_agent.results import Ok
 from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_patron import PATRON_STATUS
 from sync_agent.sip2_wire import Frame
-from tests.app.conftest import SIZE, scan_and_settle, screen_text, settle
+from tests.app.conftest import SIZE, scan_and_settle, settle
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.scripted_acs import SIP_DATE, ScriptedAcs, checkout, item_info, patron_info, renewal
-
-CARD = "20042000000016"
-ITEM = "30042000000048"
 
 
 @contextlib.asynccontextmanager
@@ -34,7 +33,7 @@ async def signed_in(tmp_path: Path, acs: ScriptedAcs, lang: str = "en") -> Async
     k = sip2_kiosk(sip2_settings(tmp_path, acs, lang=lang))
     try:
         async with k.app.run_test(size=SIZE) as pilot:
-            await scan_and_settle(pilot, CARD)
+            await scan_and_settle(pilot, KIM)
             yield k, pilot
     finally:
         await k.close()
@@ -62,7 +61,7 @@ async def test_each_flag_is_its_own_block_and_only_charge_denied_stops_borrowing
                                                                                  code) -> None:
     async with acs_for(flags(code)) as acs:
         async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
-            member = await client.member_by_card(CARD)
+            member = await client.member_by_card(KIM)
     assert isinstance(member, Ok) and member.value.blocks == [code]
     expected = MemberStatus.BLOCKED if position == 0 else MemberStatus.ACTIVE
     assert member.value.status is expected
@@ -72,7 +71,7 @@ async def test_validity_fields_money_and_the_librarys_words(tmp_path) -> None:
     async with acs_for(flags("excessive_fines"), BL="N", CQ="N", BV="12.50", BH="USD",
                        AF="Please see the circulation desk") as acs:
         async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
-            member = await client.member_by_card(CARD)
+            member = await client.member_by_card(KIM)
     assert isinstance(member, Ok)
     assert member.value.blocks == ["excessive_fines", "card_invalid", "password_invalid"]
     assert member.value.status is MemberStatus.BLOCKED  # not a valid patron: nothing is lent
@@ -82,8 +81,8 @@ async def test_validity_fields_money_and_the_librarys_words(tmp_path) -> None:
 async def test_recall_and_hold_denied_still_borrow_on_screen(tmp_path) -> None:
     async with acs_for(flags("recall_denied", "hold_denied")) as acs, signed_in(tmp_path, acs) as (k, pilot):
         assert isinstance(k.app.screen, MemberScreen)
-        await scan_and_settle(pilot, ITEM)
-        assert [line.barcode for line in k.app.session.borrows] == [ITEM]
+        await scan_and_settle(pilot, AVAILABLE)
+        assert [line.barcode for line in k.app.session.borrows] == [AVAILABLE]
         assert "fines" not in screen_text(k.app).lower()
     assert "11" in acs.commands()
 
@@ -113,16 +112,16 @@ async def test_a_card_blocked_without_fines_never_names_fines(tmp_path) -> None:
 
 
 async def test_renewal_denied_stops_renewals_not_borrowing(tmp_path) -> None:
-    async with acs_for(flags("renewal_denied", "too_many_renewals"), loans=(ITEM,)) as acs, \
+    async with acs_for(flags("renewal_denied", "too_many_renewals"), loans=(AVAILABLE,)) as acs, \
             signed_in(tmp_path, acs) as (k, pilot):
         assert isinstance(k.app.screen, MemberScreen)
-        k.app.renew_loans(ITEM)
+        k.app.renew_loans(AVAILABLE)
         await settle(pilot)
         [line] = k.app.session.renewals
         assert not line.renewed
         assert "does not allow renewals" in screen_text(k.app) and "Too many renewals" in screen_text(k.app)
-        await scan_and_settle(pilot, "30042000000014")
-        assert [line.barcode for line in k.app.session.borrows] == ["30042000000014"]
+        await scan_and_settle(pilot, HOLD_READY)
+        assert [line.barcode for line in k.app.session.borrows] == [HOLD_READY]
     assert "29" not in acs.commands()  # the kiosk knew: no renewal was asked
 
 
@@ -147,7 +146,7 @@ async def test_a_checkout_refused_for_the_card_names_no_fines_the_library_did_no
     acs.answers["11"] = lambda request: checkout("0", request.get("AB"), request.get("AA"),
                                                  AF="Patron card expired")
     async with acs, signed_in(tmp_path, acs) as (k, pilot):
-        await scan_and_settle(pilot, ITEM)
+        await scan_and_settle(pilot, AVAILABLE)
         text = screen_text(k.app)
         assert "cannot borrow" in text and "The library says: Patron card expired" in text
         assert "fine" not in text.lower() and not k.app.session.borrows

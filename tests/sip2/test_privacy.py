@@ -9,11 +9,8 @@ from __future__ import annotations
 from kiosk_app import logbook
 from kiosk_app.lending import BUSY
 from kiosk_app.screens.member import MemberScreen
+from kiosk_data.codes import AVAILABLE, HOLD_READY, KIM, ON_LOAN
 from tests.app.conftest import (
-    AVAILABLE,
-    CARD,
-    ON_LOAN,
-    RESERVED_FOR_1,
     SIZE,
     Agent,
     scan_and_settle,
@@ -32,22 +29,22 @@ async def test_a_sip2_visit_leaves_no_card_number_on_the_disk(tmp_path, acs, roo
     logbook.install(folder)
     try:
         async with k.app.run_test(size=SIZE) as pilot:
-            await scan_and_settle(pilot, CARD, RESERVED_FOR_1)
-            assert [line.barcode for line in k.app.session.borrows] == [RESERVED_FOR_1]
+            await scan_and_settle(pilot, KIM, HOLD_READY)
+            assert [line.barcode for line in k.app.session.borrows] == [HOLD_READY]
             k.app.renew_loans(ON_LOAN)
             await settle(pilot)
             assert k.app.session.renewals[0].renewed
             await scan_and_settle(pilot, ON_LOAN)
             member_id = k.app.session.patron.member.id
-            assert CARD not in str(member_id)
-            assert found_in(folder, CARD) == [], "no card number during the visit"
+            assert KIM not in str(member_id)
+            assert found_in(folder, KIM) == [], "no card number during the visit"
             await pilot.click("#done")
             await settle(pilot)
         assert (await agent.relay.drain(15)).delivered >= 1
         assert server.library.items[ON_LOAN].patron == ""
         for handler in root_logger.handlers:
             handler.flush()
-        assert found_in(folder, CARD) == []
+        assert found_in(folder, KIM) == []
         assert k.store.rows("SELECT count(*) AS n FROM outbox WHERE member_id = ?", (member_id,))[0]["n"] >= 1
     finally:
         await k.close()
@@ -60,7 +57,7 @@ async def test_no_offline_checkout_over_sip2(tmp_path, acs) -> None:
     k = sip2_kiosk(settings)
     try:
         async with k.app.run_test(size=SIZE) as pilot:
-            await scan_and_settle(pilot, CARD)
+            await scan_and_settle(pilot, KIM)
             assert isinstance(k.app.screen, MemberScreen)
             server.stop()
             await scan_and_settle(pilot, AVAILABLE)

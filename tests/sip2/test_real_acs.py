@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 
 from kiosk_app.screens.member import MemberScreen
+from kiosk_testing.pilot import screen_text
 from sync_agent.contract import Circulation, Member, MemberStatus
 from sync_agent.outbox import Outbox
 from sync_agent.results import Ok, Refused
@@ -27,9 +28,9 @@ from sync_agent.sip2_client import Sip2Client
 from sync_agent.sip2_wire import Frame
 from sync_agent.status import kiosk_state
 from sync_agent.store import Store
-from tests.app.conftest import SIZE, Agent, scan_and_settle, screen_text
+from tests.app.conftest import SIZE, Agent, scan_and_settle
 from tests.sip2.conftest import sip2_kiosk
-from tests.sip2.evergreen_peer import AcsTarget, real_acs  # noqa: F401 - the session fixture
+from tests.sip2.evergreen_peer import AcsTarget
 
 PATRON_STATUS = "patron-status semantics (issue 19): "
 

@@ -3,13 +3,14 @@ table behind named fields, strict building and lenient reading."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from pysip2.models import MESSAGE_SPECS_BY_ID
 
+from kiosk_data.codes import OVERDUE
 from sync_agent.sip2_messages import MESSAGES, PATRON_STATUS, REPEATABLE, SUPPORTED_MESSAGES
 from sync_agent.sip2_wire import (
     ANSWER_OF,
@@ -35,7 +36,7 @@ def test_checksum_makes_the_16_bit_sum_zero() -> None:
 
 def test_a_frame_survives_the_round_trip_with_hangul_and_trailer() -> None:
     dialect = Dialect()
-    frame = Frame("18", "0400" + "01" + "20261121    143000", (("AB", "30042000000030"), ("AJ", "소년이 온다")))
+    frame = Frame("18", "0400" + "01" + "20261121    143000", (("AB", OVERDUE), ("AJ", "소년이 온다")))
     raw = dialect.encode(frame, sequence=3)
     assert raw.endswith(b"\r") and b"AY3AZ" in raw
     back = dialect.decode(raw)
@@ -69,7 +70,7 @@ def test_values_cannot_split_a_message() -> None:
 
 def test_dates_are_local_to_the_library_and_read_back() -> None:
     dialect = Dialect(timezone=ZoneInfo("Asia/Seoul"))
-    when = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
     assert dialect.date(when) == "20261121    143000"
     assert dialect.parse_date("20261121    143000") == when
     assert dialect.parse_date("20261121   Z053000") == when

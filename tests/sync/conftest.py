@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from kiosk_data.codes import ON_LOAN
 from sync_agent.outbox import Outbox, OutboxEntry, Settlement, Status, Told
 from sync_agent.settings import Settings
 from sync_agent.store import Store
@@ -63,7 +64,7 @@ def honest_rental(method: str, path: str, body: dict[str, Any] | None) -> bytes:
     and kind the request named (what a 2xx must carry for an entry to count as delivered)."""
     body = body or {}
     rental: dict[str, Any] = {"id": 2, "memberId": body.get("memberId", 1), "bookId": body.get("bookId", 2),
-                              "barcode": body.get("barcode", "30042000000022"), "fine": 0}
+                              "barcode": body.get("barcode", ON_LOAN), "fine": 0}
     if method == "PATCH":
         unrent = body.get("reqState") == "kioskunrent"
         rental |= {"id": int(path.rsplit("/", 1)[-1]), "status": "reserved" if unrent else "cancelled"}

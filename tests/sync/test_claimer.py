@@ -7,11 +7,12 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk_data.codes import AVAILABLE, ON_LOAN, OVERDUE
+from kiosk_testing.waiting import wait_until, wait_until_async
 from sync_agent import claimer
 from sync_agent.claimer import Claimer, boot_id, owner_alive, owner_id, start_time
 from sync_agent.client import CentralClient
@@ -20,8 +21,6 @@ from sync_agent.relay import Relay
 
 from .conftest import Reply, make_settings
 
-X = "30042000000022"
-Y = "30042000000030"
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 CLAIM_AND_DIE = """
@@ -92,10 +91,8 @@ def test_an_ended_process_is_dead_and_so_is_an_unreaped_zombie() -> None:
     named = str(Claimer("agent", boot_id(), child.pid, start_time(child.pid) or "-", "t"))
     assert owner_alive(named)
     child.kill()
-    deadline = time.monotonic() + 5
-    while owner_alive(named):  # killed, not yet waited for: a zombie, which has ended
-        assert time.monotonic() < deadline, "a zombie was taken for a running claimer"
-        time.sleep(0.01)
+    # killed, not yet waited for: a zombie, which has ended
+    wait_until(lambda: not owner_alive(named), 5, "a zombie was taken for a running claimer", every_s=0.01)
     assert Path(f"/proc/{child.pid}").exists(), "still a zombie (not reaped) when judged"
     child.wait()
     assert not owner_alive(named)
@@ -116,13 +113,13 @@ def test_names_in_the_older_form_are_judged_by_pid() -> None:
 
 
 def test_entries_of_a_crashed_claimer_whose_pid_was_reused_are_recovered_at_once(outbox: Outbox) -> None:
-    entries = [outbox.append_return(X, NOW), outbox.append_return(Y, NOW)]
+    entries = [outbox.append_return(ON_LOAN, NOW), outbox.append_return(OVERDUE, NOW)]
     crashed = claim_in_a_process_that_dies(outbox)
     assert len(in_flight_owners(outbox)) == 2
     its_pid_reused(outbox, crashed, [e.id for e in entries])
-    mine = Outbox(outbox.store, "kiosk-07").append_return("30042000000048", NOW)
+    mine = Outbox(outbox.store, "kiosk-07").append_return(AVAILABLE, NOW)
     live = owner_id("app")
-    outbox.claim(live, limit=1, lease_s=3600, barcode="30042000000048")
+    outbox.claim(live, limit=1, lease_s=3600, barcode=AVAILABLE)
 
     assert outbox.recover_orphans() == 2
     assert [outbox.get(e.id).status for e in entries] == [Status.PENDING, Status.PENDING]
@@ -130,7 +127,7 @@ def test_entries_of_a_crashed_claimer_whose_pid_was_reused_are_recovered_at_once
 
 
 def test_entries_claimed_before_a_reboot_are_recovered_at_once(outbox: Outbox) -> None:
-    entry = outbox.append_return(X, NOW)
+    entry = outbox.append_return(ON_LOAN, NOW)
     _pid, owner = claim_in_a_process_that_dies(outbox)
     crashed = Claimer.parse(owner)
     assert crashed is not None
@@ -144,7 +141,7 @@ def test_entries_claimed_before_a_reboot_are_recovered_at_once(outbox: Outbox) -
 async def test_the_agent_delivers_a_reused_pid_s_entries_at_start_not_after_the_lease(
         hostile, store, outbox, tmp_path) -> None:
     hostile.default = Reply()
-    entry = outbox.append_return(X, NOW)
+    entry = outbox.append_return(ON_LOAN, NOW)
     its_pid_reused(outbox, claim_in_a_process_that_dies(outbox), [entry.id])
     settings = make_settings(tmp_path, hostile.url)
     async with CentralClient(settings, store, owner="agent") as client:
@@ -152,10 +149,9 @@ async def test_the_agent_delivers_a_reused_pid_s_entries_at_start_not_after_the_
         assert relay.lease_s >= 30
         running = asyncio.create_task(relay.run())
         try:
-            deadline = time.monotonic() + 5  # well inside the hour-long lease it was claimed with
-            while outbox.get(entry.id).status is not Status.DELIVERED:
-                assert time.monotonic() < deadline, "the entry waited for its lease"
-                await asyncio.sleep(0.02)
+            # 5 s: well inside the hour-long lease it was claimed with
+            await wait_until_async(lambda: outbox.get(entry.id).status is Status.DELIVERED, 5,
+                                   "the entry waited for its lease")
         finally:
             relay.stop()
             await running

@@ -11,18 +11,17 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from kiosk_testing.waiting import wait_until
+from kiosk_data.codes import AVAILABLE, ON_LOAN
 from sync_agent.outbox import Outbox, Status
 from sync_agent.status import snapshot
 
 from .conftest import Reply, rented_barcodes
-
-AVAILABLE = "30042000000048"
 
 
 def config(tmp_path: Path, url: str, **extra: object) -> Path:
@@ -42,14 +41,6 @@ def kiosk_sync(cfg: Path, *args: str, env: dict[str, str] | None = None, **popen
 def finish(process: subprocess.Popen, timeout: float = 30) -> tuple[int, str, str]:
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out, err
-
-
-def wait_for(predicate, timeout: float = 20.0, step: float = 0.02) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(step)
 
 
 def test_status_prints_the_truth_as_json(central, store, outbox, tmp_path) -> None:
@@ -101,14 +92,14 @@ def test_sigterm_after_ready_and_watchdog_pings_stops_cleanly(hostile, store, ou
     threading.Thread(target=systemd, daemon=True).start()
     env = {"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "100000"}
     process = kiosk_sync(config(tmp_path, hostile.url, call_timeout_ms=2000), "run", env=env)
-    wait_for(lambda: received.count("WATCHDOG=1") >= 2)
+    wait_until(lambda: received.count("WATCHDOG=1") >= 2)
     assert received[0] == "READY=1"
-    entry = outbox.append_return("30042000000022", datetime.now(UTC))
-    wait_for(lambda: any(seen.path == "/kiosk/returns" for seen in hostile.seen))
+    entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
+    wait_until(lambda: any(seen.path == "/kiosk/returns" for seen in hostile.seen))
     process.send_signal(signal.SIGTERM)
     code, out, _ = finish(process)
     assert code == 0
-    wait_for(lambda: "STOPPING=1" in received, timeout=5)
+    wait_until(lambda: "STOPPING=1" in received, timeout_s=5)
     listener.close()
     assert outbox.get(entry.id).status is Status.DELIVERED  # the delivery in hand finished
     assert snapshot(store)["in_flight"] == 0
@@ -121,8 +112,8 @@ def test_kill_9_mid_delivery_then_restart_loses_nothing_and_applies_once(central
     cfg = config(tmp_path, central.url, call_timeout_ms=3000, relay_parallelism=2)
     entries = [outbox.append_return(code, datetime.now(UTC)) for code in rented_barcodes()]
     agent = kiosk_sync(cfg, "run")
-    wait_for(lambda: outbox.counts()["in_flight"] > 0)
-    time.sleep(0.25)  # requests are at the server, answers not back yet
+    wait_until(lambda: outbox.counts()["in_flight"] > 0)
+    wait_until(lambda: central.requests().get("rental", 0) > 0, what="a return at the stand-in, its answer not back")
     agent.kill()
     agent.wait(10)
     stranded = outbox.counts()
@@ -130,7 +121,7 @@ def test_kill_9_mid_delivery_then_restart_loses_nothing_and_applies_once(central
     central.clear_faults()
     restarted = kiosk_sync(cfg, "run")
     try:
-        wait_for(lambda: outbox.counts()["delivered"] == len(entries))
+        wait_until(lambda: outbox.counts()["delivered"] == len(entries))
     finally:
         restarted.send_signal(signal.SIGTERM)
         assert finish(restarted)[0] == 0
@@ -161,7 +152,7 @@ def test_app_and_agent_write_the_same_file_at_once(hostile, store, tmp_path) -> 
         for index in range(150):
             local.append_return(f"3004288{index:07d}", datetime.now(UTC))
         assert [app.wait(60) for app in apps] == [0, 0]  # no writer saw "database is locked"
-        wait_for(lambda: local.counts()["delivered"] == 450, timeout=60)
+        wait_until(lambda: local.counts()["delivered"] == 450, timeout_s=60)
     finally:
         agent.send_signal(signal.SIGTERM)
         assert finish(agent)[0] == 0
@@ -194,7 +185,7 @@ def test_the_outage_story_end_to_end(central, store, outbox, tmp_path) -> None:
     central.stop()
     agent = kiosk_sync(cfg, "run")
     entries = [outbox.append_return(code, datetime.now(UTC)) for code in rented_barcodes()]
-    wait_for(lambda: status()["breakers"].get("agent", {}).get("returns", {}).get("state") == "open")
+    wait_until(lambda: status()["breakers"].get("agent", {}).get("returns", {}).get("state") == "open")
     during = status()
     assert during["pending"] + during["in_flight"] == len(entries) and during["delivered"] == 0
     assert during["last_success_at"] is None and during["oldest_pending_age_s"] > 0
@@ -204,7 +195,7 @@ def test_the_outage_story_end_to_end(central, store, outbox, tmp_path) -> None:
     assert status()["pending"] + status()["in_flight"] == len(entries)  # nothing lost
     agent = kiosk_sync(cfg, "run")
     try:
-        wait_for(lambda: status()["delivered"] == len(entries), timeout=40)
+        wait_until(lambda: status()["delivered"] == len(entries), timeout_s=40)
     finally:
         agent.send_signal(signal.SIGTERM)
         assert finish(agent)[0] == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_data.codes import AVAILABLE, HOLD_READY, KIM, ON_LOAN
 from sync_agent.client import Busy, CentralClient, InDoubt, NotFound, Ok, Refused, parse_retry_after
 from sync_agent.contract import BookStatus, Circulation, MemberStatus
 from sync_agent.outbox import Outbox, Settlement, Status, Told
@@ -16,9 +17,6 @@ from sync_agent.status import breaker_states
 from sync_agent.store import Store
 
 from .conftest import Reply, make_settings
-
-KIM, BLOCKED = "20042000000016", "20042000000032"
-RESERVED_FOR_KIM, ON_LOAN = "30042000000014", "30042000000022"
 
 
 async def test_typed_answers_from_the_stand_in(central, tmp_path: Path) -> None:
@@ -38,7 +36,7 @@ async def test_typed_answers_from_the_stand_in(central, tmp_path: Path) -> None:
         item = await client.item_state(ON_LOAN)
         assert isinstance(item, Ok) and item.value.circulation is Circulation.ON_LOAN
         assert item.value.due_at is not None
-        held = await client.item_state(RESERVED_FOR_KIM)
+        held = await client.item_state(HOLD_READY)
         assert isinstance(held, Ok) and held.value.circulation is Circulation.ON_HOLD
         quote = await client.reservation_quote(6, 4)
         assert isinstance(quote, Ok) and quote.value.fee == 1000
@@ -51,16 +49,16 @@ def rent(outbox: Outbox, member_id: int, barcode: str):
 
 async def test_rent_refusals_and_idempotent_repeat(central, tmp_path: Path, outbox: Outbox) -> None:
     async with CentralClient(make_settings(tmp_path, central.url)) as client:
-        other = rent(outbox, 2, RESERVED_FOR_KIM)
+        other = rent(outbox, 2, HOLD_READY)
         refused = await client.deliver(other)
         assert isinstance(refused, Refused) and refused.code == "reserved_for_other"
         outbox.settle("test", [Settlement(other.id, Status.DECLINED, told=Told.DECLINED)])
-        intent = rent(outbox, 1, RESERVED_FOR_KIM)  # the copy's earlier intent is settled
+        intent = rent(outbox, 1, HOLD_READY)  # the copy's earlier intent is settled
         rented = await client.deliver(intent)
         assert isinstance(rented, Ok) and rented.value["dueAt"] is not None and not rented.replayed
         again = await client.deliver(intent)
         assert isinstance(again, Ok) and again.replayed and again.value["id"] == rented.value["id"]
-        reserve = outbox.begin_reserve(3, 4, "30042000000048", datetime.now(UTC), visit="v",
+        reserve = outbox.begin_reserve(3, 4, AVAILABLE, datetime.now(UTC), visit="v",
                                        owner="test", lease_s=30)  # a blocked member
         refused = await client.deliver(reserve)
         assert isinstance(refused, Refused) and refused.code == "member_blocked"
@@ -74,7 +72,7 @@ async def test_a_down_service_is_busy_with_its_retry_after(central, tmp_path: Pa
         busy = await client.book(ON_LOAN)
         assert isinstance(busy, Busy) and busy.service == "catalog" and busy.retry_after_s == 9
         assert busy.reason is BusyReason.SERVICE_DOWN
-        rented = await client.deliver(rent(outbox, 1, RESERVED_FOR_KIM))
+        rented = await client.deliver(rent(outbox, 1, HOLD_READY))
         assert isinstance(rented, Busy) and rented.service == "lending"
     assert central.key_counts() == {}, "the central side's own 503 means nothing was applied"
 
@@ -95,10 +93,10 @@ async def test_the_agent_waits_for_a_service_slower_than_the_patrons_timeout(cen
     settings = make_settings(tmp_path, central.url)
     async with CentralClient(settings, owner="app") as app, CentralClient(settings, owner="agent") as agent:
         assert (app.timeout_s, agent.timeout_s) == (0.61, settings.background_timeout_ms / 1000)
-        lost = await app.book(RESERVED_FOR_KIM)
+        lost = await app.book(HOLD_READY)
         assert isinstance(lost, InDoubt) and lost.reason is DoubtReason.TIMEOUT
-        heard = await agent.book(RESERVED_FOR_KIM)
-        assert isinstance(heard, Ok) and heard.value.barcode == RESERVED_FOR_KIM
+        heard = await agent.book(HOLD_READY)
+        assert isinstance(heard, Ok) and heard.value.barcode == HOLD_READY
 
 
 async def test_breaker_opens_fails_fast_then_half_opens_and_closes(central, tmp_path: Path,
@@ -181,7 +179,7 @@ async def test_an_html_refusal_keeps_its_status_as_the_code(hostile, tmp_path: P
                                                             outbox: Outbox) -> None:
     hostile.queue(Reply(409, b"<h1>Conflict</h1>", {"Content-Type": "text/html"}))
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
-        result = await client.deliver(rent(outbox, 1, "30042000000048"))
+        result = await client.deliver(rent(outbox, 1, AVAILABLE))
     assert isinstance(result, Refused) and result.code == "http_409" and "Conflict" in result.message
 
 
@@ -192,7 +190,7 @@ async def test_the_token_is_sent_and_the_key_travels(hostile, tmp_path: Path, ca
     hostile.queue(Reply(201, b'{"id": 9, "memberId": 1, "bookId": 4, "barcode": "30042000000048", '
                              b'"status": "reserved"}', {}))
     asked = datetime.now(UTC)
-    reserve = outbox.begin_reserve(1, 4, "30042000000048", asked, visit="v", owner="t", lease_s=30)
+    reserve = outbox.begin_reserve(1, 4, AVAILABLE, asked, visit="v", owner="t", lease_s=30)
     async with CentralClient(settings) as client:
         assert isinstance(await client.deliver(reserve), Ok)
     assert hostile.seen[0].key == reserve.key and hostile.seen[0].body == {

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kiosk_data.codes import KIM, ON_LOAN
 from sync_agent.capped_body import MAX_BODY_BYTES
 from sync_agent.client import MAX_MESSAGE_CHARS, CentralClient
 from sync_agent.outbox import Outbox
@@ -41,7 +42,7 @@ async def test_a_hostile_2xx_or_5xx_is_in_doubt_never_an_exception(hostile, tmp_
                                                                   reply: Reply, reason: DoubtReason) -> None:
     """Each of these once raised out of the client and ended the agent and the app."""
     hostile.queue(reply, reply)
-    entry = outbox.append_return("30042000000022", datetime.now(UTC))
+    entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
         health = await client.health()
         delivered = await client.deliver(entry)
@@ -54,7 +55,7 @@ async def test_a_garbage_retry_after_is_ignored_and_a_huge_one_is_bounded(hostil
                   Reply(429, b"", {"Retry-After": "31536000"}),
                   Reply(429, b"", {"Retry-After": "9" * 5000}))
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
-        garbage, year, absurd = [await client.member_by_card("20042000000016") for _ in range(3)]
+        garbage, year, absurd = [await client.member_by_card(KIM) for _ in range(3)]
     assert isinstance(garbage, Busy) and garbage.retry_after_s is None
     assert isinstance(year, Busy) and year.retry_after_s == MAX_RETRY_AFTER_S
     assert isinstance(absurd, Busy) and absurd.retry_after_s == MAX_RETRY_AFTER_S
@@ -102,7 +103,7 @@ def test_any_answer_is_a_typed_result(tmp_path_factory, status, retry_after, enc
 
     async def ask() -> list[object]:
         async with CentralClient(make_settings(folder, server.url, call_timeout_ms=2000)) as client:
-            return [await client.health(), await client.member_by_card("20042000000016")]
+            return [await client.health(), await client.member_by_card(KIM)]
 
     try:
         for result in asyncio.run(ask()):
@@ -125,7 +126,7 @@ async def test_answers_of_150_mb_and_a_gzip_bomb_are_not_read_whole(hostile, tmp
     bomb = gzip.compress(b"[" + b" " * (64 * 2**20) + b"]", compresslevel=1)
     hostile.queue(Reply(200, huge, JSON), Reply(200, huge, JSON, chunked=True),
                   Reply(200, bomb, {**JSON, "Content-Encoding": "gzip"}))
-    entry = outbox.append_return("30042000000022", datetime.now(UTC))
+    entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     async with CentralClient(make_settings(tmp_path, hostile.url, call_timeout_ms=5000)) as client:
         answers = [await client.deliver(entry) for _ in range(3)]
     for answer in answers:
@@ -135,7 +136,7 @@ async def test_answers_of_150_mb_and_a_gzip_bomb_are_not_read_whole(hostile, tmp
 
 async def test_a_refusal_keeps_a_bounded_message(hostile, tmp_path: Path, outbox: Outbox) -> None:
     hostile.queue(Reply(409, b'{"code": "not_rented", "message": "' + b"m" * 500_000 + b'"}', JSON))
-    entry = outbox.append_return("30042000000022", datetime.now(UTC))
+    entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
         refused = await client.deliver(entry)
     assert isinstance(refused, Refused) and refused.code == "not_rented"

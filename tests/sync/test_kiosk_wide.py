@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.client import CentralClient
 from sync_agent.outbox import Outbox, Status
 from sync_agent.relay import Relay
@@ -24,7 +25,6 @@ from sync_agent.status import kiosk_state, snapshot
 from sync_agent.store import Store
 
 from .conftest import rented_barcodes
-from .test_relay import until
 
 PROBE_S = 0.2
 
@@ -35,7 +35,7 @@ def write_config(path: Path, folder: Path, url: str, token: str) -> Path:
     return path
 
 
-def start_agent(store: Store, settings: Settings, reload=None) -> tuple[Relay, asyncio.Task]:  # noqa: ANN001
+def start_agent(store: Store, settings: Settings, reload=None) -> tuple[Relay, asyncio.Task]:
     relay = Relay(store, CentralClient(settings, store, owner="agent"), settings, reload=reload)
     relay.gate.probe_every_s = PROBE_S
     return relay, asyncio.create_task(relay.run())
@@ -47,7 +47,7 @@ async def stop_agent(relay: Relay, task: asyncio.Task) -> None:
     await relay.client.aclose()
 
 
-def returned(central) -> set[str]:  # noqa: ANN001
+def returned(central) -> set[str]:
     return {r["barcode"] for r in httpx.get(f"{central.url}/rentals", params={"status": "returned"},
                                             headers={"Authorization": "Bearer tok-right-7734"}).json()}
 
@@ -60,16 +60,16 @@ async def test_a_refused_token_pauses_delivery_until_it_is_replaced(make_central
     entries = [outbox.append_return(code, datetime.now(UTC)) for code in barcodes]
     relay, task = start_agent(store, load_settings(config), reload=lambda: load_settings(config))
     try:
-        await until(lambda: kiosk_state(store)["state"] == "unauthorized")
-        await until(lambda: all(outbox.get(e.id).attempts >= 1 for e in entries[:1]))
+        await wait_until_async(lambda: kiosk_state(store)["state"] == "unauthorized")
+        await wait_until_async(lambda: all(outbox.get(e.id).attempts >= 1 for e in entries[:1]))
         assert snapshot(store)["dead"] == 0 and outbox.counts()["delivered"] == 0
         assert "kiosk_api_token" in kiosk_state(store)["reason"]
         status = subprocess.run([sys.executable, "-m", "sync_agent", "--config", str(config), "status"],
                                 capture_output=True, text=True, timeout=30)
         assert json.loads(status.stdout)["kiosk_state"]["state"] == "unauthorized"  # kiosk-sync status
         write_config(config, store.path.parent, central.url, "tok-right-7734")  # the technician's fix
-        await until(lambda: outbox.counts()["delivered"] == 3)
-        await until(lambda: kiosk_state(store)["state"] == "ok")
+        await wait_until_async(lambda: outbox.counts()["delivered"] == 3)
+        await wait_until_async(lambda: kiosk_state(store)["state"] == "ok")
     finally:
         await stop_agent(relay, task)
     assert snapshot(store)["dead"] == 0
@@ -85,14 +85,14 @@ async def test_a_clock_ahead_pauses_delivery_until_the_clocks_agree(central, sto
     settings = load_settings(write_config(tmp_path / "kiosk.toml", store.path.parent, central.url, ""))
     relay, task = start_agent(store, settings)
     try:
-        await until(lambda: kiosk_state(store)["state"] == "clock_skew")
+        await wait_until_async(lambda: kiosk_state(store)["state"] == "clock_skew")
         # the state is told as soon as the answer comes; the entry's own outcome is written with
         # the relay's next transaction, a moment later
-        await until(lambda: "in the future" in (outbox.get(entries[0].id).last_error or ""))
+        await wait_until_async(lambda: "in the future" in (outbox.get(entries[0].id).last_error or ""))
         assert snapshot(store)["dead"] == 0 and outbox.counts()["delivered"] == 0
         central.advance_clock(10 * 60)  # the clocks agree again (time has caught up with the stamps)
-        await until(lambda: outbox.counts()["delivered"] == 2)
-        await until(lambda: kiosk_state(store)["state"] == "ok")
+        await wait_until_async(lambda: outbox.counts()["delivered"] == 2)
+        await wait_until_async(lambda: kiosk_state(store)["state"] == "ok")
     finally:
         await stop_agent(relay, task)
     assert snapshot(store)["dead"] == 0
@@ -108,12 +108,12 @@ async def test_a_key_known_for_another_request_is_renewed_not_dead_lettered(cent
     settings = load_settings(write_config(tmp_path / "kiosk.toml", store.path.parent, central.url, ""))
     relay, task = start_agent(store, settings)
     try:
-        await until(lambda: outbox.get(applied.id).status is Status.DELIVERED)
+        await wait_until_async(lambda: outbox.get(applied.id).status is Status.DELIVERED)
         reused = outbox.append_return(second, datetime.now(UTC))
         with store.write() as conn:
             conn.execute("UPDATE outbox SET key = ? WHERE id = ?", (applied.key, reused.id))
-        await until(lambda: outbox.get(reused.id).status is Status.DELIVERED)
-        await until(lambda: kiosk_state(store)["state"] == "ok")
+        await wait_until_async(lambda: outbox.get(reused.id).status is Status.DELIVERED)
+        await wait_until_async(lambda: kiosk_state(store)["state"] == "ok")
     finally:
         await stop_agent(relay, task)
     renewed = outbox.get(reused.id)

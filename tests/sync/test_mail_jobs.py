@@ -19,6 +19,8 @@ from kiosk_app.receipt import build_receipt
 from kiosk_app.receipt_mail import receipt_mail
 from kiosk_app.session import BorrowLine, Session
 from kiosk_demo.mailbox import Mailbox
+from kiosk_testing.waiting import wait_until, wait_until_async
+from kiosk_data.codes import HOLD_READY
 from sync_agent import schedule_clock
 from sync_agent import mail_jobs
 from sync_agent.mail_jobs import MailSender
@@ -43,7 +45,7 @@ def settings(tmp_path, port: int) -> Settings:
 
 def enqueue_receipt(store: Store, lang: str) -> None:
     visit = Session("26120714300042", DUE - timedelta(days=14))
-    visit.borrows.append(BorrowLine("30042000000014", "채식주의자", DUE, False))
+    visit.borrows.append(BorrowLine(HOLD_READY, "채식주의자", DUE, False))
     mail = receipt_mail(build_receipt(visit, lang, UTC, "한빛도서관 Hanbit Library"), lang, "한빛도서관")
     mail_jobs.enqueue(store, "kiosk-07", ADDRESS, mail.subject, mail.text, mail.html)
 
@@ -57,19 +59,13 @@ async def stopped(sender: MailSender, task: asyncio.Task) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def until(condition, timeout_s: float = 10.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not await asyncio.to_thread(condition):
-            await asyncio.sleep(0.02)
-
-
 async def deliver_everything(store, tmp_path, server) -> None:
     """A real MailSender until the server has a message and nothing is owed; then both stopped."""
     sender = MailSender(store, settings(tmp_path, server.port))
     loop = started(sender)
     try:
         assert await asyncio.to_thread(server.wait_for, 1, 10)
-        await until(lambda: mail_jobs.owed(store) == 0)
+        await wait_until_async(lambda: asyncio.to_thread(lambda: mail_jobs.owed(store) == 0))
     finally:
         await stopped(sender, loop)
         server.stop()
@@ -102,11 +98,12 @@ async def test_a_server_down_while_the_agent_runs_gets_the_mail_once_it_is_back(
     sender = MailSender(store, settings(tmp_path, server.port))
     loop = started(sender)
     try:
-        await until(lambda: store.rows("SELECT attempts FROM mail_jobs")[0]["attempts"] >= 2)
+        await wait_until_async(lambda: asyncio.to_thread(
+            lambda: store.rows("SELECT attempts FROM mail_jobs")[0]["attempts"] >= 2))
         assert mail_jobs.owed(store) == 1, "kept while the server is down"
         server.start()
         assert await asyncio.to_thread(server.wait_for, 1, 10)
-        await until(lambda: mail_jobs.owed(store) == 0)
+        await wait_until_async(lambda: asyncio.to_thread(lambda: mail_jobs.owed(store) == 0))
         enqueue_receipt(store, "en")  # a later mail: the loop went on past the first one
         assert await asyncio.to_thread(server.wait_for, 2, 10)
     finally:
@@ -117,7 +114,7 @@ async def test_a_server_down_while_the_agent_runs_gets_the_mail_once_it_is_back(
 
 
 class Refusing(Mailbox):
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802 - aiosmtpd's name
         return "550 no such mailbox"
 
 
@@ -187,15 +184,12 @@ def test_the_agent_process_sends_a_mail_once_its_server_is_back(tmp_path, store)
     agent = subprocess.Popen([sys.executable, "-m", "sync_agent", "--config", str(cfg), "run"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while store.rows("SELECT attempts FROM mail_jobs")[0]["attempts"] < 1:
-            assert time.monotonic() < deadline and agent.poll() is None, "the agent tries"
-            time.sleep(0.02)
+        wait_until(lambda: store.rows("SELECT attempts FROM mail_jobs")[0]["attempts"] >= 1
+                   or agent.poll() is not None, 20, "the agent tries")
+        assert agent.poll() is None, "the agent tries"
         server.start()
         assert server.wait_for(1, 20)
-        while mail_jobs.owed(store):
-            assert time.monotonic() < deadline + 20
-            time.sleep(0.02)
+        wait_until(lambda: not mail_jobs.owed(store), 40, "the mail delivered and nothing owed")
     finally:
         agent.send_signal(signal.SIGTERM)
         _, err = agent.communicate(timeout=20)

@@ -25,9 +25,11 @@ from sync_agent.status import record_device_status, record_kiosk_state
 from sync_agent.store import MIGRATIONS, Store
 
 from backend_stub.readiness import free_port
+from kiosk_testing.waiting import wait_until
+from kiosk_data.codes import AT_LIMIT_LOAN, HOLD_READY
 
 from .conftest import make_settings, rented_barcodes
-from .test_cli import config, finish, kiosk_sync, wait_for
+from .test_cli import config, finish, kiosk_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "monitoring" / "kiosk-alerts.yml"
@@ -53,8 +55,8 @@ async def fill_store(store: Store, central) -> None:
     assert result.delivered == 2 and result.dead == 1
     for code in on_loan[2:]:
         outbox.append_return(code, datetime.now(UTC))
-    outbox.append_return("30042000000097", datetime.now(UTC))
-    outbox.append_cancel(3, "30042000000014", 1, datetime.now(UTC))
+    outbox.append_return(AT_LIMIT_LOAN, datetime.now(UTC))
+    outbox.append_cancel(3, HOLD_READY, 1, datetime.now(UTC))
     record_device_status(store, "scanner", {"state": "connected", "port": "/dev/kiosk-scanner"})
     record_device_status(store, "card_reader", {"state": "reconnecting", "reason": "unplugged"})
     record_kiosk_state(store, "unauthorized", "the central API rejected the token")
@@ -87,7 +89,7 @@ class Prometheus:
         return float(result[0]["value"][1]) if len(result) == 1 else None
 
     def wait_value(self, expr: str, expected: float, timeout: float = 60) -> None:
-        wait_for(lambda: self.value(expr) == expected, timeout=timeout, step=0.2)
+        wait_until(lambda: self.value(expr) == expected, timeout, every_s=0.2)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -143,13 +145,13 @@ def test_figures_survive_an_agent_restart(central, store, outbox, tmp_path) -> N
     delivered = ("kiosk_deliveries_total", (("outcome", "delivered"),))
     agent = kiosk_sync(cfg, "run")
     try:
-        wait_for(lambda: _scrape_or_empty(port).get(delivered) == len(entries))
+        wait_until(lambda: _scrape_or_empty(port).get(delivered) == len(entries))
     finally:
         agent.send_signal(signal.SIGTERM)
         assert finish(agent)[0] == 0
     agent = kiosk_sync(cfg, "run")
     try:
-        wait_for(lambda: _scrape_or_empty(port).get(delivered) == len(entries))
+        wait_until(lambda: _scrape_or_empty(port).get(delivered) == len(entries))
         figures = scrape(port)
         assert figures[("kiosk_outbox_entries", (("kind", "return"), ("status", "delivered")))] == len(entries)
         assert figures[("kiosk_outbox_oldest_pending_age_seconds", (("kind", "return"),))] == 0
@@ -165,7 +167,7 @@ def test_a_call_for_staff_is_served_until_a_technician_acknowledges_it(central, 
     agent = kiosk_sync(config(tmp_path, central.url, metrics_listen=f"127.0.0.1:{port}"), "run")
     requested, total = ("kiosk_help_requested", ()), ("kiosk_help_requests_total", ())
     try:
-        wait_for(lambda: _scrape_or_empty(port).get(requested) == 0)
+        wait_until(lambda: _scrape_or_empty(port).get(requested) == 0)
         assert scrape(port)[total] == 0
         assert help_request.request(store, "member")
         assert not help_request.request(store, "member")
@@ -194,7 +196,7 @@ def test_an_agent_whose_metrics_port_is_taken_still_delivers(central, store, out
         entry = outbox.append_return(rented_barcodes()[0], datetime.now(UTC))
         agent = kiosk_sync(cfg, "run")
         try:
-            wait_for(lambda: outbox.get(entry.id).status is Status.DELIVERED)
+            wait_until(lambda: outbox.get(entry.id).status is Status.DELIVERED)
         finally:
             agent.send_signal(signal.SIGTERM)
             code, out, err = finish(agent)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN, OVERDUE
 from sync_agent import schedule_clock
 from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
 from sync_agent.outbox import Kind, Outbox, Settlement, Status, owner_alive, owner_id
@@ -21,7 +22,7 @@ from sync_agent.store import Store
 from .conftest import queued_rent
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-X, Y, Z = "30042000000022", "30042000000030", "30042000000097"
+X, Y, Z = ON_LOAN, OVERDUE, AT_LIMIT_LOAN
 
 
 def test_an_append_is_on_disk_when_it_returns(store: Store, outbox: Outbox, tmp_path: Path) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN, OVERDUE
 from sync_agent.outbox import Outbox, Settlement, Status
 from sync_agent.store import Store
 
-BOOKS = ["30042000000022", "30042000000030", "30042000000097"]
+BOOKS = [ON_LOAN, OVERDUE, AT_LIMIT_LOAN]
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 operations = st.lists(st.one_of(

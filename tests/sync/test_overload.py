@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_testing.returns_load import barcode, prepare_central
+from kiosk_testing.waiting import wait_until_async
+from kiosk_data.codes import KIM
 from sync_agent.breakers import BreakerOpen, Breakers
 from sync_agent.client import Busy, CentralClient, InDoubt, Ok
 from sync_agent.results import BusyReason, DoubtReason
@@ -23,7 +25,6 @@ from sync_agent.store import Store
 
 from .conftest import make_settings
 
-KIM = "20042000000016"
 RETURNS = 24
 
 
@@ -39,13 +40,6 @@ def fill(store: Store, count: int = RETURNS) -> Outbox:
     for index in range(count):
         outbox.append_return(barcode(index), datetime.now(UTC))
     return outbox
-
-
-async def wait_until(predicate, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "state not reached"
-        await asyncio.sleep(0.01)
 
 
 async def test_load_shedding_shrinks_the_window_and_keeps_the_breaker_closed(loaded_central, store, tmp_path):
@@ -151,7 +145,7 @@ async def test_a_success_ends_the_failure_streak(central, tmp_path):
         central.set_fault("rental", down=True)
         start = time.monotonic()
         await client.member_by_card(KIM)
-        await wait_until(lambda: time.monotonic() - start >= 0.25)  # that streak would now count
+        await wait_until_async(lambda: time.monotonic() - start >= 0.25)  # that streak would now count
         central.clear_faults()
         assert isinstance(await client.member_by_card(KIM), Ok)
         central.set_fault("rental", down=True)
@@ -168,7 +162,7 @@ async def test_half_open_lets_exactly_one_trial_through_on_the_patron_path(centr
         assert client.breakers.is_open("lending")
         central.start()
         central.set_fault("rental", latency_ms=(200, 200))  # the trial is still out when the rest arrive
-        await wait_until(lambda: not client.breakers.is_open("lending"))
+        await wait_until_async(lambda: not client.breakers.is_open("lending"))
         before = central.requests().get("rental", 0)
         patrons = await asyncio.gather(*(client.member_by_card(KIM) for _ in range(10)))
         assert central.requests()["rental"] - before == 1
@@ -184,13 +178,13 @@ async def test_a_failed_trial_opens_again_and_a_cancelled_one_frees_the_next(cen
         central.stop()
         await client.member_by_card(KIM)
         central.start()
-        await wait_until(lambda: not client.breakers.is_open("lending"))
+        await wait_until_async(lambda: not client.breakers.is_open("lending"))
         assert (await client.member_by_card(KIM)).reason == "service_down"  # the trial failed
         assert client.breakers.is_open("lending")
         central.set_fault("rental", latency_ms=(2000, 2000))
-        await wait_until(lambda: not client.breakers.is_open("lending"))
+        await wait_until_async(lambda: not client.breakers.is_open("lending"))
         trial = asyncio.create_task(client.member_by_card(KIM))
-        await wait_until(lambda: client.breakers.states()["lending"] == "half-open")
+        await wait_until_async(lambda: client.breakers.states()["lending"] == "half-open")
         trial.cancel()
         with pytest.raises(asyncio.CancelledError):
             await trial

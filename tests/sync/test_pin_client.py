@@ -8,17 +8,17 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from backend_stub.rules import PIN_MAX_TRIES
+from kiosk_data.codes import KIM, KIM_PIN
 from sync_agent.client import CentralClient
 from sync_agent.results import Busy, BusyReason, NotFound, Ok
 
 from .conftest import make_settings
 
-KIM, PIN = "20042000000016", "739146"
 
 
 async def test_right_wrong_and_locked(central, tmp_path: Path) -> None:
     async with CentralClient(make_settings(tmp_path, central.url)) as client:
-        right = await client.check_pin(KIM, SecretStr(PIN))
+        right = await client.check_pin(KIM, SecretStr(KIM_PIN))
         assert isinstance(right, Ok) and right.value.valid
         wrong = await client.check_pin(KIM, SecretStr("000000"))
         assert isinstance(wrong, Ok) and not wrong.value.valid
@@ -27,15 +27,15 @@ async def test_right_wrong_and_locked(central, tmp_path: Path) -> None:
             locked = await client.check_pin(KIM, SecretStr("000000"))
         assert isinstance(locked, Ok) and locked.status == 423, locked
         assert not locked.value.valid and locked.value.locked_until is not None
-        still = await client.check_pin(KIM, SecretStr(PIN))
+        still = await client.check_pin(KIM, SecretStr(KIM_PIN))
         assert isinstance(still, Ok) and still.value.locked_until == locked.value.locked_until
         assert client.breakers.states()["lending"] == "closed", "a lock is an answer, not a failure"
-        assert isinstance(await client.check_pin("20042000009999", SecretStr(PIN)), NotFound)
+        assert isinstance(await client.check_pin("20042000009999", SecretStr(KIM_PIN)), NotFound)
 
 
 async def test_central_away_is_busy_and_says_nothing_of_the_pin(central, tmp_path: Path) -> None:
     central.stop()
     async with CentralClient(make_settings(tmp_path, central.url)) as client:
-        away = await client.check_pin(KIM, SecretStr(PIN))
+        away = await client.check_pin(KIM, SecretStr(KIM_PIN))
     assert isinstance(away, Busy) and away.reason is BusyReason.UNREACHABLE, away
-    assert PIN not in repr(away)
+    assert KIM_PIN not in repr(away)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from kiosk_testing.waiting import wait_until_async
+from kiosk_data.codes import AT_LIMIT_LOAN, AVAILABLE, AVAILABLE_KO, ON_LOAN, OVERDUE
 from sync_agent import schedule_clock
 from sync_agent.client import CentralClient
 from sync_agent.outbox import Outbox, Settlement, Status
@@ -21,20 +23,10 @@ from sync_agent.store import Store
 
 from .conftest import RENTAL, Reply, make_settings, queued_rent, rented_barcodes
 
-AVAILABLE = "30042000000048"
-
 
 def relay_for(store: Store, url: str, tmp_path: Path, **overrides) -> Relay:
     settings = make_settings(tmp_path, url, **overrides)
     return Relay(store, CentralClient(settings, store, owner="agent"), settings)
-
-
-async def until(predicate, timeout_s: float = 10.0) -> None:
-    """Wait for a state the relay reaches, not for a guessed time."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "state not reached"
-        await asyncio.sleep(0.02)
 
 
 def rentals(central, status: str) -> list[dict]:
@@ -61,7 +53,7 @@ async def test_returns_are_delivered_once_with_the_answer_kept(central, store, o
 async def test_entries_of_one_book_go_in_order_and_books_in_parallel(hostile, store, outbox, tmp_path):
     hostile.default = Reply(delay_s=0.1)
     now = datetime.now(UTC)
-    books = ["30042000000022", "30042000000030", "30042000000097"]
+    books = [ON_LOAN, OVERDUE, AT_LIMIT_LOAN]
     appended = []
     for round_ in range(3):
         for code in books:
@@ -97,7 +89,7 @@ async def test_an_answer_lost_on_the_way_is_resent_and_applied_once(central, sto
 
 
 async def test_a_refusal_becomes_a_dead_letter_with_its_reason(central, store, outbox, tmp_path):
-    entry = outbox.append_cancel(2, "30042000000022", 1, datetime.now(UTC))  # a loan, not a reservation
+    entry = outbox.append_cancel(2, ON_LOAN, 1, datetime.now(UTC))  # a loan, not a reservation
     relay = relay_for(store, central.url, tmp_path)
     result = await relay.drain(10)
     assert result.empty and result.dead == 1
@@ -127,8 +119,8 @@ async def test_retry_after_is_honoured(hostile, store, outbox, tmp_path) -> None
     entry = outbox.append_return(AVAILABLE, datetime.now(UTC))
     relay = relay_for(store, hostile.url, tmp_path)
     task = asyncio.create_task(relay.run())
-    await until(lambda: outbox.get(entry.id).attempts == 1
-                and outbox.get(entry.id).status is Status.PENDING)
+    await wait_until_async(lambda: outbox.get(entry.id).attempts == 1
+                           and outbox.get(entry.id).status is Status.PENDING)
     await asyncio.sleep(0.5)  # a relay that ignored Retry-After would send again within this
     relay.stop()
     await asyncio.wait_for(task, 5)
@@ -145,8 +137,8 @@ async def test_outage_piles_up_returns_then_every_one_arrives_once(central, stor
     entries = [outbox.append_return(code, datetime.now(UTC)) for code in barcodes]
     relay = relay_for(store, central.url, tmp_path, breaker_failure_threshold=2, breaker_reset_s=0.4)
     task = asyncio.create_task(relay.run())
-    await until(lambda: snapshot(store)["breakers"].get("agent", {}).get("returns", {}).get("state")
-                in ("open", "half-open") and (snapshot(store)["oldest_pending_age_s"] or 0) >= 0.9)
+    await wait_until_async(lambda: snapshot(store)["breakers"].get("agent", {}).get("returns", {}).get("state")
+                           in ("open", "half-open") and (snapshot(store)["oldest_pending_age_s"] or 0) >= 0.9)
     during = snapshot(store)
     assert during["pending"] + during["in_flight"] == len(barcodes) and during["delivered"] == 0
     assert during["breakers"]["agent"]["returns"]["state"] in ("open", "half-open")
@@ -183,11 +175,11 @@ async def test_deliver_book_sends_the_pending_return_first(central, store, outbo
     relay_app = Relay(store, relay.client, relay.settings, role="app")
     assert await relay_app.deliver_book(code, 3.0)
     assert outbox.get(entry.id).status is Status.DELIVERED
-    assert await relay_app.deliver_book("30042000000071", 1.0)  # nothing pending: at once
+    assert await relay_app.deliver_book(AVAILABLE_KO, 1.0)  # nothing pending: at once
 
 
 async def test_deliver_book_waits_for_an_entry_in_flight_elsewhere(hostile, store, outbox, tmp_path):
-    code = "30042000000022"
+    code = ON_LOAN
     entry = outbox.append_return(code, datetime.now(UTC))
     other = Outbox(Store.open(store.path), "kiosk-07")
     assert other.claim("agent:1:other", limit=1, lease_s=60)  # the agent process is sending it
@@ -204,7 +196,7 @@ async def test_deliver_book_waits_for_an_entry_in_flight_elsewhere(hostile, stor
 
 
 async def test_deliver_book_answers_false_at_once_when_the_breaker_is_open(store, outbox, tmp_path):
-    code = "30042000000022"
+    code = ON_LOAN
     outbox.append_return(code, datetime.now(UTC))
     relay = relay_for(store, "http://127.0.0.1:9", tmp_path, breaker_failure_threshold=1,
                       breaker_reset_s=60)
@@ -217,11 +209,10 @@ async def test_deliver_book_answers_false_at_once_when_the_breaker_is_open(store
 
 async def start_agent_on_a_slow_reply(hostile, store, outbox, tmp_path, delay_s: float):
     hostile.default = Reply(delay_s=delay_s)
-    entry = outbox.append_return("30042000000022", datetime.now(UTC))
+    entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     relay = relay_for(store, hostile.url, tmp_path, call_timeout_ms=5000)
     task = asyncio.create_task(relay.run())
-    while not hostile.seen:
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: hostile.seen, what="the delivery at the server")
     return relay, task, entry
 
 
@@ -245,13 +236,13 @@ async def test_refresh_fills_the_catalog_and_member_views(central, store, tmp_pa
     page = await relay.client.mypage(1)
     relay.read_model.cache_member_view(page.value)
     assert await relay.refresh_read_model()
-    assert relay.read_model.title_for("30042000000022") == "The Pragmatic Programmer"
-    assert relay.read_model.book("30042000000048").status == "available"
+    assert relay.read_model.title_for(ON_LOAN) == "The Pragmatic Programmer"
+    assert relay.read_model.book(AVAILABLE).status == "available"
     watermark = relay.read_model.catalog_watermark()
     assert watermark is not None
-    central.withdraw("30042000000048")
+    central.withdraw(AVAILABLE)
     assert await relay.refresh_read_model()
-    assert relay.read_model.book("30042000000048").status == "withdrawn"
+    assert relay.read_model.book(AVAILABLE).status == "withdrawn"
     assert relay.read_model.catalog_watermark() > watermark
     assert json.loads(json.dumps(snapshot(store)))["last_success_at"]
 
@@ -274,14 +265,14 @@ async def test_a_full_disk_pauses_the_agent_without_losing_anything(hostile, sto
     relay = relay_for(store, hostile.url, tmp_path)
     relay.store_retry_s = 0.2
     task = asyncio.create_task(relay.run())
-    await until(lambda: len(hostile.seen) >= 1)
+    await wait_until_async(lambda: len(hostile.seen) >= 1)
     fill_the_disk(store)  # while the first answer is on its way: it cannot be written back
-    await until(lambda: "store unusable" in caplog.text)
+    await wait_until_async(lambda: "store unusable" in caplog.text)
     assert not task.done()  # the agent waits for room, it does not die
     assert outbox.counts()["delivered"] < 12 and outbox.counts()["in_flight"] == 0  # claims given back
     store.conn.execute("DROP TABLE filler")
     store.conn.execute("PRAGMA max_page_count=1073741823")  # room again
-    await until(lambda: outbox.counts()["delivered"] == 12, timeout_s=20)
+    await wait_until_async(lambda: outbox.counts()["delivered"] == 12, timeout_s=20)
     relay.stop()
     await asyncio.wait_for(task, 5)
     assert all(outbox.get(entry.id).status is Status.DELIVERED for entry in entries)
@@ -294,7 +285,7 @@ async def test_an_unreadable_answer_keeps_the_entry_and_resends_its_key(hostile,
                   Reply(200, b'{"id": 3, "status": "retur', {}),
                   Reply(200, b"<html>maintenance</html>", {"Content-Type": "text/html"}))
     hostile.default = Reply(200, RENTAL, {"Idempotent-Replayed": "true"})
-    entry = outbox.append_return("30042000000022", datetime.now(UTC))
+    entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     relay = relay_for(store, hostile.url, tmp_path, breaker_failure_threshold=10)
     result = await relay.drain(10)  # three unreadable answers are retried, never lost nor dead
     assert result.delivered == 1 and result.dead == 0
@@ -313,7 +304,7 @@ async def test_returns_answered_with_another_copys_rental_are_never_delivered(ho
     letter that says what came back."""
     other = Reply(200, RENTAL.replace(b'"memberId": 1', b'"memberId": 7'))  # item ...022, member 7
     hostile.default = other
-    entries = [outbox.append_return(code, datetime.now(UTC)) for code in ("30042000000030", "30042000000097")]
+    entries = [outbox.append_return(code, datetime.now(UTC)) for code in (OVERDUE, AT_LIMIT_LOAN)]
     result = await relay_for(store, hostile.url, tmp_path, breaker_failure_threshold=100).drain(60)
     assert result.delivered == 0 and result.dead == 2
     for entry in entries:
@@ -327,7 +318,7 @@ async def test_returns_answered_with_another_copys_rental_are_never_delivered(ho
 
 async def test_a_crossed_answer_then_the_right_one_delivers_with_only_the_kept_fields(hostile, store,
                                                                                       outbox, tmp_path):
-    rent = queued_rent(outbox, 3, "30042000000048", datetime.now(UTC))
+    rent = queued_rent(outbox, 3, AVAILABLE, datetime.now(UTC))
     crossed = b'{"id": 9, "memberId": 3, "bookId": 4, "barcode": "30042000000048", "status": "returned"}'
     right = (b'{"id": 9, "memberId": 3, "bookId": 4, "barcode": "30042000000048", "status": "rented", '
              b'"dueAt": "2030-01-15T00:00:00Z", "kioskNo": "kiosk-07", "paymentId": 4, "extra": "'

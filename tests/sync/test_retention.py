@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 import httpx
 import sqlite_utils
 
+from kiosk_testing.waiting import wait_until_async
+from kiosk_data.codes import KIM, ON_LOAN
 from sync_agent.client import CentralClient
 from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
 from sync_agent.outbox import Outbox, Settlement, Status
@@ -20,10 +22,8 @@ from sync_agent.retention import Retention
 from sync_agent.store import MIGRATIONS, Store
 
 from .conftest import make_settings
-from .test_relay import until
 
 NOW = 1_800_000_000.0
-ON_LOAN = "30042000000022"
 
 
 def page(member_id: int = 1) -> MyPage:
@@ -79,7 +79,7 @@ async def test_the_agent_forgets_expired_views_on_its_own(store, tmp_path) -> No
     relay.read_model.cache_member_view(page(), expires_at=0.0)  # long expired
     task = asyncio.create_task(relay.run())
     try:
-        await until(lambda: not views(store))
+        await wait_until_async(lambda: not views(store))
     finally:
         relay.stop()
         await asyncio.wait_for(task, 5)
@@ -129,4 +129,4 @@ def test_the_upgrade_deletes_card_numbers_kept_in_clear(tmp_path) -> None:
     store = Store.open(path)
     assert store.rows("SELECT * FROM sync_state WHERE name LIKE 'member_card:%'") == []
     assert Retention(store, make_settings(tmp_path)).purge() == 1
-    assert b"20042000000016" not in path.read_bytes()
+    assert KIM.encode() not in path.read_bytes()

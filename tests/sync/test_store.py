@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_data.codes import ON_LOAN
 from sync_agent.outbox import Outbox
 from sync_agent.store import MIGRATIONS, Store, StoreError, classify
 
@@ -34,7 +35,7 @@ def test_open_creates_the_file_with_wal_full_sync_and_foreign_keys(tmp_path: Pat
 def test_reopening_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
     path = tmp_path / "kiosk.sqlite3"
     first = Store.open(path)
-    Outbox(first, "k").append_return("30042000000022", datetime.now(UTC))
+    Outbox(first, "k").append_return(ON_LOAN, datetime.now(UTC))
     first.close()
     again = Store.open(path)
     assert again.schema_version == len(MIGRATIONS)
@@ -128,7 +129,7 @@ def test_read_only_file_system_errors_are_classified() -> None:
 def test_a_new_migration_upgrades_an_existing_file_in_place(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "kiosk.sqlite3"
     first = Store.open(path)
-    entry = Outbox(first, "k").append_return("30042000000022", datetime.now(UTC))
+    entry = Outbox(first, "k").append_return(ON_LOAN, datetime.now(UTC))
     first.close()
 
     def add_receipts(db) -> None:  # what a next release would ship

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_data.codes import ON_LOAN, OVERDUE
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store, StoreError, unwritable
 
@@ -38,7 +39,7 @@ def test_a_store_moved_under_a_process_refuses_reads_and_writes_and_says_so_once
     path = tmp_path / "kiosk.sqlite3"
     store = Store.open(path)
     outbox = Outbox(store, "k")
-    outbox.append_return("30042000000022", datetime.now(UTC))
+    outbox.append_return(ON_LOAN, datetime.now(UTC))
     if how == "replaced":
         other_store(path)
     else:
@@ -47,7 +48,7 @@ def test_a_store_moved_under_a_process_refuses_reads_and_writes_and_says_so_once
     caplog.set_level(logging.ERROR, logger="sync_agent.store")
     for _ in range(3):
         with pytest.raises(StoreError) as refused:
-            outbox.append_return("30042000000030", datetime.now(UTC))
+            outbox.append_return(OVERDUE, datetime.now(UTC))
         assert refused.value.reason == "moved"
         with pytest.raises(StoreError):
             store.rows("SELECT count(*) FROM outbox")
@@ -61,7 +62,7 @@ def test_a_store_created_under_a_loose_umask_is_private(tmp_path: Path) -> None:
     before = os.umask(0o022)
     try:
         store = Store.open(tmp_path / "kiosk.sqlite3")
-        Outbox(store, "k").append_return("30042000000022", datetime.now(UTC))
+        Outbox(store, "k").append_return(ON_LOAN, datetime.now(UTC))
         modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
         store.close()
     finally:

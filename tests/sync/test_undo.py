@@ -7,12 +7,13 @@ undo work again within seconds, whatever its backoff has grown to.
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from kiosk_testing.waiting import wait_until_async
+from kiosk_data.codes import AVAILABLE, HOLD_READY, ON_LOAN, OVERDUE
 from sync_agent import schedule_clock
 from sync_agent.client import CentralClient
 from sync_agent.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, Told, compensation_for
@@ -20,11 +21,11 @@ from sync_agent.relay import UNDO_RECHECK_S
 from sync_agent.results import InDoubt
 
 from .conftest import Reply, make_settings, queued_rent
-from .test_relay import relay_for, until
+from .test_relay import relay_for
 
-KIM, HELD_FOR_KIM = 1, "30042000000014"  # rental 1: item 1 reserved for member 1, fee paid
+KIM, HELD_FOR_KIM = 1, HOLD_READY  # rental 1: item 1 reserved for member 1, fee paid
 APP = "app:0:t"
-BARCODES = ["30042000000014", "30042000000022", "30042000000030", "30042000000048"]
+BARCODES = [HOLD_READY, ON_LOAN, OVERDUE, AVAILABLE]
 
 
 def told_it_does_not_count(outbox: Outbox, barcode: str = HELD_FOR_KIM, attempts: int = 1) -> OutboxEntry:
@@ -47,7 +48,7 @@ async def test_a_loan_in_doubt_is_settled_from_the_rental_records_while_book_man
         lost = await app.deliver(entry)
     assert isinstance(lost, InDoubt)
     outbox.settle(APP, [Settlement(entry.id, Status.PENDING, attempts=1, told=Told.UNDO)])
-    await until(lambda: central.key_counts().get(entry.key) == 1)  # the central side applied it
+    await wait_until_async(lambda: central.key_counts().get(entry.key) == 1)  # the central side applied it
     relay = relay_for(store, central.url, tmp_path, background_timeout_ms=1000)
     assert (await relay.drain(20)).empty
     rent = outbox.get(entry.id)
@@ -69,11 +70,11 @@ async def test_a_reservation_in_doubt_is_settled_from_the_rental_records_while_p
     reservation its lost answer made is found among the member's reservations, cancelled, and
     its fee refunded."""
     central.set_fault("payment", latency_ms=(1500, 1500))
-    entry = outbox.begin_reserve(6, 4, "30042000000048", datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
+    entry = outbox.begin_reserve(6, 4, AVAILABLE, datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
     async with CentralClient(make_settings(tmp_path, central.url), store, owner="app") as app:
         assert isinstance(await app.deliver(entry), InDoubt)
     outbox.settle(APP, [Settlement(entry.id, Status.PENDING, attempts=1, told=Told.UNDO)])
-    await until(lambda: central.key_counts().get(entry.key) == 1)
+    await wait_until_async(lambda: central.key_counts().get(entry.key) == 1)
     assert (await relay_for(store, central.url, tmp_path, background_timeout_ms=1000).drain(20)).empty
     undo = outbox.compensation_of(entry.id)
     assert outbox.get(entry.id).response["replayed"] is True
@@ -122,9 +123,9 @@ def test_an_intent_in_doubt_is_claimed_behind_a_held_dependency(outbox) -> None:
     (their first step reads the rental records, neither lending nor payment), a return goes as
     usual."""
     doubted = told_it_does_not_count(outbox)
-    queued_rent(outbox, KIM, "30042000000022", datetime.now(UTC))
-    returned = outbox.append_return("30042000000030", datetime.now(UTC))
-    reserve = outbox.begin_reserve(KIM, 4, "30042000000048", datetime.now(UTC), visit="v1", owner=APP,
+    queued_rent(outbox, KIM, ON_LOAN, datetime.now(UTC))
+    returned = outbox.append_return(OVERDUE, datetime.now(UTC))
+    reserve = outbox.begin_reserve(KIM, 4, AVAILABLE, datetime.now(UTC), visit="v1", owner=APP,
                                    lease_s=30)
     outbox.settle(APP, [Settlement(reserve.id, Status.PENDING, attempts=1, told=Told.UNDO)])
     claimed = outbox.claim("agent:0:t", limit=10, lease_s=30, skip_kinds=[Kind.RENT, Kind.RESERVE])
@@ -165,7 +166,7 @@ async def test_an_unrent_whose_answer_was_dropped_is_applied_once(central, store
     undo = outbox.compensation_of(entry.id)
     central.set_fault("rental", drop_rate=1.0)
     drained = asyncio.create_task(relay_for(store, central.url, tmp_path).drain(20))
-    await until(lambda: central.key_counts().get(undo.key) == 1)
+    await wait_until_async(lambda: central.key_counts().get(undo.key) == 1)
     central.clear_faults()
     assert (await drained).empty
     settled = outbox.get(undo.id)

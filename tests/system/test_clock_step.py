@@ -12,11 +12,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk_testing.waiting import wait_until
 from sync_agent.outbox import Outbox, Status
 from sync_agent.store import Store
 from tests.sync.conftest import rented_barcodes
 
-from .test_store_under_the_agent import wait_for
 
 BIN = Path(sys.executable).parent
 
@@ -38,13 +38,13 @@ def test_retries_due_before_the_clock_stepped_back_an_hour_go_at_once(central, t
     with log.open("wb") as out:
         agent = subprocess.Popen([str(BIN / "kiosk-sync"), "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: all(outbox.get(entry.id).attempts >= 1 for entry in returns), 30,
-                 "both returns tried and scheduled again")
+        wait_until(lambda: all(outbox.get(entry.id).attempts >= 1 for entry in returns), 30,
+                   "both returns tried and scheduled again")
         offset.write_text("-1h\n")  # NTP, or a technician, steps the clock back
         central.clear_faults()
         stepped = time.monotonic()
-        wait_for(lambda: all(outbox.get(entry.id).status is Status.DELIVERED for entry in returns), 120,
-                 f"both returns delivered after the step:\n{log.read_text()[-1500:]}")
+        wait_until(lambda: all(outbox.get(entry.id).status is Status.DELIVERED for entry in returns), 120,
+                   f"both returns delivered after the step:\n{log.read_text()[-1500:]}")
         took = time.monotonic() - stepped
     finally:
         agent.terminate()

@@ -13,12 +13,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk_testing.pty_kiosk import kiosk_on_pty, until
+from kiosk_testing.pty_kiosk import kiosk_on_pty
 from kiosk_app.screens.returns import ReturnScreen
+from kiosk_testing.waiting import wait_until, wait_until_async
+from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN
 from sync_agent.outbox import Outbox, Status
 from sync_agent.store import Store
 from sync.conftest import RENTAL, HostileServer, Reply  # tests/sync/conftest.py
-from sync.test_cli import config, wait_for
+from sync.test_cli import config
 
 JSON = {"Content-Type": "application/json"}
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -31,7 +33,7 @@ HOSTILE = (
     Reply(200, HUGE, JSON, chunked=True),
     Reply(200, RENTAL.replace(b"30042000000022", b"30042000000030")),  # another copy's rental
 )
-BARCODES = ["30042000000022", "30042000000097"]
+BARCODES = [ON_LOAN, AT_LIMIT_LOAN]
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -52,8 +54,8 @@ def test_the_agent_survives_every_hostile_answer_and_keeps_nothing_of_them(tmp_p
     agent = subprocess.Popen([sys.executable, "-m", "sync_agent", "--config", str(cfg), "run"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     try:
-        wait_for(lambda: not server.replies and outbox.counts()["delivered"] == 2 or agent.poll() is not None,
-                 timeout=90)
+        wait_until(lambda: not server.replies and outbox.counts()["delivered"] == 2 or agent.poll() is not None,
+                   timeout_s=90)
         assert agent.poll() is None, "the agent exited on a hostile answer"
         peak = peak_rss_mib(agent.pid)
         print(f"\nagent peak RSS after {len(HOSTILE)} hostile answers (two of 150 MiB): {peak:.1f} MiB")
@@ -89,10 +91,10 @@ async def test_the_app_survives_hostile_answers_to_its_own_calls(tmp_path: Path)
         async with kiosk_on_pty(server.url, call_timeout_ms=5000) as (app, scanner, _pilot):
             for asked in range(1, 5):
                 app.check_health()
-                await until(lambda: sum(seen.path == "/health" for seen in server.seen) == asked  # noqa: B023
-                            and not any(w.group == "health" and w.is_running for w in app.workers))
+                await wait_until_async(lambda: sum(seen.path == "/health" for seen in server.seen) == asked
+                                       and not any(w.group == "health" and w.is_running for w in app.workers))
             scanner.scan(BARCODES[0])  # the item check gets a hostile answer: saved, to be checked
-            await until(lambda: isinstance(app.screen, ReturnScreen) and app.session.returns, timeout_s=20)
+            await wait_until_async(lambda: isinstance(app.screen, ReturnScreen) and app.session.returns, timeout_s=20)
             assert app.is_running and app.return_code is None
             assert app.online is False  # unreadable health answers: not online
             assert Outbox(app.lending.store, app.settings.id).pending_for(BARCODES[0])

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN, OVERDUE
 from sync_agent.client import CentralClient
 from sync_agent.contract import Rental, RentalStatus
 from sync_agent.outbox import Outbox
@@ -23,7 +24,7 @@ from sync_agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store import Store
 
-BARCODES = ["30042000000022", "30042000000030", "30042000000097"]
+BARCODES = [ON_LOAN, OVERDUE, AT_LIMIT_LOAN]
 REFUSALS = {400, 404, 405, 409, 410, 413, 422}
 RETRYABLE = {401, 403, 408, 429, 500, 502, 503, 504, 599}
 """401/403 are about the kiosk (its token): delivery pauses, and the entry waits (kiosk_wide)."""

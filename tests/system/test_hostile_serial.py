@@ -8,14 +8,15 @@ from __future__ import annotations
 import random
 import time
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from hardware.sim import encode_scan
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.outbox import Outbox
 
 NOISE_SEED = 20261121
 
 
-def stored_returns(app) -> list[str]:  # noqa: ANN001
+def stored_returns(app) -> list[str]:
     outbox = Outbox(app.lending.store, app.settings.id)
     return [row["barcode"] for row in outbox.store.rows("SELECT barcode FROM outbox WHERE kind = 'return'")]
 
@@ -42,11 +43,11 @@ async def test_noise_is_never_a_transaction_and_a_burst_loses_nothing() -> None:
         stream = hostile_stream(noisy, rng)
         for start in range(0, len(stream), 4096):  # as a misbehaving device would, in chunks
             scanner.write_raw(stream[start:start + 4096])
-        await until(lambda: len(stored_returns(app)) >= len(noisy), timeout_s=60)
+        await wait_until_async(lambda: len(stored_returns(app)) >= len(noisy), timeout_s=60)
         started = time.monotonic()
         scanner.write_raw(b"".join(encode_scan(code) for code in burst))
         written_s = time.monotonic() - started
-        await until(lambda: len(stored_returns(app)) >= len(noisy) + len(burst), timeout_s=120)
+        await wait_until_async(lambda: len(stored_returns(app)) >= len(noisy) + len(burst), timeout_s=120)
         await app.drain()
         [device] = app.devices.statuses()
         assert app.is_running

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, until
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from kiosk_app.i18n import t
 from kiosk_app.out_of_service import OutOfServiceApp
 from kiosk_app.screens.notice import NoticeScreen
+from kiosk_testing.waiting import wait_until_async
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store, StoreError
 from tests.sync.damage import fill, make_status_index_stale
@@ -33,24 +34,24 @@ conn.execute("ROLLBACK")
 """
 
 
-def stored(app) -> list[str]:  # noqa: ANN001
+def stored(app) -> list[str]:
     outbox = Outbox(app.lending.store, app.settings.id)
     return [row["barcode"] for row in outbox.store.rows("SELECT barcode FROM outbox WHERE kind = 'return'")]
 
 
-def shown(app) -> list[str]:  # noqa: ANN001
+def shown(app) -> list[str]:
     return [line.barcode for line in app.session.returns]
 
 
-def told(app, why: str) -> bool:  # noqa: ANN001
+def told(app, why: str) -> bool:
     return isinstance(app.screen, NoticeScreen) and app.screen.refusal.why == why
 
 
-def save_failed(app) -> bool:  # noqa: ANN001
+def save_failed(app) -> bool:
     return told(app, "why_save_failed")
 
 
-def disk_full(app) -> bool:  # noqa: ANN001
+def disk_full(app) -> bool:
     return told(app, "why_store_disk_full")
 
 
@@ -58,18 +59,18 @@ async def test_a_store_locked_by_another_process_for_seconds_acknowledges_nothin
     first, blocked, after = item_codes(3, start=900_000)
     async with kiosk_on_pty() as (app, scanner, _pilot):
         scanner.scan(first)
-        await until(lambda: shown(app) == [first])
+        await wait_until_async(lambda: shown(app) == [first])
         holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app.settings.db_path), "10"],
                                   stdout=subprocess.PIPE, text=True)
         try:
             assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
             scanner.scan(blocked)  # waits out the 3 s busy timeout (twice at most), then gives up
-            await until(lambda: save_failed(app), timeout_s=15)
+            await wait_until_async(lambda: save_failed(app), timeout_s=15)
             assert shown(app) == [first] and stored(app) == [first]
         finally:
             holder.wait(15)
         scanner.scan(after)
-        await until(lambda: shown(app) == [first, after])
+        await wait_until_async(lambda: shown(app) == [first, after])
         assert stored(app) == [first, after]
 
 
@@ -81,7 +82,7 @@ async def test_a_full_disk_acknowledges_exactly_what_was_stored() -> None:
         conn.execute(f"PRAGMA max_page_count={pages + 2}")  # a few pages of room, then SQLITE_FULL
         for code in codes:
             scanner.scan(code)
-            await until(lambda c=code: c in shown(app) or disk_full(app))
+            await wait_until_async(lambda c=code: c in shown(app) or disk_full(app))
             if disk_full(app):
                 break
         assert disk_full(app), "the disk never filled, or the patron was not told it is full"
@@ -89,7 +90,7 @@ async def test_a_full_disk_acknowledges_exactly_what_was_stored() -> None:
         assert shown(app) == stored(app) and 0 < len(stored(app)) < len(codes)
         conn.execute("PRAGMA max_page_count=1073741823")  # room again
         scanner.scan(codes[-1])
-        await until(lambda: codes[-1] in shown(app))
+        await wait_until_async(lambda: codes[-1] in shown(app))
         assert shown(app) == stored(app)
 
 

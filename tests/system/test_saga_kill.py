@@ -21,9 +21,11 @@ from pathlib import Path
 import httpx
 
 from hardware.sim import VirtualScanner
+from kiosk_testing.waiting import wait_until
+from kiosk_data.codes import HOLD_READY, KIM
 
 BIN = Path(sys.executable).parent
-CARD, HELD = "20042000000016", "30042000000014"  # 김민지 and the copy held for her (book 1)
+CARD, HELD = KIM, HOLD_READY  # 김민지 and the copy held for her (book 1)
 HEADLESS = "textual.drivers.headless_driver:HeadlessDriver"
 
 
@@ -34,14 +36,6 @@ def query(path: Path, sql: str) -> list[tuple]:
             return conn.execute(sql).fetchall()
     except sqlite3.OperationalError:
         return []
-
-
-def until(predicate, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout_s} s: {what}")
-        time.sleep(0.02)
 
 
 def test_an_intent_orphaned_by_a_killed_app_is_settled_and_undone_once(central, tmp_path) -> None:
@@ -55,20 +49,20 @@ def test_an_intent_orphaned_by_a_killed_app_is_settled_and_undone_once(central, 
         app = subprocess.Popen([str(BIN / "kiosk"), "run"], env=dict(env, KIOSK_SCANNER_PORT=scanner.path),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            until(lambda: any(json.loads(status)["state"] == "connected" and updated >= started
+            wait_until(lambda: any(json.loads(status)["state"] == "connected" and updated >= started
                               for status, updated in query(store, "SELECT status, updated_at FROM devices "
                                                                   "WHERE name = 'scanner'")),
                   30, "the app's scanner connected")
             scanner.scan(CARD)
-            until(lambda: log.exists() and "member screen: member 1" in log.read_text(), 15,
-                  "the member screen")
+            wait_until(lambda: log.exists() and "member screen: member 1" in log.read_text(), 15,
+                       "the member screen")
             central.set_fault("book", latency_ms=(2500, 2500))  # the shelf check takes its time
             sent_before = central.requests().get("rental", 0)
             scanner.scan(HELD)
-            until(lambda: query(store, "SELECT status FROM outbox WHERE kind = 'rent'") == [("in_flight",)],
-                  15, "the intent written and in flight")
-            until(lambda: central.requests().get("rental", 0) > sent_before, 15,
-                  "the borrow sent (the central side is now working on it)")
+            wait_until(lambda: query(store, "SELECT status FROM outbox WHERE kind = 'rent'") == [("in_flight",)],
+                       15, "the intent written and in flight")
+            wait_until(lambda: central.requests().get("rental", 0) > sent_before, 15,
+                       "the borrow sent (the central side is now working on it)")
             app.send_signal(signal.SIGKILL)
             app.wait(10)
         finally:
@@ -76,7 +70,7 @@ def test_an_intent_orphaned_by_a_killed_app_is_settled_and_undone_once(central, 
                 app.kill()
     [(key, told)] = query(store, "SELECT key, told FROM outbox WHERE kind = 'rent'")
     assert told == "asking", "the patron was told nothing"
-    until(lambda: central.key_counts().get(key) == 1, 10, "the central side applying the loan")
+    wait_until(lambda: central.key_counts().get(key) == 1, 10, "the central side applying the loan")
     central.clear_faults()
     drained = subprocess.run([str(BIN / "kiosk-sync"), "drain", "--timeout", "30"], env=env,
                              capture_output=True, text=True, timeout=60)

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from backend_stub.readiness import free_port
+from kiosk_testing.waiting import wait_until
 from sync_agent.outbox import Outbox
 from sync_agent.store import Store
 
-from .test_store_under_the_agent import store_up, wait_for
+from .test_store_under_the_agent import store_up
 
 BIN = Path(sys.executable).parent
 
@@ -61,18 +62,18 @@ def test_an_immutable_store_under_the_agent_is_reported_not_a_bus_error(tmp_path
     files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
     try:
         metrics = f"http://127.0.0.1:{port}/metrics"
-        assert wait_for(lambda: store_up(metrics), 20, "the agent's metrics") == "1.0"
-        wait_for(lambda: all(f.exists() for f in files), 10, "the store open in WAL mode")
+        assert wait_until(lambda: store_up(metrics), 20, "the agent's metrics") == "1.0"
+        wait_until(lambda: all(f.exists() for f in files), 10, "the store open in WAL mode")
         chattr("+i", *files)
-        wait_for(lambda: store_up(metrics) == "0.0" or agent.poll() is not None, 20,
-                 "kiosk_store_up 0")
+        wait_until(lambda: store_up(metrics) == "0.0" or agent.poll() is not None, 20,
+                   "kiosk_store_up 0")
         assert agent.poll() is None, f"the agent died (exit {agent.returncode}):\n{log.read_text()[-2000:]}"
-        wait_for(lambda: "cannot be written" in log.read_text(), 10, "why, in the log")
+        wait_until(lambda: "cannot be written" in log.read_text(), 10, "why, in the log")
         status = subprocess.run([str(BIN / "kiosk-sync"), "status"], env=env, capture_output=True, timeout=30)
         assert status.returncode == 0, status.stderr
         assert "cannot be written" in json.loads(status.stdout)["store_unwritable"]
         chattr("-i", *files)
-        assert wait_for(lambda: store_up(metrics) == "1.0", 20, "the store usable again") is True
+        assert wait_until(lambda: store_up(metrics) == "1.0", 20, "the store usable again") is True
         status = subprocess.run([str(BIN / "kiosk-sync"), "status"], env=env, capture_output=True, timeout=30)
         assert json.loads(status.stdout)["store_unwritable"] is None
         assert agent.poll() is None
