@@ -520,7 +520,7 @@ class KioskApp(App[None]):
         the focus (a list of its own), back on a screen that is not the patron's."""
         if action == "focus_step":
             return self.focused is None or isinstance(self.focused, Button)
-        if action == "back":
+        if action == "keypad_back":
             return isinstance(self.screen, Viewed)
         return True
 
@@ -532,7 +532,7 @@ class KioskApp(App[None]):
             button.focus()
             self.say(keypad.said_on_focus(button, self.lang), remember=False)
 
-    def action_back(self) -> None:
+    def action_keypad_back(self) -> None:
         """Back (Escape): the screen's own way back."""
         self.touch()
         if isinstance(self.screen, Viewed):

@@ -28,7 +28,7 @@ from kiosk_app.utterance import Utterance, utter
 KEYPAD = (
     ("up,left", "focus_step(-1)", "the previous control"),
     ("down,right", "focus_step(1)", "the next control"),
-    ("escape", "back", "back"),
+    ("escape", "keypad_back", "back"),
     ("f11", "choose_view", "view: enlarge, contrast, low position"),
     ("f12", "toggle_language", "한국어 / English"),
 )
