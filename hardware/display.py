@@ -12,7 +12,7 @@ is drawn at twice its size, so foot renders the same font at twice the pixels, i
 (76x21 becomes 39x10 on a 21.5-inch 1920x1080 panel), the app gets a resize like any other and
 lays itself out for it, and every button, frame and letter is twice as large on the glass. Back at
 scale 1 the grid is what it was. Measured on the real stack (Debian 13's cage 0.2 and foot 1.21):
-the change takes about 20 ms and the app keeps its state.
+wlr-randr returned in 16 ms (one measurement), and the app keeps its state.
 """
 
 from __future__ import annotations
