@@ -38,13 +38,14 @@ $(LOCALE)/%/LC_MESSAGES/kiosk.mo: $(LOCALE)/%/LC_MESSAGES/kiosk.po | $(STAMP)
 demo: $(STAMP) $(MO_FILES)
 	$(BIN)/kiosk demo
 
-test: $(STAMP) $(MO_FILES)
-	$(BIN)/lint-imports
+test: lint $(MO_FILES)
 	$(BIN)/pytest
 
-# ruff with the rules in pyproject.toml's [tool.ruff]; not yet a step of `make test`.
+# The code's own rules before any test: ruff (pyproject.toml's [tool.ruff]) and the import
+# contracts (pyproject.toml's [tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -35,6 +35,10 @@ CARD, RESERVED_BOOK = KIM, HOLD_READY
 WORDS = {"ko": {"welcome": ("빌리기", "반납하기"), "member": ("김민지",), "done": "완료"},
          "en": {"welcome": ("Borrow", "Return"), "member": ("Kim",), "done": "Done"}}
 """What each screen is read for; the member is greeted by her name in the visit's language."""
+VIEW = {"ko": ("화면보기", "꺼짐"), "en": ("View:", "contrast")}
+VIEW_FOOT = {"ko": ("낮은위치", "닫기"), "en": ("Low", "Close")}
+"""The view chooser, and its last choices: below what is left of the old frame at 200 % before the
+app has drawn itself again."""
 
 
 def lowest_accent_row(shot: Path, pixels: tuple[int, int]) -> int:
@@ -94,7 +98,11 @@ def visit_enlarged(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, 
     try:
         first_frame_s(stack, work)
         wait_for_words(stack, work, "welcome", WORDS[lang]["welcome"])
-        press_keys(stack, "f11", "enter", "escape")
+        press_keys(stack, "f11")
+        wait_for_words(stack, work, "view", VIEW[lang])
+        press_keys(stack, "enter")  # its first choice, focused: enlarge
+        wait_for_words(stack, work, "view-200", VIEW_FOOT[lang], psm=6)  # drawn again, at 200 %
+        press_keys(stack, "escape")
         os.write(master, encode_scan(CARD))
         shot, _seen = wait_for_words(stack, work, "member-200", WORDS[lang]["member"], psm=6)
         shot.replace(out / f"{name}-{lang}-member-200.png")
