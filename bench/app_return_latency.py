@@ -23,8 +23,8 @@ from pathlib import Path
 from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, timed_return
 from bench.report import Figure, table
 from hardware.sim import encode_scan
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store
 
 TARGET_P99_MS = 50.0
 

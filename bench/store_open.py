@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.report import Figure, table
-from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.store import CHECKED_TABLE, Store
+from sync_agent.store.outbox import Outbox, Settlement, Status
+from sync_agent.store.database import CHECKED_TABLE, Store
 
 ANSWER = {"status": 200, "replayed": False,
           "body": {"id": 2, "memberId": 1, "bookId": 2, "barcode": "30042000000022",

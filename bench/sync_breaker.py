@@ -28,9 +28,9 @@ from backend_stub.app import create_app
 from bench.report import Figure, table
 from bench.sync_append import percentile
 from backend_stub.server import CentralServer
-from sync_agent.client import Busy, CentralClient, InDoubt
+from sync_agent.central.rest.client import Busy, CentralClient, InDoubt
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 CARD = "20042000000016"
 
@@ -75,7 +75,7 @@ async def patrons_under_load(central: CentralServer, folder: Path, patrons: int,
     settings = Settings(id="kiosk-bench", data_dir=folder, api_url=url, call_timeout_ms=610,
                         breaker_failure_threshold=5, breaker_sustained_s=0, breaker_reset_s=0.5)
     half_opens = _HalfOpenCount()
-    logging.getLogger("sync_agent.breakers").addHandler(half_opens)
+    logging.getLogger("sync_agent.central.breakers").addHandler(half_opens)
     fallbacks: list[float] = []
     async with CentralClient(settings) as client:
         while not client.breakers.is_open("lending"):
@@ -92,7 +92,7 @@ async def patrons_under_load(central: CentralServer, folder: Path, patrons: int,
                 await asyncio.sleep(0.02)
 
         await asyncio.gather(*(patron() for _ in range(patrons)))
-    logging.getLogger("sync_agent.breakers").removeHandler(half_opens)
+    logging.getLogger("sync_agent.central.breakers").removeHandler(half_opens)
     return fallbacks, half_opens.count, central.requests()["rental"] - before
 
 

@@ -25,11 +25,11 @@ from backend_stub.server import CentralServer
 from backend_stub.readiness import free_port
 from bench.report import Figure, table
 from kiosk_testing.returns_load import FIRST_ID, barcode, prepare_central, send_returns
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Outbox
-from sync_agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store.outbox import Outbox
+from sync_agent.agent.relay import Relay
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 def _serve(db_path: Path, port: int, ready) -> None:  # noqa: ANN001 - a multiprocessing Event
     CentralServer(create_app(db_path, faults_enabled=True), port=port).start()

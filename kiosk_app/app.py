@@ -65,9 +65,9 @@ from kiosk_app.pin_guard import PinGuard
 from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView, TechTools
 from kiosk_app.voice import KEYS, Speaker
-from sync_agent import help_request
+from sync_agent.store import help_request
 from sync_agent.settings import Settings, parse_size_mm
-from sync_agent.store import StoreError
+from sync_agent.store.database import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -723,7 +723,7 @@ class KioskApp(App[None]):
         self.call_staff()
 
     def call_staff(self) -> None:
-        """The patron's "call staff" (button or key): the alert (sync_agent.help_request, seen by
+        """The patron's "call staff" (button or key): the alert (sync_agent.store.help_request, seen by
         the technician screen and the agent's metrics) unless one is open, then the notice that
         help is coming. Nothing on the technician's own screen."""
         if self._technician() is not None:

@@ -47,8 +47,8 @@ async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> i
     from kiosk_app.card_lookup import card_secret
     from kiosk_app.composition import build_kiosk
     from kiosk_app.out_of_service import OutOfServiceApp
-    from sync_agent.adapters import open_central
-    from sync_agent.store import Store, StoreError
+    from sync_agent.central.adapters import open_central
+    from sync_agent.store.database import Store, StoreError
 
     feeding = watchdog.start()
     try:

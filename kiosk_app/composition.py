@@ -13,10 +13,10 @@ from hardware.speech import SpeechEngine
 from kiosk_app.app import KioskApp
 from kiosk_app.lending import Lending
 from kiosk_app.voice import Speaker
-from sync_agent.central import Central
-from sync_agent.relay import Relay
+from sync_agent.central.port import Central
+from sync_agent.agent.relay import Relay
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 AppT = TypeVar("AppT", bound=KioskApp)
 

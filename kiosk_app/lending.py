@@ -43,9 +43,9 @@ from kiosk_app.session import (
     ReturnLine,
     Session,
 )
-from sync_agent import schedule_clock
-from sync_agent.central import Central
-from sync_agent.contract import (
+from sync_agent.store import schedule_clock
+from sync_agent.central.port import Central
+from sync_agent.wire.rest import (
     Book,
     BookStatus,
     Circulation,
@@ -56,13 +56,13 @@ from sync_agent.contract import (
     MyPageEntry,
     Rental,
 )
-from sync_agent.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
-from sync_agent.read_model import ReadModel
-from sync_agent.relay import Asked, Relay
-from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result, is_kiosk_wide
-from sync_agent.retention import Retention
+from sync_agent.store.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
+from sync_agent.store.read_model import ReadModel
+from sync_agent.agent.relay import Asked, Relay
+from sync_agent.central.results import Busy, InDoubt, NotFound, Ok, Refused, Result, is_kiosk_wide
+from sync_agent.store.retention import Retention
 from sync_agent.settings import Settings
-from sync_agent.store import Store, StoreError
+from sync_agent.store.database import Store, StoreError
 
 log = logging.getLogger(__name__)
 

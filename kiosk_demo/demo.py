@@ -39,11 +39,11 @@ from kiosk_app.session import technician_card
 from kiosk_app.shutdown import ExitGuard
 from kiosk_app.techpin import hash_pin, verify_pin
 from kiosk_app.card_lookup import card_secret
-from sync_agent.adapters import open_central
-from sync_agent.central import Central
-from sync_agent.outbox import Status
+from sync_agent.central.adapters import open_central
+from sync_agent.central.port import Central
+from sync_agent.store.outbox import Status
 from sync_agent.settings import ConfigError, Settings, load_settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from sync_agent.client import CentralClient
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 PATRON_SIZE = (100, 32)
 DEMO_SIZE = (140, 40)

@@ -19,10 +19,10 @@ import kiosk_data
 from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
 from kiosk_app.composition import build_kiosk
-from sync_agent.adapters import make_central
-from sync_agent.contract import Book
+from sync_agent.central.adapters import make_central
+from sync_agent.wire.rest import Book
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 DATA = kiosk_data.DATA_DIR
 DEAD_API = "http://127.0.0.1:9"
@@ -48,8 +48,8 @@ def rss_mb() -> float:
 
 
 def load_catalog(store: Store, settings: Settings) -> None:
-    from sync_agent.outbox import Outbox
-    from sync_agent.read_model import ReadModel
+    from sync_agent.store.outbox import Outbox
+    from sync_agent.store.read_model import ReadModel
     now = datetime.now(UTC)
     books = [Book(id=row["id"], barcode=row["barcode"], isbn=row["isbn"], title=row["title"],
                   author=row["author"], status=row["status"], updated_at=now)

@@ -26,7 +26,7 @@ from kiosk_app.i18n import fmt_time
 from kiosk_app.messages import CloseTechnician, ExitKiosk
 from kiosk_app.receipt_desk import PRINTER, PRINTER_WORDS
 from kiosk_app.screens.common import KioskScreen
-from sync_agent import help_request
+from sync_agent.store import help_request
 from sync_agent.logs import mask_card
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ KINDS = {"member_card": "tech_kind_member_card", "item": "tech_kind_item", "isbn
 KIOSK_STATES = {"ok": "tech_kiosk_ok", "unauthorized": "tech_kiosk_unauthorized",
                 "clock_skew": "tech_kiosk_clock_skew", "keys_rejected": "tech_kiosk_keys_rejected",
                 "login_refused": "tech_kiosk_login_refused"}
-"""Kiosk-wide states (sync_agent.kiosk_wide) in words, with what to do."""
+"""Kiosk-wide states (sync_agent.agent.kiosk_wide) in words, with what to do."""
 PATRON_SCREENS = {"welcome": "tech_screen_welcome", "returns": "tech_screen_returns",
                   "member": "tech_screen_member", "receipt": "tech_screen_receipt"}
 """The patron screens a call for staff can come from (kiosk_app.app ``_patron_screen_name``)."""

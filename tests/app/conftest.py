@@ -24,10 +24,10 @@ from hardware.codes import classify
 from kiosk_app.app import KioskApp
 from kiosk_app.composition import build_kiosk
 from kiosk_app.messages import Scanned
-from sync_agent.adapters import make_central
-from sync_agent.relay import Relay
+from sync_agent.central.adapters import make_central
+from sync_agent.agent.relay import Relay
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
 SESSION_ID = "26112114300042"

@@ -1,4 +1,4 @@
-"""Call staff: the top bar's button and F9 raise one call (sync_agent.help_request), the patron
+"""Call staff: the top bar's button and F9 raise one call (sync_agent.store.help_request), the patron
 is told in their language that someone is coming (and hears it with speech on), a second press
 while it is open raises nothing more, and the technician screen shows the call and ends it."""
 
@@ -19,7 +19,7 @@ from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.techpin import hash_pin
 from kiosk_app.utterance import spoken
-from sync_agent import help_request
+from sync_agent.store import help_request
 
 from .conftest import CARD, SIZE, scan_and_settle, screen_text, settle, wait_for
 from .test_speech import hear

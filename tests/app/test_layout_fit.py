@@ -30,7 +30,7 @@ from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import BorrowLine, CancelLine, RenewLine, Returned, ReturnLine
 from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
-from sync_agent.contract import Book
+from sync_agent.wire.rest import Book
 
 from .conftest import FIXED_NOW, ISBN, settle
 from .test_snapshots import DAY, patron

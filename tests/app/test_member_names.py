@@ -8,7 +8,7 @@ import pytest
 
 from kiosk_app.i18n import t
 from kiosk_app.screens.member import MemberScreen
-from sync_agent.contract import Member, MemberStatus
+from sync_agent.wire.rest import Member, MemberStatus
 
 from .conftest import CARD, SIZE, scan_and_settle, screen_text, settle
 from .test_central_down import go_offline

@@ -23,7 +23,7 @@ from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from sync_agent.contract import Member, MemberStatus
+from sync_agent.wire.rest import Member, MemberStatus
 
 from .conftest import CARD, ON_LOAN, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text, settle
 

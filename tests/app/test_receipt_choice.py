@@ -23,8 +23,8 @@ from kiosk_app.receipt_escpos import TEXT_PX, cjk_font, escpos_receipt, receipt_
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_demo.mailbox import Mailbox
-from sync_agent import mail_jobs
-from sync_agent.mail_jobs import MailSender
+from sync_agent.store import mail_jobs
+from sync_agent.store.mail_jobs import MailSender
 
 from .conftest import CARD, CHOI, RESERVED_FOR_1, SIZE, scan_and_settle, screen_text, settle, wait_for
 from .test_privacy import found_in

@@ -10,8 +10,8 @@ import asyncio
 from hardware.sim import VirtualScanner
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.session import Returned
-from sync_agent.outbox import Kind, Status
-from sync_agent.status import device_statuses
+from sync_agent.store.outbox import Kind, Status
+from sync_agent.store.status import device_statuses
 
 from .conftest import (AVAILABLE, CARD, LOST, ON_LOAN, RESERVED_FOR_1, RESERVED_FOR_2, SIZE,
                        central_get, scan_and_settle, screen_text, settle, wait_for)

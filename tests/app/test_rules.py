@@ -12,7 +12,7 @@ from kiosk_app.receipt import build_receipt, code128_bars
 from kiosk_app.session import (Action, BorrowLine, CancelLine, DoubtLine, Patron, ReserveLine, Returned,
                                ReturnLine, Session, new_session_id,
                                technician_card)
-from sync_agent.contract import Member, MyPage, MyPageEntry
+from sync_agent.wire.rest import Member, MyPage, MyPageEntry
 
 NOW = datetime(2026, 11, 21, 14, 30, tzinfo=timezone.utc)
 CARD = "20042000000016"

@@ -17,7 +17,7 @@ import pytest
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen
-from sync_agent.outbox import Kind, Status, Told
+from sync_agent.store.outbox import Kind, Status, Told
 
 from .conftest import (AVAILABLE, CARD, CHOI, RESERVED_FOR_1, SIZE, central_get, scan_and_settle,
                        screen_text, settle)

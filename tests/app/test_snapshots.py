@@ -41,7 +41,7 @@ from kiosk_app.session import (
     Returned,
     ReturnLine,
 )
-from sync_agent.contract import Book, Member, MyPage, MyPageEntry
+from sync_agent.wire.rest import Book, Member, MyPage, MyPageEntry
 
 from .conftest import FIXED_NOW, SIZE
 
@@ -318,7 +318,7 @@ def test_out_of_service(snap_compare):
     from pathlib import Path
 
     from kiosk_app.out_of_service import OutOfServiceApp
-    from sync_agent.store import StoreError
+    from sync_agent.store.database import StoreError
 
     app = OutOfServiceApp(Path("/var/lib/kiosk/kiosk.sqlite3"), StoreError("corrupt", "file is not a database"),
                           retry_s=3600)

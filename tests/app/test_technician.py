@@ -16,8 +16,8 @@ from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
 from kiosk_app.techpin import hash_pin
-from sync_agent import sync_state
-from sync_agent.status import record_kiosk_state
+from sync_agent.store import sync_state
+from sync_agent.store.status import record_kiosk_state
 
 from .conftest import CARD, ON_LOAN, SIZE, scan_and_settle, screen_text, settle, wait_for
 

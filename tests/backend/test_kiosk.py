@@ -2,7 +2,7 @@
 
 import pytest
 
-from sync_agent.contract import Rental
+from sync_agent.wire.rest import Rental
 
 from .conftest import days, error_code
 

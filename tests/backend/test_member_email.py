@@ -1,6 +1,6 @@
 """The member view carries the address email receipts go to, where the library has one."""
 
-from sync_agent.contract import Member
+from sync_agent.wire.rest import Member
 
 from .conftest import MEMBER_CARD
 

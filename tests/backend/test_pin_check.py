@@ -4,7 +4,7 @@ central side puts on a card's PIN entry after three wrong PINs in a row, for 15 
 from datetime import datetime, timedelta
 
 from backend_stub.rules import PIN_LOCK_S, PIN_MAX_TRIES
-from sync_agent.contract import PinCheck
+from sync_agent.wire.rest import PinCheck
 
 from .conftest import MEMBER_CARD
 

@@ -3,7 +3,7 @@
 import sqlite3
 
 from backend_stub.db import Database
-from sync_agent.contract import Book, BookPage, Health, Member, MyPage, Payment, Rental
+from sync_agent.wire.rest import Book, BookPage, Health, Member, MyPage, Payment, Rental
 
 from .conftest import MEMBER_CARD, error_code
 

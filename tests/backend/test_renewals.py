@@ -2,7 +2,7 @@
 
 from backend_stub import rental_service
 from backend_stub.rules import LOAN_DAYS, RENEWAL_LIMIT
-from sync_agent.contract import Rental
+from sync_agent.wire.rest import Rental
 
 from .conftest import days, error_code
 

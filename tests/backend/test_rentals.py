@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from sync_agent.contract import Rental
+from sync_agent.wire.rest import Rental
 
 from .conftest import days, error_code
 

@@ -14,7 +14,7 @@ from textual.widget import Widget
 
 from kiosk_demo.demo import DemoApp, demo_app, demo_parts
 from kiosk_demo.stack import DemoStack
-from sync_agent.client import CentralClient
+from sync_agent.central.rest.client import CentralClient
 
 SIZE = (140, 40)
 CARD = "20042000000016"        # 김민지: item 1 is reserved for her, item 2 on loan to her

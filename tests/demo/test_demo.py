@@ -22,7 +22,7 @@ from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
-from sync_agent.client import CentralClient
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings
 
 

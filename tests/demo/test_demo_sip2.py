@@ -18,8 +18,8 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_demo.demo import demo_app, demo_parts
 from kiosk_demo.stack import NOT_OVER_SIP2
 from kiosk_testing.sip2_load import RawSip2
-from sync_agent.adapters import open_central
-from sync_agent.sip2_wire import Frame
+from sync_agent.central.adapters import open_central
+from sync_agent.wire.sip2 import Frame
 from tests.demo.test_demo import CARD, ON_LOAN, OVERDUE, RESERVED_FOR_HER, SIZE, alive, switch, tap, wait_for
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from prometheus_client.core import Metric
 
-from sync_agent.breakers import Breakers
-from sync_agent.metrics import KioskCollector
-from sync_agent.pacing import Pacer
+from sync_agent.central.breakers import Breakers
+from sync_agent.agent.metrics import KioskCollector
+from sync_agent.agent.pacing import Pacer
 from sync_agent.settings import Settings
-from sync_agent.status import record_device_status, record_success
-from sync_agent.store import Store
+from sync_agent.store.status import record_device_status, record_success
+from sync_agent.store.database import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "deploy" / "monitoring"

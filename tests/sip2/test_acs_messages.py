@@ -11,8 +11,8 @@ import pytest
 
 from backend_stub.sip2_acs import FakeAcs
 from kiosk_testing.sip2_load import RawSip2
-from sync_agent.sip2_messages import DATE, MESSAGES, PRIVILEGES_DENIED, SUPPORTED_MESSAGES
-from sync_agent.sip2_wire import ANSWER_OF, Dialect, Frame
+from sync_agent.wire.sip2_messages import DATE, MESSAGES, PRIVILEGES_DENIED, SUPPORTED_MESSAGES
+from sync_agent.wire.sip2 import ANSWER_OF, Dialect, Frame
 from tests.app.conftest import AT_LIMIT, AVAILABLE, BLOCKED, CARD, CHOI, ON_LOAN, OVERDUE, RESERVED_FOR_1
 from tests.sip2.conftest import IndependentDecoder, as_pysip2_reads_it
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from sync_agent.contract import BookStatus, Circulation, MemberStatus
-from sync_agent.outbox import Kind, Outbox
-from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
-from sync_agent.store import Store
+from sync_agent.wire.rest import BookStatus, Circulation, MemberStatus
+from sync_agent.store.outbox import Kind, Outbox
+from sync_agent.central.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.wire.sip2 import Frame
+from sync_agent.store.database import Store
 from tests.app.conftest import (
     AVAILABLE,
     BLOCKED,

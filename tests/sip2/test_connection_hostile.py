@@ -17,14 +17,14 @@ import pytest
 
 from kiosk_testing.processes import BIN, Process
 
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import MISMATCH_LIMIT, Relay
-from sync_agent.results import Busy, DoubtReason, InDoubt
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.agent.relay import MISMATCH_LIMIT, Relay
+from sync_agent.central.results import Busy, DoubtReason, InDoubt
 from sync_agent.settings import Settings
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_connection import BACKOFF_FIRST_S, BACKOFF_MAX_S
-from sync_agent.sip2_wire import Frame
-from sync_agent.store import Store
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.central.sip2.connection import BACKOFF_FIRST_S, BACKOFF_MAX_S
+from sync_agent.wire.sip2 import Frame
+from sync_agent.store.database import Store
 from tests.app.conftest import ON_LOAN
 from tests.sip2.conftest import sip2_settings
 from tests.sip2.garbage_acs import GarbageAcs

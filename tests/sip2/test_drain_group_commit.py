@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from kiosk_testing.pty_kiosk import item_codes
 from kiosk_testing.sip2_load import PASSWORD, USER, AcsProcess, Load
-from sync_agent.outbox import Outbox
-from sync_agent.relay import ATTEMPTS_PER_CLAIM, MAX_IN_CLAIM_WAIT_S, Relay
+from sync_agent.store.outbox import Outbox
+from sync_agent.agent.relay import ATTEMPTS_PER_CLAIM, MAX_IN_CLAIM_WAIT_S, Relay
 from sync_agent.settings import Settings
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_connection import Sip2Connection
-from sync_agent.store import Store
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.central.sip2.connection import Sip2Connection
+from sync_agent.store.database import Store
 
 COPIES = 400
 WINDOW = 32

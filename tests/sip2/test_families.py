@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from sync_agent.results import Ok
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
+from sync_agent.central.results import Ok
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.wire.sip2 import Frame
 from tests.app.conftest import BLOCKED, CARD, ON_LOAN
 from tests.sip2.conftest import sip2_settings
 from tests.sync.test_relay import until

@@ -17,14 +17,14 @@ import pytest
 from stdnum import luhn
 
 from kiosk_app.screens.member import MemberScreen
-from sync_agent.contract import MemberStatus
-from sync_agent.outbox import Outbox
-from sync_agent.relay import Relay
-from sync_agent.results import DoubtReason, InDoubt, Ok, Refused
-from sync_agent.sip2_answers import doubt, number
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
-from sync_agent.store import Store
+from sync_agent.wire.rest import MemberStatus
+from sync_agent.store.outbox import Outbox
+from sync_agent.agent.relay import Relay
+from sync_agent.central.results import DoubtReason, InDoubt, Ok, Refused
+from sync_agent.central.sip2.answers import doubt, number
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.wire.sip2 import Frame
+from sync_agent.store.database import Store
 from tests.app.conftest import SIZE, scan_and_settle, screen_text
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.scripted_acs import (

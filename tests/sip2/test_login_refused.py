@@ -19,14 +19,14 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from kiosk_app.screens.technician import TechScreen
 from kiosk_testing.processes import BIN, Process
-from sync_agent.metrics import KioskCollector
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import Relay
-from sync_agent.results import Busy, BusyReason
+from sync_agent.agent.metrics import KioskCollector
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.agent.relay import Relay
+from sync_agent.central.results import Busy, BusyReason
 from sync_agent.settings import Settings, load_settings
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.status import kiosk_state, record_kiosk_state, snapshot
-from sync_agent.store import Store
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.store.status import kiosk_state, record_kiosk_state, snapshot
+from sync_agent.store.database import Store
 from tests.app.conftest import CARD, ON_LOAN, SIZE, scan_and_settle, screen_text, wait_for
 from tests.app.test_technician import detail_text, enter, show_tab
 from tests.sip2.conftest import sip2_kiosk, sip2_settings

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sync_agent.results import Ok
-from sync_agent.sip2_client import Sip2Client
+from sync_agent.central.results import Ok
+from sync_agent.central.sip2.client import Sip2Client
 from tests.app.conftest import CARD, PARK
 
 from .conftest import sip2_settings

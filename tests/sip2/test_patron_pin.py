@@ -10,9 +10,9 @@ from pydantic import SecretStr
 from kiosk_app import logbook
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.patron_pin import PatronPinScreen
-from sync_agent.results import Busy, DoubtReason, InDoubt, NotFound, Ok
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
+from sync_agent.central.results import Busy, DoubtReason, InDoubt, NotFound, Ok
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.wire.sip2 import Frame
 from tests.app.conftest import CARD, SIZE, scan_and_settle, screen_text, settle
 from tests.app.test_privacy import found_in
 from tests.sip2.conftest import sip2_kiosk, sip2_settings

@@ -15,11 +15,11 @@ import pytest
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
-from sync_agent.contract import MemberStatus
-from sync_agent.results import Ok
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_patron import PATRON_STATUS
-from sync_agent.sip2_wire import Frame
+from sync_agent.wire.rest import MemberStatus
+from sync_agent.central.results import Ok
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.central.sip2.patron import PATRON_STATUS
+from sync_agent.wire.sip2 import Frame
 from tests.app.conftest import SIZE, scan_and_settle, screen_text, settle
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.scripted_acs import SIP_DATE, ScriptedAcs, checkout, item_info, patron_info, renewal

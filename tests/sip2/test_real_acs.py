@@ -20,13 +20,13 @@ import pytest
 from pydantic import SecretStr
 
 from kiosk_app.screens.member import MemberScreen
-from sync_agent.contract import Circulation, Member, MemberStatus
-from sync_agent.outbox import Outbox
-from sync_agent.results import Ok, Refused
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
-from sync_agent.status import kiosk_state
-from sync_agent.store import Store
+from sync_agent.wire.rest import Circulation, Member, MemberStatus
+from sync_agent.store.outbox import Outbox
+from sync_agent.central.results import Ok, Refused
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.wire.sip2 import Frame
+from sync_agent.store.status import kiosk_state
+from sync_agent.store.database import Store
 from tests.app.conftest import SIZE, Agent, scan_and_settle, screen_text
 from tests.sip2.conftest import sip2_kiosk
 from tests.sip2.evergreen_peer import AcsTarget, real_acs  # noqa: F401 - the session fixture

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sync_agent.results import Busy, InDoubt, Ok, Refused
-from sync_agent.sip2_client import Sip2Client
+from sync_agent.central.results import Busy, InDoubt, Ok, Refused
+from sync_agent.central.sip2.client import Sip2Client
 from tests.app.conftest import (
     AVAILABLE,
     CARD,

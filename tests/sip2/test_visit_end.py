@@ -8,8 +8,8 @@ import asyncio
 
 from kiosk_app.messages import FinishVisit
 from kiosk_app.screens.welcome import WelcomeScreen
-from sync_agent.results import Busy, InDoubt, NotFound, Ok
-from sync_agent.sip2_client import Sip2Client
+from sync_agent.central.results import Busy, InDoubt, NotFound, Ok
+from sync_agent.central.sip2.client import Sip2Client
 from tests.app.conftest import CARD, CHOI, ON_LOAN, SIZE, scan_and_settle, settle, wait_for
 from tests.sip2.conftest import opened_patron, sip2_kiosk, sip2_settings
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pysip2.models import MESSAGE_SPECS_BY_ID
 
-from sync_agent.sip2_messages import MESSAGES, PATRON_STATUS, REPEATABLE, SUPPORTED_MESSAGES
-from sync_agent.sip2_wire import (
+from sync_agent.wire.sip2_messages import MESSAGES, PATRON_STATUS, REPEATABLE, SUPPORTED_MESSAGES
+from sync_agent.wire.sip2 import (
     ANSWER_OF,
     FIXED_WIDTH,
     ChecksumError,

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from sync_agent.outbox import Outbox, OutboxEntry, Settlement, Status, Told
+from sync_agent.store.outbox import Outbox, OutboxEntry, Settlement, Status, Told
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 

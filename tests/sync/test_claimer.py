@@ -12,11 +12,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sync_agent import claimer
-from sync_agent.claimer import Claimer, boot_id, owner_alive, owner_id, start_time
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import Relay
+from sync_agent.store import claimer
+from sync_agent.store.claimer import Claimer, boot_id, owner_alive, owner_id, start_time
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.agent.relay import Relay
 
 from .conftest import Reply, make_settings
 
@@ -27,9 +27,9 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 CLAIM_AND_DIE = """
 import os, sys
 from pathlib import Path
-from sync_agent.relay import owner_id  # the name the relay gives its claims
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.agent.relay import owner_id  # the name the relay gives its claims
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store
 outbox = Outbox(Store.open(Path(sys.argv[1])), "kiosk-07")
 owner = owner_id("agent")
 print(os.getpid(), owner, flush=True)

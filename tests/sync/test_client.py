@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from sync_agent.client import Busy, CentralClient, InDoubt, NotFound, Ok, Refused, parse_retry_after
-from sync_agent.contract import BookStatus, Circulation, MemberStatus
-from sync_agent.outbox import Outbox, Settlement, Status, Told
-from sync_agent.results import BusyReason, DoubtReason
-from sync_agent.status import breaker_states
-from sync_agent.store import Store
+from sync_agent.central.rest.client import Busy, CentralClient, InDoubt, NotFound, Ok, Refused, parse_retry_after
+from sync_agent.wire.rest import BookStatus, Circulation, MemberStatus
+from sync_agent.store.outbox import Outbox, Settlement, Status, Told
+from sync_agent.central.results import BusyReason, DoubtReason
+from sync_agent.store.status import breaker_states
+from sync_agent.store.database import Store
 
 from .conftest import Reply, make_settings
 

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync_agent.capped_body import MAX_BODY_BYTES
-from sync_agent.client import MAX_MESSAGE_CHARS, CentralClient
-from sync_agent.outbox import Outbox
-from sync_agent.results import Busy, DoubtReason, InDoubt, NotFound, Ok, Refused
-from sync_agent.retry_after import MAX_RETRY_AFTER_S, parse_retry_after
+from sync_agent.central.rest.capped_body import MAX_BODY_BYTES
+from sync_agent.central.rest.client import MAX_MESSAGE_CHARS, CentralClient
+from sync_agent.store.outbox import Outbox
+from sync_agent.central.results import Busy, DoubtReason, InDoubt, NotFound, Ok, Refused
+from sync_agent.central.rest.retry_after import MAX_RETRY_AFTER_S, parse_retry_after
 
 from .conftest import RENTAL, HostileServer, Reply, make_settings
 

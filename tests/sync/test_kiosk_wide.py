@@ -16,12 +16,12 @@ from pathlib import Path
 
 import httpx
 
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.agent.relay import Relay
 from sync_agent.settings import Settings, load_settings
-from sync_agent.status import kiosk_state, snapshot
-from sync_agent.store import Store
+from sync_agent.store.status import kiosk_state, snapshot
+from sync_agent.store.database import Store
 
 from .conftest import rented_barcodes
 from .test_relay import until

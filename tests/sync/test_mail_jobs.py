@@ -19,11 +19,11 @@ from kiosk_app.receipt import build_receipt
 from kiosk_app.receipt_mail import receipt_mail
 from kiosk_app.session import BorrowLine, Session
 from kiosk_demo.mailbox import Mailbox
-from sync_agent import schedule_clock
-from sync_agent import mail_jobs
-from sync_agent.mail_jobs import MailSender
+from sync_agent.store import schedule_clock
+from sync_agent.store import mail_jobs
+from sync_agent.store.mail_jobs import MailSender
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 ADDRESS = "minji.kim@example.org"
 DUE = datetime(2026, 12, 21, 5, 0, tzinfo=UTC)

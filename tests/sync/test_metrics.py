@@ -15,14 +15,14 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from sync_agent import help_request
-from sync_agent.client import CentralClient
-from sync_agent.metrics import KioskCollector
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import Relay
+from sync_agent.store import help_request
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.agent.metrics import KioskCollector
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.agent.relay import Relay
 from sync_agent.settings import ConfigError, Settings, load_settings
-from sync_agent.status import record_device_status, record_kiosk_state
-from sync_agent.store import MIGRATIONS, Store
+from sync_agent.store.status import record_device_status, record_kiosk_state
+from sync_agent.store.database import MIGRATIONS, Store
 
 from backend_stub.readiness import free_port
 

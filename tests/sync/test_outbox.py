@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sync_agent import schedule_clock
-from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
-from sync_agent.outbox import Kind, Outbox, Settlement, Status, owner_alive, owner_id
-from sync_agent.read_model import ReadModel
-from sync_agent.store import Store
+from sync_agent.store import schedule_clock
+from sync_agent.wire.rest import MyPage, MyPageEntry, RentalStatus
+from sync_agent.store.outbox import Kind, Outbox, Settlement, Status, owner_alive, owner_id
+from sync_agent.store.read_model import ReadModel
+from sync_agent.store.database import Store
 
 from .conftest import queued_rent
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.store import Store
+from sync_agent.store.outbox import Outbox, Settlement, Status
+from sync_agent.store.database import Store
 
 BOOKS = ["30042000000022", "30042000000030", "30042000000097"]
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from kiosk_testing.returns_load import barcode, prepare_central
-from sync_agent.breakers import BreakerOpen, Breakers
-from sync_agent.client import Busy, CentralClient, InDoubt, Ok
-from sync_agent.results import BusyReason, DoubtReason
-from sync_agent.outbox import Outbox
-from sync_agent.pacing import FLOOR, SPREAD, STEP_BELOW_ONE, Pacer
-from sync_agent.relay import Relay
-from sync_agent.store import Store
+from sync_agent.central.breakers import BreakerOpen, Breakers
+from sync_agent.central.rest.client import Busy, CentralClient, InDoubt, Ok
+from sync_agent.central.results import BusyReason, DoubtReason
+from sync_agent.store.outbox import Outbox
+from sync_agent.agent.pacing import FLOOR, SPREAD, STEP_BELOW_ONE, Pacer
+from sync_agent.agent.relay import Relay
+from sync_agent.store.database import Store
 
 from .conftest import make_settings
 

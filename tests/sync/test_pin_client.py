@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from backend_stub.rules import PIN_MAX_TRIES
-from sync_agent.client import CentralClient
-from sync_agent.results import Busy, BusyReason, NotFound, Ok
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.central.results import Busy, BusyReason, NotFound, Ok
 
 from .conftest import make_settings
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 
-from sync_agent import schedule_clock
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.relay import MISMATCH_LIMIT, Relay
-from sync_agent.status import snapshot
-from sync_agent.store import Store
+from sync_agent.store import schedule_clock
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store.outbox import Outbox, Settlement, Status
+from sync_agent.agent.relay import MISMATCH_LIMIT, Relay
+from sync_agent.store.status import snapshot
+from sync_agent.store.database import Store
 
 from .conftest import RENTAL, Reply, make_settings, queued_rent, rented_barcodes
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import httpx
 import sqlite_utils
 
-from sync_agent.client import CentralClient
-from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
-from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.read_model import ReadModel
-from sync_agent.relay import Relay
-from sync_agent.retention import Retention
-from sync_agent.store import MIGRATIONS, Store
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.wire.rest import MyPage, MyPageEntry, RentalStatus
+from sync_agent.store.outbox import Outbox, Settlement, Status
+from sync_agent.store.read_model import ReadModel
+from sync_agent.agent.relay import Relay
+from sync_agent.store.retention import Retention
+from sync_agent.store.database import MIGRATIONS, Store
 
 from .conftest import make_settings
 from .test_relay import until

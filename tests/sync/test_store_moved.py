@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store, StoreError, unwritable
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store, StoreError, unwritable
 
 
 def other_store(path: Path) -> None:
@@ -44,7 +44,7 @@ def test_a_store_moved_under_a_process_refuses_reads_and_writes_and_says_so_once
     else:
         path.unlink()
     assert store.moved() == how
-    caplog.set_level(logging.ERROR, logger="sync_agent.store")
+    caplog.set_level(logging.ERROR, logger="sync_agent.store.database")
     for _ in range(3):
         with pytest.raises(StoreError) as refused:
             outbox.append_return("30042000000030", datetime.now(UTC))

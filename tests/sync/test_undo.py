@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from sync_agent import schedule_clock
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, Told, compensation_for
-from sync_agent.relay import UNDO_RECHECK_S
-from sync_agent.results import InDoubt
+from sync_agent.store import schedule_clock
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, Told, compensation_for
+from sync_agent.agent.relay import UNDO_RECHECK_S
+from sync_agent.central.results import InDoubt
 
 from .conftest import Reply, make_settings, queued_rent
 from .test_relay import relay_for, until

@@ -12,8 +12,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sync_agent.outbox import Outbox, Status
-from sync_agent.store import Store
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.store.database import Store
 from tests.sync.conftest import rented_barcodes
 
 from .test_store_under_the_agent import wait_for

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from kiosk_testing.pty_kiosk import kiosk_on_pty, until
 from kiosk_app.screens.returns import ReturnScreen
-from sync_agent.outbox import Outbox, Status
-from sync_agent.store import Store
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.store.database import Store
 from sync.conftest import RENTAL, HostileServer, Reply  # tests/sync/conftest.py
 from sync.test_cli import config, wait_for
 

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sync_agent.client import CentralClient
-from sync_agent.contract import Rental, RentalStatus
-from sync_agent.outbox import Outbox
-from sync_agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.wire.rest import Rental, RentalStatus
+from sync_agent.store.outbox import Outbox
+from sync_agent.agent.relay import Relay
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 BARCODES = ["30042000000022", "30042000000030", "30042000000097"]
 REFUSALS = {400, 404, 405, 409, 410, 413, 422}

@@ -10,7 +10,7 @@ import time
 
 from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, until
 from hardware.sim import encode_scan
-from sync_agent.outbox import Outbox
+from sync_agent.store.outbox import Outbox
 
 NOISE_SEED = 20261121
 

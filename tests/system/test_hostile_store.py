@@ -19,8 +19,8 @@ from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, until
 from kiosk_app.i18n import t
 from kiosk_app.out_of_service import OutOfServiceApp
 from kiosk_app.screens.notice import NoticeScreen
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store, StoreError
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store, StoreError
 from tests.sync.damage import fill, make_status_index_stale
 
 HOLD_LOCK = """

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from backend_stub.readiness import free_port
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 BIN = Path(sys.executable).parent
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from backend_stub.readiness import free_port
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store
 
 from .test_store_under_the_agent import store_up, wait_for
 

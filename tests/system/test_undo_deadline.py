@@ -26,9 +26,9 @@ from kiosk_app.composition import build_kiosk
 from kiosk_app.lending import RENT_UNCONFIRMED
 from kiosk_app.session import Patron, Session, new_session_id
 from kiosk_testing.processes import BIN, Process, stand_in
-from sync_agent.adapters import open_central
+from sync_agent.central.adapters import open_central
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 CARD, HELD = "20042000000016", "30042000000014"  # 김민지 and the copy held for her (book 1)
 MEMBER, BOOK = 1, 1
