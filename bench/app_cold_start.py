@@ -42,7 +42,7 @@ from sync_agent.store.database import Store
 
 settings = Settings(data_dir=Path(sys.argv[1]), api_url="http://127.0.0.1:9")
 store = Store.open(settings.db_path)
-client = CentralClient(settings, store)
+client = CentralClient(settings)
 app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
 
 async def main():

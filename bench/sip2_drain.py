@@ -53,6 +53,7 @@ from sync_agent.central.sip2.client import Sip2Client
 from sync_agent.central.sip2.connection import Login, Sip2Connection
 from sync_agent.wire.sip2 import Dialect, Frame
 from sync_agent.store.database import Store
+from sync_agent.store.status import breaker_recorder
 
 TARGET_RATIO = 0.8
 DEFAULT_PARALLELISM = 4
@@ -81,7 +82,8 @@ async def relay_drain(folder: Path, copies: list[str], parallelism: int) -> dict
     for barcode in copies:  # the ACS was away: returns piled up
         outbox.append_return(barcode, dropped)
     try:
-        async with Sip2Client(settings, store, owner="agent") as client:
+        async with Sip2Client(settings, owner="agent") as client:
+            client.breakers.report_to(breaker_recorder(store, "agent"))  # as kiosk-sync and the app do
             relay = Relay(store, client, settings)
             started, cpu = time.perf_counter(), time.process_time()
             result = await relay.drain(900)

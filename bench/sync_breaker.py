@@ -31,6 +31,7 @@ from backend_stub.server import CentralServer
 from sync_agent.central.rest.client import Busy, CentralClient, InDoubt
 from sync_agent.settings import Settings
 from sync_agent.store.database import Store
+from sync_agent.store.status import breaker_recorder
 
 CARD = "20042000000016"
 
@@ -41,7 +42,8 @@ async def measure(url: str, folder: Path, count: int, threshold: int) -> tuple[l
                         breaker_sustained_s=0)  # every timeout counts: open after ``threshold``
     store = Store.open(settings.db_path)
     timeouts, fast = [], []
-    async with CentralClient(settings, store, owner="app") as client:
+    async with CentralClient(settings, owner="app") as client:
+        client.breakers.report_to(breaker_recorder(store, "app"))  # as kiosk-sync and the app do
         for _ in range(threshold):  # these time out and open the breaker
             started = time.perf_counter()
             result = await client.member_by_card(CARD)

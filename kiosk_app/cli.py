@@ -63,7 +63,7 @@ async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> i
         guard.cleanup("store", store.close)
         try:
             # SIP2 member ids are keyed hashes under the card-lookup key: stable across restarts
-            async with open_central(settings, store, owner="app",
+            async with open_central(settings, owner="app",
                                     member_key=card_secret(settings)) as client:
                 app = build_kiosk(settings, store, client, log_lines=recent)
                 await guard.run_app(app, app.exit_kiosk)

@@ -17,6 +17,7 @@ from sync_agent.central.port import Central
 from sync_agent.agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store.database import Store
+from sync_agent.store.status import breaker_recorder
 
 AppT = TypeVar("AppT", bound=KioskApp)
 
@@ -25,7 +26,10 @@ def build_kiosk(settings: Settings, store: Store, central: Central, *,
                 app_class: type[AppT] = KioskApp, **app_options: Any) -> AppT:  # type: ignore[assignment]
     """The kiosk app over ``store`` and ``central``; ``app_options`` go to the app (timers,
     devices, log lines), ``app_class`` is :class:`KioskApp` or the demo's subclass. The voice
-    (``speaker``) speaks through the sound device, or writes to ``speech_out``."""
+    (``speaker``) speaks through the sound device, or writes to ``speech_out``. The central
+    port's breaker states are kept in the store as the app's; the relay's outbox and read model
+    are the process's only ones, which the use-cases share."""
+    central.breakers.report_to(breaker_recorder(store, "app"))
     relay = Relay(store, central, settings, role="app")
     app_options.setdefault("speaker", Speaker(settings, SpeechEngine(settings.speech_folder)))
     return app_class(settings, Lending(settings, store, central, relay), **app_options)

@@ -1,10 +1,10 @@
 """The patron use-cases: return, open a member, borrow, reserve-and-borrow, cancel, renew.
 
 Plain asyncio over the store (each SQLite call in a thread, so the event loop never waits on the
-disk) and the central client (async httpx behind breakers). Each use-case writes what happened into
-the visit (:class:`~kiosk_app.session.Session`) and answers what the screen must say: nothing more
-than the visit shows, an :class:`Offer`, or a :class:`Refusal` naming the i18n keys of why and what
-to do next. Nothing here knows about Textual.
+disk) and the central port (``sync_agent.central.port.Central``, REST or SIP2 behind breakers). Each
+use-case writes what happened into the visit (:class:`~kiosk_app.session.Session`) and answers what
+the screen must say: nothing more than the visit shows, an :class:`Offer`, or a :class:`Refusal`
+naming the i18n keys of why and what to do next. Nothing here knows about Textual.
 
 Borrowing is a saga (``docs/architecture.md``, "The lending saga"): a self-rent or a reservation is
 committed to the outbox as an *intent* before its first call, asked under its idempotency key while
@@ -56,11 +56,9 @@ from sync_agent.wire.rest import (
     MyPageEntry,
     Rental,
 )
-from sync_agent.store.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
-from sync_agent.store.read_model import ReadModel
+from sync_agent.store.outbox import OPEN, Kind, OutboxEntry, Settlement, Status, Told
 from sync_agent.agent.relay import Asked, Relay
 from sync_agent.central.results import Busy, InDoubt, NotFound, Ok, Refused, Result, is_kiosk_wide
-from sync_agent.store.retention import Retention
 from sync_agent.settings import Settings
 from sync_agent.store.database import Store, StoreError
 
@@ -173,10 +171,10 @@ class Lending:
         self.store = store
         self.client = client
         self.relay = relay
-        self.outbox = Outbox(store, settings.id)
-        self.read_model = ReadModel(store, self.outbox)
+        self.outbox = relay.outbox  # one outbox, read model and retention per process: the relay's
+        self.read_model = relay.read_model
         self.cards = CardLookup(store, card_secret(settings))
-        self.retention = Retention(store, settings)
+        self.retention = relay.retention
         self.session_ends: set[asyncio.Task[None]] = set()
         """Ends of patron sessions still under way (each bounded by the call's deadline)."""
 

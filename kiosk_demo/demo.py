@@ -284,7 +284,7 @@ async def _serve(settings: Settings, store: Store, stack: DemoStack, scanner: Vi
                  recent: RecentLines, guard: ExitGuard) -> None:
     feeding = watchdog.start()  # as `kiosk run` does (nothing is sent outside systemd)
     try:
-        async with open_central(settings, store, owner="app", member_key=card_secret(settings)) as client:
+        async with open_central(settings, owner="app", member_key=card_secret(settings)) as client:
             app = demo_app(settings, store, client, stack, scanner, recent)
             # SIGTERM, SIGHUP, a closed terminal: the guard ends app, agent and stand-in in seconds
             await guard.run_app(app, app.exit_kiosk)

@@ -159,7 +159,7 @@ async def demo_screen(settings: Settings, store: Store, client: CentralClient, s
 async def take(folder: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="kiosk-screenshots-") as scratch:
         with demo_parts(None, Path(scratch)) as (settings, stack, scanner, store):
-            async with CentralClient(settings, store, owner="app") as client:
+            async with CentralClient(settings, owner="app") as client:
                 await patron_screens(settings, store, client, stack, scanner.scan, folder)
                 await receipt_pictures(settings, store, client, stack, scanner.scan, folder)
                 await demo_screen(settings, store, client, stack, scanner, folder)

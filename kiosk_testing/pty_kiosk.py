@@ -69,7 +69,7 @@ async def kiosk_on_pty(api_url: str = DEAD_API,
                             lang="en", **overrides)
         store = Store.open(settings.db_path)
         load_catalog(store, settings)
-        client = make_central(settings, store, owner="app")
+        client = make_central(settings, owner="app")
         app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
         try:
             async with app.run_test(size=(100, 32)) as pilot:

@@ -32,7 +32,7 @@ from sync_agent.settings import ConfigError, Settings, load_settings
 from sync_agent.store.database import Store, StoreError
 from sync_agent.store.mail_jobs import MailSender
 from sync_agent.store.outbox import Outbox
-from sync_agent.store.status import snapshot
+from sync_agent.store.status import breaker_recorder, snapshot
 
 log = logging.getLogger("sync_agent.agent.cli")
 
@@ -100,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _drain(store: Store, settings: Settings, timeout_s: float,
                  reload: Callable[[], Settings]) -> int:
-    async with open_central(settings, store, owner="agent") as client:
+    async with open_central(settings, owner="agent") as client:
+        client.breakers.report_to(breaker_recorder(store, "agent"))
         relay = Relay(store, client, settings, role="drain", reload=reload)
         _stop_on_signals(relay)
         result = await relay.drain(timeout_s)
@@ -114,7 +115,8 @@ async def _drain(store: Store, settings: Settings, timeout_s: float,
 
 
 async def _run(store: Store, settings: Settings, reload: Callable[[], Settings]) -> int:
-    async with open_central(settings, store, owner="agent") as client:
+    async with open_central(settings, owner="agent") as client:
+        client.breakers.report_to(breaker_recorder(store, "agent"))
         relay = Relay(store, client, settings, role="agent", reload=reload)
         _stop_on_signals(relay)
         watchdog = asyncio.create_task(watchdog_pings(relay))

@@ -34,7 +34,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from sync_agent.central.results import Busy, NotFound, Ok, Refused, is_kiosk_wide
+from sync_agent.central.results import LOGIN_CHECK, Busy, NotFound, Ok, Refused, is_kiosk_wide
 from sync_agent.settings import Settings
 from sync_agent.store.database import Store, StoreError
 from sync_agent.store.status import kiosk_state, record_kiosk_state
@@ -45,11 +45,8 @@ OK = "ok"
 PROBE_EVERY_S = 30.0
 """How often a paused kiosk tries one entry: a fixed token or clock is noticed within half a minute,
 and a fleet of misconfigured kiosks sends the central side two requests a minute each."""
-LOGIN_CHECK = ("check sip2_user, sip2_password (the credential kiosk_sip2_password) and "
-               "sip2_location, and that the ACS has a SIP account for that user, enabled, "
-               "allowed at that location")
-"""What a technician checks when the SIP2 ACS refuses the kiosk's login (also the connection's
-log line, :mod:`sync_agent.central.sip2.connection`)."""
+CREDENTIAL_STATES = frozenset({"unauthorized", "login_refused"})
+"""States a new credential can end: the settings are read again before each probe."""
 WHAT_TO_DO = {
     "unauthorized": "the central API refuses this kiosk's token: replace it (the credential "
                     "kiosk_api_token or api_token in kiosk.toml)",
@@ -64,21 +61,14 @@ class KioskGate:
     """Pauses one relay's deliveries while the kiosk is in a kiosk-wide state.
 
     ``record``: whether this process writes the state to the store (the agent does; the app only
-    pauses its own deliveries). ``reload``: reads the settings again before each probe, whose token
-    ``use_token`` hands to the client (None for a client without a bearer token), or whose SIP2
-    login ``use_login`` does (None for a client without one)."""
+    pauses its own deliveries). ``reload``: reads the settings again before each probe, whose
+    credentials ``use_credentials`` hands to the central port (``Central.use_credentials``)."""
 
-    def __init__(self, store: Store, *, record: bool, use_token: Callable[[str], None] | None,
-                 use_login: Callable[[Settings], None] | None = None,
+    def __init__(self, store: Store, *, record: bool, use_credentials: Callable[[Settings], None],
                  reload: Callable[[], Settings] | None = None, probe_every_s: float = PROBE_EVERY_S) -> None:
         self.store = store
         self.record = record
-        self._credentials: dict[str, Callable[[Settings], None]] = {}
-        """What to hand the client from settings read again, per state a new credential can end."""
-        if use_token is not None:
-            self._credentials["unauthorized"] = lambda settings: use_token(settings.api_token.get_secret_value())
-        if use_login is not None:
-            self._credentials["login_refused"] = use_login
+        self.use_credentials = use_credentials
         self.reload = reload
         self.probe_every_s = probe_every_s
         self.state = OK
@@ -143,12 +133,11 @@ class KioskGate:
             log.error("kiosk-wide state %s not recorded: %s", state, exc)
 
     def _reload_credentials(self) -> None:
-        use = self._credentials.get(self.state)
-        if self.reload is None or use is None:
+        if self.reload is None or self.state not in CREDENTIAL_STATES:
             return
         try:
             settings = self.reload()
         except Exception as exc:  # noqa: BLE001 - a bad edit of kiosk.toml must not stop the agent
             log.error("settings not re-read before the probe: %s", str(exc).splitlines()[0])
             return
-        use(settings)
+        self.use_credentials(settings)

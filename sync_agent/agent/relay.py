@@ -55,9 +55,10 @@ from typing import Any
 
 from tenacity import wait_random_exponential
 
+from sync_agent.agent.dispatch import DEPENDENCY_OF_KIND, send
 from sync_agent.agent.kiosk_wide import KioskGate
 from sync_agent.agent.pacing import Pacer
-from sync_agent.central.port import DEPENDENCY_OF_KIND, Central
+from sync_agent.central.port import Central
 from sync_agent.central.results import (
     Busy,
     BusyReason,
@@ -178,8 +179,8 @@ class Relay:
         self.poll_s = poll_s
         self.store_retry_s = STORE_RETRY_S
         self.pacer = Pacer(settings.relay_parallelism)
-        self.gate = KioskGate(store, record=role != "app", use_token=getattr(client, "use_token", None),
-                              use_login=getattr(client, "use_login", None), reload=reload)
+        self.gate = KioskGate(store, record=role != "app", use_credentials=client.use_credentials,
+                              reload=reload)
         """Pauses delivery while the kiosk is in a kiosk-wide state (:mod:`sync_agent.agent.kiosk_wide`)."""
         call_s = client.timeout_s
         queued = settings.relay_parallelism if client.answers_in_order else 1
@@ -297,7 +298,7 @@ class Relay:
         deadline = time.monotonic() + budget_s
         attempts = 0
         while True:
-            result = await self.client.deliver(entry)
+            result = await send(self.client, entry)
             attempts += 1
             doubted = doubted or isinstance(result, InDoubt)
             if not isinstance(result, Busy | InDoubt) or not doubted:
@@ -395,7 +396,7 @@ class Relay:
         while True:
             attempt += 1
             sent_at = time.monotonic()
-            result = await self.client.deliver(entry)
+            result = await send(self.client, entry)
             self.pacer.observe(dependency, result, sent_at)
             self.gate.observe(result)
             if not (isinstance(result, Busy) and result.reason is BusyReason.BREAKER_OPEN):

@@ -22,10 +22,12 @@ Written for this project rather than taken from pybreaker: pybreaker has no outc
 neither success nor failure (an excluded error counts as a success, which would close a half-open
 breaker on a timeout) and lets concurrent calls through as trials in its half-open state.
 
-Each state change is written to the store (table ``breakers``, one row per breaker and process) for
-``kiosk-sync status``, the technician screen and the metrics; a failed status write is logged and
-never breaks a call. Breakers live in process memory: the app and the agent each judge the central
-side by their own calls.
+Each state change is reported to whoever the process's composition root names with
+:meth:`Breakers.report_to` (the app and the agent name
+:func:`sync_agent.store.status.breaker_recorder`, which writes the ``breakers`` table for
+``kiosk-sync status``, the technician screen and the metrics); the breakers know no store, so the
+adapters that call through them know none either. Breakers live in process memory: the app and the
+agent each judge the central side by their own calls.
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ from typing import TypeVar
 
 from sync_agent.central.results import Busy, BusyReason, InDoubt, Result, is_kiosk_wide
 from sync_agent.settings import Settings
-from sync_agent.store.database import Store, StoreError
-from sync_agent.store.status import record_breaker
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ DEPENDENCIES = ("lending", "payment", "returns", "views", "catalog")
 return relay; views: MyPage; catalog: book lookups and deltas."""
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
+
+Report = Callable[[str, str, int, float | None], None]
+"""Told of a breaker's state: ``(name, state, failures, opened_at)``, ``opened_at`` the wall-clock
+time of the opening while not closed, else None."""
 RESET_JITTER = (0.5, 1.0)
 """An opening waits ``breaker_reset_s`` times a factor drawn from this range."""
 
@@ -155,14 +159,17 @@ class Call:
 class Breakers:
     """The breakers of one process, by dependency name."""
 
-    def __init__(self, settings: Settings, store: Store | None = None, owner: str = "app",
-                 names: tuple[str, ...] = DEPENDENCIES, rng: random.Random | None = None) -> None:
-        self._store = store
-        self._owner = owner
+    def __init__(self, settings: Settings, names: tuple[str, ...] = DEPENDENCIES,
+                 rng: random.Random | None = None) -> None:
+        self._reports: list[Report] = []
         rng = rng or random.Random()
-        self._breakers = {name: Breaker(name, settings, self._record, rng) for name in names}
+        self._breakers = {name: Breaker(name, settings, self._report, rng) for name in names}
+
+    def report_to(self, report: Report) -> None:
+        """Tell ``report`` every breaker's state now and each change from now on."""
+        self._reports.append(report)
         for breaker in self._breakers.values():
-            self._record(breaker)
+            self._tell(report, breaker)
 
     def __getitem__(self, name: str) -> Breaker:
         return self._breakers[name]
@@ -201,15 +208,14 @@ class Breakers:
         if not call.reported:
             breaker.success()
 
-    def _record(self, breaker: Breaker) -> None:
-        if self._store is None:
-            return
+    def _report(self, breaker: Breaker) -> None:
+        for report in self._reports:
+            self._tell(report, breaker)
+
+    @staticmethod
+    def _tell(report: Report, breaker: Breaker) -> None:
         opened = breaker.opened_at if breaker.current_state != CLOSED else None
-        try:
-            record_breaker(self._store, breaker.name, self._owner, breaker.current_state,
-                           breaker.fail_counter, opened)
-        except StoreError as exc:
-            log.error("breaker %s: state not recorded: %s", breaker.name, exc)
+        report(breaker.name, breaker.current_state, breaker.fail_counter, opened)
 
 
 T = TypeVar("T")

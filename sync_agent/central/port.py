@@ -12,14 +12,16 @@ The use-cases (``kiosk_app.lending``, ``kiosk_app.session``) import this module,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import SecretStr
 
 from sync_agent.central.breakers import Breakers
 from sync_agent.central.results import Result
-from sync_agent.store.outbox import Kind, OutboxEntry
+from sync_agent.settings import Settings
 from sync_agent.wire.rest import (
     Book,
     BookPage,
@@ -32,11 +34,44 @@ from sync_agent.wire.rest import (
     ReservationQuote,
 )
 
-DEPENDENCY_OF_KIND = {Kind.RETURN: "returns", Kind.RENT: "lending", Kind.CANCEL: "lending",
-                      Kind.RESERVE: "payment", Kind.UNRENT: "returns"}
-"""The breaker an outbox entry's delivery goes through, whichever adapter sends it. An undo of a
-loan (``unrent``) goes where returns go: the rental service alone, not the book management whose
-slowness may have kept the loan's answer from the patron and opened the lending breaker."""
+
+class Verb(StrEnum):
+    """A state change the kiosk asks of the library system. The values are the outbox's kinds,
+    whose entries the relay sends through the verb of the same value."""
+
+    CHECK_IN = "return"
+    CHECK_OUT = "rent"
+    RESERVE = "reserve"
+    CANCEL = "cancel"
+    UNRENT = "unrent"
+    """The undo of a self-rent of a reserved copy: the loan back to its reservation."""
+
+
+DEPENDENCY_OF = {Verb.CHECK_IN: "returns", Verb.CHECK_OUT: "lending", Verb.CANCEL: "lending",
+                 Verb.RESERVE: "payment", Verb.UNRENT: "returns"}
+"""The breaker a verb goes through, whichever adapter sends it. An undo of a loan (``unrent``)
+goes where returns go: the rental service alone, not the book management whose slowness may have
+kept the loan's answer from the patron and opened the lending breaker."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One state change asked under its idempotency key: what the adapters need of an outbox
+    entry, and nothing of the queue around it. Sent again after an in-doubt answer, it must not
+    act twice."""
+
+    key: str
+    occurred_at: datetime
+    """When the patron acted at the kiosk: fines and holds run from it."""
+    barcode: str | None = None
+    member_id: int | None = None
+    rental_id: int | None = None
+    book_id: int | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    """The request as the REST API takes it (camelCase), written when the patron acted."""
+    tried_before: bool = False
+    """Sent before, by any process: its answer may have been lost, so the adapter settles it from
+    the central side's records first where it can."""
 
 
 class Central(Protocol):
@@ -97,9 +132,30 @@ class Central(Protocol):
         effort and bounded by the call's deadline; the caller never waits for it (REST: Ok)."""
         ...
 
-    async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
-        """Apply one outbox entry (return, rent, reserve, cancel); the answer reads as a
-        ``contract.Rental``. Sent again after an in-doubt answer, it must not act twice."""
+    async def check_in(self, command: Command) -> Result[dict[str, Any]]:
+        """Return the copy ``command.barcode``; the answer reads as a ``wire.rest.Rental`` (its
+        kept fields), as for every verb below."""
+        ...
+
+    async def check_out(self, command: Command) -> Result[dict[str, Any]]:
+        """Lend the copy to ``command.member_id`` (a self-rent)."""
+        ...
+
+    async def reserve(self, command: Command) -> Result[dict[str, Any]]:
+        """Reserve ``command.book_id`` for the member, paying the fee (REST; SIP2 refuses)."""
+        ...
+
+    async def cancel(self, command: Command) -> Result[dict[str, Any]]:
+        """Cancel the reservation ``command.rental_id``; the central side refunds (REST)."""
+        ...
+
+    async def unrent(self, command: Command) -> Result[dict[str, Any]]:
+        """Put the kiosk loan ``command.rental_id`` back to the reservation it was made from (REST)."""
+        ...
+
+    def use_credentials(self, settings: Settings) -> None:
+        """Take the credentials of settings read again from the next call on: the bearer token
+        (REST) or the login (SIP2), after a technician replaced one that was refused."""
         ...
 
     async def aclose(self) -> None: ...

@@ -40,6 +40,11 @@ class BusyReason(StrEnum):
 KIOSK_WIDE = frozenset({BusyReason.UNAUTHORIZED, BusyReason.CLOCK_SKEW, BusyReason.KEYS_REJECTED,
                         BusyReason.LOGIN_REFUSED})
 """Busy reasons that pause all delivery instead of counting against one entry."""
+LOGIN_CHECK = ("check sip2_user, sip2_password (the credential kiosk_sip2_password) and "
+               "sip2_location, and that the ACS has a SIP account for that user, enabled, "
+               "allowed at that location")
+"""What a technician checks when the SIP2 ACS refuses the kiosk's login (``LOGIN_REFUSED``): said
+by the connection's log line and by the kiosk-wide state (:mod:`sync_agent.agent.kiosk_wide`)."""
 
 
 class DoubtReason(StrEnum):

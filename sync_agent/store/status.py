@@ -10,13 +10,17 @@ Each write is one short transaction, so neither process blocks the other for lon
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sync_agent.store import counters, help_request, mail_jobs, sync_state
-from sync_agent.store.database import Store, unwritable
+from sync_agent.store.database import Store, StoreError, unwritable
 from sync_agent.store.outbox import Outbox
+
+log = logging.getLogger(__name__)
 
 
 def record_device_status(store: Store, name: str, status: dict[str, Any]) -> None:
@@ -33,15 +37,23 @@ def device_statuses(store: Store) -> dict[str, dict[str, Any]]:
             for row in store.rows("SELECT * FROM devices ORDER BY name")}
 
 
-def record_breaker(store: Store, name: str, owner: str, state: str, failures: int,
-                   opened_at: float | None) -> None:
-    """Keep a breaker's state as its owning process (``app`` or ``agent``) sees it."""
-    with store.write() as conn:
-        conn.execute("INSERT INTO breakers (name, owner, state, failures, opened_at, updated_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name, owner) DO UPDATE SET "
-                     "state = excluded.state, failures = excluded.failures, "
-                     "opened_at = excluded.opened_at, updated_at = excluded.updated_at",
-                     (name, owner, state, failures, opened_at, time.time()))
+def breaker_recorder(store: Store, owner: str) -> Callable[[str, str, int, float | None], None]:
+    """What a process hands its breakers (``Breakers.report_to``) to keep their states, as the
+    process ``owner`` (``app`` or ``agent``) sees them, in the ``breakers`` table. A failed write is
+    logged and never breaks the call that changed the state."""
+
+    def record(name: str, state: str, failures: int, opened_at: float | None) -> None:
+        try:
+            with store.write() as conn:
+                conn.execute("INSERT INTO breakers (name, owner, state, failures, opened_at, updated_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name, owner) DO UPDATE SET "
+                             "state = excluded.state, failures = excluded.failures, "
+                             "opened_at = excluded.opened_at, updated_at = excluded.updated_at",
+                             (name, owner, state, failures, opened_at, time.time()))
+        except StoreError as exc:
+            log.error("breaker %s: state not recorded: %s", name, exc)
+
+    return record
 
 
 def breaker_states(store: Store) -> dict[str, dict[str, Any]]:

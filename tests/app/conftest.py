@@ -62,7 +62,7 @@ class Kiosk:
     def __init__(self, settings: Settings, **app_options: Any) -> None:
         self.settings = settings
         self.store = Store.open(settings.db_path)
-        self.client = make_central(settings, self.store, owner="app")
+        self.client = make_central(settings, owner="app")
         options = {"tick_s": None, "health_every_s": None, "with_devices": False}
         options.update(app_options)
         self.app = build_kiosk(settings, self.store, self.client, **options)
@@ -159,7 +159,7 @@ class Agent:
 
     def __init__(self, settings: Settings) -> None:
         self.store = Store.open(settings.db_path)
-        self.client = make_central(settings, self.store, owner="agent")
+        self.client = make_central(settings, owner="agent")
         self.relay = Relay(self.store, self.client, settings, role="agent")
 
     async def close(self) -> None:

@@ -49,7 +49,7 @@ async def test_the_story_over_sip2_with_the_acs_stopped_and_started_again(tmp_pa
         assert settings.central == "sip2" and settings.sip2_port == stack.port
         children = stack.children()
         assert len(children) == 2 and all(alive(pid) for pid in children)
-        async with open_central(settings, store, owner="app", member_key=card_secret(settings)) as client:
+        async with open_central(settings, owner="app", member_key=card_secret(settings)) as client:
             app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
             no_http = mock.patch("kiosk_demo.demo.ask_library",  # the ACS's port speaks SIP2, not HTTP
                                  side_effect=AssertionError("the panel asked the ACS's port over HTTP"))

@@ -15,7 +15,7 @@ from sync_agent.central.breakers import Breakers
 from sync_agent.agent.metrics import KioskCollector
 from sync_agent.agent.pacing import Pacer
 from sync_agent.settings import Settings
-from sync_agent.store.status import record_device_status, record_success
+from sync_agent.store.status import breaker_recorder, record_device_status, record_success
 from sync_agent.store.database import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def test_each_alert_fires_when_it_should(prometheus_tools) -> None:
 
 def exposed_names(tmp_path: Path) -> set[str]:
     store = Store.open(tmp_path / "kiosk.sqlite3")
-    Breakers(Settings(), store, owner="agent")
+    Breakers(Settings()).report_to(breaker_recorder(store, "agent"))
     record_device_status(store, "scanner", {"state": "connected"})
     record_device_status(store, "printer", {"state": "paper_out"})
     record_success(store)

@@ -20,13 +20,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from kiosk_app.screens.technician import TechScreen
 from kiosk_testing.processes import BIN, Process
 from sync_agent.agent.metrics import KioskCollector
-from sync_agent.store.outbox import Outbox, Status
 from sync_agent.agent.relay import Relay
 from sync_agent.central.results import Busy, BusyReason
-from sync_agent.settings import Settings, load_settings
 from sync_agent.central.sip2.client import Sip2Client
-from sync_agent.store.status import kiosk_state, record_kiosk_state, snapshot
+from sync_agent.settings import Settings, load_settings
 from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.store.status import kiosk_state, record_kiosk_state, snapshot
 from tests.app.conftest import CARD, ON_LOAN, SIZE, scan_and_settle, screen_text, wait_for
 from tests.app.test_technician import detail_text, enter, show_tab
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
@@ -47,7 +47,7 @@ def agent(store: Store, config: Path) -> tuple[Relay, asyncio.Task]:
     """The agent's relay as ``kiosk-sync run`` builds it (settings read again before a probe),
     probing every 0.2 s instead of 30."""
     settings = load_settings(config)
-    relay = Relay(store, Sip2Client(settings, store, owner="agent"), settings,
+    relay = Relay(store, Sip2Client(settings, owner="agent"), settings,
                   reload=lambda: load_settings(config))
     relay.gate.probe_every_s = 0.2
     return relay, asyncio.create_task(relay.run())

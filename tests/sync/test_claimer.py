@@ -12,11 +12,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sync_agent.agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.store import claimer
 from sync_agent.store.claimer import Claimer, boot_id, owner_alive, owner_id, start_time
-from sync_agent.central.rest.client import CentralClient
 from sync_agent.store.outbox import Outbox, Status
-from sync_agent.agent.relay import Relay
 
 from .conftest import Reply, make_settings
 
@@ -147,7 +147,7 @@ async def test_the_agent_delivers_a_reused_pid_s_entries_at_start_not_after_the_
     entry = outbox.append_return(X, NOW)
     its_pid_reused(outbox, claim_in_a_process_that_dies(outbox), [entry.id])
     settings = make_settings(tmp_path, hostile.url)
-    async with CentralClient(settings, store, owner="agent") as client:
+    async with CentralClient(settings, owner="agent") as client:
         relay = Relay(store, client, settings, poll_s=0.02)
         assert relay.lease_s >= 30
         running = asyncio.create_task(relay.run())

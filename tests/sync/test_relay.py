@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 
-from sync_agent.store import schedule_clock
-from sync_agent.central.rest.client import CentralClient
-from sync_agent.store.outbox import Outbox, Settlement, Status
 from sync_agent.agent.relay import MISMATCH_LIMIT, Relay
-from sync_agent.store.status import snapshot
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store import schedule_clock
 from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Settlement, Status
+from sync_agent.store.status import breaker_recorder, snapshot
 
 from .conftest import RENTAL, Reply, make_settings, queued_rent, rented_barcodes
 
@@ -25,8 +25,11 @@ AVAILABLE = "30042000000048"
 
 
 def relay_for(store: Store, url: str, tmp_path: Path, **overrides) -> Relay:
+    """The agent's relay, its breaker states kept in the store as ``kiosk-sync run`` keeps them."""
     settings = make_settings(tmp_path, url, **overrides)
-    return Relay(store, CentralClient(settings, store, owner="agent"), settings)
+    client = CentralClient(settings, owner="agent")
+    client.breakers.report_to(breaker_recorder(store, "agent"))
+    return Relay(store, client, settings)
 
 
 async def until(predicate, timeout_s: float = 10.0) -> None:

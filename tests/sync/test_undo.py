@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from sync_agent.store import schedule_clock
-from sync_agent.central.rest.client import CentralClient
-from sync_agent.store.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, Told, compensation_for
+from sync_agent.agent.dispatch import send
 from sync_agent.agent.relay import UNDO_RECHECK_S
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.central.results import InDoubt
+from sync_agent.store import schedule_clock
+from sync_agent.store.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, Told, compensation_for
 
 from .conftest import Reply, make_settings, queued_rent
 from .test_relay import relay_for, until
@@ -43,8 +44,8 @@ async def test_a_loan_in_doubt_is_settled_from_the_rental_records_while_book_man
     put back on hold, the fee kept."""
     central.set_fault("book", latency_ms=(1500, 1500))
     entry = outbox.begin_rent(KIM, HELD_FOR_KIM, datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
-    async with CentralClient(make_settings(tmp_path, central.url), store, owner="app") as app:
-        lost = await app.deliver(entry)
+    async with CentralClient(make_settings(tmp_path, central.url), owner="app") as app:
+        lost = await send(app, entry)
     assert isinstance(lost, InDoubt)
     outbox.settle(APP, [Settlement(entry.id, Status.PENDING, attempts=1, told=Told.UNDO)])
     await until(lambda: central.key_counts().get(entry.key) == 1)  # the central side applied it
@@ -70,8 +71,8 @@ async def test_a_reservation_in_doubt_is_settled_from_the_rental_records_while_p
     its fee refunded."""
     central.set_fault("payment", latency_ms=(1500, 1500))
     entry = outbox.begin_reserve(6, 4, "30042000000048", datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
-    async with CentralClient(make_settings(tmp_path, central.url), store, owner="app") as app:
-        assert isinstance(await app.deliver(entry), InDoubt)
+    async with CentralClient(make_settings(tmp_path, central.url), owner="app") as app:
+        assert isinstance(await send(app, entry), InDoubt)
     outbox.settle(APP, [Settlement(entry.id, Status.PENDING, attempts=1, told=Told.UNDO)])
     await until(lambda: central.key_counts().get(entry.key) == 1)
     assert (await relay_for(store, central.url, tmp_path, background_timeout_ms=1000).drain(20)).empty

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sync_agent.central.rest.client import CentralClient
-from sync_agent.wire.rest import Rental, RentalStatus
-from sync_agent.store.outbox import Outbox
 from sync_agent.agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings
 from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.wire.rest import Rental, RentalStatus
 
 BARCODES = ["30042000000022", "30042000000030", "30042000000097"]
 REFUSALS = {400, 404, 405, 409, 410, 413, 422}
@@ -127,7 +127,7 @@ def test_any_answers_are_classified_and_no_entry_is_lost(tmp_path_factory, scrip
         entries = [outbox.append_return(code, datetime.now(UTC)) for code in BARCODES]
 
         async def drain() -> None:
-            async with CentralClient(settings_, store, owner="agent") as client:
+            async with CentralClient(settings_, owner="agent") as client:
                 relay = Relay(store, client, settings_)
                 relay.gate.probe_every_s = 0.05
                 await relay.drain(60)

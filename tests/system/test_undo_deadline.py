@@ -51,7 +51,7 @@ async def borrow_told_it_does_not_count(settings: Settings) -> None:
     """One visit through the kiosk's own use-cases: card, the held copy, the end of the visit."""
     store = Store.open(settings.db_path)
     try:
-        async with open_central(settings, store, owner="app") as central:
+        async with open_central(settings, owner="app") as central:
             lending = build_kiosk(settings, store, central, tick_s=None, health_every_s=None,
                                   with_devices=False).lending
             now = datetime.now(UTC)

@@ -34,7 +34,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from sync_agent.central.breakers import Breakers, through
-from sync_agent.central.port import DEPENDENCY_OF_KIND
+from sync_agent.central.port import DEPENDENCY_OF, Command, Verb
 from sync_agent.central.rest.capped_body import ACCEPT_ENCODING, TOO_LARGE, Body, read_capped
 from sync_agent.central.rest.delivery_answer import (
     EXPECTED_STATUS,
@@ -56,8 +56,6 @@ from sync_agent.central.results import (
     Result,
 )
 from sync_agent.settings import Settings
-from sync_agent.store.database import Store
-from sync_agent.store.outbox import Kind, OutboxEntry
 from sync_agent.wire.rest import (
     IDEMPOTENCY_KEY_HEADER,
     REPLAYED_HEADER,
@@ -115,11 +113,11 @@ class CentralClient:
     answers_in_order = False  # parallel HTTP requests
     sends_stored_checkouts = True  # a stored self-rent names the member by id: the agent can send it
 
-    def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
+    def __init__(self, settings: Settings, *, owner: str = "app",
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.timeout_s = settings.call_timeout_s(owner)
-        self.breakers = Breakers(settings, store, owner)
+        self.breakers = Breakers(settings)
         headers = {"User-Agent": f"library-kiosk/{settings.id}", "Accept-Encoding": ACCEPT_ENCODING}
         token = settings.api_token.get_secret_value()
         if token:
@@ -140,8 +138,10 @@ class CentralClient:
                 limits=httpx.Limits(max_connections=max(8, self.settings.relay_parallelism * 2)))
         return self._client
 
-    def use_token(self, token: str) -> None:
-        """Send ``token`` from the next call on (a technician replaced it; never logged)."""
+    def use_credentials(self, settings: Settings) -> None:
+        """Send the bearer token of ``settings`` from the next call on (a technician replaced it;
+        never logged)."""
+        token = settings.api_token.get_secret_value()
         headers = self._client.headers if self._client is not None else self._headers
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -204,40 +204,50 @@ class CentralClient:
         """The REST API keeps no patron session: nothing to end."""
         return Ok(None)
 
-    async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
-        """Send one outbox entry with its idempotency key. Ok only for a ``Rental`` about this very
-        entry, and then with only the fields the kiosk keeps (:mod:`sync_agent.central.rest.delivery_answer`);
-        a 2xx about another request is in doubt (``MISMATCHED``).
+    async def check_in(self, command: Command) -> Result[dict[str, Any]]:
+        return await self._send(Verb.CHECK_IN, "POST", "/kiosk/returns", command)
+
+    async def check_out(self, command: Command) -> Result[dict[str, Any]]:
+        return await self._send(Verb.CHECK_OUT, "POST", "/kiosk/rentals", command)
+
+    async def reserve(self, command: Command) -> Result[dict[str, Any]]:
+        return await self._send(Verb.RESERVE, "POST", "/rentals", command)
+
+    async def cancel(self, command: Command) -> Result[dict[str, Any]]:
+        return await self._send(Verb.CANCEL, "PATCH", f"/rentals/{command.rental_id}", command)
+
+    async def unrent(self, command: Command) -> Result[dict[str, Any]]:
+        return await self._send(Verb.UNRENT, "PATCH", f"/rentals/{command.rental_id}", command)
+
+    async def _send(self, verb: Verb, method: str, path: str, command: Command) -> Result[dict[str, Any]]:
+        """Send one command with its idempotency key. Ok only for a ``Rental`` about this very
+        command, and then with only the fields the kiosk keeps
+        (:mod:`sync_agent.central.rest.delivery_answer`); a 2xx about another request is in doubt
+        (``MISMATCHED``).
 
         A self-rent or reservation tried before may have been applied while its answer was lost:
-        the member's rentals are read first (:meth:`made_by_intent`), and what it made settles it
+        the member's rentals are read first (:meth:`made_by_command`), and what it made settles it
         as a replay would, without sending it again through book management or payment, whose
         slowness may be why the answer was lost."""
-        if entry.kind in MADE_AT and entry.attempts:
-            made = await self.made_by_intent(entry)
+        if verb in MADE_AT and command.tried_before:
+            made = await self.made_by_command(verb, command)
             if made is not None:
                 return made
-        dependency = DEPENDENCY_OF_KIND[entry.kind]
-        if entry.kind in (Kind.CANCEL, Kind.UNRENT):
-            method, path = "PATCH", f"/rentals/{entry.rental_id}"
-        elif entry.kind is Kind.RESERVE:
-            method, path = "POST", "/rentals"
-        else:
-            method, path = "POST", "/kiosk/returns" if entry.kind is Kind.RETURN else "/kiosk/rentals"
-        return await self._call(dependency, method, path, partial(kept_answer, entry), json=entry.payload,
-                                key=entry.key)
+        return await self._call(DEPENDENCY_OF[verb], method, path, partial(kept_answer, verb, command),
+                                json=command.body, key=command.key)
 
-    async def made_by_intent(self, entry: OutboxEntry) -> Ok[dict[str, Any]] | None:
+    async def made_by_command(self, verb: Verb, command: Command) -> Ok[dict[str, Any]] | None:
         """The loan a self-rent made, or the reservation a reserve made, read from the rental
         service's own records (``GET /rentals?memberId=&status=``: neither book management nor
         payment on the way), as the kept fields of a replayed answer; None when there is none, or
         the records cannot be read now (then only the call itself, under its key, can settle it)."""
-        status = EXPECTED_STATUS[entry.kind].value
+        status = EXPECTED_STATUS[verb].value
         found = await self._call("views", "GET", "/rentals", _RENTALS.validate_json,
-                                 params={"memberId": str(entry.member_id), "status": status})
+                                 params={"memberId": str(command.member_id), "status": status})
         if not isinstance(found, Ok):
             return None
-        made = next((rental for rental in found.value if made_by(entry, rental, self.settings.id)), None)
+        made = next((rental for rental in found.value if made_by(verb, command, rental, self.settings.id)),
+                    None)
         return Ok(kept(made), 200, replayed=True) if made is not None else None
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -357,5 +367,5 @@ def _model(model: type[M]) -> Callable[[bytes], M]:
     return model.model_validate_json
 
 
-__all__ = ["DEPENDENCY_OF_KIND", "Busy", "CentralClient", "InDoubt", "NotFound", "Ok", "Refused",
+__all__ = ["Busy", "CentralClient", "InDoubt", "NotFound", "Ok", "Refused",
            "Result", "parse_retry_after"]

@@ -1,7 +1,7 @@
-"""What a delivery's 2xx must say before it settles its entry, and what of it is kept.
+"""What a command's 2xx must say before it settles it, and what of it is kept.
 
-A 2xx proves only that *something* was accepted. It settles an entry only when it is about that
-entry: the rental it carries must be of the same copy, member, rental and kind as the request
+A 2xx proves only that *something* was accepted. It settles a command (an outbox entry, as the
+relay sends it) only when it is about that command: the rental it carries must be of the same copy, member, rental and kind as the request
 (a return's answer is a returned rental of that barcode; a rent's a rented loan of that member
 and barcode; a cancel's the cancelled rental of that id; a reservation's a reserved rental of
 that member and book; an unrent's the same rental reserved again). Anything else (a cache or a proxy answering for another request, a
@@ -19,16 +19,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sync_agent.store.outbox import Kind, OutboxEntry
+from sync_agent.central.port import Command, Verb
 from sync_agent.wire.rest import Rental, RentalStatus
 
 KEPT = frozenset({"id", "member_id", "book_id", "barcode", "status", "hold_until", "rented_at",
                   "due_at", "returned_at", "fine", "fee"})
 """Fields of a ``Rental`` stored with a delivered entry (snake_case; stored in camelCase)."""
 
-EXPECTED_STATUS = {Kind.RETURN: RentalStatus.RETURNED, Kind.RENT: RentalStatus.RENTED,
-                   Kind.CANCEL: RentalStatus.CANCELLED, Kind.RESERVE: RentalStatus.RESERVED,
-                   Kind.UNRENT: RentalStatus.RESERVED}
+EXPECTED_STATUS = {Verb.CHECK_IN: RentalStatus.RETURNED, Verb.CHECK_OUT: RentalStatus.RENTED,
+                   Verb.CANCEL: RentalStatus.CANCELLED, Verb.RESERVE: RentalStatus.RESERVED,
+                   Verb.UNRENT: RentalStatus.RESERVED}
 
 
 SAME_MOMENT = timedelta(seconds=1)
@@ -40,13 +40,13 @@ class NotAboutEntry(ValueError):
     """A readable ``Rental`` that answers some other request; the message says how it differs."""
 
 
-def kept_answer(entry: OutboxEntry, body: bytes) -> dict[str, Any]:
-    """The kept fields of ``body`` if it is a ``Rental`` about ``entry``.
+def kept_answer(verb: Verb, command: Command, body: bytes) -> dict[str, Any]:
+    """The kept fields of ``body`` if it is a ``Rental`` about ``command``.
 
     Raises ``pydantic.ValidationError`` when it is no ``Rental`` at all, :class:`NotAboutEntry`
     when it is another request's."""
     rental = Rental.model_validate_json(body)
-    differences = mismatches(entry, rental)
+    differences = mismatches(verb, command, rental)
     if differences:
         raise NotAboutEntry(f"answered rental #{rental.id}: " + "; ".join(differences))
     return kept(rental)
@@ -57,37 +57,37 @@ def kept(rental: Rental) -> dict[str, Any]:
     return rental.model_dump(mode="json", by_alias=True, include=set(KEPT))
 
 
-MADE_AT = {Kind.RENT: "rented_at", Kind.RESERVE: "reserved_at"}
-"""The field in which the central side records an intent's ``occurredAt``: an intent of these
-kinds can be recognised among the member's rentals."""
+MADE_AT = {Verb.CHECK_OUT: "rented_at", Verb.RESERVE: "reserved_at"}
+"""The field in which the central side records a command's ``occurredAt``: a command of these
+verbs can be recognised among the member's rentals."""
 
 
-def made_by(entry: OutboxEntry, rental: Rental, kiosk_id: str) -> bool:
-    """Whether ``rental`` is what the intent ``entry`` made: this kiosk's loan (or reservation) of
+def made_by(verb: Verb, command: Command, rental: Rental, kiosk_id: str) -> bool:
+    """Whether ``rental`` is what the intent ``command`` made: this kiosk's loan (or reservation) of
     that copy for that member, started when the patron asked (the central side records
     ``occurredAt`` as its start; to the second, for one that keeps whole seconds), so one made at
     the desk or at another visit is never taken for it."""
-    started = getattr(rental, MADE_AT[entry.kind]) if entry.kind in MADE_AT else None
-    return (started is not None and not mismatches(entry, rental) and rental.kiosk_no == kiosk_id
-            and abs(started - entry.occurred_at) < SAME_MOMENT)
+    started = getattr(rental, MADE_AT[verb]) if verb in MADE_AT else None
+    return (started is not None and not mismatches(verb, command, rental) and rental.kiosk_no == kiosk_id
+            and abs(started - command.occurred_at) < SAME_MOMENT)
 
 
-def mismatches(entry: OutboxEntry, rental: Rental) -> list[str]:
-    """How ``rental`` differs from what the answer to ``entry`` must be (empty: it matches)."""
+def mismatches(verb: Verb, command: Command, rental: Rental) -> list[str]:
+    """How ``rental`` differs from what the answer to ``command`` must be (empty: it matches)."""
     found = []
-    expected = EXPECTED_STATUS[entry.kind]
+    expected = EXPECTED_STATUS[verb]
     if rental.status is not expected:
         found.append(f"status {rental.status.value}, not {expected.value}")
-    if entry.kind in (Kind.CANCEL, Kind.UNRENT):
-        if rental.id != entry.rental_id:
-            found.append(f"rental #{rental.id}, not #{entry.rental_id}")
+    if verb in (Verb.CANCEL, Verb.UNRENT):
+        if rental.id != command.rental_id:
+            found.append(f"rental #{rental.id}, not #{command.rental_id}")
         return found
-    if entry.kind in (Kind.RETURN, Kind.RENT) and rental.barcode != entry.barcode:
-        found.append(f"item {rental.barcode}, not {entry.barcode}")
-    if entry.kind in (Kind.RENT, Kind.RESERVE) and rental.member_id != entry.member_id:
-        found.append(f"member #{rental.member_id}, not #{entry.member_id}")
-    if entry.kind is Kind.RESERVE:
-        book_id = entry.book_id if entry.book_id is not None else entry.payload.get("bookId")
+    if verb in (Verb.CHECK_IN, Verb.CHECK_OUT) and rental.barcode != command.barcode:
+        found.append(f"item {rental.barcode}, not {command.barcode}")
+    if verb in (Verb.CHECK_OUT, Verb.RESERVE) and rental.member_id != command.member_id:
+        found.append(f"member #{rental.member_id}, not #{command.member_id}")
+    if verb is Verb.RESERVE:
+        book_id = command.book_id if command.book_id is not None else command.body.get("bookId")
         if rental.book_id != book_id:
             found.append(f"book #{rental.book_id}, not #{book_id}")
     return found

@@ -62,15 +62,13 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from sync_agent.central.breakers import Breakers, through
-from sync_agent.central.port import DEPENDENCY_OF_KIND
+from sync_agent.central.port import DEPENDENCY_OF, Command, Verb
 from sync_agent.central.results import Busy, DoubtReason, InDoubt, NotFound, Ok, Refused, Result
 from sync_agent.central.sip2.answers import doubt, number
 from sync_agent.central.sip2.connection import Login, Sip2Connection
 from sync_agent.central.sip2.patron import blocks_of, member_of
 from sync_agent.central.sip2.renew_all import renewal_lists, why_not_renewed
 from sync_agent.settings import Settings
-from sync_agent.store.database import Store
-from sync_agent.store.outbox import Kind, OutboxEntry
 from sync_agent.wire.rest import (
     STOPS_RENEWING,
     Book,
@@ -148,11 +146,11 @@ class Sip2Client:
     answers_in_order = True  # one connection, one request at a time
     sends_stored_checkouts = False  # 11 needs the patron barcode, which is not kept (see above)
 
-    def __init__(self, settings: Settings, store: Store | None = None, *, owner: str = "app",
+    def __init__(self, settings: Settings, *, owner: str = "app",
                  member_key: bytes | None = None) -> None:
         self.settings = settings
         self.timeout_s = settings.call_timeout_s(owner)  # the agent's own, as over REST
-        self.breakers = Breakers(settings, store, owner)
+        self.breakers = Breakers(settings)
         self.dialect = Dialect(settings.sip2_encoding, terminator_bytes(settings.sip2_terminator),
                                settings.sip2_checksums, ZoneInfo(settings.sip2_timezone))
         self.connection = Sip2Connection(Login.of(settings), self.dialect, self.timeout_s)
@@ -178,7 +176,7 @@ class Sip2Client:
     async def aclose(self) -> None:
         await self.connection.aclose()
 
-    def use_login(self, settings: Settings) -> None:
+    def use_credentials(self, settings: Settings) -> None:
         """Log in as ``settings`` say from the next connection on (a refused login was fixed)."""
         self.connection.login = Login.of(settings)
 
@@ -299,49 +297,65 @@ class Sip2Client:
 
     # -- commands ----------------------------------------------------------------------------
 
-    async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
-        dependency = DEPENDENCY_OF_KIND[entry.kind]
-        if entry.kind not in (Kind.RETURN, Kind.RENT):
-            return Refused("not_supported", f"a {entry.kind} is not a SIP2 self-check message")
-        result = await through(self.breakers, dependency, lambda: self._deliver(entry))
+    async def check_in(self, command: Command) -> Result[dict[str, Any]]:
+        return await self._send(Verb.CHECK_IN, command)
+
+    async def check_out(self, command: Command) -> Result[dict[str, Any]]:
+        return await self._send(Verb.CHECK_OUT, command)
+
+    async def reserve(self, command: Command) -> Result[dict[str, Any]]:
+        return self._not_self_check(Verb.RESERVE)
+
+    async def cancel(self, command: Command) -> Result[dict[str, Any]]:
+        return self._not_self_check(Verb.CANCEL)
+
+    async def unrent(self, command: Command) -> Result[dict[str, Any]]:
+        return self._not_self_check(Verb.UNRENT)
+
+    @staticmethod
+    def _not_self_check(verb: Verb) -> Refused:
+        return Refused("not_supported", f"a {verb} is not a SIP2 self-check message")
+
+    async def _send(self, verb: Verb, command: Command) -> Result[dict[str, Any]]:
+        result = await through(self.breakers, DEPENDENCY_OF[verb], lambda: self._deliver(verb, command))
         if isinstance(result, InDoubt):
-            self._doubted.add(entry.key)
+            self._doubted.add(command.key)
         elif not isinstance(result, Busy):
-            self._doubted.discard(entry.key)
+            self._doubted.discard(command.key)
         return result
 
-    async def _deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
-        barcode = entry.barcode or ""
-        if entry.key in self._doubted or entry.attempts > 0:
-            settled = await self._settled(entry, barcode)
+    async def _deliver(self, verb: Verb, command: Command) -> Result[dict[str, Any]]:
+        barcode = command.barcode or ""
+        if command.key in self._doubted or command.tried_before:
+            settled = await self._settled(verb, command, barcode)
             if settled is not None:
                 return settled
-        if entry.kind is Kind.RETURN:
-            return await self._checkin(entry, barcode)
-        return await self._checkout(entry, barcode)
+        if verb is Verb.CHECK_IN:
+            return await self._checkin(command, barcode)
+        return await self._checkout(command, barcode)
 
-    async def _settled(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]] | None:
+    async def _settled(self, verb: Verb, command: Command, barcode: str) -> Result[dict[str, Any]] | None:
         """Before sending again: the item's state says whether the lost message was applied."""
         answer = await self._item(barcode)
         if not isinstance(answer, Frame):
             return answer
         charged = answer.flag(0, 2) in ("04", "05", "06")
-        if entry.kind is Kind.RETURN and not charged:
+        if verb is Verb.CHECK_IN and not charged:
             log.info("return of item %s: not on loan any more; taken as applied", barcode)
-            return Ok(self._rental(entry, RentalStatus.RETURNED, returned_at=entry.occurred_at),
+            return Ok(self._rental(command, RentalStatus.RETURNED, returned_at=command.occurred_at),
                       replayed=True)
-        if entry.kind is Kind.RENT and charged:
-            return await self._charged_to_patron(entry, barcode, answer)
+        if verb is Verb.CHECK_OUT and charged:
+            return await self._charged_to_patron(command, barcode, answer)
         return None
 
-    async def _charged_to_patron(self, entry: OutboxEntry, barcode: str,
+    async def _charged_to_patron(self, command: Command, barcode: str,
                                  item: Frame) -> Result[dict[str, Any]] | None:
         """A charged copy settles a loan in doubt only when it is charged to this patron: among
         the charged items (AU) of the patron's 64, asked with the charged-items summary. Charged
         to another patron, the lost checkout was not applied (None: it is sent again, and the ACS
         says why not). Without the patron's barcode (the agent, after the visit) nobody can tell
         whose loan it is: in doubt, for the technician once repeated."""
-        card = self._cards.get(entry.member_id or 0)
+        card = self._cards.get(command.member_id or 0)
         if card is None:
             return InDoubt(self.connection.service, DoubtReason.MISMATCHED,
                            f"item {barcode} is charged, to a patron the kiosk cannot ask about "
@@ -355,13 +369,13 @@ class Sip2Client:
             log.info("loan of item %s: charged, but not to this patron; not applied", barcode)
             return None
         log.info("loan of item %s: charged to this patron already; taken as applied", barcode)
-        return Ok(self._rental(entry, RentalStatus.RENTED, due_at=self.dialect.parse_date(item.get("AH"))),
+        return Ok(self._rental(command, RentalStatus.RENTED, due_at=self.dialect.parse_date(item.get("AH"))),
                   replayed=True, title=item.get("AJ"))
 
-    async def _checkin(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]]:
+    async def _checkin(self, command: Command, barcode: str) -> Result[dict[str, Any]]:
         now = datetime.now(UTC)
-        stored_offline = entry.attempts > 0 or (now - entry.occurred_at).total_seconds() > OFFLINE_AFTER_S
-        fixed = ("Y" if stored_offline else "N") + self.dialect.date(now) + self.dialect.date(entry.occurred_at)
+        stored_offline = command.tried_before or (now - command.occurred_at).total_seconds() > OFFLINE_AFTER_S
+        fixed = ("Y" if stored_offline else "N") + self.dialect.date(now) + self.dialect.date(command.occurred_at)
         answer = await self._exchange(Frame("09", fixed, (
             ("AP", self.settings.sip2_location), ("AO", self.settings.sip2_institution),
             ("AB", barcode), ("AC", self.settings.sip2_terminal_password.get_secret_value()))))
@@ -371,11 +385,11 @@ class Sip2Client:
             return self._refused(answer)
         for charged in self._charged.values():  # back on the shelf: a patron may borrow it again
             charged.discard(barcode)
-        return Ok(self._rental(entry, RentalStatus.RETURNED, returned_at=entry.occurred_at,
+        return Ok(self._rental(command, RentalStatus.RETURNED, returned_at=command.occurred_at,
                                fine=max(number(answer.get("BV")), 0)))
 
-    async def _checkout(self, entry: OutboxEntry, barcode: str) -> Result[dict[str, Any]]:
-        card = self._cards.get(entry.member_id or 0)
+    async def _checkout(self, command: Command, barcode: str) -> Result[dict[str, Any]]:
+        card = self._cards.get(command.member_id or 0)
         if card is None:  # e.g. the agent after the patron left: the barcode was never stored
             return Refused("not_supported", UNKNOWN_PATRON)
         if barcode in self._charged.get(card, ()):
@@ -399,7 +413,7 @@ class Sip2Client:
         renewed = answer.flag(1) == "Y"
         if renewed:  # Koha and Evergreen renew a copy already out to the patron, policy N or not
             log.warning("checkout of item %s was a renewal at the ACS: %s", barcode, _words(answer))
-        return Ok(self._rental(entry, RentalStatus.RENTED, rented_at=entry.occurred_at, due_at=due,
+        return Ok(self._rental(command, RentalStatus.RENTED, rented_at=command.occurred_at, due_at=due,
                                renewals=int(renewed)), title=answer.get("AJ"))
 
     async def renew(self, member_id: int, barcode: str, key: str) -> Result[Rental]:
@@ -534,9 +548,9 @@ class Sip2Client:
         return Rental(id=book_id_of(barcode), member_id=member_id, book_id=book_id_of(barcode),
                       barcode=barcode, status=RentalStatus.RENTED, due_at=due, kiosk_no=self.settings.id)
 
-    def _rental(self, entry: OutboxEntry, status: RentalStatus, **when: Any) -> dict[str, Any]:
-        barcode = entry.barcode or ""
-        rental = Rental(id=book_id_of(barcode), member_id=entry.member_id or 0,
+    def _rental(self, command: Command, status: RentalStatus, **when: Any) -> dict[str, Any]:
+        barcode = command.barcode or ""
+        rental = Rental(id=book_id_of(barcode), member_id=command.member_id or 0,
                         book_id=book_id_of(barcode), barcode=barcode, status=status,
                         kiosk_no=self.settings.id, **when)
         return rental.model_dump(mode="json", by_alias=True)

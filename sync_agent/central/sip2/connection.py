@@ -39,8 +39,7 @@ import ssl
 import time
 from dataclasses import dataclass, replace
 
-from sync_agent.agent.kiosk_wide import LOGIN_CHECK
-from sync_agent.central.results import Busy, BusyReason, DoubtReason, InDoubt
+from sync_agent.central.results import LOGIN_CHECK, Busy, BusyReason, DoubtReason, InDoubt
 from sync_agent.settings import Settings
 from sync_agent.wire.sip2 import ANSWER_OF, MAX_FRAME, ChecksumError, Dialect, Frame, WireError
 
