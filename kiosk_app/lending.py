@@ -173,6 +173,7 @@ class Lending:
         self.relay = relay
         self.outbox = relay.outbox  # one outbox, read model and retention per process: the relay's
         self.read_model = relay.read_model
+        self.intents = relay.intents  # the lending saga's ledger (sync_agent.agent.saga)
         self.cards = CardLookup(store, card_secret(settings))
         self.retention = relay.retention
         self.session_ends: set[asyncio.Task[None]] = set()
@@ -323,7 +324,7 @@ class Lending:
         marked shown so each is told once."""
         shown: list[Earlier] = []
         final: list[int] = []
-        for entry in self.outbox.unreported_intents(member_id):
+        for entry in self.intents.unreported_intents(member_id):
             if entry.visit == visit:
                 continue
             became = self._became(entry)
@@ -343,7 +344,7 @@ class Lending:
             return Became.CHECKING
         if entry.status is Status.DECLINED:
             return Became.NOT_MADE
-        undo = self.outbox.compensation_of(entry.id)
+        undo = self.intents.compensation_of(entry.id)
         restoring = undo is not None and undo.kind is Kind.UNRENT
         if undo is None or undo.status in OPEN:
             return Became.RESTORING if restoring else Became.UNDOING
@@ -396,7 +397,7 @@ class Lending:
         book = offer.book
         entry = await self._reclaim(session, "reserve", book.barcode)
         if entry is None:
-            entry = await self._begin(self.outbox.begin_reserve, book.barcode, patron.member.id,
+            entry = await self._begin(self.intents.begin_reserve, book.barcode, patron.member.id,
                                       book.id, book.barcode, now, visit=session.id)
         if entry is None:
             return Refusal.for_code("return_pending")
@@ -430,7 +431,7 @@ class Lending:
                     title: str | None = None) -> Outcome:
         patron = session.patron
         assert patron is not None
-        entry = await self._begin(self.outbox.begin_rent, barcode, patron.member.id, barcode, now,
+        entry = await self._begin(self.intents.begin_rent, barcode, patron.member.id, barcode, now,
                                   visit=session.id)
         if entry is None:
             return Refusal.for_code("return_pending")
@@ -498,7 +499,7 @@ class Lending:
         if not any(doubt.kind == kind and doubt.barcode == barcode for doubt in session.doubts):
             return None
         assert session.patron is not None
-        entry = await asyncio.to_thread(self.outbox.open_intent, Kind(kind), session.patron.member.id,
+        entry = await asyncio.to_thread(self.intents.open_intent, Kind(kind), session.patron.member.id,
                                         barcode, session.id)
         return await self.relay.reclaim(entry) if entry is not None else None
 

@@ -34,9 +34,10 @@ with the answer's kept fields; a 2xx about another request → asked again, then
 :data:`MISMATCH_LIMIT` such answers a dead letter; an answer about the kiosk (token, clock, keys)
 → the entry waits and :class:`sync_agent.agent.kiosk_wide.KioskGate` pauses delivery;
 409/422/other 4xx/404 → dead letter with the reason, kept for the technician. An *intent* the
-patron was not told of (``Told.ASKING`` / ``Told.UNDO``, see :mod:`sync_agent.store.outbox`) is settled
-the other way round: applied → delivered *and* its compensation appended in the same transaction
-(cancel with refund, or return); refused → declined, nothing to undo and nothing for a technician.
+patron was not told of (``Told.ASKING`` / ``Told.UNDO``) is settled the other way round: applied →
+delivered *and* its compensation appended in the same transaction (cancel with refund, or
+return); refused → declined, nothing to undo and nothing for a technician. These rules are the
+saga's: :func:`sync_agent.agent.saga.settlement`.
 
 Shutdown: :meth:`Relay.stop` stops new claims and lets the deliveries in hand finish and settle;
 cancellation gives their claims back. Either way no entry is left in flight.
@@ -58,6 +59,7 @@ from tenacity import wait_random_exponential
 from sync_agent.agent.dispatch import DEPENDENCY_OF_KIND, send
 from sync_agent.agent.kiosk_wide import KioskGate
 from sync_agent.agent.pacing import Pacer
+from sync_agent.agent.saga import Intents, settlement
 from sync_agent.central.port import Central
 from sync_agent.central.results import (
     Busy,
@@ -81,7 +83,6 @@ from sync_agent.store.outbox import (
     OutboxEntry,
     Settlement,
     Status,
-    compensation_for,
 )
 from sync_agent.store.read_model import ReadModel
 from sync_agent.store.retention import Retention
@@ -96,11 +97,6 @@ ATTEMPTS_PER_CLAIM = 3
 REFRESH_EVERY_S = 60.0
 PRUNE_EVERY_S = 3600.0
 STORE_RETRY_S = 2.0
-ALREADY_UNDONE = ("not_reserved", "not_rented")
-"""A compensation refused with these finds nothing left to undo: the hold expired (and was
-refunded), or the loan was returned some other way. Likewise a return answered ``not_rented``:
-the copy is not on loan (returned at the desk, or never lent), so there is nothing to return and
-nothing for a technician; the book itself is on the kiosk's shelf."""
 
 
 UNDO_RECHECK_S = 10.0
@@ -174,6 +170,7 @@ class Relay:
         self.settings = settings
         self.outbox = Outbox(store, settings.id)
         self.read_model = ReadModel(store, self.outbox)
+        self.intents = Intents(self.outbox)
         self.retention = Retention(store, settings)
         self.owner = owner_id(role)
         self.poll_s = poll_s
@@ -411,7 +408,8 @@ class Relay:
                 if entry.mismatches + mismatched >= MISMATCH_LIMIT:
                     return _mismatched_dead_letter(entry, result, sent, mismatched)
             if not isinstance(result, Busy | InDoubt):
-                settled = self.settlement(entry, result, sent)
+                settled = settlement(entry, result, kiosk_id=self.settings.id,
+                                     lends_from_shelf=self.client.lends_from_shelf, sent=sent)
                 return replace(settled, mismatches=mismatched) if mismatched else settled
             wait = max(backoff_s(attempt, result.retry_after_s), self.pacer.paused_for(dependency))
             if (attempt >= ATTEMPTS_PER_CLAIM or time.monotonic() - started >= budget_s
@@ -423,32 +421,6 @@ class Relay:
                 return Settlement(entry.id, Status.PENDING, sent, error=describe(result),
                                   next_attempt_at=schedule_clock.now() + wait, mismatches=mismatched)
             await asyncio.sleep(wait)
-
-    def settlement(self, entry: OutboxEntry, result: Ok[Any] | Refused | NotFound,
-                   sent: int = 1) -> Settlement:
-        """What a final answer means for ``entry``, given what the patron was told of it."""
-        undo = entry.told in UNDONE_IF_APPLIED
-        if isinstance(result, Ok):
-            response: dict[str, Any] = {"status": result.status, "replayed": result.replayed,
-                                        "body": result.value}
-            compensation = compensation_for(entry, result.value, self.settings.id,
-                                            lent_from_hold=not self.client.lends_from_shelf) if undo else None
-            if compensation is not None:
-                log.warning("entry %d (%s %s) was applied although the patron was not told so: "
-                            "undoing it with a %s", entry.id, entry.kind, entry.barcode, compensation.kind)
-            return Settlement(entry.id, Status.DELIVERED, sent, response=response,
-                              compensation=compensation)
-        if isinstance(result, Refused):
-            code, message, status = result.code, result.message, result.status
-        else:
-            code, message, status = "not_found", result.message, 404
-        settled_already = (entry.compensates is not None and code in ALREADY_UNDONE) or (
-            entry.kind is Kind.RETURN and code == "not_rented")
-        outcome = Status.DECLINED if undo or settled_already else Status.DEAD
-        log.warning("entry %d (%s %s) %s: %s", entry.id, entry.kind, entry.barcode,
-                    "refused" if outcome is Status.DEAD else "declined, nothing to undo", code)
-        return Settlement(entry.id, outcome, sent, error=f"{code}: {message}",
-                          response={"status": status, "code": code, "message": message})
 
     async def _idle_wait(self) -> float:
         """Nothing claimable: how long until an entry falls due, a breaker lets a trial through or

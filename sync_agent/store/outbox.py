@@ -17,7 +17,9 @@ Two families of entries:
   side accepts them, and a refusal becomes a dead letter for the technician.
 - **Intents** (kinds ``rent`` and ``reserve`` asked while the patron waits): committed *before*
   the first call, claimed by the app in the same transaction, and settled by what the patron is
-  then told (``told``). See :class:`Told` and ``docs/architecture.md`` ("The lending saga").
+  then told (``told``). See :class:`Told`; the intent ledger and its rules are the lending
+  saga's, :mod:`sync_agent.agent.saga`, which writes through this module (``append``, ``settle``,
+  ``mark_reported``, ``release_visit``): the one writer of the ``outbox`` table.
 
 Life of an entry::
 
@@ -49,7 +51,7 @@ from typing import Any
 from sync_agent.store import counters, schedule_clock, sync_state
 from sync_agent.store.claimer import owner_alive, owner_id
 from sync_agent.store.database import Store, StoreError
-from sync_agent.wire.rest import KioskRent, KioskReturn, RentalPatch, ReqState, ReserveRequest
+from sync_agent.wire.rest import KioskReturn, RentalPatch, ReqState
 
 
 class Kind(StrEnum):
@@ -235,44 +237,26 @@ class Outbox:
     def append_return(self, barcode: str, occurred_at: datetime) -> OutboxEntry:
         """Record a self-return; durable when this returns. The return is attached to the cached
         member who has the book on loan (no title is kept: nothing of who read what)."""
-        entry = self._append(NewEntry(Kind.RETURN, _return_body(barcode, self.kiosk_id, occurred_at),
-                                      occurred_at, barcode))
+        entry = self.append(NewEntry(Kind.RETURN, return_body(barcode, self.kiosk_id, occurred_at),
+                                     occurred_at, barcode))
         assert entry is not None
         return entry
 
     def append_cancel(self, rental_id: int, barcode: str, member_id: int,
                       occurred_at: datetime) -> OutboxEntry:
         """Record a reservation cancel (the central side refunds); durable when this returns."""
-        entry = self._append(NewEntry(Kind.CANCEL, _patch_body(ReqState.CANCEL, self.kiosk_id, occurred_at),
-                                      occurred_at, barcode, member_id, rental_id))
+        entry = self.append(NewEntry(Kind.CANCEL, patch_body(ReqState.CANCEL, self.kiosk_id, occurred_at),
+                                     occurred_at, barcode, member_id, rental_id))
         assert entry is not None
         return entry
 
-    def begin_rent(self, member_id: int, barcode: str, occurred_at: datetime, *, visit: str,
-                   owner: str, lease_s: float) -> OutboxEntry | None:
-        """Record a self-rent intent before its first call, already claimed by ``owner`` (the app
-        asking while the patron waits); durable when this returns. None, and nothing written, if
-        the book still has unsettled entries: they go to the central side first."""
-        body = KioskRent(member_id=member_id, barcode=barcode, kiosk_no=self.kiosk_id,
-                         occurred_at=occurred_at).model_dump(mode="json", by_alias=True)
-        return self._append(NewEntry(Kind.RENT, body, occurred_at, barcode, member_id),
-                            told=Told.ASKING, visit=visit, claim=(owner, lease_s), behind=False)
-
-    def begin_reserve(self, member_id: int, book_id: int, barcode: str, occurred_at: datetime, *,
-                      visit: str, owner: str, lease_s: float) -> OutboxEntry | None:
-        """Record a reserve-and-pay intent before its first call, claimed by ``owner``; None as
-        for :meth:`begin_rent`."""
-        body = ReserveRequest(member_id=member_id, book_id=book_id, kiosk_no=self.kiosk_id,
-                              occurred_at=occurred_at).model_dump(mode="json", by_alias=True)
-        return self._append(NewEntry(Kind.RESERVE, body, occurred_at, barcode, member_id),
-                            told=Told.ASKING, visit=visit, book_id=book_id, claim=(owner, lease_s),
-                            behind=False)
-
-    def _append(self, new: NewEntry, *, told: Told | None = None, visit: str | None = None,
-                book_id: int | None = None, claim: tuple[str, float] | None = None,
-                behind: bool = True) -> OutboxEntry | None:
+    def append(self, new: NewEntry, *, told: Told | None = None, visit: str | None = None,
+               book_id: int | None = None, claim: tuple[str, float] | None = None,
+               behind: bool = True) -> OutboxEntry | None:
         """Append ``new`` in one durable transaction; with ``behind`` false, only if the book has
-        no unsettled entry (checked in the same transaction: one fsync, no race)."""
+        no unsettled entry (checked in the same transaction: one fsync, no race). ``told``,
+        ``visit``, ``book_id`` and ``claim`` (owner, lease) are an intent's
+        (:class:`sync_agent.agent.saga.Intents`)."""
         if new.occurred_at.tzinfo is None:
             raise ValueError("occurred_at must carry a time zone")
         with self.store.write() as conn:
@@ -308,16 +292,16 @@ class Outbox:
 
     def pending_for(self, barcode: str) -> list[OutboxEntry]:
         """Unsettled entries (pending or in flight) of one book, oldest first."""
-        return self._select("barcode = ? AND status IN ('pending', 'in_flight')", (barcode,))
+        return self.select("barcode = ? AND status IN ('pending', 'in_flight')", (barcode,))
 
     def pending_for_member(self, member_id: int, barcodes: Iterable[str] = ()) -> list[OutboxEntry]:
         """Unsettled entries of a member, or of the books in ``barcodes`` (their loans)."""
-        return self._select("status IN ('pending', 'in_flight') AND (member_id = ? OR barcode IN "
+        return self.select("status IN ('pending', 'in_flight') AND (member_id = ? OR barcode IN "
                             "(SELECT value FROM json_each(?)))",
                             (member_id, json.dumps(sorted(barcodes))))
 
     def dead_letters(self) -> list[OutboxEntry]:
-        return self._select("status = 'dead'", ())
+        return self.select("status = 'dead'", ())
 
     def last_return(self, barcode: str) -> OutboxEntry | None:
         """The book's latest entry if it is a return that is unsettled or was accepted: a scan of
@@ -328,25 +312,6 @@ class Outbox:
         if entry and entry.kind is Kind.RETURN and entry.status in (*OPEN, Status.DELIVERED):
             return entry
         return None
-
-    def open_intent(self, kind: Kind, member_id: int, barcode: str, visit: str) -> OutboxEntry | None:
-        """This visit's intent for the same copy that the patron was told could not be confirmed
-        and that nobody has settled yet: a new try asks it again under its own key."""
-        found = self._select("kind = ? AND member_id = ? AND barcode = ? AND visit = ? AND told = ? "
-                             "AND status = 'pending'", (kind.value, member_id, barcode, visit, Told.UNDO.value))
-        return found[-1] if found else None
-
-    def unreported_intents(self, member_id: int) -> list[OutboxEntry]:
-        """Intents of this member that a visit left unconfirmed, or borrows saved offline that were
-        refused, whose outcome has not been shown to the patron yet, oldest first."""
-        return self._select(
-            "member_id = ? AND reported_at IS NULL AND ((kind IN ('rent', 'reserve') AND told IN "
-            "('asking', 'undo')) OR (kind = 'rent' AND told = 'queued' AND status = 'dead'))",
-            (member_id,))
-
-    def compensation_of(self, entry_id: int) -> OutboxEntry | None:
-        found = self._select("compensates = ?", (entry_id,))
-        return found[0] if found else None
 
     def mark_reported(self, ids: Iterable[int]) -> None:
         """The patron has seen these outcomes on the member screen: not shown again."""
@@ -364,7 +329,8 @@ class Outbox:
         rows = self.store.rows("SELECT * FROM outbox ORDER BY id DESC LIMIT ?", (limit,))
         return [OutboxEntry.from_row(row) for row in rows]
 
-    def _select(self, where: str, params: tuple[Any, ...]) -> list[OutboxEntry]:
+    def select(self, where: str, params: tuple[Any, ...]) -> list[OutboxEntry]:
+        """The entries matching the SQL condition ``where``, oldest first."""
         rows = self.store.rows(f"SELECT * FROM outbox WHERE {where} ORDER BY id", params)
         return [OutboxEntry.from_row(row) for row in rows]
 
@@ -528,36 +494,15 @@ class Outbox:
                                     "AND claimed_by IS ?", (owner,)).rowcount for owner in dead)
 
 
-def _return_body(barcode: str, kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
+def return_body(barcode: str, kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
     return KioskReturn(barcode=barcode, kiosk_no=kiosk_id, occurred_at=occurred_at).model_dump(
         mode="json", by_alias=True)
 
 
-def _patch_body(req_state: ReqState, kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
+def patch_body(req_state: ReqState, kiosk_id: str, occurred_at: datetime) -> dict[str, Any]:
     return RentalPatch(req_state=req_state, kiosk_no=kiosk_id, occurred_at=occurred_at).model_dump(
         mode="json", by_alias=True)
 
 
-def compensation_for(entry: OutboxEntry, answer: dict[str, Any], kiosk_id: str, *,
-                     lent_from_hold: bool) -> NewEntry:
-    """What undoes an intent the central side applied although the patron was not told so: a
-    reservation is cancelled (the central side refunds its fee). A loan made from a reservation
-    (``lent_from_hold``: the central side lends only copies reserved for the member) goes back to
-    that reservation, held for the patron with the fee they paid for it: they were told to scan
-    the book again, and a return would end the hold and keep the fee. Any other loan is returned
-    as of the moment it was made (so no fine can ever come of it)."""
-    now = datetime.now(UTC)
-    if entry.kind is Kind.RESERVE:
-        return NewEntry(Kind.CANCEL, _patch_body(ReqState.CANCEL, kiosk_id, now), now,
-                        entry.barcode or "", entry.member_id, int(answer["id"]))
-    if entry.kind is Kind.RENT and lent_from_hold:
-        return NewEntry(Kind.UNRENT, _patch_body(ReqState.KIOSK_UNRENT, kiosk_id, now), now,
-                        entry.barcode or "", entry.member_id, int(answer["id"]))
-    if entry.kind is Kind.RENT:
-        return NewEntry(Kind.RETURN, _return_body(entry.barcode or "", kiosk_id, entry.occurred_at),
-                        entry.occurred_at, entry.barcode or "", entry.member_id)
-    raise ValueError(f"a {entry.kind} entry is not an intent")
-
-
 __all__ = ["Kind", "NewEntry", "Outbox", "OutboxEntry", "Settlement", "Status", "StoreError", "Told",
-           "compensation_for", "owner_alive", "owner_id"]
+           "owner_alive", "owner_id", "patch_body", "return_body"]

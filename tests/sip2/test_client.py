@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from sync_agent.agent.dispatch import send
+from sync_agent.agent.saga import Intents
 from sync_agent.central.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
 from sync_agent.central.sip2.client import Sip2Client
 from sync_agent.store.database import Store
@@ -43,7 +44,7 @@ def _entry(tmp_path: Path, kind: Kind, barcode: str, client: Sip2Client | None =
         entry = outbox.append_return(barcode, when)
     else:
         assert client is not None  # a checkout names the patron by the client's opaque id
-        entry = outbox.begin_rent(client.patron_id(member or CARD), barcode, when, visit="v1",
+        entry = Intents(outbox).begin_rent(client.patron_id(member or CARD), barcode, when, visit="v1",
                                   owner="test", lease_s=30)
     store.close()
     return entry

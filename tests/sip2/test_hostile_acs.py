@@ -19,6 +19,7 @@ from stdnum import luhn
 from kiosk_app.screens.member import MemberScreen
 from sync_agent.agent.dispatch import send
 from sync_agent.agent.relay import Relay
+from sync_agent.agent.saga import Intents
 from sync_agent.central.results import DoubtReason, InDoubt, Ok, Refused
 from sync_agent.central.sip2.answers import doubt, number
 from sync_agent.central.sip2.client import Sip2Client
@@ -59,7 +60,7 @@ def end_session(request: Frame) -> Frame:
 def rent_entry(tmp_path: Path, client: Sip2Client, barcode: str, *, tried: bool = True) -> Any:
     """A loan intent as the app writes it, tried before (its answer was lost)."""
     store = Store.open(tmp_path / f"entries-{uuid.uuid4().hex}.sqlite3")
-    entry = Outbox(store, "kiosk-07").begin_rent(client.patron_id(CARD), barcode, datetime.now(UTC),
+    entry = Intents(Outbox(store, "kiosk-07")).begin_rent(client.patron_id(CARD), barcode, datetime.now(UTC),
                                                  visit="v1", owner="test", lease_s=30)
     store.close()
     assert entry is not None

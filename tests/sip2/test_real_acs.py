@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from kiosk_app.screens.member import MemberScreen
 from sync_agent.agent.dispatch import send
+from sync_agent.agent.saga import Intents
 from sync_agent.central.results import Ok, Refused
 from sync_agent.central.sip2.client import Sip2Client
 from sync_agent.store.database import Store
@@ -62,7 +63,7 @@ class Adapter:
         return found.value
 
     async def borrow(self, member_id: int, barcode: str) -> object:
-        rent = self.outbox.begin_rent(member_id, barcode, datetime.now(UTC), visit="test", owner="test",
+        rent = Intents(self.outbox).begin_rent(member_id, barcode, datetime.now(UTC), visit="test", owner="test",
                                       lease_s=30)
         assert rent is not None
         return await send(self.client, rent)

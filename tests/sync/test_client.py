@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sync_agent.agent.dispatch import send
+from sync_agent.agent.saga import Intents
 from sync_agent.central.rest.client import (
     Busy,
     CentralClient,
@@ -55,7 +56,7 @@ async def test_typed_answers_from_the_stand_in(central, tmp_path: Path) -> None:
 
 
 def rent(outbox: Outbox, member_id: int, barcode: str):
-    return outbox.begin_rent(member_id, barcode, datetime.now(UTC), visit="v", owner="test", lease_s=30)
+    return Intents(outbox).begin_rent(member_id, barcode, datetime.now(UTC), visit="v", owner="test", lease_s=30)
 
 
 async def test_rent_refusals_and_idempotent_repeat(central, tmp_path: Path, outbox: Outbox) -> None:
@@ -69,7 +70,7 @@ async def test_rent_refusals_and_idempotent_repeat(central, tmp_path: Path, outb
         assert isinstance(rented, Ok) and rented.value["dueAt"] is not None and not rented.replayed
         again = await send(client, intent)
         assert isinstance(again, Ok) and again.replayed and again.value["id"] == rented.value["id"]
-        reserve = outbox.begin_reserve(3, 4, "30042000000048", datetime.now(UTC), visit="v",
+        reserve = Intents(outbox).begin_reserve(3, 4, "30042000000048", datetime.now(UTC), visit="v",
                                        owner="test", lease_s=30)  # a blocked member
         refused = await send(client, reserve)
         assert isinstance(refused, Refused) and refused.code == "member_blocked"
@@ -202,7 +203,7 @@ async def test_the_token_is_sent_and_the_key_travels(hostile, tmp_path: Path, ca
     hostile.queue(Reply(201, b'{"id": 9, "memberId": 1, "bookId": 4, "barcode": "30042000000048", '
                              b'"status": "reserved"}', {}))
     asked = datetime.now(UTC)
-    reserve = outbox.begin_reserve(1, 4, "30042000000048", asked, visit="v", owner="t", lease_s=30)
+    reserve = Intents(outbox).begin_reserve(1, 4, "30042000000048", asked, visit="v", owner="t", lease_s=30)
     async with CentralClient(settings) as client:
         assert isinstance(await send(client, reserve), Ok)
     assert hostile.seen[0].key == reserve.key and hostile.seen[0].body == {

@@ -22,7 +22,7 @@ PUBLIC = {
     "sync_agent.central": ["adapters", "breakers", "port", "rest", "results", "sip2"],
     "sync_agent.central.rest": ["capped_body", "client", "delivery_answer", "retry_after"],
     "sync_agent.central.sip2": ["answers", "client", "connection", "patron", "renew_all"],
-    "sync_agent.agent": ["cli", "dispatch", "kiosk_wide", "metrics", "pacing", "relay", "systemd"],
+    "sync_agent.agent": ["cli", "dispatch", "kiosk_wide", "metrics", "pacing", "relay", "saga", "systemd"],
 }
 
 
