@@ -28,6 +28,7 @@ from sync_agent.central.adapters import make_central
 from sync_agent.agent.relay import Relay
 from sync_agent.settings import Settings
 from sync_agent.store.database import Store
+from sync_agent.store.status import breaker_recorder
 
 FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=timezone.utc)
 SESSION_ID = "26112114300042"
@@ -160,6 +161,7 @@ class Agent:
     def __init__(self, settings: Settings) -> None:
         self.store = Store.open(settings.db_path)
         self.client = make_central(settings, owner="agent")
+        self.client.breakers.report_to(breaker_recorder(self.store, "agent"))
         self.relay = Relay(self.store, self.client, settings, role="agent")
 
     async def close(self) -> None:
