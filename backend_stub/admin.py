@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AwareDatetime, Field
 
-from sync_agent.contract import SERVICES, Book, ErrorBody, ErrorCode, Wire
+from sync_agent.wire.rest import SERVICES, Book, ErrorBody, ErrorCode, Wire
 
 from . import book_service, rental_service
 from .errors import ApiError, invalid

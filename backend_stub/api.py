@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from sync_agent.contract import (
+from sync_agent.wire.rest import (
     SERVICES,
     Book,
     BookPage,

@@ -11,7 +11,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from sync_agent.contract import Book, BookPage, BookStatus, ErrorCode, RentalStatus
+from sync_agent.wire.rest import Book, BookPage, BookStatus, ErrorCode, RentalStatus
 
 from .db import stamp, unstamp
 from .errors import found, refusal

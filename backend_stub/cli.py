@@ -15,7 +15,7 @@ from pathlib import Path
 
 import uvicorn
 
-from sync_agent.contract import SERVICES
+from sync_agent.wire.rest import SERVICES
 
 from .app import create_app
 from .demo_data import DATA_DIR

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import kiosk_data
-from sync_agent.contract import PaymentStatus, RentalStatus
+from sync_agent.wire.rest import PaymentStatus, RentalStatus
 
 from .db import stamp
 from .rental_service import announce

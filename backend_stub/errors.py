@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from sync_agent.contract import ErrorBody, ErrorCode
+from sync_agent.wire.rest import ErrorBody, ErrorCode
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sync_agent.contract import Rental
+from sync_agent.wire.rest import Rental
 
 from .db import stamp
 

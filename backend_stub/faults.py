@@ -21,7 +21,7 @@ from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sync_agent.contract import SERVICES, ErrorCode
+from sync_agent.wire.rest import SERVICES, ErrorCode
 
 from .errors import ApiError, service_down
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sync_agent.contract import ErrorCode
+from sync_agent.wire.rest import ErrorCode
 
 from .db import stamp
 from .errors import invalid

@@ -6,7 +6,7 @@ import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from sync_agent.contract import ErrorBody, ErrorCode
+from sync_agent.wire.rest import ErrorBody, ErrorCode
 
 from .errors import error_response
 from .faults import DROP_SCOPE_KEY

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
+from sync_agent.wire.rest import MyPage, MyPageEntry, RentalStatus
 
 from .db import stamp, unstamp
 from .rules import overdue_days

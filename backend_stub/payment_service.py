@@ -11,7 +11,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from sync_agent.contract import ErrorCode, Payment, PaymentStatus, RentalStatus, ReservationQuote
+from sync_agent.wire.rest import ErrorCode, Payment, PaymentStatus, RentalStatus, ReservationQuote
 
 from .db import stamp, unstamp
 from .errors import not_found, refusal

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from fastapi.responses import JSONResponse
 
-from sync_agent.contract import ErrorCode, PinCheck
+from sync_agent.wire.rest import ErrorCode, PinCheck
 
 from .db import stamp, unstamp
 from .errors import refusal

@@ -9,11 +9,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
-from sync_agent.contract import (
+from sync_agent.wire.rest import (
     BookStatus,
     Circulation,
-    ItemState,
     ErrorCode,
+    ItemState,
     KioskRenew,
     KioskRent,
     KioskReturn,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sync_agent.contract import FINE_PER_DAY  # KRW per overdue day, in library-local calendar days
+from sync_agent.wire.rest import FINE_PER_DAY  # KRW per overdue day, in library-local calendar days
 
 LOAN_DAYS = 14
 """A loan is due at the end of the 14th day after it starts."""

@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from sync_agent.contract import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
+from sync_agent.wire.rest import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 
 from . import book_service, demo_data, idempotency, mypage, payment_service, rental_service
 from .clock import Clock

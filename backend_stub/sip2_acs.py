@@ -53,8 +53,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import kiosk_data
-from sync_agent.sip2_messages import MESSAGES, PRIVILEGES_DENIED, SUMMARY, SUMMARY_LIST, SUPPORTED_MESSAGES
-from sync_agent.sip2_wire import ANSWER_OF, MAX_FRAME, ChecksumError, Dialect, Frame, WireError, yes_no
+from sync_agent.wire.sip2 import ANSWER_OF, MAX_FRAME, ChecksumError, Dialect, Frame, WireError, yes_no
+from sync_agent.wire.sip2_messages import MESSAGES, PRIVILEGES_DENIED, SUMMARY, SUMMARY_LIST, SUPPORTED_MESSAGES
 
 DATA_DIR = kiosk_data.DATA_DIR
 INSTITUTION, CURRENCY = "0042", "KRW"

@@ -29,11 +29,11 @@ from pathlib import Path
 import httpx
 from stdnum import luhn
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, timed_borrow
-from kiosk_testing.processes import stand_in
 from bench.report import Figure, table
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from kiosk_testing.processes import stand_in
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, timed_borrow
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
 
 TARGET_RATIO = 1.3
 

@@ -36,13 +36,13 @@ import asyncio, sys
 from pathlib import Path
 from kiosk_app.composition import build_kiosk
 from kiosk_app.screens.welcome import WelcomeScreen
-from sync_agent.client import CentralClient
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 settings = Settings(data_dir=Path(sys.argv[1]), api_url="http://127.0.0.1:9")
 store = Store.open(settings.db_path)
-client = CentralClient(settings, store)
+client = CentralClient(settings)
 app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
 
 async def main():

@@ -14,9 +14,9 @@ import argparse
 import asyncio
 import gc
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, pid_note, rss_mb
 from bench.report import Figure, table
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, pid_note, rss_mb
 from kiosk_testing.waiting import wait_until_async
 
 TARGET_MB = 120.0

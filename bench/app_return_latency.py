@@ -20,11 +20,11 @@ import tty
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, timed_return
 from bench.report import Figure, table
 from hardware.sim import encode_scan
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, timed_return
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
 
 TARGET_P99_MS = 50.0
 

@@ -19,8 +19,8 @@ import httpx
 
 from backend_stub.app import create_app
 from backend_stub.server import CentralServer
-from kiosk_data.codes import AVAILABLE
 from bench.report import Figure, table
+from kiosk_data.codes import AVAILABLE
 
 MEMBER, BOOK_ID, BARCODE = 6, 4, AVAILABLE
 

@@ -16,7 +16,7 @@ twice or copies returned twice; must be 0) and dead letters (must be 0). Baselin
 loop in one process with the fleet's total concurrency (kiosks x ``relay_parallelism``), sending
 the same returns with fresh keys to an identically prepared stand-in.
 
-Each agent paces itself (``sync_agent.pacing``): its window starts at one delivery, grows with
+Each agent paces itself (``sync_agent.agent.pacing``): its window starts at one delivery, grows with
 successes up to ``relay_parallelism`` and halves on timeouts and 503/429, and its breaker stays
 closed, since the stand-in is overloaded, not gone. Before, timeouts under this load opened every
 agent's breaker and the 30 s reset set the fleet's pace (18 returns/s, 0.06 of the baseline).
@@ -44,9 +44,10 @@ import httpx
 from bench.report import Figure, table
 from kiosk_testing.processes import BIN, stand_in
 from kiosk_testing.returns_load import barcode, prepare_central, send_returns
-from sync_agent.outbox import Outbox
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
+
 
 def outcome(url: str, prefix: str) -> tuple[int, int]:
     """(bench copies returned, duplicates: keys of ``prefix`` applied twice, copies returned twice)."""

@@ -33,8 +33,8 @@ from hardware.decoder import StreamDecoder
 from hardware.serial_reader import SerialDevice
 from hardware.sim import VirtualScanner, encode_scan
 from hardware.status import DeviceState
-from kiosk_testing.waiting import wait_until
 from kiosk_data.codes import HOLD_READY
+from kiosk_testing.waiting import wait_until
 
 TARGET_SCANS_PER_S = 1_000
 TARGET_RECONNECT_S = 2.0

@@ -43,16 +43,16 @@ from typing import Any
 from bench.report import Figure, table
 from kiosk_testing.pty_kiosk import item_codes
 from kiosk_testing.sip2_load import PASSWORD, USER, AcsProcess, Load, RawSip2
-from sync_agent.outbox import Outbox
-from sync_agent.relay import Relay
+from sync_agent.agent.relay import Relay
+from sync_agent.central.results import Ok, Result
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.central.sip2.connection import Login, Sip2Connection
 from sync_agent.settings import Settings
-from sync_agent.contract import RentalStatus
-from sync_agent.outbox import OutboxEntry
-from sync_agent.results import Ok, Result
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_connection import Login, Sip2Connection
-from sync_agent.sip2_wire import Dialect, Frame
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, OutboxEntry
+from sync_agent.store.status import breaker_recorder
+from sync_agent.wire.rest import RentalStatus
+from sync_agent.wire.sip2 import Dialect, Frame
 
 TARGET_RATIO = 0.8
 DEFAULT_PARALLELISM = 4
@@ -81,7 +81,8 @@ async def relay_drain(folder: Path, copies: list[str], parallelism: int) -> dict
     for barcode in copies:  # the ACS was away: returns piled up
         outbox.append_return(barcode, dropped)
     try:
-        async with Sip2Client(settings, store, owner="agent") as client:
+        async with Sip2Client(settings, owner="agent") as client:
+            client.breakers.report_to(breaker_recorder(store, "agent"))  # as kiosk-sync and the app do
             relay = Relay(store, client, settings)
             started, cpu = time.perf_counter(), time.process_time()
             result = await relay.drain(900)

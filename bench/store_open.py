@@ -20,8 +20,8 @@ from pathlib import Path
 
 from bench.report import Figure, table
 from kiosk_data.codes import ON_LOAN
-from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.store import CHECKED_TABLE, Store
+from sync_agent.store.database import CHECKED_TABLE, Store
+from sync_agent.store.outbox import Outbox, Settlement, Status
 
 ANSWER = {"status": 200, "replayed": False,
           "body": {"id": 2, "memberId": 1, "bookId": 2, "barcode": ON_LOAN,

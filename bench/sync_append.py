@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.report import Figure, table
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
 
 
 def percentile(samples: list[float], fraction: float) -> float:

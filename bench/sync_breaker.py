@@ -25,13 +25,14 @@ import time
 from pathlib import Path
 
 from backend_stub.app import create_app
+from backend_stub.server import CentralServer
 from bench.report import Figure, table
 from bench.sync_append import percentile
-from backend_stub.server import CentralServer
 from kiosk_data.codes import KIM
-from sync_agent.client import Busy, CentralClient, InDoubt
+from sync_agent.central.rest.client import Busy, CentralClient, InDoubt
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.status import breaker_recorder
 
 
 async def measure(url: str, folder: Path, count: int, threshold: int) -> tuple[list[float], list[float]]:
@@ -40,7 +41,8 @@ async def measure(url: str, folder: Path, count: int, threshold: int) -> tuple[l
                         breaker_sustained_s=0)  # every timeout counts: open after ``threshold``
     store = Store.open(settings.db_path)
     timeouts, fast = [], []
-    async with CentralClient(settings, store, owner="app") as client:
+    async with CentralClient(settings, owner="app") as client:
+        client.breakers.report_to(breaker_recorder(store, "app"))  # as kiosk-sync and the app do
         for _ in range(threshold):  # these time out and open the breaker
             started = time.perf_counter()
             result = await client.member_by_card(KIM)
@@ -74,7 +76,7 @@ async def patrons_under_load(central: CentralServer, folder: Path, patrons: int,
     settings = Settings(id="kiosk-bench", data_dir=folder, api_url=url, call_timeout_ms=610,
                         breaker_failure_threshold=5, breaker_sustained_s=0, breaker_reset_s=0.5)
     half_opens = _HalfOpenCount()
-    logging.getLogger("sync_agent.breakers").addHandler(half_opens)
+    logging.getLogger("sync_agent.central.breakers").addHandler(half_opens)
     fallbacks: list[float] = []
     async with CentralClient(settings) as client:
         while not client.breakers.is_open("lending"):
@@ -91,7 +93,7 @@ async def patrons_under_load(central: CentralServer, folder: Path, patrons: int,
                 await asyncio.sleep(0.02)
 
         await asyncio.gather(*(patron() for _ in range(patrons)))
-    logging.getLogger("sync_agent.breakers").removeHandler(half_opens)
+    logging.getLogger("sync_agent.central.breakers").removeHandler(half_opens)
     return fallbacks, half_opens.count, central.requests()["rental"] - before
 
 

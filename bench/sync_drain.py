@@ -21,15 +21,17 @@ from pathlib import Path
 import httpx
 
 from backend_stub.app import create_app
-from backend_stub.server import CentralServer
 from backend_stub.readiness import free_port
+from backend_stub.server import CentralServer
 from bench.report import Figure, table
 from kiosk_testing.returns_load import FIRST_ID, barcode, prepare_central, send_returns
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Outbox
-from sync_agent.relay import Relay
+from sync_agent.agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.status import breaker_recorder
+
 
 def _serve(db_path: Path, port: int, ready) -> None:  # ready: a multiprocessing Event
     CentralServer(create_app(db_path, faults_enabled=True), port=port).start()
@@ -80,7 +82,8 @@ async def relay_drain(folder: Path, central_db: Path, count: int, parallelism: i
     central = Central(central_db)
     settings = settings.model_copy(update={"api_url": central.url})
     try:
-        async with CentralClient(settings, store, owner="agent") as client:
+        async with CentralClient(settings, owner="agent") as client:
+            client.breakers.report_to(breaker_recorder(store, "agent"))  # as kiosk-sync and the app do
             relay = Relay(store, client, settings)
             started = time.perf_counter()
             result = await relay.drain(600)

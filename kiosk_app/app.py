@@ -20,17 +20,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any, ClassVar
 
 from pydantic import SecretStr
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
-from textual.reactive import reactive
 from textual.geometry import Size
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button
 
@@ -41,16 +41,42 @@ from kiosk_app.devices import Devices, device_configs
 from kiosk_app.fines import LIBRARY_TZ
 from kiosk_app.i18n import N_, Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
-from kiosk_app.lending import BUSY, Lending, Offer, Outcome, PinWrong, Refusal
-from kiosk_app.logbook import RecentLines
 from kiosk_app.jobs import PatronQueue
 from kiosk_app.keypad import KEYPAD
+from kiosk_app.lending import BUSY, Lending, Offer, Outcome, PinWrong, Refusal
+from kiosk_app.logbook import RecentLines
+from kiosk_app.messages import (
+    AcknowledgeCall,
+    CancelReservation,
+    CheckStore,
+    ChooseView,
+    CloseTechnician,
+    DeviceChanged,
+    EmailReceipt,
+    EndSession,
+    ExitKiosk,
+    FinishVisit,
+    MoreTime,
+    PatronActive,
+    PatronPinEntered,
+    PrintReceipt,
+    RenewRequested,
+    ResetBreaker,
+    ResolveDeadLetter,
+    RetryDeadLetter,
+    Scanned,
+    ScanRejected,
+    Speak,
+    StaffCalled,
+    SyncNow,
+    TechnicianRequested,
+    ToggleContrast,
+    ToggleEnlarge,
+    ToggleLanguage,
+    ToggleLow,
+)
 from kiosk_app.notices import WRONG_INPUT, failure_notice
-from kiosk_app.messages import (CancelReservation, ChooseView, CloseTechnician, DeviceChanged, EndSession,
-                                ExitKiosk, EmailReceipt, FinishVisit, MoreTime, PatronActive, PatronPinEntered,
-                                PrintReceipt, RenewRequested, Scanned, ScanRejected, Speak, StaffCalled,
-                                TechnicianRequested, ToggleContrast, ToggleEnlarge, ToggleLanguage,
-                                ToggleLow)
+from kiosk_app.pin_guard import PinGuard
 from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screen_fit import MIN_GRID, touch_cells
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
@@ -63,15 +89,15 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from kiosk_app.themes import HIGH_CONTRAST, THEMES, theme_name
 from kiosk_app.session import Action, BorrowLine, Mode, RenewLine, Session, new_session_id
-from kiosk_app.pin_guard import PinGuard
+from kiosk_app.tech_service import TechService
+from kiosk_app.themes import HIGH_CONTRAST, THEMES, theme_name
 from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView, TechTools
 from kiosk_app.voice import KEYS, Speaker
-from sync_agent import help_request
 from sync_agent.settings import Settings, parse_size_mm
-from sync_agent.store import StoreError
+from sync_agent.store import help_request
+from sync_agent.store.database import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +179,8 @@ class KioskApp(App[None]):
         self.devices = Devices(self, device_configs(settings) if with_devices else [], lending.store)
         self.receipts = ReceiptDesk(settings, lending.store, self.devices.report)
         self.jobs = PatronQueue(lambda: self.session, self._job_failed, self._job_done)
-        self.tech_tools = TechTools(lending, self.devices, self.log_tail)
+        self.tech_service = TechService(lending)
+        self.tech_tools = TechTools(self.tech_service, self.devices, self.log_tail)
         self._log_lines = log_lines
         self._pin_card: str | None = None
         """The card whose PIN the pad asks for (``patron_pin = "required"``), until it is judged."""
@@ -804,7 +831,7 @@ class KioskApp(App[None]):
         self.call_staff()
 
     def call_staff(self) -> None:
-        """The patron's "call staff" (button or key): the alert (sync_agent.help_request, seen by
+        """The patron's "call staff" (button or key): the alert (sync_agent.store.help_request, seen by
         the technician screen and the agent's metrics) unless one is open, then the notice that
         help is coming. Nothing on the technician's own screen."""
         if self._technician() is not None:
@@ -850,6 +877,37 @@ class KioskApp(App[None]):
 
     def on_exit_kiosk(self, _: ExitKiosk) -> None:
         self.exit_kiosk()
+
+    # -- the technician's actions (kiosk_app.tech_service), each followed by a fresh report ----
+
+    def on_sync_now(self, _: SyncNow) -> None:
+        self._technician_action(self.tech_service.sync_now())
+
+    def on_retry_dead_letter(self, message: RetryDeadLetter) -> None:
+        self._technician_action(self.tech_service.retry_dead(message.entry_id))
+
+    def on_resolve_dead_letter(self, message: ResolveDeadLetter) -> None:
+        self._technician_action(self.tech_service.resolve_dead(message.entry_id))
+
+    def on_acknowledge_call(self, _: AcknowledgeCall) -> None:
+        self._technician_action(self.tech_service.acknowledge_call())
+
+    def on_reset_breaker(self, message: ResetBreaker) -> None:
+        self.tech_service.reset_breaker(message.name)
+        if (screen := self._technician()) is not None:
+            screen.reload()
+
+    @work(group="tech-action")
+    async def _technician_action(self, action: Awaitable[None]) -> None:
+        await action
+        if (screen := self._technician()) is not None:
+            screen.reload()
+
+    @work(group="tech-action")
+    async def on_check_store(self, _: CheckStore) -> None:
+        result = await self.tech_service.check_store()
+        if (screen := self._technician()) is not None:
+            screen.show_integrity(result)
 
     def _pin_pad_open(self) -> bool:
         """A PIN pad (the technician's, or a patron's) takes no scan and stays under no prompt."""

@@ -1,7 +1,7 @@
 """Why a card may not borrow or renew, in the patron's words: one reason per block the library
 system reports (``Member.blocks``), never a guess.
 
-A SIP2 ACS says why a card is limited with its patron-status flags (sync_agent.sip2_patron);
+A SIP2 ACS says why a card is limited with its patron-status flags (sync_agent.central.sip2.patron);
 each becomes its own line under the kiosk's verdict. Blocks that limit only what the kiosk never
 does (recalls, holds) and the verdicts themselves (charge or renewal privileges denied) are not
 reasons. Fines are named only when the library reports them: by a flag (excessive fines or fees)
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kiosk_app.i18n import N_, Won
-from sync_agent.contract import STOPS_RENEWING, Member
+from sync_agent.wire.rest import STOPS_RENEWING, Member
 
 REASON_OF = {
     "card_lost": N_("block_card_lost"),

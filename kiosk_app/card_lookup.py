@@ -6,7 +6,7 @@ is keyed by HMAC-SHA256 of the card number under a per-kiosk secret that is not 
 plain hash of a card number reverses in a couple of guesses (14 digits: a type digit, the
 institution, an 8-digit sequence and a check digit), a keyed one not without the secret. The value
 is the member as the central side sent it, without the card number. A row goes with its member's
-view (``ON DELETE CASCADE``), so it expires with it (sync_agent.retention).
+view (``ON DELETE CASCADE``), so it expires with it (sync_agent.store.retention).
 
 The secret: the systemd credential ``kiosk_card_key`` (``/etc/kiosk/card-key``, root-only, made by
 deploy/install.sh, read through the ``card_key`` setting); without one (the demo, tests, a
@@ -25,9 +25,9 @@ import os
 import secrets
 from pathlib import Path
 
-from sync_agent.contract import Member
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.wire.rest import Member
 
 log = logging.getLogger(__name__)
 

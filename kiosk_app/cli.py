@@ -47,8 +47,8 @@ async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> i
     from kiosk_app.card_lookup import card_secret
     from kiosk_app.composition import build_kiosk
     from kiosk_app.out_of_service import OutOfServiceApp
-    from sync_agent.adapters import open_central
-    from sync_agent.store import Store, StoreError
+    from sync_agent.central.adapters import open_central
+    from sync_agent.store.database import Store, StoreError
 
     feeding = watchdog.start()
     try:
@@ -63,7 +63,7 @@ async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> i
         guard.cleanup("store", store.close)
         try:
             # SIP2 member ids are keyed hashes under the card-lookup key: stable across restarts
-            async with open_central(settings, store, owner="app",
+            async with open_central(settings, owner="app",
                                     member_key=card_secret(settings)) as client:
                 app = build_kiosk(settings, store, client, log_lines=recent)
                 await guard.run_app(app, app.exit_kiosk)

@@ -14,10 +14,11 @@ from hardware.speech import SpeechEngine
 from kiosk_app.app import KioskApp
 from kiosk_app.lending import Lending
 from kiosk_app.voice import Speaker
-from sync_agent.central import Central
-from sync_agent.relay import Relay
+from sync_agent.agent.relay import Relay
+from sync_agent.central.port import Central
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.status import breaker_recorder
 
 AppT = TypeVar("AppT", bound=KioskApp)
 
@@ -27,7 +28,10 @@ def build_kiosk(settings: Settings, store: Store, central: Central, *,
     """The kiosk app over ``store`` and ``central``; ``app_options`` go to the app (timers,
     devices, log lines), ``app_class`` is :class:`KioskApp` or the demo's subclass. The voice
     (``speaker``) speaks through the sound device, or writes to ``speech_out``; the display's scale
-    (``scale``) enlarges the screen where the app runs under the kiosk's compositor."""
+    (``scale``) enlarges the screen where the app runs under the kiosk's compositor. The central
+    port's breaker states are kept in the store as the app's; the relay's outbox and read model
+    are the process's only ones, which the use-cases share."""
+    central.breakers.report_to(breaker_recorder(store, "app"))
     relay = Relay(store, central, settings, role="app")
     app_options.setdefault("speaker", Speaker(settings, SpeechEngine(settings.speech_folder)))
     app_options.setdefault("scale", output_scale())

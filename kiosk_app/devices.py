@@ -20,8 +20,8 @@ from hardware.serial_reader import SerialDevice
 from hardware.status import DeviceStatus
 from kiosk_app.messages import DeviceChanged, Scanned, ScanRejected
 from sync_agent.settings import Settings
-from sync_agent.status import record_device_status
-from sync_agent.store import Store, StoreError
+from sync_agent.store.database import Store, StoreError
+from sync_agent.store.status import record_device_status
 
 log = logging.getLogger(__name__)
 

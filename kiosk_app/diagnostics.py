@@ -14,12 +14,12 @@ from pydantic import SecretStr
 
 from hardware.status import DeviceStatus
 from kiosk_app.lending import Lending
-from sync_agent.results import Busy, BusyReason, Ok
-from sync_agent.contract import SERVICES
+from sync_agent.central.results import Busy, BusyReason, Ok
 from sync_agent.logs import mask_card
-from sync_agent.outbox import OutboxEntry
 from sync_agent.settings import SECRET_KEYS, Settings
-from sync_agent.status import snapshot
+from sync_agent.store.outbox import OutboxEntry
+from sync_agent.store.status import snapshot
+from sync_agent.wire.rest import SERVICES
 
 PACKAGE = "library-kiosk"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sync_agent.contract import FINE_PER_DAY
+from sync_agent.wire.rest import FINE_PER_DAY
 
 LIBRARY_TZ = timezone(timedelta(hours=9), "KST")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-
 MORE_TIME = 2
 """How many times the library's inactivity time a patron who asked for more time gets."""
 

@@ -1,10 +1,10 @@
 """The patron use-cases: return, open a member, borrow, reserve-and-borrow, cancel, renew.
 
 Plain asyncio over the store (each SQLite call in a thread, so the event loop never waits on the
-disk) and the central client (async httpx behind breakers). Each use-case writes what happened into
-the visit (:class:`~kiosk_app.session.Session`) and answers what the screen must say: nothing more
-than the visit shows, an :class:`Offer`, or a :class:`Refusal` naming the i18n keys of why and what
-to do next. Nothing here knows about Textual.
+disk) and the central port (``sync_agent.central.port.Central``, REST or SIP2 behind breakers). Each
+use-case writes what happened into the visit (:class:`~kiosk_app.session.Session`) and answers what
+the screen must say: nothing more than the visit shows, an :class:`Offer`, or a :class:`Refusal`
+naming the i18n keys of why and what to do next. Nothing here knows about Textual.
 
 Borrowing is a saga (``docs/architecture.md``, "The lending saga"): a self-rent or a reservation is
 committed to the outbox as an *intent* before its first call, asked under its idempotency key while
@@ -43,9 +43,14 @@ from kiosk_app.session import (
     ReturnLine,
     Session,
 )
-from sync_agent import schedule_clock
-from sync_agent.central import Central
-from sync_agent.contract import (
+from sync_agent.agent.relay import Asked, Relay
+from sync_agent.central.port import Central
+from sync_agent.central.results import Busy, InDoubt, NotFound, Ok, Refused, Result, is_kiosk_wide
+from sync_agent.settings import Settings
+from sync_agent.store import schedule_clock
+from sync_agent.store.database import Store, StoreError
+from sync_agent.store.outbox import OPEN, Kind, OutboxEntry, Settlement, Status, Told
+from sync_agent.wire.rest import (
     Book,
     BookStatus,
     Circulation,
@@ -56,13 +61,6 @@ from sync_agent.contract import (
     MyPageEntry,
     Rental,
 )
-from sync_agent.outbox import OPEN, Kind, Outbox, OutboxEntry, Settlement, Status, Told
-from sync_agent.read_model import ReadModel
-from sync_agent.relay import Asked, Relay
-from sync_agent.results import Busy, InDoubt, NotFound, Ok, Refused, Result, is_kiosk_wide
-from sync_agent.retention import Retention
-from sync_agent.settings import Settings
-from sync_agent.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +171,11 @@ class Lending:
         self.store = store
         self.client = client
         self.relay = relay
-        self.outbox = Outbox(store, settings.id)
-        self.read_model = ReadModel(store, self.outbox)
+        self.outbox = relay.outbox  # one outbox, read model and retention per process: the relay's
+        self.read_model = relay.read_model
+        self.intents = relay.intents  # the lending saga's ledger (sync_agent.agent.saga)
         self.cards = CardLookup(store, card_secret(settings))
-        self.retention = Retention(store, settings)
+        self.retention = relay.retention
         self.session_ends: set[asyncio.Task[None]] = set()
         """Ends of patron sessions still under way (each bounded by the call's deadline)."""
 
@@ -325,7 +324,7 @@ class Lending:
         marked shown so each is told once."""
         shown: list[Earlier] = []
         final: list[int] = []
-        for entry in self.outbox.unreported_intents(member_id):
+        for entry in self.intents.unreported_intents(member_id):
             if entry.visit == visit:
                 continue
             became = self._became(entry)
@@ -345,7 +344,7 @@ class Lending:
             return Became.CHECKING
         if entry.status is Status.DECLINED:
             return Became.NOT_MADE
-        undo = self.outbox.compensation_of(entry.id)
+        undo = self.intents.compensation_of(entry.id)
         restoring = undo is not None and undo.kind is Kind.UNRENT
         if undo is None or undo.status in OPEN:
             return Became.RESTORING if restoring else Became.UNDOING
@@ -398,7 +397,7 @@ class Lending:
         book = offer.book
         entry = await self._reclaim(session, "reserve", book.barcode)
         if entry is None:
-            entry = await self._begin(self.outbox.begin_reserve, book.barcode, patron.member.id,
+            entry = await self._begin(self.intents.begin_reserve, book.barcode, patron.member.id,
                                       book.id, book.barcode, now, visit=session.id)
         if entry is None:
             return Refusal.for_code("return_pending")
@@ -432,7 +431,7 @@ class Lending:
                     title: str | None = None) -> Outcome:
         patron = session.patron
         assert patron is not None
-        entry = await self._begin(self.outbox.begin_rent, barcode, patron.member.id, barcode, now,
+        entry = await self._begin(self.intents.begin_rent, barcode, patron.member.id, barcode, now,
                                   visit=session.id)
         if entry is None:
             return Refusal.for_code("return_pending")
@@ -500,7 +499,7 @@ class Lending:
         if not any(doubt.kind == kind and doubt.barcode == barcode for doubt in session.doubts):
             return None
         assert session.patron is not None
-        entry = await asyncio.to_thread(self.outbox.open_intent, Kind(kind), session.patron.member.id,
+        entry = await asyncio.to_thread(self.intents.open_intent, Kind(kind), session.patron.member.id,
                                         barcode, session.id)
         return await self.relay.reclaim(entry) if entry is not None else None
 

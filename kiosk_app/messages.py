@@ -1,5 +1,5 @@
-"""Messages up to the app: what the hardware adapter read (from the serial reader threads), and
-what the patron did on a screen."""
+"""Messages up to the app: what the hardware adapter read (from the serial reader threads), what
+the patron did on a screen, and what the technician asked for on theirs."""
 
 from __future__ import annotations
 
@@ -142,3 +142,40 @@ class CloseTechnician(Message):
 
 class ExitKiosk(Message):
     """The maintenance exit on the technician screen."""
+
+
+class SyncNow(Message):
+    """The technician's "sync now": deliver what is due (``kiosk_app.tech_service``, as the rest
+    of the technician's actions below)."""
+
+
+class DeadLetterAction(Message):
+    """The technician's action on one dead letter (the outbox entry ``entry_id``)."""
+
+    def __init__(self, entry_id: int) -> None:
+        super().__init__()
+        self.entry_id = entry_id
+
+
+class RetryDeadLetter(DeadLetterAction):
+    """Send a dead letter again."""
+
+
+class ResolveDeadLetter(DeadLetterAction):
+    """A dead letter was dealt with at the desk: resolved, never sent."""
+
+
+class ResetBreaker(Message):
+    """Close one of the app's breakers by hand."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class CheckStore(Message):
+    """Check the store's integrity; the outcome goes down to the screen."""
+
+
+class AcknowledgeCall(Message):
+    """The patron's call for staff is answered."""

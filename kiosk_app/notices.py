@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kiosk_app.lending import Refusal
 from kiosk_app.session import Action
-from sync_agent.store import StoreError
+from sync_agent.store.database import StoreError
 
 SAVE_FAILED = Refusal("why_save_failed", "next_save_failed")
 """The store was busy (locked past its timeout): trying again may well work."""

@@ -13,9 +13,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from kiosk_app.notices import STORE_OUT_OF_ORDER, SAVE_FAILED
 from kiosk_app.i18n import t
-from sync_agent.store import Store, StoreError
+from kiosk_app.notices import SAVE_FAILED, STORE_OUT_OF_ORDER
+from sync_agent.store.database import Store, StoreError
 
 RETRY_S = 10.0
 

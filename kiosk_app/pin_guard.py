@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk_app.techpin import MIN_DIGITS, verify_pin
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ ESC/POS real-time status before the choice is shown), email only when the librar
 address for the patron and a mail server is configured. Each way is tried once per visit: a print
 that stopped partway is never sent again (the patron would get half a receipt twice) and the
 patron is told it may be incomplete; email stays offered. An email is a durable job for the agent
-(:mod:`sync_agent.mail_jobs`); the address lives in the visit's memory and in that job only.
+(:mod:`sync_agent.store.mail_jobs`); the address lives in the visit's memory and in that job only.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 from hardware.escpos_printer import EscposPrinter, PrinterState, PrintFailed
 from hardware.status import DeviceStatus
-from kiosk_app.i18n import Lang, N_
+from kiosk_app.i18n import N_, Lang
 from kiosk_app.receipt import Receipt
 from kiosk_app.receipt_escpos import FontMissing, escpos_receipt
 from kiosk_app.receipt_mail import mask_address, receipt_mail
 from kiosk_app.session import Session
-from sync_agent import mail_jobs
 from sync_agent.settings import Settings
-from sync_agent.store import Store, StoreError
+from sync_agent.store import mail_jobs
+from sync_agent.store.database import Store, StoreError
 
 log = logging.getLogger(__name__)
 

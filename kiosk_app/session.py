@@ -16,7 +16,7 @@ from stdnum import luhn
 
 from hardware.codes import CodeKind
 from kiosk_app.card_blocks import Reason
-from sync_agent.contract import Member, MyPage, MyPageEntry
+from sync_agent.wire.rest import Member, MyPage, MyPageEntry
 
 TECHNICIAN_SEQUENCE = "99999999"
 """The last member-card sequence of the institution is reserved for the technician card."""

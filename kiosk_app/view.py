@@ -19,16 +19,17 @@ from kiosk_app.session import Session
 
 if TYPE_CHECKING:
     from kiosk_app.devices import Devices
-    from kiosk_app.lending import Lending
     from kiosk_app.receipt_desk import ReceiptOffer
+    from kiosk_app.tech_service import TechService
 
 
 @dataclass(frozen=True, slots=True)
 class TechTools:
-    """What the technician screen works with: the use-cases' outbox, relay, breakers and store,
-    the serial devices, and the recent log lines."""
+    """What the technician screen works with: the technician's service (its report; its actions
+    go up as messages, which the app carries out with the same service), the serial devices, and
+    the recent log lines."""
 
-    lending: Lending
+    service: TechService
     devices: Devices
     log_tail: Callable[[], list[str]]
 

@@ -8,9 +8,9 @@ again instead of staying frozen.
 
 The app is not the unit's main process (that is cage, which runs foot, which runs the app), so
 systemd's ``WATCHDOG_PID`` names another process: the unit says ``NotifyAccess=all`` and the app
-pings anyway (:func:`sync_agent.systemd.watchdog_interval_s` with ``any_process``). Outside systemd
+pings anyway (:func:`sync_agent.agent.systemd.watchdog_interval_s` with ``any_process``). Outside systemd
 there is no ``WATCHDOG_USEC`` and :func:`feed` returns at once. The datagrams go through
-:func:`sync_agent.systemd.notify`, as the agent's do.
+:func:`sync_agent.agent.systemd.notify`, as the agent's do.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sync_agent.systemd import notify, watchdog_interval_s
+from sync_agent.agent.systemd import notify, watchdog_interval_s
 
 log = logging.getLogger(__name__)
 

@@ -26,24 +26,24 @@ from pydantic import AnyHttpUrl, SecretStr
 from textual.screen import Screen
 
 import kiosk_data
-from hardware.sim import VirtualScanner
-from kiosk_app.app import KioskApp
-from kiosk_app import logbook, watchdog
 from backend_stub.readiness import free_port
-from kiosk_demo.descriptions import Library, ask_library, describe
-from kiosk_demo.panel import DemoPanel, QuitDemo
-from kiosk_demo.stack import DemoStack, Faults
+from hardware.sim import VirtualScanner
+from kiosk_app import logbook, watchdog
+from kiosk_app.app import KioskApp
+from kiosk_app.card_lookup import card_secret
 from kiosk_app.composition import build_kiosk
 from kiosk_app.logbook import RecentLines
 from kiosk_app.session import technician_card
 from kiosk_app.shutdown import ExitGuard
 from kiosk_app.techpin import hash_pin, verify_pin
-from kiosk_app.card_lookup import card_secret
-from sync_agent.adapters import open_central
-from sync_agent.central import Central
-from sync_agent.outbox import Status
+from kiosk_demo.descriptions import Library, ask_library, describe
+from kiosk_demo.panel import DemoPanel, QuitDemo
+from kiosk_demo.stack import DemoStack, Faults
+from sync_agent.central.adapters import open_central
+from sync_agent.central.port import Central
 from sync_agent.settings import ConfigError, Settings, load_settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Status
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ async def _serve(settings: Settings, store: Store, stack: DemoStack, scanner: Vi
                  recent: RecentLines, guard: ExitGuard) -> None:
     feeding = watchdog.start()  # as `kiosk run` does (nothing is sent outside systemd)
     try:
-        async with open_central(settings, store, owner="app", member_key=card_secret(settings)) as client:
+        async with open_central(settings, owner="app", member_key=card_secret(settings)) as client:
             app = demo_app(settings, store, client, stack, scanner, recent)
             # SIGTERM, SIGHUP, a closed terminal: the guard ends app, agent and stand-in in seconds
             await guard.run_app(app, app.exit_kiosk)

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from sync_agent.contract import Book, BookStatus, Member, MemberStatus, Rental, RentalStatus
-from sync_agent.outbox import Kind, OutboxEntry, Status
+from sync_agent.store.outbox import Kind, OutboxEntry, Status
+from sync_agent.wire.rest import Book, BookStatus, Member, MemberStatus, Rental, RentalStatus
 
 ASK_TIMEOUT_S = 2.0
 

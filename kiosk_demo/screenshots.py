@@ -19,8 +19,6 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from hardware.escpos_sim import decode, stacked
-from kiosk_demo.demo import OUTBOX_EVERY_S, demo_app, demo_parts
-from kiosk_demo.stack import DemoStack, Faults
 from kiosk_app.composition import build_kiosk
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
@@ -29,9 +27,11 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_data.codes import AT_LIMIT_OTHER_LOAN, AVAILABLE, HOLD_READY, KIM, ON_LOAN, OVERDUE
-from sync_agent.client import CentralClient
+from kiosk_demo.demo import OUTBOX_EVERY_S, demo_app, demo_parts
+from kiosk_demo.stack import DemoStack, Faults
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 PATRON_SIZE = (100, 32)
 DEMO_SIZE = (140, 40)
@@ -155,7 +155,7 @@ async def demo_screen(settings: Settings, store: Store, client: CentralClient, s
 async def take(folder: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="kiosk-screenshots-") as scratch:
         with demo_parts(None, Path(scratch)) as (settings, stack, scanner, store):
-            async with CentralClient(settings, store, owner="app") as client:
+            async with CentralClient(settings, owner="app") as client:
                 await patron_screens(settings, store, client, stack, scanner.scan, folder)
                 await receipt_pictures(settings, store, client, stack, scanner.scan, folder)
                 await demo_screen(settings, store, client, stack, scanner, folder)

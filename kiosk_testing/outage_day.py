@@ -59,9 +59,9 @@ import httpx
 from stdnum import luhn
 
 import kiosk_data
-from kiosk_testing.processes import BIN, Process, free_port, wait_healthy
 from hardware.sim import VirtualScanner
-from sync_agent.contract import FINE_PER_DAY
+from kiosk_testing.processes import BIN, Process, free_port, wait_healthy
+from sync_agent.wire.rest import FINE_PER_DAY
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KIOSK_ID = "kiosk-day"

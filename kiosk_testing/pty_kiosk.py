@@ -20,10 +20,10 @@ from hardware.sim import VirtualScanner
 from kiosk_app.app import KioskApp
 from kiosk_app.composition import build_kiosk
 from kiosk_testing.waiting import wait_until_async
-from sync_agent.adapters import make_central
-from sync_agent.contract import Book
+from sync_agent.central.adapters import make_central
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.wire.rest import Book
 
 TIMED_LOOK_S = 0.0002
 """Between looks of a wait that is timed: a fifth of a millisecond, so the figure is the app's."""
@@ -52,8 +52,8 @@ def rss_mb() -> float:
 
 
 def load_catalog(store: Store, settings: Settings) -> None:
-    from sync_agent.outbox import Outbox
-    from sync_agent.read_model import ReadModel
+    from sync_agent.store.outbox import Outbox
+    from sync_agent.store.read_model import ReadModel
     now = datetime.now(UTC)
     books = [Book(id=row["id"], barcode=row["barcode"], isbn=row["isbn"], title=row["title"],
                   author=row["author"], status=row["status"], updated_at=now)
@@ -73,7 +73,7 @@ async def kiosk_on_pty(api_url: str = DEAD_API,
                             lang="en", **overrides)
         store = Store.open(settings.db_path)
         load_catalog(store, settings)
-        client = make_central(settings, store, owner="app")
+        client = make_central(settings, owner="app")
         app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
         try:
             async with app.run_test(size=(100, 32)) as pilot:

@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection
 from stdnum import luhn
 
 from backend_stub.sip2_acs import FakeAcs, Item, Patron, demo_library
-from sync_agent.sip2_wire import Dialect, Frame
+from sync_agent.wire.sip2 import Dialect, Frame
 
 USER, PASSWORD = "kiosk", "secret"
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from sync_agent.cli import main
+from sync_agent.agent.cli import main
 
 sys.exit(main())

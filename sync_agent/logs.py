@@ -31,7 +31,7 @@ class MaskingFilter(logging.Filter):
 
 
 class JournalFormatter(logging.Formatter):
-    """``level=info logger=sync_agent.relay msg="..."``: greppable, and journald adds the time."""
+    """``level=info logger=sync_agent.agent.relay msg="..."``: greppable, and journald adds the time."""
 
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage().replace("\\", "\\\\").replace('"', '\\"')

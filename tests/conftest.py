@@ -22,10 +22,10 @@ a few milliseconds. ``make_central`` starts further ones, with a token or faults
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest

@@ -9,10 +9,9 @@ calls the app, nor knows its class.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import time
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult

@@ -18,7 +18,6 @@ from kiosk_app.screens.returns import STATUS_OF
 from kiosk_app.session import Became, BorrowLine, Earlier, RenewLine, Session
 from kiosk_app.utterance import Utterance, utter
 
-
 EARLIER_TEXT = {
     ("rent", Became.UNDONE): "earlier_rent_undone",
     ("rent", Became.UNDOING): "earlier_rent_undoing",

@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
 
-from kiosk_app.receipt import Receipt, build_receipt
 from kiosk_app.messages import EmailReceipt, EndSession, PrintReceipt
+from kiosk_app.receipt import Receipt, build_receipt
 from kiosk_app.screens.common import KioskScreen, LowSpacer, TopBar
 from kiosk_app.screens.receipt_choice import ReceiptChoice
 from kiosk_app.utterance import Utterance, utter

@@ -7,13 +7,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from kiosk_app.i18n import fmt_won
-from kiosk_app.i18n import Lang
+from kiosk_app.i18n import Lang, fmt_won
 from kiosk_app.messages import FinishVisit
 from kiosk_app.screens.common import KioskScreen, LowSpacer, TopBar, Translated
 from kiosk_app.session import Returned, ReturnLine
 from kiosk_app.utterance import Utterance, utter
-
 
 STATUS_OF = {
     Returned.RETURNED: "returned",

@@ -10,7 +10,6 @@ searches the journal for."""
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import UTC, datetime
 
@@ -22,18 +21,21 @@ from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from hardware.codes import CodeKind
 from hardware.status import DeviceStatus
-from kiosk_app.diagnostics import Report, describe_entry, gather
+from kiosk_app.diagnostics import Report, describe_entry
 from kiosk_app.i18n import fmt_time
-from kiosk_app.messages import CloseTechnician, ExitKiosk
+from kiosk_app.messages import (
+    AcknowledgeCall,
+    CheckStore,
+    CloseTechnician,
+    ExitKiosk,
+    ResetBreaker,
+    ResolveDeadLetter,
+    RetryDeadLetter,
+    SyncNow,
+)
 from kiosk_app.receipt_desk import PRINTER, PRINTER_WORDS
 from kiosk_app.screens.common import KioskScreen
-from sync_agent import help_request
 from sync_agent.logs import mask_card
-
-log = logging.getLogger(__name__)
-
-SYNC_NOW_TIMEOUT_S = 10.0
-RESOLVED_NOTE = "resolved by a technician at the kiosk"
 
 WORDS = {
     "connected": "tech_state_connected", "reconnecting": "tech_state_reconnecting",
@@ -61,7 +63,7 @@ KINDS = {"member_card": "tech_kind_member_card", "item": "tech_kind_item", "isbn
 KIOSK_STATES = {"ok": "tech_kiosk_ok", "unauthorized": "tech_kiosk_unauthorized",
                 "clock_skew": "tech_kiosk_clock_skew", "keys_rejected": "tech_kiosk_keys_rejected",
                 "login_refused": "tech_kiosk_login_refused"}
-"""Kiosk-wide states (sync_agent.kiosk_wide) in words, with what to do."""
+"""Kiosk-wide states (sync_agent.agent.kiosk_wide) in words, with what to do."""
 PATRON_SCREENS = {"welcome": "tech_screen_welcome", "returns": "tech_screen_returns",
                   "member": "tech_screen_member", "receipt": "tech_screen_receipt"}
 """The patron screens a call for staff can come from (kiosk_app.app ``_patron_screen_name``)."""
@@ -223,7 +225,7 @@ class TechScreen(KioskScreen):
     @work(exclusive=True, group="tech-report")
     async def reload(self) -> None:
         tech = self.view.tech
-        report = self.report = await gather(tech.lending, tech.devices.statuses(), tech.log_tail())
+        report = self.report = await tech.service.report(tech.devices.statuses(), tech.log_tail())
         # The screen may have been composed again (or closed) while the report was gathered: fill
         # what is there now; a recompose starts a reload of its own.
         for row in self.query("#help-request").results(Horizontal):
@@ -240,47 +242,28 @@ class TechScreen(KioskScreen):
 
     # -- actions ---------------------------------------------------------------------------
 
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Every action goes up as a message; the app carries it out (``kiosk_app.tech_service``)
+        and hands the outcome down (:meth:`show_integrity`, :meth:`reload`)."""
         event.stop()
         self.active()
         button_id = event.button.id or ""
-        lending = self.view.tech.lending
-        if button_id == "tech-close":
-            self.post_message(CloseTechnician())
-        elif button_id == "tech-exit":
-            self.post_message(ExitKiosk())
-        elif button_id == "tech-refresh":
+        if button_id == "tech-refresh":
             self.reload()
-        elif button_id == "sync-now":
-            self._run(lending.relay.drain(SYNC_NOW_TIMEOUT_S))
-        elif button_id.startswith("retry-"):
-            self._thread(lending.outbox.retry_dead, int(button_id.removeprefix("retry-")))
-        elif button_id.startswith("resolve-"):
-            self._thread(lending.outbox.resolve_dead, int(button_id.removeprefix("resolve-")),
-                         RESOLVED_NOTE)
+            return
+        actions = {"tech-close": CloseTechnician, "tech-exit": ExitKiosk, "sync-now": SyncNow,
+                   "integrity": CheckStore, "help-ack": AcknowledgeCall}
+        targeted = {"retry-": RetryDeadLetter, "resolve-": ResolveDeadLetter}
+        if button_id in actions:
+            self.post_message(actions[button_id]())
         elif button_id.startswith("reset-"):
-            lending.client.breakers.reset(button_id.removeprefix("reset-"))
-            self.reload()
-        elif button_id == "integrity":
-            self._integrity()
-        elif button_id == "help-ack":
-            self._thread(self._acknowledge_help)
+            self.post_message(ResetBreaker(button_id.removeprefix("reset-")))
+        else:
+            prefix = next((prefix for prefix in targeted if button_id.startswith(prefix)), None)
+            if prefix is not None:
+                self.post_message(targeted[prefix](int(button_id.removeprefix(prefix))))
 
-    def _acknowledge_help(self) -> None:
-        if help_request.acknowledge(self.view.tech.lending.store):
-            log.warning("call for staff acknowledged on the technician screen")
-
-    @work(group="tech-action")
-    async def _run(self, action: object) -> None:
-        await action  # type: ignore[misc]
+    def show_integrity(self, result: str) -> None:
+        """The store's integrity check came back: shown with the rest of the report."""
+        self.integrity = result
         self.reload()
-
-    @work(group="tech-action", thread=True)
-    def _thread(self, action: object, *args: object) -> None:
-        action(*args)  # type: ignore[operator]
-        self.app.call_from_thread(self.reload)
-
-    @work(group="tech-action", thread=True)
-    def _integrity(self) -> None:
-        self.integrity = self.view.tech.lending.store.integrity_check()
-        self.app.call_from_thread(self.reload)

@@ -24,10 +24,11 @@ from hardware.codes import classify
 from kiosk_app.app import KioskApp
 from kiosk_app.composition import build_kiosk
 from kiosk_app.messages import Scanned
-from sync_agent.adapters import make_central
-from sync_agent.relay import Relay
+from sync_agent.agent.relay import Relay
+from sync_agent.central.adapters import make_central
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.status import breaker_recorder
 
 FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
 SESSION_ID = "26112114300042"
@@ -48,7 +49,7 @@ class Kiosk:
     def __init__(self, settings: Settings, **app_options: Any) -> None:
         self.settings = settings
         self.store = Store.open(settings.db_path)
-        self.client = make_central(settings, self.store, owner="app")
+        self.client = make_central(settings, owner="app")
         options = {"tick_s": None, "health_every_s": None, "with_devices": False}
         options.update(app_options)
         self.app = build_kiosk(settings, self.store, self.client, **options)
@@ -117,7 +118,8 @@ class Agent:
 
     def __init__(self, settings: Settings) -> None:
         self.store = Store.open(settings.db_path)
-        self.client = make_central(settings, self.store, owner="agent")
+        self.client = make_central(settings, owner="agent")
+        self.client.breakers.report_to(breaker_recorder(self.store, "agent"))
         self.relay = Relay(self.store, self.client, settings, role="agent")
 
     async def close(self) -> None:

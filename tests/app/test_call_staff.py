@@ -1,4 +1,4 @@
-"""Call staff: the top bar's button and F9 raise one call (sync_agent.help_request), the patron
+"""Call staff: the top bar's button and F9 raise one call (sync_agent.store.help_request), the patron
 is told in their language that someone is coming (and hears it with speech on), a second press
 while it is open raises nothing more, and the technician screen shows the call and ends it."""
 
@@ -9,19 +9,18 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.screens.common import HELP_ICON
-
 from kiosk_app.app import CALL_STAFF_KEY
 from kiosk_app.i18n import t
 from kiosk_app.screen_fit import MIN_GRID
+from kiosk_app.screens.common import HELP_ICON
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.techpin import hash_pin
 from kiosk_app.utterance import spoken
-from kiosk_testing.pilot import screen_text, wait_on_screen
 from kiosk_data.codes import KIM
-from sync_agent import help_request
+from kiosk_testing.pilot import screen_text, wait_on_screen
+from sync_agent.store import help_request
 
 from .conftest import SIZE, scan_and_settle, settle
 from .test_speech import hear

@@ -5,10 +5,10 @@ import httpx
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
-from kiosk_testing.pilot import screen_text, wait_on_screen
 from kiosk_data.codes import AVAILABLE_KO, CHOI, HOLD_READY, KIM, ON_LOAN, OVERDUE
+from kiosk_testing.pilot import screen_text, wait_on_screen
 
-from .conftest import (SIZE, scan_and_settle, settle)
+from .conftest import SIZE, scan_and_settle, settle
 
 
 async def go_offline(pilot, central):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from unittest import mock
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from kiosk_app import devices
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from kiosk_testing.waiting import wait_until_async
-from sync_agent.status import device_statuses
+from sync_agent.store.status import device_statuses
 
 
 async def test_a_burst_of_scans_is_recorded_in_few_writes_and_ends_exact() -> None:

@@ -20,7 +20,6 @@ from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-
 from kiosk_data.codes import HOLD_READY, KIM, KIM_PIN, ON_LOAN
 from kiosk_testing.pilot import screen_text
 

@@ -18,8 +18,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
-from hardware.display import OutputScale
 from hardware.codes import CodeKind
+from hardware.display import OutputScale
 from kiosk_app.i18n import NO_BREAK, fmt_date
 from kiosk_app.lending import BUSY, Offer, Refusal
 from kiosk_app.screen_fit import Touch, cell_mm, touch_cells
@@ -30,9 +30,9 @@ from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import BorrowLine, CancelLine, RenewLine, Returned, ReturnLine
-from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
 from kiosk_data.codes import AVAILABLE, AVAILABLE_EN, AVAILABLE_KO, HOLD_READY_ISBN, KIM, ON_LOAN, OVERDUE
-from sync_agent.contract import Book
+from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
+from sync_agent.wire.rest import Book
 
 from .conftest import FIXED_NOW, settle
 from .test_snapshots import DAY, patron

@@ -8,9 +8,9 @@ import pytest
 
 from kiosk_app.i18n import t
 from kiosk_app.screens.member import MemberScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import KIM
-from sync_agent.contract import Member, MemberStatus
+from kiosk_testing.pilot import screen_text
+from sync_agent.wire.rest import Member, MemberStatus
 
 from .conftest import SIZE, scan_and_settle, settle
 from .test_central_down import go_offline

@@ -11,11 +11,25 @@ from kiosk_app.screens.notice import NoticeScreen, OfferScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnRow, ReturnScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_data.codes import (
+    AT_LIMIT,
+    AT_LIMIT_LOAN,
+    AVAILABLE,
+    BLOCKED,
+    CHOI,
+    HOLD_READY,
+    HOLD_READY_ISBN,
+    KIM,
+    LOST,
+    ON_LOAN,
+    OTHERS_HOLD,
+    OVERDUE,
+    PARK,
+    WITHDRAWN_CARD,
+)
 from kiosk_testing.pilot import screen_text
-from kiosk_data.codes import (AT_LIMIT, AT_LIMIT_LOAN, AVAILABLE, BLOCKED, CHOI, HOLD_READY, HOLD_READY_ISBN,
-                              KIM, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE, PARK, WITHDRAWN_CARD)
 
-from .conftest import (SIZE, scan_and_settle, settle)
+from .conftest import SIZE, scan_and_settle, settle
 
 
 def rentals(central, **params):

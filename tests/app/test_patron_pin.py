@@ -11,8 +11,8 @@ from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.patron_pin import PatronPinScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import KIM, KIM_PIN
+from kiosk_testing.pilot import screen_text
 
 from .conftest import SIZE, scan_and_settle, settle
 

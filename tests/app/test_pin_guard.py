@@ -7,7 +7,7 @@ import pytest
 
 from kiosk_app.pin_guard import FIRST_LOCK_S, MAX_LOCK_S, MAX_TRIES, PinGuard, lock_length_s
 from kiosk_app.techpin import hash_pin
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 PIN = "482193"
 WRONG = "907165"

@@ -22,10 +22,10 @@ from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import HOLD_READY, KIM, KIM_PIN, ON_LOAN
+from kiosk_testing.pilot import screen_text
 from kiosk_testing.waiting import wait_until_async
-from sync_agent.contract import Member, MemberStatus
+from sync_agent.wire.rest import Member, MemberStatus
 
 from .conftest import SIZE, scan_and_settle, settle
 

@@ -7,27 +7,27 @@ mail loop. Afterwards no byte of the store, its log or the app's log holds the a
 from __future__ import annotations
 
 import asyncio
-import time
 import subprocess
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from hardware.escpos_sim import VirtualPrinter, decode, stacked
 from kiosk_app import logbook
-from kiosk_app.session import BorrowLine, CancelLine, Session
-from kiosk_app.techpin import hash_pin
 from kiosk_app.messages import PrintReceipt
 from kiosk_app.receipt import build_receipt
 from kiosk_app.receipt_escpos import TEXT_PX, cjk_font, escpos_receipt, receipt_picture, wrap
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_app.session import BorrowLine, CancelLine, Session
+from kiosk_app.techpin import hash_pin
+from kiosk_data.codes import AVAILABLE_KO, CHOI, HOLD_READY, KIM
 from kiosk_demo.mailbox import Mailbox
 from kiosk_testing.pilot import screen_text
-from kiosk_data.codes import AVAILABLE_KO, CHOI, HOLD_READY, KIM
 from kiosk_testing.waiting import wait_until_async
-from sync_agent import mail_jobs
-from sync_agent.mail_jobs import MailSender
+from sync_agent.store import mail_jobs
+from sync_agent.store.mail_jobs import MailSender
 
 from .conftest import SIZE, scan_and_settle, settle
 from .test_privacy import found_in

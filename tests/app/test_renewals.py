@@ -7,8 +7,8 @@ import httpx
 
 from backend_stub import rental_service
 from kiosk_app.receipt import build_receipt
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import KIM, ON_LOAN, OVERDUE
+from kiosk_testing.pilot import screen_text
 from tests.app.conftest import SIZE, scan_and_settle, settle
 
 NOT_RENEWED = {

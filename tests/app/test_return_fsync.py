@@ -19,9 +19,9 @@ import pytest
 
 from kiosk_app.notices import STORE_OUT_OF_ORDER
 from kiosk_app.session import Returned
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import ON_LOAN
-from sync_agent.outbox import Kind
+from kiosk_testing.pilot import screen_text
+from sync_agent.store.outbox import Kind
 
 from .conftest import SIZE, central_get, make_settings, scan_and_settle
 
@@ -51,8 +51,8 @@ SAVE_THEN_CRASH = """
 import os, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store, StoreError
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store, StoreError
 store = Store.open(Path(sys.argv[1]))
 Path(os.environ["FAIL_FSYNC_FLAG"]).touch()
 try:

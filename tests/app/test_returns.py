@@ -10,14 +10,13 @@ import asyncio
 from hardware.sim import VirtualScanner
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.session import Returned
-from kiosk_testing.pilot import screen_text, wait_on_screen
 from kiosk_data.codes import AVAILABLE, HOLD_READY, KIM, LOST, ON_LOAN, OTHERS_HOLD
+from kiosk_testing.pilot import screen_text, wait_on_screen
 from kiosk_testing.waiting import wait_until_async
-from sync_agent.outbox import Kind, Status
-from sync_agent.status import device_statuses
+from sync_agent.store.outbox import Kind, Status
+from sync_agent.store.status import device_statuses
 
-from .conftest import (SIZE,
-                       central_get, scan_and_settle, settle)
+from .conftest import SIZE, central_get, scan_and_settle, settle
 
 
 def returns_of(k, barcode: str):

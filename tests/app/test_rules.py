@@ -9,12 +9,31 @@ from hardware.codes import CodeKind
 from kiosk_app.fines import LIBRARY_TZ, days_late, fine_estimate
 from kiosk_app.idle import IdleClock, IdleState
 from kiosk_app.receipt import build_receipt, code128_bars
-from kiosk_app.session import (Action, BorrowLine, CancelLine, DoubtLine, Patron, ReserveLine, Returned,
-                               ReturnLine, Session, new_session_id,
-                               technician_card)
-from kiosk_data.codes import (AVAILABLE, AVAILABLE_EN, AVAILABLE_KO, HOLD_READY, HOLD_READY_ISBN, KIM,
-                              ON_LOAN, OTHERS_HOLD, PARK)
-from sync_agent.contract import Member, MyPage, MyPageEntry
+from kiosk_app.session import (
+    Action,
+    BorrowLine,
+    CancelLine,
+    DoubtLine,
+    Patron,
+    ReserveLine,
+    Returned,
+    ReturnLine,
+    Session,
+    new_session_id,
+    technician_card,
+)
+from kiosk_data.codes import (
+    AVAILABLE,
+    AVAILABLE_EN,
+    AVAILABLE_KO,
+    HOLD_READY,
+    HOLD_READY_ISBN,
+    KIM,
+    ON_LOAN,
+    OTHERS_HOLD,
+    PARK,
+)
+from sync_agent.wire.rest import Member, MyPage, MyPageEntry
 
 NOW = datetime(2026, 11, 21, 14, 30, tzinfo=UTC)
 

@@ -17,12 +17,11 @@ import pytest
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import AVAILABLE, CHOI, HOLD_READY, KIM
-from sync_agent.outbox import Kind, Status, Told
+from kiosk_testing.pilot import screen_text
+from sync_agent.store.outbox import Kind, Status, Told
 
-from .conftest import (SIZE, central_get, scan_and_settle,
-                       settle)
+from .conftest import SIZE, central_get, scan_and_settle, settle
 
 FAST = {"call_timeout_ms": 610, "borrow_wait_s": 2.0, "lang": "en"}
 """The seed's call timeout; a patron waits 2 s in all: a few tries under one key."""

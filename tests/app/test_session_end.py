@@ -9,8 +9,8 @@ from kiosk_app.screens.notice import NoticeScreen, StillHereScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Patron
-from kiosk_testing.pilot import screen_text, wait_on_screen
 from kiosk_data.codes import KIM, ON_LOAN
+from kiosk_testing.pilot import screen_text, wait_on_screen
 
 from .conftest import SIZE, scan_and_settle, settle
 

@@ -42,10 +42,22 @@ from kiosk_app.session import (
     Returned,
     ReturnLine,
 )
-from kiosk_data.codes import (AT_LIMIT_LOAN, AT_LIMIT_OTHER_LOAN, AVAILABLE, AVAILABLE_EN, AVAILABLE_KO,
-                              BLOCKED, HOLD_READY, HOLD_READY_ISBN, KIM, ON_LOAN, OTHERS_HOLD, OVERDUE)
+from kiosk_data.codes import (
+    AT_LIMIT_LOAN,
+    AT_LIMIT_OTHER_LOAN,
+    AVAILABLE,
+    AVAILABLE_EN,
+    AVAILABLE_KO,
+    BLOCKED,
+    HOLD_READY,
+    HOLD_READY_ISBN,
+    KIM,
+    ON_LOAN,
+    OTHERS_HOLD,
+    OVERDUE,
+)
 from kiosk_testing.display_grids import DISPLAY_GRIDS, size_setting
-from sync_agent.contract import Book, Member, MyPage, MyPageEntry
+from sync_agent.wire.rest import Book, Member, MyPage, MyPageEntry
 
 from .conftest import FIXED_NOW, SIZE
 
@@ -348,7 +360,7 @@ def test_out_of_service(snap_compare):
     from pathlib import Path
 
     from kiosk_app.out_of_service import OutOfServiceApp
-    from sync_agent.store import StoreError
+    from sync_agent.store.database import StoreError
 
     app = OutOfServiceApp(Path("/var/lib/kiosk/kiosk.sqlite3"), StoreError("corrupt", "file is not a database"),
                           retry_s=3600)

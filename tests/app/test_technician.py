@@ -11,15 +11,15 @@ from textual.widgets import TabbedContent
 from hardware.sim import VirtualScanner
 from hardware.status import DeviceState, DeviceStatus
 from kiosk_app.i18n import fmt_time
+from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.welcome import WelcomeScreen
-from kiosk_app.pin_guard import FIRST_LOCK_S, PinGuard
 from kiosk_app.techpin import hash_pin
-from kiosk_testing.pilot import screen_text, wait_on_screen
 from kiosk_data.codes import KIM, ON_LOAN
-from sync_agent import sync_state
-from sync_agent.status import record_kiosk_state
+from kiosk_testing.pilot import screen_text, wait_on_screen
+from sync_agent.store import sync_state
+from sync_agent.store.status import record_kiosk_state
 
 from .conftest import SIZE, scan_and_settle, settle
 

@@ -3,6 +3,7 @@
 import httpx
 
 from kiosk_data.codes import HOLD_READY, ON_LOAN
+
 from .conftest import error_code
 
 

@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from kiosk_data.codes import ON_LOAN, OTHERS_HOLD
+
 from .conftest import error_code
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from kiosk_data.codes import AVAILABLE, HOLD_READY, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE
-from sync_agent.contract import Rental
+from sync_agent.wire.rest import Rental
 
 from .conftest import days, error_code
 

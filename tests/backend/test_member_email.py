@@ -1,7 +1,7 @@
 """The member view carries the address email receipts go to, where the library has one."""
 
 from kiosk_data.codes import KIM
-from sync_agent.contract import Member
+from sync_agent.wire.rest import Member
 
 
 def test_the_member_view_has_the_email_the_library_keeps(api):

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from backend_stub.rules import PIN_LOCK_S, PIN_MAX_TRIES
 from kiosk_data.codes import CHOI, KIM, KIM_PIN
-from sync_agent.contract import PinCheck
+from sync_agent.wire.rest import PinCheck
 
 
 def check(api, pin: str, card: str = KIM):

@@ -4,7 +4,7 @@ import sqlite3
 
 from backend_stub.db import Database
 from kiosk_data.codes import HOLD_READY, KIM, ON_LOAN, OVERDUE
-from sync_agent.contract import Book, BookPage, Health, Member, MyPage, Payment, Rental
+from sync_agent.wire.rest import Book, BookPage, Health, Member, MyPage, Payment, Rental
 
 from .conftest import error_code
 

@@ -3,7 +3,7 @@
 from backend_stub import rental_service
 from backend_stub.rules import LOAN_DAYS, RENEWAL_LIMIT
 from kiosk_data.codes import AT_LIMIT_LOAN, AVAILABLE, ON_LOAN, OVERDUE
-from sync_agent.contract import Rental
+from sync_agent.wire.rest import Rental
 
 from .conftest import days, error_code
 

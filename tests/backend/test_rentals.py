@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from kiosk_data import codes
-from sync_agent.contract import Rental
+from sync_agent.wire.rest import Rental
 
 from .conftest import days, error_code
 

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from kiosk_demo.demo import DemoApp, demo_app, demo_parts
 from kiosk_demo.stack import DemoStack
 from kiosk_testing.pilot import wait_on_screen
-from sync_agent.client import CentralClient
+from sync_agent.central.rest.client import CentralClient
 
 SIZE = (140, 40)
 
@@ -66,7 +66,7 @@ async def running_demo(folder: Path) -> AsyncIterator[tuple[DemoApp, Pilot, Demo
     """The demo as ``kiosk demo`` runs it, headless at the size it wants; everything stopped
     on the way out."""
     with demo_parts(None, folder) as (settings, stack, scanner, store):
-        async with CentralClient(settings, store, owner="app") as client:
+        async with CentralClient(settings, owner="app") as client:
             app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
             async with app.run_test(size=SIZE) as pilot:
                 yield app, pilot, stack

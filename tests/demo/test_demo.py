@@ -11,21 +11,27 @@ import httpx
 import pytest
 
 from kiosk_app.cli import main
-from kiosk_demo.demo import DemoApp, demo_app, demo_codes, demo_parts
-from kiosk_demo.panel import DemoPanel, QuitDemo
-from kiosk_demo.stack import DemoStack
-from tests.demo.demo_pilot import (SIZE, alive, click,
-                                   running_demo, switch, tap)
 from kiosk_app.i18n import t
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.returns import ReturnScreen
 from kiosk_app.screens.technician import TechScreen
-from kiosk_testing.pilot import wait_on_screen
 from kiosk_data.codes import BLOCKED, HOLD_READY, KIM, ON_LOAN, OVERDUE, PARK
-from sync_agent.client import CentralClient
+from kiosk_demo.demo import DemoApp, demo_app, demo_codes, demo_parts
+from kiosk_demo.panel import DemoPanel, QuitDemo
+from kiosk_demo.stack import DemoStack
+from kiosk_testing.pilot import wait_on_screen
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings
+from tests.demo.demo_pilot import (
+    SIZE,
+    alive,
+    click,
+    running_demo,
+    switch,
+    tap,
+)
 
 
 def test_panel_lists_every_demo_card_and_label() -> None:
@@ -40,7 +46,7 @@ async def test_return_by_tap_is_delivered_a_fault_shows_the_fallback_and_quit_st
     with demo_parts(None, tmp_path) as (settings, stack, scanner, store):
         children = stack.children()
         assert len(children) == 2 and all(alive(pid) for pid in children)
-        async with CentralClient(settings, store, owner="app") as client:
+        async with CentralClient(settings, owner="app") as client:
             app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
             async with app.run_test(size=SIZE) as pilot:
                 assert pilot.app.screen.query(DemoPanel), "the panel is on the first screen"

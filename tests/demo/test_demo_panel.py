@@ -15,9 +15,9 @@ from textual.widgets import OptionList, Static
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_data.codes import KIM, ON_LOAN, OVERDUE
 from kiosk_demo.panel import FaultSwitch, QuitDemo
 from kiosk_testing.pilot import wait_on_screen
-from kiosk_data.codes import KIM, ON_LOAN, OVERDUE
 from tests.demo.demo_pilot import laid_out, running_demo, tap
 
 

@@ -15,13 +15,13 @@ from kiosk_app.card_lookup import card_secret
 from kiosk_app.cli import main
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.returns import ReturnScreen
+from kiosk_data.codes import HOLD_READY, KIM, ON_LOAN, OVERDUE
 from kiosk_demo.demo import demo_app, demo_parts
 from kiosk_demo.stack import NOT_OVER_SIP2
-from kiosk_testing.sip2_load import RawSip2
 from kiosk_testing.pilot import wait_on_screen
-from kiosk_data.codes import HOLD_READY, KIM, ON_LOAN, OVERDUE
-from sync_agent.adapters import open_central
-from sync_agent.sip2_wire import Frame
+from kiosk_testing.sip2_load import RawSip2
+from sync_agent.central.adapters import open_central
+from sync_agent.wire.sip2 import Frame
 from tests.demo.test_demo import SIZE, alive, switch, tap
 
 
@@ -51,7 +51,7 @@ async def test_the_story_over_sip2_with_the_acs_stopped_and_started_again(tmp_pa
         assert settings.central == "sip2" and settings.sip2_port == stack.port
         children = stack.children()
         assert len(children) == 2 and all(alive(pid) for pid in children)
-        async with open_central(settings, store, owner="app", member_key=card_secret(settings)) as client:
+        async with open_central(settings, owner="app", member_key=card_secret(settings)) as client:
             app = demo_app(settings, store, client, stack, scanner, health_every_s=None)
             no_http = mock.patch("kiosk_demo.demo.ask_library",  # the ACS's port speaks SIP2, not HTTP
                                  side_effect=AssertionError("the panel asked the ACS's port over HTTP"))

@@ -14,9 +14,9 @@ from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.pin import PinScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.welcome import WelcomeScreen
+from kiosk_data.codes import KIM, ON_LOAN
 from kiosk_demo.panel import QuitDemo
 from kiosk_testing.pilot import wait_on_screen
-from kiosk_data.codes import KIM, ON_LOAN
 from tests.demo.demo_pilot import running_demo, tap
 
 VISIBLE = 40

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from prometheus_client.core import Metric
 
-from sync_agent.breakers import Breakers
-from sync_agent.metrics import KioskCollector
-from sync_agent.pacing import Pacer
+from sync_agent.agent.metrics import KioskCollector
+from sync_agent.agent.pacing import Pacer
+from sync_agent.central.breakers import Breakers
 from sync_agent.settings import Settings
-from sync_agent.status import record_device_status, record_success
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.status import breaker_recorder, record_device_status, record_success
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "deploy" / "monitoring"
@@ -43,7 +43,7 @@ def test_each_alert_fires_when_it_should(prometheus_tools) -> None:
 
 def exposed_names(tmp_path: Path) -> set[str]:
     store = Store.open(tmp_path / "kiosk.sqlite3")
-    Breakers(Settings(), store, owner="agent")
+    Breakers(Settings()).report_to(breaker_recorder(store, "agent"))
     record_device_status(store, "scanner", {"state": "connected"})
     record_device_status(store, "printer", {"state": "paper_out"})
     record_success(store)

@@ -22,8 +22,8 @@ from pysip2.codec import decode_message
 from pysip2.errors import SIP2Error
 
 from backend_stub.sip2_acs import FakeAcs
-from sync_agent.sip2_wire import Dialect, checksum
 from sync_agent.settings import Settings
+from sync_agent.wire.sip2 import Dialect, checksum
 from tests.app.conftest import Kiosk
 from tests.sip2.evergreen_peer import real_acs  # noqa: F401 - a session fixture: pytest finds it here by name
 
@@ -40,7 +40,7 @@ def sip2_settings(tmp_path: Path, acs: FakeAcs, **overrides: Any) -> Settings:
 
 async def opened_patron(client: Any, card: str) -> int:
     """The member id of ``card`` after its patron information (63) was asked, as the app does."""
-    from sync_agent.results import Ok
+    from sync_agent.central.results import Ok
     member = await client.member_by_card(card)
     assert isinstance(member, Ok), member
     return member.value.id

@@ -21,7 +21,7 @@ import asyncio
 import threading
 from datetime import UTC, datetime
 
-from sync_agent.sip2_wire import ChecksumError, Dialect, Frame, WireError
+from sync_agent.wire.sip2 import ChecksumError, Dialect, Frame, WireError
 
 HUGE = 10 * 1024 * 1024
 

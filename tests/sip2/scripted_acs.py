@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from sync_agent.sip2_wire import Dialect, Frame
+from sync_agent.wire.sip2 import Dialect, Frame
 
 SIP_DATE = "20261121    143000"
 Answer = Callable[[Frame], Frame]

@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 
 from backend_stub.sip2_acs import FakeAcs
-from kiosk_testing.sip2_load import RawSip2
 from kiosk_data.codes import AT_LIMIT, AVAILABLE, BLOCKED, CHOI, HOLD_READY, KIM, ON_LOAN, OVERDUE
-from sync_agent.sip2_messages import DATE, MESSAGES, PRIVILEGES_DENIED, SUPPORTED_MESSAGES
-from sync_agent.sip2_wire import ANSWER_OF, Dialect, Frame
+from kiosk_testing.sip2_load import RawSip2
+from sync_agent.wire.sip2 import ANSWER_OF, Dialect, Frame
+from sync_agent.wire.sip2_messages import DATE, MESSAGES, PRIVILEGES_DENIED, SUPPORTED_MESSAGES
 from tests.sip2.conftest import IndependentDecoder, as_pysip2_reads_it
 
 ANSWERED = {"23", "11", "09", "99", "97", "93", "63", "35", "17", "29", "65"}

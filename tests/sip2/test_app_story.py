@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.returns import ReturnScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import AVAILABLE, BLOCKED, CHOI, HOLD_READY, KIM, ON_LOAN, OTHERS_HOLD, OVERDUE, PARK
+from kiosk_testing.pilot import screen_text
 from tests.app.conftest import (
     SIZE,
     Agent,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from kiosk_app.receipt import build_receipt
 from kiosk_app.screens.member import MemberScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import AVAILABLE, KIM, ON_LOAN
+from kiosk_testing.pilot import screen_text
 from tests.app.conftest import SIZE, scan_and_settle
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.scripted_acs import ScriptedAcs, checkout, item_info, patron_info

@@ -12,12 +12,14 @@ import pytest
 
 from kiosk_data.codes import AVAILABLE, BLOCKED, HOLD_READY, KIM, LOST, ON_LOAN, OTHERS_HOLD, OVERDUE, WITHDRAWN_CARD
 from kiosk_testing.waiting import wait_until_async
-from sync_agent.contract import BookStatus, Circulation, MemberStatus
-from sync_agent.outbox import Kind, Outbox
-from sync_agent.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
-from sync_agent.store import Store
+from sync_agent.agent.dispatch import send
+from sync_agent.agent.saga import Intents
+from sync_agent.central.results import Busy, BusyReason, DoubtReason, InDoubt, NotFound, Ok, Refused
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Kind, Outbox
+from sync_agent.wire.rest import BookStatus, Circulation, MemberStatus
+from sync_agent.wire.sip2 import Frame
 from tests.sip2.conftest import sip2_settings
 
 
@@ -32,7 +34,7 @@ def _entry(tmp_path: Path, kind: Kind, barcode: str, client: Sip2Client | None =
         entry = outbox.append_return(barcode, when)
     else:
         assert client is not None  # a checkout names the patron by the client's opaque id
-        entry = outbox.begin_rent(client.patron_id(member or KIM), barcode, when, visit="v1",
+        entry = Intents(outbox).begin_rent(client.patron_id(member or KIM), barcode, when, visit="v1",
                                   owner="test", lease_s=30)
     store.close()
     return entry
@@ -80,16 +82,16 @@ async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(
     server = acs(family)
     dropped = datetime.now(UTC) - timedelta(hours=3)
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
-        rented = await client.deliver(_entry(tmp_path, Kind.RENT, HOLD_READY, client))
+        rented = await send(client, _entry(tmp_path, Kind.RENT, HOLD_READY, client))
         assert isinstance(rented, Ok) and rented.value["status"] == "rented" and rented.value["dueAt"]
         checkout = next(f for f in server.received if f.command == "11")
         assert checkout.flag(0) == "N"  # renewal policy N
-        again = await client.deliver(_entry(tmp_path, Kind.RENT, HOLD_READY, client))
+        again = await send(client, _entry(tmp_path, Kind.RENT, HOLD_READY, client))
         if family == "evergreen":
             assert isinstance(again, Refused)  # Evergreen honours policy N: not renewed
         else:  # Koha renews whatever the policy: the patron has the copy, to its new due date
             assert isinstance(again, Ok) and server.library.items[HOLD_READY].renewals == 1
-        returned = await client.deliver(_entry(tmp_path, Kind.RETURN, OVERDUE, occurred=dropped))
+        returned = await send(client, _entry(tmp_path, Kind.RETURN, OVERDUE, occurred=dropped))
         assert isinstance(returned, Ok) and returned.value["status"] == "returned"
     checkin = next(f for f in server.received if f.command == "09")
     assert checkin.flag(0) == "Y"  # stored offline (three hours ago): no-block
@@ -102,14 +104,14 @@ async def test_checkout_with_renewal_policy_n_and_checkin_with_the_patrons_time(
 
 async def test_refusals_carry_the_librarys_own_words(tmp_path, acs) -> None:
     async with Sip2Client(sip2_settings(tmp_path, acs())) as client:
-        other = await client.deliver(_entry(tmp_path, Kind.RENT, OTHERS_HOLD, client))
+        other = await send(client, _entry(tmp_path, Kind.RENT, OTHERS_HOLD, client))
         assert isinstance(other, Refused) and other.code == "reserved_for_other"
         assert "hold for another patron" in other.message
-        blocked = await client.deliver(_entry(tmp_path, Kind.RENT, AVAILABLE, client, member=BLOCKED))
+        blocked = await send(client, _entry(tmp_path, Kind.RENT, AVAILABLE, client, member=BLOCKED))
         assert isinstance(blocked, Refused) and blocked.code == "member_blocked"
-        lost = await client.deliver(_entry(tmp_path, Kind.RENT, LOST, client))
+        lost = await send(client, _entry(tmp_path, Kind.RENT, LOST, client))
         assert isinstance(lost, Refused) and lost.code == "book_withdrawn"
-        not_lent = await client.deliver(_entry(tmp_path, Kind.RETURN, AVAILABLE))
+        not_lent = await send(client, _entry(tmp_path, Kind.RETURN, AVAILABLE))
         assert isinstance(not_lent, Refused) and not_lent.code == "not_rented"
 
 
@@ -121,9 +123,9 @@ async def test_a_lost_checkin_answer_is_settled_by_the_items_state(tmp_path, acs
     async with Sip2Client(sip2_settings(tmp_path, server)) as client:
         assert isinstance(await client.health(), Ok)
         server.hostile.append("close_mid")  # applied, then the answer is cut
-        lost = await client.deliver(entry)
+        lost = await send(client, entry)
         assert isinstance(lost, InDoubt) and lost.reason is DoubtReason.CONNECTION_LOST
-        again = await client.deliver(entry)
+        again = await send(client, entry)
         assert isinstance(again, Ok) and again.replayed
     assert server.library.applied == {f"checkin:{ON_LOAN}": 1}
     assert server.commands().count("09") == 1  # settled by 17, never sent again
@@ -134,7 +136,7 @@ async def test_a_replayed_checkin_is_answered_by_family(tmp_path, acs) -> None:
     for family, ok in (("koha", "0"), ("evergreen", "1")):
         server = acs(family)
         async with Sip2Client(sip2_settings(tmp_path, server)) as client:
-            await client.deliver(_entry(tmp_path, Kind.RETURN, ON_LOAN))
+            await send(client, _entry(tmp_path, Kind.RETURN, ON_LOAN))
             await client.connection.ask(client.connection.sc_status())
             second = await client.connection.ask(Frame("09", "N" + "20261121    143000" * 2, (
                 ("AP", "kiosk-07"), ("AO", "0042"), ("AB", ON_LOAN), ("AC", ""))))
@@ -147,8 +149,8 @@ async def test_a_lost_checkout_answer_is_settled_without_a_second_checkout(tmp_p
         entry = _entry(tmp_path, Kind.RENT, HOLD_READY, client)
         assert isinstance(await client.health(), Ok)
         server.hostile.append("close_mid")
-        assert isinstance(await client.deliver(entry), InDoubt)
-        again = await client.deliver(entry)
+        assert isinstance(await send(client, entry), InDoubt)
+        again = await send(client, entry)
         assert isinstance(again, Ok) and again.replayed and again.value["dueAt"]
     assert server.library.applied == {f"checkout:{HOLD_READY}": 1}
 
@@ -167,7 +169,7 @@ async def test_evergreen_drops_an_idle_connection_and_the_client_reconnects(tmp_
 async def test_evergreen_honours_the_supported_messages(tmp_path, acs) -> None:
     no_checkout = "Y" + "N" + "Y" * 14
     async with Sip2Client(sip2_settings(tmp_path, acs("evergreen", supported=no_checkout))) as client:
-        refused = await client.deliver(_entry(tmp_path, Kind.RENT, HOLD_READY, client))
+        refused = await send(client, _entry(tmp_path, Kind.RENT, HOLD_READY, client))
         assert isinstance(refused, Refused) and "not supported" in refused.message
 
 

@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_testing.processes import BIN, Process
 from kiosk_data.codes import HOLD_READY, ON_LOAN, OVERDUE
+from kiosk_testing.processes import BIN, Process
 from kiosk_testing.waiting import wait_until
-
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import MISMATCH_LIMIT, Relay
-from sync_agent.results import Busy, DoubtReason, InDoubt
+from sync_agent.agent.dispatch import send
+from sync_agent.agent.relay import MISMATCH_LIMIT, Relay
+from sync_agent.central.results import Busy, DoubtReason, InDoubt
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.central.sip2.connection import BACKOFF_FIRST_S, BACKOFF_MAX_S
 from sync_agent.settings import Settings
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_connection import BACKOFF_FIRST_S, BACKOFF_MAX_S
-from sync_agent.sip2_wire import Frame
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.wire.sip2 import Frame
 from tests.sip2.conftest import sip2_settings
 from tests.sip2.garbage_acs import GarbageAcs
 from tests.sip2.test_login_refused import write_config
@@ -67,7 +67,7 @@ def a_return(tmp_path: Path) -> object:
 async def test_a_checkin_answered_without_its_sequence_number_is_in_doubt(tmp_path, hostile, behaviour) -> None:
     server = hostile(behaviour)
     async with Sip2Client(settings_for(tmp_path, server)) as client:
-        answer = await client.deliver(a_return(tmp_path))
+        answer = await send(client, a_return(tmp_path))
         assert isinstance(answer, InDoubt) and answer.reason is DoubtReason.MISMATCHED, answer
         assert "sequence number" in answer.detail
         logins = server.logins
@@ -83,7 +83,7 @@ async def test_checkins_never_answered_with_their_sequence_number_become_dead_le
     outbox = Outbox(store, settings.id)
     entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     try:
-        async with Sip2Client(settings, store, owner="agent") as client:
+        async with Sip2Client(settings, owner="agent") as client:
             relay = Relay(store, client, settings, role="drain")
             deadline = time.monotonic() + 40
             while outbox.get(entry.id).status is Status.PENDING and time.monotonic() < deadline:

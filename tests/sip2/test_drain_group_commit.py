@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from kiosk_testing.pty_kiosk import item_codes
 from kiosk_testing.sip2_load import PASSWORD, USER, AcsProcess, Load
-from sync_agent.outbox import Outbox
-from sync_agent.relay import ATTEMPTS_PER_CLAIM, MAX_IN_CLAIM_WAIT_S, Relay
+from sync_agent.agent.relay import ATTEMPTS_PER_CLAIM, MAX_IN_CLAIM_WAIT_S, Relay
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.central.sip2.connection import Sip2Connection
 from sync_agent.settings import Settings
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_connection import Sip2Connection
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
 
 COPIES = 400
 WINDOW = 32
@@ -59,7 +59,7 @@ async def test_outcomes_are_written_together_while_the_next_checkins_are_on_the_
     monkeypatch.setattr(Outbox, "claim", slow_claim)
     monkeypatch.setattr(Sip2Connection, "_exchange", timed_exchange)
     try:
-        async with Sip2Client(settings, store, owner="agent") as client:
+        async with Sip2Client(settings, owner="agent") as client:
             result = await Relay(store, client, settings).drain(60)
         assert result.delivered == COPIES and result.empty
         assert all(acs.applied().get(f"checkin:{barcode}") == 1 for barcode in copies)
@@ -80,7 +80,7 @@ def test_a_claim_outlasts_the_window_queued_before_it_at_the_one_connection(tmp_
                         relay_parallelism=WINDOW, call_timeout_ms=5000)
     store = Store.open(settings.db_path)
     try:
-        relay = Relay(store, Sip2Client(settings, store, owner="agent"), settings)
+        relay = Relay(store, Sip2Client(settings, owner="agent"), settings)
         every_try = ATTEMPTS_PER_CLAIM * (settings.call_timeout_ms / 1000 + MAX_IN_CLAIM_WAIT_S)
         assert relay.lease_s / 2 >= WINDOW * every_try  # the last queued, after all others' tries
     finally:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from kiosk_testing.pty_kiosk import item_codes
 from kiosk_testing.sip2_load import PASSWORD, USER, AcsProcess, Load
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
 
 BIN = Path(sys.executable).parent
 COPIES = 3000

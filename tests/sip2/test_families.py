@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk_testing.waiting import wait_until_async
 from kiosk_data.codes import BLOCKED, KIM, ON_LOAN
-from sync_agent.results import Ok
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
+from kiosk_testing.waiting import wait_until_async
+from sync_agent.central.results import Ok
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.wire.sip2 import Frame
 from tests.sip2.conftest import sip2_settings
 
 STAMP = "20261122    120000"

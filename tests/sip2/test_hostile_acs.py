@@ -17,16 +17,18 @@ import pytest
 from stdnum import luhn
 
 from kiosk_app.screens.member import MemberScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import KIM, PARK
-from sync_agent.contract import MemberStatus
-from sync_agent.outbox import Outbox
-from sync_agent.relay import Relay
-from sync_agent.results import DoubtReason, InDoubt, Ok, Refused
-from sync_agent.sip2_answers import doubt, number
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
-from sync_agent.store import Store
+from kiosk_testing.pilot import screen_text
+from sync_agent.agent.dispatch import send
+from sync_agent.agent.relay import Relay
+from sync_agent.agent.saga import Intents
+from sync_agent.central.results import DoubtReason, InDoubt, Ok, Refused
+from sync_agent.central.sip2.answers import doubt, number
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.wire.rest import MemberStatus
+from sync_agent.wire.sip2 import Frame
 from tests.app.conftest import SIZE, scan_and_settle
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.scripted_acs import (
@@ -57,7 +59,7 @@ def end_session(request: Frame) -> Frame:
 def rent_entry(tmp_path: Path, client: Sip2Client, barcode: str, *, tried: bool = True) -> Any:
     """A loan intent as the app writes it, tried before (its answer was lost)."""
     store = Store.open(tmp_path / f"entries-{uuid.uuid4().hex}.sqlite3")
-    entry = Outbox(store, "kiosk-07").begin_rent(client.patron_id(KIM), barcode, datetime.now(UTC),
+    entry = Intents(Outbox(store, "kiosk-07")).begin_rent(client.patron_id(KIM), barcode, datetime.now(UTC),
                                                  visit="v1", owner="test", lease_s=30)
     store.close()
     assert entry is not None
@@ -81,7 +83,7 @@ async def test_checkins_answered_about_another_item_are_dead_letters_never_deliv
         outbox = Outbox(store, config.id)
         for barcode in ITEMS:
             outbox.append_return(barcode, datetime.now(UTC))
-        client = Sip2Client(config, store, owner="agent")
+        client = Sip2Client(config, owner="agent")
         try:
             drained = await Relay(store, client, config, role="agent").drain(20)
             dead = outbox.dead_letters()
@@ -121,7 +123,7 @@ async def test_an_item_about_another_copy_settles_no_loan_in_doubt(tmp_path) -> 
                "11": lambda request: checkout("0", request.get("AB"), request.get("AA"))}
     async with ScriptedAcs(answers) as acs:
         async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
-            outcomes = [await client.deliver(rent_entry(tmp_path, client, barcode)) for barcode in ITEMS[:3]]
+            outcomes = [await send(client, rent_entry(tmp_path, client, barcode)) for barcode in ITEMS[:3]]
     assert not any(isinstance(outcome, Ok) for outcome in outcomes)
     assert all(isinstance(o, InDoubt) and o.reason is DoubtReason.MISMATCHED for o in outcomes)
     assert "11" not in acs.commands()  # in doubt: never sent again on an answer about another copy
@@ -135,9 +137,9 @@ async def test_a_loan_in_doubt_counts_only_when_charged_to_this_patron(tmp_path)
                                               AF="Item checked out to another patron")}
     async with ScriptedAcs(answers) as acs:
         async with Sip2Client(sip2_settings(tmp_path, acs)) as client:
-            elsewhere = await client.deliver(rent_entry(tmp_path, client, ITEMS[0]))
+            elsewhere = await send(client, rent_entry(tmp_path, client, ITEMS[0]))
             mine.append(ITEMS[1])
-            charged = await client.deliver(rent_entry(tmp_path, client, ITEMS[1]))
+            charged = await send(client, rent_entry(tmp_path, client, ITEMS[1]))
     assert not isinstance(elsewhere, Ok)  # charged, but to someone else: not this loan
     assert isinstance(charged, Ok) and charged.replayed and charged.value["dueAt"]
     summaries = [frame.fixed[21:31] for frame in acs.sent("63")]
@@ -170,7 +172,7 @@ async def test_numbers_no_parser_expects_never_crash_the_client(tmp_path) -> Non
         config = sip2_settings(tmp_path, acs)
         entry = return_entry(config, ITEMS[0])
         async with Sip2Client(config) as client:
-            returned = await client.deliver(entry)
+            returned = await send(client, entry)
             member = await client.member_by_card(KIM)
     assert isinstance(returned, Ok) and returned.value["fine"] == 0
     assert isinstance(member, Ok) and member.value.fines == 0 and member.value.status is MemberStatus.ACTIVE
@@ -192,7 +194,7 @@ async def test_a_charged_copy_settles_no_loan_for_a_patron_the_agent_cannot_ask_
         async with Sip2Client(sip2_settings(tmp_path, acs)) as app_client:
             entry = rent_entry(tmp_path, app_client, ITEMS[0])
         async with Sip2Client(sip2_settings(tmp_path, acs), owner="agent") as agent_client:
-            outcome = await agent_client.deliver(entry)
+            outcome = await send(agent_client, entry)
     assert isinstance(outcome, InDoubt) and outcome.reason is DoubtReason.MISMATCHED
     assert "charged" in outcome.detail and acs.commands().count("17") == 1
 
@@ -204,7 +206,7 @@ async def test_an_unreadable_outcome_is_in_doubt_never_a_no_or_on_the_shelf(tmp_
         config = sip2_settings(tmp_path, acs)
         entry = return_entry(config, ITEMS[0])
         async with Sip2Client(config) as client:
-            returned = await client.deliver(entry)
+            returned = await send(client, entry)
             state = await client.item_state(ITEMS[1])
     assert isinstance(returned, InDoubt) and returned.reason is DoubtReason.MALFORMED
     assert isinstance(state, InDoubt) and "circulation status" in state.detail
@@ -232,11 +234,11 @@ async def test_a_copy_returned_in_the_visit_may_be_borrowed_again(tmp_path) -> N
             member = await client.member_by_card(KIM)
             assert isinstance(member, Ok)
             await client.mypage(member.value.id)  # the 64 with the charged items: ITEMS[0] is on the card
-            refused = await client.deliver(rent_entry(tmp_path, client, ITEMS[0], tried=False))
+            refused = await send(client, rent_entry(tmp_path, client, ITEMS[0], tried=False))
             assert isinstance(refused, Refused) and refused.code == "already_yours", refused
             assert "11" not in acs.commands()
-            assert isinstance(await client.deliver(return_entry(config, ITEMS[0])), Ok)
-            lent = await client.deliver(rent_entry(tmp_path, client, ITEMS[0], tried=False))
+            assert isinstance(await send(client, return_entry(config, ITEMS[0])), Ok)
+            lent = await send(client, rent_entry(tmp_path, client, ITEMS[0], tried=False))
         finally:
             await client.aclose()
     assert isinstance(lent, Ok), lent

@@ -17,18 +17,18 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from kiosk_app.screens.technician import TechScreen
-from kiosk_testing.processes import BIN, Process
-from kiosk_testing.pilot import screen_text, wait_on_screen
-from kiosk_testing.waiting import wait_until, wait_until_async
 from kiosk_data.codes import KIM, ON_LOAN
-from sync_agent.metrics import KioskCollector
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import Relay
-from sync_agent.results import Busy, BusyReason
+from kiosk_testing.pilot import screen_text, wait_on_screen
+from kiosk_testing.processes import BIN, Process
+from kiosk_testing.waiting import wait_until, wait_until_async
+from sync_agent.agent.metrics import KioskCollector
+from sync_agent.agent.relay import Relay
+from sync_agent.central.results import Busy, BusyReason
+from sync_agent.central.sip2.client import Sip2Client
 from sync_agent.settings import load_settings
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.status import kiosk_state, record_kiosk_state, snapshot
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.store.status import kiosk_state, record_kiosk_state, snapshot
 from tests.app.conftest import SIZE, scan_and_settle
 from tests.app.test_technician import detail_text, enter, show_tab
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
@@ -48,7 +48,7 @@ def agent(store: Store, config: Path) -> tuple[Relay, asyncio.Task]:
     """The agent's relay as ``kiosk-sync run`` builds it (settings read again before a probe),
     probing every 0.2 s instead of 30."""
     settings = load_settings(config)
-    relay = Relay(store, Sip2Client(settings, store, owner="agent"), settings,
+    relay = Relay(store, Sip2Client(settings, owner="agent"), settings,
                   reload=lambda: load_settings(config))
     relay.gate.probe_every_s = 0.2
     return relay, asyncio.create_task(relay.run())

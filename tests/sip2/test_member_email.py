@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kiosk_data.codes import KIM, PARK
-from sync_agent.results import Ok
-from sync_agent.sip2_client import Sip2Client
+from sync_agent.central.results import Ok
+from sync_agent.central.sip2.client import Sip2Client
 
 from .conftest import sip2_settings
 

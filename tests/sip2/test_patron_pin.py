@@ -10,11 +10,11 @@ from pydantic import SecretStr
 from kiosk_app import logbook
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.patron_pin import PatronPinScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import KIM, KIM_PIN
-from sync_agent.results import Busy, DoubtReason, InDoubt, NotFound, Ok
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
+from kiosk_testing.pilot import screen_text
+from sync_agent.central.results import Busy, DoubtReason, InDoubt, NotFound, Ok
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.wire.sip2 import Frame
 from tests.app.conftest import SIZE, scan_and_settle, settle
 from tests.app.test_privacy import found_in
 from tests.sip2.conftest import sip2_kiosk, sip2_settings

@@ -4,9 +4,8 @@ denied stops a renewal, and each flag is its own reason for the patron, in both 
 
 from __future__ import annotations
 
-import re
-
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,13 @@ import pytest
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import AVAILABLE, HOLD_READY, KIM
-from sync_agent.contract import MemberStatus
-from sync_agent.results import Ok
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_patron import PATRON_STATUS
-from sync_agent.sip2_wire import Frame
+from kiosk_testing.pilot import screen_text
+from sync_agent.central.results import Ok
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.central.sip2.patron import PATRON_STATUS
+from sync_agent.wire.rest import MemberStatus
+from sync_agent.wire.sip2 import Frame
 from tests.app.conftest import SIZE, scan_and_settle, settle
 from tests.sip2.conftest import sip2_kiosk, sip2_settings
 from tests.sip2.scripted_acs import SIP_DATE, ScriptedAcs, checkout, item_info, patron_info, renewal

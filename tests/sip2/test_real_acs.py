@@ -21,13 +21,15 @@ from pydantic import SecretStr
 
 from kiosk_app.screens.member import MemberScreen
 from kiosk_testing.pilot import screen_text
-from sync_agent.contract import Circulation, Member, MemberStatus
-from sync_agent.outbox import Outbox
-from sync_agent.results import Ok, Refused
-from sync_agent.sip2_client import Sip2Client
-from sync_agent.sip2_wire import Frame
-from sync_agent.status import kiosk_state
-from sync_agent.store import Store
+from sync_agent.agent.dispatch import send
+from sync_agent.agent.saga import Intents
+from sync_agent.central.results import Ok, Refused
+from sync_agent.central.sip2.client import Sip2Client
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.status import kiosk_state
+from sync_agent.wire.rest import Circulation, Member, MemberStatus
+from sync_agent.wire.sip2 import Frame
 from tests.app.conftest import SIZE, Agent, scan_and_settle
 from tests.sip2.conftest import sip2_kiosk
 from tests.sip2.evergreen_peer import AcsTarget
@@ -62,13 +64,13 @@ class Adapter:
         return found.value
 
     async def borrow(self, member_id: int, barcode: str) -> object:
-        rent = self.outbox.begin_rent(member_id, barcode, datetime.now(UTC), visit="test", owner="test",
+        rent = Intents(self.outbox).begin_rent(member_id, barcode, datetime.now(UTC), visit="test", owner="test",
                                       lease_s=30)
         assert rent is not None
-        return await self.client.deliver(rent)
+        return await send(self.client, rent)
 
     async def give_back(self, barcode: str) -> object:
-        return await self.client.deliver(self.outbox.append_return(barcode, datetime.now(UTC)))
+        return await send(self.client, self.outbox.append_return(barcode, datetime.now(UTC)))
 
     async def circulation(self, barcode: str) -> tuple[Circulation, datetime | None]:
         """The ACS's own word on the copy (17/18): charged or not, and until when."""
@@ -82,7 +84,7 @@ async def adapter(target: AcsTarget, data_dir: Path, **overrides: object) -> Asy
     settings = target.settings(data_dir, **overrides)
     store = Store.open(settings.db_path)
     try:
-        async with Sip2Client(settings, store) as client:
+        async with Sip2Client(settings) as client:
             yield Adapter(client, Outbox(store, settings.id))
     finally:
         store.close()

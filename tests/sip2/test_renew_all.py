@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kiosk_testing.pilot import screen_text
 from kiosk_data.codes import AVAILABLE, HOLD_READY, KIM, ON_LOAN, OVERDUE, PARK
-from sync_agent.results import Busy, InDoubt, Ok, Refused
-from sync_agent.sip2_client import Sip2Client
+from kiosk_testing.pilot import screen_text
+from sync_agent.central.results import Busy, InDoubt, Ok, Refused
+from sync_agent.central.sip2.client import Sip2Client
 from tests.app.conftest import (
     SIZE,
     scan_and_settle,

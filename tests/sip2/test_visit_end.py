@@ -8,10 +8,10 @@ import asyncio
 
 from kiosk_app.messages import FinishVisit
 from kiosk_app.screens.welcome import WelcomeScreen
-from kiosk_testing.pilot import wait_on_screen
 from kiosk_data.codes import CHOI, KIM, ON_LOAN
-from sync_agent.results import Busy, InDoubt, NotFound, Ok
-from sync_agent.sip2_client import Sip2Client
+from kiosk_testing.pilot import wait_on_screen
+from sync_agent.central.results import Busy, InDoubt, NotFound, Ok
+from sync_agent.central.sip2.client import Sip2Client
 from tests.app.conftest import SIZE, scan_and_settle, settle
 from tests.sip2.conftest import opened_patron, sip2_kiosk, sip2_settings
 

@@ -11,8 +11,7 @@ import pytest
 from pysip2.models import MESSAGE_SPECS_BY_ID
 
 from kiosk_data.codes import OVERDUE
-from sync_agent.sip2_messages import MESSAGES, PATRON_STATUS, REPEATABLE, SUPPORTED_MESSAGES
-from sync_agent.sip2_wire import (
+from sync_agent.wire.sip2 import (
     ANSWER_OF,
     FIXED_WIDTH,
     ChecksumError,
@@ -23,6 +22,7 @@ from sync_agent.sip2_wire import (
     read_amount,
     read_int,
 )
+from sync_agent.wire.sip2_messages import MESSAGES, PATRON_STATUS, REPEATABLE, SUPPORTED_MESSAGES
 
 STAMP = "20261121    143000"
 

@@ -15,8 +15,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync_agent.sip2_messages import DATE, FIELD_NAMES, MESSAGES, SUPPORTED_MESSAGES
-from sync_agent.sip2_wire import MAX_DIGITS, Dialect, Frame, WireError, checksum
+from sync_agent.wire.sip2 import MAX_DIGITS, Dialect, Frame, WireError, checksum
+from sync_agent.wire.sip2_messages import DATE, FIELD_NAMES, MESSAGES, SUPPORTED_MESSAGES
 
 DIALECTS = st.sampled_from([Dialect(), Dialect(checksums=False), Dialect(encoding="cp949", terminator=b"\r\n")])
 YEARS = st.one_of(st.sampled_from([1, 1899, 1900, 9998, 9999]), st.integers(1, 9999))

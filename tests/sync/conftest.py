@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 
 from kiosk_data.codes import ON_LOAN
-from sync_agent.outbox import Outbox, OutboxEntry, Settlement, Status, Told
+from sync_agent.agent.saga import Intents
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, OutboxEntry, Settlement, Status, Told
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -180,6 +181,6 @@ def hostile():
 def queued_rent(outbox: Outbox, member_id: int, barcode: str, now: datetime) -> OutboxEntry:
     """A borrow the patron was told is saved and confirmed later (offline checkout): asked once,
     unanswered, and left pending for the agent, as the app leaves it."""
-    entry = outbox.begin_rent(member_id, barcode, now, visit="test", owner="app:0:t", lease_s=30)
+    entry = Intents(outbox).begin_rent(member_id, barcode, now, visit="test", owner="app:0:t", lease_s=30)
     outbox.settle("app:0:t", [Settlement(entry.id, Status.PENDING, attempts=0, told=Told.QUEUED)])
     return outbox.get(entry.id)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from kiosk_data.codes import AVAILABLE, ON_LOAN, OVERDUE
 from kiosk_testing.waiting import wait_until, wait_until_async
-from sync_agent import claimer
-from sync_agent.claimer import Claimer, boot_id, owner_alive, owner_id, start_time
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import Relay
+from sync_agent.agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store import claimer
+from sync_agent.store.claimer import Claimer, boot_id, owner_alive, owner_id, start_time
+from sync_agent.store.outbox import Outbox, Status
 
 from .conftest import Reply, make_settings
 
@@ -26,9 +26,9 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 CLAIM_AND_DIE = """
 import os, sys
 from pathlib import Path
-from sync_agent.relay import owner_id  # the name the relay gives its claims
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.agent.relay import owner_id  # the name the relay gives its claims
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store
 outbox = Outbox(Store.open(Path(sys.argv[1])), "kiosk-07")
 owner = owner_id("agent")
 print(os.getpid(), owner, flush=True)
@@ -144,7 +144,7 @@ async def test_the_agent_delivers_a_reused_pid_s_entries_at_start_not_after_the_
     entry = outbox.append_return(ON_LOAN, NOW)
     its_pid_reused(outbox, claim_in_a_process_that_dies(outbox), [entry.id])
     settings = make_settings(tmp_path, hostile.url)
-    async with CentralClient(settings, store, owner="agent") as client:
+    async with CentralClient(settings, owner="agent") as client:
         relay = Relay(store, client, settings, poll_s=0.02)
         assert relay.lease_s >= 30
         running = asyncio.create_task(relay.run())

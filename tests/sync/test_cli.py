@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_testing.waiting import wait_until
 from kiosk_data.codes import AVAILABLE, ON_LOAN
-from sync_agent.outbox import Outbox, Status
-from sync_agent.status import snapshot
+from kiosk_testing.waiting import wait_until
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.store.status import snapshot
 
 from .conftest import Reply, rented_barcodes
 
@@ -103,7 +103,7 @@ def test_sigterm_after_ready_and_watchdog_pings_stops_cleanly(hostile, store, ou
     listener.close()
     assert outbox.get(entry.id).status is Status.DELIVERED  # the delivery in hand finished
     assert snapshot(store)["in_flight"] == 0
-    assert 'level=info logger=sync_agent.cli msg="kiosk-sync running for kiosk-07' in out
+    assert 'level=info logger=sync_agent.agent.cli msg="kiosk-sync running for kiosk-07' in out
 
 
 def test_kill_9_mid_delivery_then_restart_loses_nothing_and_applies_once(central, store, outbox,
@@ -134,8 +134,8 @@ APPENDER = """
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store
 outbox = Outbox(Store.open(Path(sys.argv[1])), "kiosk-07")
 for index in range(int(sys.argv[2])):
     outbox.append_return(f"3004299{index:07d}", datetime.now(UTC))

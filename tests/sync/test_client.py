@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from kiosk_data.codes import AVAILABLE, HOLD_READY, KIM, ON_LOAN
-from sync_agent.client import Busy, CentralClient, InDoubt, NotFound, Ok, Refused, parse_retry_after
-from sync_agent.contract import BookStatus, Circulation, MemberStatus
-from sync_agent.outbox import Outbox, Settlement, Status, Told
-from sync_agent.results import BusyReason, DoubtReason
-from sync_agent.status import breaker_states
-from sync_agent.store import Store
+from sync_agent.agent.dispatch import send
+from sync_agent.agent.saga import Intents
+from sync_agent.central.rest.client import Busy, CentralClient, InDoubt, NotFound, Ok, Refused, parse_retry_after
+from sync_agent.central.results import BusyReason, DoubtReason
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Settlement, Status, Told
+from sync_agent.store.status import breaker_recorder, breaker_states
+from sync_agent.wire.rest import BookStatus, Circulation, MemberStatus
 
 from .conftest import Reply, make_settings
 
@@ -44,23 +46,23 @@ async def test_typed_answers_from_the_stand_in(central, tmp_path: Path) -> None:
 
 
 def rent(outbox: Outbox, member_id: int, barcode: str):
-    return outbox.begin_rent(member_id, barcode, datetime.now(UTC), visit="v", owner="test", lease_s=30)
+    return Intents(outbox).begin_rent(member_id, barcode, datetime.now(UTC), visit="v", owner="test", lease_s=30)
 
 
 async def test_rent_refusals_and_idempotent_repeat(central, tmp_path: Path, outbox: Outbox) -> None:
     async with CentralClient(make_settings(tmp_path, central.url)) as client:
         other = rent(outbox, 2, HOLD_READY)
-        refused = await client.deliver(other)
+        refused = await send(client, other)
         assert isinstance(refused, Refused) and refused.code == "reserved_for_other"
         outbox.settle("test", [Settlement(other.id, Status.DECLINED, told=Told.DECLINED)])
         intent = rent(outbox, 1, HOLD_READY)  # the copy's earlier intent is settled
-        rented = await client.deliver(intent)
+        rented = await send(client, intent)
         assert isinstance(rented, Ok) and rented.value["dueAt"] is not None and not rented.replayed
-        again = await client.deliver(intent)
+        again = await send(client, intent)
         assert isinstance(again, Ok) and again.replayed and again.value["id"] == rented.value["id"]
-        reserve = outbox.begin_reserve(3, 4, AVAILABLE, datetime.now(UTC), visit="v",
+        reserve = Intents(outbox).begin_reserve(3, 4, AVAILABLE, datetime.now(UTC), visit="v",
                                        owner="test", lease_s=30)  # a blocked member
-        refused = await client.deliver(reserve)
+        refused = await send(client, reserve)
         assert isinstance(refused, Refused) and refused.code == "member_blocked"
     assert central.key_counts()[intent.key] == 1
 
@@ -72,7 +74,7 @@ async def test_a_down_service_is_busy_with_its_retry_after(central, tmp_path: Pa
         busy = await client.book(ON_LOAN)
         assert isinstance(busy, Busy) and busy.service == "catalog" and busy.retry_after_s == 9
         assert busy.reason is BusyReason.SERVICE_DOWN
-        rented = await client.deliver(rent(outbox, 1, HOLD_READY))
+        rented = await send(client, rent(outbox, 1, HOLD_READY))
         assert isinstance(rented, Busy) and rented.service == "lending"
     assert central.key_counts() == {}, "the central side's own 503 means nothing was applied"
 
@@ -103,7 +105,8 @@ async def test_breaker_opens_fails_fast_then_half_opens_and_closes(central, tmp_
                                                                    store: Store) -> None:
     settings = make_settings(tmp_path, central.url, breaker_failure_threshold=3, breaker_reset_s=0.3)
     central.stop()  # nothing listens: an outage
-    async with CentralClient(settings, store, owner="app") as client:
+    async with CentralClient(settings, owner="app") as client:
+        client.breakers.report_to(breaker_recorder(store, "app"))
         for _ in range(3):
             assert (await client.member_by_card(KIM)).reason is BusyReason.UNREACHABLE
         assert client.breakers.states()["lending"] == "open"
@@ -179,7 +182,7 @@ async def test_an_html_refusal_keeps_its_status_as_the_code(hostile, tmp_path: P
                                                             outbox: Outbox) -> None:
     hostile.queue(Reply(409, b"<h1>Conflict</h1>", {"Content-Type": "text/html"}))
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
-        result = await client.deliver(rent(outbox, 1, AVAILABLE))
+        result = await send(client, rent(outbox, 1, AVAILABLE))
     assert isinstance(result, Refused) and result.code == "http_409" and "Conflict" in result.message
 
 
@@ -190,9 +193,9 @@ async def test_the_token_is_sent_and_the_key_travels(hostile, tmp_path: Path, ca
     hostile.queue(Reply(201, b'{"id": 9, "memberId": 1, "bookId": 4, "barcode": "30042000000048", '
                              b'"status": "reserved"}', {}))
     asked = datetime.now(UTC)
-    reserve = outbox.begin_reserve(1, 4, AVAILABLE, asked, visit="v", owner="t", lease_s=30)
+    reserve = Intents(outbox).begin_reserve(1, 4, AVAILABLE, asked, visit="v", owner="t", lease_s=30)
     async with CentralClient(settings) as client:
-        assert isinstance(await client.deliver(reserve), Ok)
+        assert isinstance(await send(client, reserve), Ok)
     assert hostile.seen[0].key == reserve.key and hostile.seen[0].body == {
         "memberId": 1, "bookId": 4, "kioskNo": "kiosk-07", "occurredAt": asked.isoformat().replace("+00:00", "Z")}
     assert hostile.seen[0].path == "/rentals"

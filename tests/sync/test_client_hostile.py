@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk_data.codes import KIM, ON_LOAN
-from sync_agent.capped_body import MAX_BODY_BYTES
-from sync_agent.client import MAX_MESSAGE_CHARS, CentralClient
-from sync_agent.outbox import Outbox
-from sync_agent.results import Busy, DoubtReason, InDoubt, NotFound, Ok, Refused
-from sync_agent.retry_after import MAX_RETRY_AFTER_S, parse_retry_after
+from sync_agent.agent.dispatch import send
+from sync_agent.central.rest.capped_body import MAX_BODY_BYTES
+from sync_agent.central.rest.client import MAX_MESSAGE_CHARS, CentralClient
+from sync_agent.central.rest.retry_after import MAX_RETRY_AFTER_S, parse_retry_after
+from sync_agent.central.results import Busy, DoubtReason, InDoubt, NotFound, Ok, Refused
+from sync_agent.store.outbox import Outbox
 
 from .conftest import RENTAL, HostileServer, Reply, make_settings
 
@@ -45,7 +46,7 @@ async def test_a_hostile_2xx_or_5xx_is_in_doubt_never_an_exception(hostile, tmp_
     entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
         health = await client.health()
-        delivered = await client.deliver(entry)
+        delivered = await send(client, entry)
     for result in (health, delivered):
         assert isinstance(result, InDoubt) and result.reason is reason, result
 
@@ -128,7 +129,7 @@ async def test_answers_of_150_mb_and_a_gzip_bomb_are_not_read_whole(hostile, tmp
                   Reply(200, bomb, {**JSON, "Content-Encoding": "gzip"}))
     entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     async with CentralClient(make_settings(tmp_path, hostile.url, call_timeout_ms=5000)) as client:
-        answers = [await client.deliver(entry) for _ in range(3)]
+        answers = [await send(client, entry) for _ in range(3)]
     for answer in answers:
         assert isinstance(answer, InDoubt) and answer.reason is DoubtReason.TOO_LARGE, answer
     assert len(bomb) < MAX_BODY_BYTES  # small on the wire: only the inflated size is over the cap
@@ -138,6 +139,6 @@ async def test_a_refusal_keeps_a_bounded_message(hostile, tmp_path: Path, outbox
     hostile.queue(Reply(409, b'{"code": "not_rented", "message": "' + b"m" * 500_000 + b'"}', JSON))
     entry = outbox.append_return(ON_LOAN, datetime.now(UTC))
     async with CentralClient(make_settings(tmp_path, hostile.url)) as client:
-        refused = await client.deliver(entry)
+        refused = await send(client, entry)
     assert isinstance(refused, Refused) and refused.code == "not_rented"
     assert len(refused.message) == MAX_MESSAGE_CHARS

@@ -1,10 +1,10 @@
-"""A patron's call for staff in the store (sync_agent.help_request): one open at a time, ended by
+"""A patron's call for staff in the store (sync_agent.store.help_request): one open at a time, ended by
 a technician or after TIMEOUT_S, every call raised counted."""
 
 from __future__ import annotations
 
-from sync_agent import help_request
-from sync_agent.status import snapshot
+from sync_agent.store import help_request
+from sync_agent.store.status import snapshot
 
 START = 1_800_000_000.0
 LATE = START + help_request.TIMEOUT_S

@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 
 from kiosk_testing.waiting import wait_until_async
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import Relay
+from sync_agent.agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings, load_settings
-from sync_agent.status import kiosk_state, snapshot
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.store.status import kiosk_state, snapshot
 
 from .conftest import rented_barcodes
 
@@ -36,7 +36,7 @@ def write_config(path: Path, folder: Path, url: str, token: str) -> Path:
 
 
 def start_agent(store: Store, settings: Settings, reload=None) -> tuple[Relay, asyncio.Task]:
-    relay = Relay(store, CentralClient(settings, store, owner="agent"), settings, reload=reload)
+    relay = Relay(store, CentralClient(settings, owner="agent"), settings, reload=reload)
     relay.gate.probe_every_s = PROBE_S
     return relay, asyncio.create_task(relay.run())
 
@@ -135,7 +135,7 @@ async def test_a_store_rolled_back_to_a_copy_delivers_nothing_twice(central, tmp
     entries = [outbox.append_return(code, datetime.now(UTC)) for code in (first, second)]
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copy(settings.db_path, tmp_path / "copy.sqlite3")
-    async with CentralClient(settings, store, owner="agent") as client:
+    async with CentralClient(settings, owner="agent") as client:
         assert (await Relay(store, client, settings).drain(10)).delivered == 2
     store.close()
     for suffix in ("-wal", "-shm"):
@@ -147,7 +147,7 @@ async def test_a_store_rolled_back_to_a_copy_delivers_nothing_twice(central, tmp
     try:
         assert outbox.counts()["pending"] == 2  # the copy knows nothing of the deliveries
         made_after = outbox.append_return(later, datetime.now(UTC))
-        async with CentralClient(settings, store, owner="agent") as client:
+        async with CentralClient(settings, owner="agent") as client:
             drained = await Relay(store, client, settings).drain(10)
         assert drained.empty and drained.dead == 0 and drained.delivered == 3
         for entry in entries:

@@ -18,14 +18,13 @@ import pytest
 from kiosk_app.receipt import build_receipt
 from kiosk_app.receipt_mail import receipt_mail
 from kiosk_app.session import BorrowLine, Session
+from kiosk_data.codes import HOLD_READY
 from kiosk_demo.mailbox import Mailbox
 from kiosk_testing.waiting import wait_until, wait_until_async
-from kiosk_data.codes import HOLD_READY
-from sync_agent import schedule_clock
-from sync_agent import mail_jobs
-from sync_agent.mail_jobs import MailSender
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store import mail_jobs, schedule_clock
+from sync_agent.store.database import Store
+from sync_agent.store.mail_jobs import MailSender
 
 ADDRESS = "minji.kim@example.org"
 DUE = datetime(2026, 12, 21, 5, 0, tzinfo=UTC)

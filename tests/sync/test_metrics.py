@@ -15,18 +15,17 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from sync_agent import help_request
-from sync_agent.client import CentralClient
-from sync_agent.metrics import KioskCollector
-from sync_agent.outbox import Outbox, Status
-from sync_agent.relay import Relay
-from sync_agent.settings import ConfigError, Settings, load_settings
-from sync_agent.status import record_device_status, record_kiosk_state
-from sync_agent.store import MIGRATIONS, Store
-
 from backend_stub.readiness import free_port
-from kiosk_testing.waiting import wait_until
 from kiosk_data.codes import AT_LIMIT_LOAN, HOLD_READY
+from kiosk_testing.waiting import wait_until
+from sync_agent.agent.metrics import KioskCollector
+from sync_agent.agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.settings import ConfigError, Settings, load_settings
+from sync_agent.store import help_request
+from sync_agent.store.database import MIGRATIONS, Store
+from sync_agent.store.outbox import Outbox, Status
+from sync_agent.store.status import breaker_recorder, record_device_status, record_kiosk_state
 
 from .conftest import make_settings, rented_barcodes
 from .test_cli import config, finish, kiosk_sync
@@ -50,7 +49,8 @@ async def fill_store(store: Store, central) -> None:
         outbox.append_return(code, datetime.now(UTC))
     outbox.append_return("30042000009999", datetime.now(UTC))  # a copy nobody knows: refused
     settings = make_settings(store.path.parent.parent, central.url)
-    async with CentralClient(settings, store, owner="app") as client:
+    async with CentralClient(settings, owner="app") as client:
+        client.breakers.report_to(breaker_recorder(store, "app"))  # as the app's composition root does
         result = await Relay(store, client, settings, role="app").drain(20)
     assert result.delivered == 2 and result.dead == 1
     for code in on_loan[2:]:

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN, OVERDUE
-from sync_agent import schedule_clock
-from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
-from sync_agent.outbox import Kind, Outbox, Settlement, Status, owner_alive, owner_id
-from sync_agent.read_model import ReadModel
-from sync_agent.store import Store
+from sync_agent.agent.saga import Intents
+from sync_agent.store import schedule_clock
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Kind, Outbox, Settlement, Status, owner_alive, owner_id
+from sync_agent.store.read_model import ReadModel
+from sync_agent.wire.rest import MyPage, MyPageEntry, RentalStatus
 
 from .conftest import queued_rent
 
@@ -51,10 +52,10 @@ def test_keys_are_random_so_pruning_never_reuses_one(store: Store, outbox: Outbo
 
 def test_an_intent_is_not_written_behind_an_unsettled_entry_of_its_book(outbox: Outbox) -> None:
     outbox.append_return(X, NOW)
-    assert outbox.begin_rent(1, X, NOW, visit="v", owner="app:1:a", lease_s=30) is None
-    assert outbox.begin_reserve(1, 2, X, NOW, visit="v", owner="app:1:a", lease_s=30) is None
+    assert Intents(outbox).begin_rent(1, X, NOW, visit="v", owner="app:1:a", lease_s=30) is None
+    assert Intents(outbox).begin_reserve(1, 2, X, NOW, visit="v", owner="app:1:a", lease_s=30) is None
     assert [entry.kind for entry in outbox.recent()] == [Kind.RETURN], "nothing was written"
-    assert outbox.begin_rent(1, Y, NOW, visit="v", owner="app:1:a", lease_s=30) is not None
+    assert Intents(outbox).begin_rent(1, Y, NOW, visit="v", owner="app:1:a", lease_s=30) is not None
 
 
 def test_a_naive_time_is_refused_and_nothing_is_written(outbox: Outbox) -> None:

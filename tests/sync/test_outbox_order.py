@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN, OVERDUE
-from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Settlement, Status
 
 BOOKS = [ON_LOAN, OVERDUE, AT_LIMIT_LOAN]
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_data.codes import KIM
 from kiosk_testing.returns_load import barcode, prepare_central
 from kiosk_testing.waiting import wait_until_async
-from kiosk_data.codes import KIM
-from sync_agent.breakers import BreakerOpen, Breakers
-from sync_agent.client import Busy, CentralClient, InDoubt, Ok
-from sync_agent.results import BusyReason, DoubtReason
-from sync_agent.outbox import Outbox
-from sync_agent.pacing import FLOOR, SPREAD, STEP_BELOW_ONE, Pacer
-from sync_agent.relay import Relay
-from sync_agent.store import Store
+from sync_agent.agent.pacing import FLOOR, SPREAD, STEP_BELOW_ONE, Pacer
+from sync_agent.agent.relay import Relay
+from sync_agent.central.breakers import BreakerOpen, Breakers
+from sync_agent.central.rest.client import Busy, CentralClient, InDoubt, Ok
+from sync_agent.central.results import BusyReason, DoubtReason
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
 
 from .conftest import make_settings
 
@@ -46,7 +46,7 @@ async def test_load_shedding_shrinks_the_window_and_keeps_the_breaker_closed(loa
     loaded_central.set_fault("rental", latency_ms=(30, 30), capacity=2, retry_after=1)
     outbox = fill(store)
     settings = make_settings(tmp_path, loaded_central.url, relay_parallelism=8, breaker_failure_threshold=2)
-    async with CentralClient(settings, store, owner="agent") as client:
+    async with CentralClient(settings, owner="agent") as client:
         relay = Relay(store, client, settings)
         result = await relay.drain(60)
         assert result.empty and result.delivered == RETURNS and result.dead == 0
@@ -78,7 +78,7 @@ async def test_more_kiosks_than_the_central_side_serves_at_once_send_less_than_o
         for index in range(k * per_kiosk, (k + 1) * per_kiosk):
             outbox.append_return(barcode(index), datetime.now(UTC))
         try:
-            async with CentralClient(settings, store, owner="agent") as client:
+            async with CentralClient(settings, owner="agent") as client:
                 relay = Relay(store, client, settings)
                 result = await relay.drain(60)
                 assert result.empty and result.delivered == per_kiosk and result.dead == 0
@@ -104,7 +104,7 @@ async def test_timeouts_under_load_shrink_the_window_and_keep_the_breaker_closed
     # streak of failures lasts longer in time than unpaced; 30 s is "sustained" here
     settings = make_settings(tmp_path, loaded_central.url, relay_parallelism=8, breaker_failure_threshold=2,
                              breaker_sustained_s=30, background_timeout_ms=305)
-    async with CentralClient(settings, store, owner="agent") as client:
+    async with CentralClient(settings, owner="agent") as client:
         relay = Relay(store, client, settings)
         result = await relay.drain(100)
         assert result.empty and result.delivered == 8
@@ -116,7 +116,7 @@ async def test_timeouts_under_load_shrink_the_window_and_keep_the_breaker_closed
 async def test_a_stopped_central_side_opens_the_breaker_at_once(central, tmp_path, store) -> None:
     settings = make_settings(tmp_path, central.url, breaker_failure_threshold=3, breaker_sustained_s=3600)
     central.stop()
-    async with CentralClient(settings, store, owner="agent") as client:
+    async with CentralClient(settings, owner="agent") as client:
         for _ in range(3):
             assert (await client.member_by_card(KIM)).reason is BusyReason.UNREACHABLE
         assert client.breakers.states()["lending"] == "open"

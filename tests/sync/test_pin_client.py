@@ -9,11 +9,10 @@ from pydantic import SecretStr
 
 from backend_stub.rules import PIN_MAX_TRIES
 from kiosk_data.codes import KIM, KIM_PIN
-from sync_agent.client import CentralClient
-from sync_agent.results import Busy, BusyReason, NotFound, Ok
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.central.results import Busy, BusyReason, NotFound, Ok
 
 from .conftest import make_settings
-
 
 
 async def test_right_wrong_and_locked(central, tmp_path: Path) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sync_agent.metrics import KioskCollector
-from sync_agent.pacing import Pacer
+from sync_agent.agent.metrics import KioskCollector
+from sync_agent.agent.pacing import Pacer
 from sync_agent.settings import Settings
-from sync_agent.status import record_device_status
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.status import record_device_status
 
 
 def samples(store: Store) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

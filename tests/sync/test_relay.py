@@ -12,21 +12,24 @@ from pathlib import Path
 
 import httpx
 
-from kiosk_testing.waiting import wait_until_async
 from kiosk_data.codes import AT_LIMIT_LOAN, AVAILABLE, AVAILABLE_KO, ON_LOAN, OVERDUE
-from sync_agent import schedule_clock
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.relay import MISMATCH_LIMIT, Relay
-from sync_agent.status import snapshot
-from sync_agent.store import Store
+from kiosk_testing.waiting import wait_until_async
+from sync_agent.agent.relay import MISMATCH_LIMIT, Relay
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store import schedule_clock
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Settlement, Status
+from sync_agent.store.status import breaker_recorder, snapshot
 
 from .conftest import RENTAL, Reply, make_settings, queued_rent, rented_barcodes
 
 
 def relay_for(store: Store, url: str, tmp_path: Path, **overrides) -> Relay:
+    """The agent's relay, its breaker states kept in the store as ``kiosk-sync run`` keeps them."""
     settings = make_settings(tmp_path, url, **overrides)
-    return Relay(store, CentralClient(settings, store, owner="agent"), settings)
+    client = CentralClient(settings, owner="agent")
+    client.breakers.report_to(breaker_recorder(store, "agent"))
+    return Relay(store, client, settings)
 
 
 def rentals(central, status: str) -> list[dict]:

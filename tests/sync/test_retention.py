@@ -11,15 +11,15 @@ from datetime import UTC, datetime
 import httpx
 import sqlite_utils
 
-from kiosk_testing.waiting import wait_until_async
 from kiosk_data.codes import KIM, ON_LOAN
-from sync_agent.client import CentralClient
-from sync_agent.contract import MyPage, MyPageEntry, RentalStatus
-from sync_agent.outbox import Outbox, Settlement, Status
-from sync_agent.read_model import ReadModel
-from sync_agent.relay import Relay
-from sync_agent.retention import Retention
-from sync_agent.store import MIGRATIONS, Store
+from kiosk_testing.waiting import wait_until_async
+from sync_agent.agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.store.database import MIGRATIONS, Store
+from sync_agent.store.outbox import Outbox, Settlement, Status
+from sync_agent.store.read_model import ReadModel
+from sync_agent.store.retention import Retention
+from sync_agent.wire.rest import MyPage, MyPageEntry, RentalStatus
 
 from .conftest import make_settings
 
@@ -74,7 +74,7 @@ def test_a_purge_leaves_no_byte_of_the_view_in_the_file_or_its_log(store, tmp_pa
 
 
 async def test_the_agent_forgets_expired_views_on_its_own(store, tmp_path) -> None:
-    relay = Relay(store, CentralClient(make_settings(tmp_path), store, owner="agent"),
+    relay = Relay(store, CentralClient(make_settings(tmp_path), owner="agent"),
                   make_settings(tmp_path), poll_s=0.01)
     relay.read_model.cache_member_view(page(), expires_at=0.0)  # long expired
     task = asyncio.create_task(relay.run())
@@ -101,7 +101,7 @@ class Counting(httpx.AsyncHTTPTransport):
 async def test_the_agent_fetches_no_page_of_a_patron_who_is_not_at_the_kiosk(central, store, tmp_path):
     settings = make_settings(tmp_path, central.url)
     transport = Counting()
-    async with CentralClient(settings, store, owner="agent", transport=transport) as client:
+    async with CentralClient(settings, owner="agent", transport=transport) as client:
         relay = Relay(store, client, settings)
         found = await client.mypage(1)  # the patron's visit: the app cached their page
         relay.read_model.cache_member_view(found.value, Retention(store, settings).expiry_of_new_view(NOW))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_data.codes import ON_LOAN
-from sync_agent.outbox import Outbox
-from sync_agent.store import MIGRATIONS, Store, StoreError, classify
+from sync_agent.store.database import MIGRATIONS, Store, StoreError, classify
+from sync_agent.store.outbox import Outbox
 
 from .damage import fill, make_status_index_stale
 
@@ -136,7 +136,7 @@ def test_a_new_migration_upgrades_an_existing_file_in_place(tmp_path: Path, monk
         db["receipts"].create({"id": int, "outbox_id": int}, pk="id",
                               foreign_keys=[("outbox_id", "outbox", "id")])
 
-    monkeypatch.setattr("sync_agent.store.MIGRATIONS", (*MIGRATIONS, add_receipts))
+    monkeypatch.setattr("sync_agent.store.database.MIGRATIONS", (*MIGRATIONS, add_receipts))
     upgraded = Store.open(path)
     assert upgraded.schema_version == len(MIGRATIONS) + 1
     assert "receipts" in tables(upgraded)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_data.codes import ON_LOAN, OVERDUE
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store, StoreError, unwritable
+from sync_agent.store.database import Store, StoreError, unwritable
+from sync_agent.store.outbox import Outbox
 
 
 def other_store(path: Path) -> None:
@@ -45,7 +45,7 @@ def test_a_store_moved_under_a_process_refuses_reads_and_writes_and_says_so_once
     else:
         path.unlink()
     assert store.moved() == how
-    caplog.set_level(logging.ERROR, logger="sync_agent.store")
+    caplog.set_level(logging.ERROR, logger="sync_agent.store.database")
     for _ in range(3):
         with pytest.raises(StoreError) as refused:
             outbox.append_return(OVERDUE, datetime.now(UTC))

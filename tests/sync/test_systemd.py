@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from sync_agent.cli import watchdog_pings
-from sync_agent.systemd import notify, watchdog_interval_s
+from sync_agent.agent.cli import watchdog_pings
+from sync_agent.agent.systemd import notify, watchdog_interval_s
 
 
 def test_without_systemd_nothing_is_sent(monkeypatch) -> None:

@@ -1,7 +1,7 @@
-"""Each table of the kiosk's store has one owning module (``sync_agent.store.OWNERS``), and no
+"""Each table of the kiosk's store has one owning module (``sync_agent.store.database.OWNERS``), and no
 other module of ours writes it: neither in SQL text (INSERT, REPLACE, UPDATE, DELETE, ALTER, DROP,
 CREATE) nor through a sqlite-utils table (``db["t"].insert(...)`` and the like). The migrations
-(``sync_agent.store.MIGRATIONS``) are the schema's history and may touch any table.
+(``sync_agent.store.database.MIGRATIONS``) are the schema's history and may touch any table.
 
 The source is read, not run: a write on a path no test takes is found too.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync_agent.store import MIGRATIONS, OWNERS, Store
+from sync_agent.store.database import MIGRATIONS, OWNERS, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("sync_agent", "kiosk_app", "kiosk_demo", "kiosk_testing", "hardware")
@@ -79,7 +79,7 @@ def fstring_parts(tree: ast.Module) -> set[int]:
 
 def migration_nodes(module: str, tree: ast.Module) -> set[int]:
     """ids of every node inside a migration function of the store."""
-    if module != "sync_agent.store":
+    if module != "sync_agent.store.database":
         return set()
     names = {migration.__name__ for migration in MIGRATIONS}
     return {id(inner) for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in names
@@ -130,7 +130,7 @@ def schema_tables(tmp_path: Path) -> set[str]:
 
 def test_every_table_of_the_schema_has_one_owner_that_exists(tmp_path: Path) -> None:
     tables = schema_tables(tmp_path)
-    assert tables - OWNERS.keys() == set(), "tables without an owner in sync_agent.store.OWNERS"
+    assert tables - OWNERS.keys() == set(), "tables without an owner in sync_agent.store.database.OWNERS"
     assert OWNERS.keys() - tables == set(), "owners of tables the schema does not have"
     ours = {name for name, _ in modules()}
     strangers = {owner for owner in OWNERS.values() if owner not in ours}

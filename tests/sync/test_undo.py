@@ -12,13 +12,15 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from kiosk_testing.waiting import wait_until_async
 from kiosk_data.codes import AVAILABLE, HOLD_READY, ON_LOAN, OVERDUE
-from sync_agent import schedule_clock
-from sync_agent.client import CentralClient
-from sync_agent.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, Told, compensation_for
-from sync_agent.relay import UNDO_RECHECK_S
-from sync_agent.results import InDoubt
+from kiosk_testing.waiting import wait_until_async
+from sync_agent.agent.dispatch import send
+from sync_agent.agent.relay import UNDO_RECHECK_S
+from sync_agent.agent.saga import Intents, compensation_for
+from sync_agent.central.rest.client import CentralClient
+from sync_agent.central.results import InDoubt
+from sync_agent.store import schedule_clock
+from sync_agent.store.outbox import Kind, Outbox, OutboxEntry, Settlement, Status, Told
 
 from .conftest import Reply, make_settings, queued_rent
 from .test_relay import relay_for
@@ -31,7 +33,7 @@ BARCODES = [HOLD_READY, ON_LOAN, OVERDUE, AVAILABLE]
 def told_it_does_not_count(outbox: Outbox, barcode: str = HELD_FOR_KIM, attempts: int = 1) -> OutboxEntry:
     """A self-rent the app asked ``attempts`` times without an answer and then told the patron
     does not count, handed to the agent as the end of the visit does."""
-    entry = outbox.begin_rent(KIM, barcode, datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
+    entry = Intents(outbox).begin_rent(KIM, barcode, datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
     assert entry is not None
     outbox.settle(APP, [Settlement(entry.id, Status.PENDING, attempts=attempts, told=Told.UNDO)])
     return outbox.get(entry.id)
@@ -43,16 +45,16 @@ async def test_a_loan_in_doubt_is_settled_from_the_rental_records_while_book_man
     test: a replay of the rent could never be heard. The loan is found in the member's loans and
     put back on hold, the fee kept."""
     central.set_fault("book", latency_ms=(1500, 1500))
-    entry = outbox.begin_rent(KIM, HELD_FOR_KIM, datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
-    async with CentralClient(make_settings(tmp_path, central.url), store, owner="app") as app:
-        lost = await app.deliver(entry)
+    entry = Intents(outbox).begin_rent(KIM, HELD_FOR_KIM, datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
+    async with CentralClient(make_settings(tmp_path, central.url), owner="app") as app:
+        lost = await send(app, entry)
     assert isinstance(lost, InDoubt)
     outbox.settle(APP, [Settlement(entry.id, Status.PENDING, attempts=1, told=Told.UNDO)])
     await wait_until_async(lambda: central.key_counts().get(entry.key) == 1)  # the central side applied it
     relay = relay_for(store, central.url, tmp_path, background_timeout_ms=1000)
     assert (await relay.drain(20)).empty
     rent = outbox.get(entry.id)
-    undo = outbox.compensation_of(entry.id)
+    undo = Intents(outbox).compensation_of(entry.id)
     assert rent.status is Status.DELIVERED and rent.response["replayed"] is True
     assert undo is not None and undo.kind is Kind.UNRENT and undo.status is Status.DELIVERED
     assert central.key_counts() == {entry.key: 1, undo.key: 1}
@@ -70,13 +72,13 @@ async def test_a_reservation_in_doubt_is_settled_from_the_rental_records_while_p
     reservation its lost answer made is found among the member's reservations, cancelled, and
     its fee refunded."""
     central.set_fault("payment", latency_ms=(1500, 1500))
-    entry = outbox.begin_reserve(6, 4, AVAILABLE, datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
-    async with CentralClient(make_settings(tmp_path, central.url), store, owner="app") as app:
-        assert isinstance(await app.deliver(entry), InDoubt)
+    entry = Intents(outbox).begin_reserve(6, 4, AVAILABLE, datetime.now(UTC), visit="v1", owner=APP, lease_s=30)
+    async with CentralClient(make_settings(tmp_path, central.url), owner="app") as app:
+        assert isinstance(await send(app, entry), InDoubt)
     outbox.settle(APP, [Settlement(entry.id, Status.PENDING, attempts=1, told=Told.UNDO)])
     await wait_until_async(lambda: central.key_counts().get(entry.key) == 1)
     assert (await relay_for(store, central.url, tmp_path, background_timeout_ms=1000).drain(20)).empty
-    undo = outbox.compensation_of(entry.id)
+    undo = Intents(outbox).compensation_of(entry.id)
     assert outbox.get(entry.id).response["replayed"] is True
     assert undo is not None and undo.kind is Kind.CANCEL and undo.status is Status.DELIVERED
     assert [r["status"] for r in httpx.get(f"{central.url}/rentals", params={"memberId": 6}).json()] == ["cancelled"]
@@ -95,7 +97,7 @@ async def test_a_loan_of_the_copy_made_at_another_moment_is_not_taken_for_the_in
     assert made.status_code == 200
     entry = told_it_does_not_count(outbox)
     assert (await relay_for(store, central.url, tmp_path).drain(10)).empty
-    assert outbox.get(entry.id).status is Status.DECLINED and outbox.compensation_of(entry.id) is None
+    assert outbox.get(entry.id).status is Status.DECLINED and Intents(outbox).compensation_of(entry.id) is None
     [loan] = httpx.get(f"{central.url}/rentals", params={"memberId": KIM, "bookId": 1}).json()
     assert loan["status"] == "rented", "the earlier loan is not undone"
 
@@ -113,7 +115,7 @@ async def test_unreadable_records_leave_the_call_under_its_key_to_settle_it(
     assert [(seen.method, seen.path.split("?")[0]) for seen in hostile.seen] == [
         ("GET", "/rentals"), ("POST", "/kiosk/rentals"), ("PATCH", "/rentals/2")]
     assert hostile.seen[1].key == entry.key
-    undo = outbox.compensation_of(entry.id)
+    undo = Intents(outbox).compensation_of(entry.id)
     assert undo is not None and undo.kind is Kind.UNRENT and undo.status is Status.DELIVERED
     assert hostile.seen[2].body["reqState"] == "kioskunrent"
 
@@ -125,7 +127,7 @@ def test_an_intent_in_doubt_is_claimed_behind_a_held_dependency(outbox) -> None:
     doubted = told_it_does_not_count(outbox)
     queued_rent(outbox, KIM, ON_LOAN, datetime.now(UTC))
     returned = outbox.append_return(OVERDUE, datetime.now(UTC))
-    reserve = outbox.begin_reserve(KIM, 4, AVAILABLE, datetime.now(UTC), visit="v1", owner=APP,
+    reserve = Intents(outbox).begin_reserve(KIM, 4, AVAILABLE, datetime.now(UTC), visit="v1", owner=APP,
                                    lease_s=30)
     outbox.settle(APP, [Settlement(reserve.id, Status.PENDING, attempts=1, told=Told.UNDO)])
     claimed = outbox.claim("agent:0:t", limit=10, lease_s=30, skip_kinds=[Kind.RENT, Kind.RESERVE])
@@ -144,7 +146,7 @@ async def test_undo_work_is_tried_again_within_seconds_whatever_the_backoff(host
     outbox.claim_entry(applied.id, APP, 30)
     compensation = compensation_for(applied, {"id": 7}, "kiosk-07", lent_from_hold=True)
     outbox.settle(APP, [Settlement(applied.id, Status.DELIVERED, compensation=compensation)])
-    undo = outbox.compensation_of(applied.id)
+    undo = Intents(outbox).compensation_of(applied.id)
     outbox.claim_entry(undo.id, APP, 30)
     outbox.settle(APP, [Settlement(undo.id, Status.PENDING, attempts=12)])
     for entry in [*intents, undo]:
@@ -163,7 +165,7 @@ async def test_an_unrent_whose_answer_was_dropped_is_applied_once(central, store
     outbox.claim_entry(entry.id, APP, 30)
     compensation = compensation_for(entry, made.json(), "kiosk-07", lent_from_hold=True)
     outbox.settle(APP, [Settlement(entry.id, Status.DELIVERED, compensation=compensation)])
-    undo = outbox.compensation_of(entry.id)
+    undo = Intents(outbox).compensation_of(entry.id)
     central.set_fault("rental", drop_rate=1.0)
     drained = asyncio.create_task(relay_for(store, central.url, tmp_path).drain(20))
     await wait_until_async(lambda: central.key_counts().get(undo.key) == 1)

@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk_testing.waiting import wait_until
-from sync_agent.outbox import Outbox, Status
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Status
 from tests.sync.conftest import rented_barcodes
-
 
 BIN = Path(sys.executable).parent
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
 
 SIZE_KB = 2048
 ENTRIES = 40
@@ -98,8 +98,8 @@ CRASH = """
 import os, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.store.database import Store
 outbox = Outbox(Store.open(Path(sys.argv[1])), "kiosk-07")
 for index in range(int(sys.argv[2])):
     outbox.append_return(f"3004299{index:07d}", datetime.now(UTC))

@@ -13,14 +13,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk_testing.pty_kiosk import kiosk_on_pty
-from kiosk_app.screens.returns import ReturnScreen
-from kiosk_testing.waiting import wait_until, wait_until_async
-from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN
-from sync_agent.outbox import Outbox, Status
-from sync_agent.store import Store
 from sync.conftest import RENTAL, HostileServer, Reply  # tests/sync/conftest.py
 from sync.test_cli import config
+
+from kiosk_app.screens.returns import ReturnScreen
+from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN
+from kiosk_testing.pty_kiosk import kiosk_on_pty
+from kiosk_testing.waiting import wait_until, wait_until_async
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox, Status
 
 JSON = {"Content-Type": "application/json"}
 DEEP = b"[" * 100_000 + b"]" * 100_000

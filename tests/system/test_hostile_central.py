@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kiosk_data.codes import AT_LIMIT_LOAN, ON_LOAN, OVERDUE
-from sync_agent.client import CentralClient
-from sync_agent.contract import Rental, RentalStatus
-from sync_agent.outbox import Outbox
-from sync_agent.relay import Relay
+from sync_agent.agent.relay import Relay
+from sync_agent.central.rest.client import CentralClient
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
+from sync_agent.wire.rest import Rental, RentalStatus
 
 BARCODES = [ON_LOAN, OVERDUE, AT_LIMIT_LOAN]
 REFUSALS = {400, 404, 405, 409, 410, 413, 422}
@@ -128,7 +128,7 @@ def test_any_answers_are_classified_and_no_entry_is_lost(tmp_path_factory, scrip
         entries = [outbox.append_return(code, datetime.now(UTC)) for code in BARCODES]
 
         async def drain() -> None:
-            async with CentralClient(settings_, store, owner="agent") as client:
+            async with CentralClient(settings_, owner="agent") as client:
                 relay = Relay(store, client, settings_)
                 relay.gate.probe_every_s = 0.05
                 await relay.drain(60)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import random
 import time
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from hardware.sim import encode_scan
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from kiosk_testing.waiting import wait_until_async
-from sync_agent.outbox import Outbox
+from sync_agent.store.outbox import Outbox
 
 NOISE_SEED = 20261121
 

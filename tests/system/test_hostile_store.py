@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from kiosk_app.i18n import t
 from kiosk_app.out_of_service import OutOfServiceApp
 from kiosk_app.screens.notice import NoticeScreen
+from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
 from kiosk_testing.waiting import wait_until_async
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store, StoreError
+from sync_agent.store.database import Store, StoreError
+from sync_agent.store.outbox import Outbox
 from tests.sync.damage import fill, make_status_index_stale
 
 HOLD_LOCK = """

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 
 from hardware.sim import VirtualScanner
-from kiosk_testing.waiting import wait_until
 from kiosk_data.codes import HOLD_READY, KIM
+from kiosk_testing.waiting import wait_until
 
 BIN = Path(sys.executable).parent
 CARD, HELD = KIM, HOLD_READY  # 김민지 and the copy held for her (book 1)

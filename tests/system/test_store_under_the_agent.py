@@ -13,7 +13,7 @@ import httpx
 
 from backend_stub.readiness import free_port
 from kiosk_testing.waiting import wait_until
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 BIN = Path(sys.executable).parent
 

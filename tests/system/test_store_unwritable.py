@@ -18,8 +18,8 @@ import pytest
 
 from backend_stub.readiness import free_port
 from kiosk_testing.waiting import wait_until
-from sync_agent.outbox import Outbox
-from sync_agent.store import Store
+from sync_agent.store.database import Store
+from sync_agent.store.outbox import Outbox
 
 from .test_store_under_the_agent import store_up
 

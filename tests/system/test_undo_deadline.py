@@ -25,11 +25,11 @@ import httpx
 from kiosk_app.composition import build_kiosk
 from kiosk_app.lending import RENT_UNCONFIRMED
 from kiosk_app.session import Patron, Session, new_session_id
-from kiosk_testing.processes import BIN, Process, stand_in
 from kiosk_data.codes import HOLD_READY, KIM
-from sync_agent.adapters import open_central
+from kiosk_testing.processes import BIN, Process, stand_in
+from sync_agent.central.adapters import open_central
 from sync_agent.settings import Settings
-from sync_agent.store import Store
+from sync_agent.store.database import Store
 
 CARD, HELD = KIM, HOLD_READY  # 김민지 and the copy held for her (book 1)
 MEMBER, BOOK = 1, 1
@@ -52,7 +52,7 @@ async def borrow_told_it_does_not_count(settings: Settings) -> None:
     """One visit through the kiosk's own use-cases: card, the held copy, the end of the visit."""
     store = Store.open(settings.db_path)
     try:
-        async with open_central(settings, store, owner="app") as central:
+        async with open_central(settings, owner="app") as central:
             lending = build_kiosk(settings, store, central, tick_s=None, health_every_s=None,
                                   with_devices=False).lending
             now = datetime.now(UTC)
