@@ -18,15 +18,15 @@ stayed. Instead the relay holds them in one :class:`KioskGate`:
 - the first answer the central side gives about an entry itself (accepted, refused, not found)
   ends the state and delivery resumes at full speed.
 
-A SIP2 ACS that refuses the kiosk's login (94 with ok=0, or the connection closed on the login unanswered; a login merely unanswered is unreachable: a slow ACS is no wrong password) puts
-the kiosk in ``login_refused``, a state of its own rather than ``unauthorized``: the repair is
-another one (the SIP2 user, password and location, or the ACS's SIP account, not an API token),
-and whoever reads only the state's name (an alert, the technician screen) must know which to fix.
-Before each probe its login (``sip2_user``, ``sip2_password``, ``sip2_location``) is read again,
-as a token is; a password kept as the credential ``kiosk_sip2_password`` is read by systemd when
-the service starts, so replacing it takes a restart, after which :meth:`KioskGate.restore` probes
-at once. Either way the first login that lets an entry through ends the state.
-"""
+A SIP2 ACS that refuses the kiosk's login (94 with ok=0, or the connection closed on the login
+unanswered; a login merely unanswered is unreachable: a slow ACS is no wrong password) puts the
+kiosk in ``login_refused``, a state of its own rather than ``unauthorized``: the repair is another
+one (the SIP2 user, password and location, or the ACS's SIP account, not an API token), and whoever
+reads only the state's name (an alert, the technician screen) must know which to fix. Before each
+probe its login (``sip2_user``, ``sip2_password``, ``sip2_location``) is read again, as a token is;
+a password kept as the credential ``kiosk_sip2_password`` is read by systemd when the service
+starts, so replacing it takes a restart, after which :meth:`KioskGate.restore` probes at once.
+Either way the first login that lets an entry through ends the state."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Prometheus metrics of one kiosk, served by ``kiosk-sync run`` on ``metrics_listen``.
 
 Every figure is read from the store when Prometheus scrapes, not counted in this process's memory:
-the outbox, the delivery counters, the breaker rows of both processes, the devices the app
-records, the kiosk-wide state, a patron's call for staff and the last success. So the figures are true right after an agent
-restart, and they include what the app process did (its returns, its breakers, its scanners).
-Only the relay's pacing window is live process state, and it is the agent's own.
+the outbox, the delivery counters, the breaker rows of both processes, the devices the app records,
+the kiosk-wide state, a patron's call for staff and the last success. So the figures are true right
+after an agent restart, and they include what the app process did (its returns, its breakers, its
+scanners). Only the relay's pacing window is live process state, and it is the agent's own.
 
 A scrape that cannot read the store answers ``kiosk_store_up 0`` and the build info rather than
 failing: a kiosk whose disk is full must still be seen.

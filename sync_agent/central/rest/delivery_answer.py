@@ -1,13 +1,13 @@
 """What a command's 2xx must say before it settles it, and what of it is kept.
 
-A 2xx proves only that *something* was accepted. It settles a command (an outbox entry, as the
-relay sends it) only when it is about that command: the rental it carries must be of the same copy, member, rental and kind as the request
-(a return's answer is a returned rental of that barcode; a rent's a rented loan of that member
-and barcode; a cancel's the cancelled rental of that id; a reservation's a reserved rental of
-that member and book; an unrent's the same rental reserved again). Anything else (a cache or a proxy answering for another request, a
-central side replaying another request's answer by key) is :class:`NotAboutEntry`: the client
-reports it in doubt, the relay asks again, and after a bound makes it a dead letter that says
-what came back.
+A 2xx proves only that *something* was accepted. It settles a command (an outbox entry, as the relay
+sends it) only when it is about that command: the rental it carries must be of the same copy,
+member, rental and kind as the request (a return's answer is a returned rental of that barcode; a
+rent's a rented loan of that member and barcode; a cancel's the cancelled rental of that id; a
+reservation's a reserved rental of that member and book; an unrent's the same rental reserved
+again). Anything else (a cache or a proxy answering for another request, a central side replaying
+another request's answer by key) is :class:`NotAboutEntry`: the client reports it in doubt, the
+relay asks again, and after a bound makes it a dead letter that says what came back.
 
 Of a matching answer only :data:`KEPT` is kept: what the receipt (due date, fine, fee), the
 lending saga (the rental id a compensation cancels) and these checks read. The rest of the body,

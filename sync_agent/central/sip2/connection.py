@@ -24,12 +24,12 @@ another request's answer, silence) counts as a failure to connect too: otherwise
 that accepts every login is logged into once per request. The backoff ends with the first usable
 answer to a request, not with a login.
 
-**A refused login** (94 with ok=0, or the connection closed on the login unanswered; a login merely unanswered is unreachable: a slow ACS is no wrong password) is ``LOGIN_REFUSED``: about
-the kiosk's SIP2 account, not about any request, so the relay pauses delivery in a kiosk-wide
-state (:mod:`sync_agent.agent.kiosk_wide`) instead of counting it against entries or the breakers. Each
-run of failures of one kind is logged once, with what to check; the next usable answer is logged
-as the end of it.
-"""
+**A refused login** (94 with ok=0, or the connection closed on the login unanswered; a login merely
+unanswered is unreachable: a slow ACS is no wrong password) is ``LOGIN_REFUSED``: about the kiosk's
+SIP2 account, not about any request, so the relay pauses delivery in a kiosk-wide state
+(:mod:`sync_agent.agent.kiosk_wide`) instead of counting it against entries or the breakers. Each
+run of failures of one kind is logged once, with what to check; the next usable answer is logged as
+the end of it."""
 
 from __future__ import annotations
 
