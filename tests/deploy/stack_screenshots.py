@@ -20,12 +20,15 @@ from kiosk_testing.display_grids import DISPLAY_GRIDS, DisplayGrid, size_setting
 from kiosk_testing.processes import stand_in
 from tests.deploy.debian13 import (
     Chroot,
+    Stack,
     built_root,
     first_frame_s,
+    found,
     install_kiosk,
     press_keys,
     start_stack,
     tap_word,
+    text_of,
     wait_for_words,
 )
 from tests.deploy.rfb_input import RfbInput
@@ -84,6 +87,14 @@ def visit(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str
         os.close(slave)
 
 
+def shown(stack: Stack, work: Path, name: str, wanted: tuple[str, ...], psm: int = 11) -> Path:
+    """The screenshot once ``wanted`` is read on it; a picture of the wrong screen is never kept."""
+    shot, words = wait_for_words(stack, work, name, wanted, psm=psm)
+    if not found(words, wanted):
+        raise RuntimeError(f"{name}: none of {wanted} read on the screen: {text_of(words)!r}")
+    return shot
+
+
 def visit_enlarged(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str) -> None:
     """The member screen with everything at 200 %: the view (F11), its first choice (Enter) and
     back (Escape) from the keypad, then the card."""
@@ -97,15 +108,15 @@ def visit_enlarged(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, 
     stack = start_stack(chroot, pixels, env, 5900 + pixels[0] % 97, work / "stack.log")
     try:
         first_frame_s(stack, work)
-        wait_for_words(stack, work, "welcome", WORDS[lang]["welcome"])
+        shown(stack, work, "welcome", WORDS[lang]["welcome"])
         press_keys(stack, "f11")
-        wait_for_words(stack, work, "view", VIEW[lang])
+        shown(stack, work, "view", VIEW[lang])
         press_keys(stack, "enter")  # its first choice, focused: enlarge
-        wait_for_words(stack, work, "view-200", VIEW_FOOT[lang], psm=6)  # drawn again, at 200 %
+        shown(stack, work, "view-200", VIEW_FOOT[lang], psm=6)  # drawn again, at 200 %
         press_keys(stack, "escape")
         os.write(master, encode_scan(CARD))
-        shot, _seen = wait_for_words(stack, work, "member-200", WORDS[lang]["member"], psm=6)
-        shot.replace(out / f"{name}-{lang}-member-200.png")
+        shown(stack, work, "member-200", WORDS[lang]["member"], psm=6).replace(
+            out / f"{name}-{lang}-member-200.png")
     finally:
         stack.stop()
         central.stop()
