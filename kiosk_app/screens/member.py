@@ -179,9 +179,13 @@ class MemberScreen(KioskScreen):
                         classes="row borrowed")
 
     def show_working(self, working: bool) -> None:
-        """"One moment…" while a borrow is asked, without redrawing the screen."""
+        """"One moment…" while a borrow is asked, without redrawing the screen. Where the hint's
+        height is set (the tall layouts), other words in it need no new layout of the page, which
+        would be done while the borrow's intent is being written."""
         for hint in self.query("#hint").results(Static):
-            hint.update(self.tr("working") if working else self.tr("member_scan_book"))
+            height = hint.styles.height
+            hint.update(self.tr("working") if working else self.tr("member_scan_book"),
+                        layout=height is None or height.is_auto)
             hint.set_class(working, "working")
 
     async def add_borrow(self, line: BorrowLine) -> None:
