@@ -21,9 +21,12 @@ import stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import serial
-from PIL import Image
+
+if TYPE_CHECKING:
+    from PIL import Image  # only a type here: Pillow is loaded by whoever draws the pictures
 
 log = logging.getLogger(__name__)
 

@@ -4,17 +4,21 @@ ESC/POS text modes print only what the printer's code pages hold; most have no H
 text-mode library turns it into question marks. Drawn as a raster picture with Noto Sans CJK
 (Debian's ``fonts-noto-cjk``), Korean and English print alike on any ESC/POS printer. Lines too
 wide for the paper are wrapped; the first line (the library's name) is drawn larger.
+
+Pillow is imported at the first receipt drawn, not with this module: the kiosk starts without it.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from hardware.escpos_printer import dots_wide, receipt_stream
 from kiosk_app.receipt import Receipt
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
 
 FONT_FILES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
@@ -35,6 +39,8 @@ class FontMissing(LookupError):
 @cache
 def cjk_font(size: int) -> ImageFont.FreeTypeFont:
     """Noto Sans CJK KR at ``size`` pixels, from the first collection or file found."""
+    from PIL import ImageFont
+
     for path in FONT_FILES:
         if not path.exists():
             continue
@@ -66,6 +72,8 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 def receipt_picture(receipt: Receipt, width_mm: int) -> Image.Image:
     """The receipt's lines, black on white, one bit per dot, as wide as the paper prints."""
+    from PIL import Image, ImageDraw
+
     width = dots_wide(width_mm)
     title, text = cjk_font(TITLE_PX[width_mm]), cjk_font(TEXT_PX[width_mm])
     rows: list[tuple[str, ImageFont.FreeTypeFont]] = []

@@ -180,24 +180,28 @@ class MemberScreen(KioskScreen):
                         classes="row borrowed")
 
     def show_working(self, working: bool) -> None:
-        """"One moment…" while a borrow is asked, without redrawing the screen."""
+        """"One moment…" while a borrow is asked, without redrawing the screen. Where the hint's
+        height is set (the tall layouts), other words in it need no new layout of the page, which
+        would be done while the borrow's intent is being written."""
         for hint in self.query("#hint").results(Static):
-            hint.update(self.tr("working") if working else self.tr("member_scan_book"))
+            height = hint.styles.height
+            hint.update(self.tr("working") if working else self.tr("member_scan_book"),
+                        layout=height is None or height.is_auto)
             hint.set_class(working, "working")
 
     async def add_borrow(self, line: BorrowLine) -> None:
         """Show a new loan at the top of this visit and at the top of the loans, in view, and take
         its hold off the list, without rebuilding the screen (a redraw of a long member page costs
-        tens of milliseconds)."""
+        tens of milliseconds). The visit's row, the answer the patron waits for, goes first."""
         visit = next(self.query("#visit").results(VerticalScroll), None)
         loans = next(self.query("#loans").results(VerticalScroll), None)
         if visit is None or loans is None:  # not composed yet: compose draws it from the session
             return
+        await visit.mount(self._borrow_row(line), after=visit.children[0])
         for hold in self.query(f"#hold-{line.barcode}"):
             await hold.remove()
         for empty in loans.query(".empty"):
             await empty.remove()
-        await visit.mount(self._borrow_row(line), after=visit.children[0])
         loan = self._loan_of_visit(line)
         await loans.mount(loan, after=loans.children[0])
         loan.scroll_visible(animate=False)  # where the lists scroll as one (a small screen), it may be out of view
