@@ -39,7 +39,7 @@ from textual.widgets import Static
 
 from bench.report import Figure, table
 from kiosk_testing.processes import stand_in
-from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty, percentile, pid_note, timed_borrow
+from kiosk_testing.pty_kiosk import TIMED_LOOK_S, item_codes, kiosk_on_pty, percentile, pid_note, timed_borrow
 from kiosk_testing.waiting import wait_until_async
 from sync_agent.store.database import Store
 from sync_agent.store.outbox import Outbox
@@ -93,7 +93,7 @@ def floor_ms(url: str, copies: list[str], first_member: int) -> list[tuple[float
                 stored = time.perf_counter()
                 await rows.mount(Static(f"{code}  due {now:%Y-%m-%d}", classes="row borrowed"))
                 await wait_until_async(lambda: len(app.screen.query(".row.borrowed")) == 1, 10,
-                                       "the floor's row drawn", every_s=0.0002)
+                                       "the floor's row drawn", every_s=TIMED_LOOK_S)
                 drawn = time.perf_counter()
                 samples.append(((stored - started) * 1000, (drawn - started) * 1000))
                 answer.raise_for_status()
