@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from rich.markup import escape
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 SYNC_NOW_TIMEOUT_S = 10.0
 RESOLVED_NOTE = "resolved by a technician at the kiosk"
 
-WORDS = {
+WORDS: dict[str, str] = {
     "connected": "tech_state_connected", "reconnecting": "tech_state_reconnecting",
     "error": "tech_state_error", "stopped": "tech_state_stopped",
     "port not found (unplugged?)": "tech_reason_not_found",
@@ -240,7 +241,7 @@ class TechScreen(KioskScreen):
 
     # -- actions ---------------------------------------------------------------------------
 
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:  # type: ignore[override]  # Textual awaits an async handler
         event.stop()
         self.active()
         button_id = event.button.id or ""
@@ -271,13 +272,13 @@ class TechScreen(KioskScreen):
             log.warning("call for staff acknowledged on the technician screen")
 
     @work(group="tech-action")
-    async def _run(self, action: object) -> None:
-        await action  # type: ignore[misc]
+    async def _run(self, action: Awaitable[object]) -> None:
+        await action
         self.reload()
 
     @work(group="tech-action", thread=True)
-    def _thread(self, action: object, *args: object) -> None:
-        action(*args)  # type: ignore[operator]
+    def _thread(self, action: Callable[..., object], *args: object) -> None:
+        action(*args)
         self.app.call_from_thread(self.reload)
 
     @work(group="tech-action", thread=True)
