@@ -41,11 +41,12 @@ demo: $(STAMP) $(MO_FILES)
 test: lint $(MO_FILES)
 	$(BIN)/pytest
 
-# The code's own rules before any test: ruff (pyproject.toml's [tool.ruff]) and the import
-# contracts (pyproject.toml's [tool.importlinter]).
+# The code's own rules before any test: ruff (pyproject.toml's [tool.ruff]), the import
+# contracts (pyproject.toml's [tool.importlinter]) and the types (pyproject.toml's [tool.mypy]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -58,4 +59,4 @@ stack-screenshots: $(STAMP) $(MO_FILES)
 	$(BIN)/python -m tests.deploy.stack_screenshots docs/screenshots/stack
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache

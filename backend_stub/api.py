@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -42,7 +42,7 @@ def stand_in(request: Request) -> StandIn:
 
 Central = Annotated[StandIn, Depends(stand_in)]
 
-_ERRORS = {status: {"model": ErrorBody} for status in (404, 409, 413, 422, 503)}
+_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (404, 409, 413, 422, 503)}
 router = APIRouter(responses=_ERRORS)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import overload
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS members (
@@ -110,6 +111,10 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_STAMP)
 
 
+@overload
+def unstamp(text: str) -> datetime: ...
+@overload
+def unstamp(text: str | None) -> datetime | None: ...
 def unstamp(text: str | None) -> datetime | None:
     return None if text is None else datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
 

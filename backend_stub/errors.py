@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from sync_agent.wire.rest import ErrorBody, ErrorCode
@@ -87,7 +88,7 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
                                          message=f"internal error: {type(exc).__name__}"))
 
 
-HANDLERS = {
+HANDLERS: dict[int | type[Exception], Callable[[Request, Any], Coroutine[Any, Any, Response]]] = {
     ApiError: _api_error,
     RequestValidationError: _validation_error,
     HTTPException: _http_error,

@@ -36,6 +36,7 @@ def pay(conn: sqlite3.Connection, member: sqlite3.Row, rental_id: int, now: date
     cursor = conn.execute(
         "INSERT INTO payments (rental_id, member_id, amount, status, paid_at) VALUES (?, ?, ?, ?, ?)",
         (rental_id, member["id"], RESERVATION_FEE, PaymentStatus.PAID, stamp(now)))
+    assert cursor.lastrowid is not None  # set by the INSERT
     return cursor.lastrowid
 
 

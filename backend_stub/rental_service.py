@@ -173,8 +173,10 @@ def reserve(conn: sqlite3.Connection, request: ReserveRequest, now: datetime) ->
         "INSERT INTO rentals (member_id, book_id, status, reserved_at, hold_until, kiosk_no) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         (member_id, book_id, RentalStatus.RESERVED, stamp(at), stamp(hold_until(at)), request.kiosk_no))
-    payment_id = payment_service.pay(conn, member, cursor.lastrowid, now)
-    return _update(conn, cursor.lastrowid, now, payment_id=payment_id)
+    rental_id = cursor.lastrowid
+    assert rental_id is not None  # set by the INSERT
+    payment_id = payment_service.pay(conn, member, rental_id, now)
+    return _update(conn, rental_id, now, payment_id=payment_id)
 
 
 def patch(conn: sqlite3.Connection, rental_id: int, change: RentalPatch, now: datetime) -> Rental:

@@ -93,6 +93,7 @@ class CentralServer:
         if self._server is None:
             return
         self._server.should_exit = True
+        assert self._thread is not None  # started together with the server
         self._thread.join(timeout=STARTUP_TIMEOUT_S)
         self._server = None
         if self._client is not None:

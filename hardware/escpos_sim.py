@@ -99,17 +99,17 @@ def decode_into(printout: Printout, buf: bytes, at: int = 0) -> int:
             break
         name, value, at = found
         if name == "text":
-            printout.text.append(value)  # type: ignore[arg-type]
+            printout.text.append(value)  # type: ignore[arg-type]  # _command gives text as one byte, an int
             continue
         printout.commands.append(name)
         if name == "raster":
-            printout.pictures.append(value)  # type: ignore[arg-type]
+            printout.pictures.append(value)  # type: ignore[arg-type]  # _command gives raster as an Image
         elif name == "barcode":
             printout.barcodes.append(str(value).removeprefix("{B"))
         elif name == "cut":
             printout.cuts += 1
         elif name == "status":
-            printout.status_requests.append(value)  # type: ignore[arg-type]
+            printout.status_requests.append(value)  # type: ignore[arg-type]  # _command gives status as an int
     return at
 
 
@@ -136,8 +136,11 @@ class VirtualPrinter:
     ``n`` more bytes of print data; ``printout`` and ``received`` are what it got."""
 
     def __init__(self, link: str | Path | None = None) -> None:
-        self._own_dir = None if link is not None else Path(tempfile.mkdtemp(prefix="kiosk-printer-"))
-        self._port = PtyPort(Path(link) if link is not None else self._own_dir / "printer")
+        self._own_dir: Path | None = None
+        if link is None:
+            self._own_dir = own_dir = Path(tempfile.mkdtemp(prefix="kiosk-printer-"))
+            link = own_dir / "printer"
+        self._port = PtyPort(Path(link))
         self.state = "ok"
         self.printout = Printout()
         self.received = bytearray()

@@ -19,6 +19,7 @@ import threading
 import time
 import tty
 from pathlib import Path
+from typing import TypedDict
 
 import serial
 
@@ -29,6 +30,14 @@ from hardware.framing import TERMINATORS, Terminator
 from hardware.labels import DEFAULT_DATA_DIR, write_sheet
 from hardware.serial_reader import SerialDevice
 from hardware.status import DeviceStatus
+
+
+class Framing(TypedDict):
+    """How a scanner frames each read: :func:`encode_scan`'s keyword arguments."""
+    terminator: Terminator
+    prefix: str
+    suffix: str
+    aim: bool
 
 
 def encode_scan(code: str, terminator: Terminator = "CR", prefix: str = "", suffix: str = "",
@@ -77,9 +86,12 @@ class VirtualScanner:
 
     def __init__(self, *, terminator: Terminator = "CR", prefix: str = "", suffix: str = "",
                  aim: bool = False, link: str | Path | None = None) -> None:
-        self._own_dir = None if link is not None else Path(tempfile.mkdtemp(prefix="kiosk-sim-"))
-        self._port = PtyPort(Path(link) if link is not None else self._own_dir / "scanner")
-        self._framing = {"terminator": terminator, "prefix": prefix, "suffix": suffix, "aim": aim}
+        self._own_dir: Path | None = None
+        if link is None:
+            self._own_dir = own_dir = Path(tempfile.mkdtemp(prefix="kiosk-sim-"))
+            link = own_dir / "scanner"
+        self._port = PtyPort(Path(link))
+        self._framing: Framing = {"terminator": terminator, "prefix": prefix, "suffix": suffix, "aim": aim}
 
     @property
     def path(self) -> str:
@@ -123,16 +135,18 @@ def _pty(args: argparse.Namespace) -> int:
     feed = PtyPort(Path(args.feed_link) if args.feed_link else folder / "feed")
     with VirtualScanner(link=args.link or folder / "scanner", **_framing(args)) as scanner:
         feed.open()
+        feed_master = feed.master
+        assert feed_master is not None  # open() just set it
         print(f"scanner device: {scanner.path}   (KIOSK_SCANNER_PORT={scanner.path})", flush=True)
         print(f"feed port:      {feed.link}   (kiosk-sim scan --port {feed.link} CODE...)", flush=True)
         print("type a code and Enter to scan it; Ctrl-C to stop", flush=True)
         stdin = sys.stdin.fileno()
-        sources, typed = [stdin, feed.master], b""
+        sources, typed = [stdin, feed_master], b""
         try:
             while True:
                 for fd in select.select(sources, [], [])[0]:
                     chunk = os.read(fd, 4096)
-                    if fd == feed.master:
+                    if fd == feed_master:
                         scanner.write_raw(chunk)
                         continue
                     if not chunk:  # stdin closed: scan an unfinished last line, keep the feed port
@@ -208,7 +222,7 @@ def _labels(args: argparse.Namespace) -> int:
     return 0
 
 
-def _framing(args: argparse.Namespace) -> dict:
+def _framing(args: argparse.Namespace) -> Framing:
     return {"terminator": args.terminator, "prefix": args.prefix, "suffix": args.suffix,
             "aim": args.aim}
 

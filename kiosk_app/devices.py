@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from typing import Any
 
 from textual.app import App
 
@@ -32,20 +33,21 @@ RECORD_EVERY_S = 1.0
 def device_configs(settings: Settings) -> list[DeviceConfig]:
     """The scanner, and the card reader when it has a port of its own."""
     configs = []
-    common = {"duplicate_window_s": settings.duplicate_window_s, "institution": settings.institution}
+    window, institution = settings.duplicate_window_s, settings.institution
     if settings.scanner_port:
         configs.append(DeviceConfig("scanner", settings.scanner_port, baud=settings.scanner_baud,
-                                    terminator=settings.scanner_terminator, **common))
+                                    terminator=settings.scanner_terminator, duplicate_window_s=window,
+                                    institution=institution))
     if settings.card_reader_port and settings.card_reader_port != settings.scanner_port:
-        configs.append(card_reader("card_reader", settings.card_reader_port,
-                                   baud=settings.card_reader_baud, **common))
+        configs.append(card_reader("card_reader", settings.card_reader_port, baud=settings.card_reader_baud,
+                                   duplicate_window_s=window, institution=institution))
     return configs
 
 
 class Devices:
     """Starts and stops the serial devices of one app."""
 
-    def __init__(self, app: App[object], configs: list[DeviceConfig], store: Store | None) -> None:
+    def __init__(self, app: App[Any], configs: list[DeviceConfig], store: Store | None) -> None:
         self.app = app
         self.store = store
         self.devices = [SerialDevice(config, self._scan, self._status, self._reject)

@@ -211,7 +211,7 @@ def fmt_time(moment: datetime, lang: Lang, tz: tzinfo | None = None, *, unbroken
     from babel.dates import format_skeleton, get_datetime_format
 
     local = moment.astimezone(tz)
-    joined = get_datetime_format("medium", locale=lang)
+    joined = str(get_datetime_format("medium", locale=lang))  # a "{1} {0}" string, though typed as a pattern
     # The date in the same zone as the time: left to the machine's zone (UTC on a kiosk), a receipt
     # printed at 02:49 in Seoul would carry the day before.
     return joined.format(format_skeleton("Hm", local, locale=lang),

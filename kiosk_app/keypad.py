@@ -19,6 +19,8 @@ otherwise scroll the list instead of moving on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.screen import Screen
 from textual.widgets import Button
 
@@ -39,7 +41,7 @@ class PrivateLabel(Button):
     """A button whose label names something private (an e-mail address): said aloud as
     ``public`` unless the patron chose to hear details."""
 
-    def __init__(self, label: str, public: str, **kwargs: str) -> None:
+    def __init__(self, label: str, public: str, **kwargs: Any) -> None:
         super().__init__(label, **kwargs)
         self.public = public
 
@@ -58,7 +60,7 @@ def step(screen: Screen[object], by: int) -> Button | None:
     focused = screen.focused
     if focused not in buttons:
         return buttons[0] if by > 0 else buttons[-1]
-    return buttons[(buttons.index(focused) + by) % len(buttons)]  # type: ignore[arg-type]
+    return buttons[(buttons.index(focused) + by) % len(buttons)]
 
 
 def said_on_focus(button: Button, lang: Lang) -> Utterance:

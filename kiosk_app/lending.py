@@ -224,6 +224,7 @@ class Lending:
             return Returned.ALREADY
         if unknown:
             return Returned.UNCHECKED
+        circulation: Circulation | None
         if item is not None:
             circulation, accepted = item.circulation, Returned.RETURNED
         elif earlier is not None:  # offline: the kiosk's own delivered return is the latest news

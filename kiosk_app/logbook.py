@@ -12,6 +12,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Mapping
+from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler, SysLogHandler
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class PrivateRotatingFile(RotatingFileHandler):
     """The log file and its rotations, readable by the kiosk's user only (0600) whatever the
     umask: masked as the lines are, they still tell who was at the kiosk and when."""
 
-    def _open(self):  # type: ignore[no-untyped-def]  # logging's own signature is untyped
+    def _open(self) -> TextIOWrapper:
         os.close(os.open(self.baseFilename, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
         os.chmod(self.baseFilename, 0o600)
         return super()._open()

@@ -69,13 +69,13 @@ def build_receipt(session: Session, lang: Lang, tz: tzinfo | None = None, librar
                 lines.append(f"    {t(lang, 'due', date=day(renewal.due_at))}")
     for doubt in session.doubts:
         lines.append(f"{t(lang, 'receipt_unconfirmed')}  {doubt.title or doubt.barcode}")
-    for line in session.returns:
-        if not line.outcome.recorded:
+    for returned in session.returns:
+        if not returned.outcome.recorded:
             continue
-        lines.append(f"{t(lang, 'receipt_returned')}  {line.title or line.barcode}")
-        if line.fine:
-            late = tn(lang, "late_fine", "late_fines", line.days_late, days=line.days_late,
-                      amount=fmt_won(line.fine))
+        lines.append(f"{t(lang, 'receipt_returned')}  {returned.title or returned.barcode}")
+        if returned.fine:
+            late = tn(lang, "late_fine", "late_fines", returned.days_late, days=returned.days_late,
+                      amount=fmt_won(returned.fine))
             lines.append(f"    {late}")
     for cancel in session.cancels:
         lines.append(f"{t(lang, 'receipt_cancelled')}  {cancel.title}")

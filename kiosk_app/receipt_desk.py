@@ -30,14 +30,14 @@ from sync_agent.store.database import Store, StoreError
 log = logging.getLogger(__name__)
 
 PRINTER = "printer"
-PRINTER_WORDS = {
+PRINTER_WORDS: dict[str, str] = {
     PrinterState.OK: N_("tech_printer_ok"), PrinterState.PAPER_NEAR_END: N_("tech_printer_paper_near_end"),
     PrinterState.PAPER_OUT: N_("tech_printer_paper_out"), PrinterState.COVER_OPEN: N_("tech_printer_cover_open"),
     PrinterState.OFFLINE: N_("tech_printer_offline"), PrinterState.NO_ANSWER: N_("tech_printer_no_answer"),
     PrinterState.MISSING: N_("tech_printer_missing"), PrinterState.FILE: N_("tech_printer_file"),
 }
 """Each printer state in the technician's words, with what to do."""
-CANNOT_PRINT = {PrinterState.PAPER_OUT: N_("receipt_printer_paper_out"),
+CANNOT_PRINT: dict[PrinterState | None, str] = {PrinterState.PAPER_OUT: N_("receipt_printer_paper_out"),
                 PrinterState.COVER_OPEN: N_("receipt_printer_cover_open")}
 """What the patron is told before the choice when the printer cannot print (else: out of order)."""
 
@@ -79,7 +79,8 @@ class ReceiptDesk:
         if state != self.state:
             log.info("receipt printer %s: %s", self.printer.path, state)
             self.state = state
-            self.on_printer(DeviceStatus(PRINTER, str(self.printer.path), state))  # type: ignore[arg-type]
+            # A printer's states are not a serial device's: the technician screen words both.
+            self.on_printer(DeviceStatus(PRINTER, str(self.printer.path), state))  # type: ignore[arg-type]  # see above
         return state
 
     def address(self, session: Session) -> str | None:
@@ -93,7 +94,7 @@ class ReceiptDesk:
             choice for choice in self.settings.receipt_options if possible[choice] and choice not in self.tried)
         note = self.note
         if note is None and "print" in self.settings.receipt_options and self.printer and not can_print:
-            note = CANNOT_PRINT.get(self.state, N_("receipt_printer_out_of_order"))  # type: ignore[arg-type]
+            note = CANNOT_PRINT.get(self.state, N_("receipt_printer_out_of_order"))
         address = self.address(session)
         return ReceiptOffer(choices, mask_address(address) if address else None, self.settings.library_name,
                             note)

@@ -80,7 +80,7 @@ def receipt_picture(receipt: Receipt, width_mm: int) -> Image.Image:
     for number, line in enumerate(receipt.lines):
         font = title if number == 0 else text
         rows += [(piece, font) for piece in wrap(line, font, width)]
-    heights = [font.size + LINE_GAP for _, font in rows]
+    heights = [int(font.size) + LINE_GAP for _, font in rows]  # Pillow types size as a float; ours are whole
     picture = Image.new("1", (width, sum(heights) + LINE_GAP), 1)
     draw = ImageDraw.Draw(picture)
     top = 0

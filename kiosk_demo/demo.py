@@ -81,9 +81,9 @@ class DemoApp(KioskApp):
 
     MIN_SIZE = (140, 40)  # the patron screens and the 40-column panel beside them
 
-    def __init__(self, *args: object, stack: DemoStack, scanner: VirtualScanner,
-                 codes: tuple[list[Code], list[Code]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, stack: DemoStack, scanner: VirtualScanner,
+                 codes: tuple[list[Code], list[Code]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.stack = stack
         self.scanner = scanner
         self.codes = codes
@@ -105,7 +105,7 @@ class DemoApp(KioskApp):
         """What the stand-in has been made to do (the switches show what was last asked)."""
         return self.stack.faults
 
-    def on_mount(self) -> None:
+    def on_mount(self) -> None:  # type: ignore[override]  # Textual calls each class's on_mount, sync or async
         # Textual runs this before KioskApp.on_mount (handlers run down the MRO), so the panel
         # is there from the first screen on.
         self.screen_change_signal.subscribe(self, self._add_panel)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -33,15 +34,15 @@ def ask_library(url: str, cards: Iterable[str]) -> Library:
     """One look at the stand-in (a dozen small GETs on 127.0.0.1); raises ``httpx.HTTPError``
     when it is stopped or a service is down, and the caller keeps what it knew."""
     with httpx.Client(base_url=url, timeout=ASK_TIMEOUT_S) as http:
-        def get(path: str, **params: str) -> object:
+        def get(path: str, **params: str) -> Any:  # JSON
             answer = http.get(path, params=params)
             answer.raise_for_status()
             return answer.json()
         members = {card: Member.model_validate(get(f"/members/{card}")) for card in cards}
         page = get("/books")
-        books = {book["barcode"]: Book.model_validate(book) for book in page["books"]}  # type: ignore[index]
+        books = {book["barcode"]: Book.model_validate(book) for book in page["books"]}
         rentals = [Rental.model_validate(r) for status in (RentalStatus.RESERVED, RentalStatus.RENTED)
-                   for r in get("/rentals", status=status.value)]  # type: ignore[union-attr]
+                   for r in get("/rentals", status=status.value)]
     return Library(members, books, rentals)
 
 
@@ -50,10 +51,9 @@ def describe(library: Library, recent: Iterable[OutboxEntry], now: datetime) -> 
     recent returns laid over it: one not yet sent, and one sent for a copy the library's answer
     does not cover (over SIP2 there is no such answer: the outbox is all the panel knows)."""
     names = {member.id: member.name for member in library.members.values()}
-    returns = [entry for entry in recent if entry.kind is Kind.RETURN and entry.barcode]
-    returning = {entry.barcode for entry in returns if entry.status in (Status.PENDING, Status.IN_FLIGHT)}
-    sent = {entry.barcode for entry in returns
-            if entry.status is Status.DELIVERED and entry.barcode not in library.books}
+    returns = [(entry.barcode, entry.status) for entry in recent if entry.kind is Kind.RETURN and entry.barcode]
+    returning = {barcode for barcode, status in returns if status in (Status.PENDING, Status.IN_FLIGHT)}
+    sent = {barcode for barcode, status in returns if status is Status.DELIVERED and barcode not in library.books}
     by_book = {rental.barcode: rental for rental in library.rentals}
     shown = {card: _member(member, library.rentals, now) for card, member in library.members.items()}
     for barcode, book in library.books.items():

@@ -6,7 +6,7 @@ taps, switches and quit to it (the app's methods are the panel's messages up: on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -104,7 +104,7 @@ class DemoPanel(Vertical):
 
     @property
     def demo(self) -> DemoApp:
-        return self.app  # type: ignore[return-value]
+        return cast("DemoApp", self.app)  # the panel is mounted by DemoApp only
 
     def compose(self) -> ComposeResult:
         cards, labels = self.demo.codes

@@ -19,6 +19,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from hardware.escpos_sim import decode, stacked
+from kiosk_app.app import KioskApp
 from kiosk_app.composition import build_kiosk
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen
@@ -49,8 +50,10 @@ async def until(pilot: Pilot[Any], done: Callable[[], bool]) -> None:
 
 
 async def settled(pilot: Pilot[Any], screen: type) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, screen) and not pilot.app.working)
-    await pilot.app.drain()  # type: ignore[attr-defined]
+    app = pilot.app
+    assert isinstance(app, KioskApp)
+    await until(pilot, lambda: isinstance(app.screen, screen) and not app.working)
+    await app.drain()
     await pilot.pause(0.3)
 
 
@@ -65,7 +68,7 @@ def save(app: App[Any], folder: Path, name: str) -> None:
 
 async def patron_screens(settings: Settings, store: Store, client: CentralClient, stack: DemoStack,
                          scan: Callable[[str], None], folder: Path) -> None:
-    app = build_kiosk(settings, store, client)
+    app: KioskApp = build_kiosk(settings, store, client)
     async with app.run_test(size=PATRON_SIZE) as pilot:
         await until(pilot, lambda: app.online)
         await settled(pilot, WelcomeScreen)
@@ -99,7 +102,7 @@ async def patron_screens(settings: Settings, store: Store, client: CentralClient
         await settled(pilot, WelcomeScreen)
         await app.push_screen(TechScreen())
         scan(AVAILABLE)
-        await until(pilot, lambda: bool(app.screen.test_scans))  # type: ignore[attr-defined]
+        await until(pilot, lambda: bool(app.screen.test_scans))  # type: ignore[attr-defined]  # the TechScreen
         await settled(pilot, TechScreen)
         save(app, folder, "technician")
         app.exit_kiosk()
@@ -109,7 +112,7 @@ async def receipt_pictures(settings: Settings, store: Store, client: CentralClie
                            scan: Callable[[str], None], folder: Path) -> None:
     """The receipt screen, the receipt as the printer got it (its raster decoded back into a
     picture) and as the mail server got it."""
-    app = build_kiosk(settings, store, client)
+    app: KioskApp = build_kiosk(settings, store, client)
     async with app.run_test(size=PATRON_SIZE) as pilot:
         await until(pilot, lambda: app.online)
         # a scan written before this app's reader has the port open would be lost
@@ -127,11 +130,13 @@ async def receipt_pictures(settings: Settings, store: Store, client: CentralClie
         printed = decode(settings.receipt_printer.read_bytes())
         stacked(printed.pictures).save(folder / "receipt-printed.png")
         print(f"  {folder / 'receipt-printed.png'} (barcode {printed.barcodes}, {printed.cuts} cut)")
-        await app.receipts.email(app.session, app.screen.receipt, app.lang)  # type: ignore[attr-defined]
+        await app.receipts.email(app.session, app.screen.receipt, app.lang)  # type: ignore[attr-defined]  # ReceiptScreen
         assert await asyncio.to_thread(stack.mailbox.wait_for, 1, WAIT_S)
         mail = stack.mailbox.messages[0]
         head = "".join(f"{name}: {mail[name]}\n" for name in ("From", "To", "Subject"))
-        (folder / "receipt-email.txt").write_text(head + "\n" + mail.get_body(("plain",)).get_content())
+        body = mail.get_body(("plain",))
+        assert body is not None  # the receipt mail has a plain text part
+        (folder / "receipt-email.txt").write_text(head + "\n" + body.get_content())
         print(f"  {folder / 'receipt-email.txt'}")
         app.exit_kiosk()
 

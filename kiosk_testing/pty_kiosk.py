@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from stdnum import luhn
 
@@ -63,7 +64,7 @@ def load_catalog(store: Store, settings: Settings) -> None:
 
 @asynccontextmanager
 async def kiosk_on_pty(api_url: str = DEAD_API,
-                       **overrides: object) -> AsyncIterator[tuple[KioskApp, VirtualScanner, object]]:
+                       **overrides: Any) -> AsyncIterator[tuple[KioskApp, VirtualScanner, object]]:
     """The app running headless at 100x32 with its scanner on a pty; yields (app, scanner, pilot).
     By default its central API is down (a port nothing listens on) and it knows it is offline;
     ``central="sip2"`` with the sip2_* settings in ``overrides`` puts it online against an ACS."""
@@ -74,7 +75,7 @@ async def kiosk_on_pty(api_url: str = DEAD_API,
         store = Store.open(settings.db_path)
         load_catalog(store, settings)
         client = make_central(settings, owner="app")
-        app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
+        app: KioskApp = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
         try:
             async with app.run_test(size=(100, 32)) as pilot:
                 app.online = api_url != DEAD_API or settings.central == "sip2"

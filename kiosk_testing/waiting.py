@@ -50,7 +50,7 @@ async def wait_until_async(predicate: Callable[[], T | Awaitable[T]], timeout_s:
         if inspect.isawaitable(found):
             found = await found
         if found:
-            return found  # type: ignore[return-value]  # an awaitable was awaited just above
+            return found
         if loop.time() > deadline:
             raise _missed(what, timeout_s)
         await (tick() if tick is not None else asyncio.sleep(every_s))

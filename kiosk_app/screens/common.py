@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -44,8 +44,8 @@ class Logo(Static):
     """The library's mark; five taps on it within a few seconds ask for the technician (the
     taps are counted here, and only the request goes up)."""
 
-    def __init__(self, *args: object, clock: Callable[[], float] = time.monotonic, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._clock = clock
         self._taps: list[float] = []
 
@@ -62,7 +62,7 @@ class OnlineIndicator(Translated, Static):
     """Told by the app when its ``online`` changes (a per-widget watch on the app would keep
     every screen that ever showed an indicator alive until the next change)."""
 
-    def __init__(self, lang: Lang, online: bool, **kwargs: str) -> None:
+    def __init__(self, lang: Lang, online: bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lang = lang
         self.online = online
@@ -97,7 +97,7 @@ class HelpButton(Translated, Button, can_focus=False):
     """"Call staff" (직원 호출) on every patron screen: a touch target only, like the language
     button (an Enter from a wedge scanner must not call staff). Its words shorten on a narrow bar."""
 
-    def __init__(self, lang: Lang, **kwargs: str) -> None:
+    def __init__(self, lang: Lang, **kwargs: Any) -> None:
         self.lang = lang
         super().__init__(self.tr("help_call"), **kwargs)
 
@@ -161,7 +161,7 @@ class Viewed(Translated):
     view: KioskView
 
     @property
-    def lang(self) -> Lang:  # type: ignore[override]
+    def lang(self) -> Lang:  # type: ignore[override]  # read from the view, where Translated has an attribute
         return self.view.lang
 
     BACK: ClassVar[str] = ""
@@ -171,13 +171,13 @@ class Viewed(Translated):
     def back(self) -> None:
         """The keypad's back: the screen's back button pressed, as a touch would."""
         if self.BACK:
-            for button in self.query(self.BACK).results(Button):
+            for button in self.query(self.BACK).results(Button):  # type: ignore[attr-defined]  # mixed into a Screen
                 button.press()
                 return
 
     def active(self) -> None:
         """The patron touched something: tell the app, which keeps the visit alive."""
-        self.post_message(PatronActive())  # type: ignore[attr-defined]
+        self.post_message(PatronActive())  # type: ignore[attr-defined]  # mixed into a Screen
 
     def spoken(self) -> Utterance | None:
         """What the screen says when it appears (its prompt; a notice's why and next step), in
@@ -187,7 +187,7 @@ class Viewed(Translated):
     def on_mount(self) -> None:
         utterance = self.spoken()
         if utterance is not None:
-            self.post_message(Speak(utterance))  # type: ignore[attr-defined]
+            self.post_message(Speak(utterance))  # type: ignore[attr-defined]  # mixed into a Screen
 
 
 class KioskScreen(Viewed, Screen[None]):
@@ -201,7 +201,7 @@ class KioskScreen(Viewed, Screen[None]):
     def on_click(self) -> None:
         self.active()
 
-    def on_button_pressed(self) -> None:
+    def on_button_pressed(self, event: Button.Pressed) -> None:
         self.active()
 
 

@@ -160,18 +160,18 @@ class MemberScreen(KioskScreen):
             yield self._borrow_row(line)
         for renewal in reversed(session.renewals):
             yield self._renewal_row(renewal)
-        for line in reversed(session.returns):
-            with Vertical(classes="row" if line.outcome.recorded else "row not-returned"):
-                yield Static(escape(line.title or line.barcode), classes="row-title")
-                status = self.tr(STATUS_OF[line.outcome])
-                if line.fine:
-                    status += " · " + self.trn("late_fine", "late_fines", line.days_late, days=line.days_late,
-                                              amount=fmt_won(line.fine))
+        for returned in reversed(session.returns):
+            with Vertical(classes="row" if returned.outcome.recorded else "row not-returned"):
+                yield Static(escape(returned.title or returned.barcode), classes="row-title")
+                status = self.tr(STATUS_OF[returned.outcome])
+                if returned.fine:
+                    status += " · " + self.trn("late_fine", "late_fines", returned.days_late,
+                                              days=returned.days_late, amount=fmt_won(returned.fine))
                 yield Static(status, classes="row-status")
-        for line in session.cancels:
+        for cancel in session.cancels:
             with Vertical(classes="row"):
-                yield Static(escape(line.title), classes="row-title")
-                yield Static(self.tr("visit_cancelled", fee=fmt_won(line.fee)), classes="row-status")
+                yield Static(escape(cancel.title), classes="row-title")
+                yield Static(self.tr("visit_cancelled", fee=fmt_won(cancel.fee)), classes="row-status")
 
     def _borrow_row(self, line: BorrowLine) -> Vertical:
         status = "visit_borrowed_offline" if line.queued else "borrowed"

@@ -50,7 +50,7 @@ class PinScreen(KioskModal):
                     yield Button(label, id=f"key-{key}", classes="key")
             yield Button(self.tr("back"), id="pin-cancel", classes="wide")
 
-    async def on_mount(self) -> None:
+    async def on_mount(self) -> None:  # type: ignore[override]  # Textual awaits an async handler
         await self._show_lock()
         self.set_interval(COUNTDOWN_TICK_S, self._tick)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button
+from textual.widgets.button import ButtonVariant
 
 from kiosk_app.i18n import Lang, t
 from kiosk_app.keypad import PrivateLabel
@@ -29,7 +30,7 @@ class ReceiptChoice(Horizontal):
                  "none": t(self.lang, "receipt_none")}
         for number, choice in enumerate(offer.choices):
             button_id = "finish" if choice == "none" else choice
-            variant = "primary" if number == 0 else "default"
+            variant: ButtonVariant = "primary" if number == 0 else "default"
             if choice == "email":  # the address is heard only in the patron's private mode
                 yield PrivateLabel(words[choice], t(self.lang, "say_receipt_email"), id=button_id,
                                    variant=variant)

@@ -37,7 +37,7 @@ from kiosk_app.receipt_desk import PRINTER, PRINTER_WORDS
 from kiosk_app.screens.common import KioskScreen
 from sync_agent.logs import mask_card
 
-WORDS = {
+WORDS: dict[str, str] = {
     "connected": "tech_state_connected", "reconnecting": "tech_state_reconnecting",
     "error": "tech_state_error", "stopped": "tech_state_stopped",
     "port not found (unplugged?)": "tech_reason_not_found",
