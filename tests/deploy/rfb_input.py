@@ -12,7 +12,7 @@ import socket
 import struct
 import time
 
-KEYSYMS = {"enter": 0xFF0D, "escape": 0xFF1B, "f11": 0xFFC8}
+KEYSYMS = {"enter": 0xFF0D, "escape": 0xFF1B, "f11": 0xFFC8, "shift": 0xFFE1}
 """X keysyms of the keypad keys the tests press (RFC 6143, 7.5.4)."""
 
 
