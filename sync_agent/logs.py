@@ -55,7 +55,7 @@ def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -
         if getattr(handler, "kiosk_handler", False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stdout)
-    handler.kiosk_handler = True  # type: ignore[attr-defined]
+    handler.kiosk_handler = True  # type: ignore[attr-defined]  # our mark, found by the getattr above
     handler.addFilter(MaskingFilter())
     handler.setFormatter(JournalFormatter())
     root.addHandler(handler)

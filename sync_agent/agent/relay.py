@@ -128,7 +128,8 @@ def backoff_s(attempt: int, retry_after_s: float | None) -> float:
 
     The same tenacity strategy schedules retries within a claim and, through ``next_attempt_at``,
     across claims; it reads nothing of the retry state but the attempt number."""
-    wait = BACKOFF(SimpleNamespace(attempt_number=max(1, attempt)))  # type: ignore[arg-type]
+    state = SimpleNamespace(attempt_number=max(1, attempt))
+    wait = BACKOFF(state)  # type: ignore[arg-type]  # the strategy reads only a RetryCallState's attempt_number
     return max(wait, retry_after_s or 0.0)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-T = TypeVar("T")
+T = TypeVar("T", covariant=True)  # Ok is frozen: an Ok[dict] is an Ok[object]
 
 
 class BusyReason(StrEnum):

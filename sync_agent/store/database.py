@@ -103,7 +103,7 @@ def classify(exc: sqlite3.Error) -> StoreError:
 
 
 def _create_v1(db: sqlite_utils.Database) -> None:
-    db["outbox"].create(
+    db.table("outbox").create(
         {
             "id": int, "key": str, "kind": str, "barcode": str, "member_id": int,
             "rental_id": int, "payload": str, "occurred_at": str, "created_at": float,
@@ -118,40 +118,40 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     )
     # Two indexes only: each index is one more page in every append's fsync. The key needs none:
     # it is unique by construction (see sync_agent.store.outbox).
-    db["outbox"].create_index(["status", "id"])  # claims scan pending entries in order
-    db["outbox"].create_index(["barcode", "id"])
-    db["catalog"].create(
+    db.table("outbox").create_index(["status", "id"])  # claims scan pending entries in order
+    db.table("outbox").create_index(["barcode", "id"])
+    db.table("catalog").create(
         {"barcode": str, "book_id": int, "isbn": str, "title": str, "author": str,
          "status": str, "updated_at": str},
         pk="barcode",
     )
-    db["member_views"].create(
+    db.table("member_views").create(
         {"member_id": int, "page": str, "as_of": str, "fetched_at": float},
         pk="member_id", not_null={"page", "fetched_at"},
     )
-    db["loan_index"].create(  # which cached member has a copy on loan: a return finds its member
+    db.table("loan_index").create(  # which cached member has a copy on loan: a return finds its member
         {"barcode": str, "member_id": int}, pk="barcode", not_null={"member_id"},
         foreign_keys=[("member_id", "member_views", "member_id")])
-    db["sync_state"].create({"name": str, "value": str}, pk="name")
-    db["sync_state"].insert({"name": "store_epoch", "value": uuid.uuid4().hex})
-    db["breakers"].create(
+    db.table("sync_state").create({"name": str, "value": str}, pk="name")
+    db.table("sync_state").insert({"name": "store_epoch", "value": uuid.uuid4().hex})
+    db.table("breakers").create(
         {"name": str, "owner": str, "state": str, "failures": int, "opened_at": float,
          "updated_at": float},
         pk=("name", "owner"),
     )
-    db["devices"].create({"name": str, "status": str, "updated_at": float}, pk="name")
-    db["counters"].create({"name": str, "value": int}, pk="name", not_null={"value"})
+    db.table("devices").create({"name": str, "status": str, "updated_at": float}, pk="name")
+    db.table("counters").create({"name": str, "value": int}, pk="name", not_null={"value"})
 
 
 def _intents_v2(db: sqlite_utils.Database) -> None:
     """Borrowing as a saga (see sync_agent/store/outbox.py): what the patron was told of each intent
     (``told``), the intent a compensation undoes (``compensates``), the visit that made it, when
     its outcome was shown on a later visit (``reported_at``) and, for a reservation, the copy."""
-    db["outbox"].add_column("told", str)
-    db["outbox"].add_column("compensates", int)
-    db["outbox"].add_column("visit", str)
-    db["outbox"].add_column("reported_at", float)
-    db["outbox"].add_column("book_id", int)
+    db.table("outbox").add_column("told", str)
+    db.table("outbox").add_column("compensates", int)
+    db.table("outbox").add_column("visit", str)
+    db.table("outbox").add_column("reported_at", float)
+    db.table("outbox").add_column("book_id", int)
 
 
 def _keep_patron_data_short(db: sqlite_utils.Database) -> None:
@@ -458,7 +458,8 @@ class Store:
     @property
     def schema_version(self) -> int:
         with self.read() as conn:
-            return conn.execute("PRAGMA user_version").fetchone()[0]
+            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+            return version
 
     def _migrate(self) -> None:
         with self.write() as conn:

@@ -93,7 +93,7 @@ def expire(store: Store, now: float | None = None) -> int:
 
 def later(store: Store, job: MailJob, error: str) -> float:
     """Not sent this time: when to try again (backoff by attempts)."""
-    wait = min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** job.attempts)
+    wait: float = min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** job.attempts)
     with store.write() as conn:
         conn.execute("UPDATE mail_jobs SET attempts = attempts + 1, next_attempt_at = ?, "
                      "last_error = ? WHERE id = ?", (schedule_clock.now() + wait, error[:300], job.id))
@@ -152,7 +152,7 @@ class MailSender:
         if not self.settings.smtp_host:
             log.info("mail: no smtp_host, email receipts are off")
             return
-        self._task = asyncio.current_task()  # type: ignore[assignment]
+        self._task = asyncio.current_task()
         while not self._stopping:
             try:
                 if expired := await asyncio.to_thread(expire, self.store):

@@ -383,7 +383,8 @@ class Outbox:
         while its kind is skipped: its undo has a deadline, and the adapter settles it by reading
         the central side's state first, which does not go through the held dependency."""
         now = schedule_clock.now()
-        extra, params = "", {"limit": limit}
+        extra = ""
+        params: dict[str, str | float] = {"limit": limit}
         if due_only:
             extra += " AND " + schedule_clock.due_now_sql("o.next_attempt_at")
         if barcode is not None:
@@ -465,9 +466,11 @@ class Outbox:
         """When the earliest pending entry is due (:func:`schedule_clock.now` seconds), None if
         none is pending."""
         now = schedule_clock.now()
-        return self.store.rows(f"SELECT min(CASE WHEN {schedule_clock.due_now_sql('next_attempt_at')} "
-                               "THEN :now ELSE next_attempt_at END) AS due FROM outbox "
-                               "WHERE status = 'pending'", {"now": now})[0]["due"]
+        due: float | None = self.store.rows(
+            f"SELECT min(CASE WHEN {schedule_clock.due_now_sql('next_attempt_at')} "
+            "THEN :now ELSE next_attempt_at END) AS due FROM outbox "
+            "WHERE status = 'pending'", {"now": now})[0]["due"]
+        return due
 
     def release_claims(self, owner: str, ids: Iterable[int] | None = None, *,
                        maybe_sent: bool = False) -> int:
