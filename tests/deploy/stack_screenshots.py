@@ -35,8 +35,8 @@ from tests.deploy.rfb_input import RfbInput
 
 RECEIPT = {"ko": ("영수증",), "en": ("Receipt",)}
 CARD, RESERVED_BOOK = KIM, HOLD_READY
-WORDS = {"ko": {"welcome": ("빌리기", "반납하기"), "member": ("김민지",), "done": "완료"},
-         "en": {"welcome": ("Borrow", "Return"), "member": ("Kim",), "done": "Done"}}
+WORDS = {"ko": {"welcome": ("빌리기", "반납하기", "어서오세요", "회원증"), "member": ("김민지",), "done": "완료"},
+         "en": {"welcome": ("Borrow", "Return", "Welcome", "card"), "member": ("Kim",), "done": "Done"}}
 """What each screen is read for; the member is greeted by her name in the visit's language."""
 VIEW = {"ko": ("화면보기", "꺼짐"), "en": ("View:", "contrast")}
 VIEW_FOOT = {"ko": ("낮은위치", "닫기"), "en": ("Low", "Close")}
