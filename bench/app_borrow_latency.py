@@ -112,8 +112,8 @@ class AnsweredIn(logging.Handler):
         self.ms: list[float] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg.startswith("borrow of item"):
-            self.ms.append(float(record.args[1]))
+        if record.msg.startswith("borrow of item") and isinstance(record.args, tuple):
+            self.ms.append(float(str(record.args[1])))
 
 
 async def app_ms(url: str, copies: list[str], answered: AnsweredIn) -> list[float]:

@@ -31,7 +31,7 @@ async def measure(scans: int, visit: int, batches: int) -> list[tuple[str, float
             for index, code in enumerate(codes[(number - 1) * scans:number * scans], 1):
                 done = len(app.session.returns)
                 scanner.scan(code)
-                await wait_until_async(lambda d=done: len(app.session.returns) > d)
+                await wait_until_async(lambda: len(app.session.returns) > done)
                 if index % visit == 0:
                     app.end_session()
                     await wait_until_async(lambda: app.session.is_empty and isinstance(app.screen, WelcomeScreen))

@@ -30,6 +30,7 @@ from stdnum import luhn
 from bench.report import Figure, table
 from hardware.config import DeviceConfig
 from hardware.decoder import StreamDecoder
+from hardware.events import ScanEvent
 from hardware.serial_reader import SerialDevice
 from hardware.sim import VirtualScanner, encode_scan
 from hardware.status import DeviceState
@@ -100,8 +101,10 @@ def paced_latencies(codes: list[str], rate: float, raw: bool) -> tuple[list[floa
             reader.start()
             device = None
         else:
-            device = SerialDevice(DeviceConfig("bench", scanner.path),
-                                  lambda event: arrivals.setdefault(event.code, time.perf_counter()))
+            def arrived(event: ScanEvent) -> None:
+                arrivals.setdefault(event.code, time.perf_counter())
+
+            device = SerialDevice(DeviceConfig("bench", scanner.path), arrived)
             device.start()
             wait_until(lambda: device.status.state is DeviceState.CONNECTED, 10, every_s=0.005)
         written = _write_paced(scanner, codes, rate)

@@ -44,12 +44,13 @@ from bench.report import Figure, table
 from kiosk_testing.pty_kiosk import item_codes
 from kiosk_testing.sip2_load import PASSWORD, USER, AcsProcess, Load, RawSip2
 from sync_agent.agent.relay import Relay
+from sync_agent.central.port import Command
 from sync_agent.central.results import Ok, Result
 from sync_agent.central.sip2.client import Sip2Client
 from sync_agent.central.sip2.connection import Login, Sip2Connection
 from sync_agent.settings import Settings
 from sync_agent.store.database import Store
-from sync_agent.store.outbox import Outbox, OutboxEntry
+from sync_agent.store.outbox import Outbox
 from sync_agent.store.status import breaker_recorder
 from sync_agent.wire.rest import RentalStatus
 from sync_agent.wire.sip2 import Dialect, Frame
@@ -137,9 +138,9 @@ class AnswersAtOnce(Sip2Client):
     """The SIP2 adapter with the ACS taken away: every checkin is applied at once, so a drain
     through it measures the relay and the store alone (their ceiling on any central side)."""
 
-    async def deliver(self, entry: OutboxEntry) -> Result[dict[str, Any]]:
+    async def check_in(self, command: Command) -> Result[dict[str, Any]]:
         await asyncio.sleep(0)
-        return Ok(self._rental(entry, RentalStatus.RETURNED, returned_at=entry.occurred_at))
+        return Ok(self._rental(command, RentalStatus.RETURNED, returned_at=command.occurred_at))
 
 
 async def relay_ceiling(folder: Path, copies: list[str], parallelism: int) -> dict:
@@ -152,7 +153,7 @@ async def relay_ceiling(folder: Path, copies: list[str], parallelism: int) -> di
         outbox.append_return(barcode, dropped)
     try:
         started = time.perf_counter()
-        result = await Relay(store, AnswersAtOnce(settings, store, owner="agent"), settings).drain(900)
+        result = await Relay(store, AnswersAtOnce(settings, owner="agent"), settings).drain(900)
         return {"wall": time.perf_counter() - started, "delivered": result.delivered}
     finally:
         store.close()
