@@ -104,7 +104,12 @@ def test_watch_prints_what_the_driver_makes_of_typed_scans(tmp_path) -> None:
         output, _ = watch.communicate(timeout=30)
     finally:
         sim.send_signal(signal.SIGINT)
-        sim.wait(timeout=10)
+        try:
+            sim.wait(timeout=10)
+        finally:
+            if sim.poll() is None:  # it did not stop: the test fails, and leaves no process behind
+                sim.kill()
+                sim.wait()
     assert output.splitlines() == [
         "rejected (wrong check digit): 30042000000015",
         f"scan item {ITEM} symbology=None",
