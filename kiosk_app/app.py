@@ -403,7 +403,7 @@ class KioskApp(App[None]):
 
     async def _borrowed(self, session: Session, outcome: Outcome, *, redraw: bool = True) -> None:
         """Show a borrow's outcome; ``redraw`` false lets a plain new loan be added in place."""
-        self.working = False
+        await self._set_working(False)
         if isinstance(outcome, BorrowLine):
             assert session.patron is not None
             log.info("borrow shown: item %s member %d due %s%s", outcome.barcode, session.patron.member.id,
@@ -476,7 +476,7 @@ class KioskApp(App[None]):
                 await self.lending.renew_all(session)
             else:
                 await self.lending.renew(session, loan)
-            self.working = False
+            await self._set_working(False)
             self.say(announce.renewed(session.renewals[before:], self.lang, self.tz))
             await self.show_base(MemberScreen)
         self.jobs.enqueue(renew, visit=session)

@@ -9,6 +9,8 @@ from datetime import datetime
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.timer import Timer
 from textual.widgets import Button, Static
 
 from kiosk_app.i18n import fmt_date, fmt_time, fmt_won
@@ -34,10 +36,18 @@ EARLIER_TEXT = {
 }
 """What the patron reads about an intent an earlier visit left unconfirmed."""
 UNCONFIRMED_TEXT = {"rent": "visit_rent_unconfirmed", "reserve": "visit_reserve_unconfirmed"}
+WORKING_SHOWN_AFTER_S = 0.2
+"""How long a borrow or renewal is asked before "one moment…" is shown. One answered sooner (a
+borrow with the library system healthy takes tens of milliseconds) shows its row at once, without
+first drawing a hint that the next frame takes back: a repaint nobody reads, made while the
+borrow's intent is being written and its call sent, and competing with them for the one event
+loop. A patron starts to wonder after a few tenths of a second; by then the hint is there."""
 
 
 class MemberScreen(KioskScreen):
     BACK = "#done"
+    _working_timer: Timer | None = None
+    """Shows "one moment…" once the answer is slow (:data:`WORKING_SHOWN_AFTER_S`)."""
 
     def compose(self) -> ComposeResult:
         session = self.view.session
@@ -180,32 +190,51 @@ class MemberScreen(KioskScreen):
                         classes="row borrowed")
 
     def show_working(self, working: bool) -> None:
-        """"One moment…" while a borrow is asked, without redrawing the screen. Where the hint's
-        height is set (the tall layouts), other words in it need no new layout of the page, which
-        would be done while the borrow's intent is being written."""
-        for hint in self.query("#hint").results(Static):
-            height = hint.styles.height
-            hint.update(self.tr("working") if working else self.tr("member_scan_book"),
-                        layout=height is None or height.is_auto)
-            hint.set_class(working, "working")
+        """"One moment…" while a borrow is asked, shown only once it is slow
+        (:data:`WORKING_SHOWN_AFTER_S`), and taken back when the answer comes; without redrawing
+        the screen."""
+        if self._working_timer is not None:
+            self._working_timer.stop()
+            self._working_timer = None
+        if working:
+            self._working_timer = self.set_timer(WORKING_SHOWN_AFTER_S, lambda: self._hint(True))
+        else:
+            self._hint(False)
+
+    def _hint(self, working: bool) -> None:
+        """The hint's words, changed only if they differ. Where its height is set (the tall
+        layouts), other words in it need no new layout of the page."""
+        try:
+            hint = self.query_one("#hint", Static)
+        except NoMatches:  # not composed yet: compose draws it from the view
+            return
+        if hint.has_class("working") == working:
+            return
+        height = hint.styles.height
+        hint.update(self.tr("working") if working else self.tr("member_scan_book"),
+                    layout=height is None or height.is_auto)
+        hint.set_class(working, "working")
 
     async def add_borrow(self, line: BorrowLine) -> None:
         """Show a new loan at the top of this visit and at the top of the loans, in view, and take
         its hold off the list, without rebuilding the screen (a redraw of a long member page costs
-        tens of milliseconds). The visit's row, the answer the patron waits for, goes first."""
-        visit = next(self.query("#visit").results(VerticalScroll), None)
-        loans = next(self.query("#loans").results(VerticalScroll), None)
-        if visit is None or loans is None:  # not composed yet: compose draws it from the session
+        tens of milliseconds). The visit's row, the answer the patron waits for, goes first. The
+        columns are found by id (Textual's cached lookup), not by walking the screen's widgets."""
+        try:
+            visit = self.query_one("#visit", VerticalScroll)
+            loans = self.query_one("#loans", VerticalScroll)
+        except NoMatches:  # not composed yet: compose draws it from the session
             return
         await visit.mount(self._borrow_row(line), after=visit.children[0])
-        for hold in self.query(f"#hold-{line.barcode}"):
-            await hold.remove()
-        for empty in loans.query(".empty"):
+        try:
+            await self.query_one(f"#hold-{line.barcode}").remove()
+        except NoMatches:  # not one of the holds listed
+            pass
+        for empty in [child for child in loans.children if child.has_class("empty")]:
             await empty.remove()
         loan = self._loan_of_visit(line)
         await loans.mount(loan, after=loans.children[0])
         loan.scroll_visible(animate=False)  # where the lists scroll as one (a small screen), it may be out of view
-        self.show_working(False)
 
     def spoken(self) -> Utterance:
         """The prompt; the details greet the member by name and count what waits and what is late."""
