@@ -31,7 +31,7 @@ from sync_agent.settings import Settings
 from sync_agent.store.database import Store
 from sync_agent.store.status import breaker_recorder
 
-from .saga_rig import CentralFor, Rig
+from .saga_rig import NOW, CentralFor, Rig
 
 FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
 SESSION_ID = "26112114300042"
@@ -146,13 +146,13 @@ async def agent_for() -> AsyncIterator[Callable[[Kiosk], Agent]]:
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[Callable[..., Rig]]:
-    """``rig(central_for, **settings)``: a ``Lending`` and the agent's relay over one store on
-    disk, with no screen (``saga_rig.Rig``); kiosk ``kiosk-07``, other settings as given."""
+    """``rig(central_for, now=NOW, **settings)``: a ``Lending`` and the agent's relay over one
+    store on disk, with no screen (``saga_rig.Rig``); kiosk ``kiosk-07``, other settings as given."""
     made: list[Rig] = []
 
-    def build(central_for: CentralFor, **overrides: Any) -> Rig:
+    def build(central_for: CentralFor, now: datetime = NOW, **overrides: Any) -> Rig:
         made.append(Rig(Settings(**{"id": "kiosk-07", "data_dir": tmp_path / "kiosk", **overrides}),
-                        central_for))
+                        central_for, now))
         return made[-1]
 
     yield build

@@ -114,8 +114,10 @@ class Rig:
     """The app's ``Lending`` (relay role ``app``) and the agent's relay over one store; the agent
     has its own central port (the same fake, or a client with the agent's deadline)."""
 
-    def __init__(self, settings: Settings, central_for: CentralFor) -> None:
+    def __init__(self, settings: Settings, central_for: CentralFor, now: datetime = NOW) -> None:
         self.settings = settings
+        self.now = now
+        """When the patron acts (a stand-in's holds run from it: its own clock's time)."""
         self.store = Store.open(settings.db_path)
         self.central = central_for(settings, "app")
         self.agent_central = central_for(settings, "agent")
@@ -124,10 +126,10 @@ class Rig:
         self.agent = Relay(self.store, self.agent_central, settings, role="agent")
         self.outbox = self.lending.outbox
 
-    async def visit(self, card: str = CARD, now: datetime = NOW) -> Session:
+    async def visit(self, card: str = CARD) -> Session:
         """A new visit with the member signed in (the card accepted)."""
-        session = Session(new_session_id(now), now)
-        patron = await self.lending.open_member(session, card, now)
+        session = Session(new_session_id(self.now), self.now)
+        patron = await self.lending.open_member(session, card, self.now)
         assert isinstance(patron, Patron), patron
         return session
 
