@@ -114,11 +114,26 @@ async def test_an_intent_left_asking_by_an_app_that_died_is_settled_by_the_agent
     r = over(rig, central)
     gone = r.lending.intents.begin_rent(MEMBER_ID, HELD, NOW, visit="gone", owner=GONE_APP, lease_s=300)
     assert gone is not None
+    await _settled_as_not_told(r, central, gone.key, status, became)
+
+
+async def test_an_intent_whose_app_lease_ran_out_is_settled_by_the_agent_as_not_told(rig) -> None:
+    """The app still runs but its claim's lease ran out (a call stuck past it): the agent takes
+    the intent back by the lease, not the process, and undoes it."""
+    central = fake(check_out=Records().lend, unrent=Records().undo)
+    r = over(rig, central)
+    stuck = r.lending.intents.begin_rent(MEMBER_ID, HELD, NOW, visit="stuck", owner=r.lending.relay.owner,
+                                         lease_s=0)
+    assert stuck is not None
+    await _settled_as_not_told(r, central, stuck.key, Status.DELIVERED, Became.RESTORED)
+
+
+async def _settled_as_not_told(r: Rig, central: FakeCentral, key: str, status: Status, became: Became) -> None:
     await r.agent_settles()
     intent = r.intent()
     assert (intent.status, intent.told) == (status, Told.ASKING)
     sent, = central.called("check_out")
-    assert sent[0].key == gone.key and sent[0].tried_before, "it may have been sent before the app died"
+    assert sent[0].key == key and sent[0].tried_before, "it may have been sent before the app let go"
     undo = r.compensation(intent)
     if status is Status.DELIVERED:
         assert undo is not None and (undo.kind, undo.rental_id, undo.status) == (Kind.UNRENT, 7, Status.DELIVERED)
