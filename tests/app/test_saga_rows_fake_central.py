@@ -254,6 +254,15 @@ async def test_an_answer_in_doubt_is_asked_again_under_its_key_while_the_wait_al
     assert r.intent().attempts == len(central.called("check_out"))
 
 
+async def test_a_doubt_the_agent_has_not_settled_yet_is_told_as_still_being_checked(rig) -> None:
+    r = over(rig, fake(check_out=[LOST]))
+    session, _ = await borrow(r)
+    await r.lending.end_visit(session)
+    assert [e.became for e in await r.earlier()] == [Became.CHECKING]
+    assert [e.became for e in await r.earlier()] == [Became.CHECKING], "not final: told again"
+    assert r.intent().status is Status.PENDING
+
+
 async def test_busy_after_a_doubt_is_still_in_doubt_never_nothing_borrowed(rig) -> None:
     central = fake(RETRIES, check_out=[LOST, Busy("lending", None, BusyReason.BREAKER_OPEN)])
     r = over(rig, central)
