@@ -87,7 +87,7 @@ KEYS_HANDED_ON = (
     N_("earlier_reserve_not_made"), N_("earlier_rent_undone"), N_("earlier_rent_undoing"),
     N_("earlier_rent_not_made"), N_("earlier_rent_checking"), N_("earlier_reserve_checking"),
     N_("earlier_rent_see_desk"), N_("earlier_reserve_see_desk"), N_("earlier_rent_restored"),
-    N_("earlier_rent_restoring"),
+    N_("earlier_rent_restoring"), N_("earlier_rent_ended"), N_("earlier_reserve_ended"),
     # kiosk_app/screens/technician.py: states, reasons and kinds in words
     N_("tech_state_connected"), N_("tech_state_reconnecting"), N_("tech_state_error"),
     N_("tech_state_stopped"), N_("tech_reason_not_found"), N_("tech_reason_permission"),

@@ -119,6 +119,7 @@ class Became(StrEnum):
     RESTORED = "restored"  # a loan had been recorded; it went back to the reservation, fee kept
     RESTORING = "restoring"  # a loan had been recorded; it is going back to the reservation
     NOT_MADE = "not_made"  # it was never recorded: nothing was charged or lent
+    ENDED = "ended"  # it had been recorded, and ended before its undo came (returned; a hold ended)
     CHECKING = "checking"  # still not known
     SEE_DESK = "see_desk"  # a borrow saved offline was refused, or an undo failed: staff must act
 

@@ -380,6 +380,25 @@ async def test_a_compensation_that_finds_nothing_left_to_undo_is_declined_not_a_
     undo = r.compensation(r.intent())
     assert undo is not None and undo.status is Status.DECLINED
     assert r.outbox.dead_letters() == []
+    earlier, = await r.earlier()
+    assert earlier.became is Became.ENDED, "nothing for the desk to do: the loan was returned since"
+
+
+async def test_a_reservation_that_ended_before_its_undo_is_told_so_not_sent_to_the_desk(rig) -> None:
+    """The hold ended before the agent's cancel (here it expired; it may also have been borrowed): the
+    cancel finds nothing left, and the patron is not sent to the desk for it."""
+    records = Records()
+    central = fake(reserve=[records.lost_after_applying(records.reserve), records.reserve],
+                   cancel=[Refused("not_reserved", "the hold expired")])
+    r = over(rig, central)
+    session, _ = await reserve_and_borrow(r)
+    await r.lending.end_visit(session)
+    await r.agent_settles()
+    undo = r.compensation(r.intent(Kind.RESERVE))
+    assert undo is not None and (undo.kind, undo.status) == (Kind.CANCEL, Status.DECLINED)
+    earlier, = await r.earlier()
+    assert (earlier.kind, earlier.became, earlier.fee) == ("reserve", Became.ENDED, FEE)
+    assert r.outbox.dead_letters() == []
 
 
 # -- declined, undo: the agent finds it was never applied ----------------------------------------
