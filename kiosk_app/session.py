@@ -7,6 +7,7 @@ the last patron survives on screen or in memory), and the routing rules are test
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,9 +30,15 @@ def technician_card(institution: str) -> str:
     return body + luhn.calc_check_digit(body)
 
 
+_VISIT_NUMBERS = itertools.count(secrets.randbelow(100))
+"""The last two digits of a visit id: one after another from a random start, so that two visits
+begun in the same second (Done, then the card again at once) never share an id, and a restarted
+kiosk does not start where it left off."""
+
+
 def new_session_id(now: datetime) -> str:
-    """14 digits (time plus two random), even-length for a compact Code 128 on the receipt."""
-    return f"{now:%y%m%d%H%M%S}{secrets.randbelow(100):02d}"
+    """14 digits (the time and a two-digit number), even-length for a compact Code 128 on the receipt."""
+    return f"{now:%y%m%d%H%M%S}{next(_VISIT_NUMBERS) % 100:02d}"
 
 
 class Returned(StrEnum):
