@@ -11,12 +11,15 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
+from typing import TYPE_CHECKING
 
 from stdnum import luhn
 
 from hardware.codes import CodeKind
-from kiosk_app.card_blocks import Reason
-from sync_agent.wire.rest import Member, MyPage, MyPageEntry
+
+if TYPE_CHECKING:
+    from kiosk_app.card_blocks import Reason
+    from sync_agent.wire.rest import Member, MyPage, MyPageEntry
 
 TECHNICIAN_SEQUENCE = "99999999"
 """The last member-card sequence of the institution is reserved for the technician card."""
