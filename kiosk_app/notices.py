@@ -23,6 +23,8 @@ STORE_OUT_OF_ORDER = {
 """The store cannot take anything until a technician acts: the patron is told why, and to see staff."""
 ACTION_FAILED = Refusal("why_refused", "next_ask_desk")
 """Anything else that broke an action: the kiosk goes on, the desk can help."""
+HELP_CALLED = Refusal("help_called", "help_called_next")
+"""What the patron is told after calling staff (again after a second press: one call is open)."""
 WRONG_INPUT = {
     Action.INVALID: Refusal("why_invalid", "next_invalid"),
     Action.SECOND_CARD: Refusal("why_second_card", "next_second_card"),
