@@ -24,6 +24,8 @@ import asyncio
 import importlib
 import logging
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from kiosk_app.first_paint import FirstPaint
     from kiosk_app.logbook import RecentLines
     from kiosk_app.shutdown import ExitGuard
+    from sync_agent.store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,35 @@ async def serve(config: Path | None, paint: FirstPaint, recent: RecentLines, gua
         return await _serve(config, paint, recent, guard)
     finally:
         feeding.cancel()
+
+
+class StoreOnExit:
+    """The store the exit's clean-up closes, waited for while it is being opened. The shell runs
+    while the store opens in a thread, so a SIGTERM then ends the app at once and the clean-ups
+    (:class:`~kiosk_app.shutdown.ExitGuard`, within its budget) come before the event loop could
+    hand the store over: they wait for the open to end instead of leaving the file unclosed."""
+
+    def __init__(self) -> None:
+        self._stores: list[Store] = []
+        self._settled = threading.Event()
+
+    def open(self, opening: Callable[[], Store]) -> Store:
+        """``opening()`` (in the opening thread), its store kept for the clean-up."""
+        try:
+            store = opening()
+            self._stores.append(store)
+            return store
+        finally:
+            self._settled.set()
+
+    def keep(self, store: Store) -> None:
+        """A store opened elsewhere (the out-of-service screen's retry)."""
+        self._stores.append(store)
+
+    def close(self) -> None:
+        self._settled.wait()
+        for store in self._stores:
+            store.close()
 
 
 def _shell(paint: FirstPaint, recent: RecentLines, guard: ExitGuard) -> Running:
@@ -80,19 +112,21 @@ async def _serve(config: Path | None, paint: FirstPaint, recent: RecentLines, gu
         await running
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
+    on_exit = StoreOnExit()
+    guard.cleanup("store", on_exit.close)
     try:
-        store = await asyncio.to_thread(Store.open, settings.db_path)
+        store = await asyncio.to_thread(on_exit.open, lambda: Store.open(settings.db_path))
     except StoreError as exc:
         print(f"kiosk: cannot open the store {settings.db_path}: {exc}", file=sys.stderr)
         app.exit()
         await running
         notice = OutOfServiceApp(settings.db_path, exc)
-        opened = await guard.run_app(notice, lambda: notice.exit(None))
-        if opened is None:
+        reopened = await guard.run_app(notice, lambda: notice.exit(None))
+        if reopened is None:
             return 1
-        store = opened
+        store = reopened
+        on_exit.keep(store)
         app, running = _shell(paint, recent, guard)
-    guard.cleanup("store", store.close)
     try:
         # SIP2 member ids are keyed hashes under the card-lookup key: stable across restarts
         async with open_central(settings, owner="app", member_key=card_secret(settings)) as client:
