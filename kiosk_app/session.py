@@ -13,8 +13,6 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING
 
-from stdnum import luhn
-
 from hardware.codes import CodeKind
 
 if TYPE_CHECKING:
@@ -27,7 +25,10 @@ TECHNICIAN_SEQUENCE = "99999999"
 
 def technician_card(institution: str) -> str:
     """The technician card of ``institution``: a valid member-card code no patron is issued
-    (``20042999999996`` for institution ``0042``)."""
+    (``20042999999996`` for institution ``0042``). python-stdnum is imported here, at the first
+    scan, not with the welcome screen (:mod:`hardware.codes`)."""
+    from stdnum import luhn
+
     body = "2" + institution + TECHNICIAN_SEQUENCE
     return body + luhn.calc_check_digit(body)
 

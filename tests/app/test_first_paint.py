@@ -37,7 +37,7 @@ from sync_agent.store.database import Store
 from .conftest import PATRON_DEADLINE_MS, SIZE, make_settings, settle
 
 KIOSK = str(BIN / "kiosk")
-CORE_MODULES = ("pydantic", "pydantic_settings", "httpx", "sqlite3", "barcode", "sync_agent.settings",
+CORE_MODULES = ("pydantic", "pydantic_settings", "httpx", "sqlite3", "barcode", "stdnum", "sync_agent.settings",
                 "sync_agent.store", "sync_agent.central", "sync_agent.wire", "kiosk_app.lending",
                 "kiosk_app.receipt_desk", "kiosk_app.composition")
 
