@@ -18,19 +18,13 @@ model would refuse, and a refused value is never silently kept.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from kiosk_app.i18n import Lang
-
-DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
-"""As :data:`sync_agent.settings.DEFAULT_CONFIG_PATH` (``tests/app/test_first_paint.py`` checks
-that they agree)."""
-ENV_PREFIX = "KIOSK_"
-SIZE_MM = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*")
+from sync_agent.config_values import DEFAULT_CONFIG_PATH, ENV_PREFIX, parse_size_mm
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +49,10 @@ class FirstPaint:
 
 def size_mm(value: str) -> tuple[float, float] | None:
     """``"476x268"`` as (width, height) in mm; None for empty or anything the model would refuse."""
-    match = SIZE_MM.fullmatch(value)
-    if not match or not all(20 <= float(part) <= 3000 for part in match.groups()):
+    try:
+        return parse_size_mm(value)
+    except ValueError:
         return None
-    return float(match[1]), float(match[2])
 
 
 def read(config_path: Path | None = None, environ: dict[str, str] | None = None) -> FirstPaint:

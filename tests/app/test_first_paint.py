@@ -62,8 +62,6 @@ def test_a_value_the_first_paint_cannot_use_is_the_default_and_the_model_names_i
 
 
 def test_the_first_paint_agrees_with_the_settings_model(tmp_path: Path) -> None:
-    assert first_paint.DEFAULT_CONFIG_PATH == settings_model.DEFAULT_CONFIG_PATH
-    assert first_paint.ENV_PREFIX == settings_model.ENV_PREFIX
     assert FirstPaint.of(settings_model.Settings()) == FirstPaint()
     config = tmp_path / "kiosk.toml"
     config.write_text('lang = "en"\ntheme = "high-contrast"\ndisplay_size_mm = "476 x 268"\n'
