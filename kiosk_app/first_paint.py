@@ -21,10 +21,13 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kiosk_app.i18n import Lang
 from sync_agent.config_values import DEFAULT_CONFIG_PATH, ENV_PREFIX, parse_size_mm
+
+if TYPE_CHECKING:
+    from sync_agent.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +44,8 @@ class FirstPaint:
     data_dir: Path = Path("/var/lib/kiosk")
 
     @classmethod
-    def of(cls, settings: Any) -> FirstPaint:
-        """The same keys from validated settings (a :class:`~sync_agent.settings.Settings`)."""
+    def of(cls, settings: Settings) -> FirstPaint:
+        """The same keys from the validated settings."""
         return cls(settings.lang, settings.theme, size_mm(settings.display_size_mm),
                    settings.session_timeout_s, settings.data_dir)
 
