@@ -93,7 +93,8 @@ async def _serve(config: Path | None, paint: FirstPaint, recent: RecentLines, gu
     painted = asyncio.create_task(app.painted.wait())
     await asyncio.wait({painted, running}, return_when=asyncio.FIRST_COMPLETED)
     painted.cancel()
-    if running.done():
+    if running.done():  # ended before its first frame (a stop, or it failed): as it would have after
+        await running
         return 0
     log.info("welcome screen drawn; loading the core")
     # the core's modules (pydantic, httpx, sqlite3, the receipts), off the event loop
