@@ -109,6 +109,7 @@ async def _serve(config: Path | None, paint: FirstPaint, recent: RecentLines, gu
     try:
         settings = await asyncio.to_thread(load_settings, config)
     except ConfigError as exc:
+        log.error("%s", exc)  # the log is up already (the journal, under systemd)
         app.exit()
         await running
         print(f"kiosk: {exc}", file=sys.stderr)

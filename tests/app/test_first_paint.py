@@ -134,6 +134,7 @@ def test_kiosk_run_with_a_bad_value_exits_2_naming_the_key(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "kiosk: invalid configuration" in result.stderr
     assert "session_timeout_s (KIOSK_SESSION_TIMEOUT_S)" in result.stderr
+    assert "session_timeout_s (KIOSK_SESSION_TIMEOUT_S)" in (tmp_path / "kiosk-app.log").read_text()
 
 
 def test_sigterm_while_the_core_loads_ends_kiosk_run_cleanly(tmp_path: Path) -> None:
