@@ -9,8 +9,10 @@ opened, and the core built by the composition root and attached
 (:func:`kiosk_app.composition.build_core`, :meth:`KioskApp.attach
 <kiosk_app.app.KioskApp.attach>`). The core's modules are imported in a thread, so the event loop
 keeps turning meanwhile: the watchdog is fed, a SIGTERM is heard, the screen answers touches.
-A scan or a touch that comes before the core waits in the app's queue and is served, in order,
-once it is attached.
+A scan or a touch that reaches the app before the core waits in the app's queue and is served,
+in order, once it is attached. The serial devices themselves come with the core (their ports are
+settings), so they open at :meth:`~kiosk_app.app.KioskApp.attach`, about as soon after the start
+as they did before the app painted first.
 
 What goes wrong at start still ends as before, only after the first frame: a bad configuration
 closes the app and exits 2 with ``kiosk: ...`` naming the key; a store that cannot be opened
