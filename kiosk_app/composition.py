@@ -1,9 +1,10 @@
 """The one place the kiosk is put together: a store and a central port, then the relay, the
-use-cases and the app on top.
+use-cases and the rest of the app's core, handed to the app.
 
-The CLI, the demo, the screenshots, the benchmarks and the tests all build their kiosk here, so the
-wiring (which relay role, which use-cases get which store) is written once and cannot drift
-between the kiosk that runs and the kiosk that is tested."""
+``kiosk run`` (:mod:`kiosk_app.start`, which attaches :func:`build_core`'s core to an app already
+on screen), the demo, the screenshots, the benchmarks and the tests (:func:`build_kiosk`) all build
+their kiosk here, so the wiring (which relay role, which use-cases get which store) is written once
+and cannot drift between the kiosk that runs and the kiosk that is tested."""
 
 from __future__ import annotations
 
