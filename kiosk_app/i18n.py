@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -185,6 +185,9 @@ def switch_label(lang: Lang) -> str:
     following = other(lang)
     return t(following, "language_name")
 
+
+LIBRARY_TZ = timezone(timedelta(hours=9), "KST")
+"""The library's time (Seoul): dates and times on screen, and the days a fine counts."""
 
 NO_BREAK = "\u2800"
 """What joins the parts of a date on screen, so that a line never breaks inside "2026년 12월 21일"

@@ -12,12 +12,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
-
-from stdnum import luhn
+from typing import TYPE_CHECKING
 
 from hardware.codes import CodeKind
-from kiosk_app.card_blocks import Reason
-from sync_agent.wire.rest import Member, MyPage, MyPageEntry
+
+if TYPE_CHECKING:
+    from kiosk_app.card_blocks import Reason
+    from sync_agent.wire.rest import Member, MyPage, MyPageEntry
 
 TECHNICIAN_SEQUENCE = "99999999"
 """The last member-card sequence of the institution is reserved for the technician card."""
@@ -25,7 +26,10 @@ TECHNICIAN_SEQUENCE = "99999999"
 
 def technician_card(institution: str) -> str:
     """The technician card of ``institution``: a valid member-card code no patron is issued
-    (``20042999999996`` for institution ``0042``)."""
+    (``20042999999996`` for institution ``0042``). python-stdnum is imported here, at the first
+    scan, not with the welcome screen (:mod:`hardware.codes`)."""
+    from stdnum import luhn
+
     body = "2" + institution + TECHNICIAN_SEQUENCE
     return body + luhn.calc_check_digit(body)
 
