@@ -38,8 +38,11 @@ $(LOCALE)/%/LC_MESSAGES/kiosk.mo: $(LOCALE)/%/LC_MESSAGES/kiosk.po | $(STAMP)
 demo: $(STAMP) $(MO_FILES)
 	$(BIN)/kiosk demo
 
+# Two pytest-xdist workers, a test file to each at a time (the machine has two cores; a file's
+# module fixtures, such as the built wheel or a running stack, are made once).
+PYTEST_WORKERS ?= 2
 test: lint $(MO_FILES)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # The code's own rules before any test: ruff (pyproject.toml's [tool.ruff]), the import
 # contracts (pyproject.toml's [tool.importlinter]) and the types (pyproject.toml's [tool.mypy]).

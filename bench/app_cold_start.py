@@ -3,21 +3,27 @@ and under 1.5 s).
 
     .venv/bin/python -m bench.app_cold_start [--runs 7]
 
-Each run spawns a new interpreter that imports the app, opens its store, starts the app headless at
-100x32 and prints READY once the welcome screen is composed; the figure is spawn to READY as the
-parent sees it, the median of the runs. The runs of the three children are interleaved, so that a
-burst of load on the machine falls on all of them alike.
+Each run spawns a new interpreter that starts the kiosk as ``kiosk run`` does (``kiosk_app.cli.main
+(["run"])``: the first paint's settings, the log, the exit guard, :mod:`kiosk_app.start`), with
+Textual's headless driver at 100x32 and no central side answering; it prints READY when the start
+path logs that the welcome screen is drawn (composed, and its first refresh done), and is then
+stopped with SIGTERM as systemd would. The figure is spawn to READY as the parent sees it, the
+median of the runs. The runs of the children are interleaved, so that a burst of load on the
+machine falls on all of them alike.
 
 The store is what a kiosk restarts with: a file already created and migrated (a copy of one made
-once by the parent, fresh for each run). A kiosk's very first start also creates and migrates the
-file; that case is measured too, for information. Baselines, in the same run: a minimal Textual app
-(one Static) started the same way, and a bare ``python -c`` for scale.
+once by the parent, fresh for each run). A kiosk's very first start creates and migrates the file
+after its first frame; that case is measured too, for information. Baselines, in the same run: a
+minimal Textual app (one Static) started the same way (headless driver, 100x32, READY after its
+first refresh), and a bare ``python -c`` for scale.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -27,35 +33,25 @@ from pathlib import Path
 
 from bench.report import Figure, table
 from sync_agent.settings import Settings
+from sync_agent.store.database import Store
 
 TARGET_S = 1.5
 TARGET_RATIO = 2.0
 
 KIOSK_CHILD = """
-import asyncio, sys
-from pathlib import Path
-from kiosk_app.composition import build_kiosk
-from kiosk_app.screens.welcome import WelcomeScreen
-from sync_agent.central.rest.client import CentralClient
-from sync_agent.settings import Settings
-from sync_agent.store.database import Store
+import logging, sys
+from kiosk_app import cli
 
-settings = Settings(data_dir=Path(sys.argv[1]), api_url="http://127.0.0.1:9")
-store = Store.open(settings.db_path)
-client = CentralClient(settings)
-app = build_kiosk(settings, store, client, tick_s=None, health_every_s=None)
+class Ready(logging.Handler):
+    def emit(self, record):
+        if record.getMessage().startswith("welcome screen drawn"):
+            print("READY", flush=True)
 
-async def main():
-    async with app.run_test(size=(100, 32)) as pilot:
-        while not (isinstance(app.screen, WelcomeScreen) and app.screen.query("#choices")):
-            await pilot.pause(0.001)
-        print("READY", flush=True)
-
-asyncio.run(main())
+logging.getLogger("kiosk_app.start").addHandler(Ready())
+sys.exit(cli.main(["run"]))
 """
 
 TEXTUAL_CHILD = """
-import asyncio
 from textual.app import App
 from textual.widgets import Static
 
@@ -63,27 +59,32 @@ class Minimal(App):
     def compose(self):
         yield Static("hello", id="hello")
 
-app = Minimal()
+    def on_mount(self):
+        self.call_after_refresh(print, "READY", flush=True)
 
-async def main():
-    async with app.run_test(size=(100, 32)) as pilot:
-        while not app.query("#hello"):
-            await pilot.pause(0.001)
-        print("READY", flush=True)
-
-asyncio.run(main())
+Minimal().run()
 """
 
 
-def spawn_s(code: str, *args: str) -> float:
+def child_env(data_dir: Path | None = None) -> dict[str, str]:
+    """Headless at 100x32; for the kiosk, its folder and a central side that answers nothing."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KIOSK_")}
+    env.update(TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver", COLUMNS="100", LINES="32")
+    if data_dir is not None:
+        env.update(KIOSK_DATA_DIR=str(data_dir), KIOSK_API_URL="http://127.0.0.1:9")
+    return env
+
+
+def spawn_s(code: str, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, text=True, env=env)
     assert child.stdout is not None
     for line in child.stdout:
         if line.strip() == "READY":
             break
     elapsed = time.perf_counter() - started
+    child.send_signal(signal.SIGTERM)
     child.wait(timeout=30)
     return elapsed
 
@@ -99,14 +100,14 @@ def figures(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
-    made = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    spawn_s(KIOSK_CHILD, str(made))           # creates and migrates the store; warms the disk cache
-    template = Settings(data_dir=made).db_path
+    template = Settings(data_dir=Path(tempfile.mkdtemp(prefix="kiosk-bench-"))).db_path
+    Store.open(template).close()                      # created and migrated, as a kiosk leaves it
+    spawn_s(KIOSK_CHILD, child_env(installed_store(template)))   # warms the disk cache
     textual, kiosk, first, bare = [], [], [], []
     for _ in range(args.runs):
-        textual.append(spawn_s(TEXTUAL_CHILD))
-        kiosk.append(spawn_s(KIOSK_CHILD, str(installed_store(template))))
-        first.append(spawn_s(KIOSK_CHILD, tempfile.mkdtemp(prefix="kiosk-bench-")))
+        textual.append(spawn_s(TEXTUAL_CHILD, child_env()))
+        kiosk.append(spawn_s(KIOSK_CHILD, child_env(installed_store(template))))
+        first.append(spawn_s(KIOSK_CHILD, child_env(Path(tempfile.mkdtemp(prefix="kiosk-bench-")))))
         bare.append(spawn_s("print('READY')"))
     median, base = statistics.median(kiosk), statistics.median(textual)
     return [

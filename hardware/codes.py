@@ -4,6 +4,10 @@ Library barcodes are 14 digits: type (``2`` member card, ``3`` item), a 4-digit 
 an 8-digit sequence and a Luhn check digit. A patron who scans the ISBN/EAN-13 on the back cover
 instead of the item label gets ``kind=isbn`` so the screen can point at the right label. Every
 check digit is verified with python-stdnum; this module is the only place that decides validity.
+
+python-stdnum is imported by the functions that check a code, at the first scan: it loads pydoc
+and ssl (tens of milliseconds), which the kiosk's first frame need not wait for (the kinds are
+used long before, by the screens and messages).
 """
 
 from __future__ import annotations
@@ -11,8 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-
-from stdnum import ean, isbn, luhn
 
 LIBRARY_CODE_LENGTH = 14
 TYPE_DIGITS = {"2": "member_card", "3": "item"}
@@ -57,6 +59,8 @@ class Classification:
 
 def classify(text: str, institution: str = "0042") -> Classification:
     """Classify one scanned text; never raises."""
+    from stdnum import isbn
+
     compact = _SEPARATORS.sub("", text)
     if not compact.isascii():
         return Classification(CodeKind.INVALID, compact, RejectReason.NOT_TEXT)
@@ -73,6 +77,8 @@ def classify(text: str, institution: str = "0042") -> Classification:
 
 
 def _library_code(code: str, institution: str) -> Classification:
+    from stdnum import luhn
+
     kind = TYPE_DIGITS.get(code[0])
     if kind is None:
         return Classification(CodeKind.INVALID, code, RejectReason.NOT_LIBRARY_CODE)
@@ -85,6 +91,8 @@ def _library_code(code: str, institution: str) -> Classification:
 
 def _thirteen_digits(code: str, institution: str) -> Classification:
     """13 digits that are no ISBN: a truncated library code, another EAN-13, or a misread."""
+    from stdnum import ean
+
     if code[0] in TYPE_DIGITS and code[1:5] == institution:
         return Classification(CodeKind.INVALID, code, RejectReason.TOO_SHORT)
     if ean.is_valid(code):

@@ -128,21 +128,36 @@ def main(argv: list[str] | None = None) -> int:
     return args.command(args)
 
 
+def _stop_on_ctrl_c() -> None:
+    """Ctrl-C stops the command even when it was started in the background of a shell, which
+    starts a command with SIGINT ignored (POSIX) and would leave the simulator running."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _pty(args: argparse.Namespace) -> int:
     """Serve a virtual scanner: stdin lines and bytes written to the feed port become scans."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # clean up the links when stopped
+    _stop_on_ctrl_c()
+    try:
+        _serve_pty(args)
+    except KeyboardInterrupt:  # at any moment, set-up included: the links are cleaned up
+        pass
+    return 0
+
+
+def _serve_pty(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="kiosk-sim-"))
     feed = PtyPort(Path(args.feed_link) if args.feed_link else folder / "feed")
-    with VirtualScanner(link=args.link or folder / "scanner", **_framing(args)) as scanner:
-        feed.open()
-        feed_master = feed.master
-        assert feed_master is not None  # open() just set it
-        print(f"scanner device: {scanner.path}   (KIOSK_SCANNER_PORT={scanner.path})", flush=True)
-        print(f"feed port:      {feed.link}   (kiosk-sim scan --port {feed.link} CODE...)", flush=True)
-        print("type a code and Enter to scan it; Ctrl-C to stop", flush=True)
-        stdin = sys.stdin.fileno()
-        sources, typed = [stdin, feed_master], b""
-        try:
+    try:
+        with VirtualScanner(link=args.link or folder / "scanner", **_framing(args)) as scanner:
+            feed.open()
+            feed_master = feed.master
+            assert feed_master is not None  # open() just set it
+            print(f"scanner device: {scanner.path}   (KIOSK_SCANNER_PORT={scanner.path})", flush=True)
+            print(f"feed port:      {feed.link}   (kiosk-sim scan --port {feed.link} CODE...)", flush=True)
+            print("type a code and Enter to scan it; Ctrl-C to stop", flush=True)
+            stdin = sys.stdin.fileno()
+            sources, typed = [stdin, feed_master], b""
             while True:
                 for fd in select.select(sources, [], [])[0]:
                     chunk = os.read(fd, 4096)
@@ -155,11 +170,9 @@ def _pty(args: argparse.Namespace) -> int:
                     *lines, typed = (typed + chunk).split(b"\n")
                     for line in filter(None, (line.strip() for line in lines)):
                         scanner.scan(line.decode(errors="replace"))
-        except KeyboardInterrupt:
-            return 0
-        finally:
-            feed.close()
-            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        feed.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -201,6 +214,7 @@ def _watch(args: argparse.Namespace) -> int:
             shown_state.append((status.state, status.reason))
             print(f"status {status.state}" + (f": {status.reason}" if status.reason else ""), flush=True)
 
+    _stop_on_ctrl_c()
     with SerialDevice(config, on_scan, on_status, on_reject) as device:
         try:
             enough.wait()

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from hardware.speech import Tone
 from kiosk_app.i18n import Lang, fmt_date, fmt_won, t, tn
-from kiosk_app.receipt_desk import ReceiptOffer
 from kiosk_app.screens.returns import STATUS_OF
 from kiosk_app.session import BorrowLine, CancelLine, RenewLine, Returned, ReturnLine, Session
 from kiosk_app.utterance import Utterance, utter
+
+if TYPE_CHECKING:
+    from kiosk_app.receipt_desk import ReceiptOffer
 
 SPOKEN_DATE = "yMMMMd"
 """Dates with the month's whole name: "Dec" would be read as a word."""

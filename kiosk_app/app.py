@@ -9,6 +9,14 @@ into the visit; the app picks the screen that shows it and hands the screen its 
 (:mod:`kiosk_app.view`). Patrons cannot quit: Ctrl+C and Ctrl+Q do nothing, and "exit kiosk"
 lives on the technician screen.
 
+Paint first: the app is built as a shell that draws the welcome screen and queues what the patron
+does (:class:`~kiosk_app.first_paint.FirstPaint`), and its core (use-cases, devices, receipts, the
+voice) is attached after the first frame (:meth:`KioskApp.attach`, :mod:`kiosk_app.start`). So
+this module imports at its top only what the welcome screen needs; a method that runs only with the
+core (a job of the patron queue) imports the core's names where it uses them, when they are already
+loaded. ``tests/app/test_first_paint.py`` checks that importing it loads none of pydantic, httpx,
+sqlite3, the store, the central side or the receipts.
+
 Speech (:mod:`kiosk_app.voice`): screens say their prompt as they appear (a ``Speak`` message up),
 the app says each outcome where it handles it (:mod:`kiosk_app.announce`); the patron's keys
 (:data:`kiosk_app.voice.KEYS`) set the voice for the visit. Whatever the patron did last starts a
@@ -23,9 +31,8 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import SecretStr
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
@@ -37,14 +44,11 @@ from textual.widgets import Button
 from hardware.codes import CodeKind
 from hardware.display import DisplayError, OutputScale
 from kiosk_app import announce, keypad
-from kiosk_app.devices import Devices, device_configs
-from kiosk_app.fines import LIBRARY_TZ
-from kiosk_app.i18n import N_, Lang, other, t
+from kiosk_app.first_paint import FirstPaint
+from kiosk_app.i18n import LIBRARY_TZ, N_, Lang, other, t
 from kiosk_app.idle import IdleClock, IdleState
 from kiosk_app.jobs import PatronQueue
 from kiosk_app.keypad import KEYPAD
-from kiosk_app.lending import BUSY, Lending, Offer, Outcome, PinWrong, Refusal
-from kiosk_app.logbook import RecentLines
 from kiosk_app.messages import (
     AcknowledgeCall,
     CancelReservation,
@@ -75,37 +79,34 @@ from kiosk_app.messages import (
     ToggleLanguage,
     ToggleLow,
 )
-from kiosk_app.notices import WRONG_INPUT, failure_notice
-from kiosk_app.pin_guard import PinGuard
-from kiosk_app.receipt_desk import ReceiptDesk
 from kiosk_app.screen_fit import MIN_GRID, touch_cells
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen, label_drawing
 from kiosk_app.screens.patron_pin import PatronPinScreen
 from kiosk_app.screens.pin import PinScreen
-from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnScreen
-from kiosk_app.screens.technician import TechScreen
 from kiosk_app.screens.view_choice import ViewScreen
 from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Action, BorrowLine, Mode, RenewLine, Session, new_session_id
-from kiosk_app.tech_service import TechService
 from kiosk_app.themes import HIGH_CONTRAST, THEMES, theme_name
 from kiosk_app.utterance import Utterance
 from kiosk_app.view import KioskView, TechTools
-from kiosk_app.voice import KEYS, Speaker
-from sync_agent.settings import Settings, parse_size_mm
-from sync_agent.store import help_request
-from sync_agent.store.database import StoreError
+from kiosk_app.voice import KEYS
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from kiosk_app.core import KioskCore
+    from kiosk_app.lending import Offer, Outcome, Refusal
+    from kiosk_app.logbook import RecentLines
+    from kiosk_app.screens.technician import TechScreen
 
 log = logging.getLogger(__name__)
 
 CALL_STAFF_KEY = "f9"
 """The key of "call staff" (F1-F8 are the speech keys, :data:`kiosk_app.voice.KEYS`): a keypad
 with an earphone jack maps its help button to it."""
-HELP_CALLED = Refusal(N_("help_called"), N_("help_called_next"))
-"""What the patron is told after calling staff (again after a second press: one call is open)."""
 LOW_KEY = "f10"
 """Low position on or off for the visit (F1-F8 are the speech keys)."""
 
@@ -116,6 +117,8 @@ def utc_now() -> datetime:
 
 def _outcome_name(outcome: Outcome) -> str:
     """One word for the log: borrowed, queued, offer, busy (the fallback) or the refusal's key."""
+    from kiosk_app.lending import BUSY, Offer  # loaded with the core, which every borrow needs
+
     if isinstance(outcome, BorrowLine):
         return "queued" if outcome.queued else "borrowed"
     if isinstance(outcome, Offer):
@@ -158,54 +161,90 @@ class KioskApp(App[None]):
     """Everything at 200 % for the visit: the display's scale (hardware/display.py), which
     reaches the app as a resize to half the grid."""
 
-    def __init__(self, settings: Settings, lending: Lending, *, clock: Callable[[], datetime] = utc_now,
+    def __init__(self, paint: FirstPaint, *, clock: Callable[[], datetime] = utc_now,
                  tz: tzinfo = LIBRARY_TZ, session_ids: Callable[[datetime], str] = new_session_id,
                  tick_s: float | None = 1.0, health_every_s: float | None = 10.0,
-                 with_devices: bool = True, log_lines: RecentLines | None = None,
-                 speaker: Speaker | None = None, scale: OutputScale | None = None) -> None:
+                 log_lines: RecentLines | None = None, scale: OutputScale | None = None) -> None:
+        """The shell: enough to draw the welcome screen from ``paint`` and to queue what the
+        patron does; the rest comes with the core (:meth:`attach`)."""
         super().__init__()
-        self.settings = settings
-        self.lending = lending
+        self.paint = paint
+        self.core: KioskCore | None = None
         self.clock = clock
         self.tz = tz
         self.session_ids = session_ids
         self.tick_s = tick_s
         self.health_every_s = health_every_s
-        self.idle = IdleClock(settings.session_timeout_s)
-        self.pin_lock = PinGuard(lending.store)
+        self.idle = IdleClock(paint.session_timeout_s)
         self.session = self._new_session()
         self.working = False
         self.allow_exit = False
-        self.devices = Devices(self, device_configs(settings) if with_devices else [], lending.store)
-        self.receipts = ReceiptDesk(settings, lending.store, self.devices.report)
         self.jobs = PatronQueue(lambda: self.session, self._job_failed, self._job_done)
-        self.tech_service = TechService(lending)
-        self.tech_tools = TechTools(self.tech_service, self.devices, self.log_tail)
+        """Scans and patron actions, in order; served once the core is attached, so one that
+        comes before waits for it instead of being lost."""
         self._log_lines = log_lines
         self._pin_card: str | None = None
         """The card whose PIN the pad asks for (``patron_pin = "required"``), until it is judged."""
         self._size_warned = False
-        self.speaker = speaker or Speaker(settings, None)
         self.scale = scale
         """The display's scale, for the patron's enlargement; None where nothing can enlarge the
         screen (a developer's terminal), and the view offers none."""
         self._new_turn = True
         self._size_logged = False
-        self.display_mm = parse_size_mm(settings.display_size_mm) if settings.display_size_mm else None
+        self._mounted = False
+        self.painted = asyncio.Event()
+        """Set once the welcome screen has been drawn: the first frame (kiosk_app.start)."""
+        self.display_mm = paint.display_mm
         """The patron display's visible area (width, height) in mm; None on a developer's terminal."""
-        self.set_reactive(KioskApp.lang, settings.lang)
+        self.set_reactive(KioskApp.lang, paint.lang)
         for theme in THEMES.values():
             self.register_theme(theme)
-        self.theme = theme_name(settings.theme)
+        self.theme = theme_name(paint.theme)
+
+    def attach(self, core: KioskCore) -> None:
+        """The core, built by the composition root: from now on patron actions are served (those
+        queued meanwhile first, in order), the devices read, the central side's health asked.
+        Its settings confirm the first paint's keys; where they differ (the first paint fell back
+        to a default) the screen is laid out again from them. Its parts become the app's
+        attributes (``settings``, ``lending``, ``devices``...), which exist from then on."""
+        self.core = core
+        self.settings = core.settings
+        self.lending = core.lending
+        self.devices = core.devices
+        self.receipts = core.receipts
+        self.pin_lock = core.pin_lock
+        self.tech_service = core.tech_service
+        self.tech_tools = TechTools(core.tech_service, core.devices, self.log_tail)
+        self.speaker = core.speaker
+        confirmed = FirstPaint.of(core.settings)
+        if confirmed != self.paint:
+            log.warning("the settings differ from the first paint's reading: the screen is laid out again")
+            self.paint = confirmed
+            self.idle = IdleClock(confirmed.session_timeout_s)
+            self.display_mm = confirmed.display_mm
+            self.theme = theme_name(confirmed.theme)
+            if self._mounted:
+                self.fit_to(self.size)
+            self.lang = confirmed.lang
+        if self._mounted:
+            self._serve()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
         await self.push_screen(WelcomeScreen())
-        self.run_worker(self.jobs.serve(), name="patron-queue", group="patron")
-        self.run_worker(self.devices.start, thread=True, name="devices-start")
+        self.call_after_refresh(self.painted.set)
+        self._mounted = True
         if self.tick_s:
             self.set_interval(self.tick_s, self.tick)
+        if self.core is not None:
+            self._serve()
+
+    def _serve(self) -> None:
+        """What runs once the core is there: the queue of patron actions, the serial devices,
+        the health check."""
+        self.run_worker(self.jobs.serve(), name="patron-queue", group="patron")
+        self.run_worker(self.devices.start, thread=True, name="devices-start")
         if self.health_every_s:
             self.set_interval(self.health_every_s, self.check_health)
             self.check_health()
@@ -250,8 +289,9 @@ class KioskApp(App[None]):
             self._size_warned = True
 
     async def on_unmount(self) -> None:
-        self.speaker.close()
-        await asyncio.to_thread(self.devices.stop)
+        if self.core is not None:
+            self.speaker.close()
+            await asyncio.to_thread(self.devices.stop)
 
     def action_stay(self) -> None:
         """Ctrl+C / Ctrl+Q: a patron cannot leave the kiosk."""
@@ -268,6 +308,9 @@ class KioskApp(App[None]):
     # -- the queue of patron actions -------------------------------------------------------------
 
     async def _job_failed(self, exc: Exception) -> None:
+        from kiosk_app.notices import failure_notice
+        from sync_agent.store.database import StoreError
+
         if isinstance(exc, StoreError):
             log.error("store refused a patron action (%s): %s", exc.reason, exc)
         else:
@@ -295,6 +338,9 @@ class KioskApp(App[None]):
             technician.device_changed(message.status)
 
     async def handle_scan(self, kind: CodeKind, code: str) -> None:
+        from kiosk_app.lending import Refusal
+        from kiosk_app.notices import WRONG_INPUT
+
         technician = self._technician()
         if technician is not None:
             technician.test_scan(kind, code)
@@ -354,6 +400,8 @@ class KioskApp(App[None]):
         """The library system's word on the PIN: right opens the member's page; wrong stays on
         the pad with the tries left; anything else (locked, unknown card, unreachable) closes the
         pad and says why. A pad cancelled while its PIN was asked opens nothing."""
+        from kiosk_app.lending import PinWrong, Refusal
+
         card, pad = self._pin_card, self.screen
         if card is None or not isinstance(pad, PatronPinScreen):
             return
@@ -381,6 +429,8 @@ class KioskApp(App[None]):
             await self.pop_screen()
 
     async def _show_member(self, card: str) -> None:
+        from kiosk_app.lending import Refusal
+
         self.working = True
         found = await self.lending.open_member(self.session, card, self.clock())
         if isinstance(found, Refusal):
@@ -403,6 +453,8 @@ class KioskApp(App[None]):
 
     async def _borrowed(self, session: Session, outcome: Outcome, *, redraw: bool = True) -> None:
         """Show a borrow's outcome; ``redraw`` false lets a plain new loan be added in place."""
+        from kiosk_app.lending import Offer
+
         await self._set_working(False)
         if isinstance(outcome, BorrowLine):
             assert session.patron is not None
@@ -499,9 +551,12 @@ class KioskApp(App[None]):
             await self.switch_screen(screen_class())
 
     def view(self) -> KioskView:
-        """What a screen is given to draw, as things are now."""
+        """What a screen is given to draw, as things are now (before the core, the welcome
+        screen's: no receipt to offer, no technician's tools)."""
+        attached = self.core is not None
         return KioskView(self.lang, self.tz, self.online, self.session, self.working,
-                         self.receipts.offer(self.session), self.idle.remaining_s, self.tech_tools,
+                         self.receipts.offer(self.session) if attached else None, self.idle.remaining_s,
+                         self.tech_tools if attached else None,
                          high_contrast=self.theme == HIGH_CONTRAST.name, low=self.low,
                          enlarged=self.enlarged, can_enlarge=self.scale is not None)
 
@@ -549,6 +604,8 @@ class KioskApp(App[None]):
             return self.focused is None or isinstance(self.focused, Button)
         if action == "keypad_back":
             return isinstance(self.screen, Viewed)
+        if action.startswith("speech_"):
+            return self.core is not None  # the voice comes with the core (say)
         return True
 
     def action_focus_step(self, by: int) -> None:
@@ -573,7 +630,7 @@ class KioskApp(App[None]):
     def action_choose_view(self) -> None:
         """The view chooser (the top bar's "view", or F11), over any patron screen."""
         self.touch()
-        if not isinstance(self.screen, ViewScreen | PinScreen | TechScreen):
+        if not isinstance(self.screen, ViewScreen | PinScreen) and self._technician() is None:
             self.push_screen(ViewScreen())
 
     def on_toggle_enlarge(self, _: ToggleEnlarge) -> None:
@@ -660,6 +717,8 @@ class KioskApp(App[None]):
 
     def on_finish_visit(self, _: FinishVisit) -> None:
         """"Done": the receipt if anything happened, else straight back to the welcome screen."""
+        from kiosk_app.screens.receipt import ReceiptScreen
+
         async def finish() -> None:
             if self.session.has_lines:
                 self.receipts.forget()
@@ -677,6 +736,8 @@ class KioskApp(App[None]):
 
     def _receipt_job(self, giving: Callable[[], Awaitable[None]]) -> None:
         """The patron's choice, in the visit's queue; the receipt screen then says what became of it."""
+        from kiosk_app.screens.receipt import ReceiptScreen
+
         async def give() -> None:
             await giving()
             self.say(announce.receipt_note(self.receipts.offer(self.session), self.lang))
@@ -749,8 +810,9 @@ class KioskApp(App[None]):
     # -- speech --------------------------------------------------------------------------------
 
     def say(self, utterance: Utterance | None, *, remember: bool = True) -> None:
-        """Hand ``utterance`` to the voice: the first of a turn interrupts what is still said."""
-        if utterance is None:
+        """Hand ``utterance`` to the voice: the first of a turn interrupts what is still said.
+        Nothing is said before the core is attached: the voice is the settings model's."""
+        if utterance is None or self.core is None:
             return
         interrupt, self._new_turn = self._new_turn, False
         self.speaker.say(utterance, interrupt=interrupt, remember=remember)
@@ -841,6 +903,9 @@ class KioskApp(App[None]):
         self.jobs.enqueue(lambda: self._call_staff(where))
 
     async def _call_staff(self, where: str) -> None:
+        from kiosk_app.notices import HELP_CALLED
+        from sync_agent.store import help_request
+
         if await asyncio.to_thread(help_request.request, self.lending.store, where):
             log.warning("staff called by a patron on the %s screen", where)
         else:
@@ -868,6 +933,8 @@ class KioskApp(App[None]):
 
     def _pin_answered(self, accepted: bool | None) -> None:
         if accepted:
+            from kiosk_app.screens.technician import TechScreen
+
             log.warning("technician screen opened")
             self.push_screen(TechScreen())
 
@@ -914,9 +981,12 @@ class KioskApp(App[None]):
         return isinstance(self.screen, PinScreen | PatronPinScreen)
 
     def _technician(self) -> TechScreen | None:
-        # A device's news can arrive while the app shuts down, its screens already gone.
-        if not self.screen_stack:
+        # A device's news can arrive while the app shuts down, its screens already gone; before
+        # the core is attached no technician screen can be open.
+        if not self.screen_stack or self.core is None:
             return None
+        from kiosk_app.screens.technician import TechScreen
+
         return self.screen if isinstance(self.screen, TechScreen) else None
 
     def log_tail(self, count: int = 40) -> list[str]:

@@ -1,7 +1,8 @@
 """``kiosk``: the patron app and its maintenance commands.
 
 Subcommands are registered in :data:`COMMANDS` (name → (help, add_arguments, run)), so a new one
-is one function and one entry.
+is one function and one entry. The settings model is imported only by the commands that need it
+before they start; ``kiosk run`` loads it after its first frame (:mod:`kiosk_app.start`).
 """
 
 from __future__ import annotations
@@ -14,64 +15,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sync_agent.settings import (
-    DEFAULT_CONFIG_PATH,
-    ConfigError,
-    Settings,
-    config_file,
-    load_settings,
-    unknown_variables,
-)
-
 if TYPE_CHECKING:
-    from kiosk_app.logbook import RecentLines
-    from kiosk_app.shutdown import ExitGuard
+    from sync_agent.settings import Settings
 
 
-def _run(settings: Settings, args: argparse.Namespace) -> int:
-    """The full-screen kiosk on the configured scanner, store and central API.
+def _run(_settings: Settings | None, args: argparse.Namespace) -> int:
+    """The full-screen kiosk on the configured scanner, store and central API: the welcome
+    screen first, the settings, store and central side after it (:mod:`kiosk_app.start`).
 
     SIGTERM, SIGHUP or a terminal that went away end it within seconds, store closed
     (:mod:`kiosk_app.shutdown`); under systemd its event loop feeds the watchdog
     (:mod:`kiosk_app.watchdog`), the out-of-service screen's included."""
-    from kiosk_app import logbook
+    from kiosk_app import first_paint, logbook, start
     from kiosk_app.shutdown import ExitGuard
 
-    recent = logbook.install(settings.data_dir)
+    paint = first_paint.read(args.config)
+    recent = logbook.install(paint.data_dir)
     with ExitGuard() as guard:
-        return asyncio.run(_serve(settings, recent, guard))
-
-
-async def _serve(settings: Settings, recent: RecentLines, guard: ExitGuard) -> int:
-    from kiosk_app import watchdog
-    from kiosk_app.card_lookup import card_secret
-    from kiosk_app.composition import build_kiosk
-    from kiosk_app.out_of_service import OutOfServiceApp
-    from sync_agent.central.adapters import open_central
-    from sync_agent.store.database import Store, StoreError
-
-    feeding = watchdog.start()
-    try:
-        try:
-            store = await asyncio.to_thread(Store.open, settings.db_path)
-        except StoreError as exc:
-            print(f"kiosk: cannot open the store {settings.db_path}: {exc}", file=sys.stderr)
-            notice = OutOfServiceApp(settings.db_path, exc)
-            store = await guard.run_app(notice, lambda: notice.exit(None))
-            if store is None:
-                return 1
-        guard.cleanup("store", store.close)
-        try:
-            # SIP2 member ids are keyed hashes under the card-lookup key: stable across restarts
-            async with open_central(settings, owner="app",
-                                    member_key=card_secret(settings)) as client:
-                app = build_kiosk(settings, store, client, log_lines=recent)
-                await guard.run_app(app, app.exit_kiosk)
-        finally:
-            store.close()
-        return 0
-    finally:
-        feeding.cancel()
+        return asyncio.run(start.serve(args.config, paint, recent, guard))
 
 
 def _screen_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,6 +84,7 @@ def _config_check(settings: Settings, args: argparse.Namespace) -> int:
     """Validate the configuration (a bad value exits 2 naming the key) and print it, saying which
     file it came from (or that there was none) and warning of KIOSK_* variables that are no setting."""
     from kiosk_app.diagnostics import config_summary
+    from sync_agent.settings import DEFAULT_CONFIG_PATH, config_file, unknown_variables
 
     source = config_file(args.config)
     print(f"# read {source}" if source else
@@ -152,9 +114,9 @@ def _demo(_settings: Settings | None, args: argparse.Namespace) -> int:
     return run(args.config, args)
 
 
-Command = Callable[[Settings, argparse.Namespace], int]
+Command = Callable[["Settings", argparse.Namespace], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None] | None, Command, bool]] = {
-    "run": ("run the full-screen kiosk app", None, _run, True),
+    "run": ("run the full-screen kiosk app", None, _run, False),
     "screen": ("start the patron terminal (foot) with text of a legal size on this display, "
                "running `kiosk run`; kiosk.service runs it under cage", _screen_arguments, _screen,
                True),
@@ -185,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     _help, _add, command, needs_settings = COMMANDS[args.command]
     settings = None
     if needs_settings:
+        from sync_agent.settings import ConfigError, load_settings
+
         try:
             settings = load_settings(args.config)
         except ConfigError as exc:

@@ -5,11 +5,12 @@ Days are library-local calendar days (Seoul), so a book due today and returned t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
+from kiosk_app.i18n import LIBRARY_TZ
 from sync_agent.wire.rest import FINE_PER_DAY
 
-LIBRARY_TZ = timezone(timedelta(hours=9), "KST")
+__all__ = ["LIBRARY_TZ", "days_late", "fine_estimate"]
 
 
 def days_late(due_at: datetime | None, returned_at: datetime) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -87,7 +87,7 @@ KEYS_HANDED_ON = (
     N_("earlier_reserve_not_made"), N_("earlier_rent_undone"), N_("earlier_rent_undoing"),
     N_("earlier_rent_not_made"), N_("earlier_rent_checking"), N_("earlier_reserve_checking"),
     N_("earlier_rent_see_desk"), N_("earlier_reserve_see_desk"), N_("earlier_rent_restored"),
-    N_("earlier_rent_restoring"),
+    N_("earlier_rent_restoring"), N_("earlier_rent_ended"), N_("earlier_reserve_ended"),
     # kiosk_app/screens/technician.py: states, reasons and kinds in words
     N_("tech_state_connected"), N_("tech_state_reconnecting"), N_("tech_state_error"),
     N_("tech_state_stopped"), N_("tech_reason_not_found"), N_("tech_reason_permission"),
@@ -185,6 +185,9 @@ def switch_label(lang: Lang) -> str:
     following = other(lang)
     return t(following, "language_name")
 
+
+LIBRARY_TZ = timezone(timedelta(hours=9), "KST")
+"""The library's time (Seoul): dates and times on screen, and the days a fine counts."""
 
 NO_BREAK = "\u2800"
 """What joins the parts of a date on screen, so that a line never breaks inside "2026년 12월 21일"

@@ -349,6 +349,8 @@ class Lending:
         restoring = undo is not None and undo.kind is Kind.UNRENT
         if undo is None or undo.status in OPEN:
             return Became.RESTORING if restoring else Became.UNDOING
+        if undo.status is Status.DECLINED:
+            return Became.ENDED  # the undo found nothing left (saga.ALREADY_UNDONE): nothing for the desk
         if undo.status is not Status.DELIVERED:
             return Became.SEE_DESK
         return Became.RESTORED if restoring else Became.UNDONE

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
 from textual.message import Message
 
 from hardware.codes import CodeKind
@@ -13,6 +12,8 @@ from hardware.events import Rejection
 from hardware.status import DeviceStatus
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from kiosk_app.receipt import Receipt
     from kiosk_app.utterance import Utterance
 

@@ -7,6 +7,7 @@ cannot even be opened, does not have to load the whole patron app to say them.
 
 from __future__ import annotations
 
+from kiosk_app.i18n import N_
 from kiosk_app.lending import Refusal
 from kiosk_app.session import Action
 from sync_agent.store.database import StoreError
@@ -23,6 +24,8 @@ STORE_OUT_OF_ORDER = {
 """The store cannot take anything until a technician acts: the patron is told why, and to see staff."""
 ACTION_FAILED = Refusal("why_refused", "next_ask_desk")
 """Anything else that broke an action: the kiosk goes on, the desk can help."""
+HELP_CALLED = Refusal(N_("help_called"), N_("help_called_next"))
+"""What the patron is told after calling staff (again after a second press: one call is open)."""
 WRONG_INPUT = {
     Action.INVALID: Refusal("why_invalid", "next_invalid"),
     Action.SECOND_CARD: Refusal("why_second_card", "next_second_card"),

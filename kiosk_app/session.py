@@ -7,16 +7,18 @@ the last patron survives on screen or in memory), and the routing rules are test
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
-
-from stdnum import luhn
+from typing import TYPE_CHECKING
 
 from hardware.codes import CodeKind
-from kiosk_app.card_blocks import Reason
-from sync_agent.wire.rest import Member, MyPage, MyPageEntry
+
+if TYPE_CHECKING:
+    from kiosk_app.card_blocks import Reason
+    from sync_agent.wire.rest import Member, MyPage, MyPageEntry
 
 TECHNICIAN_SEQUENCE = "99999999"
 """The last member-card sequence of the institution is reserved for the technician card."""
@@ -24,14 +26,23 @@ TECHNICIAN_SEQUENCE = "99999999"
 
 def technician_card(institution: str) -> str:
     """The technician card of ``institution``: a valid member-card code no patron is issued
-    (``20042999999996`` for institution ``0042``)."""
+    (``20042999999996`` for institution ``0042``). python-stdnum is imported here, at the first
+    scan, not with the welcome screen (:mod:`hardware.codes`)."""
+    from stdnum import luhn
+
     body = "2" + institution + TECHNICIAN_SEQUENCE
     return body + luhn.calc_check_digit(body)
 
 
+_VISIT_NUMBERS = itertools.count(secrets.randbelow(100))
+"""The last two digits of a visit id: one after another from a random start, so that two visits
+begun in the same second (Done, then the card again at once) never share an id, and a restarted
+kiosk does not start where it left off."""
+
+
 def new_session_id(now: datetime) -> str:
-    """14 digits (time plus two random), even-length for a compact Code 128 on the receipt."""
-    return f"{now:%y%m%d%H%M%S}{secrets.randbelow(100):02d}"
+    """14 digits (the time and a two-digit number), even-length for a compact Code 128 on the receipt."""
+    return f"{now:%y%m%d%H%M%S}{next(_VISIT_NUMBERS) % 100:02d}"
 
 
 class Returned(StrEnum):
@@ -119,6 +130,7 @@ class Became(StrEnum):
     RESTORED = "restored"  # a loan had been recorded; it went back to the reservation, fee kept
     RESTORING = "restoring"  # a loan had been recorded; it is going back to the reservation
     NOT_MADE = "not_made"  # it was never recorded: nothing was charged or lent
+    ENDED = "ended"  # it had been recorded, and ended before its undo came (returned; a hold ended)
     CHECKING = "checking"  # still not known
     SEE_DESK = "see_desk"  # a borrow saved offline was refused, or an undo failed: staff must act
 

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hardware.speech import Tone
 from kiosk_app.i18n import Lang, Won, t
-from kiosk_app.lending import Refusal
+
+if TYPE_CHECKING:
+    from kiosk_app.lending import Refusal
 
 PRIVATE_FIELDS = frozenset({"name", "title", "amount", "fee", "address", "words"})
 """Fields that say who the patron is or what they owe or read: heard only in the details."""

@@ -15,11 +15,11 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from kiosk_app.i18n import Lang
-from kiosk_app.session import Session
 
 if TYPE_CHECKING:
     from kiosk_app.devices import Devices
     from kiosk_app.receipt_desk import ReceiptOffer
+    from kiosk_app.session import Session
     from kiosk_app.tech_service import TechService
 
 
@@ -44,14 +44,28 @@ class KioskView:
     latest lines); screens only read it."""
     working: bool
     """A borrow is being asked: "one moment…" instead of "scan a book"."""
-    receipt: ReceiptOffer
-    """The receipts the patron may choose now, and what became of their choice."""
+    receipt: ReceiptOffer | None
+    """The receipts the patron may choose now, and what became of their choice (None before the
+    app's core is attached, when only the welcome screen is drawn)."""
     idle_remaining_s: int
     """Seconds before an untouched visit is cleared (the "still here?" countdown)."""
-    tech: TechTools
+    tech: TechTools | None
+    """None before the app's core is attached."""
     high_contrast: bool = False
     """The patron's view for the visit: the high-contrast theme, every control low, everything at
     200 % (where the display can be enlarged: ``can_enlarge``)."""
     low: bool = False
     enlarged: bool = False
     can_enlarge: bool = False
+
+    @property
+    def offer(self) -> ReceiptOffer:
+        """``receipt``, for the screens that only a visit shows (the core is attached by then)."""
+        assert self.receipt is not None, "a receipt offer before the app's core was attached"
+        return self.receipt
+
+    @property
+    def tools(self) -> TechTools:
+        """``tech``, for the technician's screen (opened only once the core is attached)."""
+        assert self.tech is not None, "the technician's tools before the app's core was attached"
+        return self.tech

@@ -8,10 +8,13 @@ back to the library's defaults when the visit ends, like the language.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from hardware.speech import SpeechEngine
 from kiosk_app.utterance import Utterance
-from sync_agent.settings import Settings
+
+if TYPE_CHECKING:
+    from sync_agent.settings import Settings
 
 VOLUME_STEP = 10
 VOLUME_RANGE = (10, 100)

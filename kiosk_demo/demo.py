@@ -96,9 +96,6 @@ class DemoApp(KioskApp):
         self._described_at: tuple[object, ...] | None = None
         """The outbox counts the descriptions were made at: they are made again when these change
         (a return, a borrow, a cancel all pass through the outbox), after a scan and a switch."""
-        hashed = self.settings.tech_pin_hash
-        pin = DEMO_PIN if hashed and verify_pin(DEMO_PIN, hashed.get_secret_value()) else "as configured"
-        self.technician_hint = f"technician: 5 taps on ▤▤ or the\ntechnician card · PIN {pin}"
 
     @property
     def faults(self) -> Faults:
@@ -107,7 +104,10 @@ class DemoApp(KioskApp):
 
     def on_mount(self) -> None:  # type: ignore[override]  # Textual calls each class's on_mount, sync or async
         # Textual runs this before KioskApp.on_mount (handlers run down the MRO), so the panel
-        # is there from the first screen on.
+        # is there from the first screen on. The demo's core is attached before it starts.
+        hashed = self.settings.tech_pin_hash
+        pin = DEMO_PIN if hashed and verify_pin(DEMO_PIN, hashed.get_secret_value()) else "as configured"
+        self.technician_hint = f"technician: 5 taps on ▤▤ or the\ntechnician card · PIN {pin}"
         self.screen_change_signal.subscribe(self, self._add_panel)
         self.set_interval(OUTBOX_EVERY_S, self.count_outbox)
 

@@ -61,6 +61,7 @@ from stdnum import luhn
 import kiosk_data
 from hardware.sim import VirtualScanner
 from kiosk_testing.processes import BIN, Process, free_port, wait_healthy
+from kiosk_testing.waiting import poll_until, wait_until
 from sync_agent.wire.rest import FINE_PER_DAY
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -152,15 +153,16 @@ class AppLog:
     def wait_for(self, pattern: re.Pattern[str], deadline_s: float, alive) -> re.Match[str] | None:
         """The first line after the mark matching ``pattern``; None at the deadline or if the app
         died. Leaves the mark after the matching line."""
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end and alive():
-            text = self.path.read_text(encoding="utf-8", errors="replace") if self.path.exists() else ""
-            for line_end, line in _lines_from(text, self.offset):
-                found = pattern.search(line)
-                if found:
-                    self.offset = line_end
-                    return found
-            time.sleep(0.01)
+        found = poll_until(lambda: self._next(pattern) or not alive(), deadline_s, every_s=0.01)
+        return found if isinstance(found, re.Match) else None
+
+    def _next(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        text = self.path.read_text(encoding="utf-8", errors="replace") if self.path.exists() else ""
+        for line_end, line in _lines_from(text, self.offset):
+            found = pattern.search(line)
+            if found:
+                self.offset = line_end
+                return found
         return None
 
 
@@ -235,14 +237,14 @@ class Kiosk:
         """Start the app and wait until its scanner is connected (its own status row)."""
         started = time.time()
         self.app.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+
+        def connected() -> bool:
             rows = _query(self.store_path, "SELECT status, updated_at FROM devices WHERE name = 'scanner'")
-            if rows and rows[0][1] >= started and json.loads(rows[0][0])["state"] == "connected":
-                time.sleep(0.2)  # the first health check, so the screen knows it is online
-                return
-            time.sleep(0.02)
-        raise RuntimeError("the app did not connect its scanner")
+            return bool(rows) and rows[0][1] >= started and json.loads(rows[0][0])["state"] == "connected"
+
+        wait_until(connected, 30, "the app connecting its scanner")
+        time.sleep(0.2)  # the first health check, which leaves no trace outside the app, so the
+        # screen knows whether it is online before the first scan
 
     def restart_app(self) -> None:
         self.app.kill()

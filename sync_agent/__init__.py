@@ -8,11 +8,12 @@
   one subpackage per adapter (``rest``, ``sip2``);
 - :mod:`sync_agent.agent`: the ``kiosk-sync`` program (relay, pacing, metrics, systemd);
 - :mod:`sync_agent.settings` and :mod:`sync_agent.logs`: configuration and log masking, for both
-  processes.
+  processes; :mod:`sync_agent.config_values`, the configuration's file, prefix and the values read
+  alike before the settings model (which imports pydantic) is.
 
 Each package names its public modules in ``__all__`` (``tests/sync/test_public_surface.py`` pins
 them); a package imports none of its modules itself, so importing one module loads only what it
 needs.
 """
 
-__all__ = ["agent", "central", "logs", "settings", "store", "wire"]
+__all__ = ["agent", "central", "config_values", "logs", "settings", "store", "wire"]

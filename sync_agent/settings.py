@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
-ENV_PREFIX = "KIOSK_"
+from sync_agent.config_values import DEFAULT_CONFIG_PATH, ENV_PREFIX, parse_size_mm
+
 SECRET_KEYS = ("api_token", "tech_pin_hash", "card_key", "sip2_password", "sip2_terminal_password",
                "smtp_password")
 """Settings never shown: not in errors, not on the technician screen, not by ``config check``."""
@@ -261,14 +261,6 @@ def listen_address(value: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464 (empty turns metrics off)")
     return host, int(port)
-
-
-def parse_size_mm(value: str) -> tuple[float, float]:
-    """``"476x268"`` as (width, height) in mm; a clear ValueError for anything else."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*", value)
-    if not match or not all(20 <= float(part) <= 3000 for part in match.groups()):
-        raise ValueError("must be WIDTHxHEIGHT in mm, each 20 to 3000, e.g. 476x268")
-    return float(match[1]), float(match[2])
 
 
 def load_settings(config_path: Path | None = None) -> Settings:

@@ -26,11 +26,13 @@ EARLIER_TEXT = {
     ("rent", Became.RESTORED): "earlier_rent_restored",
     ("rent", Became.RESTORING): "earlier_rent_restoring",
     ("rent", Became.NOT_MADE): "earlier_rent_not_made",
+    ("rent", Became.ENDED): "earlier_rent_ended",
     ("rent", Became.CHECKING): "earlier_rent_checking",
     ("rent", Became.SEE_DESK): "earlier_rent_see_desk",
     ("reserve", Became.UNDONE): "earlier_reserve_undone",
     ("reserve", Became.UNDOING): "earlier_reserve_undoing",
     ("reserve", Became.NOT_MADE): "earlier_reserve_not_made",
+    ("reserve", Became.ENDED): "earlier_reserve_ended",
     ("reserve", Became.CHECKING): "earlier_reserve_checking",
     ("reserve", Became.SEE_DESK): "earlier_reserve_see_desk",
 }

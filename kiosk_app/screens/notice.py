@@ -3,6 +3,8 @@ offer, and the inactivity "still here?" countdown."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -11,10 +13,12 @@ from textual.widgets import Button, Static
 
 from hardware.speech import Tone
 from kiosk_app.i18n import fmt_won
-from kiosk_app.lending import Offer, Refusal
 from kiosk_app.messages import MoreTime
 from kiosk_app.screens.common import KioskModal
 from kiosk_app.utterance import Utterance, refusal_utterance, utter
+
+if TYPE_CHECKING:
+    from kiosk_app.lending import Offer, Refusal
 
 
 def _pad(text: str, width: int) -> str:

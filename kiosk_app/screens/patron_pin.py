@@ -9,7 +9,6 @@ dismisses it. The digits live in this screen's memory only, and only until OK or
 
 from __future__ import annotations
 
-from pydantic import SecretStr
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
@@ -87,6 +86,9 @@ class PatronPinScreen(KioskModal):
             return  # the PIN sent is being checked: the next one waits for its answer
         if key == "enter":
             if self._digits:
+                # pydantic is loaded with the core, before any pad can open (kiosk_app.first_paint)
+                from pydantic import SecretStr
+
                 pin, self._digits = SecretStr(self._digits), ""
                 self.checking = True
                 self._say(self.tr("patron_pin_checking"))

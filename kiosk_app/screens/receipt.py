@@ -27,7 +27,7 @@ class ReceiptScreen(KioskScreen):
             yield Static(escape("\n".join(receipt.lines)), id="receipt-lines")
             yield Static("\n".join(receipt.barcode_rows(BAR_WIDTH)), id="bars")
             yield Static(receipt.session_id, id="digits")
-        offer = self.view.receipt
+        offer = self.view.offer
         note = Static(self.tr(offer.note, address=offer.masked) if offer.note else "", id="printed",
                       classes="hint")
         note.display = bool(offer.note)  # no empty line above the choice
@@ -40,7 +40,7 @@ class ReceiptScreen(KioskScreen):
         return self._receipt()
 
     def _receipt(self, *, unbroken: bool = False) -> Receipt:
-        return build_receipt(self.view.session, self.lang, self.view.tz, self.view.receipt.library,
+        return build_receipt(self.view.session, self.lang, self.view.tz, self.view.offer.library,
                              unbroken=unbroken)
 
     def spoken(self) -> Utterance:

@@ -88,7 +88,7 @@ class TechScreen(KioskScreen):
 
     def compose(self) -> ComposeResult:
         # The devices as they are now: a working scanner shows at once, not after a test scan.
-        self.devices = {status.name: status for status in self.view.tech.devices.statuses()}
+        self.devices = {status.name: status for status in self.view.tools.devices.statuses()}
         yield Static(self.tr("tech_title"), classes="heading")
         yield Horizontal(id="help-request")
         with TabbedContent(id="tech-tabs"):
@@ -224,7 +224,7 @@ class TechScreen(KioskScreen):
 
     @work(exclusive=True, group="tech-report")
     async def reload(self) -> None:
-        tech = self.view.tech
+        tech = self.view.tools
         report = self.report = await tech.service.report(tech.devices.statuses(), tech.log_tail())
         # The screen may have been composed again (or closed) while the report was gathered: fill
         # what is there now; a recompose starts a reload of its own.

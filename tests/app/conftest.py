@@ -8,7 +8,8 @@ process, and on a loaded machine (the suite's other worker, other processes) an 
 longer than 610 ms, which turns a flow into its "central side busy" variant at random. A test
 about that deadline passes ``call_timeout_ms=610`` itself (test_saga.py). ``offline_kiosk`` builds
 one whose central API address answers nothing (port 9), for snapshots and the central-down cases
-that need no server at all.
+that need no server at all. ``rig`` builds no app at all: the use-cases and the agent's relay over
+a store, for the lending saga's use-case tests.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from sync_agent.central.adapters import make_central
 from sync_agent.settings import Settings
 from sync_agent.store.database import Store
 from sync_agent.store.status import breaker_recorder
+
+from .saga_rig import NOW, CentralFor, Rig
 
 FIXED_NOW = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
 SESSION_ID = "26112114300042"
@@ -139,6 +142,22 @@ async def agent_for() -> AsyncIterator[Callable[[Kiosk], Agent]]:
     yield build
     for agent in made:
         await agent.close()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Callable[..., Rig]]:
+    """``rig(central_for, now=NOW, **settings)``: a ``Lending`` and the agent's relay over one
+    store on disk, with no screen (``saga_rig.Rig``); kiosk ``kiosk-07``, other settings as given."""
+    made: list[Rig] = []
+
+    def build(central_for: CentralFor, now: datetime = NOW, **overrides: Any) -> Rig:
+        made.append(Rig(Settings(**{"id": "kiosk-07", "data_dir": tmp_path / "kiosk", **overrides}),
+                        central_for, now))
+        return made[-1]
+
+    yield build
+    for built in made:
+        await built.close()
 
 
 def central_get(central: Any, path: str, **params: Any) -> Any:

@@ -69,7 +69,6 @@ def test_config_check_says_which_file_it_read_and_warns_of_unknown_variables(tmp
 
 def test_without_a_file_config_check_says_so_and_errors_name_no_missing_file(tmp_path, monkeypatch,
                                                                               capsys):
-    monkeypatch.setattr(cli, "DEFAULT_CONFIG_PATH", tmp_path / "absent.toml")
     monkeypatch.setattr("sync_agent.settings.DEFAULT_CONFIG_PATH", tmp_path / "absent.toml")
     assert cli.main(["config", "check"]) == 0
     out = capsys.readouterr().out

@@ -242,7 +242,7 @@ async def test_a_due_date_is_never_wrapped_apart_on_narrow_grids(offline_kiosk):
                 for status in app.screen.query(".row-status").results(Static):
                     lines = [strip.text.replace(NO_BREAK, " ").strip()
                              for strip in status.render_lines(Region(0, 0, *status.size))]
-                    text = str(status.visual.plain).replace(NO_BREAK, " ")  # type: ignore[union-attr]
+                    text = str(status.visual.plain).replace(NO_BREAK, " ")
                     date = next((date for date in dates if date in text), None)
                     if date is not None:
                         seen += 1

@@ -96,6 +96,13 @@ def test_session_ids_are_14_digits():
     assert len(sid) == 14 and sid.isdigit() and sid.startswith("261121143000")
 
 
+def test_visits_begun_in_the_same_second_never_share_an_id():
+    """A visit's id keys what it left in doubt (told at the next visit, not this one): two visits
+    within a second, Done and the card again at once, must differ."""
+    ids = [new_session_id(NOW) for _ in range(100)]
+    assert len(set(ids)) == 100
+
+
 def test_idle_warns_then_expires_and_touch_resets():
     idle = IdleClock(timeout_s=60, warn_s=15)
     assert idle.tick(44) is IdleState.ACTIVE

@@ -46,7 +46,7 @@ class Heard:
 
 async def test_the_patron_s_view_lasts_the_visit(offline_kiosk):
     app = offline_kiosk(speech="on").app
-    heard = app.speaker.engine = Heard()  # type: ignore[assignment]
+    heard = app.speaker.engine = Heard()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.theme == STANDARD.name and not app.has_class("-low")

@@ -58,7 +58,10 @@ def drawn(widget: Widget) -> list[tuple[object, ...]]:
 
 
 def _rgb(color: Color | None) -> tuple[int, int, int] | None:
-    return None if color is None else tuple(color.get_truecolor())  # type: ignore[return-value]
+    if color is None:
+        return None
+    red, green, blue = color.get_truecolor()
+    return red, green, blue
 
 
 def change(focused: list, blurred: list) -> int:

@@ -27,6 +27,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from PIL import Image, ImageOps
 
@@ -93,26 +94,40 @@ def built_root() -> Path:
 
 @dataclass
 class Chroot:
-    """The root with /proc, /dev and /sys mounted; commands run in it with a clean environment."""
+    """The root with /proc, /dev and /sys mounted; commands run in it with a clean environment.
+
+    One user at a time: the suite's display-stack test and ``make stack-screenshots`` would
+    otherwise share its mounts, its installed checkout and its Wayland socket, and one's exit would
+    unmount the other's /dev. A second user waits for the first (a lock beside the root)."""
 
     path: Path
     mounts: list[Path] = field(default_factory=list)
+    _in_use: IO[str] | None = None
 
     def __enter__(self) -> Chroot:
-        for name, how in (("proc", ["-t", "proc", "proc"]), ("sys", ["--rbind", "/sys"]),
-                          ("dev", ["--rbind", "/dev"])):
-            point = self.path / name
-            _run(["mount", *how, str(point)], 30, f"mounting /{name} in the root")
-            if name != "proc":
-                subprocess.run(["mount", "--make-rslave", str(point)], check=False)
-            self.mounts.append(point)
-        shutil.copyfile("/etc/resolv.conf", self.path / "etc" / "resolv.conf")
+        self._in_use = open(self.path.parent / f".{self.path.name}.in-use", "w")  # held until __exit__
+        fcntl.flock(self._in_use, fcntl.LOCK_EX)
+        try:
+            for name, how in (("proc", ["-t", "proc", "proc"]), ("sys", ["--rbind", "/sys"]),
+                              ("dev", ["--rbind", "/dev"])):
+                point = self.path / name
+                _run(["mount", *how, str(point)], 30, f"mounting /{name} in the root")
+                if name != "proc":
+                    subprocess.run(["mount", "--make-rslave", str(point)], check=False)
+                self.mounts.append(point)
+            shutil.copyfile("/etc/resolv.conf", self.path / "etc" / "resolv.conf")
+        except BaseException:
+            self.__exit__()  # what was mounted is unmounted, and the root is free again
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         for point in reversed(self.mounts):
             subprocess.run(["umount", "-R", "-l", str(point)], check=False, capture_output=True)
         self.mounts.clear()
+        if self._in_use is not None:
+            self._in_use.close()  # the lock goes with the file
+            self._in_use = None
 
     def run(self, command: str, timeout: float, what: str, user: str = "root",
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image
@@ -54,18 +56,35 @@ def lowest_accent_row(shot: Path, pixels: tuple[int, int]) -> int:
     raise AssertionError("no Done bar on the member screen")
 
 
+@contextmanager
+def kiosk_shown(chroot: Chroot, work: Path, display: DisplayGrid, lang: str,
+                label: str) -> Iterator[tuple[Stack, int]]:
+    """The stack at ``display`` in ``lang``, on a stand-in of its own (its files named ``label``)
+    and a scanner pty the ``kiosk`` user may open, once its first frame is drawn: the stack and
+    the pty's end a scan is written to. Everything is stopped and closed afterwards, whatever
+    failed."""
+    central, url = stand_in(work / f"{label}.db", work / f"{label}.log")
+    master, slave = os.openpty()
+    try:
+        os.chown(os.ttyname(slave), chroot.uid("kiosk"), -1)
+        env = {"KIOSK_API_URL": url, "KIOSK_DATA_DIR": "/var/lib/kiosk", "KIOSK_LANG": lang,
+               "KIOSK_SCANNER_PORT": os.ttyname(slave), "KIOSK_DISPLAY_SIZE_MM": size_setting(display)}
+        stack = start_stack(chroot, display.pixels, env, 5900 + display.pixels[0] % 97, work / "stack.log")
+        try:
+            first_frame_s(stack, work)
+            yield stack, master
+        finally:
+            stack.stop()
+    finally:
+        central.stop()
+        os.close(master)
+        os.close(slave)
+
+
 def visit(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str) -> None:
     name, pixels = display.name, display.pixels
-    central, url = stand_in(work / f"{name}-{lang}.db", work / f"{name}-{lang}.log")
-    uid = chroot.uid("kiosk")
-    master, slave = os.openpty()
-    os.chown(os.ttyname(slave), uid, -1)
-    env = {"KIOSK_API_URL": url, "KIOSK_DATA_DIR": "/var/lib/kiosk", "KIOSK_LANG": lang,
-           "KIOSK_SCANNER_PORT": os.ttyname(slave), "KIOSK_DISPLAY_SIZE_MM": size_setting(display)}
-    stack = start_stack(chroot, pixels, env, 5900 + pixels[0] % 97, work / "stack.log")
     words = WORDS[lang]
-    try:
-        first_frame_s(stack, work)
+    with kiosk_shown(chroot, work, display, lang, f"{name}-{lang}") as (stack, master):
         wait_for_words(stack, work, "welcome", words["welcome"])[0].replace(out / f"{name}-{lang}-welcome.png")
         os.write(master, encode_scan(CARD))
         wait_for_words(stack, work, "member", words["member"])
@@ -80,11 +99,6 @@ def visit(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str
             pointer.close()
         shot, _seen = wait_for_words(stack, work, "receipt", RECEIPT[lang], langs="kor+eng")
         shot.replace(out / f"{name}-{lang}-receipt.png")
-    finally:
-        stack.stop()
-        central.stop()
-        os.close(master)
-        os.close(slave)
 
 
 def shown(stack: Stack, work: Path, name: str, wanted: tuple[str, ...], psm: int = 11) -> Path:
@@ -98,16 +112,8 @@ def shown(stack: Stack, work: Path, name: str, wanted: tuple[str, ...], psm: int
 def visit_enlarged(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, lang: str) -> None:
     """The member screen with everything at 200 %: the view (F11), its first choice (Enter) and
     back (Escape) from the keypad, then the card."""
-    name, pixels = display.name, display.pixels
-    central, url = stand_in(work / f"{name}-{lang}-200.db", work / f"{name}-{lang}-200.log")
-    uid = chroot.uid("kiosk")
-    master, slave = os.openpty()
-    os.chown(os.ttyname(slave), uid, -1)
-    env = {"KIOSK_API_URL": url, "KIOSK_DATA_DIR": "/var/lib/kiosk", "KIOSK_LANG": lang,
-           "KIOSK_SCANNER_PORT": os.ttyname(slave), "KIOSK_DISPLAY_SIZE_MM": size_setting(display)}
-    stack = start_stack(chroot, pixels, env, 5900 + pixels[0] % 97, work / "stack.log")
-    try:
-        first_frame_s(stack, work)
+    name = display.name
+    with kiosk_shown(chroot, work, display, lang, f"{name}-{lang}-200") as (stack, master):
         shown(stack, work, "welcome", WORDS[lang]["welcome"])
         press_keys(stack, "f11")
         shown(stack, work, "view", VIEW[lang])
@@ -117,11 +123,6 @@ def visit_enlarged(chroot: Chroot, out: Path, work: Path, display: DisplayGrid, 
         os.write(master, encode_scan(CARD))
         shown(stack, work, "member-200", WORDS[lang]["member"], psm=6).replace(
             out / f"{name}-{lang}-member-200.png")
-    finally:
-        stack.stop()
-        central.stop()
-        os.close(master)
-        os.close(slave)
 
 
 def main(out: Path) -> int:

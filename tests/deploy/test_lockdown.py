@@ -74,7 +74,7 @@ def test_ctrl_alt_del_and_gettys_are_masked(sysroot):
 
 def test_logind_starts_no_console_on_other_vts(sysroot):
     parser = configparser.ConfigParser()
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # configparser's documented way to keep keys' case
     parser.read(sysroot / "etc/systemd/logind.conf.d/90-kiosk-lockdown.conf")
     assert dict(parser["Login"]) == {"NAutoVTs": "0", "ReserveVT": "0"}
 

@@ -1,12 +1,12 @@
 """The one wait of the test support: it hands back what it waited for, and a missed deadline
-fails as an assertion that names what was awaited and the state last seen."""
+fails as an assertion that names what was awaited and the state last seen (or, polled, is None)."""
 
 import asyncio
 import itertools
 
 import pytest
 
-from kiosk_testing.waiting import wait_until, wait_until_async
+from kiosk_testing.waiting import poll_until, wait_until, wait_until_async
 
 
 def test_the_first_true_value_is_handed_back() -> None:
@@ -18,6 +18,12 @@ def test_a_missed_deadline_names_the_state_last_seen() -> None:
     seen = iter(range(1000))
     with pytest.raises(AssertionError, match=r"not within 0.05 s: last seen [0-9]+"):
         wait_until(lambda: False, 0.05, lambda: f"last seen {next(seen)}", every_s=0.01)
+
+
+def test_a_poll_that_runs_out_of_time_answers_none_instead_of_failing() -> None:
+    looks = itertools.count()
+    assert poll_until(lambda: next(looks) < 0, 0.05, every_s=0.01) is None
+    assert next(looks) > 1, "it looked until the deadline"
 
 
 async def test_an_awaitable_look_is_awaited_and_the_tick_runs_between_looks() -> None:

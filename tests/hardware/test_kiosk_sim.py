@@ -119,6 +119,24 @@ def test_watch_prints_what_the_driver_makes_of_typed_scans(tmp_path) -> None:
     ]
 
 
+def test_pty_stops_on_ctrl_c_even_when_started_with_sigint_ignored(tmp_path) -> None:
+    """A shell starts a background command with SIGINT ignored; the simulator says "Ctrl-C to
+    stop", and must stop on it, cleaning up its links."""
+    link = tmp_path / "scanner"
+    sim = subprocess.Popen([str(KIOSK_SIM), "pty", "--link", str(link)], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert sim.stdout.readline().startswith("scanner device:")
+        sim.send_signal(signal.SIGINT)
+        assert sim.wait(timeout=10) == 0
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+            sim.wait()
+    assert not link.exists()
+
+
 def test_scan_to_a_missing_port_fails_with_a_message(tmp_path, capsys) -> None:
     assert main(["scan", "--port", str(tmp_path / "nothing"), ITEM]) == 1
     assert "could not open port" in capsys.readouterr().err

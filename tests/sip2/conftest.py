@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from pysip2.codec import decode_message
@@ -28,7 +28,13 @@ from tests.app.conftest import Kiosk
 from tests.sip2.evergreen_peer import real_acs  # noqa: F401 - a session fixture: pytest finds it here by name
 
 
-def sip2_settings(tmp_path: Path, acs: FakeAcs, **overrides: Any) -> Settings:
+class Listening(Protocol):
+    """Any ACS on 127.0.0.1 (the fake, a garbage or a scripted one): settings need its port only."""
+
+    port: int
+
+
+def sip2_settings(tmp_path: Path, acs: Listening, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "id": "kiosk-07", "data_dir": tmp_path / "kiosk", "central": "sip2",
         "sip2_host": "127.0.0.1", "sip2_port": acs.port, "sip2_user": "kiosk",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,14 +38,14 @@ room for the exchanges' own time; without the backoff a kiosk logs in once per r
 
 
 @pytest.fixture
-def hostile() -> Iterator[type[GarbageAcs]]:
+def hostile() -> Iterator[Callable[[str], GarbageAcs]]:
     started: list[GarbageAcs] = []
 
     def start(behaviour: str) -> GarbageAcs:
         started.append(GarbageAcs(behaviour).start())
         return started[-1]
 
-    yield start  # type: ignore[misc]
+    yield start
     for server in started:
         server.stop()
 
@@ -53,7 +53,7 @@ def hostile() -> Iterator[type[GarbageAcs]]:
 def settings_for(tmp_path: Path, server: GarbageAcs) -> Settings:
     """The usual SIP2 settings (``sip2_settings`` reads only the port), quick to time out, and
     breakers that stay closed so that the connection's own backoff is what is measured."""
-    return sip2_settings(tmp_path, server, call_timeout_ms=500, breaker_failure_threshold=100)  # type: ignore[arg-type]
+    return sip2_settings(tmp_path, server, call_timeout_ms=500, breaker_failure_threshold=100)
 
 
 def a_return(tmp_path: Path) -> object:

@@ -148,7 +148,7 @@ def test_the_agent_logs_in_at_start_so_a_refusal_shows_with_nothing_to_deliver(t
 async def test_a_hang_up_on_the_login_is_a_refused_login(tmp_path) -> None:
     server = GarbageAcs("hangup_login").start()
     try:
-        async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:  # type: ignore[arg-type]
+        async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:
             answer = await client.member_by_card(KIM)
             assert isinstance(answer, Busy) and answer.reason is BusyReason.LOGIN_REFUSED, answer
             again = await client.member_by_card(KIM)  # within the backoff: the same state, nothing sent
@@ -162,7 +162,7 @@ async def test_a_login_left_unanswered_is_not_called_refused(tmp_path) -> None:
     """A slow or hung ACS is not a wrong password: the technician is not sent to the password."""
     server = GarbageAcs("silent_login").start()
     try:
-        async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:  # type: ignore[arg-type]
+        async with Sip2Client(sip2_settings(tmp_path, server, call_timeout_ms=300)) as client:
             answer = await client.member_by_card(KIM)
             assert isinstance(answer, Busy) and answer.reason is BusyReason.UNREACHABLE, answer
         assert server.logins == 1

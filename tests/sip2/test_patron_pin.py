@@ -32,7 +32,7 @@ async def test_the_right_pin_is_valid_and_a_wrong_one_is_not(tmp_path, acs) -> N
             seen.append(frame)
             return await ask(frame)
 
-        client.connection.ask = recorded  # type: ignore[method-assign]
+        client.connection.ask = recorded  # type: ignore[method-assign]  # its own ask wrapped: the frames sent seen
         right = await client.check_pin(KIM, SecretStr(KIM_PIN))
         assert isinstance(right, Ok) and right.value.valid
         wrong = await client.check_pin(KIM, SecretStr("000000"))
@@ -67,7 +67,7 @@ async def test_a_64_without_cq_did_not_check_the_pin(tmp_path, acs) -> None:
                              tuple(f for f in answer.fields if f[0] != "CQ"), answer.sequence)
             return answer
 
-        client.connection.ask = without_cq  # type: ignore[method-assign]
+        client.connection.ask = without_cq  # type: ignore[method-assign]  # its own ask wrapped: CQ taken out of the 64
         unchecked = await client.check_pin(KIM, SecretStr(KIM_PIN))
         assert isinstance(unchecked, InDoubt) and unchecked.reason is DoubtReason.MALFORMED, unchecked
 

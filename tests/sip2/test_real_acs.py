@@ -52,7 +52,7 @@ class Adapter:
             self.exchanges.append((frame, answer))
             return answer
 
-        client.connection.ask = recorded  # type: ignore[method-assign]
+        client.connection.ask = recorded  # type: ignore[method-assign]  # its own ask wrapped: every exchange recorded
 
     def sent(self) -> list[str]:
         return [frame.command for frame, _ in self.exchanges]

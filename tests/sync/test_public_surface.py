@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 PUBLIC = {
-    "sync_agent": ["agent", "central", "logs", "settings", "store", "wire"],
+    "sync_agent": ["agent", "central", "config_values", "logs", "settings", "store", "wire"],
     "sync_agent.wire": ["rest", "sip2", "sip2_messages"],
     "sync_agent.store": ["claimer", "counters", "database", "help_request", "mail_jobs", "outbox",
                          "read_model", "retention", "schedule_clock", "status", "sync_state"],
