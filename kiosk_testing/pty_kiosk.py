@@ -101,9 +101,10 @@ async def timed_borrow(app: KioskApp, scanner: VirtualScanner, card: str, code: 
     scanner.scan(card)
     await wait_until_async(lambda: isinstance(app.screen, MemberScreen), timeout_s=30)
     await asyncio.sleep(PATRON_PAUSE_S)
+    visit = app.screen.get_widget_by_id("visit")  # the look walks the visit's column, not the whole page
     started = time.perf_counter()
     scanner.scan(code)
-    await wait_until_async(lambda: len(app.screen.query(".row.borrowed")) == 1, 30, every_s=TIMED_LOOK_S)
+    await wait_until_async(lambda: len(visit.query(".row.borrowed")) == 1, 30, every_s=TIMED_LOOK_S)
     took = (time.perf_counter() - started) * 1000
     app.end_session()
     await wait_until_async(lambda: app.session.card is None and not isinstance(app.screen, MemberScreen), timeout_s=30)
