@@ -79,6 +79,8 @@ from kiosk_app.messages import (
     ToggleLanguage,
     ToggleLow,
 )
+from kiosk_app.notices import HELP_CALLED, WRONG_INPUT, failure_notice
+from kiosk_app.outcomes import BUSY, Offer, Outcome, PinWrong, Refusal
 from kiosk_app.screen_fit import MIN_GRID, touch_cells
 from kiosk_app.screens.common import KioskScreen, OnlineIndicator, Viewed
 from kiosk_app.screens.member import MemberScreen
@@ -98,7 +100,6 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from kiosk_app.core import KioskCore
-    from kiosk_app.lending import Offer, Outcome, Refusal
     from kiosk_app.logbook import RecentLines
     from kiosk_app.screens.technician import TechScreen
 
@@ -117,8 +118,6 @@ def utc_now() -> datetime:
 
 def _outcome_name(outcome: Outcome) -> str:
     """One word for the log: borrowed, queued, offer, busy (the fallback) or the refusal's key."""
-    from kiosk_app.lending import BUSY, Offer  # loaded with the core, which every borrow needs
-
     if isinstance(outcome, BorrowLine):
         return "queued" if outcome.queued else "borrowed"
     if isinstance(outcome, Offer):
@@ -308,7 +307,6 @@ class KioskApp(App[None]):
     # -- the queue of patron actions -------------------------------------------------------------
 
     async def _job_failed(self, exc: Exception) -> None:
-        from kiosk_app.notices import failure_notice
         from sync_agent.store.database import StoreError
 
         if isinstance(exc, StoreError):
@@ -338,8 +336,6 @@ class KioskApp(App[None]):
             technician.device_changed(message.status)
 
     async def handle_scan(self, kind: CodeKind, code: str) -> None:
-        from kiosk_app.lending import Refusal
-        from kiosk_app.notices import WRONG_INPUT
 
         technician = self._technician()
         if technician is not None:
@@ -400,7 +396,6 @@ class KioskApp(App[None]):
         """The library system's word on the PIN: right opens the member's page; wrong stays on
         the pad with the tries left; anything else (locked, unknown card, unreachable) closes the
         pad and says why. A pad cancelled while its PIN was asked opens nothing."""
-        from kiosk_app.lending import PinWrong, Refusal
 
         card, pad = self._pin_card, self.screen
         if card is None or not isinstance(pad, PatronPinScreen):
@@ -429,7 +424,6 @@ class KioskApp(App[None]):
             await self.pop_screen()
 
     async def _show_member(self, card: str) -> None:
-        from kiosk_app.lending import Refusal
 
         self.working = True
         found = await self.lending.open_member(self.session, card, self.clock())
@@ -453,7 +447,6 @@ class KioskApp(App[None]):
 
     async def _borrowed(self, session: Session, outcome: Outcome, *, redraw: bool = True) -> None:
         """Show a borrow's outcome; ``redraw`` false lets a plain new loan be added in place."""
-        from kiosk_app.lending import Offer
 
         await self._set_working(False)
         if isinstance(outcome, BorrowLine):
@@ -903,7 +896,6 @@ class KioskApp(App[None]):
         self.jobs.enqueue(lambda: self._call_staff(where))
 
     async def _call_staff(self, where: str) -> None:
-        from kiosk_app.notices import HELP_CALLED
         from sync_agent.store import help_request
 
         if await asyncio.to_thread(help_request.request, self.lending.store, where):

@@ -20,16 +20,31 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
 
-from kiosk_app.card_blocks import Reason, reasons, renewals_stopped
+from kiosk_app.card_blocks import reasons, renewals_stopped
 from kiosk_app.card_lookup import CardLookup, card_secret
 from kiosk_app.fines import LIBRARY_TZ, days_late, fine_estimate
 from kiosk_app.i18n import ClockTime, fmt_won
+from kiosk_app.outcomes import (
+    BOOK_UNKNOWN,
+    BUSY,
+    MEMBER_UNKNOWN,
+    OUT_OF_SERVICE,
+    PAYMENT_BUSY,
+    PIN_UNCHECKED,
+    RENT_UNCONFIRMED,
+    RESERVE_UNCONFIRMED,
+    Offer,
+    Outcome,
+    PinAccepted,
+    PinOutcome,
+    PinWrong,
+    Refusal,
+)
 from kiosk_app.session import (
     Became,
     BorrowLine,
@@ -67,22 +82,6 @@ log = logging.getLogger(__name__)
 DELIVER_BEFORE_RENT_S = 2.0
 """How long a borrow waits for the book's pending outbox entries to reach the central side."""
 
-_REFUSALS = {
-    "reserved_for_other": ("why_reserved_for_other", "next_reserved_for_other"),
-    "limit_reached": ("why_limit_reached", "next_limit_reached"),
-    "member_blocked": ("why_member_blocked", "next_member_blocked"),
-    "card_blocked": ("why_card_cannot_borrow", "next_card_cannot_borrow"),
-    "member_withdrawn": ("why_member_withdrawn", "next_member_withdrawn"),
-    "book_withdrawn": ("why_book_withdrawn", "next_book_withdrawn"),
-    "return_pending": ("why_return_pending", "next_return_pending"),
-    "book_unavailable": ("why_book_unavailable", "next_ask_desk"),
-    "not_reserved": ("why_book_unavailable", "next_ask_desk"),
-    "payment_declined": ("why_payment_declined", "next_ask_desk"),
-    "already_yours": ("why_already_yours", "next_already_yours"),
-    "pin_not_set": ("why_pin_not_set", "next_ask_desk"),
-}
-
-
 _RENEWAL_REFUSALS = {
     "renewal_limit": "renew_no_limit",
     "reserved_for_other": "renew_no_reserved",
@@ -92,74 +91,6 @@ _RENEWAL_REFUSALS = {
     "renewal_denied": "renew_no_denied",
 }
 """Why a renewal was refused, by the central side's code, as the i18n key the patron reads."""
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why nothing happened (``why``) and what the patron can do (``next``), as i18n keys."""
-
-    why: str
-    next: str
-    fields: dict[str, object] = field(default_factory=dict)
-    said: str = ""
-    """The library's own words, when its system sent some for the patron (shown under ours)."""
-    reasons: tuple[Reason, ...] = ()
-    """Each reason the library system gave (a card's blocks), one line each under ``why``."""
-
-    @classmethod
-    def for_code(cls, code: str, said: str = "") -> Refusal:
-        why, next_step = _REFUSALS.get(code, ("why_refused", "next_ask_desk"))
-        return cls(why, next_step, said=said)
-
-    @classmethod
-    def of(cls, refused: Refused) -> Refusal:
-        """The central side's refusal in the kiosk's words, with the library's own."""
-        return cls.for_code(refused.code, refused.said)
-
-
-BUSY = Refusal("why_busy", "next_busy")
-OUT_OF_SERVICE = Refusal("why_lending_out_of_service", "next_lending_out_of_service")
-"""The library system refuses the kiosk itself (its SIP2 login, its token): no card can be checked
-until a technician fixes it, but returns are still taken."""
-PAYMENT_BUSY = Refusal("why_payment_busy", "next_payment_busy")
-RENT_UNCONFIRMED = Refusal("why_rent_unconfirmed", "next_rent_unconfirmed")
-RESERVE_UNCONFIRMED = Refusal("why_reserve_unconfirmed", "next_reserve_unconfirmed")
-MEMBER_UNKNOWN = Refusal("why_member_unknown", "next_ask_desk")
-BOOK_UNKNOWN = Refusal("why_book_unknown", "next_ask_desk")
-PIN_UNCHECKED = Refusal("why_member_offline", "next_member_offline")
-"""The PIN cannot be checked now (the library system unreachable, its breaker open, an answer
-lost): the card is not let in, the patron is told to try again shortly, as for a card that cannot
-be checked."""
-
-
-@dataclass(frozen=True, slots=True)
-class PinAccepted:
-    """The library system says the PIN is the card's: the member's page may open."""
-
-
-@dataclass(frozen=True, slots=True)
-class PinWrong:
-    """The library system says the PIN is not the card's. ``tries_left``: how many more wrong
-    ones before it locks the card's PIN entry, when it says (REST; SIP2 does not)."""
-
-    tries_left: int | None
-
-
-PinOutcome = PinAccepted | PinWrong | Refusal
-
-
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """An available copy not reserved for the member: it can be reserved and borrowed in one step
-    for ``fee`` (KRW, as the central side quoted it)."""
-
-    book: Book
-    fee: int
-
-
-Outcome = BorrowLine | RenewLine | Offer | Refusal
-"""What a scanned borrow comes to; a ``RenewLine`` when the ACS renewed a copy already on the
-patron's card instead of lending it (a SIP2 12 with renewal Y)."""
 
 
 class Lending:

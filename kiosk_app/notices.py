@@ -8,9 +8,8 @@ cannot even be opened, does not have to load the whole patron app to say them.
 from __future__ import annotations
 
 from kiosk_app.i18n import N_
-from kiosk_app.lending import Refusal
+from kiosk_app.outcomes import Refusal
 from kiosk_app.session import Action
-from sync_agent.store.database import StoreError
 
 SAVE_FAILED = Refusal("why_save_failed", "next_save_failed")
 """The store was busy (locked past its timeout): trying again may well work."""
@@ -34,6 +33,8 @@ WRONG_INPUT = {
 
 def failure_notice(exc: Exception) -> Refusal:
     """What a patron action that raised tells the patron: the store's reason if it was the store."""
+    from sync_agent.store.database import StoreError  # loaded with the core, as every action is
+
     if isinstance(exc, StoreError):
         return STORE_OUT_OF_ORDER.get(exc.reason, SAVE_FAILED)
     return ACTION_FAILED

@@ -19,7 +19,7 @@ from hardware.speech import Tone
 from kiosk_app.i18n import Lang, Won, t
 
 if TYPE_CHECKING:
-    from kiosk_app.lending import Refusal
+    from kiosk_app.outcomes import Refusal
 
 PRIVATE_FIELDS = frozenset({"name", "title", "amount", "fee", "address", "words"})
 """Fields that say who the patron is or what they owe or read: heard only in the details."""

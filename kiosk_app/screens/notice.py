@@ -18,7 +18,7 @@ from kiosk_app.screens.common import KioskModal
 from kiosk_app.utterance import Utterance, refusal_utterance, utter
 
 if TYPE_CHECKING:
-    from kiosk_app.lending import Offer, Refusal
+    from kiosk_app.outcomes import Offer, Refusal
 
 
 def _pad(text: str, width: int) -> str:

@@ -16,7 +16,7 @@ from rich.segment import Segment
 from textual.color import Color
 
 from hardware.codes import CodeKind
-from kiosk_app.lending import BUSY, Refusal
+from kiosk_app.outcomes import BUSY, Refusal
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import OfferScreen, StillHereScreen
 from kiosk_app.screens.receipt import ReceiptScreen

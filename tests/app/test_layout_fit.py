@@ -21,7 +21,7 @@ from textual.widgets import Button, Static
 from hardware.codes import CodeKind
 from hardware.display import OutputScale
 from kiosk_app.i18n import NO_BREAK, fmt_date
-from kiosk_app.lending import BUSY, Offer, Refusal
+from kiosk_app.outcomes import BUSY, Offer, Refusal
 from kiosk_app.screen_fit import Touch, cell_mm, touch_cells
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen, StillHereScreen

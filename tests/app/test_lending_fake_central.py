@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk_app.composition import build_kiosk
-from kiosk_app.lending import Refusal
+from kiosk_app.outcomes import Refusal
 from kiosk_app.session import BorrowLine, Session, new_session_id
 from kiosk_testing.fake_central import FakeCentral
 from sync_agent.central.results import Ok

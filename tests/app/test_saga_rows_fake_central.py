@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kiosk_app.i18n import fmt_won
-from kiosk_app.lending import (
+from kiosk_app.outcomes import (
     BOOK_UNKNOWN,
     BUSY,
     PAYMENT_BUSY,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from kiosk_app.lending import BUSY, RENT_UNCONFIRMED, RESERVE_UNCONFIRMED, Offer, Refusal
+from kiosk_app.outcomes import BUSY, RENT_UNCONFIRMED, RESERVE_UNCONFIRMED, Offer, Refusal
 from kiosk_app.session import Became, BorrowLine
 from kiosk_data.codes import AVAILABLE, CHOI, HOLD_READY, KIM, OTHERS_HOLD
 from sync_agent.central.adapters import make_central

@@ -12,7 +12,8 @@ import pytest
 from hardware.display import OutputScale
 from hardware.escpos_sim import VirtualPrinter
 from kiosk_app.card_blocks import reasons
-from kiosk_app.lending import (
+from kiosk_app.notices import SAVE_FAILED, STORE_OUT_OF_ORDER, WRONG_INPUT
+from kiosk_app.outcomes import (
     BOOK_UNKNOWN,
     BUSY,
     MEMBER_UNKNOWN,
@@ -23,7 +24,6 @@ from kiosk_app.lending import (
     Offer,
     Refusal,
 )
-from kiosk_app.notices import SAVE_FAILED, STORE_OUT_OF_ORDER, WRONG_INPUT
 from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import OfferScreen, StillHereScreen
 from kiosk_app.screens.receipt import ReceiptScreen

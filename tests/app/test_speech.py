@@ -230,7 +230,7 @@ async def test_the_language_button_and_f8_say_the_screen_again(speaking, tmp_pat
 
 def test_a_notice_that_names_an_amount_or_the_library_s_words_says_them_only_in_the_details():
     from kiosk_app.i18n import fmt_won
-    from kiosk_app.lending import Refusal
+    from kiosk_app.outcomes import Refusal
     from kiosk_app.utterance import refusal_utterance
 
     refusal = Refusal("why_rent_unconfirmed", "next_reserved_kept", {"fee": fmt_won(1500)},

@@ -7,7 +7,7 @@ kiosk lends nothing offline over SIP2 even where the library allows offline chec
 from __future__ import annotations
 
 from kiosk_app import logbook
-from kiosk_app.lending import BUSY
+from kiosk_app.outcomes import BUSY
 from kiosk_app.screens.member import MemberScreen
 from kiosk_data.codes import AVAILABLE, HOLD_READY, KIM, ON_LOAN
 from tests.app.conftest import (

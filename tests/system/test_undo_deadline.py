@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from kiosk_app.composition import build_kiosk
-from kiosk_app.lending import RENT_UNCONFIRMED
+from kiosk_app.outcomes import RENT_UNCONFIRMED
 from kiosk_app.session import Patron, Session, new_session_id
 from kiosk_data.codes import HOLD_READY, KIM
 from kiosk_testing.processes import BIN, Process, stand_in
