@@ -19,7 +19,7 @@ from kiosk_app.i18n import t
 from kiosk_app.out_of_service import OutOfServiceApp
 from kiosk_app.screens.notice import NoticeScreen
 from kiosk_testing.pty_kiosk import item_codes, kiosk_on_pty
-from kiosk_testing.waiting import wait_until_async
+from kiosk_testing.waiting import wait_until, wait_until_async
 from sync_agent.store.database import Store, StoreError
 from sync_agent.store.outbox import Outbox
 from tests.sync.damage import fill, make_status_index_stale
@@ -143,6 +143,36 @@ async def test_the_out_of_service_screen_tells_why_and_hands_over_a_repaired_sto
             await pilot.pause(0.1)
     assert isinstance(app.return_value, Store)
     app.return_value.close()
+
+
+def test_kiosk_run_takes_a_repaired_store_from_the_out_of_service_screen_and_serves(tmp_path: Path) -> None:
+    """The whole way back under `kiosk run`: the damaged file moved away, the out-of-service
+    screen hands over the new store, a new shell is drawn and the core attached to it; a SIGTERM
+    then ends it cleanly."""
+    path = tmp_path / "kiosk.sqlite3"
+    path.write_bytes(b"this is not a database" * 200)
+    env = dict(os.environ, KIOSK_DATA_DIR=str(tmp_path), KIOSK_API_URL="http://127.0.0.1:9",
+               TEXTUAL_DRIVER="textual.drivers.headless_driver:HeadlessDriver")
+    env.pop("KIOSK_SCANNER_PORT", None)
+    log = tmp_path / "kiosk-app.log"
+    kiosk = subprocess.Popen([str(Path(sys.executable).parent / "kiosk"), "run"], env=env, text=True,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert kiosk.stderr is not None
+        assert "cannot open the store" in kiosk.stderr.readline()
+        path.unlink()  # the technician moved the damaged file away
+        wait_until(lambda: log.exists() and "core attached" in log.read_text(), 30,  # retried each 10 s
+                   lambda: log.read_text() if log.exists() else "no log")
+        assert kiosk.poll() is None
+        kiosk.terminate()
+        assert kiosk.wait(10) == 0
+        reopened = Store.open(path)
+        assert reopened.integrity_check() == "ok", "a new store, closed cleanly"
+        reopened.close()
+    finally:
+        if kiosk.poll() is None:
+            kiosk.kill()
+            kiosk.wait(10)
 
 
 def test_a_store_whose_outbox_index_went_stale_is_refused_at_start(tmp_path: Path) -> None:
