@@ -12,10 +12,10 @@ lives on the technician screen.
 Paint first: the app is built as a shell that draws the welcome screen and queues what the patron
 does (:class:`~kiosk_app.first_paint.FirstPaint`), and its core (use-cases, devices, receipts, the
 voice) is attached after the first frame (:meth:`KioskApp.attach`, :mod:`kiosk_app.start`). So
-this module imports at its top only what the welcome screen needs; a method that runs only with the
-core (a job of the patron queue) imports the core's names where it uses them, when they are already
-loaded. ``tests/app/test_first_paint.py`` checks that importing it loads none of pydantic, httpx,
-sqlite3, the store, the central side or the receipts.
+this module imports at its top only what costs nothing to load (the outcomes it tells apart come
+from :mod:`kiosk_app.outcomes`, not from the use-cases); the receipt and technician screens and the
+store's names are imported where they are used. ``tests/app/test_first_paint.py`` checks that
+importing it loads none of pydantic, httpx, sqlite3, the store, the central side or the receipts.
 
 Speech (:mod:`kiosk_app.voice`): screens say their prompt as they appear (a ``Speak`` message up),
 the app says each outcome where it handles it (:mod:`kiosk_app.announce`); the patron's keys
@@ -336,7 +336,6 @@ class KioskApp(App[None]):
             technician.device_changed(message.status)
 
     async def handle_scan(self, kind: CodeKind, code: str) -> None:
-
         technician = self._technician()
         if technician is not None:
             technician.test_scan(kind, code)
@@ -396,7 +395,6 @@ class KioskApp(App[None]):
         """The library system's word on the PIN: right opens the member's page; wrong stays on
         the pad with the tries left; anything else (locked, unknown card, unreachable) closes the
         pad and says why. A pad cancelled while its PIN was asked opens nothing."""
-
         card, pad = self._pin_card, self.screen
         if card is None or not isinstance(pad, PatronPinScreen):
             return
@@ -424,7 +422,6 @@ class KioskApp(App[None]):
             await self.pop_screen()
 
     async def _show_member(self, card: str) -> None:
-
         self.working = True
         found = await self.lending.open_member(self.session, card, self.clock())
         if isinstance(found, Refusal):
@@ -436,7 +433,7 @@ class KioskApp(App[None]):
 
     async def _borrow(self, code: str) -> None:
         session = self.session
-        await self._set_working(True)
+        self._set_working(True)
         breaker = self.lending.client.breakers.states()["lending"]
         started = time.perf_counter()
         shown_before = session.shows(code)
@@ -447,8 +444,7 @@ class KioskApp(App[None]):
 
     async def _borrowed(self, session: Session, outcome: Outcome, *, redraw: bool = True) -> None:
         """Show a borrow's outcome; ``redraw`` false lets a plain new loan be added in place."""
-
-        await self._set_working(False)
+        self._set_working(False)
         if isinstance(outcome, BorrowLine):
             assert session.patron is not None
             log.info("borrow shown: item %s member %d due %s%s", outcome.barcode, session.patron.member.id,
@@ -476,11 +472,11 @@ class KioskApp(App[None]):
         return answered
 
     async def _reserve_and_borrow(self, session: Session, offer: Offer) -> None:
-        await self._set_working(True)
+        self._set_working(True)
         outcome = await self.lending.reserve_and_borrow(session, offer, self.clock())
         await self._borrowed(session, outcome)
 
-    async def _set_working(self, working: bool) -> None:
+    def _set_working(self, working: bool) -> None:
         self.working = working
         if isinstance(self.screen, MemberScreen):
             self.screen.show_working(working)
@@ -515,13 +511,13 @@ class KioskApp(App[None]):
             return
 
         async def renew() -> None:
-            await self._set_working(True)
+            self._set_working(True)
             before = len(session.renewals)
             if loan is None:
                 await self.lending.renew_all(session)
             else:
                 await self.lending.renew(session, loan)
-            await self._set_working(False)
+            self._set_working(False)
             self.say(announce.renewed(session.renewals[before:], self.lang, self.tz))
             await self.show_base(MemberScreen)
         self.jobs.enqueue(renew, visit=session)

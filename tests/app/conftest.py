@@ -14,6 +14,7 @@ a store, for the lending saga's use-case tests.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +63,20 @@ class Kiosk:
     async def close(self) -> None:
         await self.client.aclose()
         self.store.close()
+
+
+def held_borrows(k: Kiosk) -> asyncio.Event:
+    """Make each borrow of ``k`` wait for the event returned before it is asked: a borrow in
+    flight for as long as the test needs (set the event to let it go)."""
+    gate = asyncio.Event()
+    borrow = k.lending.borrow
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()
+        return await borrow(*args, **kwargs)
+
+    k.lending.borrow = held  # type: ignore[method-assign]  # the test's stand-in for a slow answer
+    return gate
 
 
 def scan(app: KioskApp, code: str) -> None:

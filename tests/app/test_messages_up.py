@@ -3,7 +3,6 @@ screens say what the patron did with messages the app handles."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 
 from textual.app import App, ComposeResult
@@ -17,7 +16,7 @@ from kiosk_app.screens.welcome import WelcomeScreen
 from kiosk_app.session import Patron
 from kiosk_data.codes import HOLD_READY, KIM, ON_LOAN, OVERDUE
 
-from .conftest import SIZE, scan, scan_and_settle, settle
+from .conftest import SIZE, held_borrows, scan, scan_and_settle, settle
 
 
 class LogoOnly(App[None]):
@@ -76,14 +75,7 @@ async def test_a_tap_of_an_ended_visit_does_nothing_in_the_next(kiosk, central) 
     "renew all", queued behind it, belongs to the ended visit: it must neither renew anything
     nor touch the next patron's screen."""
     k = kiosk(lang="en")
-    gate = asyncio.Event()
-    borrow = k.lending.borrow
-
-    async def slow_borrow(*args, **kwargs):
-        await gate.wait()
-        return await borrow(*args, **kwargs)
-
-    k.lending.borrow = slow_borrow
+    gate = held_borrows(k)
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, KIM)
         first = k.app.session

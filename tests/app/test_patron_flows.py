@@ -1,14 +1,13 @@
 """Patron flows against the real stand-in, store and relay: return, member, borrow, reserve,
 cancel, refusals, wrong input, receipt."""
 
-import asyncio
 
 import httpx
 import pytest
 from stdnum import luhn
 
 from hardware.escpos_sim import decode
-from kiosk_app.screens.member import WORKING_SHOWN_AFTER_S, MemberScreen
+from kiosk_app.screens.member import MemberScreen
 from kiosk_app.screens.notice import NoticeScreen, OfferScreen
 from kiosk_app.screens.receipt import ReceiptScreen
 from kiosk_app.screens.returns import ReturnRow, ReturnScreen
@@ -32,7 +31,7 @@ from kiosk_data.codes import (
 from kiosk_testing.pilot import screen_text
 from kiosk_testing.waiting import wait_until_async
 
-from .conftest import SIZE, scan, scan_and_settle, settle
+from .conftest import SIZE, held_borrows, scan, scan_and_settle, settle
 
 
 def rentals(central, **params):
@@ -158,23 +157,16 @@ async def test_one_moment_is_shown_only_while_a_borrow_is_slow(kiosk):
     """A borrow answered at once shows its row without "one moment…" drawn first; one still
     asked after WORKING_SHOWN_AFTER_S says "one moment…" until its answer."""
     k = kiosk(lang="en")
-    gate = asyncio.Event()
-    borrow = k.lending.borrow
-
-    async def slow_borrow(*args, **kwargs):
-        await gate.wait()
-        return await borrow(*args, **kwargs)
+    gate = held_borrows(k)
 
     def hint() -> str:
         return str(k.app.screen.query_one("#hint").render())
 
-    k.lending.borrow = slow_borrow
     async with k.app.run_test(size=SIZE) as pilot:
         await scan_and_settle(pilot, KIM)
         scan(k.app, HOLD_READY)
         await pilot.pause()
         assert k.app.working and hint() == "Scan a book's library label to borrow it.", "not yet slow"
-        await asyncio.sleep(WORKING_SHOWN_AFTER_S)
         await wait_until_async(lambda: hint() == "One moment…", 5, "one moment… once the borrow is slow")
         gate.set()
         await settle(pilot)
