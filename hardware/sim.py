@@ -136,7 +136,8 @@ def _stop_on_ctrl_c() -> None:
 
 def _pty(args: argparse.Namespace) -> int:
     """Serve a virtual scanner: stdin lines and bytes written to the feed port become scans."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # clean up the links when stopped
+    for stop in (signal.SIGTERM, signal.SIGHUP):  # stopped, or its terminal closed: clean up the links
+        signal.signal(stop, lambda *_: sys.exit(0))
     _stop_on_ctrl_c()
     try:
         _serve_pty(args)

@@ -137,6 +137,26 @@ def test_pty_stops_on_ctrl_c_even_when_started_with_sigint_ignored(tmp_path) -> 
     assert not link.exists()
 
 
+def test_pty_cleans_up_when_its_terminal_is_closed(tmp_path) -> None:
+    """Closing the terminal (tmux kill-session, an ssh that drops) sends SIGHUP: the simulator
+    removes its device link, its feed link and its temporary folder, as on Ctrl-C."""
+    link, feed, temp = tmp_path / "scanner", tmp_path / "feed", tmp_path / "tmp"
+    temp.mkdir()
+    sim = subprocess.Popen([str(KIOSK_SIM), "pty", "--link", str(link), "--feed-link", str(feed)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                           env=dict(os.environ, TMPDIR=str(temp)))
+    try:
+        assert sim.stdout.readline().startswith("scanner device:")
+        assert link.exists() and feed.exists() and list(temp.iterdir())
+        sim.send_signal(signal.SIGHUP)
+        assert sim.wait(timeout=10) == 0
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+            sim.wait()
+    assert not link.exists() and not feed.exists() and list(temp.iterdir()) == []
+
+
 def test_scan_to_a_missing_port_fails_with_a_message(tmp_path, capsys) -> None:
     assert main(["scan", "--port", str(tmp_path / "nothing"), ITEM]) == 1
     assert "could not open port" in capsys.readouterr().err
