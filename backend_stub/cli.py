@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -110,6 +112,9 @@ class _DroppedOnPurpose(logging.Filter):
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it
+    # found: an exit here, so the scratch folder (and the database in it) is removed on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with tempfile.TemporaryDirectory(prefix="kiosk-backend-") as scratch:
         app = create_app(args.db or Path(scratch) / "central.db", data_dir=args.data,
                          token=args.token, faults_enabled=args.faults, faults=faults_from(args),
