@@ -231,14 +231,15 @@ def demo_parts(config: Path | None, folder: Path, guard: ExitGuard | None = None
                central: str = "rest") -> Iterator[tuple[Settings, DemoStack, VirtualScanner, Store]]:
     """The scanner, the stand-in and the agent running, and the app's store open; all stopped
     and closed on the way out (agent and stand-in terminated and waited for). With a ``guard``,
-    a stop (signal, lost terminal) closes the store and stops the stand-in and the agent too,
-    from the moment each exists."""
+    a stop (signal, lost terminal) closes the store, stops the stand-in and the agent and removes
+    the simulated scanner too, from the moment each exists."""
     port = free_port()
     with VirtualScanner() as scanner:
         settings = demo_settings(config, folder, port, scanner.path, central)
         stack = DemoStack(folder, settings, port)
         if guard is not None:
             guard.cleanup("stand-in and agent", stack.terminate)
+            guard.cleanup("simulated scanner", scanner.close)  # its link and folder
         try:
             stack.start()
             store = Store.open(settings.db_path)

@@ -120,8 +120,9 @@ def run_config(folder: Path, api_url: str) -> Path:
 
 
 def test_kiosk_demo_ends_with_its_stand_in_and_agent_when_the_terminal_goes_away(tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    with leaves_nothing(folder), terminal([KIOSK, "demo", "--dir", str(folder)], app_env()) as term:
+    folder, temp = tmp_path / "demo", tmp_path / "tmp"
+    temp.mkdir()
+    with leaves_nothing(folder), terminal([KIOSK, "demo", "--dir", str(folder)], app_env(TMPDIR=str(temp))) as term:
         wait_until(lambda: term.shows("outbox: 0 pending"), 60, "the demo on screen")
         assert len(running(str(folder))) == 3, running(str(folder))  # app, agent, stand-in
         term.close()  # the terminal window is closed: EIO on every write, no SIGHUP
@@ -130,6 +131,7 @@ def test_kiosk_demo_ends_with_its_stand_in_and_agent_when_the_terminal_goes_away
         took = time.monotonic() - closed
     assert term.process.returncode is not None
     assert not (folder / "kiosk" / "kiosk.sqlite3-wal").exists(), "the app's store was closed"
+    assert list(temp.iterdir()) == [], "the simulated scanner's link and folder are removed"
     log = (folder / "kiosk" / "kiosk-app.log").read_text()
     assert "stopping (the terminal went away)" in log, f"{took:.1f} s\n{log[-2000:]}"
 
