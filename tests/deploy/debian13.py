@@ -102,7 +102,7 @@ class Chroot:
 
     path: Path
     mounts: list[Path] = field(default_factory=list)
-    _in_use: IO[str] | None = None
+    _in_use: IO[str] | None = field(default=None, init=False, repr=False)
 
     def __enter__(self) -> Chroot:
         self._in_use = open(self.path.parent / f".{self.path.name}.in-use", "w")  # held until __exit__
